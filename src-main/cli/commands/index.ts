@@ -1,0 +1,7 @@
+import type { Command } from 'commander'
+
+/** A CLI command module: adds its subcommand (with --help text) to the program. */
+export type RegisterCommand = (program: Command) => void
+
+// One line per command module; keep alphabetical to avoid merge conflicts.
+export const COMMANDS: RegisterCommand[] = []

@@ -1,0 +1,22 @@
+import type { Migration } from './types'
+import { migration0010 } from './0010-initial'
+
+export type { Migration } from './types'
+
+/** Every migration, oldest first. Add a file per version and append it here. */
+export const MIGRATIONS: readonly Migration[] = [migration0010]
+
+/** Throws when the registry is not strictly increasing (checked at start-up and in a test). */
+export function checkRegistry(list: readonly Migration[] = MIGRATIONS): void {
+  let prev = 0
+  for (const m of list) {
+    if (!Number.isInteger(m.version) || m.version <= prev) {
+      throw new Error(`migration registry out of order: ${m.name} has version ${m.version} after ${prev}`)
+    }
+    prev = m.version
+  }
+}
+
+export function latestVersion(list: readonly Migration[] = MIGRATIONS): number {
+  return list.length ? list[list.length - 1].version : 0
+}

@@ -1,0 +1,2 @@
+// Training worker entry (worker_threads / Electron utility process). Filled in by the training engine.
+export {}
