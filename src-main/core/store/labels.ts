@@ -308,10 +308,14 @@ export interface HistoryQuery {
 export function listHistory(db: DB, q: HistoryQuery = {}): HistoryEntry[] {
   const where: string[] = []
   const args: unknown[] = []
-  if (q.imageId != null) (where.push('image_id = ?'), args.push(q.imageId))
-  if (q.actor) (where.push('actor = ?'), args.push(q.actor))
-  if (q.source) (where.push('source = ?'), args.push(q.source))
-  if (q.beforeId != null) (where.push('id < ?'), args.push(q.beforeId))
+  const add = (clause: string, value: unknown): void => {
+    where.push(clause)
+    args.push(value)
+  }
+  if (q.imageId != null) add('image_id = ?', q.imageId)
+  if (q.actor) add('actor = ?', q.actor)
+  if (q.source) add('source = ?', q.source)
+  if (q.beforeId != null) add('id < ?', q.beforeId)
   const sql = `SELECT * FROM label_history ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`
   args.push(Math.min(Math.max(q.limit ?? 200, 1), 10_000))
   return (db.prepare(sql).all(...args) as HistRow[]).map(toEntry)
