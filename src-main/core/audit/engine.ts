@@ -1,0 +1,254 @@
+/**
+ * The audit engine over in-memory tables (no I/O): per-image signals, the ranking score, per-class
+ * confident thresholds, flags, suggestions and explanations. `runAudit` (./store) feeds it from the
+ * project database; tests feed it hand-made tables.
+ *
+ * Everything is in the project's class space: vectors have one entry per project class (classes a
+ * run did not know are 0 there, and images labelled with such a class are not scored).
+ */
+import type { AuditConfig } from './config'
+import { FLAG_BITS, FLAG_NAMES, type FlagName } from './flags'
+import { argmax, givenDistribution, labelSignals, normalizedEntropy, poiScore, quantile, type LabelSignals } from './signals'
+import { findLabelIssues, labelQualityScores } from './cl'
+import { explain, halfVote, type Explanation } from './explain'
+
+/** The model outputs of one image (project class space; see store/runs.ts for the layouts). */
+export interface AuditPrediction {
+  fold: number | null
+  trnProbs: ArrayLike<number>
+  oimSoft: ArrayLike<number> | null
+  oimSoftT1: ArrayLike<number> | null
+  regionProbs: ArrayLike<number> | null
+  gate: ArrayLike<number> | null
+  uemConfidence: number | null
+  auProb: ArrayLike<number> | null
+  auImportance: ArrayLike<number> | null
+}
+
+export interface AuditImage {
+  imageId: number
+  /** The label to judge (project class index); null = not scored (unlabeled, excluded, class unknown to the run). */
+  label: number | null
+  /** The current label for duplicate comparisons (any labelled state), null when none. */
+  groupLabel: number | null
+  /** Vote distribution from the source, passed only while the label is unchanged. */
+  votes: number[] | null
+  /** Curator soft label (state 'ambiguous'). */
+  softLabel: number[] | null
+  dupGroup: number | null
+  face: 'no-face' | 'several-faces' | null
+  pred: AuditPrediction | null
+}
+
+/** Signals stored per item (LabelSignals plus what the flags used). */
+export interface ItemSignals extends Partial<LabelSignals> {
+  regionConflict?: number
+  eyesVote?: number
+  mouthVote?: number
+}
+
+export interface AuditItem {
+  imageId: number
+  givenLabel: number | null
+  /** [0, 1], lower = more likely a wrong label; null = not scored. */
+  score: number | null
+  /** 1 = lowest score; null = not scored. */
+  rank: number | null
+  suggestedLabel: number | null
+  strength: number | null
+  flags: number
+  signals: ItemSignals | null
+  explanation: Explanation
+}
+
+export interface EngineSummary {
+  images: number
+  scored: number
+  /** Per-class thresholds t_j actually used (after scale and overrides); 2 = class never confident. */
+  thresholds: number[]
+  /** UEM confidence cut-offs (values at the configured percentiles), null without UEM. */
+  confidenceCutMislabeled: number | null
+  confidenceCutAmbiguous: number | null
+  /** Confident joint rows = given, columns = confident guess (uncalibrated counts). */
+  confidentJoint: number[][]
+  calibratedJoint: number[][] | null
+  /** flags.perClass[f][c]: items with flag FLAG_NAMES[f] whose given label is c. */
+  flags: { names: FlagName[]; totals: number[]; perClass: number[][]; unlabelled: number[] }
+}
+
+const clamp01 = (v: number): number => Math.min(1, Math.max(0, v))
+
+/** Runs the audit over `images` with `config`. `classes` names the project's class indices. */
+export function computeAudit(classes: readonly string[], images: readonly AuditImage[], config: AuditConfig): { items: AuditItem[]; summary: EngineSummary } {
+  const C = classes.length
+  const scored = images.filter((im) => im.label != null && im.pred != null)
+  const y = scored.map((im) => im.label!)
+  const soft = (p: AuditPrediction): ArrayLike<number> | null => p.oimSoftT1 ?? p.oimSoft
+  const poi = config.method === 'poi'
+
+  // Signals and the distribution whose thresholds decide the flags: m (POI) or p̂ (CL).
+  const sigs = scored.map((im, i) => {
+    const g = givenDistribution(y[i], C, config.useVotes ? im.votes : null, im.softLabel)
+    const q = poi ? soft(im.pred!) : null
+    return labelSignals(y[i], g, im.pred!.trnProbs, q, poi ? im.pred!.uemConfidence : null, config.score.softWeight)
+  })
+  const dist = sigs.map((s, i) => (poi ? s.combined : Array.from(scored[i].pred!.trnProbs)))
+
+  const cl = findLabelIssues(y, dist, C, {
+    filterBy: poi ? 'confident_learning' : config.cl.filterBy,
+    minExamplesPerClass: config.cl.minExamplesPerClass,
+    fracNoise: config.cl.fracNoise
+  })
+  // The mislabeled.* threshold settings shape the POI rule; the CL baseline stays cleanlab's own.
+  const t = poi
+    ? cl.thresholds.map((v, j) => config.mislabeled.thresholdOverrides[classes[j]] ?? (v >= 2 ? 2 : v * config.mislabeled.thresholdScale))
+    : cl.thresholds
+
+  const uems = poi ? scored.map((im) => im.pred!.uemConfidence).filter((c): c is number => c != null) : []
+  const cutMis = uems.length && config.mislabeled.minConfidencePercentile > 0 ? quantile(uems, config.mislabeled.minConfidencePercentile) : null
+  const cutAmb = uems.length ? quantile(uems, config.ambiguous.confidencePercentile) : null
+  const clScores = poi ? null : labelQualityScores(y, dist, config.cl.ranking)
+
+  const joint = poi ? Array.from({ length: C }, () => new Array<number>(C).fill(0)) : cl.confidentJoint
+  const items = new Map<number, AuditItem>()
+  scored.forEach((im, i) => {
+    const p = im.pred!
+    const m = dist[i]
+    const yi = y[i]
+    const s = sigs[i]
+    const c = poi ? p.uemConfidence : null
+    // Confident guess with the (scaled/overridden) thresholds: one passing class, or the argmax of several.
+    const passing: number[] = []
+    for (let k = 0; k < C; k++) if (m[k] >= t[k] - 1e-6) passing.push(k)
+    const guess = passing.length === 0 ? -1 : passing.length === 1 ? passing[0] : argmax(m)
+    if (poi && guess >= 0) joint[yi][guess]++
+    const top = argmax(m)
+    let flags = 0
+    let mislabeled: boolean
+    if (poi) {
+      const gated = cutMis != null && c != null && c < cutMis
+      mislabeled = guess >= 0 && guess !== yi && m[guess] - m[yi] >= config.mislabeled.minMargin && !gated
+    } else {
+      mislabeled = cl.issues[i]
+    }
+    if (mislabeled) flags |= FLAG_BITS.likely_mislabeled
+    const suggested = mislabeled ? (poi ? guess : top) : top !== yi ? top : null
+    const w = c == null ? 1 : config.score.confidenceFloor + (1 - config.score.confidenceFloor) * clamp01(c)
+    const strength = suggested != null ? clamp01(w * (m[suggested] - m[yi])) : null
+
+    const lowC = c != null && cutAmb != null && c < cutAmb
+    const flat = s.softEntropy >= config.ambiguous.flatEntropy
+    const amb = { either: lowC || flat, both: lowC && flat, confidence: lowC, flat }[config.ambiguous.mode]
+    if (amb) flags |= FLAG_BITS.ambiguous
+
+    const extra: ItemSignals = {}
+    if (poi && p.regionProbs) {
+      const eyes = halfVote(p.regionProbs, p.gate, C, 0, 1)
+      const mouth = halfVote(p.regionProbs, p.gate, C, 2, 3)
+      const ve = argmax(eyes.dist)
+      const vm = argmax(mouth.dist)
+      const ge = eyes.weight ?? 0.5
+      const gm = mouth.weight ?? 0.5
+      const strengthRc = ve !== vm ? 2 * Math.min(ge, gm) * Math.min(eyes.dist[ve], mouth.dist[vm]) : 0
+      extra.regionConflict = strengthRc
+      extra.eyesVote = ve
+      extra.mouthVote = vm
+      if (strengthRc >= config.regionConflict.minStrength && strengthRc > 0) flags |= FLAG_BITS.region_conflict
+    }
+    if (argmax(p.trnProbs) !== yi) flags |= FLAG_BITS.trn_disagrees
+    const q = soft(p)
+    if (poi && q && argmax(q) !== yi) flags |= FLAG_BITS.oim_disagrees
+
+    const { combined: _m, ...signals } = s
+    items.set(im.imageId, {
+      imageId: im.imageId,
+      givenLabel: yi,
+      score: poi ? poiScore(s.agreement, c, config.score.confidenceFloor) : clScores![i],
+      rank: null,
+      suggestedLabel: suggested,
+      strength,
+      flags,
+      signals: poi ? { ...signals, ...extra } : { trnSelfConfidence: s.trnSelfConfidence, trnMargin: s.trnMargin, trnJs: s.trnJs, trnKl: s.trnKl, softEntropy: normalizedEntropy(p.trnProbs) },
+      explanation: null as unknown as Explanation
+    })
+  })
+
+  // Model-independent flags: duplicates with different labels, face-alignment findings.
+  const groups = new Map<number, AuditImage[]>()
+  for (const im of images) if (im.dupGroup != null) groups.set(im.dupGroup, [...(groups.get(im.dupGroup) ?? []), im])
+  const dupOf = new Map<number, AuditImage[]>()
+  for (const members of groups.values()) {
+    const labelled = members.filter((m) => m.groupLabel != null)
+    if (new Set(labelled.map((m) => m.groupLabel)).size < 2) continue
+    for (const m of labelled) dupOf.set(m.imageId, labelled.filter((o) => o.groupLabel !== m.groupLabel))
+  }
+  for (const im of images) {
+    let f = 0
+    if (dupOf.has(im.imageId)) f |= FLAG_BITS.duplicate_conflict
+    if (im.face === 'no-face') f |= FLAG_BITS.no_face
+    if (im.face === 'several-faces') f |= FLAG_BITS.several_faces
+    if (!f) continue
+    const it = items.get(im.imageId)
+    if (it) it.flags |= f
+    else {
+      items.set(im.imageId, {
+        imageId: im.imageId, givenLabel: im.label ?? im.groupLabel, score: null, rank: null, suggestedLabel: null,
+        strength: null, flags: f, signals: null, explanation: null as unknown as Explanation
+      })
+    }
+  }
+
+  // Ranks: ascending score, ties by image id, so the order is reproducible.
+  const ranked = [...items.values()].filter((it) => it.score != null).sort((a, b) => a.score! - b.score! || a.imageId - b.imageId)
+  ranked.forEach((it, i) => (it.rank = i + 1))
+
+  const byId = new Map(images.map((im) => [im.imageId, im]))
+  for (const it of items.values()) {
+    const im = byId.get(it.imageId)!
+    const p = im.pred
+    const notes: string[] = []
+    if (it.flags & FLAG_BITS.no_face) notes.push('the aligner found no face')
+    if (it.flags & FLAG_BITS.several_faces) notes.push('the aligner found several faces')
+    it.explanation = explain({
+      classes,
+      given: it.givenLabel,
+      suggested: it.suggestedLabel,
+      strength: it.strength,
+      uemConfidence: poi ? (p?.uemConfidence ?? null) : null,
+      probs: p ? (poi ? (soft(p) ?? p.trnProbs) : p.trnProbs) : [],
+      regionProbs: poi && p ? p.regionProbs : null,
+      gate: poi && p ? p.gate : null,
+      auProb: poi && p ? p.auProb : null,
+      auImportance: poi && p ? p.auImportance : null,
+      duplicates: (dupOf.get(it.imageId) ?? []).map((o) => ({ imageId: o.imageId, label: o.groupLabel != null ? classes[o.groupLabel] : null })),
+      notes,
+      auActive: config.explanation.auActive,
+      maxAus: config.explanation.maxAus
+    })
+  }
+
+  const perClass = FLAG_NAMES.map(() => new Array<number>(C).fill(0))
+  const unlabelled = FLAG_NAMES.map(() => 0)
+  const totals = FLAG_NAMES.map(() => 0)
+  for (const it of items.values()) {
+    FLAG_NAMES.forEach((n, f) => {
+      if (!(it.flags & FLAG_BITS[n])) return
+      totals[f]++
+      if (it.givenLabel != null) perClass[f][it.givenLabel]++
+      else unlabelled[f]++
+    })
+  }
+  return {
+    items: [...items.values()].sort((a, b) => a.imageId - b.imageId),
+    summary: {
+      images: images.length,
+      scored: scored.length,
+      thresholds: t,
+      confidenceCutMislabeled: cutMis,
+      confidenceCutAmbiguous: cutAmb,
+      confidentJoint: joint,
+      calibratedJoint: poi ? null : cl.calibratedJoint,
+      flags: { names: [...FLAG_NAMES], totals, perClass, unlabelled }
+    }
+  }
+}
