@@ -1,0 +1,121 @@
+/**
+ * The shared extractor E (spec §2.1, eq. 1) and the TRN head.
+ *
+ * E is an interface so a pretrained, frozen face backbone (or identity over cached feature maps) can
+ * replace the trainable ResNet trunk: the PIN and TRN only ever see F = E(x) of shape [B, H3, W3, C3].
+ * Crop level (RECONSTRUCTED, §7.1): E = stem + layer1..layer3, F = layer3's output.
+ */
+import { tf } from './tf'
+import type { ModelGeometry, PoiModelConfig, ResnetExtractorConfig } from './config'
+import {
+  convBnRelu,
+  dense,
+  gap,
+  maxPool3s2,
+  resStage,
+  type ForwardCtx,
+  type Module4D
+} from './layers'
+import type { ParamRegistry } from './params'
+
+/** x [B, H, W, Ch] → F [B, H3, W3, C3]. */
+export interface FeatureExtractor {
+  readonly kind: 'resnet' | 'frozen'
+  /** [H3, W3, C3] of F for the configured input. */
+  readonly outShape: [number, number, number]
+  apply(x: tf.Tensor4D, ctx: ForwardCtx): tf.Tensor4D
+}
+
+/**
+ * An injected extractor: input batch → feature map, with no trainable variables of this model. For
+ * cached features pass `identityFeatures` and feed the cached maps as the model input.
+ */
+export type FrozenFeatureFn = (x: tf.Tensor4D) => tf.Tensor4D
+
+export const identityFeatures: FrozenFeatureFn = (x) => x
+
+/** Stem + layer1..layer3 of a (slim) ResNet, variables under 'extractor.'. */
+export function resnetExtractor(
+  reg: ParamRegistry,
+  ex: ResnetExtractorConfig,
+  channels: number,
+  bn: PoiModelConfig['bn'],
+  outShape: [number, number, number]
+): FeatureExtractor {
+  const [w1, w2, w3] = ex.widths
+  const stem: Module4D =
+    ex.stem === 'imagenet'
+      ? convBnRelu(reg, 'extractor.stem', { cin: channels, cout: w1, k: 7, stride: 2 }, bn)
+      : convBnRelu(reg, 'extractor.stem', { cin: channels, cout: w1, k: 3, stride: ex.stem === 'stride2' ? 2 : 1 }, bn)
+  const layer1 = resStage(reg, 'extractor.layer1', { cin: w1, cout: w1, blocks: ex.blocks[0], stride: 1 }, bn)
+  const layer2 = resStage(reg, 'extractor.layer2', { cin: w1, cout: w2, blocks: ex.blocks[1], stride: 2 }, bn)
+  const layer3 = resStage(reg, 'extractor.layer3', { cin: w2, cout: w3, blocks: ex.blocks[2], stride: 2 }, bn)
+  return {
+    kind: 'resnet',
+    outShape,
+    apply(x, ctx) {
+      let h = stem.apply(x, ctx)
+      if (ex.stem === 'imagenet') h = maxPool3s2(h)
+      const f = layer3.apply(layer2.apply(layer1.apply(h, ctx), ctx), ctx)
+      // computeGeometry predicted this shape (crop size, layer widths); a mismatch is a bug, not bad input.
+      if (f.shape[1] !== outShape[0] || f.shape[2] !== outShape[1] || f.shape[3] !== outShape[2]) {
+        throw new Error(`extractor produced [${f.shape.join(', ')}], geometry predicted [B, ${outShape.join(', ')}]`)
+      }
+      return f
+    }
+  }
+}
+
+/** Wraps an injected function and checks that every batch it returns has the configured shape. */
+export function frozenExtractor(name: string, fn: FrozenFeatureFn, outShape: [number, number, number]): FeatureExtractor {
+  return {
+    kind: 'frozen',
+    outShape,
+    apply(x) {
+      const f = fn(x)
+      const [, h, w, c] = f.shape
+      if (f.rank !== 4 || f.shape[0] !== x.shape[0] || h !== outShape[0] || w !== outShape[1] || c !== outShape[2]) {
+        throw new Error(
+          `frozen extractor '${name}' returned shape [${f.shape.join(', ')}], expected [${x.shape[0]}, ${outShape.join(', ')}]`
+        )
+      }
+      return f
+    }
+  }
+}
+
+/**
+ * A stage that maps a feature map (or crop) of width cin to width c4: 'layer4' = BasicBlock stage,
+ * 'conv' = one 3×3 conv + BN + ReLU (the light variant).
+ */
+export function headStage(
+  reg: ParamRegistry,
+  name: string,
+  kind: 'layer4' | 'conv',
+  o: { cin: number; cout: number; blocks: number; stride: number },
+  bn: PoiModelConfig['bn']
+): Module4D {
+  return kind === 'layer4'
+    ? resStage(reg, name, o, bn)
+    : convBnRelu(reg, name, { cin: o.cin, cout: o.cout, k: 3, stride: o.stride }, bn)
+}
+
+/** TRN: its own stage on F → GAP → FC(C4 → C). Variables under 'trn.'. */
+export interface Trn {
+  /** F [B, H3, W3, C3] → logits s [B, C]. */
+  apply(f: tf.Tensor4D, ctx: ForwardCtx): tf.Tensor2D
+}
+
+export function buildTrn(reg: ParamRegistry, cfg: PoiModelConfig, geo: ModelGeometry): Trn {
+  const blocks = cfg.extractor.kind === 'resnet' ? cfg.extractor.blocks[3] : 2
+  // The spec's TRN stage is layer4 with stride 2; the light 'conv' stage (for small frozen maps) keeps stride 1.
+  const stage = headStage(
+    reg,
+    'trn.stage',
+    cfg.trnStage,
+    { cin: geo.feature[2], cout: geo.c4, blocks, stride: cfg.trnStage === 'layer4' ? 2 : 1 },
+    cfg.bn
+  )
+  const fc = dense(reg, 'trn.fc', { cin: geo.c4, cout: cfg.classes.length })
+  return { apply: (f, ctx) => fc.apply(gap(stage.apply(f, ctx))) }
+}

@@ -1,0 +1,89 @@
+/**
+ * Objective-inference read-outs over the PIN's region predictions: tempered probabilities (eq. 6), the
+ * gated intermediate prediction q (eq. 7), the UEM uncertainty/confidence (eq. 10) and the Table-I
+ * prior support (spec §5). Pure tensor functions; shapes use B = batch, N = 4 regions, C = classes.
+ */
+import { tf } from './tf'
+import { ALL_AUS, AU_PRIOR, EYE_AUS, MOUTH_AUS, type ClassName } from '../classes'
+import { stopGradient } from './layers'
+
+/** softmax(z / T) over the class axis. z: [..., C]. */
+export function temperedProbs<T extends tf.Tensor>(z: T, temperature: number): T {
+  return tf.softmax(temperature === 1 ? z : tf.div(z, temperature)) as T
+}
+
+/** q_i = Σ_j g_ij · p_ij. g: [B, N], p: [B, N, C] → [B, C]. */
+export function gateMix(g: tf.Tensor2D, p: tf.Tensor3D): tf.Tensor2D {
+  return tf.sum(tf.mul(tf.expandDims(g, 2), p), 1) as tf.Tensor2D
+}
+
+export interface UemOut {
+  /** u_i: [B]. Variance form ∈ [0, 1 − 1/N]; MI form ∈ [0, log N] (nats). */
+  uncertainty: tf.Tensor1D
+  /** c_i ∈ [0, 1], 1 = all regions agree: [B]. */
+  confidence: tf.Tensor1D
+}
+
+/**
+ * Eq. (10), variance form (RECONSTRUCTED, recommended): p̄ = mean_j p_j, u = mean_j ‖p_j − p̄‖²,
+ * c = 1 − u / (1 − 1/N). p: [B, N, C] at T = 1.
+ */
+export function uemVariance(p: tf.Tensor3D): UemOut {
+  const n = p.shape[1]
+  const mean = tf.mean(p, 1, true)
+  const u = tf.mean(tf.sum(tf.square(tf.sub(p, mean)), 2), 1) as tf.Tensor1D
+  const c = tf.clipByValue(tf.sub(1, tf.div(u, 1 - 1 / n)), 0, 1) as tf.Tensor1D
+  return { uncertainty: u, confidence: c }
+}
+
+function entropy(p: tf.Tensor, axis: number): tf.Tensor {
+  return tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-12))), axis))
+}
+
+/** Eq. (10), mutual-information alternative: MI = H(p̄) − mean_j H(p_j), c = 1 − MI / log N. */
+export function uemMutualInformation(p: tf.Tensor3D): UemOut {
+  const n = p.shape[1]
+  const mi = tf.relu(tf.sub(entropy(tf.mean(p, 1), 1), tf.mean(entropy(p, 2), 1))) as tf.Tensor1D
+  const c = tf.clipByValue(tf.sub(1, tf.div(mi, Math.log(n))), 0, 1) as tf.Tensor1D
+  return { uncertainty: mi, confidence: c }
+}
+
+/** UEM with stop-gradient on its input (spec §7.8: the UEM is a read-out, never trained through). */
+export function uem(p: tf.Tensor3D, kind: 'variance' | 'mi'): UemOut {
+  const ps = stopGradient(p)
+  return kind === 'variance' ? uemVariance(ps) : uemMutualInformation(ps)
+}
+
+/**
+ * Linear map from the 13 per-AU probabilities (eye AUs then mouth AUs, each the mean of left and
+ * mirrored-right) to per-class prior support: class c → mean ρ over its Table-I AUs; a class with no
+ * AUs (neutral) → 1 − mean of all ρ. Returned as support = ρ·weights + bias.
+ */
+export function priorSupportMatrix(classes: readonly ClassName[]): { weights: number[][]; bias: number[] } {
+  const weights = ALL_AUS.map(() => classes.map(() => 0))
+  const bias = classes.map(() => 0)
+  classes.forEach((cls, c) => {
+    const aus = [...AU_PRIOR[cls].eye, ...AU_PRIOR[cls].mouth]
+    if (aus.length === 0) {
+      bias[c] = 1
+      for (let a = 0; a < ALL_AUS.length; a++) weights[a][c] = -1 / ALL_AUS.length
+    } else {
+      for (const au of aus) weights[(ALL_AUS as readonly number[]).indexOf(au)][c] = 1 / aus.length
+    }
+  })
+  return { weights, bias }
+}
+
+/** Prior support [B, C] from AU probabilities eye [B, 2, 6] and mouth [B, 2, 7]. */
+export function priorSupport(
+  auProbEye: tf.Tensor3D,
+  auProbMouth: tf.Tensor3D,
+  classes: readonly ClassName[]
+): tf.Tensor2D {
+  if (auProbEye.shape[2] !== EYE_AUS.length || auProbMouth.shape[2] !== MOUTH_AUS.length) {
+    throw new Error(`priorSupport: expected eye [B,2,${EYE_AUS.length}] and mouth [B,2,${MOUTH_AUS.length}]`)
+  }
+  const { weights, bias } = priorSupportMatrix(classes)
+  const rho = tf.concat([tf.mean(auProbEye, 1), tf.mean(auProbMouth, 1)], 1) as tf.Tensor2D
+  return tf.add(tf.matMul(rho, tf.tensor2d(weights)), tf.tensor1d(bias)) as tf.Tensor2D
+}
