@@ -1,0 +1,216 @@
+import { ensureTfBackend, tf } from '../faceapi/backend'
+import type { Detection, DetectorName } from '../faceapi/detectors'
+import { detectorNet } from '../faceapi/nets'
+import { distance, eyeAlignTransform, keyPoints, withMargin, type Affine, type CanonicalFrame, type Point } from './geometry'
+import { landmarksInBox, refineLandmarks, toRgbTensor, type Box } from './landmarks'
+import { checkRawImage, convertChannels, warpAffine, type RawImage } from './warp'
+
+/**
+ * The canonical framing of an aligned crop, measured on the data the app is meant for: the median eye
+ * geometry the 68-point net finds on CK+48 (eyes at 0.379 of the height, 0.361 of the width apart) and
+ * on a FER2013 sample (0.368, 0.358); see bench/align.ts. So aligned JAFFE-like photos end up framed
+ * like the 48×48 crops, and POI's corner regions see eyes (top) and mouth (bottom).
+ */
+export const CANONICAL_FRAME: CanonicalFrame = { eyeDistance: 0.36, eyeY: 0.38 }
+
+/**
+ * The framing used for the second landmark pass: looser than CANONICAL_FRAME so the whole face,
+ * chin and brows included, is inside the 112 crop, close to how the detector boxes faces.
+ */
+const REFINE_FRAME: CanonicalFrame = { eyeDistance: 0.3, eyeY: 0.36 }
+
+/** Square sides (pixels) of widely distributed pre-aligned face-crop datasets. */
+export const KNOWN_CROP_SIZES: readonly number[] = [48, 64, 96, 100, 112, 128, 160, 224]
+
+export type AlignStatus = 'aligned' | 'already-aligned' | 'no-face' | 'several-faces' | 'low-score' | 'skipped'
+
+export type AlignMode = 'auto' | 'always' | 'never'
+
+export interface AlignOptions {
+  /** Side of the aligned square crop in pixels (default 112). */
+  outSize?: number
+  /** Channels of the aligned crop: 1, 3, or 'same' as the source (gray+alpha → 1, RGBA → 3). Default 'same'. */
+  channels?: 1 | 3 | 'same'
+  /**
+   * 'auto': pass images that already are tight face crops through unchanged; 'always': align every image
+   * with a face; 'never': no detection at all (status 'skipped', pixels unchanged).
+   */
+  mode?: AlignMode
+  /** Extra border on every side as a fraction of the canonical crop (default 0). */
+  margin?: number
+  /** Canonical eye placement (default CANONICAL_FRAME). */
+  frame?: CanonicalFrame
+  /** Default 'tiny_face_detector' (see bench/align.ts for the measurement behind the choice). */
+  detector?: DetectorName
+  /** Detections below this score are ignored (default 0.3). */
+  minScore?: number
+  /** A chosen face scoring below this is flagged 'low-score' (default 0.5); faces below it never count as "several". */
+  confidentScore?: number
+  /** Run the second, rotation-normalised landmark pass (default true). */
+  refine?: boolean
+  /** Fill for crop pixels that fall outside the source (default: replicate the edge). */
+  border?: 'replicate' | 'black'
+}
+
+export interface AlignResult {
+  status: AlignStatus
+  /**
+   * The pixels to use: the aligned outSize×outSize crop when status is aligned, several-faces or low-score;
+   * otherwise the source, unchanged (already-aligned, no-face, skipped).
+   */
+  image: RawImage
+  /** Score (0..1) of the chosen face, null when none was detected. */
+  detScore: number | null
+  /** The chosen face's box in source pixels, clipped to the image. */
+  box: Box | null
+  /** 68 landmarks of the chosen face in source pixels (continuous coordinates, see geometry.ts). */
+  landmarks: Point[] | null
+  /** Source → crop transform of the aligned crop; null when the source is passed through. */
+  transform: Affine | null
+  /** Faces at or above confidentScore (a weaker face counts only when it is the only one). */
+  facesFound: number
+  /** Index of the chosen face in score order (0 = best), null when none. */
+  chosenIndex: number | null
+  /** Detector that produced the box, with its input size, e.g. 'tiny_face_detector@224'. */
+  detector: string | null
+}
+
+const DEFAULTS = {
+  outSize: 112,
+  mode: 'auto' as AlignMode,
+  margin: 0,
+  detector: 'tiny_face_detector' as DetectorName,
+  minScore: 0.3,
+  confidentScore: 0.5,
+  refine: true,
+  border: 'replicate' as const
+}
+
+/** The tiny detector's input sizes, tried in order until one finds a face (224 is ~7× faster than 416). */
+const TINY_SIZES = [224, 416]
+
+interface Found {
+  dets: Detection[]
+  detector: string
+  /** The detection ran on the image padded by this many pixels on each side (tight-crop check). */
+  pad: number
+}
+
+async function runDetector(name: DetectorName, image: tf.Tensor3D, minScore: number, pad: number, tinySizes = TINY_SIZES): Promise<Found> {
+  const sizes = name === 'tiny_face_detector' ? tinySizes : [512]
+  let input = image
+  if (pad > 0) input = tf.tidy(() => tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], 128)) as tf.Tensor3D
+  try {
+    for (const size of sizes) {
+      const net = await detectorNet(name, size)
+      const dets = await net.detect(input, minScore)
+      if (dets.length) {
+        const back = dets.map((d) => ({ ...d, x: d.x - pad, y: d.y - pad }))
+        return { dets: back, detector: `${name}@${net.inputSize}`, pad }
+      }
+    }
+    return { dets: [], detector: `${name}@${sizes.at(-1)}`, pad }
+  } finally {
+    if (input !== image) input.dispose()
+  }
+}
+
+function clip(d: Detection, w: number, h: number): Box {
+  const x0 = Math.max(0, d.x)
+  const y0 = Math.max(0, d.y)
+  const x1 = Math.min(w, d.x + d.width)
+  const y1 = Math.min(h, d.y + d.height)
+  return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) }
+}
+
+/** Share of the frame covered by a box (0..1). */
+function coverage(b: Box, w: number, h: number): number {
+  return (b.width * b.height) / (w * h)
+}
+
+/**
+ * A "tight crop" (auto mode): a near-square image whose chosen face box covers at least TIGHT_COVERAGE
+ * of the frame, or whose eyes are at least TIGHT_EYE_DISTANCE of the width apart. Measured with the
+ * tiny detector (bench/align.ts): JAFFE's uncropped 256×256 photos have box coverage 0.33–0.51 and eye
+ * distance 0.22–0.25 of the width; CK+48 has 0.75–0.96 and 0.31–0.41; FER2013's 5th percentiles are
+ * 0.64 and 0.25.
+ */
+const TIGHT_COVERAGE = 0.6
+const TIGHT_EYE_DISTANCE = 0.3
+/** Square images up to this side (pixels) are treated as probable tight crops first. */
+const SMALL_SIDE = 160
+const isSquarish = (w: number, h: number) => Math.max(w, h) / Math.min(w, h) <= 1.15
+
+/**
+ * Detects the face(s) in an image, finds 68 landmarks on the chosen (largest) one and returns the crop
+ * rotated so the eyes are level, scaled so they are frame.eyeDistance·outSize apart, with the eye midpoint
+ * at (outSize/2, frame.eyeY·outSize). See AlignOptions for the modes and AlignResult for what comes back.
+ * The caller's pixels are never modified. Throws only on invalid input.
+ */
+export async function alignFace(src: RawImage, options: AlignOptions = {}): Promise<AlignResult> {
+  checkRawImage(src, 'alignFace')
+  const o = { ...DEFAULTS, ...options }
+  if (!(Number.isInteger(o.outSize) && o.outSize >= 16 && o.outSize <= 1024)) throw new Error(`alignFace: outSize ${o.outSize} must be an integer in 16..1024`)
+  const frame = withMargin(o.frame ?? CANONICAL_FRAME, o.margin)
+  const { width: W, height: H } = src
+  const none = (status: AlignStatus, detector: string | null): AlignResult => ({
+    status,
+    image: src,
+    detScore: null,
+    box: null,
+    landmarks: null,
+    transform: null,
+    facesFound: 0,
+    chosenIndex: null,
+    detector
+  })
+  if (o.mode === 'never') return none('skipped', null)
+
+  await ensureTfBackend()
+  const rgb = toRgbTensor(src)
+  try {
+    // Tight crops: the detectors' largest anchors are ~70% of the frame, so a face that fills the image is
+    // only found once context is added around it (padding by half the side on every side). Small square
+    // images are nearly always such crops, so they skip the direct pass; upscaling them past 224 adds nothing.
+    const pad = Math.round(Math.max(W, H) / 2)
+    const small = isSquarish(W, H) && Math.max(W, H) <= SMALL_SIDE
+    let found = small ? await runDetector(o.detector, rgb, o.minScore, pad, [224]) : await runDetector(o.detector, rgb, o.minScore, 0)
+    if (!found.dets.length && isSquarish(W, H)) {
+      found = small ? await runDetector(o.detector, rgb, o.minScore, 0, [224]) : await runDetector(o.detector, rgb, o.minScore, pad)
+    }
+    const confident = found.dets.filter((d) => d.score >= o.confidentScore)
+    if (!found.dets.length) {
+      const tightSize = W === H && KNOWN_CROP_SIZES.includes(W)
+      return none(o.mode === 'auto' && tightSize ? 'already-aligned' : 'no-face', found.detector)
+    }
+    const pool = confident.length ? confident : found.dets.slice(0, 1)
+    // The largest face is the subject; its index is reported in score order.
+    const chosen = pool.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a))
+    const chosenIndex = found.dets.indexOf(chosen)
+    const box = clip(chosen, W, H)
+    let landmarks = await landmarksInBox(rgb, { x: chosen.x, y: chosen.y, width: chosen.width, height: chosen.height })
+    if (o.refine) landmarks = await refineLandmarks(src, landmarks, REFINE_FRAME)
+    const base = {
+      detScore: chosen.score,
+      box,
+      landmarks,
+      facesFound: confident.length || 1,
+      chosenIndex,
+      detector: found.detector
+    }
+    const status: AlignStatus = confident.length > 1 ? 'several-faces' : chosen.score < o.confidentScore ? 'low-score' : 'aligned'
+    const { leftEye, rightEye } = keyPoints(landmarks)
+    const tight = coverage(box, W, H) >= TIGHT_COVERAGE || distance(leftEye, rightEye) >= TIGHT_EYE_DISTANCE * W
+    if (o.mode === 'auto' && isSquarish(W, H) && tight) {
+      // Passed through whatever the score or face count: facesFound still tells about extra faces.
+      return { ...base, status: 'already-aligned', image: src, transform: null }
+    }
+    const transform = eyeAlignTransform(leftEye, rightEye, frame, o.outSize)
+    const channels = o.channels === 'same' || o.channels === undefined ? (src.channels <= 2 ? 1 : 3) : o.channels
+    const border = o.border === 'black' ? ({ mode: 'constant', value: 0 } as const) : ({ mode: 'replicate' } as const)
+    const image = warpAffine(convertChannels(src, channels), transform, o.outSize, o.outSize, border)
+    return { ...base, status, image, transform }
+  } finally {
+    rgb.dispose()
+  }
+}
