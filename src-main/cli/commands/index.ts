@@ -1,7 +1,9 @@
 import type { Command } from 'commander'
+import { registerAudit } from './audit'
+import { registerExport } from './export'
 
 /** A CLI command module: adds its subcommand (with --help text) to the program. */
 export type RegisterCommand = (program: Command) => void
 
 // One line per command module; keep alphabetical to avoid merge conflicts.
-export const COMMANDS: RegisterCommand[] = []
+export const COMMANDS: RegisterCommand[] = [registerAudit, registerExport]

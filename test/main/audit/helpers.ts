@@ -9,6 +9,7 @@ import { openProjectDb, type ProjectDb } from '../../../src-main/core/store/db'
 import { ensureClasses } from '../../../src-main/core/store/meta'
 import type { ClassName } from '../../../src-main/core/classes'
 import type { LabelState } from '../../../src-main/core/store/labels'
+import { createRun, finishRun, writePredictions } from '../../../src-main/core/store/runs'
 
 export interface FixtureImage {
   relPath: string
@@ -67,4 +68,25 @@ export function makeProject(dir: string, classes: ClassName[], images: FixtureIm
     })
   })()
   return { p, file, root, ids, classes }
+}
+
+/**
+ * Adds a finished k-fold POI run whose every output for image i points at class `looksLike[i]`
+ * with probability `p` (the rest spread evenly), regions agreeing, UEM confidence `c`.
+ */
+export function addUniformRun(f: Fixture, looksLike: (number | null)[], p = 0.85, c = 0.9): number {
+  const C = f.classes.length
+  const v = (k: number): number[] => Array.from({ length: C }, (_, i) => (i === k ? p : (1 - p) / (C - 1)))
+  const runId = createRun(f.p.db, { kind: 'poi-kfold', config: { folds: 2 }, classes: f.classes })
+  const preds = f.ids.flatMap((id, i) => {
+    const k = looksLike[i]
+    if (k == null) return []
+    return [{
+      imageId: id, fold: i % 2, trnProbs: v(k), oimSoft: v(k), oimSoftT1: v(k), regionProbs: [...v(k), ...v(k), ...v(k), ...v(k)],
+      gate: [0.25, 0.25, 0.25, 0.25], uemUncertainty: 1 - c, uemConfidence: c, auProb: new Array(26).fill(0.2), auImportance: new Array(26).fill(0.5)
+    }]
+  })
+  writePredictions(f.p.db, runId, preds)
+  finishRun(f.p.db, runId, { status: 'done' })
+  return runId
 }

@@ -1,0 +1,183 @@
+/**
+ * `poi-audit audit <project> [--run ID] [--method poi|cl] [--threshold path=value …] [--top N] [--json]`:
+ * audits a training run's predictions against the current labels, stores the audit, prints a
+ * class × flag summary and the top suspects with their explanations.
+ *
+ * Exit codes (shared with `export`): 0 ok, 1 error, 2 usage, 3 bad input, 4 project locked.
+ */
+import type { Command } from 'commander'
+import cliProgress from 'cli-progress'
+import { openProjectDb, type ProjectDb } from '../../core/store/db'
+import { ProjectError } from '../../core/store/errors'
+import { latestDoneRun } from '../../core/store/runs'
+import { applyOverrides } from '../../core/audit/config'
+import { auditItems, auditSummary, getAudit, runAudit } from '../../core/audit/store'
+import { ExportFormatError } from '../../core/export/manifest'
+import { AtomicWriteError } from '../../core/fsutil/atomic'
+
+export const EXIT = { ok: 0, error: 1, usage: 2, badInput: 3, locked: 4 } as const
+
+/** A wrong invocation (bad option value): exit code 2. */
+export class UsageError extends Error {}
+
+/** Maps an error to the CLI's exit code. */
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof UsageError) return EXIT.usage
+  if (e instanceof ProjectError) return e.code === 'LOCKED' ? EXIT.locked : EXIT.badInput
+  if (e instanceof ExportFormatError) return EXIT.badInput
+  if (e instanceof AtomicWriteError && e.code === 'EEXIST') return EXIT.badInput
+  return EXIT.error
+}
+
+/** Where a command writes: results to `out`, progress and messages to `err` (stderr). */
+export interface CliIo {
+  out(s: string): void
+  err(s: string): void
+  /** The stream progress bars draw on (stderr); bars are skipped when it is not a TTY. */
+  progressStream?: NodeJS.WriteStream
+}
+
+export const processIo: CliIo = {
+  out: (s) => void process.stdout.write(s),
+  err: (s) => void process.stderr.write(s),
+  progressStream: process.stderr
+}
+
+/** A cli-progress bar on stderr (silent without a TTY); returns an update function and a stop. */
+export function progressBar(io: CliIo, label: string): { update(done: number, total: number, phase?: string): void; stop(): void } {
+  const stream = io.progressStream
+  if (!stream?.isTTY) return { update() {}, stop() {} }
+  const bar = new cliProgress.SingleBar(
+    { stream, format: `${label} {phase} [{bar}] {value}/{total}`, hideCursor: true, clearOnComplete: true, fps: 10 },
+    cliProgress.Presets.shades_classic
+  )
+  let started = false
+  return {
+    update(done, total, phase = '') {
+      if (!started) {
+        bar.start(Math.max(total, 1), done, { phase })
+        started = true
+      }
+      bar.setTotal(Math.max(total, 1))
+      bar.update(done, { phase })
+    },
+    stop() {
+      if (started) bar.stop()
+    }
+  }
+}
+
+/** Runs `fn` and turns its error into a message on stderr and an exit code. */
+export async function guarded(io: CliIo, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn()
+  } catch (e) {
+    io.err(`poi-audit: ${(e as Error).message}\n`)
+    return exitCodeFor(e)
+  }
+}
+
+export function positiveInt(name: string, v: string): number {
+  const n = Number(v)
+  if (!/^\s*\d+\s*$/.test(v) || n < 1 || !Number.isSafeInteger(n)) throw new UsageError(`${name} must be a positive integer, got "${v}"`)
+  return n
+}
+
+export interface AuditCliOptions {
+  run?: string
+  method?: string
+  threshold?: string[]
+  top?: string
+  json?: boolean
+}
+
+const pad = (s: string | number, n: number): string => String(s).padEnd(n)
+const lpad = (s: string | number, n: number): string => String(s).padStart(n)
+
+export async function auditCommand(project: string, o: AuditCliOptions, io: CliIo = processIo): Promise<number> {
+  return guarded(io, async () => {
+    if (o.method && o.method !== 'poi' && o.method !== 'cl') throw new UsageError(`--method must be poi or cl, got "${o.method}"`)
+    const top = o.top != null ? positiveInt('--top', o.top) : 10
+    const runOpt = o.run != null ? positiveInt('--run', o.run) : null
+    let config
+    try {
+      config = applyOverrides({ method: (o.method as 'poi' | 'cl' | undefined) ?? 'poi' }, o.threshold ?? [])
+    } catch (e) {
+      throw new UsageError((e as Error).message)
+    }
+    let p: ProjectDb | null = null
+    const bar = progressBar(io, 'audit')
+    try {
+      p = openProjectDb(project)
+      const runId = runOpt ?? latestDoneRun(p.db)?.id
+      if (runId == null) throw new ProjectError('INVALID', `${p.path} has no finished training run; train one first (poi-audit train)`)
+      const auditId = await runAudit(p.db, runId, config, { progress: (e) => bar.update(e.done, e.total, e.phase) })
+      bar.stop()
+      const audit = getAudit(p.db, auditId)!
+      const table = auditSummary(p.db, auditId)
+      const suspects = auditItems(p.db, auditId, { scoredOnly: true, limit: top })
+      const name = (k: number | null): string => (k == null ? '-' : (audit.summary.classes[k] ?? `#${k}`))
+      const paths = new Map(
+        (p.db.prepare(`SELECT id, rel_path FROM images WHERE id IN (${suspects.map(() => '?').join(',') || 'NULL'})`).all(...suspects.map((s) => s.imageId)) as {
+          id: number
+          rel_path: string
+        }[]).map((r) => [r.id, r.rel_path])
+      )
+      if (o.json) {
+        io.out(JSON.stringify({ auditId, runId, method: audit.method, summary: audit.summary, table, top: suspects.map((s) => ({ ...s, path: paths.get(s.imageId) })) }, null, 2) + '\n')
+        return EXIT.ok
+      }
+      const s = audit.summary
+      const lines: string[] = []
+      lines.push(`Audit ${auditId} of run ${runId} (${audit.method}): ${s.images} images, ${s.scored} scored, in ${(s.durationMs / 1000).toFixed(2)} s`)
+      lines.push(`  per-class thresholds: ${s.classes.map((c, k) => `${c} ${s.thresholds[k] >= 2 ? '-' : s.thresholds[k].toFixed(3)}`).join(', ')}`)
+      if (s.confidenceCutAmbiguous != null) lines.push(`  UEM confidence cut (ambiguous): ${s.confidenceCutAmbiguous.toFixed(3)}`)
+      if (s.skipped.noPrediction || s.skipped.unlabelled || s.skipped.classNotInRun) {
+        lines.push(`  not scored: ${s.skipped.unlabelled} unlabelled, ${s.skipped.noPrediction} without prediction, ${s.skipped.classNotInRun} with a class the run lacks`)
+      }
+      const flags = table.flags
+      const w = flags.map((f) => Math.max(f.length, 6))
+      lines.push('')
+      lines.push(`${pad('class', 14)}${lpad('images', 8)}  ${flags.map((f, i) => lpad(f, w[i])).join('  ')}`)
+      for (const r of table.rows) lines.push(`${pad(r.name, 14)}${lpad(r.images, 8)}  ${r.counts.map((c, i) => lpad(c, w[i])).join('  ')}`)
+      lines.push(`${pad('total', 14)}${lpad(table.rows.reduce((a, r) => a + r.images, 0), 8)}  ${table.totals.map((c, i) => lpad(c, w[i])).join('  ')}`)
+      for (const warn of s.warnings) lines.push(`warning: ${warn}`)
+      lines.push('')
+      lines.push(`Top ${suspects.length} suspects (lowest score = most likely a wrong label):`)
+      for (const it of suspects) {
+        const sugg = it.suggestedLabel != null ? ` → ${name(it.suggestedLabel)}${it.strength != null ? ` (${it.strength.toFixed(2)})` : ''}` : ''
+        lines.push(`${lpad(it.rank ?? '-', 5)}. #${it.imageId} ${paths.get(it.imageId) ?? ''}  score ${it.score!.toFixed(3)}  ${name(it.givenLabel)}${sugg}  [${it.flags.join(', ')}]`)
+        if (it.explanation) lines.push(`       ${it.explanation.text}`)
+      }
+      io.out(lines.join('\n') + '\n')
+      return EXIT.ok
+    } finally {
+      bar.stop()
+      p?.close()
+    }
+  })
+}
+
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v]
+}
+
+export function registerAudit(program: Command): void {
+  program
+    .command('audit')
+    .description('audit a training run against the current labels: flags, ranking, suggestions, explanations')
+    .argument('<project>', 'the project file (.poi)')
+    .option('--run <id>', 'the training run to audit (default: the newest finished run)')
+    .option('--method <m>', 'poi (POI soft labels, UEM, regions) or cl (confident-learning baseline on the TRN probabilities)', 'poi')
+    .option('--threshold <path=value>', 'override a setting, repeatable, e.g. ambiguous.confidencePercentile=0.25, mislabeled.thresholdScale=1.1', collect)
+    .option('--top <n>', 'how many suspects to print', '10')
+    .option('--json', 'print JSON instead of tables')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 error, 2 usage, 3 bad input, 4 project locked by another process.')
+    .exitOverride((err) => {
+      // Commander's own usage errors (unknown option, missing argument) are exit code 2; help is 0.
+      process.exit(err.exitCode === 0 ? 0 : EXIT.usage)
+    })
+    .action(async (project: string, opts: AuditCliOptions) => {
+      process.exitCode = await auditCommand(project, opts)
+    })
+}
