@@ -34,7 +34,7 @@ export const LIMITS = {
 
 const noNul = (s: string): boolean => !s.includes('\0')
 /** A string of at most `max` characters with no NUL byte. */
-export function zText(max: number, min = 0): z.ZodType<string> {
+export function zText(max: number, min = 0): z.ZodType<string, string> {
   return z.string().min(min).max(max).refine(noNul, { message: 'NUL bytes are not allowed' })
 }
 /** A row id (images.id, label_history.id, runs.id ...): a positive safe integer. */
@@ -133,8 +133,10 @@ export const zQueueFilter = z.strictObject({
 export type QueueFilter = z.input<typeof zQueueFilter>
 
 /**
- * Queue order. score = audit ranking score (most suspicious first with dir 'desc'); confidence = UEM
- * confidence; id = import order. Default: score desc when an audit exists, else id asc.
+ * Queue order. score = the audit's label-quality score, lower = more suspicious, so 'asc' (the
+ * default dir) lists likely label errors first; confidence = UEM confidence; id = import order.
+ * Images without a key (not scored, no prediction) come last, in id order.
+ * Default: score asc when an audit exists, else id asc.
  */
 export const zQueueSort = z.strictObject({
   by: z.enum(['score', 'id', 'confidence']),
@@ -365,9 +367,9 @@ export interface PredictionView {
 export interface AuditView {
   auditId: number
   runId: number | null
-  /** Ranking score: higher = more likely a label error. */
-  score: number
-  /** 1 = most suspicious. */
+  /** Label-quality score in [0, 1]: LOWER = more likely a label error; null = not scored. */
+  score: number | null
+  /** 1 = lowest score (most suspicious); null = not scored. */
   rank: number | null
   suggestedLabel: number | null
   /** How strongly the evidence supports the suggestion, in [0, 1]. */
@@ -378,10 +380,14 @@ export interface AuditView {
 }
 
 export interface FaceView {
-  /** Face box in source-image pixels: x, y, width, height. */
-  box: [number, number, number, number]
+  /** Detection outcome: aligned | already-aligned | no-face | several-faces | low-score. */
+  status: string
+  /** Faces the detector found. */
+  facesFound: number
+  /** Face box in source-image pixels: x, y, width, height; null without a face. */
+  box: [number, number, number, number] | null
   detectorScore: number | null
-  /** Landmarks in source-image pixels. */
+  /** 68 landmarks (iBUG-300W order) in source-image pixels. */
   landmarks: [number, number][] | null
 }
 

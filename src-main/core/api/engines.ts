@@ -1,0 +1,80 @@
+/**
+ * The engines behind the long-running methods, as interfaces the API calls. Each lands with its own
+ * helper (import, audit, export, training); until one is wired in, its methods answer NOT_AVAILABLE
+ * instead of pretending. `app.info.capabilities` tells the renderer which are present.
+ */
+import type { ProjectDb } from '../store/db'
+import type { ExportScope, JsonValue, QueueFilter, TrainConfig, TrainProgress, TrainStatus } from './contract'
+import type { JobContext } from './jobs'
+
+export interface ImportRequest {
+  source: string
+  format: 'auto' | 'folder' | 'csv' | 'ferplus' | 'rafdb' | 'affectnet' | 'demo'
+  labelsFile?: string
+  align?: boolean
+}
+
+/** Imports images and labels into the open project; returns the import report. */
+export interface ImportEngine {
+  run(project: ProjectDb, req: ImportRequest, ctx: JobContext): Promise<JsonValue>
+}
+
+/** Scores and ranks images from a run's predictions into `audits`/`audit_items`; returns the summary. */
+export interface AuditEngine {
+  run(project: ProjectDb, req: { runId?: number }, ctx: JobContext): Promise<JsonValue>
+}
+
+export interface ExportRequest {
+  format: 'csv' | 'jsonl' | 'ferplus' | 'folders' | 'labelstudio' | 'cleanlab'
+  scope: ExportScope
+  /** Absolute destination path (file or folder, by format). */
+  dest: string
+  options: { spreadsheetSafe?: boolean; bom?: boolean; includeExcluded?: boolean }
+}
+
+/** Writes an export atomically; returns its manifest/summary. */
+export interface ExportEngine {
+  /** Where an export goes when the caller gives no destination (beside the project file). */
+  defaultDest(project: ProjectDb, format: ExportRequest['format']): string
+  run(project: ProjectDb, req: ExportRequest, ctx: JobContext): Promise<JsonValue>
+}
+
+/** Events a training host reports. */
+export type TrainHostEvent = { type: 'progress'; progress: TrainProgress } | { type: 'state'; status: TrainStatus }
+
+export interface TrainStartRequest {
+  /** Absolute path of the project file; the trainer opens it read-only (one writer: main). */
+  projectPath: string
+  config: TrainConfig
+  /** Continue this run from its latest checkpoint. */
+  resumeRunId?: number
+}
+
+/**
+ * Runs training out of the main thread (an Electron utilityProcess, or a child process in `serve`),
+ * so the UI stays responsive and a native crash loses one run, not the app. One run at a time.
+ * The host reports `TrainStatus` transitions and throttled `TrainProgress`; it always reaches a
+ * terminal state: completed | cancelled | failed | crashed.
+ */
+export interface TrainingHost {
+  start(req: TrainStartRequest): void
+  /** Cooperative cancel, then a hard kill after the host's grace period. */
+  cancel(): boolean
+  status(): TrainStatus
+  subscribe(listener: (e: TrainHostEvent) => void): () => void
+  dispose(): Promise<void>
+}
+
+/** Native dialogs (Electron); absent in browser mode. */
+export interface DialogHost {
+  open(purpose: 'project-open' | 'project-create' | 'import-folder' | 'import-file' | 'export-dest'): Promise<string | null>
+}
+
+export interface Engines {
+  import?: ImportEngine
+  audit?: AuditEngine
+  export?: ExportEngine
+  training?: TrainingHost
+}
+
+export type { QueueFilter }

@@ -1,0 +1,63 @@
+/**
+ * Turning failures into `{ok: false, code, message}`. Handlers throw `ApiFailure` for expected
+ * failures; `ProjectError`s from the store map onto the same codes; anything else is a bug, answered
+ * as INTERNAL with a generic message (the detail goes to the main-side log, not to the renderer).
+ */
+import type { z } from 'zod'
+import { ProjectError, type ProjectErrorCode } from '../store/errors'
+import type { ApiErrorCode, ApiResult } from './contract'
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string
+  ) {
+    super(message)
+    this.name = 'ApiFailure'
+  }
+}
+
+const PROJECT_CODES: Record<ProjectErrorCode, ApiErrorCode> = {
+  NOT_FOUND: 'NOT_FOUND',
+  NOT_A_PROJECT: 'NOT_A_PROJECT',
+  FUTURE_VERSION: 'FUTURE_VERSION',
+  LOCKED: 'LOCKED',
+  CORRUPT: 'CORRUPT',
+  MIGRATION_FAILED: 'MIGRATION_FAILED',
+  INVALID: 'INVALID_ARGS'
+}
+
+/** Maps a thrown value to a failed result; `log` receives the detail of unexpected errors. */
+export function toFailure(e: unknown, method: string, log: (msg: string) => void): ApiResult<never> {
+  if (e instanceof ApiFailure) return { ok: false, code: e.code, message: e.message }
+  if (e instanceof ProjectError) return { ok: false, code: PROJECT_CODES[e.code] ?? 'INTERNAL', message: e.message }
+  const err = e as Error
+  if (/SQLITE_BUSY|database is locked/i.test(String(err?.message))) {
+    return { ok: false, code: 'LOCKED', message: 'the project is busy (another process holds a write lock); try again' }
+  }
+  log(`api ${method}: ${err?.stack ?? String(e)}`)
+  return { ok: false, code: 'INTERNAL', message: `internal error in ${method} (details are in the log)` }
+}
+
+function show(v: unknown): string {
+  let s: string
+  try {
+    s = typeof v === 'string' ? JSON.stringify(v) : String(JSON.stringify(v))
+  } catch {
+    s = String(v)
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s
+}
+
+/** A readable INVALID_ARGS message: the first few issues, each naming its field and value. */
+export function describeIssues(method: string, error: z.ZodError, input: unknown): string {
+  const parts = error.issues.slice(0, 4).map((i) => {
+    const path = i.path.map(String).join('.')
+    let value: unknown = input
+    for (const k of i.path) value = value != null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined
+    const where = path || '(arguments)'
+    return i.code === 'unrecognized_keys' || value === undefined ? `${where}: ${i.message}` : `${where}: ${i.message} (got ${show(value)})`
+  })
+  const more = error.issues.length > 4 ? ` (+${error.issues.length - 4} more)` : ''
+  return `invalid arguments for ${method}: ${parts.join('; ')}${more}`
+}

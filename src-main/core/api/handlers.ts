@@ -1,0 +1,306 @@
+/**
+ * The API's main side: `createApi(options).dispatch(method, args)`. One instance per window/server.
+ *
+ * dispatch(1) refuses names that are not methods, (2) validates the arguments with the contract's
+ * zod schema — the ONLY way arguments reach a handler — and (3) turns every failure into
+ * `{ok: false, code, message}`. Handlers are synchronous over better-sqlite3 (fast, and never
+ * interleaved with another write); long work goes to jobs that report through the event bus.
+ */
+import { isAbsolute, resolve } from 'node:path'
+import { CONTRACT, type ApiEvent, type ApiResult, type AppInfo, type ParsedArgsOf, type ResultOf, type TrainStatus } from './contract'
+import { isMethodName, type MethodName } from './methods'
+import { ApiFailure, describeIssues, toFailure } from './errors'
+import { EventBus, changedIds } from './events'
+import { JobRegistry } from './jobs'
+import { ProjectSession, hasTable } from './session'
+import type { DialogHost, Engines } from './engines'
+import { readContext } from './queries/context'
+import { nextInQueue, queryCounts, queryQueue } from './queries/queue'
+import { imageDetail } from './queries/detail'
+import { listHistoryPage } from './queries/history'
+import { overviewStats } from './queries/overview'
+import { bulkRelabel, decide } from './review'
+import { undo, redo, undoStacks, revertEntries, getAnnotation } from '../store/labels'
+import type { DB } from '../store/db'
+
+export interface ApiOptions {
+  mode: AppInfo['mode']
+  /** App version shown by app.info. */
+  version?: string
+  /** Who decisions are recorded as (label_history.actor); undo/redo stacks are per actor. */
+  actor?: string
+  /** Where the recent-projects list is kept; none = not kept. */
+  userDataDir?: string
+  /** Open this project at start (browser mode serves exactly this one). */
+  project?: string
+  /** project.open/create/close allowed (default: every mode but browser). */
+  allowProjectSwitch?: boolean
+  dialogs?: DialogHost
+  engines?: Engines
+  log?: (msg: string) => void
+}
+
+export interface Api {
+  dispatch(method: string, args: unknown): Promise<ApiResult<unknown>>
+  subscribe(listener: (e: ApiEvent) => void): () => void
+  readonly session: ProjectSession
+  readonly jobs: JobRegistry
+  readonly actor: string
+  /** Cancels jobs, stops training and closes the project. */
+  close(): Promise<void>
+}
+
+type Handlers = { [M in MethodName]: (args: ParsedArgsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> }
+
+const NO_TRAINING: TrainStatus = { available: false, state: 'idle', runId: null, jobId: null, progress: null, error: null, exitCode: null }
+
+export function createApi(opts: ApiOptions): Api {
+  const log = opts.log ?? (() => {})
+  const actor = opts.actor ?? 'curator'
+  const engines = opts.engines ?? {}
+  const allowSwitch = opts.allowProjectSwitch ?? opts.mode !== 'browser'
+  const bus = new EventBus(log)
+  const jobs = new JobRegistry((e) => bus.emit(e), log)
+  const session = new ProjectSession({ userDataDir: opts.userDataDir, log })
+  if (opts.project) session.open(opts.project)
+
+  const unsubscribeTraining = engines.training?.subscribe((e) => {
+    bus.emit(e.type === 'progress' ? { type: 'train.progress', progress: e.progress } : { type: 'train.state', status: e.status })
+    if (e.type === 'state' && e.status.state === 'completed') bus.emit({ type: 'project.changed', what: 'runs' })
+  })
+
+  const db = (): DB => session.require().db
+  const ctx = () => readContext(db())
+  const needSwitch = (): void => {
+    if (!allowSwitch) throw new ApiFailure('UNSUPPORTED', 'this server serves one project; restart `poi-audit serve` with another project to switch')
+  }
+  const notAvailable = (what: string): never => {
+    throw new ApiFailure('NOT_AVAILABLE', `${what} is not available in this build yet`)
+  }
+  const changed = (what: 'labels', ids: readonly number[]): void => bus.emit({ type: 'project.changed', what, imageIds: changedIds(ids) })
+  const absolute = (p: string): string => (isAbsolute(p) ? p : resolve(p))
+
+  const handlers: Handlers = {
+    'app.info': () => ({
+      name: 'POI Audit',
+      version: opts.version ?? '0.0.0',
+      mode: opts.mode,
+      platform: process.platform,
+      capabilities: {
+        import: !!engines.import,
+        audit: !!engines.audit,
+        train: !!engines.training,
+        export: !!engines.export,
+        dialogs: !!opts.dialogs,
+        projectSwitch: allowSwitch
+      },
+      project: session.project ? session.info() : null
+    }),
+    'dialog.open': async ({ purpose }) => {
+      if (!opts.dialogs) throw new ApiFailure('UNSUPPORTED', 'native dialogs exist only in the desktop app; type the path instead')
+      return { path: await opts.dialogs.open(purpose) }
+    },
+
+    'project.open': ({ path }) => {
+      needSwitch()
+      const info = session.open(absolute(path))
+      bus.emit({ type: 'project.changed', what: 'opened' })
+      return info
+    },
+    'project.create': ({ path, name }) => {
+      needSwitch()
+      const info = session.create(absolute(path), name)
+      bus.emit({ type: 'project.changed', what: 'opened' })
+      return info
+    },
+    'project.close': () => {
+      needSwitch()
+      const closed = session.close()
+      if (closed) bus.emit({ type: 'project.changed', what: 'closed' })
+      return { closed }
+    },
+    'project.recent': () => session.recent(),
+    'project.info': () => session.info(),
+
+    'import.start': (args) => {
+      const p = session.require()
+      const engine = engines.import ?? notAvailable('importing')
+      const job = jobs.start('import', async (jc) => {
+        const report = await engine.run(p, { ...args, source: absolute(args.source), labelsFile: args.labelsFile && absolute(args.labelsFile) }, jc)
+        bus.emit({ type: 'project.changed', what: 'images' })
+        return report
+      })
+      return { jobId: job.id }
+    },
+    'import.report': ({ importId }) => {
+      const rows = db()
+        .prepare(
+          `SELECT im.id, im.dataset_id AS datasetId, d.root AS datasetRoot, im.format, im.source, im.started_at AS startedAt,
+             im.finished_at AS finishedAt, im.report FROM imports im JOIN datasets d ON d.id = im.dataset_id
+           ${importId != null ? 'WHERE im.id = ?' : ''} ORDER BY im.id DESC LIMIT 200`
+        )
+        .all(...(importId != null ? [importId] : [])) as (Omit<ResultOf<'import.report'>[number], 'report'> & { report: string })[]
+      if (importId != null && !rows.length) throw new ApiFailure('NOT_FOUND', `no import ${importId}`)
+      return rows.map((r) => {
+        let report: ResultOf<'import.report'>[number]['report'] = null
+        try {
+          report = JSON.parse(r.report)
+        } catch {
+          report = null
+        }
+        return { ...r, report }
+      })
+    },
+
+    'images.queue': (args) => queryQueue(db(), ctx(), args),
+    'images.counts': ({ filter }) => queryCounts(db(), ctx(), filter),
+    'images.detail': ({ imageId }) => imageDetail(db(), ctx(), imageId),
+
+    'review.decide': ({ imageId, decision, reason, next }) => {
+      const d = db()
+      const c = readContext(d)
+      const { batchId } = decide(d, c, actor, imageId, decision, reason)
+      if (batchId) changed('labels', [imageId])
+      return {
+        batchId,
+        annotation: getAnnotation(d, imageId)!,
+        nextImageId: next ? nextInQueue(d, c, imageId, next.filter, next.sort) : null
+      }
+    },
+    'review.undo': () => {
+      const r = undo(db(), actor)
+      if (!r) return null
+      changed('labels', r.imageIds)
+      return { batchId: r.batchId, target: r.undone, imageIds: r.imageIds }
+    },
+    'review.redo': () => {
+      const r = redo(db(), actor)
+      if (!r) return null
+      changed('labels', r.imageIds)
+      return { batchId: r.batchId, target: r.redone, imageIds: r.imageIds }
+    },
+    'review.undoState': () => {
+      const s = undoStacks(db(), actor)
+      return { undo: s.undo.length, redo: s.redo.length }
+    },
+    'review.bulkRelabel': ({ imageIds, label, reason }) => {
+      const r = bulkRelabel(db(), ctx(), actor, imageIds, label, reason)
+      if (r.changed) changed('labels', imageIds)
+      return r
+    },
+
+    'history.list': (q) => listHistoryPage(db(), q),
+    'history.revert': ({ entryIds }) => {
+      const d = db()
+      const ids = [...new Set(entryIds)]
+      const found = (d.prepare('SELECT count(*) AS n FROM label_history WHERE id IN (SELECT value FROM json_each(?))').get(JSON.stringify(ids)) as { n: number }).n
+      if (found !== ids.length) throw new ApiFailure('NOT_FOUND', `${ids.length - found} of the ${ids.length} history entries do not exist`)
+      const r = revertEntries(d, ids, actor)
+      const imageIds = (d.prepare('SELECT DISTINCT image_id AS i FROM label_history WHERE batch_id = ?').all(r.batchId) as { i: number }[]).map((x) => x.i)
+      if (r.changed) changed('labels', imageIds)
+      return { batchId: r.changed ? r.batchId : null, changed: r.changed }
+    },
+
+    'overview.stats': () => overviewStats(db(), ctx()),
+    'runs.list': () => {
+      const rows = db()
+        .prepare(
+          `SELECT r.id, r.kind, r.name, r.status, r.started_at AS startedAt, r.finished_at AS finishedAt, r.backend, r.metrics, r.error,
+             (SELECT count(*) FROM predictions p WHERE p.run_id = r.id) AS predictions
+           FROM runs r ORDER BY r.id DESC LIMIT 500`
+        )
+        .all() as (Omit<ResultOf<'runs.list'>[number], 'metrics'> & { metrics: string | null })[]
+      return rows.map((r) => {
+        let metrics = null
+        try {
+          metrics = r.metrics ? JSON.parse(r.metrics) : null
+        } catch {
+          metrics = null
+        }
+        return { ...r, metrics }
+      })
+    },
+
+    'train.start': ({ config }) => {
+      const p = session.require()
+      const host = engines.training ?? notAvailable('training')
+      const st = host.status()
+      if (st.state === 'starting' || st.state === 'running' || st.state === 'cancelling') throw new ApiFailure('BUSY', 'a training run is in progress')
+      host.start({ projectPath: p.path, config })
+      return { jobId: host.status().jobId ?? '' }
+    },
+    'train.resume': ({ runId }) => {
+      const p = session.require()
+      const host = engines.training ?? notAvailable('training')
+      const run = p.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string } | undefined
+      if (!run) throw new ApiFailure('NOT_FOUND', `no run ${runId}`)
+      const st = host.status()
+      if (st.state === 'starting' || st.state === 'running' || st.state === 'cancelling') throw new ApiFailure('BUSY', 'a training run is in progress')
+      host.start({ projectPath: p.path, config: {}, resumeRunId: runId })
+      return { jobId: host.status().jobId ?? '' }
+    },
+    'train.cancel': () => ({ cancelled: engines.training ? engines.training.cancel() : false }),
+    'train.status': () => engines.training?.status() ?? NO_TRAINING,
+
+    'audit.run': ({ runId }) => {
+      const p = session.require()
+      const engine = engines.audit ?? notAvailable('the audit')
+      if (!hasTable(p.db, 'audit_items')) notAvailable('the audit (this project has no audit tables)')
+      if (runId != null && !p.db.prepare("SELECT 1 FROM runs WHERE id = ? AND status = 'done'").get(runId)) {
+        throw new ApiFailure('NOT_FOUND', `no finished run ${runId}`)
+      }
+      const job = jobs.start('audit', async (jc) => {
+        const summary = await engine.run(p, { runId }, jc)
+        bus.emit({ type: 'project.changed', what: 'audit' })
+        return summary
+      })
+      return { jobId: job.id }
+    },
+
+    'export.start': ({ format, scope, dest, options }) => {
+      const p = session.require()
+      const engine = engines.export ?? notAvailable('exporting')
+      const path = dest ? absolute(dest) : engine.defaultDest(p, format)
+      if ([p.path, `${p.path}-wal`, `${p.path}-shm`].includes(resolve(path))) {
+        throw new ApiFailure('INVALID_ARGS', `dest: ${path} would overwrite the project file`)
+      }
+      const job = jobs.start('export', (jc) => engine.run(p, { format, scope, dest: path, options: options ?? {} }, jc), { exclusive: false })
+      return { jobId: job.id, path }
+    },
+
+    'jobs.list': () => jobs.list(),
+    'jobs.cancel': ({ jobId }) => {
+      if (!jobs.get(jobId)) throw new ApiFailure('NOT_FOUND', `no job ${jobId}`)
+      return { cancelled: jobs.cancel(jobId) }
+    }
+  }
+
+  async function dispatch(method: string, args: unknown): Promise<ApiResult<unknown>> {
+    if (!isMethodName(method)) {
+      return { ok: false, code: 'UNKNOWN_METHOD', message: `no API method ${JSON.stringify(String(method).slice(0, 80))}` }
+    }
+    const parsed = CONTRACT[method].args.safeParse(args === undefined ? {} : args)
+    if (!parsed.success) return { ok: false, code: 'INVALID_ARGS', message: describeIssues(method, parsed.error, args) }
+    try {
+      const handler = handlers[method] as (a: unknown) => unknown
+      const value = await handler(parsed.data)
+      return { ok: true, value: value === undefined ? null : value }
+    } catch (e) {
+      return toFailure(e, method, log)
+    }
+  }
+
+  return {
+    dispatch,
+    subscribe: (l) => bus.subscribe(l),
+    session,
+    jobs,
+    actor,
+    async close() {
+      unsubscribeTraining?.()
+      await jobs.settle(true)
+      await engines.training?.dispose()
+      session.close()
+    }
+  }
+}
