@@ -32,8 +32,8 @@ export function describeConfig(cfg: PoiModelConfig): ConfigChoice[] {
     add('backbone', `frozen extractor '${ex.name}' giving F = ${g.feature.join('×')}, head width ${g.c4}`, 'OURS', '§7.15')
   }
   add('trn-stage', cfg.trnStage === 'layer4' ? 'TRN: own layer4 (BasicBlock stage, stride 2) → GAP → FC' : 'TRN: 3×3 conv+BN+ReLU (stride 1) → GAP → FC', cfg.trnStage === 'layer4' ? 'STATED-P' : 'OURS', '§2.1')
-  add('init', 'convs He-normal fan-out; ReLU FCs He-normal fan-in, zero bias; output FCs uniform ±1/√fan_in; BN γ=1 β=0; from scratch (no pretrained weights)', 'OURS', '§7.15')
-  add('optimizer', `SGD momentum ${cfg.optimizer.momentum}, weight decay ${cfg.optimizer.weightDecay} (${cfg.optimizer.weightDecayMode === 'l2' ? 'L2 added to the gradient, as torch.optim.SGD' : 'decoupled, SGDW'})`, 'STATED-P', '§6')
+  add('init', 'initial values (before any loaded weights): convs He-normal fan-out; ReLU FCs He-normal fan-in, zero bias; output FCs uniform ±1/√fan_in; BN γ=1 β=0; gate FC zeros', 'OURS', '§7.15')
+  add('optimizer', `SGD momentum ${cfg.optimizer.momentum}, weight decay ${cfg.optimizer.weightDecay} (${cfg.optimizer.weightDecayMode === 'l2' ? 'L2 added to the gradient, as torch.optim.SGD' : 'decoupled, SGDW'}; on every trainable weight incl. BN and biases, the torch default)`, 'STATED-P', '§6')
   add('bn', `batch norm momentum ${cfg.bn.momentum}, eps ${cfg.bn.eps} (PyTorch convention)`, 'OURS', '—')
   if (!g.pinEnabled) {
     add('mode', 'baseline: extractor + TRN trained with plain cross-entropy (no PIN, OIM, UEM)', 'STATED-P', 'Table X')

@@ -1,11 +1,10 @@
 /**
- * The single tfjs import of the model package. Everything under core/model imports `tf` from here so
- * the switch to the project-wide instance (core/compute/tf.ts, which chooses the backend and installs the
- * wasm kernel shims) is a one-line change. Until that module exists this is the plain tfjs bundle, whose
- * backend in Node is 'cpu' unless the caller sets another one.
+ * The single tfjs import of the model package: the app-wide instance from core/compute/tf (backend
+ * choice and wasm training shims live in core/compute; call its initCompute() before training).
+ * Everything under core/model imports `tf` from here.
  */
-import * as tf from '@tensorflow/tfjs'
+export { tf } from '../compute/tf'
+import type { tf as TfNs } from '../compute/tf'
 
-export { tf }
-export type Tensor = tf.Tensor
-export type Variable = tf.Variable
+export type Tensor = TfNs.Tensor
+export type Variable = TfNs.Variable
