@@ -1,0 +1,59 @@
+/**
+ * The renderer's window onto the app API: the one client of `src-main/core/api/client.ts` and the
+ * contract's types. Only types come from the contract module (it imports zod at run time, which the
+ * UI bundle does not need); the few value lists the UI shows are restated here and checked against
+ * the contract's types with `satisfies`.
+ */
+export { createClient, detectTransport, unwrap, ApiCallError } from '../../../src-main/core/api/client'
+export type { ApiClient, Transport } from '../../../src-main/core/api/client'
+export type {
+  ApiErrorCode,
+  ApiEvent,
+  ApiResult,
+  AppInfo,
+  AnnotationView,
+  AuditView,
+  Decision,
+  ExportScope,
+  HistoryEntryView,
+  ImageCounts,
+  ImageDetail,
+  ImportSummary,
+  JobInfo,
+  JsonValue,
+  LabelState,
+  OverviewStats,
+  PredictionView,
+  ProjectInfo,
+  QueueFilter,
+  QueueItem,
+  QueuePage,
+  QueueSort,
+  RecentProject,
+  RegionView,
+  ReviewState,
+  RunSummary,
+  TrainConfig,
+  TrainProgress,
+  TrainStatus
+} from '../../../src-main/core/api/contract'
+import type {
+  ReviewState,
+  HistorySource,
+  EXPORT_FORMATS as C_EXPORT,
+  IMPORT_FORMATS as C_IMPORT,
+  TRAIN_BACKENDS as C_BACKENDS
+} from '../../../src-main/core/api/contract'
+
+export type { HistorySource }
+
+/** Review decisions a curator can record (the contract's REVIEW_STATES). */
+export const REVIEW_STATES = ['accepted', 'kept', 'relabeled', 'excluded', 'ambiguous', 'skipped'] as const satisfies readonly ReviewState[]
+export const HISTORY_SOURCES = ['import', 'curator', 'bulk', 'revert'] as const satisfies readonly HistorySource[]
+export const EXPORT_FORMATS = ['csv', 'jsonl', 'ferplus', 'folders', 'labelstudio', 'cleanlab'] as const satisfies typeof C_EXPORT
+export const IMPORT_FORMATS = ['auto', 'folder', 'csv', 'ferplus', 'rafdb', 'affectnet', 'demo'] as const satisfies typeof C_IMPORT
+export const TRAIN_BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const satisfies typeof C_BACKENDS
+export const INPUT_SIZES = [48, 64, 112, 224] as const
+
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+export type ImportFormat = (typeof IMPORT_FORMATS)[number]

@@ -1,0 +1,168 @@
+/**
+ * The application state root: the API client, app info and the open project, the current page, the
+ * notices (toasts), and one store per page. Components receive these stores as props and never call
+ * the API themselves.
+ */
+import type { ApiClient, ApiEvent, AppInfo, ProjectInfo } from './api'
+import { JobsState } from './jobs.svelte'
+import { ProjectsState } from './projects.svelte'
+import { OverviewState } from './overview.svelte'
+import { TrainState } from './train.svelte'
+import { ReviewStore } from './review.svelte'
+import { HistoryState } from './history.svelte'
+import { ExportState } from './export.svelte'
+import type { UiFilter } from './filters'
+
+export const PAGES = ['projects', 'overview', 'train', 'review', 'history', 'export'] as const
+export type Page = (typeof PAGES)[number]
+
+export const PAGE_TITLES: Record<Page, string> = {
+  projects: 'Projects',
+  overview: 'Overview',
+  train: 'Train',
+  review: 'Review',
+  history: 'History',
+  export: 'Export'
+}
+
+export interface Notice {
+  id: number
+  kind: 'error' | 'info'
+  text: string
+}
+
+/** Pages that need an open project. */
+const NEEDS_PROJECT: ReadonlySet<Page> = new Set(['overview', 'train', 'review', 'history', 'export'])
+
+export class AppState {
+  info = $state.raw<AppInfo | null>(null)
+  project = $state.raw<ProjectInfo | null>(null)
+  page = $state<Page>('projects')
+  notices = $state<Notice[]>([])
+  /** The keyboard help overlay. */
+  helpOpen = $state(false)
+  /** Set when app.info itself failed (server down, not signed in). */
+  fatal = $state<string | null>(null)
+
+  readonly jobs: JobsState
+  readonly projects: ProjectsState
+  readonly overview: OverviewState
+  readonly train: TrainState
+  readonly review: ReviewStore
+  readonly history: HistoryState
+  readonly exporter: ExportState
+
+  private nextNotice = 1
+  private off: (() => void) | null = null
+
+  constructor(readonly api: ApiClient) {
+    this.jobs = new JobsState(api)
+    this.projects = new ProjectsState(this)
+    this.overview = new OverviewState(this)
+    this.train = new TrainState(this)
+    this.review = new ReviewStore(this)
+    this.history = new HistoryState(this)
+    this.exporter = new ExportState(this)
+  }
+
+  get classes(): string[] {
+    return this.project?.classes ?? []
+  }
+
+  /** Loads app info, subscribes to events and opens the first page (from the URL hash when given). */
+  async start(initialPage?: string): Promise<void> {
+    this.off = this.api.on((e) => this.onEvent(e))
+    const r = await this.api.app.info({})
+    if (!r.ok) {
+      this.fatal = `${r.code}: ${r.message}`
+      return
+    }
+    this.info = r.value
+    this.project = r.value.project
+    const wanted = PAGES.find((p) => p === initialPage)
+    this.go(wanted ?? (this.project ? 'review' : 'projects'))
+  }
+
+  dispose(): void {
+    this.off?.()
+    this.off = null
+    this.jobs.dispose()
+    this.review.dispose()
+  }
+
+  /** Opens a page; pages that need a project fall back to Projects without one. */
+  go(page: Page): void {
+    const target = NEEDS_PROJECT.has(page) && !this.project ? 'projects' : page
+    this.page = target
+    this.helpOpen = false
+    switch (target) {
+      case 'projects':
+        void this.projects.load()
+        break
+      case 'overview':
+        void this.overview.load()
+        break
+      case 'train':
+        void this.train.load()
+        break
+      case 'review':
+        void this.review.open()
+        break
+      case 'history':
+        void this.history.load()
+        break
+      case 'export':
+        this.exporter.open()
+        break
+    }
+  }
+
+  /** Opens the review with a filter (e.g. from a confusion-matrix cell). */
+  reviewWith(filter: UiFilter): void {
+    this.review.setFilter(filter, false)
+    this.go('review')
+  }
+
+  /** Called by the projects store when a project was opened, created or imported into. */
+  setProject(p: ProjectInfo | null): void {
+    const switched = p?.path !== this.project?.path
+    this.project = p
+    if (switched) {
+      this.review.reset()
+      this.overview.reset()
+      this.history.reset()
+    }
+  }
+
+  async refreshProject(): Promise<void> {
+    const r = await this.api.project.info({})
+    if (r.ok) this.project = r.value
+  }
+
+  notify(kind: Notice['kind'], text: string): void {
+    const id = this.nextNotice++
+    this.notices = [...this.notices.slice(-4), { id, kind, text }]
+    if (kind === 'info') setTimeout(() => this.dismiss(id), 5000)
+  }
+
+  dismiss(id: number): void {
+    this.notices = this.notices.filter((n) => n.id !== id)
+  }
+
+  private onEvent(e: ApiEvent): void {
+    this.jobs.onEvent(e)
+    if (e.type === 'train.progress' || e.type === 'train.state') this.train.onEvent(e)
+    if (e.type === 'project.changed') {
+      if (e.what === 'closed') {
+        this.setProject(null)
+        if (NEEDS_PROJECT.has(this.page)) this.go('projects')
+        return
+      }
+      void this.refreshProject()
+      this.overview.markStale()
+      if (e.what === 'labels') this.review.onLabelsChanged(e.imageIds)
+      else if (e.what === 'images' || e.what === 'audit' || e.what === 'runs') this.review.markStale()
+      if (e.what === 'labels') this.history.markStale()
+    }
+  }
+}

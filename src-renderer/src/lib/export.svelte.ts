@@ -1,0 +1,111 @@
+/**
+ * Export page: format, scope (all / reviewed / the review's current filter / the grid selection),
+ * options, and the job's progress and destination.
+ */
+import type { AppState } from './app.svelte'
+import type { ExportFormat, ExportScope, JobInfo, JsonValue } from './api'
+import { describeFilter, toQueueFilter } from './filters'
+
+export type ScopeKind = 'all' | 'reviewed' | 'filter' | 'selection'
+
+export class ExportState {
+  format = $state<ExportFormat>('csv')
+  scope = $state<ScopeKind>('all')
+  dest = $state('')
+  spreadsheetSafe = $state(true)
+  bom = $state(false)
+  includeExcluded = $state(false)
+  jobId = $state<string | null>(null)
+  /** Where the export is being / was written. */
+  path = $state<string | null>(null)
+  result = $state.raw<JsonValue | null>(null)
+  error = $state<string | null>(null)
+  done = $state(false)
+
+  constructor(private readonly app: AppState) {}
+
+  get job(): JobInfo | null {
+    return this.jobId ? (this.app.jobs.byId[this.jobId] ?? null) : null
+  }
+
+  get available(): boolean {
+    return this.app.info?.capabilities.export ?? false
+  }
+
+  get running(): boolean {
+    return !!this.jobId && !this.done
+  }
+
+  /** Human description of each scope for the form. */
+  scopeText(kind: ScopeKind): string {
+    switch (kind) {
+      case 'all':
+        return 'All images'
+      case 'reviewed':
+        return 'Reviewed images only (changed or confirmed by a curator)'
+      case 'filter':
+        return `The review's current filter: ${describeFilter(this.app.review.filter, this.app.classes)}`
+      case 'selection':
+        return `The grid selection (${this.app.review.selection.size} images)`
+    }
+  }
+
+  open(): void {
+    if (this.scope === 'selection' && this.app.review.selection.size === 0) this.scope = 'all'
+  }
+
+  toScope(): ExportScope | string {
+    switch (this.scope) {
+      case 'all':
+        return { kind: 'all' }
+      case 'reviewed':
+        return { kind: 'reviewed' }
+      case 'filter':
+        return { kind: 'filter', filter: toQueueFilter(this.app.review.filter) }
+      case 'selection': {
+        const ids = [...this.app.review.selection]
+        return ids.length ? { kind: 'ids', ids } : 'Select images in the review grid first (Ctrl/Shift-click).'
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    const scope = this.toScope()
+    if (typeof scope === 'string') {
+      this.error = scope
+      return
+    }
+    this.error = null
+    this.done = false
+    this.result = null
+    const r = await this.app.api.export.start({
+      format: this.format,
+      scope,
+      ...(this.dest.trim() ? { dest: this.dest.trim() } : {}),
+      options: { spreadsheetSafe: this.spreadsheetSafe, bom: this.bom, includeExcluded: this.includeExcluded }
+    })
+    if (!r.ok) {
+      this.error = `${r.code}: ${r.message}`
+      return
+    }
+    this.jobId = r.value.jobId
+    this.path = r.value.path
+    const fin = await this.app.jobs.track(r.value.jobId)
+    this.done = true
+    if (fin.job.state !== 'done') {
+      this.error = fin.job.error ? `${fin.job.error.code}: ${fin.job.error.message}` : `export ${fin.job.state}`
+      return
+    }
+    this.result = fin.result
+  }
+
+  async cancel(): Promise<void> {
+    if (this.jobId) await this.app.jobs.cancel(this.jobId)
+  }
+
+  async browse(): Promise<void> {
+    const r = await this.app.api.dialog.open({ purpose: 'export-dest' })
+    if (!r.ok) return this.app.notify('error', r.message)
+    if (r.value.path) this.dest = r.value.path
+  }
+}

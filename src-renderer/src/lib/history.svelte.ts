@@ -1,0 +1,121 @@
+/**
+ * History page: every label change (who, when, old → new, why), filtered by image, actor or source,
+ * paged back from the newest; revert one or many entries as one new undoable action.
+ */
+import type { AppState } from './app.svelte'
+import type { HistoryEntryView, HistorySource } from './api'
+
+const PAGE = 200
+
+export interface HistoryFilter {
+  /** Image id as typed ('' = any). */
+  imageId: string
+  actor: string
+  source: HistorySource | ''
+}
+
+export class HistoryState {
+  entries = $state.raw<HistoryEntryView[]>([])
+  nextBeforeId = $state<number | null>(null)
+  filter = $state<HistoryFilter>({ imageId: '', actor: '', source: '' })
+  selected = $state.raw<ReadonlySet<number>>(new Set())
+  loading = $state(false)
+  error = $state<string | null>(null)
+  private stale = true
+
+  constructor(private readonly app: AppState) {}
+
+  /** The filter as query args, or an error message naming the bad field. */
+  query(): { imageId?: number; actor?: string; source?: HistorySource } | string {
+    const q: { imageId?: number; actor?: string; source?: HistorySource } = {}
+    const id = this.filter.imageId.trim()
+    if (id) {
+      if (!/^\d+$/.test(id) || Number(id) < 1) return `Image id must be a positive whole number (got "${id}").`
+      q.imageId = Number(id)
+    }
+    if (this.filter.actor.trim()) q.actor = this.filter.actor.trim()
+    if (this.filter.source) q.source = this.filter.source
+    return q
+  }
+
+  async load(force = false): Promise<void> {
+    if (!force && !this.stale && this.entries.length) return
+    const q = this.query()
+    if (typeof q === 'string') {
+      this.error = q
+      return
+    }
+    this.loading = true
+    const r = await this.app.api.history.list({ ...q, limit: PAGE })
+    this.loading = false
+    if (!r.ok) {
+      this.error = `${r.code}: ${r.message}`
+      return
+    }
+    this.error = null
+    this.stale = false
+    this.entries = r.value.entries
+    this.nextBeforeId = r.value.nextBeforeId
+    this.selected = new Set()
+  }
+
+  async more(): Promise<void> {
+    const q = this.query()
+    if (typeof q === 'string' || this.nextBeforeId == null) return
+    this.loading = true
+    const r = await this.app.api.history.list({ ...q, limit: PAGE, beforeId: this.nextBeforeId })
+    this.loading = false
+    if (!r.ok) {
+      this.error = `${r.code}: ${r.message}`
+      return
+    }
+    this.entries = [...this.entries, ...r.value.entries]
+    this.nextBeforeId = r.value.nextBeforeId
+  }
+
+  toggle(id: number): void {
+    const next = new Set(this.selected)
+    if (next.has(id)) next.delete(id)
+    else next.add(id)
+    this.selected = next
+  }
+
+  selectAll(on: boolean): void {
+    this.selected = on ? new Set(this.entries.map((e) => e.id)) : new Set()
+  }
+
+  /** Reverts the given entries (default: the selection) as one action. */
+  async revert(ids: number[] = [...this.selected]): Promise<void> {
+    if (!ids.length) return
+    const imageIds = [...new Set(this.entries.filter((e) => ids.includes(e.id)).map((e) => e.imageId))]
+    const r = await this.app.api.history.revert({ entryIds: ids })
+    if (!r.ok) {
+      this.app.notify('error', `Revert failed: ${r.message}`)
+      return
+    }
+    this.app.notify('info', `Reverted ${ids.length} ${ids.length === 1 ? 'entry' : 'entries'} (${r.value.changed} images changed).`)
+    await Promise.all([this.load(true), this.app.review.refreshRows(imageIds), this.app.review.refreshUndoState()])
+  }
+
+  /** Undo / redo from this page (the same undo stack as the review). */
+  async undo(): Promise<void> {
+    await this.app.review.undo()
+    await this.load(true)
+  }
+
+  async redo(): Promise<void> {
+    await this.app.review.redo()
+    await this.load(true)
+  }
+
+  markStale(): void {
+    this.stale = true
+    if (this.app.page === 'history') void this.load()
+  }
+
+  reset(): void {
+    this.entries = []
+    this.stale = true
+    this.selected = new Set()
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Long-running jobs (import, audit, train, export) as the renderer sees them: their latest JobInfo
+ * from `job.progress` / `job.finished` events, and a promise per job that settles when it finishes.
+ * Events can beat the answer of the call that started the job, so finished jobs are remembered and
+ * `track` settles at once for them; a slow poll of `jobs.list` covers a dropped event stream.
+ */
+import type { ApiClient, ApiEvent, JobInfo, JsonValue } from './api'
+
+export interface FinishedJob {
+  job: JobInfo
+  /** The engine's result (import report, export manifest ...); null when only polled. */
+  result: JsonValue
+}
+
+const POLL_MS = 2000
+
+export class JobsState {
+  /** Latest known state of every job seen, by id. */
+  byId = $state.raw<Record<string, JobInfo>>({})
+  private readonly finished = new Map<string, FinishedJob>()
+  private readonly waiters = new Map<string, ((f: FinishedJob) => void)[]>()
+  private poll: ReturnType<typeof setInterval> | null = null
+
+  constructor(private readonly api: ApiClient) {}
+
+  onEvent(e: ApiEvent): void {
+    if (e.type === 'job.progress') this.update(e.job)
+    else if (e.type === 'job.finished') this.finish({ job: e.job, result: e.result })
+  }
+
+  /** Settles when the job finishes (in any state: done, failed, cancelled). */
+  track(jobId: string): Promise<FinishedJob> {
+    const done = this.finished.get(jobId)
+    if (done) return Promise.resolve(done)
+    this.startPolling()
+    return new Promise((resolve) => {
+      const list = this.waiters.get(jobId) ?? []
+      list.push(resolve)
+      this.waiters.set(jobId, list)
+    })
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    await this.api.jobs.cancel({ jobId })
+  }
+
+  dispose(): void {
+    if (this.poll) clearInterval(this.poll)
+    this.poll = null
+  }
+
+  private update(job: JobInfo): void {
+    this.byId = { ...this.byId, [job.id]: job }
+  }
+
+  private finish(f: FinishedJob): void {
+    this.update(f.job)
+    if (this.finished.has(f.job.id) && f.result === null) return
+    this.finished.set(f.job.id, f)
+    const list = this.waiters.get(f.job.id)
+    this.waiters.delete(f.job.id)
+    for (const w of list ?? []) w(f)
+    if (!this.waiters.size) this.dispose()
+  }
+
+  private startPolling(): void {
+    if (this.poll) return
+    this.poll = setInterval(() => void this.pollOnce(), POLL_MS)
+  }
+
+  private async pollOnce(): Promise<void> {
+    const r = await this.api.jobs.list({})
+    if (!r.ok) return
+    for (const job of r.value) {
+      if (!this.waiters.has(job.id)) continue
+      if (job.state === 'running') this.update(job)
+      else this.finish({ job, result: null })
+    }
+  }
+}

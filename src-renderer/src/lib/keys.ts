@@ -1,0 +1,111 @@
+/**
+ * The review keyboard map (pure): a key event → one review action. The review store executes the
+ * action; the help overlay lists KEY_HELP. Letters are matched case-insensitively except Z, whose
+ * shifted form is redo.
+ */
+
+export type ReviewAction =
+  | { type: 'class'; index: number }
+  | { type: 'accept' }
+  | { type: 'keep' }
+  | { type: 'exclude' }
+  | { type: 'ambiguous' }
+  | { type: 'skip' }
+  | { type: 'move'; delta: number; unit: 'item' | 'row' }
+  | { type: 'undo' }
+  | { type: 'redo' }
+  | { type: 'help' }
+  | { type: 'escape' }
+
+/** The parts of a KeyboardEvent the map reads. */
+export interface KeyLike {
+  key: string
+  shiftKey?: boolean
+  ctrlKey?: boolean
+  metaKey?: boolean
+  altKey?: boolean
+}
+
+/**
+ * Maps a key to an action, or null for keys the review does not use (they keep their default).
+ * Ctrl/Cmd/Alt combinations are left to the browser (copy, reload, ...), except Ctrl+Z / Ctrl+Shift+Z
+ * and Ctrl+Y, which curators expect to undo and redo.
+ */
+export function keyToAction(e: KeyLike, classCount: number): ReviewAction | null {
+  const k = e.key
+  if (e.ctrlKey || e.metaKey) {
+    if (k === 'z' || k === 'Z') return e.shiftKey ? { type: 'redo' } : { type: 'undo' }
+    if (k === 'y' || k === 'Y') return { type: 'redo' }
+    return null
+  }
+  if (e.altKey) return null
+  if (/^[1-9]$/.test(k)) {
+    const index = Number(k) - 1
+    return index < classCount ? { type: 'class', index } : null
+  }
+  switch (k) {
+    case 'Enter':
+      return { type: 'accept' }
+    case 'ArrowRight':
+      return { type: 'move', delta: 1, unit: 'item' }
+    case 'ArrowLeft':
+      return { type: 'move', delta: -1, unit: 'item' }
+    case 'ArrowDown':
+      return { type: 'move', delta: 1, unit: 'row' }
+    case 'ArrowUp':
+      return { type: 'move', delta: -1, unit: 'row' }
+    case '?':
+      return { type: 'help' }
+    case 'Escape':
+      return { type: 'escape' }
+    case 'Z':
+      return { type: 'redo' }
+    case 'z':
+      return e.shiftKey ? { type: 'redo' } : { type: 'undo' }
+  }
+  switch (k.length === 1 ? k.toLowerCase() : '') {
+    case 'w':
+      return { type: 'accept' }
+    case 'q':
+      return { type: 'keep' }
+    case 'e':
+      return { type: 'exclude' }
+    case 'a':
+      return { type: 'ambiguous' }
+    case 's':
+      return { type: 'skip' }
+    case 'j':
+      return { type: 'move', delta: 1, unit: 'item' }
+    case 'k':
+      return { type: 'move', delta: -1, unit: 'item' }
+  }
+  return null
+}
+
+/** True when keys should go to a form control rather than to the review. */
+export function isTypingTarget(target: EventTarget | null): boolean {
+  if (!target || typeof (target as Element).closest !== 'function') return false
+  const el = target as HTMLElement
+  if (el.isContentEditable) return true
+  return !!el.closest('input, textarea, select, [contenteditable="true"]')
+}
+
+/** The keyboard help, in display order. */
+export const KEY_HELP: { keys: string[]; what: string }[] = [
+  { keys: ['1', '…', '8'], what: 'Set the class with that number (the grid selection when several are selected)' },
+  { keys: ['Enter', 'W'], what: "Accept the model's suggested label" },
+  { keys: ['Q'], what: 'Keep the given label (it is right)' },
+  { keys: ['E'], what: 'Exclude the image (not a usable face)' },
+  { keys: ['A'], what: "Mark ambiguous (keeps the model's soft label)" },
+  { keys: ['S'], what: 'Skip: decide later' },
+  { keys: ['→', 'J'], what: 'Next image' },
+  { keys: ['←', 'K'], what: 'Previous image' },
+  { keys: ['↓', '↑'], what: 'Next / previous grid row' },
+  { keys: ['Z'], what: 'Undo your last decision' },
+  { keys: ['Shift', 'Z'], what: 'Redo' },
+  { keys: ['Click'], what: 'Open an image' },
+  { keys: ['Ctrl', 'Click'], what: 'Add to / remove from the selection' },
+  { keys: ['Shift', 'Click'], what: 'Select a range' },
+  { keys: ['Esc'], what: 'Clear the selection / close this help' },
+  { keys: ['?'], what: 'Show or hide this help' }
+]

@@ -1,0 +1,456 @@
+/**
+ * The review: the queue under the current filter and sort, the current image and its detail, the
+ * grid selection, and every curator decision.
+ *
+ * Decisions are optimistic: the row changes and the next image is shown in the same frame, while the
+ * API call (which answers only after the history entry is committed) runs behind. Writes go through
+ * one serial chain, so an undo never overtakes the decision it should undo and "saved" means every
+ * earlier decision is on disk. A failed write puts the row back as it was, returns to that image and
+ * says why.
+ */
+import type { AppState } from './app.svelte'
+import type { Decision, ImageCounts, ImageDetail, QueueItem } from './api'
+import { QueueList } from './queue.svelte'
+import { emptyFilter, defaultSort, toQueueFilter, toQueueSort, type UiFilter, type UiSort } from './filters'
+import { applyDecision, classDecision, describeDecision, mergeAnnotation } from './decisions'
+import { keyToAction, isTypingTarget, type KeyLike, type ReviewAction } from './keys'
+import { ImagePreloader } from './prefetch'
+
+/** How many images after the current one get their detail and full image fetched ahead. */
+export const PREFETCH_AHEAD = 3
+const DETAIL_CACHE = 300
+/** Label events about images this client wrote within this window are its own echo. */
+const OWN_ECHO_MS = 10_000
+
+export type SaveState = 'idle' | 'saving' | 'saved' | 'error'
+
+export interface ClickMods {
+  shift?: boolean
+  toggle?: boolean
+}
+
+export class ReviewStore {
+  filter = $state<UiFilter>(emptyFilter())
+  sort = $state<UiSort>(defaultSort())
+  readonly queue: QueueList
+  /** Index of the current image in the queue; -1 = none. */
+  current = $state(-1)
+  /** Selected image ids (bulk actions). */
+  selection = $state.raw<ReadonlySet<number>>(new Set())
+  detail = $state.raw<ImageDetail | null>(null)
+  detailError = $state<string | null>(null)
+  counts = $state.raw<ImageCounts | null>(null)
+  /** Writes in flight. */
+  pending = $state(0)
+  saveState = $state<SaveState>('idle')
+  /** What the last confirmed write did ("relabeled to anger"). */
+  lastSaved = $state<string | null>(null)
+  saveError = $state<string | null>(null)
+  undoDepth = $state(0)
+  redoDepth = $state(0)
+  /** The queue no longer matches the project (an audit finished, images were imported ...). */
+  stale = $state(false)
+  /** Cells per grid row, reported by the grid (row moves). */
+  columns = 1
+
+  private anchor = -1
+  private loadedKey: string | null = null
+  private readonly details = new Map<number, ImageDetail>()
+  private readonly detailLoads = new Map<number, Promise<ImageDetail | null>>()
+  private readonly preloader = new ImagePreloader()
+  private writes: Promise<unknown> = Promise.resolve()
+  private readonly ownWrites = new Map<number, number>()
+
+  constructor(private readonly app: AppState) {
+    this.queue = new QueueList(app.api)
+  }
+
+  get items(): QueueItem[] {
+    return this.queue.items
+  }
+
+  get currentItem(): QueueItem | null {
+    return this.queue.items[this.current] ?? null
+  }
+
+  get classes(): string[] {
+    return this.app.classes
+  }
+
+  thumbUrl(imageId: number): string {
+    return this.app.api.imageUrl(imageId, 'thumb')
+  }
+
+  fullUrl(imageId: number): string {
+    return this.app.api.imageUrl(imageId, 'full')
+  }
+
+  /** Opens the page: (re)loads the queue when the query changed or it went stale. */
+  async open(): Promise<void> {
+    const key = this.queryKey()
+    const tasks: Promise<unknown>[] = [this.refreshUndoState()]
+    if (key !== this.loadedKey || this.stale) tasks.push(this.reload())
+    if (!this.counts) tasks.push(this.loadCounts())
+    await Promise.all(tasks)
+  }
+
+  async reload(): Promise<void> {
+    this.loadedKey = this.queryKey()
+    this.stale = false
+    this.current = -1
+    this.detail = null
+    this.selection = new Set()
+    this.anchor = -1
+    const ok = await this.queue.load({ filter: toQueueFilter(this.filter), sort: toQueueSort(this.sort) })
+    if (ok && this.queue.items.length) this.setCurrent(0)
+  }
+
+  reset(): void {
+    this.queue.clear()
+    this.loadedKey = null
+    this.counts = null
+    this.current = -1
+    this.detail = null
+    this.details.clear()
+    this.preloader.clear()
+    this.selection = new Set()
+  }
+
+  dispose(): void {
+    this.queue.cancel()
+  }
+
+  setFilter(f: UiFilter, reload = true): void {
+    this.filter = f
+    if (reload) void this.reload()
+  }
+
+  setSort(s: UiSort): void {
+    this.sort = s
+    void this.reload()
+  }
+
+  clearFilter(): void {
+    this.setFilter(emptyFilter())
+  }
+
+  async loadCounts(): Promise<void> {
+    const r = await this.app.api.images.counts({})
+    if (r.ok) this.counts = r.value
+  }
+
+  // #region navigation and selection
+
+  /** Makes `index` the current image: shows its detail (from cache when prefetched) and prefetches ahead. */
+  setCurrent(index: number): void {
+    const items = this.queue.items
+    if (!items.length) {
+      this.current = -1
+      return
+    }
+    const i = Math.max(0, Math.min(items.length - 1, index))
+    this.current = i
+    const id = items[i].imageId
+    this.showDetail(id)
+    for (let k = 1; k <= PREFETCH_AHEAD; k++) {
+      const next = items[i + k]
+      if (!next) break
+      this.preloader.preload(this.app.api.imageUrl(next.imageId, 'full'))
+      void this.loadDetail(next.imageId)
+    }
+  }
+
+  move(delta: number): void {
+    if (this.current < 0) return
+    this.setCurrent(this.current + delta)
+  }
+
+  /** A click on a grid cell: plain = open it; toggle (Ctrl/Cmd) = add/remove; shift = range from the anchor. */
+  click(index: number, mods: ClickMods = {}): void {
+    const items = this.queue.items
+    const item = items[index]
+    if (!item) return
+    if (mods.shift && this.anchor >= 0) {
+      const [a, b] = this.anchor < index ? [this.anchor, index] : [index, this.anchor]
+      const next = new Set(mods.toggle ? this.selection : [])
+      for (let i = a; i <= b; i++) if (items[i]) next.add(items[i].imageId)
+      this.selection = next
+    } else if (mods.toggle) {
+      const next = new Set(this.selection)
+      // The first Ctrl-click starts a selection that includes the image already open.
+      if (!next.size && this.currentItem && this.currentItem.imageId !== item.imageId) next.add(this.currentItem.imageId)
+      if (next.has(item.imageId)) next.delete(item.imageId)
+      else next.add(item.imageId)
+      this.selection = next
+      this.anchor = index
+    } else {
+      this.selection = new Set()
+      this.anchor = index
+    }
+    this.setCurrent(index)
+  }
+
+  clearSelection(): void {
+    this.selection = new Set()
+  }
+
+  // #endregion
+  // #region keyboard
+
+  /**
+   * Handles a keydown on the review page. Returns true when the key was a review key (the caller then
+   * prevents the browser default, e.g. Enter activating a focused button).
+   */
+  handleKey(e: KeyLike & { target?: EventTarget | null }): boolean {
+    if (isTypingTarget(e.target ?? null)) return false
+    const action = keyToAction(e, this.classes.length)
+    if (!action) return false
+    this.act(action)
+    return true
+  }
+
+  act(action: ReviewAction): void {
+    switch (action.type) {
+      case 'help':
+        this.app.helpOpen = !this.app.helpOpen
+        return
+      case 'escape':
+        if (this.app.helpOpen) this.app.helpOpen = false
+        else this.clearSelection()
+        return
+      case 'move':
+        this.move(action.unit === 'row' ? action.delta * Math.max(1, this.columns) : action.delta)
+        return
+      case 'undo':
+        void this.undo()
+        return
+      case 'redo':
+        void this.redo()
+        return
+      case 'class':
+        if (this.selection.size > 1) {
+          void this.bulkRelabel([...this.selection], action.index)
+          return
+        }
+        if (this.currentItem) void this.decide(classDecision(this.currentItem, action.index))
+        return
+      case 'accept': {
+        const item = this.currentItem
+        if (!item) return
+        if (item.suggested == null) {
+          this.app.notify('info', 'No suggested label for this image (run an audit first, or pick a class with 1–8).')
+          return
+        }
+        void this.decide({ kind: 'accept', label: item.suggested })
+        return
+      }
+      case 'keep':
+        if (this.currentItem) void this.decide({ kind: 'keep' })
+        return
+      case 'exclude':
+        if (this.currentItem) void this.decide({ kind: 'exclude' })
+        return
+      case 'ambiguous':
+        if (this.currentItem) void this.decide({ kind: 'ambiguous' })
+        return
+      case 'skip':
+        if (this.currentItem) void this.decide({ kind: 'skip' })
+    }
+  }
+
+  // #endregion
+  // #region writes
+
+  /**
+   * Records a decision for the current image and moves on at once. Resolves when the server has
+   * committed it (or it failed and was rolled back).
+   */
+  decide(decision: Decision): Promise<void> {
+    const index = this.current
+    const before = this.queue.items[index]
+    if (!before) return Promise.resolve()
+    const id = before.imageId
+    const what = describeDecision(decision, this.classes, before.suggested)
+    this.queue.patch([applyDecision(before, decision)])
+    if (index < this.queue.items.length - 1) this.setCurrent(index + 1)
+    return this.write(async () => {
+      this.ownWrites.set(id, Date.now())
+      const r = await this.app.api.review.decide({ imageId: id, decision })
+      if (!r.ok) {
+        this.rollback([before], `Could not save the decision for image ${id} (${what}): ${r.message}`)
+        return
+      }
+      const row = this.queue.get(id)
+      if (row) this.queue.patch([mergeAnnotation(row, r.value.annotation)])
+      this.details.delete(id)
+      if (r.value.batchId) {
+        this.undoDepth++
+        this.redoDepth = 0
+      }
+      this.lastSaved = `Image ${id}: ${what}`
+    })
+  }
+
+  /** Relabels many images as one undoable action (optimistic like decide). */
+  bulkRelabel(imageIds: number[], label: number): Promise<void> {
+    const before = imageIds.map((id) => this.queue.get(id)).filter((r): r is QueueItem => !!r)
+    this.queue.patch(before.map((r) => applyDecision(r, { kind: 'relabel', label })))
+    this.selection = new Set()
+    const name = this.classes[label] ?? `#${label}`
+    return this.write(async () => {
+      for (const id of imageIds) this.ownWrites.set(id, Date.now())
+      const r = await this.app.api.review.bulkRelabel({ imageIds, label })
+      if (!r.ok) {
+        this.rollback(before, `Could not relabel ${imageIds.length} images to ${name}: ${r.message}`)
+        return
+      }
+      for (const id of imageIds) this.details.delete(id)
+      if (r.value.batchId) {
+        this.undoDepth++
+        this.redoDepth = 0
+      }
+      this.lastSaved = `${r.value.changed} images relabeled to ${name}`
+    })
+  }
+
+  undo(): Promise<void> {
+    return this.undoRedo('undo')
+  }
+
+  redo(): Promise<void> {
+    return this.undoRedo('redo')
+  }
+
+  async refreshUndoState(): Promise<void> {
+    const r = await this.app.api.review.undoState({})
+    if (r.ok) {
+      this.undoDepth = r.value.undo
+      this.redoDepth = r.value.redo
+    }
+  }
+
+  /** Re-reads rows from the server (after undo/redo, history reverts or another window's change). */
+  async refreshRows(imageIds: number[]): Promise<void> {
+    const rows = await Promise.all(
+      imageIds.map(async (id) => {
+        if (!this.queue.get(id)) return null
+        this.details.delete(id)
+        const d = await this.loadDetail(id)
+        const row = this.queue.get(id)
+        return d && row ? mergeAnnotation(row, d.annotation) : null
+      })
+    )
+    this.queue.patch(rows.filter((r): r is QueueItem => !!r))
+    const cur = this.currentItem
+    if (cur && imageIds.includes(cur.imageId)) this.showDetail(cur.imageId)
+  }
+
+  /** project.changed 'labels': refresh the rows someone else changed. */
+  onLabelsChanged(imageIds: number[] | undefined): void {
+    if (!imageIds) {
+      if (this.pending === 0) this.markStale()
+      return
+    }
+    const now = Date.now()
+    for (const [id, t] of this.ownWrites) if (now - t > OWN_ECHO_MS) this.ownWrites.delete(id)
+    const foreign = imageIds.filter((id) => !this.ownWrites.has(id) && this.queue.get(id))
+    if (foreign.length) void this.refreshRows(foreign.slice(0, 200))
+  }
+
+  markStale(): void {
+    this.stale = true
+    this.counts = null
+  }
+
+  private async undoRedo(which: 'undo' | 'redo'): Promise<void> {
+    return this.write(async () => {
+      const r = which === 'undo' ? await this.app.api.review.undo({}) : await this.app.api.review.redo({})
+      if (!r.ok) {
+        this.fail(`${which === 'undo' ? 'Undo' : 'Redo'} failed: ${r.message}`)
+        return
+      }
+      if (!r.value) {
+        this.app.notify('info', which === 'undo' ? 'Nothing to undo.' : 'Nothing to redo.')
+        await this.refreshUndoState()
+        return
+      }
+      const ids = r.value.imageIds
+      for (const id of ids) this.ownWrites.set(id, Date.now())
+      await this.refreshRows(ids.slice(0, 500))
+      await this.refreshUndoState()
+      const first = ids.map((id) => this.queue.indexOf(id)).find((i) => i >= 0)
+      if (first !== undefined && ids.length === 1) this.setCurrent(first)
+      this.lastSaved = `${which === 'undo' ? 'Undone' : 'Redone'}: ${ids.length === 1 ? `image ${ids[0]}` : `${ids.length} images`}`
+    })
+  }
+
+  /** Runs a write after every earlier one; keeps `pending` and the save state. */
+  private write(fn: () => Promise<void>): Promise<void> {
+    this.pending++
+    this.saveState = 'saving'
+    const run = this.writes.then(fn).catch((e: unknown) => this.fail(`Save failed: ${(e as Error).message}`))
+    this.writes = run
+    return run.finally(() => {
+      this.pending--
+      if (this.pending === 0 && this.saveState !== 'error') this.saveState = 'saved'
+    })
+  }
+
+  private rollback(rows: QueueItem[], message: string): void {
+    this.queue.patch(rows)
+    const i = rows.length ? this.queue.indexOf(rows[0].imageId) : -1
+    if (i >= 0) this.setCurrent(i)
+    this.fail(message)
+  }
+
+  private fail(message: string): void {
+    this.saveState = 'error'
+    this.saveError = message
+    this.app.notify('error', message)
+  }
+
+  /** Clears the error state after the curator has seen it. */
+  ackError(): void {
+    this.saveError = null
+    this.saveState = this.pending ? 'saving' : 'idle'
+  }
+
+  // #endregion
+  // #region details
+
+  private showDetail(imageId: number): void {
+    const cached = this.details.get(imageId)
+    this.detail = cached ?? null
+    this.detailError = null
+    if (cached) return
+    void this.loadDetail(imageId).then((d) => {
+      if (this.currentItem?.imageId !== imageId) return
+      if (d) this.detail = d
+    })
+  }
+
+  private loadDetail(imageId: number): Promise<ImageDetail | null> {
+    const cached = this.details.get(imageId)
+    if (cached) return Promise.resolve(cached)
+    const inflight = this.detailLoads.get(imageId)
+    if (inflight) return inflight
+    const p = this.app.api.images.detail({ imageId }).then((r) => {
+      this.detailLoads.delete(imageId)
+      if (!r.ok) {
+        if (this.currentItem?.imageId === imageId) this.detailError = `${r.code}: ${r.message}`
+        return null
+      }
+      this.details.set(imageId, r.value)
+      if (this.details.size > DETAIL_CACHE) this.details.delete(this.details.keys().next().value as number)
+      return r.value
+    })
+    this.detailLoads.set(imageId, p)
+    return p
+  }
+
+  // #endregion
+
+  private queryKey(): string {
+    return JSON.stringify([toQueueFilter(this.filter), toQueueSort(this.sort) ?? null])
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Train page: the configuration form, the training engine's status and live progress (curves, ETA),
+ * cancel and resume, and past runs. When the engine is not in this build the page says so and offers
+ * nothing that would pretend to train.
+ */
+import type { AppState } from './app.svelte'
+import type { ApiEvent, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
+import { TRAIN_BACKENDS, INPUT_SIZES } from './api'
+
+/** Progress points kept for the curves (the oldest are thinned out beyond this). */
+const MAX_POINTS = 2000
+
+export interface TrainForm {
+  model: 'poi' | 'ce'
+  inputSize: (typeof INPUT_SIZES)[number]
+  epochs: number
+  /** 0 = in-training scores; 2..10 = k-fold. */
+  folds: number
+  batchSize: number
+  learningRate: number
+  backend: (typeof TRAIN_BACKENDS)[number]
+}
+
+export function defaultTrainForm(): TrainForm {
+  return { model: 'poi', inputSize: 48, epochs: 10, folds: 0, batchSize: 32, learningRate: 0.001, backend: 'auto' }
+}
+
+/** Validates the form and turns it into the API's config; returns an error message instead when invalid. */
+export function toTrainConfig(f: TrainForm): TrainConfig | string {
+  if (!Number.isInteger(f.epochs) || f.epochs < 1 || f.epochs > 1000) return `Epochs must be a whole number from 1 to 1000 (got ${f.epochs}).`
+  if (!Number.isInteger(f.folds) || f.folds === 1 || f.folds < 0 || f.folds > 10) return `Folds must be 0 (no k-fold) or 2 to 10 (got ${f.folds}).`
+  if (!Number.isInteger(f.batchSize) || f.batchSize < 1 || f.batchSize > 1024) return `Batch size must be 1 to 1024 (got ${f.batchSize}).`
+  if (!(f.learningRate > 0 && f.learningRate <= 10)) return `Learning rate must be above 0 and at most 10 (got ${f.learningRate}).`
+  return {
+    model: f.model,
+    inputSize: f.inputSize,
+    epochs: f.epochs,
+    folds: f.folds,
+    batchSize: f.batchSize,
+    learningRate: f.learningRate,
+    backend: f.backend
+  }
+}
+
+export const ACTIVE_STATES: ReadonlySet<TrainStatus['state']> = new Set(['starting', 'running', 'cancelling'])
+
+export class TrainState {
+  status = $state.raw<TrainStatus | null>(null)
+  runs = $state.raw<RunSummary[]>([])
+  form = $state<TrainForm>(defaultTrainForm())
+  /** Progress of the run on screen, oldest first. */
+  points = $state.raw<TrainProgress[]>([])
+  error = $state<string | null>(null)
+  /** The engine answered NOT_AVAILABLE (or app.info says it is not in this build). */
+  unavailable = $state<string | null>(null)
+  busy = $state(false)
+
+  constructor(private readonly app: AppState) {}
+
+  get active(): boolean {
+    return !!this.status && ACTIVE_STATES.has(this.status.state)
+  }
+
+  get latest(): TrainProgress | null {
+    return this.status?.progress ?? this.points[this.points.length - 1] ?? null
+  }
+
+  async load(): Promise<void> {
+    const api = this.app.api
+    const [s, runs] = await Promise.all([api.train.status({}), api.runs.list({})])
+    if (runs.ok) this.runs = runs.value
+    if (!s.ok) {
+      if (s.code === 'NOT_AVAILABLE') this.unavailable = s.message
+      else this.error = `${s.code}: ${s.message}`
+      return
+    }
+    this.status = s.value
+    const inBuild = this.app.info?.capabilities.train ?? true
+    this.unavailable = s.value.available && inBuild ? null : 'The training engine is not part of this build yet.'
+    if (s.value.progress && !this.points.length) this.points = [s.value.progress]
+  }
+
+  async start(): Promise<void> {
+    const config = toTrainConfig(this.form)
+    if (typeof config === 'string') {
+      this.error = config
+      return
+    }
+    this.error = null
+    this.busy = true
+    const r = await this.app.api.train.start({ config })
+    this.busy = false
+    if (!r.ok) {
+      if (r.code === 'NOT_AVAILABLE') this.unavailable = r.message
+      this.error = `${r.code}: ${r.message}`
+      return
+    }
+    this.points = []
+    await this.load()
+  }
+
+  async cancel(): Promise<void> {
+    const r = await this.app.api.train.cancel({})
+    if (!r.ok) this.error = `${r.code}: ${r.message}`
+  }
+
+  async resume(runId: number): Promise<void> {
+    this.error = null
+    const r = await this.app.api.train.resume({ runId })
+    if (!r.ok) {
+      this.error = `${r.code}: ${r.message}`
+      return
+    }
+    this.points = []
+    await this.load()
+  }
+
+  /** Runs that stopped early and may continue from their last checkpoint. */
+  get resumable(): RunSummary[] {
+    return this.runs.filter((r) => r.kind === 'train' && (r.status === 'cancelled' || r.status === 'failed'))
+  }
+
+  onEvent(e: ApiEvent): void {
+    if (e.type === 'train.progress') {
+      const p = e.progress
+      const last = this.points[this.points.length - 1]
+      // A new run (or fold) restarts the curves.
+      const restart = last && (last.runId !== p.runId || last.fold !== p.fold)
+      let pts = restart ? [p] : [...this.points, p]
+      if (pts.length > MAX_POINTS) pts = pts.filter((_, i) => i % 2 === 0 || i === pts.length - 1)
+      this.points = pts
+      if (this.status) this.status = { ...this.status, progress: p }
+    } else if (e.type === 'train.state') {
+      const was = this.status?.state
+      this.status = e.status
+      if (was !== e.status.state && !ACTIVE_STATES.has(e.status.state)) {
+        void this.app.api.runs.list({}).then((r) => {
+          if (r.ok) this.runs = r.value
+        })
+        void this.app.refreshProject()
+      }
+    }
+  }
+}
+
+/** Curve series from progress points: x = fractional epoch. */
+export function curves(points: readonly TrainProgress[]): { loss: [number, number][]; trainAcc: [number, number][]; valAcc: [number, number][] } {
+  const loss: [number, number][] = []
+  const trainAcc: [number, number][] = []
+  const valAcc: [number, number][] = []
+  for (const p of points) {
+    const x = p.epoch - 1 + (p.steps > 0 ? p.step / p.steps : 1)
+    if (Number.isFinite(p.loss.total)) loss.push([x, p.loss.total])
+    if (p.trainAcc != null) trainAcc.push([x, p.trainAcc])
+    if (p.valAcc != null) valAcc.push([x, p.valAcc])
+  }
+  return { loss, trainAcc, valAcc }
+}

@@ -1,0 +1,68 @@
+/**
+ * Geometry of the virtualised thumbnail grid (pure). The grid has fixed-height rows of equal cells;
+ * only the rows intersecting the viewport, plus `overscan` rows above and below, exist in the DOM.
+ * Rows are positioned with a transform, so scrolling never re-lays out the rows that stay.
+ */
+
+export interface GridGeometry {
+  /** Cells per row (≥ 1). */
+  columns: number
+  /** Rows needed for `count` items. */
+  rows: number
+  /** Height of the whole scrollable area, px. */
+  totalHeight: number
+  /** First and last row to render (inclusive); last < first when there is nothing to render. */
+  firstRow: number
+  lastRow: number
+}
+
+export interface GridInput {
+  /** Number of items. */
+  count: number
+  /** Viewport width and height, px. */
+  width: number
+  height: number
+  /** Current scroll offset, px. */
+  scrollTop: number
+  /** Fixed row height, px. */
+  rowHeight: number
+  /** Smallest cell width, px; columns = floor(width / cellWidth). */
+  cellWidth: number
+  /** Extra rows rendered above and below the viewport. */
+  overscan: number
+}
+
+export function gridGeometry(g: GridInput): GridGeometry {
+  const columns = Math.max(1, Math.floor(Math.max(0, g.width) / Math.max(1, g.cellWidth)))
+  const rows = Math.ceil(Math.max(0, g.count) / columns)
+  const totalHeight = rows * g.rowHeight
+  if (rows === 0) return { columns, rows, totalHeight, firstRow: 0, lastRow: -1 }
+  const top = Math.max(0, Math.min(g.scrollTop, Math.max(0, totalHeight - g.height)))
+  const firstVisible = Math.floor(top / g.rowHeight)
+  const lastVisible = Math.floor((top + Math.max(0, g.height - 1)) / g.rowHeight)
+  return {
+    columns,
+    rows,
+    totalHeight,
+    firstRow: Math.max(0, firstVisible - g.overscan),
+    lastRow: Math.min(rows - 1, lastVisible + g.overscan)
+  }
+}
+
+/**
+ * The scrollTop that brings row `row` fully into view with the least movement (unchanged when it is
+ * already visible).
+ */
+export function scrollToRow(row: number, scrollTop: number, height: number, rowHeight: number): number {
+  const top = row * rowHeight
+  const bottom = top + rowHeight
+  if (top < scrollTop) return top
+  if (bottom > scrollTop + height) return Math.max(0, bottom - height)
+  return scrollTop
+}
+
+/** Indices [start, end) of items in row `row`. */
+export function rowItems(row: number, columns: number, count: number): [number, number] {
+  const start = row * columns
+  return [start, Math.min(count, start + columns)]
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { keyToAction, isTypingTarget, KEY_HELP } from '../../src-renderer/src/lib/keys'
+
+describe('review key map', () => {
+  const k = (key: string, mods: { shiftKey?: boolean; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean } = {}) => keyToAction({ key, ...mods }, 7)
+
+  it('maps digits to classes within the project only', () => {
+    expect(k('1')).toEqual({ type: 'class', index: 0 })
+    expect(k('7')).toEqual({ type: 'class', index: 6 })
+    expect(k('8')).toBeNull()
+    expect(keyToAction({ key: '8' }, 8)).toEqual({ type: 'class', index: 7 })
+  })
+
+  it('maps the decision letters in either case', () => {
+    expect(k('Enter')).toEqual({ type: 'accept' })
+    expect(k('w')).toEqual({ type: 'accept' })
+    expect(k('W', { shiftKey: true })).toEqual({ type: 'accept' })
+    expect(k('q')).toEqual({ type: 'keep' })
+    expect(k('e')).toEqual({ type: 'exclude' })
+    expect(k('a')).toEqual({ type: 'ambiguous' })
+    expect(k('s')).toEqual({ type: 'skip' })
+  })
+
+  it('maps movement keys', () => {
+    expect(k('ArrowRight')).toEqual({ type: 'move', delta: 1, unit: 'item' })
+    expect(k('j')).toEqual({ type: 'move', delta: 1, unit: 'item' })
+    expect(k('K')).toEqual({ type: 'move', delta: -1, unit: 'item' })
+    expect(k('ArrowUp')).toEqual({ type: 'move', delta: -1, unit: 'row' })
+  })
+
+  it('Z undoes, Shift+Z and Ctrl+Y redo, other Ctrl keys stay with the browser', () => {
+    expect(k('z')).toEqual({ type: 'undo' })
+    expect(k('Z', { shiftKey: true })).toEqual({ type: 'redo' })
+    expect(k('z', { ctrlKey: true })).toEqual({ type: 'undo' })
+    expect(k('z', { ctrlKey: true, shiftKey: true })).toEqual({ type: 'redo' })
+    expect(k('y', { ctrlKey: true })).toEqual({ type: 'redo' })
+    expect(k('c', { ctrlKey: true })).toBeNull()
+    expect(k('1', { altKey: true })).toBeNull()
+    expect(k('r')).toBeNull()
+    expect(k('?')).toEqual({ type: 'help' })
+  })
+
+  it('leaves keys to form fields', () => {
+    const input = document.createElement('input')
+    const div = document.createElement('div')
+    expect(isTypingTarget(input)).toBe(true)
+    expect(isTypingTarget(div)).toBe(false)
+    expect(isTypingTarget(null)).toBe(false)
+  })
+
+  it('documents every key it maps', () => {
+    const text = KEY_HELP.flatMap((h) => h.keys).join(' ')
+    for (const key of ['Enter', 'W', 'Q', 'E', 'A', 'Z', 'J', 'K', '?', 'Shift']) expect(text).toContain(key)
+  })
+})
