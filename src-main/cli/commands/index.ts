@@ -1,9 +1,20 @@
 import type { Command } from 'commander'
 import { registerAudit } from './audit'
 import { registerExport } from './export'
+import { registerImport } from './import'
+import { registerInfo } from './info'
+import { registerInit } from './init'
+import { registerSynth } from './synth'
 
 /** A CLI command module: adds its subcommand (with --help text) to the program. */
 export type RegisterCommand = (program: Command) => void
 
 // One line per command module; keep alphabetical to avoid merge conflicts.
-export const COMMANDS: RegisterCommand[] = [registerAudit, registerExport]
+export const COMMANDS: RegisterCommand[] = [
+  registerAudit,
+  registerExport,
+  registerImport,
+  registerInfo,
+  registerInit,
+  registerSynth
+]
