@@ -1,9 +1,6 @@
 import type { Command } from 'commander'
 import { registerAudit } from './audit'
 import { registerExport } from './export'
-import { registerImport } from './import'
-import { registerInfo } from './info'
-import { registerInit } from './init'
 import { registerSynth } from './synth'
 
 /** A CLI command module: adds its subcommand (with --help text) to the program. */
@@ -13,8 +10,5 @@ export type RegisterCommand = (program: Command) => void
 export const COMMANDS: RegisterCommand[] = [
   registerAudit,
   registerExport,
-  registerImport,
-  registerInfo,
-  registerInit,
   registerSynth
 ]
