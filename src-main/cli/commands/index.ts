@@ -1,6 +1,9 @@
 import type { Command } from 'commander'
 import { registerAudit } from './audit'
 import { registerExport } from './export'
+import { registerImport } from './import'
+import { registerInfo } from './info'
+import { registerInit } from './init'
 import { registerSynth } from './synth'
 
 /** A CLI command module: adds its subcommand (with --help text) to the program. */
@@ -10,5 +13,8 @@ export type RegisterCommand = (program: Command) => void
 export const COMMANDS: RegisterCommand[] = [
   registerAudit,
   registerExport,
+  registerImport,
+  registerInfo,
+  registerInit,
   registerSynth
 ]
