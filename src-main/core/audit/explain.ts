@@ -45,7 +45,7 @@ export interface Explanation {
   uemConfidence: number | null
   /** Eyes and mouth, ordered by gate weight (the half the model trusted most first); null without POI outputs. */
   halves: HalfExplanation[] | null
-  /** The model's top classes (TRN, or the combined distribution) when there are no region outputs. */
+  /** The model's top 3 classes, only when there are no region outputs (else empty). Numbers keep 4 decimals. */
   top: { label: string; p: number }[]
   /** Images with the same bytes and another label. */
   duplicates: { imageId: number; label: string | null }[]
@@ -121,10 +121,16 @@ function halfEvidence(x: ExplainInput, half: HalfName): HalfExplanation {
     aus.sort((p, q) => q.prob - p.prob || p.au - q.au)
     aus.splice(x.maxAus)
   }
-  return { half, gate, vote, voteProb, aus, givenPrior, suggestedPrior }
+  for (const a of aus) {
+    a.prob = r4(a.prob)
+    if (a.importance != null) a.importance = r4(a.importance)
+  }
+  return { half, gate: gate == null ? null : r4(gate), vote, voteProb: voteProb == null ? null : r4(voteProb), aus, givenPrior, suggestedPrior }
 }
 
 const f2 = (v: number): string => v.toFixed(2)
+/** Stored explanations keep 4 decimals: plenty for display, and 35k of them stay small. */
+const r4 = (v: number): number => Math.round(v * 1e4) / 1e4
 
 function halfText(h: HalfExplanation): string {
   const aus = h.aus.length ? h.aus.map((a) => `AU${a.au} ${a.name} ${f2(a.prob)}`).join(', ') : 'no active AU'
@@ -139,9 +145,12 @@ export function explain(x: ExplainInput): Explanation {
   const halves = hasRegions ? [halfEvidence(x, 'eyes'), halfEvidence(x, 'mouth')] : null
   // The half the gate trusts more comes first (ties: mouth, whose AUs usually carry the expression).
   halves?.sort((a, b) => (b.gate ?? 0) - (a.gate ?? 0) || (a.half === 'mouth' ? -1 : 1))
-  const top = Array.from(x.probs, (p, k) => ({ label: x.classes[k], p }))
-    .sort((a, b) => b.p - a.p)
-    .slice(0, 3)
+  // The top classes are only spelled out when there are no region outputs to explain with.
+  const top = halves
+    ? []
+    : Array.from(x.probs, (p, k) => ({ label: x.classes[k], p }))
+        .sort((a, b) => b.p - a.p)
+        .slice(0, 3)
   const parts: string[] = []
   if (halves) parts.push(...halves.map(halfText))
   else parts.push(top.length ? `model: ${top.map((t) => `${t.label} ${f2(t.p)}`).join(', ')}` : 'model: no prediction')
@@ -150,5 +159,14 @@ export function explain(x: ExplainInput): Explanation {
   parts.push(suggested ? `suggested: ${suggested}${x.strength != null ? ` (strength ${f2(x.strength)})` : ''}` : 'no other label suggested')
   const duplicates = x.duplicates ?? []
   if (duplicates.length) parts.push(`same image as ${duplicates.map((d) => `#${d.imageId} labelled ${d.label ?? 'none'}`).join(', ')}`)
-  return { given, suggested, strength: x.strength, uemConfidence: x.uemConfidence, halves, top, duplicates, text: parts.join('; ') }
+  return {
+    given,
+    suggested,
+    strength: x.strength == null ? null : r4(x.strength),
+    uemConfidence: x.uemConfidence == null ? null : r4(x.uemConfidence),
+    halves,
+    top: top.map((t) => ({ label: t.label, p: r4(t.p) })),
+    duplicates,
+    text: parts.join('; ')
+  }
 }

@@ -202,7 +202,7 @@ export async function runAudit(db: DB, runId: number, config: AuditConfigInput =
     for (const it of items) {
       ins.run(
         auditId, it.imageId, it.givenLabel, it.score, it.rank, it.suggestedLabel, it.strength, it.flags,
-        it.signals ? JSON.stringify(it.signals, round6) : null, JSON.stringify(it.explanation, round6)
+        it.signals ? JSON.stringify(round6(it.signals)) : null, JSON.stringify(it.explanation)
       )
     }
     full.durationMs = Date.now() - started
@@ -212,9 +212,14 @@ export async function runAudit(db: DB, runId: number, config: AuditConfigInput =
   return auditId
 }
 
-// Six decimals are plenty for display and keep 35k stored explanations small.
-function round6(_k: string, v: unknown): unknown {
-  return typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1e6) / 1e6 : v
+// Signals keep 6 decimals (a flat object: rounding in place beats a JSON.stringify replacer).
+function round6(o: ItemSignals): ItemSignals {
+  const r = o as Record<string, number | null | undefined>
+  for (const k in r) {
+    const v = r[k]
+    if (typeof v === 'number' && !Number.isInteger(v)) r[k] = Math.round(v * 1e6) / 1e6
+  }
+  return o
 }
 
 interface AuditRow {

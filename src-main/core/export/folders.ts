@@ -5,42 +5,64 @@
  * labelled images (states labeled/ambiguous with a current label) are placed; file-name collisions
  * get the image id as a prefix. A missing source image is skipped and counted in the manifest.
  */
-import { existsSync } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join, posix } from 'node:path'
+import { AtomicWriteError } from '../fsutil/atomic'
 import { skip, step, type FormatContext, type FormatResult } from './context'
 import { verifyExport, type ExportManifest } from './manifest'
 
 /** Characters that cannot appear in a file name on some platform (and control characters), replaced by '_'. */
 const safeName = (s: string): string => Array.from(s, (ch) => (ch.charCodeAt(0) < 32 || '<>:"/\\|?*'.includes(ch) ? '_' : ch)).join('')
 
+/** How many link/copy operations run at once: they are I/O bound, so overlapping them pays off. */
+const CONCURRENCY = 16
+
 export async function writeFolders(ctx: FormatContext): Promise<FormatResult> {
   const used = new Set<string>()
-  let n = 0
-  let linked = 0
-  let copied = 0
-  const missing: string[] = []
+  const jobs: { src: string; rel: string }[] = []
   for (const r of ctx.rows) {
     if (r.label == null || (r.state !== 'labeled' && r.state !== 'ambiguous')) {
       skip(ctx, r.state === 'labeled' ? 'noLabel' : r.state)
-      continue
-    }
-    const src = join(r.datasetRoot, ...r.relPath.split('/'))
-    if (!existsSync(src)) {
-      skip(ctx, 'missingFile')
-      if (missing.length < 20) missing.push(src)
       continue
     }
     const dir = ctx.bySplit ? posix.join(r.split ?? 'unsplit', ctx.classes[r.label]) : ctx.classes[r.label]
     let name = safeName(posix.basename(r.relPath))
     if (used.has(`${dir}/${name}`)) name = `${r.imageId}-${name}`
     used.add(`${dir}/${name}`)
-    const res = await ctx.sink.linkOrCopy(src, `${dir}/${name}`)
-    if (res.linked) linked++
-    else copied++
-    step(ctx, ++n)
+    jobs.push({ src: join(r.datasetRoot, ...r.relPath.split('/')), rel: `${dir}/${name}` })
   }
-  return { rows: n, options: { bySplit: ctx.bySplit, linked, copied, missingExamples: missing } }
+  let n = 0
+  let linked = 0
+  let copied = 0
+  const missing: string[] = []
+  let next = 0
+  let failed = false
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length && !failed) {
+      const job = jobs[next++]
+      if (ctx.signal?.aborted) failed = true
+      ctx.signal?.throwIfAborted()
+      try {
+        const res = await ctx.sink.linkOrCopy(job.src, job.rel)
+        if (res.linked) linked++
+        else copied++
+        step(ctx, ++n)
+      } catch (e) {
+        // A source image that vanished since import is reported, not fatal.
+        if (!(e instanceof AtomicWriteError && e.code === 'ENOENT')) {
+          failed = true
+          throw e
+        }
+        skip(ctx, 'missingFile')
+        if (missing.length < 20) missing.push(job.src)
+      }
+    }
+  }
+  // Let every worker stop before failing, so the caller's abort finds no link still in flight.
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, worker))
+  const err = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected')
+  if (err) throw err.reason
+  return { rows: n, options: { bySplit: ctx.bySplit, linked, copied, missingExamples: missing.sort() } }
 }
 
 /** Verifies a folder export (every file's size and sha256) and lists `class → files`. */

@@ -140,7 +140,7 @@ export async function exportProject(db: DB, o: ExportOptions): Promise<ExportRes
         rows: res.rows,
         skipped: ctx.skipped,
         options: res.options ?? {},
-        files: list.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 }))
+        files: list.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
       }
       return manifest
     })

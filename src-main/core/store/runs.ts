@@ -161,9 +161,13 @@ export function encodeF32(v: ArrayLike<number>): Buffer {
   return b
 }
 
-/** Little-endian BLOB → Float32Array (copied, so it is aligned and owns its memory). */
+/**
+ * Little-endian BLOB → Float32Array. better-sqlite3 hands out a fresh Buffer per BLOB, so an
+ * aligned one is viewed in place (no copy); an unaligned one is copied.
+ */
 export function decodeF32(b: Buffer | Uint8Array): Float32Array {
   if (b.byteLength % 4) throw new ProjectError('CORRUPT', `a Float32 BLOB has ${b.byteLength} bytes (not a multiple of 4)`)
+  if (LITTLE_ENDIAN && b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4)
   const out = new Float32Array(b.byteLength / 4)
   if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(b)
   else {
@@ -266,9 +270,12 @@ export function* iteratePredictions(db: DB, runId: number): Generator<Prediction
   for (const r of it) yield toPrediction(r, C, runId)
 }
 
-/** All predictions of a run, in image-id order. */
+/** All predictions of a run, in image-id order (one `.all()`, faster than iterating row by row). */
 export function readPredictions(db: DB, runId: number): Prediction[] {
-  return [...iteratePredictions(db, runId)]
+  const run = getRun(db, runId)
+  if (!run) throw new ProjectError('INVALID', `no run ${runId}`)
+  const rows = db.prepare('SELECT * FROM predictions WHERE run_id = ? ORDER BY image_id').all(runId) as PredRow[]
+  return rows.map((r) => toPrediction(r, run.classes.length, runId))
 }
 
 /** One image's prediction from a run, or null. */

@@ -161,21 +161,25 @@ describe('runAudit', () => {
     await expect(runAudit(f.p.db, runId, { score: { softWeight: 7 } })).rejects.toThrow(/score.softWeight/)
   })
 
-  it('reads no_face / several_faces from a faces table when one exists', async () => {
+  it('reads no_face / several_faces from the faces table', async () => {
     const f = project()
     const db = f.p.db
     const hasFaces = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'faces'").get()
-    if (!hasFaces) {
-      // The aligner's migration is not in this build yet: create the two columns the audit reads.
+    if (hasFaces) {
+      // The aligner's table (migration 0030): fill its required columns.
+      const ins = db.prepare("INSERT INTO faces (image_id, status, mode, faces_found, updated_at) VALUES (?, ?, 'auto', ?, 'now')")
+      ins.run(f.ids[5], 'no-face', 0)
+      ins.run(f.ids[4], 'several-faces', 2)
+      ins.run(f.ids[0], 'aligned', 1)
+    } else {
       db.exec('CREATE TABLE faces (image_id INTEGER PRIMARY KEY, status TEXT NOT NULL)')
-      db.prepare("INSERT INTO faces (image_id, status) VALUES (?, 'no-face'), (?, 'several-faces')").run(f.ids[5], f.ids[4])
+      db.prepare("INSERT INTO faces (image_id, status) VALUES (?, 'no-face'), (?, 'several-faces'), (?, 'aligned')").run(f.ids[5], f.ids[4], f.ids[0])
     }
     const auditId = await runAudit(db, addRun(f))
     expect(getAudit(db, auditId)!.summary.faceFlags).toBe(true)
-    if (!hasFaces) {
-      expect(getAuditItem(db, auditId, f.ids[5])!.flags).toEqual(['no_face'])
-      expect(getAuditItem(db, auditId, f.ids[4])!.flagMask & FLAG_BITS.several_faces).toBeTruthy()
-    }
+    expect(getAuditItem(db, auditId, f.ids[5])!.flags).toEqual(['no_face'])
+    expect(getAuditItem(db, auditId, f.ids[4])!.flagMask & FLAG_BITS.several_faces).toBeTruthy()
+    expect(getAuditItem(db, auditId, f.ids[0])!.flagMask & (FLAG_BITS.no_face | FLAG_BITS.several_faces)).toBe(0)
   })
 
   it('persists across reopen (a real file) and the migration is in place', async () => {

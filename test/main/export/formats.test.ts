@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import sharp from 'sharp'
 import { tempDir } from '../../helpers/tmp'
@@ -193,6 +193,13 @@ describe('exports', () => {
     expect(r2.manifest.options).toMatchObject({ linked: 3, copied: 1 })
     expect(readdirSync(join(dir, 'tree2')).sort()).toEqual(['manifest.json', 'test', 'train', 'val'])
     expect(readdirSync(join(dir, 'tree2', 'test', 'surprise'))).toEqual(['c.png'])
+    // A source image deleted since import is left out and reported, not fatal.
+    rmSync(join(f.root, 'train', 'b.png'))
+    const r3 = await exportProject(f.p.db, { format: 'folders', out: join(dir, 'tree3') })
+    expect(r3.rows).toBe(3)
+    expect(r3.skipped.missingFile).toBe(1)
+    expect(r3.manifest.options.missingExamples).toEqual([join(f.root, 'train', 'b.png')])
+    expect((await readFoldersExport(join(dir, 'tree3'))).byClass.get('surprise')).toEqual(['surprise/c.png'])
   })
 
   it('Label Studio: tasks with the label as annotation and the model as prediction, plus the config', async () => {
