@@ -1,6 +1,7 @@
 // Kernel shims that make training on the tfjs wasm backend possible and fast (compute.md §1).
 //
-// Missing in wasm 4.22: Conv2DBackpropFilter, DepthwiseConv2dNative{BackpropFilter,BackpropInput}.
+// Missing in wasm 4.22: Conv2DBackpropFilter, DepthwiseConv2dNative{BackpropFilter,BackpropInput}. Wrong: MaxPoolGrad
+// (all-negative windows get no gradient).
 // Present but slow: Conv2DBackpropInput (plain loop, ~10x slower than forward conv), BatchMatMul/_FusedMatMul
 // with a transposed operand (~15x slower than NN), Tile (~80 ns/element; tfjs-core's batch-norm gradient
 // tiles), Reverse (~30 ns/element; the POI model flips feature maps). Each shim is built from wasm kernels
@@ -11,8 +12,10 @@ import type {
   Conv2DBackpropInputAttrs,
   DepthwiseConv2dNativeBackpropFilterAttrs,
   DepthwiseConv2dNativeBackpropInputAttrs,
+  KernelBackend,
   KernelConfig,
   KernelFunc,
+  MaxPoolGradAttrs,
   Tensor,
   Tensor4D,
   TensorInfo,
@@ -24,6 +27,7 @@ import { asTensor, pair, requireNHWC } from './shim-util'
 import { conv2dFilterGrad, conv2dInputGrad, type FilterGradStrategy } from './shim-conv'
 import { depthwiseFilterGrad, depthwiseInputGrad } from './shim-depthwise'
 import { fastReverse, fastTile, reversePlan, tilePlan } from './shim-misc'
+import { maxPoolGradValues } from './shim-pool'
 
 export type { FilterGradStrategy } from './shim-conv'
 
@@ -39,6 +43,8 @@ export interface WasmShimOptions {
   fastTransposedMatMul?: boolean
   /** Replace wasm's Reverse by 0/1 matmuls (float32, axes up to 64 long). */
   fastReverse?: boolean
+  /** Replace wasm's MaxPoolGrad, which loses the gradient of all-negative windows (see shim-pool.ts). */
+  fixMaxPoolGrad?: boolean
 }
 
 /** Kernels replaced per backend: the original config (null when the backend had none). */
@@ -63,6 +69,7 @@ export function installWasmShims(tfArg: TF = tf, opts: WasmShimOptions = {}): st
   put('DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter(pertap)', () => depthwiseBackpropFilterKernel)
   put('DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropInput(flip)', () => depthwiseBackpropInputKernel)
   if (opts.fastTile !== false) put('Tile', 'Tile(broadcast)', (orig) => tileKernel(need(orig, 'Tile')))
+  if (opts.fixMaxPoolGrad !== false) put('MaxPoolGrad', 'MaxPoolGrad(js)', () => maxPoolGradKernel)
   if (opts.fastReverse !== false) put('Reverse', 'Reverse(matmul)', (orig) => reverseKernel(need(orig, 'Reverse')))
   if (opts.fastTransposedMatMul !== false) {
     put('BatchMatMul', 'BatchMatMul(transpose)', (orig) => transposedMatMulKernel(need(orig, 'BatchMatMul')))
@@ -107,7 +114,9 @@ function replaceKernel(backendName: string, kernelName: string, make: (orig: Ker
   if (orig) tf.unregisterKernel(kernelName, backendName)
   if (!originals.has(backendName)) originals.set(backendName, new Map())
   originals.get(backendName)!.set(kernelName, orig)
-  tf.registerKernel({ kernelName, backendName, kernelFunc: make(orig) })
+  // Keep the original's setupFunc: wasm kernels bind their C function there when the backend initialises,
+  // and the wrapped original (BatchMatMul, Tile, ...) fails without it if shims go in before setBackend.
+  tf.registerKernel({ kernelName, backendName, kernelFunc: make(orig), setupFunc: orig?.setupFunc, disposeFunc: orig?.disposeFunc })
 }
 
 function need(orig: KernelConfig | null, name: string): KernelConfig {
@@ -168,6 +177,18 @@ const depthwiseBackpropInputKernel: KernelFunc = ({ inputs, attrs }) => {
     const g = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape, a.strides, 1, a.pad, a.dimRoundingMode, true)
     return depthwiseInputGrad(dy, filter, g, filter.shape[3])
   })
+}
+
+// ---- max-pool gradient (wasm's is wrong for negative windows) ------------------------------------------
+
+const maxPoolGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const a = attrs as unknown as MaxPoolGradAttrs
+  const { dy, input } = inputs
+  if (!dy || !input) throw new Error('MaxPoolGrad (wasm shim): missing input dy or input')
+  const g = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode)
+  const be = backend as KernelBackend
+  const dx = maxPoolGradValues(be.readSync(input.dataId) as Float32Array, be.readSync(dy.dataId) as Float32Array, g)
+  return tf.tensor(dx, input.shape, 'float32')
 }
 
 // ---- slow kernels with a fast path ------------------------------------------------------------------------

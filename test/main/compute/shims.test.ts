@@ -207,6 +207,38 @@ describe('Reverse (0/1 matmul)', () => {
   })
 })
 
+describe('MaxPoolGrad (wasm drops all-negative windows)', () => {
+  const cases: Array<[[number, number, number, number], number, number, 'same' | 'valid']> = [
+    [[2, 7, 7, 3], 2, 1, 'same'],
+    [[2, 7, 7, 3], 2, 2, 'valid'],
+    [[1, 9, 8, 4], 3, 2, 'same'], // the ResNet stem's pool
+    [[1, 6, 6, 2], 3, 1, 'valid']
+  ]
+  it('matches cpu on signed data and on integer data with ties', async () => {
+    for (const [i, [shape, k, s, pad]] of cases.entries()) {
+      for (const ties of [false, true]) {
+        const { err } = await compareBackends(() => {
+          const x0 = rand(shape, 1000 + i)
+          const x = ties ? tf.round(tf.mul(x0, 2)) : x0 // values in {-2..2}: many equal maxima, some all-negative windows
+          const outShape = tf.tidy(() => tf.maxPool(tf.zeros(shape) as Tensor4D, k, s, pad).shape)
+          const r = rand(outShape, 1100 + i)
+          return tf.grad((v: Tensor) => tf.sum(tf.mul(tf.maxPool(v as Tensor4D, k, s, pad), r)))(x)
+        })
+        expect(err, JSON.stringify([shape, k, s, pad, ties])).toBeLessThanOrEqual(1e-6)
+      }
+    }
+  })
+
+  it('the native wasm kernel really is wrong (remove the shim when this fails after a tfjs upgrade)', async () => {
+    installWasmShims(tf, { fixMaxPoolGrad: false })
+    const { err } = await compareBackends(() =>
+      tf.grad((v: Tensor) => tf.sum(tf.maxPool(v as Tensor4D, 2, 2, 'valid')))(tf.fill([1, 4, 4, 1], -1))
+    )
+    installWasmShims(tf)
+    expect(err).toBe(1)
+  })
+})
+
 describe('tensor bookkeeping', () => {
   it('shim kernels leave no tensors behind', async () => {
     await tf.setBackend('wasm')
@@ -222,7 +254,8 @@ describe('tensor bookkeeping', () => {
       const t = tf.tile(x, [1, 2, 1, 1])
       const r = tf.reverse(x, 2)
       const m = tf.matMul(a, b, true, true)
-      tf.dispose([...g, ...gd, t, r, m])
+      const mp = tf.grad((v: Tensor) => tf.sum(tf.maxPool(v as Tensor4D, 3, 2, 'same')))(x)
+      tf.dispose([...g, ...gd, t, r, m, mp])
     }
     expect(tf.memory().numTensors).toBe(before)
     tf.dispose([x, w, a, b, dw])
