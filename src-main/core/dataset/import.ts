@@ -24,7 +24,7 @@ import { ProjectError } from '../store/errors'
 import { ensureDataset, existingPaths, imageInserter, type NewImage } from '../store/images'
 import { pixelWriter, thumbnailWriter, type Thumbnail } from '../store/cache'
 import type { LabelState } from '../store/labels'
-import { ensureClasses } from '../store/meta'
+import { ensureClasses, getClasses } from '../store/meta'
 import { cachePixels, identityFace, makeThumbnail, runPrepareFace, type PrepareFace, type PreparedFaceResult } from './cache-build'
 import { decodeImage, DEFAULT_LIMITS, type DecodeLimits } from './decode'
 import { assignDuplicateGroups, collectDuplicateGroups, isConflicting, summariseGroups } from './duplicates'
@@ -50,7 +50,9 @@ export interface RunImportOptions {
   limits?: DecodeLimits
   /** Recorded in label_history.actor (default 'import'). */
   actor?: string
-  /** Test hook: called after each committed-to-be chunk is inserted (inside the transaction). */
+  /** Files decoded and inserted per step (default 256); bounds memory between inserts. */
+  chunkSize?: number
+  /** Test hook: called after each chunk is inserted (inside the open transaction). */
   onChunk?: (inserted: number) => void
 }
 
@@ -119,6 +121,21 @@ async function processItem(item: SourceItem, size: number, channels: 1 | 3, prep
   }
 }
 
+/**
+ * ensureClasses (store/meta.ts) rewrites the class table when the new list keeps the old one as a
+ * prefix, which the annotations' foreign keys refuse once labels exist. Once labels exist, new classes
+ * are appended instead (existing indices never change meaning).
+ */
+function addClasses(db: Project['db'], names: readonly ClassName[]): ClassName[] {
+  const labelled = db.prepare('SELECT count(*) FROM annotations').pluck().get() as number
+  if (!labelled) return ensureClasses(db, names)
+  const have = getClasses(db)
+  const extra = CANONICAL_CLASSES.filter((c) => names.includes(c) && !have.includes(c))
+  const ins = db.prepare('INSERT INTO classes (idx, name) VALUES (?, ?)')
+  extra.forEach((c, i) => ins.run(have.length + i, c))
+  return extra.length ? getClasses(db) : have
+}
+
 function bump(rec: Record<string, number>, key: string, n = 1): void {
   rec[key] = (rec[key] ?? 0) + n
 }
@@ -139,7 +156,7 @@ export async function runImport(project: Project, parsed: ParsedSource, opts: Ru
 
   db.exec('BEGIN IMMEDIATE')
   try {
-    const classes = ensureClasses(db, parsed.classes)
+    const classes = addClasses(db, parsed.classes)
     const classIdx = new Map<ClassName, number>(classes.map((c, i) => [c, i]))
     const datasetId = ensureDataset(db, parsed.root)
     const have = existingPaths(db, datasetId)
@@ -179,9 +196,10 @@ export async function runImport(project: Project, parsed: ParsedSource, opts: Ru
     const workers = Math.max(1, opts.concurrency ?? 4)
     progress({ phase: 'decode', done: 0, total: todo.length })
 
-    for (let start = 0; start < todo.length; start += CHUNK) {
+    const chunkSize = Math.max(1, opts.chunkSize ?? CHUNK)
+    for (let start = 0; start < todo.length; start += chunkSize) {
       if (opts.signal?.aborted) throw new ImportAbortedError()
-      const chunk = todo.slice(start, start + CHUNK)
+      const chunk = todo.slice(start, start + chunkSize)
       const results: Processed[] = new Array(chunk.length)
       let next = 0
       const work = async (): Promise<void> => {
@@ -229,8 +247,9 @@ export async function runImport(project: Project, parsed: ParsedSource, opts: Ru
         states[it.state] = (states[it.state] ?? 0) + 1
       }
       opts.onChunk?.(imported)
-      progress({ phase: 'decode', done: Math.min(todo.length, start + CHUNK), total: todo.length })
+      progress({ phase: 'decode', done: Math.min(todo.length, start + chunkSize), total: todo.length })
     }
+    if (opts.signal?.aborted) throw new ImportAbortedError()
     if (imported === 0) {
       const why = skipped.slice(0, 5).map((s) => `${s.path || `line ${s.line}`}: ${s.reason}`).join('; ')
       throw new ImportError([
@@ -277,6 +296,7 @@ export async function runImport(project: Project, parsed: ParsedSource, opts: Ru
     progress({ phase: 'commit', done: 0, total: 1 })
     report.seconds = Math.round((performance.now() - t0) / 10) / 100
     db.prepare('UPDATE imports SET finished_at = ?, report = ? WHERE id = ?').run(report.finishedAt, JSON.stringify(report), importId)
+    if (opts.signal?.aborted) throw new ImportAbortedError()
     db.exec('COMMIT')
     progress({ phase: 'commit', done: 1, total: 1 })
     return report
