@@ -1,7 +1,7 @@
 import { ensureTfBackend, tf } from '../faceapi/backend'
 import type { Detection, DetectorName } from '../faceapi/detectors'
 import { detectorNet } from '../faceapi/nets'
-import { distance, eyeAlignTransform, keyPoints, withMargin, type Affine, type CanonicalFrame, type Point } from './geometry'
+import { alignScaleDistance, distance, eyeAlignTransform, keyPoints, withMargin, type Affine, type CanonicalFrame, type Point } from './geometry'
 import { landmarksInBox, refineLandmarks, toRgbTensor, type Box } from './landmarks'
 import { checkRawImage, convertChannels, warpAffine, type RawImage } from './warp'
 
@@ -50,6 +50,11 @@ export interface AlignOptions {
   refine?: boolean
   /** Fill for crop pixels that fall outside the source (default: replicate the edge). */
   border?: 'replicate' | 'black'
+  /**
+   * A face box the source itself gives (e.g. AffectNet's face rectangle), in source pixels: detection is
+   * skipped and the landmarks are found in this box (detScore null, detector 'source-box').
+   */
+  faceBox?: Box
 }
 
 export interface AlignResult {
@@ -144,7 +149,8 @@ const isSquarish = (w: number, h: number) => Math.max(w, h) / Math.min(w, h) <= 
 /**
  * Detects the face(s) in an image, finds 68 landmarks on the chosen (largest) one and returns the crop
  * rotated so the eyes are level, scaled so they are frame.eyeDistance·outSize apart, with the eye midpoint
- * at (outSize/2, frame.eyeY·outSize). See AlignOptions for the modes and AlignResult for what comes back.
+ * at (outSize/2, frame.eyeY·outSize). Turned heads (eye distance < 1.1 × eye-to-nose distance) are scaled
+ * by the eye-to-nose distance instead, so they are not over-zoomed (geometry.ts alignScaleDistance). See AlignOptions for the modes and AlignResult for what comes back.
  * The caller's pixels are never modified. Throws only on invalid input.
  */
 export async function alignFace(src: RawImage, options: AlignOptions = {}): Promise<AlignResult> {
@@ -174,9 +180,19 @@ export async function alignFace(src: RawImage, options: AlignOptions = {}): Prom
     // images are nearly always such crops, so they skip the direct pass; upscaling them past 224 adds nothing.
     const pad = Math.round(Math.max(W, H) / 2)
     const small = isSquarish(W, H) && Math.max(W, H) <= SMALL_SIDE
-    let found = small ? await runDetector(o.detector, rgb, o.minScore, pad, [224]) : await runDetector(o.detector, rgb, o.minScore, 0)
-    if (!found.dets.length && isSquarish(W, H)) {
-      found = small ? await runDetector(o.detector, rgb, o.minScore, 0, [224]) : await runDetector(o.detector, rgb, o.minScore, pad)
+    let found: Found
+    if (o.faceBox) {
+      const b = o.faceBox
+      if (!(b.width > 1 && b.height > 1) || b.x + b.width <= 0 || b.y + b.height <= 0 || b.x >= W || b.y >= H) {
+        throw new Error(`alignFace: faceBox [${b.x}, ${b.y}, ${b.width}, ${b.height}] is empty or outside the ${W}×${H} image`)
+      }
+      // Score 1 only for the selection logic below; the record says null (not a detection).
+      found = { dets: [{ score: 1, ...b }], detector: 'source-box', pad: 0 }
+    } else {
+      found = small ? await runDetector(o.detector, rgb, o.minScore, pad, [224]) : await runDetector(o.detector, rgb, o.minScore, 0)
+      if (!found.dets.length && isSquarish(W, H)) {
+        found = small ? await runDetector(o.detector, rgb, o.minScore, 0, [224]) : await runDetector(o.detector, rgb, o.minScore, pad)
+      }
     }
     const confident = found.dets.filter((d) => d.score >= o.confidentScore)
     if (!found.dets.length) {
@@ -191,7 +207,7 @@ export async function alignFace(src: RawImage, options: AlignOptions = {}): Prom
     let landmarks = await landmarksInBox(rgb, { x: chosen.x, y: chosen.y, width: chosen.width, height: chosen.height })
     if (o.refine) landmarks = await refineLandmarks(src, landmarks, REFINE_FRAME)
     const base = {
-      detScore: chosen.score,
+      detScore: o.faceBox ? null : chosen.score,
       box,
       landmarks,
       facesFound: confident.length || 1,
@@ -205,7 +221,7 @@ export async function alignFace(src: RawImage, options: AlignOptions = {}): Prom
       // Passed through whatever the score or face count: facesFound still tells about extra faces.
       return { ...base, status: 'already-aligned', image: src, transform: null }
     }
-    const transform = eyeAlignTransform(leftEye, rightEye, frame, o.outSize)
+    const transform = eyeAlignTransform(leftEye, rightEye, frame, o.outSize, alignScaleDistance(landmarks))
     const channels = o.channels === 'same' || o.channels === undefined ? (src.channels <= 2 ? 1 : 3) : o.channels
     const border = o.border === 'black' ? ({ mode: 'constant', value: 0 } as const) : ({ mode: 'replicate' } as const)
     const image = warpAffine(convertChannels(src, channels), transform, o.outSize, o.outSize, border)

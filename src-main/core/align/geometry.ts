@@ -99,11 +99,15 @@ export function withMargin(frame: CanonicalFrame, margin: number): CanonicalFram
  * The similarity transform (rotation + uniform scale + translation) taking the eye centres to their
  * canonical positions in an outSize×outSize crop: eyes level, inter-eye distance = eyeDistance·outSize,
  * midpoint at (outSize/2, eyeY·outSize). Crop pixel (i, j) samples the source at inverse(M)(j + 0.5, i + 0.5).
+ * `scaleDistance` (source pixels, default the eye distance) replaces the eye distance for the scale only,
+ * e.g. to stop a turned head, whose projected eyes are close together, from being over-zoomed.
  */
-export function eyeAlignTransform(leftEye: Point, rightEye: Point, frame: CanonicalFrame, outSize: number): Affine {
+export function eyeAlignTransform(leftEye: Point, rightEye: Point, frame: CanonicalFrame, outSize: number, scaleDistance?: number): Affine {
   const d = distance(leftEye, rightEye)
   if (!(d > 1e-6)) throw new Error('eye centres coincide: cannot align')
-  const s = (frame.eyeDistance * outSize) / d
+  const ds = scaleDistance ?? d
+  if (!(ds > 1e-6)) throw new Error(`scale distance ${ds} must be positive`)
+  const s = (frame.eyeDistance * outSize) / ds
   const theta = Math.atan2(rightEye.y - leftEye.y, rightEye.x - leftEye.x)
   // Rotate by -theta so the eye line becomes horizontal.
   const cos = Math.cos(-theta) * s
@@ -112,6 +116,25 @@ export function eyeAlignTransform(leftEye: Point, rightEye: Point, frame: Canoni
   const cx = outSize / 2
   const cy = frame.eyeY * outSize
   return [cos, -sin, cx - (cos * mid.x - sin * mid.y), sin, cos, cy - (sin * mid.x + cos * mid.y)]
+}
+
+/**
+ * Frontal faces have eye distance / (eye midpoint → nose base, point 33) between 1.14 and 1.66 (CK+48 and
+ * JAFFE, measured in bench/align.ts); below YAW_GUARD_RATIO the head is turned (≳ 35° yaw) and the eye
+ * distance understates the face size.
+ */
+export const YAW_GUARD_RATIO = 1.1
+
+/**
+ * The distance to scale by: the eye distance, or YAW_GUARD_RATIO × the eye-to-nose-base distance when
+ * that is larger (turned heads). For 5 points (no nose base) the eye distance.
+ */
+export function alignScaleDistance(landmarks: readonly Point[]): number {
+  const { leftEye, rightEye } = keyPoints(landmarks)
+  const dEye = distance(leftEye, rightEye)
+  if (landmarks.length !== 68) return dEye
+  const mid = { x: (leftEye.x + rightEye.x) / 2, y: (leftEye.y + rightEye.y) / 2 }
+  return Math.max(dEye, YAW_GUARD_RATIO * distance(mid, landmarks[33]))
 }
 
 /** Scale factor of a similarity (or the geometric mean scale of any affine). */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   affineRotationDeg,
+  alignScaleDistance,
+  YAW_GUARD_RATIO,
   affineScale,
   angleDeg,
   applyAffine,
@@ -83,6 +85,20 @@ describe('eyeAlignTransform', () => {
     expect(mouth.x).toBeCloseTo(56, 9)
     expect(mouth.y).toBeGreaterThan(frame.eyeY * 112)
     expect(() => eyeAlignTransform({ x: 1, y: 1 }, { x: 1, y: 1 }, frame, 112)).toThrow(/coincide/)
+  })
+
+  it('scales turned heads by the eye-to-nose distance instead of their foreshortened eye distance', () => {
+    const frontal = face68({ x: 60, y: 50 }, { x: 100, y: 50 }, { x: 80, y: 100 })
+    frontal[33] = { x: 80, y: 80 } // eye distance 40, eye→nose 30: ratio 1.33, a frontal face
+    expect(alignScaleDistance(frontal)).toBeCloseTo(40, 9)
+    // The same face turned ~50°: the projected eyes are 26 px apart, the vertical eye→nose stays 30.
+    const turned = face68({ x: 67, y: 50 }, { x: 93, y: 50 }, { x: 84, y: 100 })
+    turned[33] = { x: 85, y: 80 }
+    const d = alignScaleDistance(turned)
+    expect(d).toBeCloseTo(YAW_GUARD_RATIO * Math.hypot(5, 30), 9)
+    const m = eyeAlignTransform(turned[36], turned[45], { eyeDistance: 0.36, eyeY: 0.38 }, 112, d)
+    expect(affineScale(m)).toBeCloseTo((0.36 * 112) / d, 9)
+    expect(() => eyeAlignTransform({ x: 0, y: 0 }, { x: 5, y: 0 }, { eyeDistance: 0.36, eyeY: 0.38 }, 112, 0)).toThrow(/scale distance/)
   })
 
   it('widens the frame by a margin without moving the face centre off the middle', () => {
