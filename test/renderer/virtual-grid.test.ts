@@ -31,6 +31,7 @@ describe('grid geometry', () => {
     expect(scrollToRow(3, 0, 600, 100)).toBe(0)
     expect(scrollToRow(10, 0, 600, 100)).toBe(500)
     expect(scrollToRow(2, 800, 600, 100)).toBe(200)
+    expect(scrollToRow(0, 0, 20, 100)).toBe(0) // viewport not laid out yet
     expect(rowItems(2, 8, 20)).toEqual([16, 20])
   })
 })

@@ -14,7 +14,6 @@ export class ExportState {
   dest = $state('')
   spreadsheetSafe = $state(true)
   bom = $state(false)
-  includeExcluded = $state(false)
   jobId = $state<string | null>(null)
   /** Where the export is being / was written. */
   path = $state<string | null>(null)
@@ -82,7 +81,8 @@ export class ExportState {
       format: this.format,
       scope,
       ...(this.dest.trim() ? { dest: this.dest.trim() } : {}),
-      options: { spreadsheetSafe: this.spreadsheetSafe, bom: this.bom, includeExcluded: this.includeExcluded }
+      // Excluded images: each format decides (the exporter refuses an explicit includeExcluded).
+      options: { spreadsheetSafe: this.spreadsheetSafe, bom: this.bom }
     })
     if (!r.ok) {
       this.error = `${r.code}: ${r.message}`

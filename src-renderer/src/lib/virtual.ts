@@ -51,13 +51,14 @@ export function gridGeometry(g: GridInput): GridGeometry {
 
 /**
  * The scrollTop that brings row `row` fully into view with the least movement (unchanged when it is
- * already visible).
+ * already visible; the row's top when the viewport is shorter than a row).
  */
 export function scrollToRow(row: number, scrollTop: number, height: number, rowHeight: number): number {
   const top = row * rowHeight
   const bottom = top + rowHeight
   if (top < scrollTop) return top
-  if (bottom > scrollTop + height) return Math.max(0, bottom - height)
+  // A viewport shorter than a row (e.g. while the layout settles) shows the row's top.
+  if (bottom > scrollTop + height) return Math.max(0, Math.min(top, bottom - height))
   return scrollTop
 }
 
