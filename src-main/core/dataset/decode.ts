@@ -81,6 +81,25 @@ function collapseGray(data: Buffer, n: number): Uint8Array | null {
   return out
 }
 
+/**
+ * True when the header says the image is gray (JPEG with one component, PNG colour type 0 or 4), so
+ * it can be decoded straight to 1 channel — FER2013/CK+ are all gray and this halves the decode cost.
+ * False means "not known to be gray" (the RGB path then collapses gray-looking RGB itself).
+ */
+export function headerIsGray(b: Uint8Array, format: ImageFormat): boolean {
+  if (format === 'png') return b.length > 25 && (b[25] === 0 || b[25] === 4)
+  if (format !== 'jpeg') return false
+  let i = 2
+  while (i + 9 < b.length && b[i] === 0xff) {
+    const m = b[i + 1]
+    if (m === 0xda || m === 0xd9) return false
+    // SOF0-3, 5-7, 9-11, 13-15: the component count follows precision, height and width.
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return b[i + 9] === 1
+    i += 2 + ((b[i + 2] << 8) | b[i + 3])
+  }
+  return false
+}
+
 function describe(e: unknown): string {
   return ((e as Error)?.message ?? String(e)).split('\n')[0].trim()
 }
@@ -105,12 +124,15 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
     }
   }
   const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
-  try {
-    const { data, info } = await sharp(input, { failOn: 'error', limitInputPixels: limits.maxPixels, autoOrient: true })
+  const gray = headerIsGray(bytes, format)
+  const run = () =>
+    sharp(input, { failOn: 'error', limitInputPixels: limits.maxPixels, autoOrient: true })
       .flatten({ background: { r: 255, g: 255, b: 255 } })
-      .toColourspace('srgb')
+      .toColourspace(gray ? 'b-w' : 'srgb')
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true })
+  try {
+    const { data, info } = await run()
     const n = info.width * info.height
     let pixels: Uint8Array
     let channels: 1 | 3
@@ -118,33 +140,45 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
       pixels = data
       channels = 1
     } else if (info.channels === 3) {
-      const gray = collapseGray(data, n)
-      pixels = gray ?? data
-      channels = gray ? 1 : 3
+      const collapsed = collapseGray(data, n)
+      pixels = collapsed ?? data
+      channels = collapsed ? 1 : 3
     } else {
       return { ok: false, format, reason: `unexpected ${info.channels}-channel output after normalisation` }
     }
     return { ok: true, image: { format, data: pixels, width: info.width, height: info.height, channels } }
   } catch (e) {
-    const msg = describe(e)
-    if (/pixel limit/i.test(msg)) {
-      // Header-only read, to say how big; sharp's metadata() never allocates the pixel buffer.
-      const meta = await sharp(input, { limitInputPixels: false }).metadata().catch(() => null)
-      if (meta?.width && meta?.height) {
-        const mp = (meta.width * meta.height) / 1e6
-        return {
-          ok: false,
-          format,
-          reason: `${meta.width}×${meta.height} = ${mp.toFixed(1)} MP exceeds the ${limits.maxPixels / 1e6} MP limit`
-        }
-      }
-      return { ok: false, format, reason: `image exceeds the ${limits.maxPixels / 1e6} MP limit` }
-    }
-    if (/premature end|truncat|unexpected end|short read|read error|out of data/i.test(msg)) {
-      return { ok: false, format, reason: `truncated or corrupt ${format}: ${msg}` }
-    }
-    return { ok: false, format, reason: `cannot decode ${format}: ${msg}` }
+    let msg = describe(e)
+    // libvips keeps error text per thread; under concurrency it sometimes comes back empty. Once more
+    // alone usually gives the real message (the failure itself is deterministic).
+    if (/unknown error/i.test(msg)) msg = await run().then(() => msg, (e2: unknown) => describe(e2))
+    return failure(input, format, msg, limits)
   }
+}
+
+function endsWithMarker(b: Uint8Array, format: ImageFormat): boolean | null {
+  if (format === 'jpeg') {
+    for (let i = b.length - 2; i >= Math.max(0, b.length - 64); i--) if (b[i] === 0xff && b[i + 1] === 0xd9) return true
+    return false
+  }
+  if (format === 'png') return Buffer.from(b.buffer, b.byteOffset, b.length).includes('IEND', Math.max(0, b.length - 64), 'latin1')
+  return null
+}
+
+async function failure(input: Buffer, format: ImageFormat, msg: string, limits: DecodeLimits): Promise<DecodeOutcome> {
+  if (/pixel limit/i.test(msg)) {
+    // Header-only read, to say how big; sharp's metadata() never allocates the pixel buffer.
+    const meta = await sharp(input, { limitInputPixels: false }).metadata().catch(() => null)
+    if (meta?.width && meta?.height) {
+      const mp = (meta.width * meta.height) / 1e6
+      return { ok: false, format, reason: `${meta.width}×${meta.height} = ${mp.toFixed(1)} MP exceeds the ${limits.maxPixels / 1e6} MP limit` }
+    }
+    return { ok: false, format, reason: `image exceeds the ${limits.maxPixels / 1e6} MP limit` }
+  }
+  if (/premature end|truncat|unexpected end|short read|read error|out of data/i.test(msg) || endsWithMarker(input, format) === false) {
+    return { ok: false, format, reason: `truncated or corrupt ${format}: ${msg}` }
+  }
+  return { ok: false, format, reason: `cannot decode ${format}: ${msg}` }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import sharp from 'sharp'
-import { decodeImage, probeImage, sniffFormat } from '../../../src-main/core/dataset/decode'
+import { decodeImage, headerIsGray, probeImage, sniffFormat } from '../../../src-main/core/dataset/decode'
 import { hamming, hashPixels, phashWords, sigDistance } from '../../../src-main/core/dataset/hash'
 import { blobImage, encode, hugePngHeader, paletteTiff, truncated } from '../../fixtures-gen/images'
 
@@ -32,7 +32,10 @@ describe('decodeImage', () => {
     const rgb = blobImage(3, 32, 32, 3)
     const r = await decodeImage(await encode(rgb, 'png'))
     expect(r.ok && r.image.channels).toBe(3)
-    const j = await decodeImage(await encode(gray, 'jpeg'))
+    const jpg = await encode(gray, 'jpeg')
+    expect(headerIsGray(jpg, 'jpeg')).toBe(true)
+    expect(headerIsGray(await encode(rgb, 'jpeg'), 'jpeg')).toBe(false)
+    const j = await decodeImage(jpg)
     expect(j.ok && j.image.channels).toBe(1)
   })
 
@@ -88,6 +91,9 @@ describe('decodeImage', () => {
     const deep = await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 200, g: 100, b: 50 } } }).toColourspace('rgb16').png().toBuffer()
     const d = await decodeImage(deep)
     expect(d.ok && Array.from(d.image.data.subarray(0, 3))).toEqual([200, 100, 50])
+    const gray16 = await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 90, g: 90, b: 90 } } }).toColourspace('grey16').png().toBuffer()
+    const g = await decodeImage(gray16)
+    expect(g.ok && [g.image.channels, g.image.data[0]]).toEqual([1, 90])
     const alpha = await sharp({ create: { width: 4, height: 4, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer()
     const a = await decodeImage(alpha)
     expect(a.ok && [a.image.channels, a.image.data[0]]).toEqual([1, 255])
