@@ -3,6 +3,7 @@ import type { Detection, DetectorName } from '../faceapi/detectors'
 import { detectorNet } from '../faceapi/nets'
 import { alignScaleDistance, distance, eyeAlignTransform, keyPoints, withMargin, type Affine, type CanonicalFrame, type Point } from './geometry'
 import { landmarksInBox, refineLandmarks, toRgbTensor, type Box } from './landmarks'
+import type { AlignMode } from './mode'
 import { checkRawImage, convertChannels, warpAffine, type RawImage } from './warp'
 
 /**
@@ -24,7 +25,7 @@ export const KNOWN_CROP_SIZES: readonly number[] = [48, 64, 96, 100, 112, 128, 1
 
 export type AlignStatus = 'aligned' | 'already-aligned' | 'no-face' | 'several-faces' | 'low-score' | 'skipped'
 
-export type AlignMode = 'auto' | 'always' | 'never'
+export type { AlignMode } from './mode'
 
 export interface AlignOptions {
   /** Side of the aligned square crop in pixels (default 112). */
@@ -93,6 +94,8 @@ const DEFAULTS = {
 
 /** The tiny detector's input sizes, tried in order until one finds a face (224 is ~7× faster than 416). */
 const TINY_SIZES = [224, 416]
+/** The tiny detector's input for small square images (padded tight crops). */
+const SMALL_SIZES = [160]
 
 interface Found {
   dets: Detection[]
@@ -177,7 +180,8 @@ export async function alignFace(src: RawImage, options: AlignOptions = {}): Prom
   try {
     // Tight crops: the detectors' largest anchors are ~70% of the frame, so a face that fills the image is
     // only found once context is added around it (padding by half the side on every side). Small square
-    // images are nearly always such crops, so they skip the direct pass; upscaling them past 224 adds nothing.
+    // images are nearly always such crops, so they skip the direct pass. For them input 160 beats 224:
+    // 300/300 vs 296/300 faces found on CK+48, 254 vs 247 on FER2013, at half the time (bench notes).
     const pad = Math.round(Math.max(W, H) / 2)
     const small = isSquarish(W, H) && Math.max(W, H) <= SMALL_SIDE
     let found: Found
@@ -189,9 +193,11 @@ export async function alignFace(src: RawImage, options: AlignOptions = {}): Prom
       // Score 1 only for the selection logic below; the record says null (not a detection).
       found = { dets: [{ score: 1, ...b }], detector: 'source-box', pad: 0 }
     } else {
-      found = small ? await runDetector(o.detector, rgb, o.minScore, pad, [224]) : await runDetector(o.detector, rgb, o.minScore, 0)
-      if (!found.dets.length && isSquarish(W, H)) {
-        found = small ? await runDetector(o.detector, rgb, o.minScore, 0, [224]) : await runDetector(o.detector, rgb, o.minScore, pad)
+      found = small ? await runDetector(o.detector, rgb, o.minScore, pad, SMALL_SIZES) : await runDetector(o.detector, rgb, o.minScore, 0)
+      // In auto mode a faceless known-size crop is passed through either way: skip the second pass.
+      const knownCrop = o.mode === 'auto' && W === H && KNOWN_CROP_SIZES.includes(W)
+      if (!found.dets.length && isSquarish(W, H) && !(small && knownCrop)) {
+        found = small ? await runDetector(o.detector, rgb, o.minScore, 0, SMALL_SIZES) : await runDetector(o.detector, rgb, o.minScore, pad)
       }
     }
     const confident = found.dets.filter((d) => d.score >= o.confidentScore)
@@ -205,7 +211,11 @@ export async function alignFace(src: RawImage, options: AlignOptions = {}): Prom
     const chosenIndex = found.dets.indexOf(chosen)
     const box = clip(chosen, W, H)
     let landmarks = await landmarksInBox(rgb, { x: chosen.x, y: chosen.y, width: chosen.width, height: chosen.height })
-    if (o.refine) landmarks = await refineLandmarks(src, landmarks, REFINE_FRAME)
+    const first = keyPoints(landmarks)
+    const tight = coverage(box, W, H) >= TIGHT_COVERAGE || distance(first.leftEye, first.rightEye) >= TIGHT_EYE_DISTANCE * W
+    const passThrough = o.mode === 'auto' && isSquarish(W, H) && tight
+    // The refinement pass only matters for the crop; pass-through images keep the first pass (faster).
+    if (o.refine && !passThrough) landmarks = await refineLandmarks(src, landmarks, REFINE_FRAME)
     const base = {
       detScore: o.faceBox ? null : chosen.score,
       box,
@@ -215,12 +225,11 @@ export async function alignFace(src: RawImage, options: AlignOptions = {}): Prom
       detector: found.detector
     }
     const status: AlignStatus = confident.length > 1 ? 'several-faces' : chosen.score < o.confidentScore ? 'low-score' : 'aligned'
-    const { leftEye, rightEye } = keyPoints(landmarks)
-    const tight = coverage(box, W, H) >= TIGHT_COVERAGE || distance(leftEye, rightEye) >= TIGHT_EYE_DISTANCE * W
-    if (o.mode === 'auto' && isSquarish(W, H) && tight) {
+    if (passThrough) {
       // Passed through whatever the score or face count: facesFound still tells about extra faces.
       return { ...base, status: 'already-aligned', image: src, transform: null }
     }
+    const { leftEye, rightEye } = keyPoints(landmarks)
     const transform = eyeAlignTransform(leftEye, rightEye, frame, o.outSize, alignScaleDistance(landmarks))
     const channels = o.channels === 'same' || o.channels === undefined ? (src.channels <= 2 ? 1 : 3) : o.channels
     const border = o.border === 'black' ? ({ mode: 'constant', value: 0 } as const) : ({ mode: 'replicate' } as const)

@@ -1,4 +1,5 @@
-import { alignFace, type AlignMode, type AlignOptions, type AlignResult } from './align'
+import { alignFace, type AlignOptions, type AlignResult } from './align'
+import type { AlignMode } from './mode'
 import { convertChannels, type RawImage } from './warp'
 
 /** Pixels as the importer's cache step takes them: 8-bit HWC, gray or RGB. */
@@ -47,8 +48,4 @@ export function makePrepareFace(mode: AlignMode, options: Omit<AlignOptions, 'mo
   }
 }
 
-/** Parses a CLI value for --align, with an error naming the bad value. */
-export function parseAlignMode(value: string): AlignMode {
-  if (value === 'auto' || value === 'always' || value === 'never') return value
-  throw new Error(`--align must be auto, always or never (got '${value}')`)
-}
+export { parseAlignMode } from './mode'

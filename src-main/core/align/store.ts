@@ -105,10 +105,15 @@ export function getFace(db: Database, imageId: number): FaceRecord | null {
   return row ? fromRow(row) : null
 }
 
-/** Count per status (every stored status present, zero when none). */
-export function faceStatusCounts(db: Database): Record<StoredFaceStatus, number> {
+/** Count per status (every stored status present, zero when none), for the project or one import. */
+export function faceStatusCounts(db: Database, importId?: number): Record<StoredFaceStatus, number> {
   const out = Object.fromEntries(STORED_FACE_STATUSES.map((s) => [s, 0])) as Record<StoredFaceStatus, number>
-  for (const r of db.prepare('SELECT status, count(*) AS n FROM faces GROUP BY status').all() as { status: StoredFaceStatus; n: number }[]) out[r.status] = r.n
+  const rows = (
+    importId === undefined
+      ? db.prepare('SELECT status, count(*) AS n FROM faces GROUP BY status').all()
+      : db.prepare('SELECT f.status, count(*) AS n FROM faces f JOIN images i ON i.id = f.image_id WHERE i.import_id = ? GROUP BY f.status').all(importId)
+  ) as { status: StoredFaceStatus; n: number }[]
+  for (const r of rows) out[r.status] = r.n
   return out
 }
 
