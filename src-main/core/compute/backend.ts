@@ -341,6 +341,8 @@ export function describeCompute(info: ComputeInfo): string {
     details.push(info.simd ? 'SIMD' : 'no SIMD', `${info.threads} thread${info.threads === 1 ? '' : 's'}`)
   } else if (info.backend === 'cpu') {
     details.push('pure JS, slow')
+  } else if (info.gpu === false) {
+    details.push('no GPU visible')
   }
   const head = `backend ${info.backend}${details.length ? ` (${details.join(', ')})` : ''}`
   const notes = [...info.tried.filter((t) => !t.ok).map((t) => `${t.name} ${t.error}`), ...info.warnings]

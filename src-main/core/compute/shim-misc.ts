@@ -60,9 +60,10 @@ export function fastTile(x: Tensor, plan: TilePlan): Tensor {
 
 /**
  * Longest axis the matmul flip is used for. Its cost grows with the axis length (2L FLOPs per element) while
- * Reverse's stays ~25-40 ns/element; bench/kernels.ts measures the crossover.
+ * Reverse's cost per element is flat. bench/kernels.ts (busy 2-vCPU box): L = 5: 3.6x faster, 9: 1.8x,
+ * 16: 2.3x, 24: 1.3x, 32: 1.0x, 64: 0.76x. The POI crops are 3..9 wide.
  */
-export const REVERSE_MATMUL_MAX_LEN = 64
+export const REVERSE_MATMUL_MAX_LEN = 24
 
 /**
  * The axes fastReverse flips (size-1 axes dropped), or null when the native kernel should run: non-float32

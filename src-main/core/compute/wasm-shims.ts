@@ -41,7 +41,7 @@ export interface WasmShimOptions {
   fastTile?: boolean
   /** Run BatchMatMul/_FusedMatMul with transposes as explicit transpose + NN kernel. */
   fastTransposedMatMul?: boolean
-  /** Replace wasm's Reverse by 0/1 matmuls (float32, axes up to 64 long). */
+  /** Replace wasm's Reverse by 0/1 matmuls (float32, axes up to REVERSE_MATMUL_MAX_LEN long). */
   fastReverse?: boolean
   /** Replace wasm's MaxPoolGrad, which loses the gradient of all-negative windows (see shim-pool.ts). */
   fixMaxPoolGrad?: boolean

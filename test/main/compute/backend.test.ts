@@ -102,6 +102,7 @@ describe('initCompute', () => {
     expect(info.backend).toBe('tfjs-node-gpu')
     expect(info.gpu).toBe(false)
     expect(info.reason).toMatch(/no usable CUDA GPU/)
+    expect(describeCompute(info)).toBe('backend tfjs-node-gpu (no GPU visible)')
   })
 
   it('gpu binding fails to load → tfjs-node', async () => {

@@ -191,6 +191,7 @@ describe('Reverse (0/1 matmul)', () => {
       [[2, 5, 9, 8], [1, 2]],
       [[4, 7], [-1]],
       [[3, 70], [1]], // longer than REVERSE_MATMUL_MAX_LEN: native
+      [[2, 30, 3], [1]],
       [[2, 3, 4], [0, 2]],
       [[2, 1, 4], [1]]
     ]
