@@ -80,7 +80,8 @@ export class AppState {
     this.info = r.value
     this.project = r.value.project
     const wanted = PAGES.find((p) => p === initialPage)
-    this.go(wanted ?? (this.project ? 'review' : 'projects'))
+    // An empty project starts where images are imported.
+    this.go(wanted ?? (this.project && this.project.counts.images > 0 ? 'review' : 'projects'))
   }
 
   dispose(): void {

@@ -1,12 +1,13 @@
 /**
- * Export page: format, scope (all / reviewed / the review's current filter / the grid selection),
+ * Export page: format, scope (all / changed / reviewed / flagged / the review's current filter / the
+ * grid selection),
  * options, and the job's progress and destination.
  */
 import type { AppState } from './app.svelte'
 import type { ExportFormat, ExportScope, JobInfo, JsonValue } from './api'
 import { describeFilter, toQueueFilter } from './filters'
 
-export type ScopeKind = 'all' | 'reviewed' | 'filter' | 'selection'
+export type ScopeKind = 'all' | 'changed' | 'reviewed' | 'flagged' | 'filter' | 'selection'
 
 export class ExportState {
   format = $state<ExportFormat>('csv')
@@ -40,8 +41,12 @@ export class ExportState {
     switch (kind) {
       case 'all':
         return 'All images'
+      case 'changed':
+        return 'Changed images only (label or state differs from the import)'
       case 'reviewed':
-        return 'Reviewed images only (changed or confirmed by a curator)'
+        return 'Reviewed images only (any curator decision)'
+      case 'flagged':
+        return this.app.project?.latestAuditId != null ? 'Images the audit flagged' : 'Images the audit flagged (needs an audit)'
       case 'filter':
         return `The review's current filter: ${describeFilter(this.app.review.filter, this.app.classes)}`
       case 'selection':
@@ -59,6 +64,10 @@ export class ExportState {
         return { kind: 'all' }
       case 'reviewed':
         return { kind: 'reviewed' }
+      case 'changed':
+        return { kind: 'changed' }
+      case 'flagged':
+        return { kind: 'flagged' }
       case 'filter':
         return { kind: 'filter', filter: toQueueFilter(this.app.review.filter) }
       case 'selection': {

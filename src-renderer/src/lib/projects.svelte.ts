@@ -20,7 +20,10 @@ export class ProjectsState {
   step = $state<ImportStep>('form')
   source = $state('')
   format = $state<ImportFormat>('auto')
-  labelsFile = $state('')
+  /** Folder an annotation file's image paths are relative to ('' = the file's folder). */
+  root = $state('')
+  /** Put every image in this split ('' = as the source says). */
+  split = $state<'' | 'train' | 'val' | 'test' | 'none'>('')
   align = $state(false)
   jobId = $state<string | null>(null)
   importError = $state<string | null>(null)
@@ -73,7 +76,7 @@ export class ProjectsState {
   }
 
   /** Native file dialog (Electron only); fills `field` with the chosen path. */
-  async browse(purpose: 'project-open' | 'project-create' | 'import-folder' | 'import-file', field: 'openPath' | 'createPath' | 'source' | 'labelsFile'): Promise<void> {
+  async browse(purpose: 'project-open' | 'project-create' | 'import-folder' | 'import-file', field: 'openPath' | 'createPath' | 'source' | 'root'): Promise<void> {
     const r = await this.app.api.dialog.open({ purpose })
     if (!r.ok) return this.app.notify('error', r.message)
     if (r.value.path) this[field] = r.value.path
@@ -96,7 +99,8 @@ export class ProjectsState {
     const r = await this.app.api.import.start({
       source: this.source.trim(),
       format: this.format,
-      ...(this.labelsFile.trim() ? { labelsFile: this.labelsFile.trim() } : {}),
+      ...(this.root.trim() && this.format !== 'demo' ? { root: this.root.trim() } : {}),
+      ...(this.split ? { split: this.split } : {}),
       ...(this.align ? { align: true } : {})
     })
     if (!r.ok) {

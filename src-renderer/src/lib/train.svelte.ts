@@ -4,7 +4,7 @@
  * nothing that would pretend to train.
  */
 import type { AppState } from './app.svelte'
-import type { ApiEvent, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
+import type { ApiEvent, JobInfo, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
 import { TRAIN_BACKENDS, INPUT_SIZES } from './api'
 
 /** Progress points kept for the curves (the oldest are thinned out beyond this). */
@@ -54,6 +54,9 @@ export class TrainState {
   /** The engine answered NOT_AVAILABLE (or app.info says it is not in this build). */
   unavailable = $state<string | null>(null)
   busy = $state(false)
+  /** The running audit job, if any. */
+  auditJobId = $state<string | null>(null)
+  auditMessage = $state<string | null>(null)
 
   constructor(private readonly app: AppState) {}
 
@@ -113,6 +116,35 @@ export class TrainState {
     }
     this.points = []
     await this.load()
+  }
+
+  get auditJob(): JobInfo | null {
+    return this.auditJobId ? (this.app.jobs.byId[this.auditJobId] ?? null) : null
+  }
+
+  get canAudit(): boolean {
+    return (this.app.info?.capabilities.audit ?? false) && this.runs.some((r) => r.status === 'done' && r.predictions > 0)
+  }
+
+  /** Scores and ranks every image from a run's predictions (default: the newest finished run). */
+  async audit(runId?: number): Promise<void> {
+    this.auditMessage = null
+    const r = await this.app.api.audit.run(runId != null ? { runId } : {})
+    if (!r.ok) {
+      this.auditMessage = `${r.code}: ${r.message}`
+      return
+    }
+    this.auditJobId = r.value.jobId
+    const fin = await this.app.jobs.track(r.value.jobId)
+    this.auditJobId = null
+    if (fin.job.state !== 'done') {
+      this.auditMessage = fin.job.error ? `Audit failed: ${fin.job.error.message}` : `Audit ${fin.job.state}`
+      return
+    }
+    this.auditMessage = 'Audit finished: the review is now ranked, with suggestions and flags.'
+    await this.app.refreshProject()
+    this.app.review.markStale()
+    this.app.overview.markStale()
   }
 
   /** Runs that stopped early and may continue from their last checkpoint. */
