@@ -24,7 +24,7 @@ import { ProjectError } from '../store/errors'
 import { ensureDataset, existingPaths, imageInserter, type NewImage } from '../store/images'
 import { pixelWriter, thumbnailWriter, type Thumbnail } from '../store/cache'
 import type { LabelState } from '../store/labels'
-import { ensureClasses, getClasses } from '../store/meta'
+import { ensureClasses } from '../store/meta'
 import { cachePixels, identityFace, makeThumbnail, runPrepareFace, type PrepareFace, type PreparedFaceResult } from './cache-build'
 import { decodeImage, DEFAULT_LIMITS, type DecodeLimits } from './decode'
 import { assignDuplicateGroups, collectDuplicateGroups, isConflicting, summariseGroups } from './duplicates'
@@ -124,21 +124,6 @@ async function processItem(item: SourceItem, size: number, channels: 1 | 3, prep
   }
 }
 
-/**
- * ensureClasses (store/meta.ts) rewrites the class table when the new list keeps the old one as a
- * prefix, which the annotations' foreign keys refuse once labels exist. Once labels exist, new classes
- * are appended instead (existing indices never change meaning).
- */
-function addClasses(db: Project['db'], names: readonly ClassName[]): ClassName[] {
-  const labelled = db.prepare('SELECT count(*) FROM annotations').pluck().get() as number
-  if (!labelled) return ensureClasses(db, names)
-  const have = getClasses(db)
-  const extra = CANONICAL_CLASSES.filter((c) => names.includes(c) && !have.includes(c))
-  const ins = db.prepare('INSERT INTO classes (idx, name) VALUES (?, ?)')
-  extra.forEach((c, i) => ins.run(have.length + i, c))
-  return extra.length ? getClasses(db) : have
-}
-
 function bump(rec: Record<string, number>, key: string, n = 1): void {
   rec[key] = (rec[key] ?? 0) + n
 }
@@ -163,7 +148,7 @@ export async function runImport(project: Project, parsed: ParsedSource, opts: Ru
   db.pragma('cache_size = -262144')
   db.exec('BEGIN IMMEDIATE')
   try {
-    const classes = addClasses(db, parsed.classes)
+    const classes = ensureClasses(db, parsed.classes)
     const classIdx = new Map<ClassName, number>(classes.map((c, i) => [c, i]))
     const datasetId = ensureDataset(db, parsed.root)
     const have = existingPaths(db, datasetId)

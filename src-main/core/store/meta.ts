@@ -31,8 +31,7 @@ export function ensureClasses(db: DB, names: Iterable<ClassName>): ClassName[] {
   const ordered = CANONICAL_CLASSES.filter((c) => want.has(c))
   if (ordered.length === have.length) return have
   const labelled = (db.prepare('SELECT count(*) AS n FROM annotations').get() as { n: number }).n
-  const samePrefix = have.every((c, i) => ordered[i] === c)
-  if (labelled > 0 && !samePrefix) {
+  if (labelled > 0) {
     const extra = ordered.filter((c) => !have.includes(c))
     // Appending keeps every existing index valid.
     const ins = db.prepare('INSERT INTO classes (idx, name) VALUES (?, ?)')

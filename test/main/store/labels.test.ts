@@ -119,3 +119,12 @@ describe('labels, history, undo', () => {
     expect(() => applyChanges(p.db, [{ imageId: 5, state: 'ambiguous', softLabel: [1, 1, 0, 0, 0, 0, 0] }], { actor: 'a', source: 'curator' })).toThrow(/summing to 1/)
   })
 })
+
+describe('class list', () => {
+  it('appends a new class once labels exist, keeping every index', () => {
+    // seed() made the 7 classes and labelled images; contempt sorts last canonically, anger/happiness
+    // insertions would shift indices — both must append instead.
+    expect(ensureClasses(p.db, ['contempt'])).toEqual(['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'])
+    expect(getAnnotation(p.db, 3)?.currentLabel).toBe(3)
+  })
+})
