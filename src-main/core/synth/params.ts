@@ -60,7 +60,7 @@ export interface FaceIdentity {
   hairline: number
 }
 
-/** Head pose and framing. Roll and squeeze keep the eye/mouth split (see synth/README in index.ts). */
+/** Head pose and framing. The ranges keep eye AUs in the top and mouth AUs in the bottom part of the image (svg.ts). */
 export interface FacePose {
   /** In-plane rotation, degrees (±8). */
   roll: number
