@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'bench-results/**', '**/*.svelte'] },
+  { ignores: ['.scratch*/**', '.scratch*', 'out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'bench-results/**', '**/*.svelte'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
