@@ -237,7 +237,7 @@ async function main(): Promise<void> {
   }
   const backend = await ensureTfBackend()
   // Build every net first: their weights live for the process and are not a leak.
-  await Promise.all([detectorNet('tiny_face_detector', 224), detectorNet('tiny_face_detector', 416), landmarkNet()])
+  await Promise.all([detectorNet('tiny_face_detector', 160), detectorNet('tiny_face_detector', 224), detectorNet('tiny_face_detector', 416), landmarkNet()])
   if (argv.includes('--compare-detectors')) await detectorNet('ssd_mobilenetv1')
   const tensors0 = tf.memory().numTensors
   const opts: AlignOptions = { outSize: 112 }

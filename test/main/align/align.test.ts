@@ -154,10 +154,17 @@ describe('alignFace on synthetic faces', () => {
     const face = await synthFace(9, 128)
     const grayImg = await scene(300, 260, [{ img: face, left: 80, top: 60 }]).then((i) => raw(sharp(Buffer.from(i.data), { raw: { width: 300, height: 260, channels: 3 } }).grayscale()))
     expect(grayImg.channels).toBe(1)
-    await alignFace(grayImg) // nets built; their weights are the baseline
+    const small = await synthFace(10, 96)
+    const noFace = { data: new Uint8Array(64 * 64).fill(90), width: 64, height: 64, channels: 1 }
+    // Build the nets of every path first (large, small padded, faceless); their weights are the baseline.
+    for (const img of [grayImg, small, noFace]) await alignFace(img, { mode: 'always' })
     const before = tf.memory().numTensors
     const r0 = await alignFace(grayImg, { outSize: 100 })
     const r1 = await alignFace(grayImg, { outSize: 100, margin: 0.25 })
+    for (const mode of ['auto', 'always'] as const) {
+      await alignFace(small, { mode })
+      await alignFace(noFace, { mode })
+    }
     expect(tf.memory().numTensors).toBe(before)
     expect(r0.image.channels).toBe(1)
     const eyes = (t: typeof r0) => {
