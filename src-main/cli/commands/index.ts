@@ -1,10 +1,13 @@
 import type { Command } from 'commander'
 import { registerAudit } from './audit'
+import { registerDemo } from './demo'
 import { registerExport } from './export'
 import { registerImport } from './import'
 import { registerInfo } from './info'
 import { registerInit } from './init'
+import { registerScore } from './score'
 import { registerSynth } from './synth'
+import { registerTrain } from './train'
 
 /** A CLI command module: adds its subcommand (with --help text) to the program. */
 export type RegisterCommand = (program: Command) => void
@@ -12,9 +15,12 @@ export type RegisterCommand = (program: Command) => void
 // One line per command module; keep alphabetical to avoid merge conflicts.
 export const COMMANDS: RegisterCommand[] = [
   registerAudit,
+  registerDemo,
   registerExport,
   registerImport,
   registerInfo,
   registerInit,
-  registerSynth
+  registerScore,
+  registerSynth,
+  registerTrain
 ]

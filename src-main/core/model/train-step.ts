@@ -7,7 +7,7 @@
 import { tf } from './tf'
 import { applyBnUpdates, dropBnUpdates, newCtx } from './layers'
 import { lossValues, poiLoss, type LossTensors, type LossValues } from './losses'
-import type { PoiNetwork } from './poi-model'
+import type { PoiNetwork, PoiOutputs } from './poi-model'
 import type { SgdMomentum } from './optimizer'
 
 /** One batch: x [B, H, W, Ch] float32 (in [0, 1] or normalised, as the trainer chooses), y int32 [B] class indices. */
@@ -42,7 +42,7 @@ export interface GradientResult {
  * Train-mode forward + backward. BN running statistics are updated when the loss is finite (so a
  * diverged batch leaves the model untouched); gradients are returned for the caller to apply.
  */
-export function computeGradients(model: PoiNetwork, batch: TrainBatch): GradientResult {
+export function computeGradients(model: PoiNetwork, batch: TrainBatch, opts: { collect?: CollectOutputs } = {}): GradientResult {
   checkBatch(model, batch)
   const trainable = model.registry.trainable()
   if (trainable.length === 0) throw new Error('the model has no trainable parameters (everything is frozen)')
@@ -52,7 +52,9 @@ export function computeGradients(model: PoiNetwork, batch: TrainBatch): Gradient
   let rawGrads: Record<string, tf.Tensor> = {}
   try {
     const r = tf.variableGrads(() => {
-      const t = poiLoss(model.run(batch.x, ctx), batch.y, model.config)
+      const out = model.run(batch.x, ctx)
+      opts.collect?.(out)
+      const t = poiLoss(out, batch.y, model.config)
       for (const s of Object.values(t)) if (s) tf.keep(s)
       terms = t
       return t.total
@@ -75,9 +77,17 @@ export function computeGradients(model: PoiNetwork, batch: TrainBatch): Gradient
   return { loss, grads }
 }
 
+/**
+ * Called with the train-mode outputs inside the gradient tape, before the loss (e.g. to read the TRN
+ * predictions for a running train accuracy without a second forward pass). The outputs are disposed
+ * after the step: tf.keep whatever is derived from them and dispose it yourself.
+ */
+export type CollectOutputs = (out: PoiOutputs) => void
+
 export interface TrainStepOptions {
   /** Checked before the step starts; a step itself is not interruptible. */
   signal?: AbortSignal
+  collect?: CollectOutputs
 }
 
 /**
@@ -91,7 +101,7 @@ export function trainStep(
   opts: TrainStepOptions = {}
 ): LossValues {
   opts.signal?.throwIfAborted()
-  const { loss, grads } = computeGradients(model, batch)
+  const { loss, grads } = computeGradients(model, batch, { collect: opts.collect })
   try {
     if (!Number.isFinite(loss.total)) {
       throw new Error(`non-finite loss (${JSON.stringify(loss)}) at optimizer step ${optimizer.step}; weights not updated`)

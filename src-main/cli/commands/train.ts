@@ -1,0 +1,283 @@
+/**
+ * `poi-audit train <project> [--backbone …] [--stem …] [--input-size N] [--epochs N] [--batch N] [--lr X]
+ * [--kfold K] [--backend …] [--threads N] [--seed N] [--resume RUN] [--mode poi|ce] [--no-score] [--json]`:
+ * trains the POI network (or the CE baseline) in a worker thread, with a progress bar, then scores the
+ * images into the run's predictions. Ctrl-C cancels: the last checkpoint stays, `--resume RUN` continues.
+ *
+ * Also home of the training progress renderer shared with `score` and `demo`.
+ */
+import { InvalidArgumentError, type Command } from 'commander'
+import cliProgress from 'cli-progress'
+import { openProject, type Project } from '../../core/project'
+import { BACKBONES, type BackboneName, type TrainConfigInput } from '../../core/train/config'
+import { ensureJobCache, runTrainingWorker, type WorkerOutcome } from '../../core/train/host'
+import type { StartJob } from '../../core/train/protocol'
+import { train, type TrainProgressEvent, type TrainResult } from '../../core/train/train'
+import { BACKEND_ORDER, type ComputeBackend } from '../../core/compute/backend'
+import { EXIT, processIo, runGuarded, usageExitCodes, UsageError, type CliIo } from '../ui/io'
+import { createProgress } from '../ui/progress'
+import { formatTable } from '../ui/table'
+
+// #region progress rendering
+
+export function fmtSeconds(s: number | null | undefined): string {
+  if (s == null || !Number.isFinite(s)) return '?'
+  const t = Math.max(0, Math.round(s))
+  const h = Math.floor(t / 3600)
+  const m = Math.floor((t % 3600) / 60)
+  const sec = t % 60
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`
+}
+
+export const pct = (v: number | null | undefined): string => (v == null ? '–' : `${(100 * v).toFixed(1)}%`)
+
+/** One status line of a training event. */
+export function describeProgress(e: TrainProgressEvent): string {
+  const fold = e.folds ? ` fold ${e.fold + 1}/${e.folds}` : ''
+  if (e.phase === 'features') return `extracting frozen features${fold}: ${e.done}/${e.total}${e.message ? ` (${e.message})` : ''}`
+  if (e.phase === 'score') return `scoring${fold}: ${e.done}/${e.total}`
+  if (e.phase === 'prepare') return e.message ?? 'preparing'
+  const loss = e.lossTerms.total != null ? e.lossTerms.total.toFixed(3) : '–'
+  return `epoch ${e.epoch}/${e.epochs}${fold} step ${e.step}/${e.steps} | loss ${loss} | acc ${pct(e.trainAcc)} val ${pct(e.valAcc)} | ${e.imgPerSec ? e.imgPerSec.toFixed(1) : '–'} img/s | ETA ${fmtSeconds(e.etaSeconds)}`
+}
+
+export interface TrainReporter {
+  update(e: TrainProgressEvent): void
+  stop(): void
+}
+
+/** A bar on a TTY (epoch/step, loss, acc, img/s, ETA), plain lines every `intervalMs` otherwise; the backend line once. */
+export function trainReporter(io: CliIo, opts: { intervalMs?: number } = {}): TrainReporter {
+  let backendShown = false
+  const showBackend = (e: TrainProgressEvent): void => {
+    if (backendShown || !e.backend) return
+    backendShown = true
+    io.err(`${e.backend}\n  (${e.backendReason})\n`)
+  }
+  const stream = io.progressStream
+  if (stream?.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { stream: stream as NodeJS.WritableStream, format: '{phase} [{bar}] {percentage}% | {line}', hideCursor: true, clearOnComplete: true, fps: 5, barsize: 20 },
+      cliProgress.Presets.shades_classic
+    )
+    let started = false
+    return {
+      update(e) {
+        showBackend(e)
+        const counted = e.phase === 'features' || e.phase === 'score'
+        const done = counted ? (e.done ?? 0) : Math.max(0, e.epoch - 1) * e.steps + e.step
+        const total = Math.max(1, counted ? (e.total ?? 1) : e.epochs * e.steps)
+        const payload = { phase: counted || e.phase === 'prepare' ? e.phase : 'train', line: describeProgress(e) }
+        if (!started) {
+          bar.start(total, done, payload)
+          started = true
+        } else {
+          bar.setTotal(total)
+          bar.update(done, payload)
+        }
+      },
+      stop() {
+        if (started) bar.stop()
+        started = false
+      }
+    }
+  }
+  const interval = opts.intervalMs ?? 5000
+  let last = -Infinity
+  let lastKey = ''
+  return {
+    update(e) {
+      showBackend(e)
+      if (e.phase === 'validate' || e.phase === 'checkpoint' || e.phase === 'done') return
+      const key = `${e.phase}:${e.fold}`
+      const boundary = key !== lastKey || (e.phase === 'train' && e.step === e.steps)
+      const now = Date.now()
+      if (!boundary && now - last < interval) return
+      last = now
+      lastKey = key
+      io.err(describeProgress(e) + '\n')
+    },
+    stop() {}
+  }
+}
+
+// #endregion
+
+function posInt(name: string, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
+  return (v) => {
+    const n = Number(v)
+    if (!/^\s*\d+\s*$/.test(v) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be an integer in 1..${max}, got "${v}"`)
+    return n
+  }
+}
+
+function positive(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v)
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`)
+    return n
+  }
+}
+
+export interface TrainCliOptions {
+  backbone?: string
+  stem?: string
+  inputSize?: number
+  epochs?: number
+  batch?: number
+  lr?: number
+  kfold?: number
+  backend?: string
+  threads?: number
+  seed?: number
+  resume?: number
+  mode?: string
+  score?: boolean
+  name?: string
+  inProcess?: boolean
+  json?: boolean
+}
+
+/** Checks the flags and turns them into a config input (only what was given; the engine fills the rest). */
+export function configFromFlags(o: TrainCliOptions): TrainConfigInput {
+  const c: TrainConfigInput = {}
+  if (o.backbone !== undefined) {
+    if (!BACKBONES.includes(o.backbone as BackboneName)) throw new UsageError(`--backbone must be one of ${BACKBONES.join(', ')}; got "${o.backbone}"`)
+    c.backbone = o.backbone as BackboneName
+  }
+  if (o.stem !== undefined) {
+    if (!['imagenet', 'stride2', 'cifar'].includes(o.stem)) throw new UsageError(`--stem must be imagenet, stride2 or cifar; got "${o.stem}"`)
+    c.stem = o.stem as TrainConfigInput['stem']
+  }
+  if (o.mode !== undefined) {
+    if (o.mode !== 'poi' && o.mode !== 'ce') throw new UsageError(`--mode must be poi or ce; got "${o.mode}"`)
+    c.mode = o.mode
+  }
+  if (o.kfold !== undefined && o.kfold < 2) throw new UsageError(`--kfold must be at least 2, got ${o.kfold}`)
+  if (o.inputSize !== undefined) c.inputSize = o.inputSize
+  if (o.epochs !== undefined) c.epochs = o.epochs
+  if (o.batch !== undefined) c.batchSize = o.batch
+  if (o.lr !== undefined) c.lr = o.lr
+  if (o.kfold !== undefined) c.kfold = o.kfold
+  if (o.seed !== undefined) c.seed = o.seed
+  if (o.score === false) c.scoreAfter = false
+  return c
+}
+
+export function computeFromFlags(o: Pick<TrainCliOptions, 'backend' | 'threads'>): StartJob['compute'] {
+  if (o.backend !== undefined && o.backend !== 'auto' && !BACKEND_ORDER.includes(o.backend as ComputeBackend)) {
+    throw new UsageError(`--backend must be auto, ${BACKEND_ORDER.join(', ')}; got "${o.backend}"`)
+  }
+  return { backend: (o.backend ?? 'auto') as 'auto' | ComputeBackend, threads: o.threads ?? 'auto' }
+}
+
+/**
+ * Runs a job in a worker thread (or in this thread with `inProcess`) against an open, writable project,
+ * building the pixel cache first. SIGINT cancels.
+ */
+export async function runJobWithUi(p: Project, job: StartJob, io: CliIo, o: { inProcess?: boolean; signal?: AbortSignal }): Promise<WorkerOutcome> {
+  const controller = new AbortController()
+  const onSigint = (): void => {
+    io.err('\ncancelling (the last checkpoint is kept; Ctrl-C again to quit at once)…\n')
+    process.removeListener('SIGINT', onSigint)
+    controller.abort()
+  }
+  process.on('SIGINT', onSigint)
+  o.signal?.addEventListener('abort', () => controller.abort(), { once: true })
+  const cacheBar = createProgress(io, 'pixel cache')
+  const reporter = trainReporter(io)
+  try {
+    const built = await ensureJobCache(p.db, job, controller.signal, (d, t) => cacheBar.update(d, t, 'build'))
+    cacheBar.stop()
+    if (built) io.err(`built the pixel cache for ${built} image(s)\n`)
+    if (o.inProcess) {
+      try {
+        const r: TrainResult = await train({ db: p.db, projectPath: p.path, config: job.config, resumeFrom: job.resumeFrom, name: job.name, compute: job.compute, signal: controller.signal, progress: (e) => reporter.update(e) })
+        return { status: r.status, runId: r.runId, result: r, error: null, exitCode: null }
+      } catch (e) {
+        return { status: 'failed', runId: null, result: null, error: (e as Error).message, exitCode: null }
+      }
+    }
+    return await runTrainingWorker(job, { db: p.db, signal: controller.signal, onProgress: (w) => reporter.update(w.detail) })
+  } finally {
+    cacheBar.stop()
+    reporter.stop()
+    process.removeListener('SIGINT', onSigint)
+  }
+}
+
+export function printOutcome(io: CliIo, out: WorkerOutcome, projectPath: string, json: boolean): number {
+  if (json) {
+    io.out(JSON.stringify({ status: out.status, runId: out.runId, error: out.error, metrics: out.result?.metrics ?? null, checkpoint: out.result?.checkpoint ?? null }, null, 2) + '\n')
+  } else if (out.status === 'done' && out.result) {
+    const r = out.result
+    const m = r.metrics
+    io.out(`Run ${r.runId} finished in ${fmtSeconds(m.seconds)} (${m.backend})\n`)
+    io.out(`  ${m.trainImages} training images, ${m.valImages} validation images (${m.valSource}), ${m.scored} images scored\n`)
+    io.out(
+      formatTable([
+        ['model', 'epochs', 'loss', 'train acc', 'val acc', 'img/s'],
+        ...m.final.map((f) => [f.fold < 0 ? 'single' : `fold ${f.fold + 1}`, f.epoch, (f.loss.total ?? 0).toFixed(3), pct(f.trainAcc), pct(f.valAcc), Number(f.imgPerSec.toFixed(1))])
+      ]) + '\n'
+    )
+    if (r.checkpoint) io.out(`  checkpoint: ${r.checkpoint}\n`)
+    io.out(`  next: poi-audit audit ${projectPath} --run ${r.runId}\n`)
+  } else if (out.status === 'cancelled') {
+    io.out(`Run ${out.runId ?? '?'} cancelled.${out.runId != null ? ` Resume it with: poi-audit train ${projectPath} --resume ${out.runId}` : ''}\n`)
+  }
+  if (out.status === 'failed' || out.status === 'crashed') {
+    io.err(`poi-audit: training ${out.status}${out.runId != null ? ` (run ${out.runId})` : ''}: ${out.error}\n`)
+    return EXIT.error
+  }
+  return out.status === 'cancelled' ? EXIT.error : EXIT.ok
+}
+
+export async function trainCommand(project: string, o: TrainCliOptions, io: CliIo = processIo, signal?: AbortSignal): Promise<number> {
+  return runGuarded(io, async () => {
+    const config = configFromFlags(o)
+    const compute = computeFromFlags(o)
+    if (o.resume !== undefined && Object.keys(config).length) {
+      throw new UsageError('--resume continues a run with its own configuration; drop the other training options')
+    }
+    const p = openProject(project)
+    try {
+      const job: StartJob = { projectPath: p.path, config, compute, resumeFrom: o.resume, name: o.name }
+      const out = await runJobWithUi(p, job, io, { inProcess: o.inProcess, signal })
+      return printOutcome(io, out, p.path, !!o.json)
+    } finally {
+      p.close()
+    }
+  })
+}
+
+export function registerTrain(program: Command): void {
+  usageExitCodes(
+    program
+      .command('train')
+      .description('train the POI network (or the CE baseline) on a project, then score its images')
+      .argument('<project>', 'project file')
+      .option('--backbone <name>', `${BACKBONES.join(' | ')} (default: the CPU default, resnet18 on a GPU)`)
+      .option('--stem <stem>', 'ResNet stem: imagenet | stride2 | cifar')
+      .option('--input-size <px>', 'square input side (default: the project’s pixel cache size)', posInt('--input-size', 512))
+      .option('--epochs <n>', 'epochs (default 30)', posInt('--epochs', 1000))
+      .option('--batch <n>', 'batch size (default 32)', posInt('--batch', 1024))
+      .option('--lr <x>', 'initial learning rate (default 0.05; ×0.1 at 1/3 and 2/3 of the epochs)', positive('--lr'))
+      .option('--kfold <k>', 'train k models for out-of-sample scores (each image scored by a model that never saw it)', posInt('--kfold', 20))
+      .option('--backend <name>', `auto | ${BACKEND_ORDER.join(' | ')}`, 'auto')
+      .option('--threads <n>', 'wasm threads (experimental above 1)', posInt('--threads', 8))
+      .option('--seed <n>', 'random seed', (v) => {
+        if (!/^\s*\d+\s*$/.test(v)) throw new InvalidArgumentError(`--seed must be a non-negative integer, got "${v}"`)
+        return Number(v)
+      })
+      .option('--resume <run>', 'continue a cancelled or crashed run from its last checkpoint', posInt('--resume'))
+      .option('--mode <mode>', 'poi (default) or ce (plain cross-entropy baseline)')
+      .option('--no-score', 'do not score the images when training ends')
+      .option('--name <text>', 'a name for the run')
+      .option('--in-process', 'train in this thread instead of a worker thread (debugging)')
+      .option('--json', 'print the outcome as JSON')
+      .addHelpText('after', '\nExit codes: 0 done, 1 error or cancelled, 2 usage, 3 bad input, 4 locked.\n')
+      .action(async (project: string, opts: TrainCliOptions) => {
+        process.exitCode = await trainCommand(project, opts)
+      })
+  )
+}
