@@ -19,7 +19,8 @@ import { auditItems, runAudit, getAudit } from './audit/store'
 import { generateDataset, loadGroundTruth, type GroundTruth, type SynthSummary } from './synth/index'
 import type { ComputeOptions } from './compute/backend'
 import type { TrainConfigInput } from './train/config'
-import { train, type TrainProgressEvent, type RunMetrics } from './train/train'
+import { train, type TrainProgressEvent, type RunMetrics, type TrainResult } from './train/train'
+import { runTrainingWorker } from './train/host'
 
 /** Area under the ROC curve of `pos` scored above `neg` (ties count ½); NaN when a side is empty. */
 export function auroc(pos: readonly number[], neg: readonly number[]): number {
@@ -153,6 +154,8 @@ export interface DemoOptions {
   size?: number
   compute?: ComputeOptions
   train?: TrainConfigInput
+  /** Train in a worker thread (the CLI), else in this thread. */
+  inWorker?: boolean
   signal?: AbortSignal
   progress?: (e: DemoProgress) => void
 }
@@ -204,15 +207,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       progress: (e) => o.progress?.({ phase: 'import', done: e.done, total: e.total })
     })
     const t2 = performance.now()
-    const r = await train({
-      db: project.db,
-      projectPath,
-      config: { ...DEMO_TRAIN, ...o.train, epochs: o.epochs ?? o.train?.epochs ?? DEMO_TRAIN.epochs, seed },
-      compute: o.compute,
-      signal: o.signal,
-      name: 'demo',
-      progress: (event) => o.progress?.({ phase: 'train', event })
-    })
+    const config: TrainConfigInput = { ...DEMO_TRAIN, ...o.train, epochs: o.epochs ?? o.train?.epochs ?? DEMO_TRAIN.epochs, seed }
+    let r: TrainResult
+    if (o.inWorker) {
+      const out = await runTrainingWorker(
+        { projectPath, config, name: 'demo', compute: { backend: o.compute?.backend ?? 'auto', threads: o.compute?.threads } },
+        { db: project.db, signal: o.signal, onProgress: (w) => o.progress?.({ phase: 'train', event: w.detail }) }
+      )
+      if (out.status !== 'done' || !out.result) throw new Error(out.status === 'cancelled' ? 'the demo was cancelled during training' : `training ${out.status}: ${out.error}`)
+      r = out.result
+    } else {
+      r = await train({ db: project.db, projectPath, config, compute: o.compute, signal: o.signal, name: 'demo', progress: (event) => o.progress?.({ phase: 'train', event }) })
+    }
     if (r.status !== 'done') throw new Error('the demo was cancelled during training')
     const t3 = performance.now()
     const auditId = await runAudit(project.db, r.runId, {}, { signal: o.signal, progress: (e) => o.progress?.({ phase: 'audit', done: e.done, total: e.total }) })

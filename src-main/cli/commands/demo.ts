@@ -66,6 +66,7 @@ export async function demoCommand(dir: string | undefined, o: DemoCliOptions, io
         seed: o.seed,
         noise: o.noise,
         compute: { backend: compute?.backend, threads: compute?.threads },
+        inWorker: true,
         signal,
         progress: (e) => {
           if (e.phase === 'train') {

@@ -369,8 +369,8 @@ async function trainOn(db: DB, projectPath: string, o: TrainOptions): Promise<Tr
     progress({ phase: 'done', epoch: cfg.epochs, valAcc: finals.at(-1)?.valAcc ?? null })
     return { runId, status: 'done', config: cfg, metrics, checkpoint, compute: { backend, reason: info.reason } }
   } catch (e) {
-    const cancelled = e instanceof Cancelled || (o.signal?.aborted && (e as Error)?.name === 'AbortError') || o.signal?.reason === e
-    if (cancelled) {
+    // Whatever was interrupted (a step, validation, feature extraction, scoring), an abort means cancelled.
+    if (e instanceof Cancelled || o.signal?.aborted) {
       await store.finishRun(runId, { status: 'cancelled', checkpoint, error: null })
       const metrics: RunMetrics = { epochs: cfg.epochs, folds: cfg.kfold, valSource: '', trainImages: 0, valImages: 0, scored: 0, final: [], seconds: (performance.now() - t0) / 1000, trainSeconds: 0, backend }
       return { runId, status: 'cancelled', config: cfg, metrics, checkpoint, compute: { backend, reason: info.reason } }

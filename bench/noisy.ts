@@ -1,0 +1,273 @@
+/**
+ * The paper's noisy-label protocol on FER2013 (`npm run bench:noisy [-- options]`): flip a share of the
+ * Training labels (seeded, symmetric: each flipped label goes to a uniformly drawn other class), train
+ * POI and a plain CE model with the same backbone, epochs and seed, and report PrivateTest accuracy of
+ * each (PublicTest is the validation split, as in the standard protocol).
+ *
+ *   --noise 0.3            comma list of noise rates (default 0.3; --full = 0.1,0.2,0.3)
+ *   --epochs N             epochs per model (default: the budget pick printed at start)
+ *   --subset N             train on a stratified subset of N Training images (default: all 28,709)
+ *   --backbone NAME        slim | resnet18 | faceapi-landmark | faceapi-landmark-14 (default: the CPU default)
+ *   --ablation             also train POI without the OIM gate and without UEM weighting (no-PIN = the CE model)
+ *   --full                 the paper's recipe where time allows: noise 10/20/30 %, 60 epochs, batch 256, lr 0.1
+ *   --data DIR             folder holding fer2013/ (default ../shared/data); --cache DIR for the imported project
+ *
+ * FER2013 is imported once into a cached project (default .poi-tmp/bench-train/fer2013-48.poi) and reused.
+ * Writes bench-results/noisy.json (the runs are kept in the cached project for bench:uem).
+ * The shared FER2013 helpers below are also used by bench/uem.ts and bench/config-search.ts.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { cpus } from 'node:os'
+import { importDataset } from '../src-main/core/dataset/index'
+import { createProject, openProject, type Project } from '../src-main/core/project'
+import { getClasses } from '../src-main/core/store/meta'
+import { getRun } from '../src-main/core/store/runs'
+import { Rng, hashSeed } from '../src-main/core/synth/rng'
+import { identityFeatures } from '../src-main/core/model/backbone'
+import { createPoiModel } from '../src-main/core/model/poi-model'
+import { loadCheckpoint } from '../src-main/core/train/checkpoint'
+import { isFrozenBackbone, type TrainConfigInput } from '../src-main/core/train/config'
+import { openInputs } from '../src-main/core/train/inputs'
+import { train, type TrainProgressEvent, type TrainResult } from '../src-main/core/train/train'
+import { runTrainConfig } from '../src-main/core/score/score'
+import { scoreImages } from '../src-main/core/score/predict'
+import type { PredictionInput } from '../src-main/core/store/runs'
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+export function argValue(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name)
+  return i >= 0 ? argv[i + 1] : undefined
+}
+
+export function dataDir(argv: string[]): string {
+  return resolve(argValue(argv, '--data') ?? join(ROOT, '..', 'shared', 'data'))
+}
+
+/** Prints why the bench cannot run and returns true when FER2013 is absent (the script then exits 0). */
+export function ferMissing(dir: string, bench: string): boolean {
+  const csv = join(dir, 'fer2013', 'labels.csv')
+  if (existsSync(csv)) return false
+  process.stdout.write(`${bench}: FER2013 not found at ${csv}; nothing to measure (give --data DIR holding fer2013/). Skipped.\n`)
+  return true
+}
+
+export interface Fer {
+  project: Project
+  /** Image ids by FER2013 split. */
+  training: number[]
+  publicTest: number[]
+  privateTest: number[]
+  /** Original FER2013 labels (project class indices). */
+  labels: Map<number, number>
+  classes: string[]
+}
+
+/** Opens (importing on first use) the cached FER2013 project, for writing. */
+export async function openFer(dir: string, argv: string[]): Promise<Fer> {
+  const cache = resolve(argValue(argv, '--cache') ?? join(ROOT, '.poi-tmp', 'bench-train'))
+  const path = join(cache, 'fer2013-48.poi')
+  const done = join(cache, 'fer2013-48.imported')
+  if (!existsSync(done)) {
+    mkdirSync(cache, { recursive: true })
+    if (existsSync(path)) throw new Error(`${path} exists but its import did not finish; delete it and run again`)
+    process.stderr.write(`importing FER2013 into ${path} (once; about 5–10 min on 2 cores)…\n`)
+    const p = createProject(path, { inputSize: 48, channels: 1 })
+    let last = 0
+    await importDataset(p, join(dir, 'fer2013', 'labels.csv'), {
+      format: 'csv',
+      progress: (e) => {
+        if (Date.now() - last > 10_000) {
+          last = Date.now()
+          process.stderr.write(`  import ${e.phase} ${e.done}/${e.total}\n`)
+        }
+      }
+    })
+    p.close()
+    writeFileSync(done, new Date().toISOString() + '\n')
+  }
+  const project = openProject(path)
+  const rows = project.db
+    .prepare(`SELECT i.id, i.source_split AS s, a.current_label AS l FROM images i JOIN annotations a ON a.image_id = i.id WHERE i.decode_status = 'ok' AND a.state = 'labeled' ORDER BY i.id`)
+    .all() as { id: number; s: string; l: number }[]
+  const by = (s: string): number[] => rows.filter((r) => r.s === s).map((r) => r.id)
+  return { project, training: by('Training'), publicTest: by('PublicTest'), privateTest: by('PrivateTest'), labels: new Map(rows.map((r) => [r.id, r.l])), classes: getClasses(project.db) }
+}
+
+/** Flips round(rate·n) of `ids` to a uniformly drawn other class (seeded). Returns the noisy label map and the flipped ids. */
+export function flipLabels(ids: readonly number[], labels: ReadonlyMap<number, number>, rate: number, seed: number, classCount: number): { labels: Map<number, number>; flipped: Set<number> } {
+  const rng = new Rng(hashSeed(seed, 'fer-noise', rate))
+  const out = new Map(labels)
+  const k = Math.round(rate * ids.length)
+  const chosen = rng.shuffle([...ids]).slice(0, k)
+  for (const id of chosen) {
+    const y = labels.get(id)!
+    const o = rng.int(classCount - 1)
+    out.set(id, o >= y ? o + 1 : o)
+  }
+  return { labels: out, flipped: new Set(chosen) }
+}
+
+/** A class-stratified, seeded subset of `n` ids. */
+export function stratifiedSubset(ids: readonly number[], labels: ReadonlyMap<number, number>, n: number, seed: number): number[] {
+  if (n >= ids.length) return [...ids]
+  const rng = new Rng(hashSeed(seed, 'subset', n))
+  const byC = new Map<number, number[]>()
+  for (const id of ids) {
+    const c = labels.get(id)!
+    if (!byC.has(c)) byC.set(c, [])
+    byC.get(c)!.push(id)
+  }
+  const out: number[] = []
+  for (const [, list] of [...byC].sort((a, b) => a[0] - b[0])) out.push(...rng.shuffle([...list]).slice(0, Math.round((n * list.length) / ids.length)))
+  return out.sort((a, b) => a - b)
+}
+
+/** The label map a bench run trains with: noisy Training subset + clean PublicTest (validation); PrivateTest never enters. */
+export function trainingLabels(fer: Fer, trainIds: readonly number[], noisy: ReadonlyMap<number, number>): Map<number, number> {
+  const m = new Map<number, number>()
+  for (const id of trainIds) m.set(id, noisy.get(id)!)
+  for (const id of fer.publicTest) m.set(id, fer.labels.get(id)!)
+  return m
+}
+
+/** Scores `ids` with a finished run's final model (nothing stored). */
+export async function predictWithRun(fer: Fer, runId: number, ids: readonly number[]): Promise<PredictionInput[]> {
+  const run = getRun(fer.project.db, runId)
+  if (!run?.checkpoint) throw new Error(`run ${runId} has no checkpoint`)
+  const cfg = runTrainConfig(run.config, runId)
+  const ck = await loadCheckpoint(run.checkpoint)
+  const model = createPoiModel(ck.manifest.modelConfig, isFrozenBackbone(cfg.backbone) ? { frozenExtractor: identityFeatures } : {})
+  try {
+    model.setWeights(ck.weights)
+    const inputs = await openInputs(cfg, { db: fer.project.db, projectPath: fer.project.path, ids })
+    try {
+      return await scoreImages(model, inputs, ids, { fold: null })
+    } finally {
+      inputs.release()
+    }
+  } finally {
+    model.dispose()
+  }
+}
+
+export const argmax = (v: ArrayLike<number>): number => {
+  let k = 0
+  for (let i = 1; i < v.length; i++) if (v[i] > v[k]) k = i
+  return k
+}
+
+export function accuracyOf(preds: readonly PredictionInput[], labels: ReadonlyMap<number, number>): number {
+  return preds.filter((p) => argmax(p.trnProbs) === labels.get(p.imageId)).length / Math.max(preds.length, 1)
+}
+
+/** A progress printer for long bench runs (one line per epoch end, plus every 60 s). */
+export function benchProgress(tag: string): (e: TrainProgressEvent) => void {
+  let last = 0
+  return (e) => {
+    const now = Date.now()
+    const end = e.phase === 'train' && e.step === e.steps
+    if (e.phase === 'features' && now - last > 30_000) {
+      last = now
+      process.stderr.write(`  [${tag}] features ${e.done}/${e.total}\n`)
+    }
+    if (e.phase !== 'train' || (!end && now - last < 60_000)) return
+    last = now
+    process.stderr.write(
+      `  [${tag}] epoch ${e.epoch}/${e.epochs} step ${e.step}/${e.steps} loss ${(e.lossTerms.total ?? 0).toFixed(3)} acc ${((e.trainAcc ?? 0) * 100).toFixed(1)}% val ${e.valAcc == null ? '–' : (e.valAcc * 100).toFixed(1) + '%'} ${e.imgPerSec?.toFixed(1)} img/s ETA ${Math.round(e.etaSeconds ?? 0)} s\n`
+    )
+  }
+}
+
+export interface NoisyRow {
+  noise: number
+  model: string
+  runId: number
+  privateTestAcc: number
+  publicTestAcc: number | null
+  trainMinutes: number
+  epochs: number
+}
+
+/** Trains one model on the noisy labels and measures it on PrivateTest. */
+export async function trainAndTest(fer: Fer, tag: string, labels: Map<number, number>, config: TrainConfigInput): Promise<{ result: TrainResult; privateTestAcc: number; preds: PredictionInput[] }> {
+  const result = await train({ db: fer.project.db, projectPath: fer.project.path, config: { ...config, scoreAfter: false, checkpointMinutes: 0 }, labels, name: tag, progress: benchProgress(tag) })
+  const preds = await predictWithRun(fer, result.runId, fer.privateTest)
+  return { result, privateTestAcc: accuracyOf(preds, fer.labels), preds }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2)
+  const dir = dataDir(argv)
+  if (ferMissing(dir, 'bench:noisy')) return
+  const full = argv.includes('--full')
+  const noises = (argValue(argv, '--noise') ?? (full ? '0.1,0.2,0.3' : '0.3')).split(',').map(Number)
+  const seed = Number(argValue(argv, '--seed') ?? 1)
+  const backbone = argValue(argv, '--backbone') as TrainConfigInput['backbone']
+  const frozen = backbone?.startsWith('faceapi')
+  if (backbone === 'faceapi-expression') throw new Error('faceapi-expression was trained on expression labels and must not be benchmarked on FER2013')
+  // Budget pick for about an hour on 2 cores at 30 % noise (POI + CE): see docs/compute-defaults.md.
+  const epochs = Number(argValue(argv, '--epochs') ?? (full ? 60 : frozen ? 20 : 4))
+  const base: TrainConfigInput = {
+    backbone,
+    epochs,
+    seed,
+    ...(full ? { batchSize: 256, lr: 0.1 } : {}),
+    ...(argValue(argv, '--lr') ? { lr: Number(argValue(argv, '--lr')) } : {}),
+    ...(argValue(argv, '--batch') ? { batchSize: Number(argValue(argv, '--batch')) } : {})
+  }
+  const fer = await openFer(dir, argv)
+  try {
+    const subsetN = Number(argValue(argv, '--subset') ?? fer.training.length)
+    const trainIds = stratifiedSubset(fer.training, fer.labels, subsetN, seed)
+    process.stderr.write(`bench:noisy: FER2013 ${trainIds.length} Training images (of ${fer.training.length}), PublicTest ${fer.publicTest.length} (validation), PrivateTest ${fer.privateTest.length} (reported); noise ${noises.join(', ')}; ${epochs} epochs; backbone ${backbone ?? 'CPU default'}\n`)
+    const rows: NoisyRow[] = []
+    const t0 = performance.now()
+    for (const noise of noises) {
+      const { labels: noisy } = flipLabels(trainIds, fer.labels, noise, seed, fer.classes.length)
+      const labels = trainingLabels(fer, trainIds, noisy)
+      const variants: [string, TrainConfigInput][] = [
+        ['POI', { ...base, mode: 'poi' }],
+        ['CE', { ...base, mode: 'ce' }]
+      ]
+      if (argv.includes('--ablation')) {
+        variants.push(['POI no-gate', { ...base, mode: 'poi', model: { ablation: { noGate: true } } }])
+        variants.push(['POI no-UEM', { ...base, mode: 'poi', model: { ablation: { noUEM: true } } }])
+      }
+      for (const [name, cfg] of variants) {
+        const tag = `${name} noise ${noise}`
+        const r = await trainAndTest(fer, tag, labels, cfg)
+        const m = r.result.metrics
+        rows.push({ noise, model: name, runId: r.result.runId, privateTestAcc: r.privateTestAcc, publicTestAcc: m.final.at(-1)?.valAcc ?? null, trainMinutes: m.seconds / 60, epochs })
+        process.stderr.write(`  [${tag}] PrivateTest ${(r.privateTestAcc * 100).toFixed(2)}% (run ${r.result.runId}, ${(m.seconds / 60).toFixed(1)} min)\n`)
+      }
+    }
+    const table = [['noise', 'model', 'PrivateTest acc', 'PublicTest acc', 'minutes', 'run'], ...rows.map((r) => [`${r.noise * 100}%`, r.model, `${(r.privateTestAcc * 100).toFixed(2)}%`, r.publicTestAcc == null ? '–' : `${(r.publicTestAcc * 100).toFixed(2)}%`, r.trainMinutes.toFixed(1), String(r.runId)])]
+    const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)))
+    process.stdout.write(table.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n') + '\n')
+    const gaps = noises.map((n) => {
+      const poi = rows.find((r) => r.noise === n && r.model === 'POI')!
+      const ce = rows.find((r) => r.noise === n && r.model === 'CE')!
+      return { noise: n, poiMinusCe: (poi.privateTestAcc - ce.privateTestAcc) * 100 }
+    })
+    for (const g of gaps) process.stdout.write(`POI − CE at ${g.noise * 100}% noise: ${g.poiMinusCe >= 0 ? '+' : ''}${g.poiMinusCe.toFixed(2)} points (target ≥ +3 at 30%)\n`)
+    const out = join(ROOT, 'bench-results', 'noisy.json')
+    mkdirSync(dirname(out), { recursive: true })
+    writeFileSync(
+      out,
+      JSON.stringify({ bench: 'noisy', at: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null }, project: fer.project.path, trainImages: trainIds.length, epochs, seed, backbone: backbone ?? 'cpu-default', config: base, rows, gaps, minutes: (performance.now() - t0) / 60000 }, null, 2) + '\n'
+    )
+    process.stdout.write(`wrote ${out}\n`)
+  } finally {
+    fer.project.close()
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench:noisy: ${(e as Error).stack ?? e}\n`)
+    process.exit(1)
+  })
+}

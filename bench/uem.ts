@@ -1,0 +1,98 @@
+/**
+ * Table IV of the paper on FER2013 PrivateTest (`npm run bench:uem [-- options]`): rank the test images by
+ * UEM confidence c (how much the four region predictions agree) and report the TRN accuracy of the 30 /
+ * 50 / 70 % most confident (H) and least confident (L) images, next to 100 %. The same split by the
+ * TRN's own max-probability is printed as a reference (the plainest confidence there is).
+ *
+ *   --run ID        a finished POI run in the cached FER2013 project (default: the 30 %-noise POI run of
+ *                   bench-results/noisy.json, else a new run on clean labels)
+ *   --train         train a new POI model on the clean Training labels (--epochs N, --backbone NAME)
+ *   --data DIR / --cache DIR as bench:noisy
+ * Target: H30 ≥ L30 + 15 points. Writes bench-results/uem.json.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { TrainConfigInput } from '../src-main/core/train/config'
+import type { PredictionInput } from '../src-main/core/store/runs'
+import { getRun } from '../src-main/core/store/runs'
+import { accuracyOf, argValue, dataDir, ferMissing, openFer, predictWithRun, ROOT, trainAndTest, trainingLabels } from './noisy'
+
+const SHARES = [0.3, 0.5, 0.7] as const
+
+export interface UemTable {
+  /** H30, H50, H70, 100, L70, L50, L30 (accuracy in %, and image counts). */
+  columns: string[]
+  accuracy: number[]
+  counts: number[]
+}
+
+/** Accuracy of the top/bottom shares of `preds` ranked by `conf` (higher = more confident). */
+export function confidenceTable(preds: readonly PredictionInput[], labels: ReadonlyMap<number, number>, conf: (p: PredictionInput) => number): UemTable {
+  // Ties broken by image id so the table is reproducible.
+  const sorted = [...preds].sort((a, b) => conf(b) - conf(a) || a.imageId - b.imageId)
+  const n = sorted.length
+  const cols: string[] = []
+  const acc: number[] = []
+  const counts: number[] = []
+  const add = (name: string, set: PredictionInput[]): void => {
+    cols.push(name)
+    acc.push(accuracyOf(set, labels) * 100)
+    counts.push(set.length)
+  }
+  for (const s of SHARES) add(`H${s * 100}%`, sorted.slice(0, Math.round(s * n)))
+  add('100%', sorted)
+  for (const s of [...SHARES].reverse()) add(`L${s * 100}%`, sorted.slice(n - Math.round(s * n)))
+  return { columns: cols, accuracy: acc, counts }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2)
+  const dir = dataDir(argv)
+  if (ferMissing(dir, 'bench:uem')) return
+  const fer = await openFer(dir, argv)
+  try {
+    let runId = argValue(argv, '--run') ? Number(argValue(argv, '--run')) : null
+    let source = runId != null ? `run ${runId} (given)` : ''
+    const noisyFile = join(ROOT, 'bench-results', 'noisy.json')
+    if (runId == null && !argv.includes('--train') && existsSync(noisyFile)) {
+      const j = JSON.parse(readFileSync(noisyFile, 'utf8')) as { project: string; rows: { noise: number; model: string; runId: number }[] }
+      const row = j.rows.filter((r) => r.model === 'POI').sort((a, b) => b.noise - a.noise)[0]
+      if (row && j.project === fer.project.path && getRun(fer.project.db, row.runId)?.status === 'done') {
+        runId = row.runId
+        source = `run ${runId}: the POI model of bench:noisy at ${row.noise * 100}% label noise`
+      }
+    }
+    if (runId == null) {
+      const cfg: TrainConfigInput = { mode: 'poi', backbone: argValue(argv, '--backbone') as TrainConfigInput['backbone'], epochs: Number(argValue(argv, '--epochs') ?? 4) }
+      const r = await trainAndTest(fer, 'POI clean', trainingLabels(fer, fer.training, fer.labels), cfg)
+      runId = r.result.runId
+      source = `run ${runId}: POI trained on the clean Training labels (${cfg.epochs} epochs)`
+    }
+    const run = getRun(fer.project.db, runId)
+    if (!run || run.status !== 'done') throw new Error(`run ${runId} is not a finished run of ${fer.project.path}`)
+    process.stderr.write(`bench:uem: scoring PrivateTest (${fer.privateTest.length} images) with ${source}\n`)
+    const preds = await predictWithRun(fer, runId, fer.privateTest)
+    if (preds.some((p) => p.uemConfidence == null)) throw new Error(`run ${runId} has no UEM (a CE model?); give a POI run`)
+    const uem = confidenceTable(preds, fer.labels, (p) => p.uemConfidence!)
+    const maxp = confidenceTable(preds, fer.labels, (p) => Math.max(...Array.from(p.trnProbs)))
+    const rows = [['ranking', ...uem.columns], ['UEM confidence', ...uem.accuracy.map((a) => a.toFixed(2))], ['TRN max prob (reference)', ...maxp.accuracy.map((a) => a.toFixed(2))], ['images', ...uem.counts.map(String)]]
+    const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+    process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n') + '\n')
+    const gap = uem.accuracy[0] - uem.accuracy[uem.accuracy.length - 1]
+    process.stdout.write(`H30 − L30 by UEM: ${gap.toFixed(2)} points (target ≥ 15)\n`)
+    const out = join(ROOT, 'bench-results', 'uem.json')
+    mkdirSync(dirname(out), { recursive: true })
+    writeFileSync(out, JSON.stringify({ bench: 'uem', at: new Date().toISOString(), runId, source, project: fer.project.path, uem, maxProb: maxp, h30MinusL30: gap }, null, 2) + '\n')
+    process.stdout.write(`wrote ${out}\n`)
+  } finally {
+    fer.project.close()
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench:uem: ${(e as Error).stack ?? e}\n`)
+    process.exit(1)
+  })
+}
