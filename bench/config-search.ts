@@ -20,6 +20,7 @@ import { cpus } from 'node:os'
 import { listEpochs } from '../src-main/core/store/runs'
 import type { TrainConfigInput } from '../src-main/core/train/config'
 import { argValue, dataDir, ferMissing, openFer, ROOT, stratifiedSubset, trainAndTest, trainingLabels } from './noisy'
+import { withOthers } from './speed'
 
 interface Candidate {
   key: string
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
       const budget = minutes * 60 - c.setupSeconds(all)
       const epochs = Math.max(1, Math.min(40, Math.floor((budget * c.imgPerSec) / trainIds.length)))
       process.stderr.write(`config-search: ${c.key}: ${epochs} epoch(s) on ${trainIds.length} images (budget ${minutes} min)\n`)
-      const r = await trainAndTest(fer, `search ${c.key}`, labels, { ...c.config, mode: 'poi', epochs, seed })
+      const { value: r, others } = await withOthers(() => trainAndTest(fer, `search ${c.key}`, labels, { ...c.config, mode: 'poi', epochs, seed }))
       const epochsRec = listEpochs(fer.project.db, r.result.runId).map((e) => e.metrics as { epoch: number; seconds: number; valAcc: number | null; imgPerSec: number })
       const totalMin = r.result.metrics.seconds / 60
       let elapsed = (r.result.metrics.seconds - r.result.metrics.trainSeconds) / 60
@@ -64,13 +65,13 @@ async function main(): Promise<void> {
         elapsed += e.seconds / 60
         return { epoch: e.epoch, minutes: +elapsed.toFixed(2), publicTestAcc: e.valAcc, imgPerSec: +e.imgPerSec.toFixed(1) }
       })
-      const row = { key: c.key, config: c.config, runId: r.result.runId, epochs, minutes: +totalMin.toFixed(2), privateTestAcc: r.privateTestAcc, accPerMinute: r.privateTestAcc / totalMin, curve }
+      const row = { key: c.key, config: c.config, runId: r.result.runId, epochs, minutes: +totalMin.toFixed(2), privateTestAcc: r.privateTestAcc, accPerMinute: r.privateTestAcc / totalMin, othersCores: +others.toFixed(2), curve }
       results.push(row)
-      process.stderr.write(`  ${c.key}: PrivateTest ${(r.privateTestAcc * 100).toFixed(2)}% in ${totalMin.toFixed(1)} min\n`)
+      process.stderr.write(`  ${c.key}: PrivateTest ${(r.privateTestAcc * 100).toFixed(2)}% in ${totalMin.toFixed(1)} min (other processes used ${others.toFixed(2)} cores meanwhile)\n`)
     }
-    const rows = [['candidate', 'epochs', 'minutes', 'PrivateTest', 'acc/min', 'PublicTest by epoch (minutes)']]
-    for (const r of results as { key: string; epochs: number; minutes: number; privateTestAcc: number; accPerMinute: number; curve: { minutes: number; publicTestAcc: number | null }[] }[]) {
-      rows.push([r.key, String(r.epochs), r.minutes.toFixed(1), `${(r.privateTestAcc * 100).toFixed(2)}%`, `${(r.accPerMinute * 100).toFixed(2)}%`, r.curve.map((p) => `${((p.publicTestAcc ?? 0) * 100).toFixed(1)}@${p.minutes.toFixed(1)}`).join(' ')])
+    const rows = [['candidate', 'epochs', 'minutes', 'others', 'PrivateTest', 'acc/min', 'PublicTest by epoch (minutes)']]
+    for (const r of results as { key: string; epochs: number; minutes: number; othersCores: number; privateTestAcc: number; accPerMinute: number; curve: { minutes: number; publicTestAcc: number | null }[] }[]) {
+      rows.push([r.key, String(r.epochs), r.minutes.toFixed(1), r.othersCores.toFixed(2), `${(r.privateTestAcc * 100).toFixed(2)}%`, `${(r.accPerMinute * 100).toFixed(2)}%`, r.curve.map((p) => `${((p.publicTestAcc ?? 0) * 100).toFixed(1)}@${p.minutes.toFixed(1)}`).join(' ')])
     }
     const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
     process.stdout.write(rows.map((r) => r.map((x, i) => x.padEnd(w[i])).join('  ')).join('\n') + '\n')

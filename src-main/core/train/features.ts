@@ -234,8 +234,43 @@ function readInto(file: string, w: Want, ids: number[], fps: number[], data: Uin
   }
 }
 
+/** The compatible records of an existing file for images not in `ids` (kept when the file is rewritten). */
+function oldExtras(file: string, w: Want, ids: number[]): { fd: number; ids: number[]; fps: number[]; slots: number[]; start: number; views: number } | null {
+  if (!existsSync(file)) return null
+  const fd = openSync(file, 'r')
+  const head = Buffer.alloc(8)
+  let h: Header | null = null
+  let hlen = 0
+  try {
+    if (readSync(fd, head, 0, 8, 0) === 8 && head.toString('latin1', 0, 4) === MAGIC) {
+      hlen = head.readUInt32LE(4)
+      const hb = Buffer.alloc(hlen)
+      if (readSync(fd, hb, 0, hlen, 8) === hlen) h = JSON.parse(hb.toString('utf8')) as Header
+    }
+  } catch {
+    h = null
+  }
+  const ok = h && h.format === FEATURE_CACHE_FORMAT && h.version === FEATURE_CACHE_VERSION && h.extractor === w.extractor && h.input.size === w.size && h.input.channels === w.channels && h.featureShape.join() === w.shape.join() && h.mirror === w.mirror
+  if (!ok || !h) {
+    closeSync(fd)
+    return null
+  }
+  const want = new Set(ids)
+  const keep = h.ids.map((id, k) => [id, k] as const).filter(([id]) => !want.has(id))
+  return { fd, ids: keep.map(([id]) => id), fps: keep.map(([, k]) => h!.fingerprints[k]), slots: keep.map(([, k]) => k), start: 8 + hlen + ((8 + hlen) % 2), views: h.mirror ? 2 : 1 }
+}
+
 async function writeCache(file: string, w: Want, ids: number[], fps: number[], data: Uint16Array): Promise<void> {
   await mkdir(dirname(file), { recursive: true })
+  const extra = oldExtras(file, w, ids)
+  try {
+    await writeMerged(file, w, ids, fps, data, extra)
+  } finally {
+    if (extra) closeSync(extra.fd)
+  }
+}
+
+async function writeMerged(file: string, w: Want, ids: number[], fps: number[], data: Uint16Array, extra: ReturnType<typeof oldExtras>): Promise<void> {
   const header: Header = {
     format: FEATURE_CACHE_FORMAT,
     version: FEATURE_CACHE_VERSION,
@@ -243,8 +278,8 @@ async function writeCache(file: string, w: Want, ids: number[], fps: number[], d
     input: { size: w.size, channels: w.channels },
     featureShape: w.shape,
     mirror: w.mirror,
-    ids,
-    fingerprints: fps
+    ids: extra ? [...ids, ...extra.ids] : ids,
+    fingerprints: extra ? [...fps, ...extra.fps] : fps
   }
   const hb = Buffer.from(JSON.stringify(header), 'utf8')
   const pre = Buffer.alloc(8 + ((8 + hb.length) % 2))
@@ -257,6 +292,15 @@ async function writeCache(file: string, w: Want, ids: number[], fps: number[], d
     if (pre.length > 8) await out.write(pre.subarray(8))
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
     for (let s = 0; s < bytes.length; s += 1 << 24) await out.write(bytes.subarray(s, s + (1 << 24)))
+    if (extra) {
+      // Records of images this build did not ask for are copied from the old file, not dropped.
+      const recBytes = w.shape[0] * w.shape[1] * w.shape[2] * 2 * extra.views
+      const rec = Buffer.alloc(recBytes)
+      for (const k of extra.slots) {
+        if (readSync(extra.fd, rec, 0, recBytes, extra.start + k * recBytes) !== recBytes) throw new Error(`feature cache ${file} is truncated`)
+        await out.write(rec)
+      }
+    }
     await out.commit()
   } catch (e) {
     await out.abort()

@@ -7,6 +7,7 @@
  * the app API's TrainingHost (core/api/engines.ts) for `poi-audit serve` and Electron. An Electron
  * build can pass its own `spawn` that wraps a utilityProcess in the same `WorkerLink` shape.
  */
+import { fork } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
@@ -79,6 +80,33 @@ export function spawnThreadWorker(): WorkerLink {
     },
     kill: () => {
       if (!exited) void w.terminate()
+    }
+  }
+}
+
+/**
+ * Spawns worker-entry as a separate Node process (child_process.fork): a native crash there loses one
+ * run, not the host. Same protocol over the IPC channel; the same shape fits an Electron utilityProcess.
+ */
+export function spawnProcessWorker(): WorkerLink {
+  const file = workerScript()
+  const child = fork(file, [], { execArgv: file.endsWith('.ts') ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  let exited = false
+  return {
+    post: (m) => {
+      if (child.connected) child.send(m)
+    },
+    onMessage: (fn) => child.on('message', (m) => fn(m as WorkerMessage)),
+    onExit(fn) {
+      let err: Error | undefined
+      child.on('error', (e) => (err = e))
+      child.on('exit', (code, sig) => {
+        exited = true
+        fn(code ?? (sig ? 128 : 1), err)
+      })
+    },
+    kill: () => {
+      if (!exited) child.kill()
     }
   }
 }

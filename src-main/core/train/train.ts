@@ -205,10 +205,12 @@ async function trainOn(db: DB, projectPath: string, o: TrainOptions): Promise<Tr
     const split = plan ? null : trainValSplit(data, cfg.valFraction, cfg.seed)
     const allIds = data.images.map((i) => i.imageId)
     progress({ phase: 'prepare', message: describeTrainConfig(cfg) })
+    // Without scoring, only the images that train or validate are read (matters for big feature caches).
+    const needed = cfg.scoreAfter ? allIds : [...new Set([...(plan ? plan.train.flat() : split!.train), ...(plan ? plan.val.flat() : split!.val)])]
     inputs = await openInputs(cfg, {
       db,
       projectPath,
-      ids: allIds,
+      ids: needed,
       signal: o.signal,
       progress: (e) => progress({ phase: 'features', done: e.done, total: e.total, message: e.reused ? `${e.reused} from the feature cache` : undefined })
     })
@@ -338,8 +340,6 @@ async function trainOn(db: DB, projectPath: string, o: TrainOptions): Promise<Tr
           await save(epoch + 1, 0)
           if (o.signal?.aborted) throw new Cancelled()
         }
-        const last = history.filter((h) => h.fold === fold).at(-1)
-        if (last) finals.push(last)
         if (cfg.scoreAfter) {
           const preds = await scoreImages(model, inputs, scoreIds, {
             fold: plan ? fold : null,
@@ -352,6 +352,10 @@ async function trainOn(db: DB, projectPath: string, o: TrainOptions): Promise<Tr
         opt.dispose()
         model.dispose()
       }
+    }
+    for (const f of folds) {
+      const last = history.filter((h) => h.fold === f).at(-1)
+      if (last) finals.push(last)
     }
     const metrics: RunMetrics = {
       epochs: cfg.epochs,

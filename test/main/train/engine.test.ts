@@ -12,7 +12,7 @@ import { openProject } from '../../../src-main/core/project'
 import { getRun, listEpochs, readPredictions, AU_VECTOR_LENGTH } from '../../../src-main/core/store/runs'
 import { CheckpointError, loadCheckpoint } from '../../../src-main/core/train/checkpoint'
 import { loadDataset, planFolds } from '../../../src-main/core/train/data'
-import { runTrainingWorker } from '../../../src-main/core/train/host'
+import { runTrainingWorker, spawnProcessWorker } from '../../../src-main/core/train/host'
 import { train, type TrainProgressEvent } from '../../../src-main/core/train/train'
 import { scoreRun } from '../../../src-main/core/score/score'
 import { makeSynthProject, tinyTrainConfig, type SynthProject } from './helpers'
@@ -211,6 +211,21 @@ describe('worker thread host', () => {
       expect(phases).toContain('score')
       expect(getRun(p.db, out.runId!)!.status).toBe('done')
       expect(readPredictions(p.db, out.runId!).length).toBeGreaterThan(0)
+    } finally {
+      p.close()
+    }
+  })
+
+  it('runs the same protocol in a separate process (the shape of an Electron utility process)', async () => {
+    const path = fx.fresh('process')
+    const p = openProject(path)
+    try {
+      const out = await runTrainingWorker(
+        { projectPath: path, config: tinyTrainConfig({ epochs: 1, scoreAfter: false }), compute: { backend: 'wasm' } },
+        { db: p.db, spawn: spawnProcessWorker }
+      )
+      expect(out).toMatchObject({ status: 'done', error: null })
+      expect(getRun(p.db, out.runId!)!.status).toBe('done')
     } finally {
       p.close()
     }
