@@ -15,10 +15,13 @@ export async function startApp(page: string, opts: FakeOptions = {}): Promise<{ 
   return { fake, app, container }
 }
 
-/** Lets pending promises and Svelte updates run. */
-export async function settle(rounds = 5): Promise<void> {
+/**
+ * Lets pending promises, frames and Svelte updates run. Writes and prefetches start after the next
+ * frame (jsdom's requestAnimationFrame is a ~16 ms timer), so each round waits a frame.
+ */
+export async function settle(rounds = 8): Promise<void> {
   for (let i = 0; i < rounds; i++) {
-    await new Promise((r) => setTimeout(r, 0))
+    await new Promise((r) => setTimeout(r, 20))
     await tick()
   }
 }

@@ -23,10 +23,13 @@ export function num(v: number | null | undefined, digits = 2): string {
   return v.toFixed(digits)
 }
 
+// One formatter: toLocaleString builds a new one per call, which shows up in keypress profiles.
+const INT = new Intl.NumberFormat('en-US')
+
 /** 12345 → "12,345". */
 export function count(v: number | null | undefined): string {
   if (v == null) return '—'
-  return v.toLocaleString('en-US')
+  return INT.format(v)
 }
 
 /** Seconds → "1 h 02 min", "3 min 05 s", "12 s". */

@@ -17,10 +17,19 @@ import { keyToAction, isTypingTarget, type KeyLike, type ReviewAction } from './
 import { ImagePreloader } from './prefetch'
 
 /** How many images after the current one get their detail and full image fetched ahead. */
-export const PREFETCH_AHEAD = 3
+export const PREFETCH_AHEAD = 4
 const DETAIL_CACHE = 300
 /** Label events about images this client wrote within this window are its own echo. */
 const OWN_ECHO_MS = 10_000
+
+/** Resolves after the next frame has been produced (next macrotask where there are no frames). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof requestAnimationFrame === 'function' && typeof document !== 'undefined' && document.visibilityState !== 'hidden') {
+      requestAnimationFrame(() => setTimeout(resolve, 0))
+    } else setTimeout(resolve, 0)
+  })
+}
 
 export type SaveState = 'idle' | 'saving' | 'saved' | 'error'
 
@@ -81,8 +90,9 @@ export class ReviewStore {
     return this.app.api.imageUrl(imageId, 'thumb')
   }
 
+  /** The full image's URL: the prefetched, decoded in-memory copy when there is one. */
   fullUrl(imageId: number): string {
-    return this.app.api.imageUrl(imageId, 'full')
+    return this.preloader.resolve(this.app.api.imageUrl(imageId, 'full'))
   }
 
   /** Opens the page: (re)loads the queue when the query changed or it went stale. */
@@ -152,12 +162,26 @@ export class ReviewStore {
     this.current = i
     const id = items[i].imageId
     this.showDetail(id)
-    for (let k = 1; k <= PREFETCH_AHEAD; k++) {
-      const next = items[i + k]
-      if (!next) break
-      this.preloader.preload(this.app.api.imageUrl(next.imageId, 'full'))
-      void this.loadDetail(next.imageId)
+    this.schedulePrefetch(i)
+  }
+
+  /**
+   * Fetches the details and full images around index `i`, after the next frame: starting requests
+   * inside the keydown handler would delay the paint of the image the curator is waiting for.
+   */
+  private schedulePrefetch(i: number): void {
+    const run = (): void => {
+      if (this.current !== i) return
+      const items = this.queue.items
+      // Ahead first (the usual direction), then one back for K / ←.
+      for (const k of [...Array.from({ length: PREFETCH_AHEAD }, (_, n) => n + 1), -1]) {
+        const next = items[i + k]
+        if (!next) continue
+        this.preloader.preload(this.app.api.imageUrl(next.imageId, 'full'))
+        void this.loadDetail(next.imageId)
+      }
     }
+    void afterPaint().then(run)
   }
 
   move(delta: number): void {
@@ -388,7 +412,8 @@ export class ReviewStore {
   private write(fn: () => Promise<void>): Promise<void> {
     this.pending++
     this.saveState = 'saving'
-    const run = this.writes.then(fn).catch((e: unknown) => this.fail(`Save failed: ${(e as Error).message}`))
+    // The request starts after the next frame, so the optimistic change paints first.
+    const run = this.writes.then(afterPaint).then(fn).catch((e: unknown) => this.fail(`Save failed: ${(e as Error).message}`))
     this.writes = run
     return run.finally(() => {
       this.pending--
