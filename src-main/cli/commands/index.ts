@@ -6,6 +6,7 @@ import { registerImport } from './import'
 import { registerInfo } from './info'
 import { registerInit } from './init'
 import { registerScore } from './score'
+import { registerServe } from './serve'
 import { registerSynth } from './synth'
 import { registerTrain } from './train'
 
@@ -21,6 +22,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerInfo,
   registerInit,
   registerScore,
+  registerServe,
   registerSynth,
   registerTrain
 ]

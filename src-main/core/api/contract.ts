@@ -77,6 +77,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * - BUSY: a job of that kind is already running.
  * - CONFLICT: the UI acted on stale data (accepting a suggestion that has changed).
  * - LOCKED / NOT_A_PROJECT / FUTURE_VERSION / CORRUPT / MIGRATION_FAILED: the project file (ProjectError).
+ * - IO_ERROR: the file system refused (missing folder, permission, disk full); the message names the file.
  * - FORBIDDEN: refused by policy (sender, origin, token) — the server/IPC layer, not handlers.
  * - INTERNAL: a bug; the message is generic and the detail is logged in the main process.
  */
@@ -96,6 +97,7 @@ export const API_ERROR_CODES = [
   'CORRUPT',
   'MIGRATION_FAILED',
   'FORBIDDEN',
+  'IO_ERROR',
   'INTERNAL'
 ] as const
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number]
@@ -167,7 +169,12 @@ export type Decision = z.input<typeof zDecision>
 /** Which images an export covers. */
 export const zExportScope = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('all') }),
+  /** Images with any curator decision. */
   z.strictObject({ kind: z.literal('reviewed') }),
+  /** Images whose label or state differs from the imported one. */
+  z.strictObject({ kind: z.literal('changed') }),
+  /** Images with any of these audit flags (default: the actionable ones); needs an audit. */
+  z.strictObject({ kind: z.literal('flagged'), flags: z.array(zFlag).max(32).optional() }),
   z.strictObject({ kind: z.literal('filter'), filter: zQueueFilter }),
   z.strictObject({ kind: z.literal('ids'), ids: z.array(zId).min(1).max(LIMITS.maxBulk) })
 ])
@@ -587,7 +594,16 @@ export const CONTRACT = {
 
   'project.open': method<ProjectInfo>()(z.strictObject({ path: zPath })),
   /** Creates an empty project file (fails if it exists). */
-  'project.create': method<ProjectInfo>()(z.strictObject({ path: zPath, name: zText(200, 1).optional() })),
+  'project.create': method<ProjectInfo>()(
+    z.strictObject({
+      path: zPath,
+      name: zText(200, 1).optional(),
+      /** Side of the model input the pixel cache is built for, pixels (default 48). */
+      inputSize: z.number().int().min(16).max(512).optional(),
+      /** 1 = gray (default), 3 = RGB. */
+      channels: z.union([z.literal(1), z.literal(3)]).optional()
+    })
+  ),
   'project.close': method<{ closed: boolean }>()(zEmpty),
   'project.recent': method<RecentProject[]>()(zEmpty),
   'project.info': method<ProjectInfo>()(zEmpty),
@@ -597,8 +613,12 @@ export const CONTRACT = {
     z.strictObject({
       source: zPath,
       format: z.enum(IMPORT_FORMATS),
-      /** Separate label file (CSV) when the format takes one. */
+      /** Reserved (the importers find their label file from `source`); setting it answers NOT_AVAILABLE. */
       labelsFile: zPath.optional(),
+      /** Folder the annotation file's image paths are relative to. */
+      root: zPath.optional(),
+      /** Split for every image (overrides the source's); 'none' = no split. */
+      split: z.enum([...SPLITS, 'none']).optional(),
       /** Detect and align faces on import. */
       align: z.boolean().optional()
     })
@@ -671,6 +691,14 @@ export const CONTRACT = {
           spreadsheetSafe: z.boolean().optional(),
           /** UTF-8 BOM for Excel. */
           bom: z.boolean().optional(),
+          /** One folder/file per split (folders, csv). */
+          bySplit: z.boolean().optional(),
+          /** Replace an existing destination (default: refuse with INVALID_ARGS). */
+          overwrite: z.boolean().optional(),
+          /**
+           * Reserved: each format decides (FERPlus leaves excluded images out, the others keep them
+           * with state 'excluded'); setting it answers NOT_AVAILABLE.
+           */
           includeExcluded: z.boolean().optional()
         })
         .optional()

@@ -3,25 +3,28 @@
  * helper (import, audit, export, training); until one is wired in, its methods answer NOT_AVAILABLE
  * instead of pretending. `app.info.capabilities` tells the renderer which are present.
  */
-import type { ProjectDb } from '../store/db'
+import type { Project } from '../project'
 import type { ExportScope, JsonValue, QueueFilter, TrainConfig, TrainProgress, TrainStatus } from './contract'
 import type { JobContext } from './jobs'
 
 export interface ImportRequest {
+  /** Absolute: a folder, or an annotation file (CSV, FERPlus, RAF-DB, AffectNet); for 'demo' ignored. */
   source: string
   format: 'auto' | 'folder' | 'csv' | 'ferplus' | 'rafdb' | 'affectnet' | 'demo'
   labelsFile?: string
+  root?: string
+  split?: 'train' | 'val' | 'test' | 'none'
   align?: boolean
 }
 
 /** Imports images and labels into the open project; returns the import report. */
 export interface ImportEngine {
-  run(project: ProjectDb, req: ImportRequest, ctx: JobContext): Promise<JsonValue>
+  run(project: Project, req: ImportRequest, ctx: JobContext): Promise<JsonValue>
 }
 
 /** Scores and ranks images from a run's predictions into `audits`/`audit_items`; returns the summary. */
 export interface AuditEngine {
-  run(project: ProjectDb, req: { runId?: number }, ctx: JobContext): Promise<JsonValue>
+  run(project: Project, req: { runId?: number }, ctx: JobContext): Promise<JsonValue>
 }
 
 export interface ExportRequest {
@@ -29,14 +32,18 @@ export interface ExportRequest {
   scope: ExportScope
   /** Absolute destination path (file or folder, by format). */
   dest: string
-  options: { spreadsheetSafe?: boolean; bom?: boolean; includeExcluded?: boolean }
+  options: { spreadsheetSafe?: boolean; bom?: boolean; bySplit?: boolean; overwrite?: boolean; includeExcluded?: boolean }
+  /** Create the destination's parent folder (true for the default destination). */
+  createParent?: boolean
+  /** For scope 'filter': the matching image ids, resolved by the API's queue query. */
+  filterIds?: number[]
 }
 
 /** Writes an export atomically; returns its manifest/summary. */
 export interface ExportEngine {
   /** Where an export goes when the caller gives no destination (beside the project file). */
-  defaultDest(project: ProjectDb, format: ExportRequest['format']): string
-  run(project: ProjectDb, req: ExportRequest, ctx: JobContext): Promise<JsonValue>
+  defaultDest(project: Project, format: ExportRequest['format']): string
+  run(project: Project, req: ExportRequest, ctx: JobContext): Promise<JsonValue>
 }
 
 /** Events a training host reports. */

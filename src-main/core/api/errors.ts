@@ -27,14 +27,27 @@ const PROJECT_CODES: Record<ProjectErrorCode, ApiErrorCode> = {
   INVALID: 'INVALID_ARGS'
 }
 
+/**
+ * The code for an error a user can act on, or null for a bug. File-system failures (errno codes,
+ * atomic-write errors) name their file in the message, so they are shown as they are.
+ */
+export function classify(e: unknown): ApiErrorCode | null {
+  if (e instanceof ApiFailure) return e.code
+  if (e instanceof ProjectError) return PROJECT_CODES[e.code] ?? 'INTERNAL'
+  const err = e as NodeJS.ErrnoException | null
+  if (err && (err.name === 'AtomicWriteError' || (typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code) && typeof err.syscall === 'string'))) return 'IO_ERROR'
+  if (/SQLITE_BUSY|database is locked/i.test(String(err?.message))) return 'LOCKED'
+  return null
+}
+
 /** Maps a thrown value to a failed result; `log` receives the detail of unexpected errors. */
 export function toFailure(e: unknown, method: string, log: (msg: string) => void): ApiResult<never> {
-  if (e instanceof ApiFailure) return { ok: false, code: e.code, message: e.message }
-  if (e instanceof ProjectError) return { ok: false, code: PROJECT_CODES[e.code] ?? 'INTERNAL', message: e.message }
+  const code = classify(e)
   const err = e as Error
-  if (/SQLITE_BUSY|database is locked/i.test(String(err?.message))) {
-    return { ok: false, code: 'LOCKED', message: 'the project is busy (another process holds a write lock); try again' }
+  if (code === 'LOCKED' && !(e instanceof ProjectError)) {
+    return { ok: false, code, message: 'the project is busy (another process holds a write lock); try again' }
   }
+  if (code) return { ok: false, code, message: err.message }
   log(`api ${method}: ${err?.stack ?? String(e)}`)
   return { ok: false, code: 'INTERNAL', message: `internal error in ${method} (details are in the log)` }
 }

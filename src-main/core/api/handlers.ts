@@ -15,7 +15,7 @@ import { JobRegistry } from './jobs'
 import { ProjectSession, hasTable } from './session'
 import type { DialogHost, Engines } from './engines'
 import { readContext } from './queries/context'
-import { nextInQueue, queryCounts, queryQueue } from './queries/queue'
+import { matchingIds, nextInQueue, queryCounts, queryQueue } from './queries/queue'
 import { imageDetail } from './queries/detail'
 import { listHistoryPage } from './queries/history'
 import { overviewStats } from './queries/overview'
@@ -107,9 +107,9 @@ export function createApi(opts: ApiOptions): Api {
       bus.emit({ type: 'project.changed', what: 'opened' })
       return info
     },
-    'project.create': ({ path, name }) => {
+    'project.create': ({ path, ...o }) => {
       needSwitch()
-      const info = session.create(absolute(path), name)
+      const info = session.create(absolute(path), o)
       bus.emit({ type: 'project.changed', what: 'opened' })
       return info
     },
@@ -126,7 +126,7 @@ export function createApi(opts: ApiOptions): Api {
       const p = session.require()
       const engine = engines.import ?? notAvailable('importing')
       const job = jobs.start('import', async (jc) => {
-        const report = await engine.run(p, { ...args, source: absolute(args.source), labelsFile: args.labelsFile && absolute(args.labelsFile) }, jc)
+        const report = await engine.run(p, { ...args, source: absolute(args.source), root: args.root && absolute(args.root) }, jc)
         bus.emit({ type: 'project.changed', what: 'images' })
         return report
       })
@@ -249,6 +249,9 @@ export function createApi(opts: ApiOptions): Api {
       if (runId != null && !p.db.prepare("SELECT 1 FROM runs WHERE id = ? AND status = 'done'").get(runId)) {
         throw new ApiFailure('NOT_FOUND', `no finished run ${runId}`)
       }
+      if (runId == null && !p.db.prepare("SELECT 1 FROM runs WHERE status = 'done'").get()) {
+        throw new ApiFailure('NOT_AVAILABLE', 'no finished training run to audit; train a model first')
+      }
       const job = jobs.start('audit', async (jc) => {
         const summary = await engine.run(p, { runId }, jc)
         bus.emit({ type: 'project.changed', what: 'audit' })
@@ -264,7 +267,9 @@ export function createApi(opts: ApiOptions): Api {
       if ([p.path, `${p.path}-wal`, `${p.path}-shm`].includes(resolve(path))) {
         throw new ApiFailure('INVALID_ARGS', `dest: ${path} would overwrite the project file`)
       }
-      const job = jobs.start('export', (jc) => engine.run(p, { format, scope, dest: path, options: options ?? {} }, jc), { exclusive: false })
+      const filterIds = scope.kind === 'filter' ? matchingIds(p.db, readContext(p.db), scope.filter) : undefined
+      if (filterIds && !filterIds.length) throw new ApiFailure('INVALID_ARGS', 'scope.filter matches no image')
+      const job = jobs.start('export', (jc) => engine.run(p, { format, scope, dest: path, options: options ?? {}, filterIds, createParent: !dest }, jc), { exclusive: false })
       return { jobId: job.id, path }
     },
 

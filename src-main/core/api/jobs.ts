@@ -5,8 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { ApiErrorCode, ApiEvent, JobInfo, JobKind, JsonValue } from './contract'
-import { ApiFailure } from './errors'
-import { ProjectError } from '../store/errors'
+import { ApiFailure, classify } from './errors'
 
 /** What a running job reports. `total` null = unknown. */
 export interface JobProgress {
@@ -90,7 +89,7 @@ export class JobRegistry {
         (result) => this.finish(entry, controller.signal.aborted ? 'cancelled' : 'done', null, result),
         (e: unknown) => {
           if (controller.signal.aborted) return this.finish(entry, 'cancelled', null, null)
-          const code: ApiErrorCode = e instanceof ApiFailure ? e.code : e instanceof ProjectError ? 'INVALID_ARGS' : 'INTERNAL'
+          const code: ApiErrorCode = classify(e) ?? 'INTERNAL'
           if (code === 'INTERNAL') this.log(`job ${kind} ${id} failed: ${(e as Error)?.stack ?? String(e)}`)
           this.finish(entry, 'failed', { code, message: (e as Error)?.message ?? String(e) }, null)
         }

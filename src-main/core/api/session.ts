@@ -7,8 +7,9 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { openProjectDb, nowIso, SCHEMA_VERSION, type DB, type ProjectDb } from '../store/db'
-import { getClasses, getMeta, setMeta } from '../store/meta'
+import { nowIso, SCHEMA_VERSION, type DB } from '../store/db'
+import { getClasses } from '../store/meta'
+import { createProject, openProject, type CreateProjectOptions, type Project } from '../project'
 import type { ProjectInfo, RecentProject } from './contract'
 import { ApiFailure } from './errors'
 
@@ -22,18 +23,18 @@ export function hasTable(db: DB, name: string): boolean {
 }
 
 export class ProjectSession {
-  private current: ProjectDb | null = null
+  private current: Project | null = null
 
   constructor(
     private readonly opts: { userDataDir?: string; log?: (msg: string) => void } = {}
   ) {}
 
-  get project(): ProjectDb | null {
+  get project(): Project | null {
     return this.current
   }
 
   /** The open project, or NO_PROJECT. */
-  require(): ProjectDb {
+  require(): Project {
     if (!this.current) throw new ApiFailure('NO_PROJECT', 'no project is open')
     return this.current
   }
@@ -41,26 +42,17 @@ export class ProjectSession {
   open(path: string): ProjectInfo {
     const file = resolve(path)
     if (this.current?.path === file) return this.info()
-    const next = openProjectDb(file)
+    const next = openProject(file)
     this.close()
     this.current = next
     this.remember(file)
     return this.info()
   }
 
-  create(path: string, name?: string): ProjectInfo {
+  create(path: string, opts: CreateProjectOptions = {}): ProjectInfo {
     const file = resolve(path)
     if (existsSync(file)) throw new ApiFailure('CONFLICT', `${file} already exists; open it instead`)
-    const next = openProjectDb(file, { create: true })
-    try {
-      next.db.transaction(() => {
-        setMeta(next.db, 'name', name ?? defaultName(file))
-        setMeta(next.db, 'created_at', nowIso())
-      })()
-    } catch (e) {
-      next.close()
-      throw e
-    }
+    const next = createProject(file, opts)
     this.close()
     this.current = next
     this.remember(file)
@@ -82,7 +74,7 @@ export class ProjectSession {
     const latestAuditId = hasTable(db, 'audits') ? (db.prepare('SELECT max(id) AS n FROM audits').get() as { n: number | null }).n : null
     return {
       path: p.path,
-      name: getMeta<string>(db, 'name', defaultName(p.path)),
+      name: p.settings().name,
       classes: getClasses(db),
       schemaVersion: db.pragma('user_version', { simple: true }) as number,
       counts: {
@@ -130,7 +122,7 @@ export class ProjectSession {
   private remember(path: string): void {
     const file = this.recentFile()
     if (!file) return
-    const name = this.current ? getMeta<string>(this.current.db, 'name', defaultName(path)) : defaultName(path)
+    const name = this.current ? this.current.settings().name : defaultName(path)
     const items = [{ path, name, openedAt: nowIso() }, ...this.recent().filter((r) => r.path !== path).map(({ exists: _e, ...r }) => r)]
     try {
       writeJsonAtomic(file, { format: RECENT_FORMAT, version: RECENT_VERSION, items: items.slice(0, RECENT_MAX) })

@@ -316,3 +316,11 @@ export function queryCounts(db: DB, ctx: ReadContext, filter: QueueFilter | unde
   }
   return { total, given, review, splits, flags }
 }
+
+/** Every image id matching a filter, in id order (export and bulk scopes). */
+export function matchingIds(db: DB, ctx: ReadContext, filter: QueueFilter | undefined): number[] {
+  const base = filterSql(filter, ctx)
+  return (db.prepare(`SELECT i.id AS id FROM ${fromSql(ctx, base.needs)} ${whereSql(base.where)} ORDER BY i.id`).all(...base.params) as { id: number }[]).map(
+    (r) => r.id
+  )
+}

@@ -1,0 +1,65 @@
+/**
+ * `poi-audit serve <project> [--port N] [--host 127.0.0.1]`: the app in a browser. Listens on
+ * loopback only and prints a one-time sign-in URL carrying a random token; the page trades it for
+ * an HttpOnly cookie and drops it from the address bar (see src-main/server/server.ts).
+ */
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { InvalidArgumentError, type Command } from 'commander'
+import { createServer } from '../../server/server'
+
+/** The built renderer: <package root>/out/renderer, found from this module's location. */
+export function defaultStaticDir(from: string = import.meta.dirname ?? process.cwd()): string {
+  let dir = from
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'out'))) return join(dir, 'out', 'renderer')
+    const up = dirname(dir)
+    if (up === dir) break
+    dir = up
+  }
+  return resolve('out', 'renderer')
+}
+
+function port(v: string): number {
+  const n = Number(v)
+  if (!/^\d{1,5}$/.test(v.trim()) || n > 65535) throw new InvalidArgumentError(`--port must be an integer in 0..65535, got "${v}"`)
+  return n
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the app to a browser on this machine (loopback only, token sign-in)')
+    .argument('<project>', 'project file (.poi)')
+    .option('--port <n>', 'port to listen on (0 = any free port)', port, 0)
+    .option('--host <addr>', 'loopback address to bind: 127.0.0.1 or ::1', '127.0.0.1')
+    .option('--static <dir>', 'built UI folder (default: out/renderer of this install)')
+    .option('--actor <name>', 'name recorded with each decision in the history', process.env.USER ?? 'curator')
+    .action(async (project: string, o: { port: number; host: string; static?: string; actor: string }) => {
+      const staticDir = o.static ? resolve(o.static) : defaultStaticDir()
+      if (!existsSync(join(staticDir, 'index.html'))) {
+        console.error(`poi-audit serve: no built UI at ${staticDir} (run "npm run build", or pass --static)`)
+        process.exitCode = 1
+        return
+      }
+      const server = await createServer({
+        project: resolve(project),
+        host: o.host,
+        port: o.port,
+        staticDir,
+        actor: o.actor,
+        version: '0.1.0',
+        log: (m) => console.error(m)
+      })
+      const info = server.api.session.info()
+      console.log(`POI Audit is serving ${info.path} ("${info.name}", ${info.counts.images} images)`)
+      console.log('Open this URL in a browser on this machine. It signs you in once; keep it private:')
+      console.log(`  ${server.loginUrl}`)
+      console.log('Press Ctrl+C to stop.')
+      const stop = (): void => {
+        void server.close().then(() => process.exit(0))
+      }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+}

@@ -1,0 +1,208 @@
+/**
+ * Browser mode: `poi-audit serve <project>` — the same UI and API as the desktop app, over
+ * node:http on loopback only, for machines without a display server or when Electron is not wanted.
+ *
+ * Request pipeline (each step answers on failure and stops):
+ *  1. Host header must be loopback:our-port (DNS rebinding).
+ *  2. `?token=<token>` on a GET: exchanged for an HttpOnly, SameSite=Strict session cookie and a 303
+ *     to the same URL without the token, so it does not stay in the address bar.
+ *  3. Authentication: the session cookie, or `Authorization: Bearer <token>` (scripts, tests).
+ *  4. POST /api/<method>: JSON only, same-origin only (Origin / Sec-Fetch-Site), body capped, then the
+ *     zod-validated dispatch. GET /api/events: server-sent events. GET /img/<id>?v=: images by id.
+ *     Anything else: the built renderer. Every answer carries the CSP and security headers; no CORS.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { createApi, type Api } from '../core/api/handlers'
+import { LIMITS, type ApiResult } from '../core/api/contract'
+import { createImageHandler, lookupImage } from '../core/api/image-serve'
+import { createBundleHandler } from '../core/api/bundle-serve'
+import { defaultEngines } from '../core/api/default-engines'
+import { BodyTooLarge, readBody, sendJson, sendResponse, sendText, sseFrame } from './http-util'
+import { COOKIE_NAME, SECURITY_HEADERS, assertLoopbackBind, isAllowedHostHeader, newSecret, parseCookies, secretEquals, sessionCookie } from './policy'
+
+export interface ServerOptions {
+  /** An API instance the caller owns, or ... */
+  api?: Api
+  /** ... a project file: the server creates (and closes) its own browser-mode API over it. */
+  project?: string
+  /** The access token (default: 32 random bytes). */
+  token?: string
+  /** Bind address; loopback only (default 127.0.0.1). */
+  host?: string
+  /** Port; 0 = any free port (default). */
+  port?: number
+  /** The built renderer (out/renderer). */
+  staticDir: string
+  /** Shown by app.info. */
+  version?: string
+  /** Who decisions are recorded as. */
+  actor?: string
+  log?: (msg: string) => void
+}
+
+export interface PoiServer {
+  /** http://127.0.0.1:PORT */
+  readonly url: string
+  /** The one-time sign-in URL to print: url + /?token=… */
+  readonly loginUrl: string
+  readonly token: string
+  readonly port: number
+  readonly api: Api
+  close(): Promise<void>
+}
+
+const HEARTBEAT_MS = 25_000
+
+export async function createServer(opts: ServerOptions): Promise<PoiServer> {
+  const host = opts.host ?? '127.0.0.1'
+  assertLoopbackBind(host)
+  if (!opts.api && !opts.project) throw new Error('createServer needs an api or a project')
+  const log = opts.log ?? (() => {})
+  const token = opts.token ?? newSecret()
+  if (token.length < 16) throw new Error('the access token must be at least 16 characters')
+  // The cookie carries its own secret, so the token (which was printed and may sit in a shell
+  // history) is not what the browser stores.
+  const cookieSecret = newSecret()
+  const ownApi = !opts.api
+  const api = opts.api ?? createApi({ mode: 'browser', project: opts.project, version: opts.version, actor: opts.actor, engines: defaultEngines(), log })
+  const images = createImageHandler({ lookup: (id) => (api.session.project ? lookupImage(api.session.project.db, id) : null), log })
+  const bundle = createBundleHandler({ root: opts.staticDir, headers: SECURITY_HEADERS, log })
+  const sse = new Set<ServerResponse>()
+  const sockets = new Set<Socket>()
+  let port = 0
+
+  function authorized(req: IncomingMessage): boolean {
+    if (secretEquals(parseCookies(req.headers.cookie).get(COOKIE_NAME), cookieSecret)) return true
+    const auth = req.headers.authorization
+    return typeof auth === 'string' && auth.startsWith('Bearer ') && secretEquals(auth.slice(7).trim(), token)
+  }
+
+  /** Same-origin checks for state-changing requests (CSRF): browsers send these headers. */
+  function sameOrigin(req: IncomingMessage): boolean {
+    const origin = req.headers.origin
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) return false
+    const site = req.headers['sec-fetch-site']
+    return site === undefined || site === 'same-origin' || site === 'none'
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    const fail = (status: number, r: ApiResult<never>): void => sendJson(res, status, r)
+    if (req.method !== 'POST') return sendText(res, 405, 'use POST', { allow: 'POST' })
+    if (!sameOrigin(req)) return fail(403, { ok: false, code: 'FORBIDDEN', message: 'cross-origin API call refused' })
+    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
+    if (type !== 'application/json') return fail(415, { ok: false, code: 'INVALID_ARGS', message: 'the body must be application/json' })
+    let body: Buffer
+    try {
+      body = await readBody(req, LIMITS.maxBodyBytes)
+    } catch (e) {
+      if (e instanceof BodyTooLarge) {
+        res.setHeader('connection', 'close')
+        return fail(413, { ok: false, code: 'INVALID_ARGS', message: `the body is larger than ${LIMITS.maxBodyBytes} bytes` })
+      }
+      throw e
+    }
+    let args: unknown
+    try {
+      args = body.byteLength ? JSON.parse(body.toString('utf8')) : {}
+    } catch {
+      return fail(400, { ok: false, code: 'INVALID_ARGS', message: 'the body is not valid JSON' })
+    }
+    const r = await api.dispatch(method, args)
+    sendJson(res, !r.ok && r.code === 'UNKNOWN_METHOD' ? 404 : 200, r)
+  }
+
+  function handleEvents(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET') return sendText(res, 405, 'use GET', { allow: 'GET' })
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' })
+    res.write(': connected\n\n')
+    sse.add(res)
+    const unsubscribe = api.subscribe((e) => res.write(sseFrame(e)))
+    const beat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS)
+    beat.unref()
+    const done = (): void => {
+      clearInterval(beat)
+      unsubscribe()
+      sse.delete(res)
+    }
+    req.on('close', done)
+    res.on('error', done)
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!isAllowedHostHeader(req.headers.host, port)) return sendText(res, 403, 'forbidden: unexpected Host header')
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', `http://${req.headers.host}`)
+    } catch {
+      return sendText(res, 400, 'bad request')
+    }
+    if (url.searchParams.has('token')) {
+      if (req.method !== 'GET') return sendText(res, 405, 'use GET', { allow: 'GET' })
+      if (!secretEquals(url.searchParams.get('token'), token)) return sendText(res, 401, 'wrong token: open the URL printed by poi-audit serve')
+      url.searchParams.delete('token')
+      return sendText(res, 303, 'signed in', { location: url.pathname + url.search, 'set-cookie': sessionCookie(cookieSecret) })
+    }
+    if (!authorized(req)) {
+      return sendText(res, 401, 'not signed in: open the URL that `poi-audit serve` printed (it carries a one-time token)', {
+        'www-authenticate': 'Bearer realm="poi-audit"'
+      })
+    }
+    const path = url.pathname
+    if (path === '/api/events') return handleEvents(req, res)
+    if (path.startsWith('/api/')) {
+      let method: string
+      try {
+        method = decodeURIComponent(path.slice(5))
+      } catch {
+        return sendJson(res, 404, { ok: false, code: 'UNKNOWN_METHOD', message: 'no such API method' })
+      }
+      return handleApi(req, res, method)
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed', { allow: 'GET, HEAD' })
+    const img = /^\/img\/([^/]+)$/.exec(path)
+    if (img) return sendResponse(res, await images({ id: img[1], variant: url.searchParams.get('v') }), req.method === 'HEAD')
+    return sendResponse(res, await bundle(path), req.method === 'HEAD')
+  }
+
+  const server: Server = createHttpServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      log(`serve: ${req.method} ${req.url}: ${(e as Error)?.stack ?? String(e)}`)
+      if (!res.headersSent) sendText(res, 500, 'internal error')
+      else res.destroy()
+    })
+  })
+  server.on('connection', (s: Socket) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  server.requestTimeout = 60_000
+  server.headersTimeout = 15_000
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  port = (server.address() as AddressInfo).port
+  const shown = host.includes(':') ? `[${host}]` : host
+  const url = `http://${shown}:${port}`
+
+  return {
+    url,
+    loginUrl: `${url}/?token=${token}`,
+    token,
+    port,
+    api,
+    async close() {
+      for (const r of sse) r.end()
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        for (const s of sockets) s.destroy()
+      })
+      if (ownApi) await api.close()
+    }
+  }
+}
