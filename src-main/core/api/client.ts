@@ -27,7 +27,7 @@ export interface Transport {
   imageUrl(imageId: number, variant: ImageVariant): string
 }
 
-type EmptyArgs<M extends MethodName> = object extends ArgsOf<M> ? true : false
+type EmptyArgs<M extends MethodName> = Record<never, never> extends ArgsOf<M> ? true : false
 /** One verb: `api.images.queue(args)`; args may be omitted when the method has no required field. */
 export type Verb<M extends MethodName> =
   EmptyArgs<M> extends true

@@ -17,6 +17,8 @@ import { makePrepareFace } from '../align/prepare'
 import { saveFace } from '../align/store'
 import { nowIso } from '../store/db'
 import type { PrepareFace } from '../dataset/cache-build'
+import { createTrainingHost, type WorkerLink } from '../train/host'
+import type { ProjectSession } from './session'
 import { ApiFailure } from './errors'
 
 export const auditEngine: AuditEngine = {
@@ -121,7 +123,30 @@ export const importEngine: ImportEngine = {
   }
 }
 
-/** Every engine present in this build. */
-export function defaultEngines(): Engines {
-  return { import: importEngine, audit: auditEngine, export: exportEngine }
+export interface DefaultEngineOptions {
+  /** How the training worker is started (default: a worker thread; Electron passes a utilityProcess). */
+  spawnTrainer?: () => WorkerLink
+  /** After a cancel, how long training may take to stop before the worker is killed (ms). */
+  trainGraceMs?: number
+}
+
+/**
+ * Every engine present in this build. Training writes through the session's connection (the one
+ * writer), so it needs the session: pass this function itself as `createApi({engines})`, or call it.
+ */
+export function defaultEngines(opts: DefaultEngineOptions = {}): (session: ProjectSession) => Engines {
+  return (session) => ({
+    import: importEngine,
+    audit: auditEngine,
+    export: exportEngine,
+    training: createTrainingHost({
+      resolveDb(projectPath) {
+        const p = session.require()
+        if (p.path !== projectPath) throw new ApiFailure('CONFLICT', `training was asked for ${projectPath}, but ${p.path} is open`)
+        return p.db
+      },
+      spawn: opts.spawnTrainer,
+      graceMs: opts.trainGraceMs
+    })
+  })
 }

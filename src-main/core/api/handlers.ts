@@ -36,7 +36,8 @@ export interface ApiOptions {
   /** project.open/create/close allowed (default: every mode but browser). */
   allowProjectSwitch?: boolean
   dialogs?: DialogHost
-  engines?: Engines
+  /** The engines, or a factory given the session (engines that write through the session's connection). */
+  engines?: Engines | ((session: ProjectSession) => Engines)
   log?: (msg: string) => void
 }
 
@@ -57,11 +58,11 @@ const NO_TRAINING: TrainStatus = { available: false, state: 'idle', runId: null,
 export function createApi(opts: ApiOptions): Api {
   const log = opts.log ?? (() => {})
   const actor = opts.actor ?? 'curator'
-  const engines = opts.engines ?? {}
   const allowSwitch = opts.allowProjectSwitch ?? opts.mode !== 'browser'
   const bus = new EventBus(log)
   const jobs = new JobRegistry((e) => bus.emit(e), log)
   const session = new ProjectSession({ userDataDir: opts.userDataDir, log })
+  const engines: Engines = (typeof opts.engines === 'function' ? opts.engines(session) : opts.engines) ?? {}
   if (opts.project) session.open(opts.project)
 
   const unsubscribeTraining = engines.training?.subscribe((e) => {
@@ -73,6 +74,11 @@ export function createApi(opts: ApiOptions): Api {
   const ctx = () => readContext(db())
   const needSwitch = (): void => {
     if (!allowSwitch) throw new ApiFailure('UNSUPPORTED', 'this server serves one project; restart `poi-audit serve` with another project to switch')
+    // Jobs and training write through the open project's connection: it must stay open until they end.
+    const running = jobs.list().find((j) => j.state === 'running')
+    if (running) throw new ApiFailure('BUSY', `a ${running.kind} job is running; cancel it or wait before switching projects`)
+    const t = engines.training?.status().state
+    if (t === 'starting' || t === 'running' || t === 'cancelling') throw new ApiFailure('BUSY', 'training is running; cancel it before switching projects')
   }
   const notAvailable = (what: string): never => {
     throw new ApiFailure('NOT_AVAILABLE', `${what} is not available in this build yet`)

@@ -69,6 +69,13 @@ describe('jobs through the API (real engines)', () => {
     expect(await api.dispatch('import.start', { source: data, format: 'folder', labelsFile: data })).toMatchObject({ ok: true })
   })
 
+  it('reports the training engine as present and idle', async () => {
+    expect(await api.dispatch('train.status', {})).toMatchObject({ ok: true, value: { available: true, state: 'idle' } })
+    expect(await api.dispatch('train.cancel', {})).toMatchObject({ ok: true, value: { cancelled: false } })
+    expect(await api.dispatch('train.resume', { runId: 42 })).toMatchObject({ ok: false, code: 'NOT_FOUND' })
+    expect(await api.dispatch('app.info', {})).toMatchObject({ ok: true, value: { capabilities: { train: true, import: true, audit: true, export: true } } })
+  })
+
   it('runs an audit job with progress events, then the queue sorts by its score', async () => {
     expect(await api.dispatch('audit.run', {})).toMatchObject({ ok: false, code: 'NOT_AVAILABLE' })
     expect(await api.dispatch('audit.run', { runId: 3 })).toMatchObject({ ok: false, code: 'NOT_FOUND' })

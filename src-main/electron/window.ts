@@ -1,0 +1,35 @@
+/** The main window's options: one shared, locked-down webPreferences object (checklist items 2–12). */
+import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron'
+
+export function secureWebPreferences(preload: string): WebPreferences {
+  return {
+    preload,
+    // The preload may only use the electron renderer modules; the page gets nothing but window.poi.
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+    webviewTag: false,
+    // Dropping an image on the window must not navigate to file://.
+    navigateOnDragDrop: false,
+    safeDialogs: true,
+    spellcheck: false
+  }
+}
+
+export function mainWindowOptions(preload: string): BrowserWindowConstructorOptions {
+  return {
+    width: 1400,
+    height: 900,
+    minWidth: 900,
+    minHeight: 600,
+    show: false,
+    backgroundColor: '#16181d',
+    title: 'POI Audit',
+    webPreferences: secureWebPreferences(preload)
+  }
+}
