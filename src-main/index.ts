@@ -21,6 +21,10 @@ const log = (msg: string): void => console.error(`[poi-audit] ${msg}`)
 const devUrl = !app.isPackaged ? (process.env.ELECTRON_RENDERER_URL ?? null) : null
 const devOrigin = devUrl ? new URL(devUrl).origin : null
 
+// Packaged builds ship the tfjs .wasm binaries as extraResources (build/electron-builder.yml): the
+// compute module (and the training utilityProcess, which inherits the environment) reads them there.
+if (app.isPackaged && process.resourcesPath && !process.env.POI_WASM_DIR) process.env.POI_WASM_DIR = join(process.resourcesPath, 'wasm')
+
 // Before `ready`: custom schemes must be privileged before any session exists.
 protocol.registerSchemesAsPrivileged(PRIVILEGED_SCHEMES.map((s) => ({ scheme: s.scheme, privileges: { ...s.privileges } })))
 app.enableSandbox()
