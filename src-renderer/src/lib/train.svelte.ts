@@ -175,16 +175,32 @@ export class TrainState {
   }
 }
 
-/** Curve series from progress points: x = fractional epoch. */
+/**
+ * True for progress from inside a training epoch. The engine also reports its other phases
+ * (preparing, caching features, validating, scoring) through the same event, with no steps or no
+ * loss; the contract's TrainProgress carries no phase name, so they are told apart by that.
+ */
+export function inEpoch(p: TrainProgress): boolean {
+  return p.epoch >= 1 && p.steps > 0 && p.step > 0 && p.step < p.steps + 1
+}
+
+/** Curve series from progress points: x = fractional epoch; only points that carry the value. */
 export function curves(points: readonly TrainProgress[]): { loss: [number, number][]; trainAcc: [number, number][]; valAcc: [number, number][] } {
   const loss: [number, number][] = []
   const trainAcc: [number, number][] = []
   const valAcc: [number, number][] = []
+  let lastVal: number | null = null
   for (const p of points) {
-    const x = p.epoch - 1 + (p.steps > 0 ? p.step / p.steps : 1)
-    if (Number.isFinite(p.loss.total)) loss.push([x, p.loss.total])
-    if (p.trainAcc != null) trainAcc.push([x, p.trainAcc])
-    if (p.valAcc != null) valAcc.push([x, p.valAcc])
+    if (p.epoch < 1) continue
+    const x = p.epoch - 1 + (p.steps > 0 ? Math.min(1, p.step / p.steps) : 1)
+    // A loss of exactly 0 is the engine's "no loss in this phase", never a real cross-entropy.
+    if (inEpoch(p) && Number.isFinite(p.loss.total) && p.loss.total > 0) loss.push([x, p.loss.total])
+    if (inEpoch(p) && p.trainAcc != null) trainAcc.push([x, p.trainAcc])
+    // Validation accuracy is repeated on later events; plot each new value once.
+    if (p.valAcc != null && p.valAcc !== lastVal) {
+      valAcc.push([x, p.valAcc])
+      lastVal = p.valAcc
+    }
   }
   return { loss, trainAcc, valAcc }
 }
