@@ -671,6 +671,11 @@ export const CONTRACT = {
   'overview.stats': method<OverviewStats>()(zEmpty),
   'runs.list': method<RunSummary[]>()(zEmpty),
 
+  /**
+   * Starts training in the background (one run at a time; BUSY otherwise). Progress and the terminal
+   * state arrive as train.progress / train.state events and train.status; `jobId` is '' when the
+   * training host does not assign job ids (the engine's host does not).
+   */
   'train.start': method<{ jobId: string }>()(z.strictObject({ config: zTrainConfig })),
   'train.cancel': method<{ cancelled: boolean }>()(zEmpty),
   'train.resume': method<{ jobId: string }>()(z.strictObject({ runId: zId })),

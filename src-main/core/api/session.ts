@@ -43,6 +43,15 @@ export class ProjectSession {
     const file = resolve(path)
     if (this.current?.path === file) return this.info()
     const next = openProject(file)
+    // Refresh the planner's statistics (bounded work): without them SQLite answers the queue's joins
+    // from the wide rows instead of the covering indexes of migration 0060 (SQLite's advice for
+    // long-lived connections: https://sqlite.org/pragma.html#pragma_optimize).
+    try {
+      next.db.pragma('analysis_limit = 1000')
+      next.db.pragma('optimize = 0x10002')
+    } catch (e) {
+      this.opts.log?.(`optimize on open failed: ${(e as Error).message}`)
+    }
     this.close()
     this.current = next
     this.remember(file)

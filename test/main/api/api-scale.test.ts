@@ -73,6 +73,11 @@ describe(`queue and detail at ${N} images`, () => {
       ),
       'overview.stats (cached)': await median(() => api.dispatch('overview.stats', {}), 3)
     }
+    // With the statistics session.open refreshes, the joins read the covering indexes (migration 0060).
+    const db = api.session.require().db
+    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ')
+    expect(plan('SELECT sum(ai.flags & 1 != 0) FROM images i LEFT JOIN audit_items ai ON ai.audit_id = 1 AND ai.image_id = i.id')).toContain('audit_items_cover')
+    expect(plan('SELECT p.uem_confidence FROM images i LEFT JOIN predictions p ON p.run_id = 1 AND p.image_id = i.id')).toContain('predictions_cover')
     console.log(Object.entries(figures).map(([k, v]) => `${k.padEnd(40)} ${v.toFixed(1)} ms`).join('\n'))
     for (const [k, v] of Object.entries(figures)) {
       // decide includes an fsync (synchronous=FULL); counts scan every image once per facet.
