@@ -122,6 +122,8 @@ function positive(name: string): (v: string) => number {
 export interface TrainCliOptions {
   backbone?: string
   stem?: string
+  widths?: string
+  blocks?: string
   inputSize?: number
   epochs?: number
   batch?: number
@@ -154,6 +156,16 @@ export function configFromFlags(o: TrainCliOptions): TrainConfigInput {
     c.mode = o.mode
   }
   if (o.kfold !== undefined && o.kfold < 2) throw new UsageError(`--kfold must be at least 2, got ${o.kfold}`)
+  const quad = (name: string, v: string | undefined): [number, number, number, number] | undefined => {
+    if (v === undefined) return undefined
+    const q = v.split(',').map((x) => Number(x.trim()))
+    if (q.length !== 4 || q.some((x) => !Number.isInteger(x) || x < 1 || x > 1024)) throw new UsageError(`${name} must be four positive integers a,b,c,d (stages layer1..layer4); got "${v}"`)
+    return q as [number, number, number, number]
+  }
+  const widths = quad('--widths', o.widths)
+  const blocks = quad('--blocks', o.blocks)
+  if (widths) c.widths = widths
+  if (blocks) c.blocks = blocks
   if (o.inputSize !== undefined) c.inputSize = o.inputSize
   if (o.epochs !== undefined) c.epochs = o.epochs
   if (o.batch !== undefined) c.batchSize = o.batch
@@ -256,10 +268,12 @@ export function registerTrain(program: Command): void {
       .command('train')
       .description('train the POI network (or the CE baseline) on a project, then score its images')
       .argument('<project>', 'project file')
-      .option('--backbone <name>', `${BACKBONES.join(' | ')} (default: the CPU default, resnet18 on a GPU)`)
+      .option('--backbone <name>', `${BACKBONES.join(' | ')} (default: faceapi-landmark on CPU, resnet18 on a GPU)`)
       .option('--stem <stem>', 'ResNet stem: imagenet | stride2 | cifar')
+      .option('--widths <a,b,c,d>', 'ResNet stage widths (slim default 32,64,128,256; the fast slim: 16,32,64,128)')
+      .option('--blocks <a,b,c,d>', 'ResNet blocks per stage (default 2,2,2,2; the fast slim: 1,1,1,1)')
       .option('--input-size <px>', 'square input side (default: the project’s pixel cache size)', posInt('--input-size', 512))
-      .option('--epochs <n>', 'epochs (default 30)', posInt('--epochs', 1000))
+      .option('--epochs <n>', 'epochs (default 10 with a frozen face-api backbone, 30 otherwise)', posInt('--epochs', 1000))
       .option('--batch <n>', 'batch size (default 32)', posInt('--batch', 1024))
       .option('--lr <x>', 'initial learning rate (default 0.05; ×0.1 at 1/3 and 2/3 of the epochs)', positive('--lr'))
       .option('--kfold <k>', 'train k models for out-of-sample scores (each image scored by a model that never saw it)', posInt('--kfold', 20))

@@ -18,7 +18,8 @@ const D = { inputSize: 48, channels: 1 as const }
 describe('training config', () => {
   it('fills the paper recipe and the CPU default backbone, and resnet18 on a GPU backend', () => {
     const c = resolveTrainConfig({}, D)
-    expect(c).toMatchObject({ mode: 'poi', backbone: 'slim', stem: 'stride2', inputSize: 48, channels: 1, momentum: 0.9, weightDecay: 1e-4 })
+    expect(c).toMatchObject({ mode: 'poi', backbone: 'faceapi-landmark', inputSize: 48, channels: 1, momentum: 0.9, weightDecay: 1e-4, epochs: 10 })
+    expect(resolveTrainConfig({ backbone: 'slim' }, D)).toMatchObject({ epochs: 30, widths: null, blocks: null })
     expect(c.schedule).toEqual({ milestones: [1 / 3, 2 / 3], gamma: 0.1 })
     const g = resolveTrainConfig({}, { ...D, backend: 'tfjs-node-gpu', gpu: true })
     expect(g).toMatchObject({ backbone: 'resnet18', stem: 'imagenet', widths: null, blocks: null })
