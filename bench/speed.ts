@@ -42,22 +42,26 @@ export interface SpeedResult extends SpeedCase {
   error?: string
 }
 
-const DEFAULT: Omit<SpeedCase, 'name' | 'mode'> = { backbone: 'slim', stem: 'stride2', widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1], size: 48, batch: 32 }
+const FAST: Omit<SpeedCase, 'name' | 'mode' | 'size'> = { backbone: 'slim', stem: 'imagenet', widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1], batch: 32 }
+const S2: Omit<SpeedCase, 'name' | 'mode' | 'size'> = { ...FAST, stem: 'stride2' }
 
 function cases(quick: boolean): SpeedCase[] {
   const c: SpeedCase[] = [
-    { name: 'CPU default (slim 16-64 stride2)', ...DEFAULT, mode: 'poi' },
-    { name: 'CPU default (slim 16-64 stride2)', ...DEFAULT, mode: 'ce' },
-    { name: 'slim 32-256 stride2', backbone: 'slim', stem: 'stride2', size: 48, mode: 'poi', batch: 32 },
+    { name: 'CPU default: faceapi-landmark 7×7×256 + heads', backbone: 'faceapi-landmark', size: 48, mode: 'poi', batch: 32 },
+    { name: 'CPU default: faceapi-landmark 7×7×256 + heads', backbone: 'faceapi-landmark', size: 48, mode: 'ce', batch: 32 },
+    { name: 'faceapi-landmark-14 14×14×128 + heads', backbone: 'faceapi-landmark-14', size: 48, mode: 'poi', batch: 32 },
+    { name: 'slim fast 16-128 imagenet', ...FAST, size: 48, mode: 'poi' },
+    { name: 'slim fast 16-128 imagenet', ...FAST, size: 64, mode: 'poi' },
+    { name: 'slim fast 16-128 imagenet b64', ...FAST, size: 64, mode: 'poi', batch: 64 },
+    { name: 'slim 16-128 stride2', ...S2, size: 48, mode: 'poi' },
     { name: 'slim 32-256 imagenet', backbone: 'slim', stem: 'imagenet', size: 48, mode: 'poi', batch: 32 },
-    { name: 'resnet18 imagenet', backbone: 'resnet18', stem: 'imagenet', size: 48, mode: 'poi', batch: 32 },
-    { name: 'resnet18 imagenet', backbone: 'resnet18', stem: 'imagenet', size: 48, mode: 'ce', batch: 32 },
-    { name: 'faceapi-landmark 7×7×256 heads', backbone: 'faceapi-landmark', size: 48, mode: 'poi', batch: 32 },
-    { name: 'faceapi-landmark-14 14×14×128 heads', backbone: 'faceapi-landmark-14', size: 48, mode: 'poi', batch: 32 }
+    { name: 'resnet18 imagenet (GPU default)', backbone: 'resnet18', stem: 'imagenet', size: 48, mode: 'poi', batch: 32 },
+    { name: 'resnet18 imagenet (GPU default)', backbone: 'resnet18', stem: 'imagenet', size: 48, mode: 'ce', batch: 32 }
   ]
   if (!quick) {
-    c.push({ name: 'CPU default (slim 16-64 stride2)', ...DEFAULT, size: 64, mode: 'poi' })
-    c.push({ name: 'resnet18 imagenet', backbone: 'resnet18', stem: 'imagenet', size: 112, mode: 'poi', batch: 32 })
+    c.push({ name: 'slim 32-256 stride2', backbone: 'slim', stem: 'stride2', size: 48, mode: 'poi', batch: 32 })
+    c.push({ name: 'slim fast 16-128 imagenet', ...FAST, size: 64, mode: 'ce' })
+    c.push({ name: 'resnet18 imagenet (GPU default)', backbone: 'resnet18', stem: 'imagenet', size: 112, mode: 'poi', batch: 32 })
   }
   return c
 }
@@ -209,11 +213,12 @@ async function main(): Promise<void> {
   const oi = argv.indexOf('--out')
   const outFile = resolve(oi >= 0 ? argv[oi + 1] : join(ROOT, 'bench-results', 'speed.json'))
   const all = cases(quick)
-  const dflt = all.filter((c) => c.name.startsWith('CPU default') && c.size === 48)
+  const two = all.filter((c) => c.mode === 'poi' && c.size === 48 && (c.name.startsWith('CPU default') || c.backbone === 'resnet18' || c.name === 'slim fast 16-128 imagenet'))
   const runs: { backend: string; threads: number; cases: SpeedCase[]; budgetS: number }[] = [
     { backend: 'wasm', threads: 1, cases: all, budgetS: quick ? 6 : 15 },
-    { backend: 'wasm', threads: 2, cases: all.filter((c) => c.size === 48 && (c.name.startsWith('CPU default') || c.backbone === 'resnet18' || c.name.includes('32-256 stride2'))), budgetS: quick ? 6 : 15 },
-    { backend: 'cpu', threads: 1, cases: dflt.slice(0, 1).map((c) => ({ ...c, batch: 8 })), budgetS: 1 }
+    { backend: 'wasm', threads: 2, cases: two, budgetS: quick ? 6 : 15 },
+    // The pure-JS backend is 10–200× slower: one small measurement of the CPU default and the fast slim.
+    { backend: 'cpu', threads: 1, cases: two.filter((c) => c.backbone !== 'resnet18').map((c) => ({ ...c, batch: 8 })), budgetS: 1 }
   ]
   const results: SpeedResult[] = []
   process.stderr.write(`bench:speed on ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), node ${process.version}\n`)

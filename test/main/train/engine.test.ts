@@ -12,7 +12,7 @@ import { openProject } from '../../../src-main/core/project'
 import { getRun, listEpochs, readPredictions, AU_VECTOR_LENGTH } from '../../../src-main/core/store/runs'
 import { CheckpointError, loadCheckpoint } from '../../../src-main/core/train/checkpoint'
 import { loadDataset, planFolds } from '../../../src-main/core/train/data'
-import { runTrainingWorker, spawnProcessWorker } from '../../../src-main/core/train/host'
+import { createTrainingHost, runTrainingWorker, spawnProcessWorker } from '../../../src-main/core/train/host'
 import { train, type TrainProgressEvent } from '../../../src-main/core/train/train'
 import { scoreRun } from '../../../src-main/core/score/score'
 import { makeSynthProject, tinyTrainConfig, type SynthProject } from './helpers'
@@ -226,6 +226,38 @@ describe('worker thread host', () => {
       )
       expect(out).toMatchObject({ status: 'done', error: null })
       expect(getRun(p.db, out.runId!)!.status).toBe('done')
+    } finally {
+      p.close()
+    }
+  })
+
+  it("adapts to the app API's TrainingHost: states, throttled progress, the app's TrainConfig", async () => {
+    const path = fx.fresh('api-host')
+    const p = openProject(path)
+    try {
+      const host = createTrainingHost({ resolveDb: () => p.db })
+      const states: string[] = []
+      let progress = 0
+      const done = new Promise<void>((resolve) =>
+        host.subscribe((e) => {
+          if (e.type === 'progress') progress++
+          else {
+            states.push(e.status.state)
+            if (['completed', 'failed', 'crashed', 'cancelled'].includes(e.status.state)) resolve()
+          }
+        })
+      )
+      host.start({ projectPath: path, config: { model: 'ce', epochs: 1, batchSize: 8, backend: 'wasm' } })
+      expect(() => host.start({ projectPath: path, config: {} })).toThrow(/in progress/)
+      await done
+      const st = host.status()
+      expect(st, st.error ?? '').toMatchObject({ state: 'completed', error: null })
+      expect(states[0]).toBe('starting')
+      expect(states).toContain('running')
+      expect(progress).toBeGreaterThan(0)
+      expect(st.progress).toMatchObject({ runId: st.runId, epochs: 1, backend: expect.stringContaining('wasm') })
+      expect(getRun(p.db, st.runId!)).toMatchObject({ kind: 'ce', status: 'done' })
+      await host.dispose()
     } finally {
       p.close()
     }
