@@ -8,9 +8,12 @@
  *   --epochs N             epochs per model (default 4: about an hour for POI + CE at one noise rate)
  *   --subset N             train on a stratified subset of N Training images (default: all 28,709)
  *   --backbone NAME        slim | resnet18 | faceapi-landmark | faceapi-landmark-14 (default: the CPU default)
+ *   --stem S --widths a,b,c,d --blocks a,b,c,d   ResNet shape (the fast slim: --backbone slim --stem imagenet
+ *                          --widths 16,32,64,128 --blocks 1,1,1,1)
  *   --ablation             also train POI without the OIM gate and without UEM weighting (no-PIN = the CE model)
  *   --full                 the paper's recipe where time allows: noise 10/20/30 %, 60 epochs, batch 256, lr 0.1
  *   --data DIR             folder holding fer2013/ (default ../shared/data); --cache DIR for the imported project
+ *   --out FILE             result file (default bench-results/noisy.json, which bench:uem reads)
  *
  * FER2013 is imported once into a cached project (default .poi-tmp/bench-train/fer2013-48.poi) and reused.
  * Writes bench-results/noisy.json (the runs are kept in the cached project for bench:uem).
@@ -218,6 +221,9 @@ async function main(): Promise<void> {
     epochs,
     seed,
     ...(full ? { batchSize: 256, lr: 0.1 } : {}),
+    ...(argValue(argv, '--stem') ? { stem: argValue(argv, '--stem') as TrainConfigInput['stem'] } : {}),
+    ...(argValue(argv, '--widths') ? { widths: argValue(argv, '--widths')!.split(',').map(Number) as [number, number, number, number] } : {}),
+    ...(argValue(argv, '--blocks') ? { blocks: argValue(argv, '--blocks')!.split(',').map(Number) as [number, number, number, number] } : {}),
     ...(argValue(argv, '--lr') ? { lr: Number(argValue(argv, '--lr')) } : {}),
     ...(argValue(argv, '--batch') ? { batchSize: Number(argValue(argv, '--batch')) } : {})
   }
@@ -256,7 +262,7 @@ async function main(): Promise<void> {
       return { noise: n, poiMinusCe: (poi.privateTestAcc - ce.privateTestAcc) * 100 }
     })
     for (const g of gaps) process.stdout.write(`POI − CE at ${g.noise * 100}% noise: ${g.poiMinusCe >= 0 ? '+' : ''}${g.poiMinusCe.toFixed(2)} points (target ≥ +3 at 30%)\n`)
-    const out = join(ROOT, 'bench-results', 'noisy.json')
+    const out = resolve(argValue(argv, '--out') ?? join(ROOT, 'bench-results', 'noisy.json'))
     mkdirSync(dirname(out), { recursive: true })
     writeFileSync(
       out,

@@ -295,8 +295,9 @@ async function writeMerged(file: string, w: Want, ids: number[], fps: number[], 
     if (extra) {
       // Records of images this build did not ask for are copied from the old file, not dropped.
       const recBytes = w.shape[0] * w.shape[1] * w.shape[2] * 2 * extra.views
-      const rec = Buffer.alloc(recBytes)
       for (const k of extra.slots) {
+        // A new buffer per record: the writer keeps references until it flushes (1 MiB), it does not copy.
+        const rec = Buffer.alloc(recBytes)
         if (readSync(extra.fd, rec, 0, recBytes, extra.start + k * recBytes) !== recBytes) throw new Error(`feature cache ${file} is truncated`)
         await out.write(rec)
       }
