@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
-import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { spawn } from 'node:child_process'
 import { APPLICATION_ID, SCHEMA_VERSION, backupProject, integrityCheck, openProjectDb } from '../../../src-main/core/store/db'
@@ -100,7 +100,8 @@ describe('project database', () => {
     const file = join(tmp(), 'lock.poi')
     openProjectDb(file, { create: true }).close()
     const child = spawn(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(file + '.lock')}, JSON.stringify({pid: process.pid, host: require('os').hostname(), at: 'now'})); setTimeout(() => {}, 20000)`])
-    await new Promise((r) => setTimeout(r, 400))
+    // Wait for the child's lock file itself (a fixed sleep is too short on a loaded machine).
+    for (let t = 0; !existsSync(file + '.lock') && t < 300; t++) await new Promise((r) => setTimeout(r, 50))
     try {
       expect(code(() => openProjectDb(file))).toBe('LOCKED')
       const ro = openProjectDb(file, { readonly: true })
