@@ -59,7 +59,7 @@ export function alignImportStep(mode: AlignMode, outSize = IMPORT_ALIGN_SIZE): P
 export function storedFaceStep(db: DB): PrepareFace {
   const byPath = db.prepare('SELECT id, width, height FROM images WHERE rel_path = ? ORDER BY id')
   return (img, ctx) => {
-    let id = (ctx as { imageId?: number }).imageId
+    let id = ctx.imageId
     if (id === undefined) {
       let rows = byPath.all(ctx.relPath) as { id: number; width: number | null; height: number | null }[]
       if (rows.length > 1) rows = rows.filter((r) => r.width === img.width && r.height === img.height)

@@ -22,6 +22,8 @@ export interface FaceContext {
   relPath: string
   /** Face rectangle in decoded-image pixels [x, y, width, height], when the source gave one. */
   faceBox?: [number, number, number, number]
+  /** The image's id when it is already in the project (cache rebuilds), absent during import. */
+  imageId?: number
 }
 
 /** What a face step returns when it has more to store than pixels. */
@@ -182,7 +184,8 @@ export async function ensurePixelCache(project: Project, size: number, channels:
           if (sha256Hex(bytes) !== img.sha256) throw new Error('file changed since import (sha256 differs)')
           const d = await decodeImage(bytes, limits)
           if (!d.ok) throw new Error(d.reason)
-          const face = await runPrepareFace(prepare, d.image, { relPath: img.relPath, faceBox: faceBoxOf(img.extra) })
+          // imageId lets a replaying face step (align/storedFaceStep) find the record without a path lookup.
+          const face = await runPrepareFace(prepare, d.image, { relPath: img.relPath, faceBox: faceBoxOf(img.extra), imageId: id })
           rows.push({ id, pixels: await cachePixels(face.pixels, size, channels) })
         } catch (e) {
           const err = e as NodeJS.ErrnoException

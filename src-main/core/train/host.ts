@@ -18,6 +18,7 @@ import type { TrainConfig as ApiTrainConfigT, TrainStatus } from '../api/contrac
 import type { DB } from '../store/db'
 import { uncachedImages } from '../store/cache'
 import { ensurePixelCache } from '../dataset/cache-build'
+import { storedFaceStep } from '../align/import-step'
 import type { Project } from '../project'
 import { fromApiConfig } from './api-config'
 import { resolveTrainConfig } from './config'
@@ -205,7 +206,9 @@ export async function ensureJobCache(db: DB, job: Pick<StartJob, 'config' | 'api
   const input = job.apiConfig ? fromApiConfig(job.apiConfig).config : (job.config ?? {})
   const cfg = resolveTrainConfig(input, { inputSize: s.inputSize, channels: s.channels })
   if (!uncachedImages(db, cfg.inputSize, cfg.channels).length) return 0
-  const r = await ensurePixelCache({ db } as unknown as Project, cfg.inputSize, cfg.channels, { signal, progress: (e) => progress?.(e.done, e.total) })
+  // Faces aligned at import are re-cut with their stored transform, so a new input size trains on the
+  // same crops the curator reviews (no detector runs here).
+  const r = await ensurePixelCache({ db } as unknown as Project, cfg.inputSize, cfg.channels, { signal, prepareFace: storedFaceStep(db), progress: (e) => progress?.(e.done, e.total) })
   if (r.failed.length) {
     const f = r.failed[0]
     throw new Error(`${r.failed.length} image(s) could not be cached at ${cfg.inputSize} px (e.g. ${f.path}: ${f.reason})`)

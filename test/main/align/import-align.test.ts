@@ -11,6 +11,7 @@ import type { RawImage } from '../../../src-main/core/align/warp'
 import { cachePixels } from '../../../src-main/core/dataset/cache-build'
 import { ensurePixelCache } from '../../../src-main/core/dataset/index'
 import { openProject } from '../../../src-main/core/project'
+import { ensureJobCache } from '../../../src-main/core/train/host'
 import { readPixels } from '../../../src-main/core/store/cache'
 import { renderFaceRaw, Rng, sampleFaceParams } from '../../../src-main/core/synth/index'
 import { tempDir } from '../../helpers/tmp'
@@ -87,6 +88,11 @@ describe('poi-audit import --align', () => {
       expect(built.failed).toEqual([])
       const at64 = await cachePixels((await alignFace(files['happy/scene.png'], { outSize: 112, mode: 'auto' })).image as never, 64, 3)
       expect(u8(readPixels(p.db, [idOf(p.db, 'happy/scene.png')], 64, 3))).toEqual(u8(at64))
+
+      // The training engine's cache step (another input size) re-cuts the same aligned crop too.
+      expect(await ensureJobCache(p.db, { config: { inputSize: 32, channels: 1 } })).toBe(3)
+      const at32 = await cachePixels((await alignFace(files['happy/scene.png'], { outSize: 112, mode: 'auto' })).image as never, 32, 1)
+      expect(u8(readPixels(p.db, [idOf(p.db, 'happy/scene.png')], 32, 1))).toEqual(u8(at32))
     } finally {
       p.close()
     }
