@@ -28,5 +28,8 @@ describe('training curves', () => {
     expect(toTrainConfig({ ...defaultTrainForm(), epochs: 0 })).toContain('got 0')
     expect(toTrainConfig({ ...defaultTrainForm(), learningRate: -1 })).toContain('got -1')
     expect(toTrainConfig({ ...defaultTrainForm(), epochs: 3, folds: 5 })).toMatchObject({ epochs: 3, folds: 5, model: 'poi', inputSize: 48 })
+    // No learning rate unless the curator types one: the engine's tuned default applies.
+    expect(toTrainConfig(defaultTrainForm())).not.toHaveProperty('learningRate')
+    expect(toTrainConfig({ ...defaultTrainForm(), learningRate: 0.02 })).toMatchObject({ learningRate: 0.02 })
   })
 })

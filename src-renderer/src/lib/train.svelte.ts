@@ -17,12 +17,13 @@ export interface TrainForm {
   /** 0 = in-training scores; 2..10 = k-fold. */
   folds: number
   batchSize: number
-  learningRate: number
+  /** null (an empty field) = the engine's default for the chosen backbone (SGD, 0.05 on the CPU default). */
+  learningRate: number | null
   backend: (typeof TRAIN_BACKENDS)[number]
 }
 
 export function defaultTrainForm(): TrainForm {
-  return { model: 'poi', inputSize: 48, epochs: 10, folds: 0, batchSize: 32, learningRate: 0.001, backend: 'auto' }
+  return { model: 'poi', inputSize: 48, epochs: 10, folds: 0, batchSize: 32, learningRate: null, backend: 'auto' }
 }
 
 /** Validates the form and turns it into the API's config; returns an error message instead when invalid. */
@@ -30,14 +31,16 @@ export function toTrainConfig(f: TrainForm): TrainConfig | string {
   if (!Number.isInteger(f.epochs) || f.epochs < 1 || f.epochs > 1000) return `Epochs must be a whole number from 1 to 1000 (got ${f.epochs}).`
   if (!Number.isInteger(f.folds) || f.folds === 1 || f.folds < 0 || f.folds > 10) return `Folds must be 0 (no k-fold) or 2 to 10 (got ${f.folds}).`
   if (!Number.isInteger(f.batchSize) || f.batchSize < 1 || f.batchSize > 1024) return `Batch size must be 1 to 1024 (got ${f.batchSize}).`
-  if (!(f.learningRate > 0 && f.learningRate <= 10)) return `Learning rate must be above 0 and at most 10 (got ${f.learningRate}).`
+  // An emptied number input reads back as null (or undefined): the engine picks its tuned default.
+  const lr = f.learningRate == null || (f.learningRate as unknown) === '' ? null : f.learningRate
+  if (lr !== null && !(lr > 0 && lr <= 10)) return `Learning rate must be above 0 and at most 10 (got ${lr}).`
   return {
     model: f.model,
     inputSize: f.inputSize,
     epochs: f.epochs,
     folds: f.folds,
     batchSize: f.batchSize,
-    learningRate: f.learningRate,
+    ...(lr !== null ? { learningRate: lr } : {}),
     backend: f.backend
   }
 }
