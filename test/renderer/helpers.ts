@@ -3,16 +3,27 @@ import { tick } from 'svelte'
 import App from '../../src-renderer/src/App.svelte'
 import { createClient } from '../../src-main/core/api/client'
 import { AppState } from '../../src-renderer/src/lib/app.svelte'
-import { FakeMain, type FakeOptions } from './fake-main'
+import { RealMain, type RealOptions } from './real-main'
 
-/** The real app (client, stores, components) over a fake main side, started on `page`. */
-export async function startApp(page: string, opts: FakeOptions = {}): Promise<{ fake: FakeMain; app: AppState; container: HTMLElement }> {
-  const fake = new FakeMain(opts)
-  const app = new AppState(createClient(fake))
+const open: RealMain[] = []
+
+/**
+ * The real app (client, stores, components) over the real main side (API handlers on a fresh copy
+ * of a real project file), started on `page`. Close it with `closeApps` after each test.
+ */
+export async function startApp(page: string, opts: RealOptions = {}): Promise<{ main: RealMain; app: AppState; container: HTMLElement }> {
+  const main = await RealMain.create(opts)
+  open.push(main)
+  const app = new AppState(createClient(main))
   await app.start(page)
   const { container } = render(App, { props: { app } })
   await settle()
-  return { fake, app, container }
+  return { main, app, container }
+}
+
+/** Closes the API (jobs, project file) of every app started since the last call. */
+export async function closeApps(): Promise<void> {
+  for (const m of open.splice(0)) await m.close()
 }
 
 /**

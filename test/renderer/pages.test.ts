@@ -1,25 +1,34 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, fireEvent, screen } from '@testing-library/svelte'
-import { startApp, settle } from './helpers'
-import type { JobInfo } from '../../src-main/core/api/contract'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { cleanup, fireEvent, screen, waitFor } from '@testing-library/svelte'
+import { closeApps, startApp, settle } from './helpers'
+import { CLASSES, removeTempDirs } from './real-main'
+import type { OverviewStats } from '../../src-main/core/api/contract'
 
-afterEach(() => cleanup())
+afterEach(async () => {
+  cleanup()
+  await closeApps()
+})
+afterAll(() => removeTempDirs())
 
-function job(id: string, kind: JobInfo['kind'], state: JobInfo['state'], done: number, total: number | null): JobInfo {
-  return { id, kind, state, phase: state === 'running' ? 'decoding' : 'done', done, total, message: null, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: null, error: null }
-}
+const cap = (s: string): string => s[0].toUpperCase() + s.slice(1)
 
 describe('overview', () => {
   it('a confusion cell opens the review filtered to that pair', async () => {
-    const { fake, app } = await startApp('overview')
+    const { main, app } = await startApp('overview')
     expect(screen.getByTestId('class-counts').textContent).toContain('Happiness')
-    // Image 1 (given neutral 0) is suggested 1 in the fake.
-    await fireEvent.click(screen.getByTestId('cm-0-1'))
+    // An off-diagonal cell of the real audit's confusion (given → suggested) with images in it.
+    const stats = (await main.real('overview.stats', {})) as { ok: true; value: OverviewStats }
+    const m = stats.value.confusion!.matrix
+    const cells = m.flatMap((row, g) => row.map((n, s) => ({ g, s, n }))).filter((c) => c.g !== c.s && c.n > 0)
+    expect(cells.length).toBeGreaterThan(0)
+    const { g, s, n } = cells[0]
+    await fireEvent.click(screen.getByTestId(`cm-${g}-${s}`))
     await settle()
     expect(app.page).toBe('review')
-    expect(fake.callsOf('images.queue').at(-1)).toMatchObject({ filter: { pair: { given: 0, suggested: 1 } } })
-    expect(screen.getByTestId('filter-pair').textContent).toContain('Neutral → Happiness')
-    expect(app.review.items.every((r) => r.given === 0 && r.suggested === 1)).toBe(true)
+    expect(main.callsOf('images.queue').at(-1)).toMatchObject({ filter: { pair: { given: g, suggested: s } } })
+    expect(screen.getByTestId('filter-pair').textContent).toContain(`${cap(CLASSES[g])} → ${cap(CLASSES[s])}`)
+    expect(app.review.items).toHaveLength(n)
+    expect(app.review.items.every((r) => r.given === g && r.suggested === s)).toBe(true)
   })
 
   it('says what is not available yet instead of drawing empty charts', async () => {
@@ -33,64 +42,68 @@ describe('overview', () => {
 
 describe('train', () => {
   it('shows the engine as not available and disables the form', async () => {
-    await startApp('train')
+    const { main } = await startApp('train')
     expect(screen.getByTestId('train-unavailable').textContent).toContain('not available')
     expect((screen.getByTestId('train-start') as HTMLButtonElement).closest('fieldset')!.disabled).toBe(true)
+    expect(main.callsOf('train.start')).toHaveLength(0)
   })
 
-  it('draws live progress with backend, ETA and curves from train events, and cancels', async () => {
-    const { fake } = await startApp('train', { capabilities: { train: true }, train: { available: true } })
-    fake.emit({ type: 'train.state', status: { available: true, state: 'running', runId: 3, jobId: 'j', progress: null, error: null, exitCode: null } })
-    for (let step = 1; step <= 4; step++) {
-      fake.emit({
-        type: 'train.progress',
-        progress: {
-          runId: 3, fold: -1, epoch: 1, epochs: 2, step, steps: 4,
-          loss: { total: 2 - step * 0.2 }, trainAcc: 0.2 + step * 0.1, valAcc: step === 4 ? 0.5 : null,
-          imagesPerSec: 120, etaSec: 65 - step, backend: 'wasm', backendReason: 'tfjs-node is not installed', at: '2026-01-01T00:00:00.000Z'
-        }
-      })
-    }
+  it('trains with the real engine: live progress with backend and curves from its events, then cancels', async () => {
+    const { main, app } = await startApp('train', { training: true })
+    Object.assign(app.train.form, { model: 'ce', epochs: 50, batchSize: 8, backend: 'wasm' })
+    await fireEvent.click(screen.getByTestId('train-start'))
+    expect(main.callsOf('train.start')).toEqual([{ config: expect.objectContaining({ model: 'ce', epochs: 50, batchSize: 8, backend: 'wasm' }) }])
+    // Wait for a few training steps of the first epoch to reach the page.
+    await waitFor(() => expect(app.train.points.filter((p) => p.step > 0 && p.loss.total > 0).length).toBeGreaterThan(2), { timeout: 90_000, interval: 100 })
     await settle()
     expect(screen.getByTestId('train-state').textContent).toBe('running')
-    expect(screen.getByTestId('train-backend').textContent).toContain('tfjs-node is not installed')
-    expect(screen.getByTestId('train-progress').textContent).toContain('Epoch 1/2')
-    expect(screen.getByTestId('train-progress').textContent).toContain('1 min 01 s')
-    expect(screen.getByTestId('loss-chart').querySelector('path')!.getAttribute('d')!.split('L')).toHaveLength(4)
-    expect(screen.getByTestId('acc-chart').textContent).toContain('(0.500)')
-    fake.overrides['train.cancel'] = () => ({ ok: true, value: { cancelled: true } })
+    expect(screen.getByTestId('train-backend').textContent).toContain('wasm')
+    expect(screen.getByTestId('train-progress').textContent).toMatch(/epoch \d+\/50/i)
+    expect(screen.getByTestId('loss-chart').querySelector('path')!.getAttribute('d')!.split('L').length).toBeGreaterThan(1)
+    const runId = app.train.status!.runId!
+    expect(main.disk<{ status: string }>('SELECT status FROM runs WHERE id = ?', runId)).toEqual([{ status: 'running' }])
     await fireEvent.click(screen.getByTestId('train-cancel'))
-    expect(fake.callsOf('train.cancel')).toHaveLength(1)
-  })
+    expect(main.callsOf('train.cancel')).toHaveLength(1)
+    await waitFor(() => expect(screen.getByTestId('train-state').textContent).toBe('cancelled'), { timeout: 30_000, interval: 100 })
+    expect(main.disk<{ status: string }>('SELECT status FROM runs WHERE id = ?', runId)).toEqual([{ status: 'cancelled' }])
+  }, 150_000)
 
   it('refuses an invalid configuration with a message naming the value', async () => {
-    const { fake, app } = await startApp('train', { capabilities: { train: true }, train: { available: true } })
+    const { main, app } = await startApp('train', { training: true })
     app.train.form.folds = 1
     await fireEvent.click(screen.getByTestId('train-start'))
     await settle()
     expect(screen.getByTestId('train-error').textContent).toContain('got 1')
-    expect(fake.callsOf('train.start')).toHaveLength(0)
+    expect(main.callsOf('train.start')).toHaveLength(0)
   })
 })
 
 describe('history', () => {
   it('lists changes and reverts the selected ones', async () => {
-    const { fake, app } = await startApp('review')
-    await fireEvent.keyDown(window, { key: '2' })
-    await fireEvent.keyDown(window, { key: '3' })
+    const { main, app } = await startApp('review')
+    const [a, b] = app.review.items.slice(0, 2).map((r) => ({ ...r }))
+    const before = main.disk<{ n: number }>('SELECT count(*) AS n FROM label_history')[0].n // the import's entries
+    const la = (a.given! + 1) % 7
+    const lb = (b.given! + 2) % 7
+    await fireEvent.keyDown(window, { key: String(la + 1) })
+    await fireEvent.keyDown(window, { key: String(lb + 1) })
     await settle()
     app.go('history')
     await settle()
     const rows = screen.getByTestId('history-table').querySelectorAll('tbody tr')
-    expect(rows).toHaveLength(2)
+    expect(rows).toHaveLength(before + 2) // newest first
     expect(rows[0].textContent).toContain('tester')
-    expect(rows[1].textContent).toContain('neutral → happiness')
+    expect(rows[1].textContent).toContain('tester')
+    expect(rows[0].textContent).toContain(`${CLASSES[b.given!]} → ${CLASSES[lb]}`)
+    expect(rows[1].textContent).toContain(`${CLASSES[a.given!]} → ${CLASSES[la]}`)
+    const [entry] = main.disk<{ id: number }>("SELECT id FROM label_history WHERE image_id = ? AND actor = 'tester'", a.imageId)
     await fireEvent.click(rows[1].querySelector('input[type=checkbox]')!)
     await fireEvent.click(screen.getByTestId('hist-revert'))
     await settle()
-    expect(fake.callsOf('history.revert')).toEqual([{ entryIds: [1] }])
-    expect(fake.rows[0].given).toBe(0)
-    expect(app.review.queue.get(1)?.given).toBe(0)
+    expect(main.callsOf('history.revert')).toEqual([{ entryIds: [entry.id] }])
+    expect(main.stored(a.imageId).label).toBe(a.given)
+    expect(main.stored(b.imageId).label).toBe(lb) // not selected: stays
+    expect(app.review.queue.get(a.imageId)?.given).toBe(a.given)
   })
 
   it('rejects a malformed image id filter with a message', async () => {
@@ -102,47 +115,46 @@ describe('history', () => {
 })
 
 describe('export', () => {
-  it('starts an export of the current filter and shows where it was written', async () => {
-    const { fake, app } = await startApp('review')
+  it('exports the current filter with the real exporter and shows where it was written', async () => {
+    const { main, app } = await startApp('review')
     app.review.setFilter({ ...app.review.filter, given: [2] })
     app.go('export')
     await settle()
     await fireEvent.click(screen.getByTestId('scope-filter'))
     await fireEvent.click(screen.getByTestId('export-start'))
-    await settle()
-    expect(fake.callsOf('export.start')[0]).toMatchObject({ format: 'csv', scope: { kind: 'filter', filter: { given: [2] } } })
-    fake.emit({ type: 'job.progress', job: job('job-export-1', 'export', 'running', 5, 10) })
-    await settle()
-    expect(screen.getByTestId('export-progress').textContent).toContain('5 / 10')
-    fake.emit({ type: 'job.finished', job: job('job-export-1', 'export', 'done', 10, 10), result: { rows: 10, format: 'csv' } })
-    await settle()
-    expect(screen.getByTestId('export-path').textContent).toBe('/tmp/fake-export.csv')
+    expect(main.callsOf('export.start')[0]).toMatchObject({ format: 'csv', scope: { kind: 'filter', filter: { given: [2] } } })
+    await waitFor(() => expect(screen.getByTestId('export-path').textContent).toMatch(/\.csv$/), { timeout: 20_000, interval: 50 })
+    const path = screen.getByTestId('export-path').textContent!
+    expect(path.slice(0, path.lastIndexOf('/'))).toBe(`${main.dir}/exports`)
+    const surprise = main.disk<{ n: number }>('SELECT count(*) AS n FROM annotations WHERE current_label = 2')[0].n
+    expect(surprise).toBeGreaterThan(0)
+    const text = main.readText(path)
+    expect(text).not.toBeNull()
+    const lines = text!.trim().split(/\r?\n/)
+    expect(lines).toHaveLength(surprise + 1) // header + one row per image of the filter
     expect(screen.getByTestId('export-done').closest('section')!.textContent).toContain('Rows')
   })
 })
 
 describe('projects and import', () => {
-  it('runs the import wizard and shows the importer report', async () => {
-    const { fake } = await startApp('projects')
-    fake.overrides['import.start'] = () => ({ ok: true, value: { jobId: 'imp-1' } })
+  it('runs the import wizard with the real importer and shows its report', async () => {
+    const { main } = await startApp('projects')
     await fireEvent.click(screen.getByTestId('import-demo'))
-    expect((screen.getByTestId('import-source') as HTMLInputElement).value).toBe('/tmp/demo-faces')
+    const source = (screen.getByTestId('import-source') as HTMLInputElement).value
+    expect(source).toBe(`${main.dir}/demo-faces`)
     await fireEvent.click(screen.getByTestId('import-start'))
-    await settle()
-    expect(fake.callsOf('import.start')[0]).toEqual({ source: '/tmp/demo-faces', format: 'demo' })
-    fake.emit({ type: 'job.progress', job: job('imp-1', 'import', 'running', 30, 120) })
-    await settle()
-    expect(screen.getByTestId('import-progress').textContent).toContain('30 / 120')
-    fake.emit({
-      type: 'job.finished',
-      job: job('imp-1', 'import', 'done', 120, 120),
-      result: { imported: 118, skipped: [{ file: 'bad.png', reason: 'cannot decode' }, { file: 'x.txt', reason: 'not an image' }], classMapping: { happy: 'happiness' } }
-    })
-    await settle()
+    expect(main.callsOf('import.start')[0]).toEqual({ source, format: 'demo' })
+    await waitFor(() => expect(screen.getByTestId('import-progress')).toBeTruthy(), { timeout: 10_000, interval: 20 })
+    await waitFor(() => expect(screen.getByTestId('import-report')).toBeTruthy(), { timeout: 90_000, interval: 100 })
+    const added = main.disk<{ n: number }>('SELECT count(*) AS n FROM images')[0].n - 42
+    expect(added).toBe(400)
     const report = screen.getByTestId('import-report')
-    expect(report.textContent).toContain('118')
-    expect(report.textContent).toContain('cannot decode')
-    expect(report.textContent).toContain('happiness')
-    expect(report.textContent).toContain('Skipped (2)')
-  })
+    expect(report.textContent).toContain('Imported 400 of 400 listed images (400 decoded)')
+    const happy = main.disk<{ n: number }>(
+      "SELECT count(*) AS n FROM annotations a JOIN classes c ON c.idx = a.original_label JOIN images i ON i.id = a.image_id WHERE c.name = 'happiness' AND i.import_id = 2"
+    )[0].n
+    expect(happy).toBeGreaterThan(0)
+    const row = [...report.querySelectorAll('tr')].find((tr) => tr.textContent!.startsWith('Happiness'))!
+    expect(row.lastElementChild!.textContent).toBe(String(happy))
+  }, 120_000)
 })
