@@ -10,7 +10,8 @@
  *   --backbone NAME        slim | resnet18 | faceapi-landmark | faceapi-landmark-14 (default: the CPU default)
  *   --stem S --widths a,b,c,d --blocks a,b,c,d   ResNet shape (the fast slim: --backbone slim --stem imagenet
  *                          --widths 16,32,64,128 --blocks 1,1,1,1)
- *   --ablation             also train POI without the OIM gate and without UEM weighting (no-PIN = the CE model)
+ *   --ablation             also train POI without the OIM gate, without UEM weighting (no-PIN = the CE model),
+ *                          and with ω normalised to batch mean 1 (loss.normaliseOmega)
  *   --full                 the paper's recipe where time allows: noise 10/20/30 %, 60 epochs, batch 256, lr 0.1
  *   --data DIR             folder holding fer2013/ (default ../shared/data); --cache DIR for the imported project
  *   --out FILE             result file (default bench-results/noisy.json, which bench:uem reads)
@@ -244,6 +245,8 @@ async function main(): Promise<void> {
       if (argv.includes('--ablation')) {
         variants.push(['POI no-gate', { ...base, mode: 'poi', model: { ablation: { noGate: true } } }])
         variants.push(['POI no-UEM', { ...base, mode: 'poi', model: { ablation: { noUEM: true } } }])
+        // Not an ablation but the first remedy to try: ω rescaled to batch mean 1, so L_OR weighs like the TRN's CE.
+        variants.push(['POI ω-normalised', { ...base, mode: 'poi', model: { loss: { normaliseOmega: true } } }])
       }
       for (const [name, cfg] of variants) {
         const tag = `${name} noise ${noise}`
