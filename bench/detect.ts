@@ -97,7 +97,7 @@ function flip(d: Data, rate: number, seed: number): { labels: Map<number, number
 }
 
 /** Out-of-sample CE probabilities: k models, each trained on the other folds, scoring its own fold. */
-async function kfoldCe(d: Data, labels: Map<number, number>, k: number, base: TrainConfigInput, tag: string): Promise<Map<number, Prediction | { trnProbs: ArrayLike<number> }>> {
+async function kfoldCe(d: Data, labels: Map<number, number>, k: number, base: TrainConfigInput, tag: string): Promise<Map<number, { trnProbs: ArrayLike<number> }>> {
   const out = new Map<number, { trnProbs: ArrayLike<number> }>()
   if (!d.groups) {
     const r = await train({ db: d.project.db, projectPath: d.project.path, config: { ...base, mode: 'ce', kfold: k, scoreAfter: true, checkpointMinutes: 0 }, labels, name: `${tag} CE ${k}-fold`, progress: benchProgress(`${tag} CE ${k}-fold`) })

@@ -21,20 +21,11 @@ import type { ComputeOptions } from './compute/backend'
 import { slimFast, type TrainConfigInput } from './train/config'
 import { train, type TrainProgressEvent, type RunMetrics, type TrainResult } from './train/train'
 import { runTrainingWorker } from './train/host'
+import { auroc as rankAuroc } from './audit/metrics'
 
 /** Area under the ROC curve of `pos` scored above `neg` (ties count ½); NaN when a side is empty. */
 export function auroc(pos: readonly number[], neg: readonly number[]): number {
-  if (!pos.length || !neg.length) return NaN
-  const all = [...pos.map((v) => [v, 1] as const), ...neg.map((v) => [v, 0] as const)].sort((a, b) => a[0] - b[0])
-  let rankSum = 0
-  for (let i = 0; i < all.length; ) {
-    let j = i
-    while (j < all.length && all[j][0] === all[i][0]) j++
-    const mid = (i + j + 1) / 2 // average 1-based rank of the tie block
-    for (let k = i; k < j; k++) if (all[k][1] === 1) rankSum += mid
-    i = j
-  }
-  return (rankSum - (pos.length * (pos.length + 1)) / 2) / (pos.length * neg.length)
+  return rankAuroc([...pos, ...neg], [...pos.map(() => true), ...neg.map(() => false)])
 }
 
 const argmax = (v: ArrayLike<number>): number => {

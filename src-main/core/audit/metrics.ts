@@ -19,8 +19,8 @@ export interface DetectionMetrics {
 }
 
 /**
- * Ranks positions 0..n-1 by `value` descending; equal values keep `order` (the caller's order), so a
- * ranking is reproducible. Returns the permutation.
+ * Ranks positions 0..n-1 by `value` descending; equal values keep the caller's order, so a ranking
+ * is reproducible. Returns the permutation.
  */
 function descending(value: readonly number[]): number[] {
   return value.map((_, i) => i).sort((a, b) => value[b] - value[a] || a - b)
