@@ -277,6 +277,39 @@ describe('exports', () => {
     await expect(verifyExport(join(dir, 'nothing-here'))).rejects.toThrow(/no export at/)
   })
 
+  it('a large folder export hands the event loop back: progress arrives and a cancel mid-way leaves nothing', async () => {
+    const t = tempDir('poi-export-big-')
+    cleanup = t.cleanup
+    const n = 4000
+    const f = makeProject(t.dir, [...CLASSES], Array.from({ length: n }, (_, i) => ({ relPath: `img/${i}.png`, label: i % 4 })))
+    fx = f
+    mkdirSync(join(f.root, 'img'), { recursive: true })
+    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toBuffer()
+    for (let i = 0; i < n; i++) writeFileSync(join(f.root, 'img', `${i}.png`), png)
+    // A timer only fires if the export yields between files; it cancels once some files are in.
+    const ac = new AbortController()
+    let ticks = 0
+    let written = 0
+    const timer = setInterval(() => {
+      ticks++
+      if (written >= 500) ac.abort()
+    }, 0)
+    try {
+      const run = exportProject(f.p.db, { format: 'folders', out: join(t.dir, 'tree'), signal: ac.signal, progress: (e) => void (written = e.done) })
+      await expect(run).rejects.toThrow(/abort/i)
+    } finally {
+      clearInterval(timer)
+    }
+    expect(ticks).toBeGreaterThan(0)
+    expect(written).toBeGreaterThanOrEqual(500)
+    expect(written).toBeLessThan(n)
+    expect(readdirSync(t.dir).filter((x) => !x.startsWith('p.poi'))).toEqual(['data'])
+    // Uncancelled, every file is linked and verifies.
+    const res = await exportProject(f.p.db, { format: 'folders', out: join(t.dir, 'tree') })
+    expect(res.rows).toBe(n)
+    expect((await readFoldersExport(join(t.dir, 'tree'))).byClass.get('neutral')).toHaveLength(n / 4)
+  })
+
   it('a failed or cancelled export leaves no partial output', async () => {
     const { f, dir } = await setup()
     const before = readdirSync(dir).sort()
