@@ -51,8 +51,12 @@ describe('train', () => {
   it('trains with the real engine: live progress with backend and curves from its events, then cancels', async () => {
     const { main, app } = await startApp('train', { training: true })
     Object.assign(app.train.form, { model: 'ce', epochs: 50, batchSize: 8, backend: 'wasm' })
+    // The backbone through its select, as a curator picks it.
+    const pick = screen.getByTestId('cfg-backbone') as HTMLSelectElement
+    expect([...pick.options].map((o) => o.value)).toContain('faceapi-landmark')
+    await fireEvent.change(pick, { target: { value: 'slim' } })
     await fireEvent.click(screen.getByTestId('train-start'))
-    expect(main.callsOf('train.start')).toEqual([{ config: expect.objectContaining({ model: 'ce', epochs: 50, batchSize: 8, backend: 'wasm' }) }])
+    expect(main.callsOf('train.start')).toEqual([{ config: expect.objectContaining({ model: 'ce', epochs: 50, batchSize: 8, backend: 'wasm', backbone: 'slim' }) }])
     // Wait for a few training steps of the first epoch to reach the page.
     await waitFor(() => expect(app.train.points.filter((p) => p.step > 0 && p.loss.total > 0).length).toBeGreaterThan(2), { timeout: 90_000, interval: 100 })
     await settle()
@@ -62,10 +66,13 @@ describe('train', () => {
     expect(screen.getByTestId('loss-chart').querySelector('path')!.getAttribute('d')!.split('L').length).toBeGreaterThan(1)
     const runId = app.train.status!.runId!
     expect(main.disk<{ status: string }>('SELECT status FROM runs WHERE id = ?', runId)).toEqual([{ status: 'running' }])
+    expect(JSON.parse(main.disk<{ config: string }>('SELECT config FROM runs WHERE id = ?', runId)[0].config)).toMatchObject({ train: { backbone: 'slim', mode: 'ce' } })
     await fireEvent.click(screen.getByTestId('train-cancel'))
     expect(main.callsOf('train.cancel')).toHaveLength(1)
     await waitFor(() => expect(screen.getByTestId('train-state').textContent).toBe('cancelled'), { timeout: 30_000, interval: 100 })
     expect(main.disk<{ status: string }>('SELECT status FROM runs WHERE id = ?', runId)).toEqual([{ status: 'cancelled' }])
+    // The runs table says which backbone (and input size) each run used.
+    await waitFor(() => expect(screen.getByTestId(`run-backbone-${runId}`).textContent).toMatch(/slim · \d+px/), { timeout: 10_000 })
   }, 150_000)
 
   it('refuses an invalid configuration with a message naming the value', async () => {

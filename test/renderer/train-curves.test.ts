@@ -31,5 +31,8 @@ describe('training curves', () => {
     // No learning rate unless the curator types one: the engine's tuned default applies.
     expect(toTrainConfig(defaultTrainForm())).not.toHaveProperty('learningRate')
     expect(toTrainConfig({ ...defaultTrainForm(), learningRate: 0.02 })).toMatchObject({ learningRate: 0.02 })
+    // The backbone: 'auto' is left to the engine (and recorded by the run); a choice is sent.
+    expect(toTrainConfig(defaultTrainForm())).not.toHaveProperty('backbone')
+    expect(toTrainConfig({ ...defaultTrainForm(), backbone: 'slim', inputSize: 64 })).toMatchObject({ backbone: 'slim', inputSize: 64 })
   })
 })

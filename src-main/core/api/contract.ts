@@ -183,6 +183,12 @@ export type ExportScope = z.input<typeof zExportScope>
 export const EXPORT_FORMATS = ['csv', 'jsonl', 'ferplus', 'folders', 'labelstudio', 'cleanlab'] as const
 export const IMPORT_FORMATS = ['auto', 'folder', 'csv', 'ferplus', 'rafdb', 'affectnet', 'demo'] as const
 export const TRAIN_BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const
+/**
+ * 'auto' = the engine's default for the backend that runs (frozen face-api landmark map + POI heads
+ * on CPU/wasm, ResNet-18 on a GPU), then the engine's BACKBONES (core/train/config.ts; a test keeps
+ * the two lists equal).
+ */
+export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const
 export const DIALOG_PURPOSES = ['project-open', 'project-create', 'import-folder', 'import-file', 'export-dest'] as const
 
 /**
@@ -201,6 +207,8 @@ export const zTrainConfig = z.strictObject({
   folds: z.number().int().min(0).max(10).refine((k) => k !== 1, { message: 'folds must be 0 or 2..10' }).optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
   backend: z.enum(TRAIN_BACKENDS).optional(),
+  /** Shared extractor; frozen face-api backbones read their own input size (112 or 150 px) from the aligned face. */
+  backbone: z.enum(TRAIN_BACKBONES).optional(),
   /** Distillation temperature T (spec eq. 6). */
   temperature: z.number().min(0.1).max(20).optional(),
   /** Corner-crop side k on the shared feature map (spec §2.2). */
@@ -477,6 +485,9 @@ export interface RunSummary {
   startedAt: string
   finishedAt: string | null
   backend: string | null
+  /** The run's shared extractor and square input side in px (from its recorded config; null for runs that recorded none). */
+  backbone: string | null
+  inputSize: number | null
   metrics: JsonValue
   error: string | null
   /** Number of images with predictions from this run. */

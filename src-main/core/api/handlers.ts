@@ -212,6 +212,8 @@ export function createApi(opts: ApiOptions): Api {
       const rows = db()
         .prepare(
           `SELECT r.id, r.kind, r.name, r.status, r.started_at AS startedAt, r.finished_at AS finishedAt, r.backend, r.metrics, r.error,
+             CASE WHEN json_valid(r.config) THEN json_extract(r.config, '$.train.backbone') END AS backbone,
+             CASE WHEN json_valid(r.config) THEN json_extract(r.config, '$.train.inputSize') END AS inputSize,
              (SELECT count(*) FROM predictions p WHERE p.run_id = r.id) AS predictions
            FROM runs r ORDER BY r.id DESC LIMIT 500`
         )

@@ -4,7 +4,7 @@
  * depend on the API layer.
  */
 import type { ComputeBackend } from '../compute/backend'
-import type { TrainConfigInput } from './config'
+import type { BackboneName, TrainConfigInput } from './config'
 
 /** Structural copy of the contract's TrainConfig (z.input of zTrainConfig). */
 export interface ApiTrainConfig {
@@ -16,6 +16,8 @@ export interface ApiTrainConfig {
   folds?: number
   seed?: number
   backend?: 'auto' | ComputeBackend
+  /** 'auto' (or absent) = the default for the backend that runs. */
+  backbone?: 'auto' | BackboneName
   temperature?: number
   cropK?: number
   lambdas?: { au: number; pinCe: number; trnCe: number }
@@ -42,5 +44,6 @@ export function fromApiConfig(a: ApiTrainConfig): { config: TrainConfigInput; ba
   if (a.folds !== undefined) config.kfold = a.folds
   if (a.seed !== undefined) config.seed = a.seed
   if (a.valFraction !== undefined) config.valFraction = a.valFraction
+  if (a.backbone !== undefined && a.backbone !== 'auto') config.backbone = a.backbone
   return { config, backend: a.backend ?? 'auto' }
 }

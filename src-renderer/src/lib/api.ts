@@ -42,7 +42,8 @@ import type {
   HistorySource,
   EXPORT_FORMATS as C_EXPORT,
   IMPORT_FORMATS as C_IMPORT,
-  TRAIN_BACKENDS as C_BACKENDS
+  TRAIN_BACKENDS as C_BACKENDS,
+  TRAIN_BACKBONES as C_BACKBONES
 } from '../../../src-main/core/api/contract'
 
 export type { HistorySource }
@@ -54,6 +55,16 @@ export const EXPORT_FORMATS = ['csv', 'jsonl', 'ferplus', 'folders', 'labelstudi
 export const IMPORT_FORMATS = ['auto', 'folder', 'csv', 'ferplus', 'rafdb', 'affectnet', 'demo'] as const satisfies typeof C_IMPORT
 export const TRAIN_BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const satisfies typeof C_BACKENDS
 export const INPUT_SIZES = [48, 64, 112, 224] as const
+export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const satisfies typeof C_BACKBONES
+/** What each backbone choice means, for the Train form. */
+export const BACKBONE_LABELS: Record<(typeof TRAIN_BACKBONES)[number], string> = {
+  auto: 'auto (CPU: frozen face-api landmarks; GPU: ResNet-18)',
+  slim: 'Slim ResNet, trained from scratch (fast)',
+  resnet18: "ResNet-18, trained from scratch (the paper's; slow on CPU)",
+  'faceapi-landmark': 'Frozen face-api landmark map, 7×7 (CPU default)',
+  'faceapi-landmark-14': 'Frozen face-api landmark map, 14×14',
+  'faceapi-expression': 'Frozen face-api expression net (saw FER2013 labels: not for FER2013)'
+}
 
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 export type ImportFormat = (typeof IMPORT_FORMATS)[number]

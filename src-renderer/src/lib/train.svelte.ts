@@ -5,7 +5,7 @@
  */
 import type { AppState } from './app.svelte'
 import type { ApiEvent, JobInfo, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
-import { TRAIN_BACKENDS, INPUT_SIZES } from './api'
+import { TRAIN_BACKENDS, TRAIN_BACKBONES, INPUT_SIZES } from './api'
 
 /** Progress points kept for the curves (the oldest are thinned out beyond this). */
 const MAX_POINTS = 2000
@@ -20,10 +20,11 @@ export interface TrainForm {
   /** null (an empty field) = the engine's default for the chosen backbone (SGD, 0.05 on the CPU default). */
   learningRate: number | null
   backend: (typeof TRAIN_BACKENDS)[number]
+  backbone: (typeof TRAIN_BACKBONES)[number]
 }
 
 export function defaultTrainForm(): TrainForm {
-  return { model: 'poi', inputSize: 48, epochs: 10, folds: 0, batchSize: 32, learningRate: null, backend: 'auto' }
+  return { model: 'poi', inputSize: 48, epochs: 10, folds: 0, batchSize: 32, learningRate: null, backend: 'auto', backbone: 'auto' }
 }
 
 /** Validates the form and turns it into the API's config; returns an error message instead when invalid. */
@@ -41,7 +42,9 @@ export function toTrainConfig(f: TrainForm): TrainConfig | string {
     folds: f.folds,
     batchSize: f.batchSize,
     ...(lr !== null ? { learningRate: lr } : {}),
-    backend: f.backend
+    backend: f.backend,
+    // 'auto' is left out, so the run records the engine's choice for the backend that runs.
+    ...(f.backbone !== 'auto' ? { backbone: f.backbone } : {})
   }
 }
 

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest'
 import { augmentInto, drawAugment, NO_AUGMENT, standardize } from '../../../src-main/core/train/augment'
 import { fromApiConfig } from '../../../src-main/core/train/api-config'
-import { lrAt, parseTrainConfig, resolveTrainConfig, TrainConfigError, TRAIN_CONFIG_VERSION } from '../../../src-main/core/train/config'
+import { TRAIN_BACKBONES, zTrainConfig } from '../../../src-main/core/api/contract'
+import { BACKBONES, lrAt, parseTrainConfig, resolveTrainConfig, TrainConfigError, TRAIN_CONFIG_VERSION } from '../../../src-main/core/train/config'
 import { epochOrder, planFolds, stepRng, trainValSplit, type Dataset } from '../../../src-main/core/train/data'
 import { fromHalf, toHalf } from '../../../src-main/core/train/features'
 import { modelConfigFor } from '../../../src-main/core/train/model-config'
@@ -60,6 +61,18 @@ describe('training config', () => {
     const { config, backend } = fromApiConfig({ model: 'ce', epochs: 3, learningRate: 0.2, folds: 5, lambdas: { au: 1, pinCe: 0.2, trnCe: 2 }, smoothing: 0.05, temperature: 2, cropK: 3, backend: 'wasm' })
     expect(backend).toBe('wasm')
     expect(config).toMatchObject({ mode: 'ce', epochs: 3, lr: 0.2, kfold: 5, model: { temperature: 2, pin: { cropK: 3 }, loss: { lambda1: 1, lambda2: 0.2, lambda3: 2, auEpsilon: 0.05 } } })
+    expect(config).not.toHaveProperty('backbone')
+  })
+
+  it("the app's backbone choice: 'auto' leaves the engine's default, a name is passed on, and the lists agree", () => {
+    expect(TRAIN_BACKBONES).toEqual(['auto', ...BACKBONES])
+    expect(fromApiConfig({ backbone: 'auto' }).config).not.toHaveProperty('backbone')
+    const d = { inputSize: 48, channels: 1 as const, backend: 'wasm' as const, gpu: false }
+    expect(resolveTrainConfig(fromApiConfig({ backbone: 'auto' }).config, d).backbone).toBe('faceapi-landmark')
+    const slim = resolveTrainConfig(fromApiConfig({ backbone: 'slim', inputSize: 64 }).config, d)
+    expect([slim.backbone, slim.inputSize]).toEqual(['slim', 64])
+    expect(resolveTrainConfig(fromApiConfig({ backbone: 'resnet18' }).config, d).backbone).toBe('resnet18')
+    expect(zTrainConfig.safeParse({ backbone: 'vgg16' }).success).toBe(false)
   })
 })
 
