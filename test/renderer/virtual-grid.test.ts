@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { render, fireEvent } from '@testing-library/svelte'
-import { createRawSnippet } from 'svelte'
+import { createRawSnippet, tick } from 'svelte'
 import VirtualGrid from '../../src-renderer/src/components/VirtualGrid.svelte'
-import { gridGeometry, scrollToRow, rowItems } from '../../src-renderer/src/lib/virtual'
+import LiveGrid from './fixtures/LiveGrid.svelte'
+import { FlingDetector, gridGeometry, scrollToRow, rowItems } from '../../src-renderer/src/lib/virtual'
 
 describe('grid geometry', () => {
   const base = { count: 35_000, width: 800, height: 600, scrollTop: 0, rowHeight: 100, cellWidth: 100, overscan: 2 }
@@ -36,6 +37,37 @@ describe('grid geometry', () => {
   })
 })
 
+describe('fling detection', () => {
+  it('a steady 2,000 px/s scroll is reading; 6,000 px/s is a fling, which ends when it slows or pauses', () => {
+    const f = new FlingDetector()
+    let t = 0
+    let y = 0
+    const run = (pxPerSec: number, frames: number): boolean => {
+      let fast = false
+      for (let i = 0; i < frames; i++) {
+        t += 16
+        y += (pxPerSec * 16) / 1000
+        fast = f.update(y, t)
+      }
+      return fast
+    }
+    expect(run(2000, 60)).toBe(false)
+    expect(run(6000, 10)).toBe(true)
+    // Hysteresis: 2,000 px/s does not end a fling; 500 px/s does.
+    expect(run(2000, 30)).toBe(true)
+    expect(run(500, 30)).toBe(false)
+    expect(run(6000, 10)).toBe(true)
+    f.rest()
+    expect(f.fast).toBe(false)
+    // One jump after a pause (Home/End, a click on the track) is not a fling, however far.
+    t += 500
+    expect(f.update(y + 300_000, t)).toBe(false)
+    // The app's own keep-in-view scrolls only move the base.
+    f.moved(y + 300_112, t + 16)
+    expect(f.update(y + 300_112, t + 32)).toBe(false)
+  })
+})
+
 describe('VirtualGrid', () => {
   const cell = createRawSnippet((i: () => number) => ({
     render: () => `<div class="c" data-index="${i()}">${i()}</div>`
@@ -64,6 +96,32 @@ describe('VirtualGrid', () => {
     expect(cells()).toHaveLength(12 * 8)
     expect(cells()).toContain(20_000)
     expect(cells()).not.toContain(0)
+  })
+
+  it('rows entering during a fling are not live (no images) until it ends; rows already there stay live', async () => {
+    const { container } = render(LiveGrid, { props: { count: 35_000 } })
+    const liveOf = (i: number): string | null | undefined => container.querySelector(`[data-index="${i}"]`)?.getAttribute('data-live')
+    expect(liveOf(0)).toBe('true')
+    const viewport = container.querySelector('[data-testid="virtual-grid"]') as HTMLElement
+    // Scroll events 16 ms apart (a controlled clock), 100 px each: 6,250 px/s, a fling.
+    let now = 1000
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => now)
+    try {
+      for (let k = 1; k <= 3; k++) {
+        now += 16
+        viewport.scrollTop = k * 100
+        await fireEvent.scroll(viewport)
+      }
+    } finally {
+      clock.mockRestore()
+    }
+    expect(liveOf(2 * 8)).toBe('true') // row 2 was in the DOM before the fling
+    expect(liveOf(9 * 8)).toBe('false') // row 9 entered during it
+    // The fling ends when scrolling pauses: every row in the DOM turns live.
+    await new Promise((r) => setTimeout(r, 200))
+    await tick()
+    expect(liveOf(9 * 8)).toBe('true')
+    expect([...container.querySelectorAll('.c')].every((c) => c.getAttribute('data-live') === 'true')).toBe(true)
   })
 
   it('reports clicks with the cell index and the modifier keys', async () => {
