@@ -56,14 +56,23 @@ export const IMPORT_FORMATS = ['auto', 'folder', 'csv', 'ferplus', 'rafdb', 'aff
 export const TRAIN_BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const satisfies typeof C_BACKENDS
 export const INPUT_SIZES = [48, 64, 112, 224] as const
 export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const satisfies typeof C_BACKBONES
-/** What each backbone choice means, for the Train form. */
+/** Short names of the backbone choices, for the Train form's select. */
 export const BACKBONE_LABELS: Record<(typeof TRAIN_BACKBONES)[number], string> = {
-  auto: 'auto (CPU: frozen face-api landmarks; GPU: ResNet-18)',
-  slim: 'Slim ResNet, trained from scratch (fast)',
-  resnet18: "ResNet-18, trained from scratch (the paper's; slow on CPU)",
-  'faceapi-landmark': 'Frozen face-api landmark map, 7×7 (CPU default)',
-  'faceapi-landmark-14': 'Frozen face-api landmark map, 14×14',
-  'faceapi-expression': 'Frozen face-api expression net (saw FER2013 labels: not for FER2013)'
+  auto: 'auto (best for this machine)',
+  slim: 'Slim ResNet',
+  resnet18: 'ResNet-18',
+  'faceapi-landmark': 'face-api landmarks 7×7',
+  'faceapi-landmark-14': 'face-api landmarks 14×14',
+  'faceapi-expression': 'face-api expression net'
+}
+/** What each choice means, shown under the select. */
+export const BACKBONE_HELP: Record<(typeof TRAIN_BACKBONES)[number], string> = {
+  auto: 'Frozen face-api landmark map on CPU (measured best accuracy per minute), ResNet-18 on a GPU.',
+  slim: 'A small ResNet trained from scratch: fast, needs more data.',
+  resnet18: "The paper's backbone, trained from scratch end to end: slow on CPU, the choice on a GPU.",
+  'faceapi-landmark': 'Pretrained landmark network, frozen (features cached once); POI heads on its 7×7 map. CPU default.',
+  'faceapi-landmark-14': 'The same network read at 14×14: larger corner crops, slower.',
+  'faceapi-expression': 'Pretrained on FER2013 expressions: never use it to audit FER2013 (it has seen those labels).'
 }
 
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
