@@ -8,7 +8,7 @@
  *     to the same URL without the token, so it does not stay in the address bar.
  *  3. Authentication: the session cookie, or `Authorization: Bearer <token>` (scripts, tests).
  *  4. POST /api/<method>: JSON only, same-origin only (Origin / Sec-Fetch-Site), body capped, then the
- *     zod-validated dispatch. GET /api/events: server-sent events. GET /img/<id>?v=: images by id.
+ *     zod-validated dispatch. GET /api/events: server-sent events. GET /img/<id>?v=: images by id; GET /img/thumbs?ids=: many thumbnails in one answer.
  *     Anything else: the built renderer. Every answer carries the CSP and security headers; no CORS.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -16,6 +16,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { createApi, type Api } from '../core/api/handlers'
 import { LIMITS, type ApiResult } from '../core/api/contract'
 import { createImageHandler, lookupImage } from '../core/api/image-serve'
+import { createThumbBatchHandler } from '../core/api/thumb-batch'
 import { createBundleHandler } from '../core/api/bundle-serve'
 import { defaultEngines } from '../core/api/default-engines'
 import { BodyTooLarge, readBody, sendJson, sendResponse, sendText, sseFrame } from './http-util'
@@ -67,6 +68,7 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
   const ownApi = !opts.api
   const api = opts.api ?? createApi({ mode: 'browser', project: opts.project, version: opts.version, actor: opts.actor, engines: defaultEngines(), log })
   const images = createImageHandler({ lookup: (id) => (api.session.project ? lookupImage(api.session.project.db, id) : null), log })
+  const thumbBatch = createThumbBatchHandler(images)
   const bundle = createBundleHandler({ root: opts.staticDir, headers: SECURITY_HEADERS, log })
   const sse = new Set<ServerResponse>()
   const sockets = new Set<Socket>()
@@ -160,6 +162,7 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
       return handleApi(req, res, method)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed', { allow: 'GET, HEAD' })
+    if (path === '/img/thumbs') return sendResponse(res, await thumbBatch(url.searchParams.get('ids')), req.method === 'HEAD')
     const img = /^\/img\/([^/]+)$/.exec(path)
     if (img) return sendResponse(res, await images({ id: img[1], variant: url.searchParams.get('v') }), req.method === 'HEAD')
     return sendResponse(res, await bundle(path), req.method === 'HEAD')

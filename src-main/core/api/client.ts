@@ -25,6 +25,11 @@ export interface Transport {
   subscribe(listener: (event: ApiEvent) => void): () => void
   /** URL of an image by id, for <img src>. */
   imageUrl(imageId: number, variant: ImageVariant): string
+  /**
+   * URL of many thumbnails in one answer (core/api/thumb-batch.ts), where batching pays: browser mode,
+   * where HTTP/1.1 allows six connections per host. Absent in Electron: poi-img:// has no such limit.
+   */
+  thumbBatchUrl?(imageIds: readonly number[]): string
 }
 
 type EmptyArgs<M extends MethodName> = Record<never, never> extends ArgsOf<M> ? true : false
@@ -43,6 +48,8 @@ export type ApiClient = ApiVerbs & {
   call<M extends MethodName>(method: M, args?: ArgsOf<M>): Promise<ApiResult<ResultOf<M>>>
   on(listener: (event: ApiEvent) => void): () => void
   imageUrl(imageId: number, variant?: ImageVariant): string
+  /** See Transport.thumbBatchUrl; null when this transport serves thumbnails one by one. */
+  readonly thumbBatchUrl: ((imageIds: readonly number[]) => string) | null
 }
 
 /** Builds the verb tree `client.<namespace>.<verb>` from the method list. */
@@ -59,7 +66,8 @@ export function createClient(transport: Transport): ApiClient {
     mode: transport.mode,
     call,
     on: (listener: (event: ApiEvent) => void) => transport.subscribe(listener),
-    imageUrl: (imageId: number, variant: ImageVariant = 'thumb') => transport.imageUrl(imageId, variant)
+    imageUrl: (imageId: number, variant: ImageVariant = 'thumb') => transport.imageUrl(imageId, variant),
+    thumbBatchUrl: transport.thumbBatchUrl ? (ids: readonly number[]) => transport.thumbBatchUrl!(ids) : null
   })
 }
 
@@ -167,6 +175,9 @@ export function httpTransport(opts: HttpTransportOptions = {}): Transport {
     },
     imageUrl(imageId, variant) {
       return `${base}/img/${encodeURIComponent(String(imageId))}?v=${variant}`
+    },
+    thumbBatchUrl(imageIds) {
+      return `${base}/img/thumbs?ids=${imageIds.join(',')}`
     }
   }
 }

@@ -15,6 +15,7 @@ import { emptyFilter, defaultSort, toQueueFilter, toQueueSort, type UiFilter, ty
 import { applyDecision, classDecision, describeDecision, mergeAnnotation } from './decisions'
 import { keyToAction, isTypingTarget, type KeyLike, type ReviewAction } from './keys'
 import { ImagePreloader } from './prefetch'
+import { ThumbLoader } from './thumbs.svelte'
 
 /** How many images after the current one get their detail and full image fetched ahead. */
 export const PREFETCH_AHEAD = 4
@@ -70,8 +71,11 @@ export class ReviewStore {
   private writes: Promise<unknown> = Promise.resolve()
   private readonly ownWrites = new Map<number, number>()
 
+  readonly thumbs: ThumbLoader
+
   constructor(private readonly app: AppState) {
     this.queue = new QueueList(app.api)
+    this.thumbs = new ThumbLoader(app.api)
   }
 
   get items(): QueueItem[] {
@@ -86,8 +90,9 @@ export class ReviewStore {
     return this.app.classes
   }
 
-  thumbUrl(imageId: number): string {
-    return this.app.api.imageUrl(imageId, 'thumb')
+  /** A grid thumbnail's URL; undefined while its batch is loading (see ThumbLoader). */
+  thumbUrl(imageId: number): string | undefined {
+    return this.thumbs.url(imageId)
   }
 
   /** The full image's URL: the prefetched, decoded in-memory copy when there is one. */
@@ -123,6 +128,7 @@ export class ReviewStore {
     this.detail = null
     this.details.clear()
     this.preloader.clear()
+    this.thumbs.clear()
     this.selection = new Set()
   }
 

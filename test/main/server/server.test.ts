@@ -9,6 +9,7 @@ import { isAllowedHostHeader, isLoopbackHost } from '../../../src-main/server/po
 import { tempDir } from '../../helpers/tmp'
 import { makeProjectFile, type ProjectFixture } from '../api/fixture'
 import { Fuzzer, isMalformed } from '../api/fuzz'
+import { decodeThumbBatch, THUMB_BATCH_MAX } from '../../../src-main/core/api/thumb-batch'
 
 let dir: string
 let cleanup: () => void
@@ -198,6 +199,26 @@ describe('images and static files', () => {
     expect((await http('GET', '/img/99?v=thumb', authed())).status).toBe(404)
     expect((await http('GET', '/img/..%2f..%2fp.poi', authed())).status).toBe(400)
     expect((await http('GET', '/img/3?v=original', authed())).status).toBe(400)
+  })
+
+  it('serves many thumbnails in one batch, through the same per-id checks, and refuses malformed id lists', async () => {
+    expect((await http('GET', '/img/thumbs?ids=1,2')).status).toBe(401)
+    const r = await http('GET', '/img/thumbs?ids=3,1,99', authed())
+    expect(r.status).toBe(200)
+    expect(r.headers['cache-control']).toBe('no-store')
+    expect(r.headers['content-type']).toBe('application/vnd.poi-thumbs')
+    const items = decodeThumbBatch(r.body)
+    expect(items.map((i) => [i.id, i.status, i.mime])).toEqual([
+      [3, 200, 'image/webp'],
+      [1, 200, 'image/webp'],
+      [99, 404, '']
+    ])
+    // Byte for byte what the single request serves.
+    expect(Buffer.from(items[0].data).equals((await http('GET', '/img/3?v=thumb', authed())).body)).toBe(true)
+    for (const bad of ['', '1,,2', '0', '1,1', '-1', '1e3', 'abc', Array.from({ length: THUMB_BATCH_MAX + 1 }, (_, i) => i + 1).join(',')]) {
+      expect((await http('GET', `/img/thumbs?ids=${bad}`, authed())).status, bad).toBe(400)
+    }
+    expect((await http('GET', '/img/thumbs', authed())).status).toBe(400)
   })
 
   it('serves the bundle only from its folder', async () => {
