@@ -8,7 +8,8 @@
  *                   bench-results/noisy.json, else a new run on clean labels)
  *   --train         train a new POI model on the clean Training labels (--epochs N, --backbone NAME)
  *   --data DIR / --cache DIR as bench:noisy
- * Target: H30 ≥ L30 + 15 points. Writes bench-results/uem.json.
+ *   --out FILE      result file (default bench-results/uem.json)
+ * Target: H30 ≥ L30 + 15 points.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
     process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n') + '\n')
     const gap = uem.accuracy[0] - uem.accuracy[uem.accuracy.length - 1]
     process.stdout.write(`H30 − L30 by UEM: ${gap.toFixed(2)} points (target ≥ 15)\n`)
-    const out = join(ROOT, 'bench-results', 'uem.json')
+    const out = resolve(argValue(argv, '--out') ?? join(ROOT, 'bench-results', 'uem.json'))
     mkdirSync(dirname(out), { recursive: true })
     const gapOf = (t: UemTable): number => t.accuracy[0] - t.accuracy[t.accuracy.length - 1]
     process.stdout.write(`H30 − L30: mutual-information UEM ${gapOf(mi).toFixed(2)}, q max ${gapOf(qmax).toFixed(2)}, TRN max prob ${gapOf(maxp).toFixed(2)} points\n`)
