@@ -12,6 +12,8 @@
  *                          --widths 16,32,64,128 --blocks 1,1,1,1)
  *   --ablation             also train POI without the OIM gate, without UEM weighting (no-PIN = the CE model),
  *                          and with ω normalised to batch mean 1 (loss.normaliseOmega)
+ *   --adapter residual-conv  frozen backbones: a trainable shared stage on the frozen map, so the PIN's
+ *                          losses can shape the features the TRN reads (model.extractor.adapter)
  *   --full                 the paper's recipe where time allows: noise 10/20/30 %, 60 epochs, batch 256, lr 0.1
  *   --data DIR             folder holding fer2013/ (default ../shared/data); --cache DIR for the imported project
  *   --out FILE             result file (default bench-results/noisy.json, which bench:uem reads)
@@ -226,13 +228,14 @@ async function main(): Promise<void> {
     ...(argValue(argv, '--widths') ? { widths: argValue(argv, '--widths')!.split(',').map(Number) as [number, number, number, number] } : {}),
     ...(argValue(argv, '--blocks') ? { blocks: argValue(argv, '--blocks')!.split(',').map(Number) as [number, number, number, number] } : {}),
     ...(argValue(argv, '--lr') ? { lr: Number(argValue(argv, '--lr')) } : {}),
-    ...(argValue(argv, '--batch') ? { batchSize: Number(argValue(argv, '--batch')) } : {})
+    ...(argValue(argv, '--batch') ? { batchSize: Number(argValue(argv, '--batch')) } : {}),
+    ...(argValue(argv, '--adapter') ? { model: { extractor: { adapter: argValue(argv, '--adapter') as 'none' | 'residual-conv' } } } : {})
   }
   const fer = await openFer(dir, argv)
   try {
     const subsetN = Number(argValue(argv, '--subset') ?? fer.training.length)
     const trainIds = stratifiedSubset(fer.training, fer.labels, subsetN, seed)
-    process.stderr.write(`bench:noisy: FER2013 ${trainIds.length} Training images (of ${fer.training.length}), PublicTest ${fer.publicTest.length} (validation), PrivateTest ${fer.privateTest.length} (reported); noise ${noises.join(', ')}; ${epochs} epochs; backbone ${backbone ?? 'CPU default'}\n`)
+    process.stderr.write(`bench:noisy: FER2013 ${trainIds.length} Training images (of ${fer.training.length}), PublicTest ${fer.publicTest.length} (validation), PrivateTest ${fer.privateTest.length} (reported); noise ${noises.join(', ')}; ${epochs} epochs; backbone ${backbone ?? 'CPU default'}${base.model?.extractor?.adapter ? ` + adapter ${base.model.extractor.adapter}` : ''}\n`)
     const rows: NoisyRow[] = []
     const t0 = performance.now()
     for (const noise of noises) {
@@ -243,10 +246,10 @@ async function main(): Promise<void> {
         ['CE', { ...base, mode: 'ce' }]
       ]
       if (argv.includes('--ablation')) {
-        variants.push(['POI no-gate', { ...base, mode: 'poi', model: { ablation: { noGate: true } } }])
-        variants.push(['POI no-UEM', { ...base, mode: 'poi', model: { ablation: { noUEM: true } } }])
+        variants.push(['POI no-gate', { ...base, mode: 'poi', model: { ...base.model, ablation: { noGate: true } } }])
+        variants.push(['POI no-UEM', { ...base, mode: 'poi', model: { ...base.model, ablation: { noUEM: true } } }])
         // Not an ablation but the first remedy to try: ω rescaled to batch mean 1, so L_OR weighs like the TRN's CE.
-        variants.push(['POI ω-normalised', { ...base, mode: 'poi', model: { loss: { normaliseOmega: true } } }])
+        variants.push(['POI ω-normalised', { ...base, mode: 'poi', model: { ...base.model, loss: { normaliseOmega: true } } }])
       }
       for (const [name, cfg] of variants) {
         const tag = `${name} noise ${noise}`

@@ -34,6 +34,24 @@ export type FrozenFeatureFn = (x: tf.Tensor4D) => tf.Tensor4D
 
 export const identityFeatures: FrozenFeatureFn = (x) => x
 
+/**
+ * Wraps a frozen extractor with the trainable residual adapter of FrozenExtractorConfig.adapter:
+ * F' = F + ReLU(BN(conv3×3(F))), same shape as F. The residual form keeps the pretrained map intact at
+ * the start, so the heads begin from the same features as without the adapter.
+ */
+export function withResidualAdapter(reg: ParamRegistry, base: FeatureExtractor, bn: PoiModelConfig['bn']): FeatureExtractor {
+  const c = base.outShape[2]
+  const stage = convBnRelu(reg, 'extractor.adapter', { cin: c, cout: c, k: 3, stride: 1 }, bn)
+  return {
+    kind: base.kind,
+    outShape: base.outShape,
+    apply(x, ctx) {
+      const f = base.apply(x, ctx)
+      return tf.add(f, stage.apply(f, ctx))
+    }
+  }
+}
+
 /** Stem + layer1..layer3 of a (slim) ResNet, variables under 'extractor.'. */
 export function resnetExtractor(
   reg: ParamRegistry,

@@ -48,6 +48,14 @@ export interface FrozenExtractorConfig {
   featureShape: [number, number, number]
   /** C4: width of the TRN stage and of each PIN branch output f. */
   headWidth: number
+  /**
+   * Trainable shared stage on the frozen map, F' = F + ReLU(BN(conv3×3(F))), variables under
+   * 'extractor.adapter.'. RECONSTRUCTED for frozen backbones (not in the paper, whose E is trained end to
+   * end): without it the PIN and the TRN share no trainable weight, so the PIN's losses cannot shape
+   * the features the TRN reads, which is the mechanism of §2.1. 'none' (or absent, as in checkpoints
+   * written before the option existed) = F unchanged, the CPU default.
+   */
+  adapter?: 'none' | 'residual-conv'
 }
 
 export type ExtractorConfig = ResnetExtractorConfig | FrozenExtractorConfig
@@ -159,7 +167,8 @@ const schema = z
           kind: z.literal('frozen'),
           name: z.string().min(1),
           featureShape: z.tuple([posInt, posInt, posInt]),
-          headWidth: posInt
+          headWidth: posInt,
+          adapter: z.enum(['none', 'residual-conv']).optional()
         })
         .strict()
     ]),
@@ -226,7 +235,8 @@ export function resolveConfig(input: PoiModelConfigInput): PoiModelConfig {
       kind: 'frozen',
       name: pick(f.name, 'frozen'),
       featureShape: f.featureShape as [number, number, number],
-      headWidth: pick(f.headWidth, f.featureShape?.[2] ?? 256)
+      headWidth: pick(f.headWidth, f.featureShape?.[2] ?? 256),
+      adapter: pick(f.adapter, 'none')
     }
   } else {
     const r = ex as Partial<ResnetExtractorConfig>

@@ -11,7 +11,15 @@ import {
   type PoiModelConfig,
   type PoiModelConfigInput
 } from './config'
-import { buildTrn, frozenExtractor, resnetExtractor, type FeatureExtractor, type FrozenFeatureFn, type Trn } from './backbone'
+import {
+  buildTrn,
+  frozenExtractor,
+  resnetExtractor,
+  withResidualAdapter,
+  type FeatureExtractor,
+  type FrozenFeatureFn,
+  type Trn
+} from './backbone'
 import { applyBnUpdates, dropBnUpdates, newCtx, type ForwardCtx } from './layers'
 import { ParamRegistry } from './params'
 import { buildPin, type Pin } from './pin'
@@ -87,7 +95,8 @@ export class PoiNetwork {
         if (!opts.frozenExtractor) {
           throw new Error(`extractor '${ex.name}' is of kind 'frozen' but no frozenExtractor function was given`)
         }
-        this.extractor = frozenExtractor(ex.name, opts.frozenExtractor, this.geometry.feature)
+        const frozen = frozenExtractor(ex.name, opts.frozenExtractor, this.geometry.feature)
+        this.extractor = ex.adapter === 'residual-conv' ? withResidualAdapter(this.registry, frozen, config.bn) : frozen
       }
       this.trn = buildTrn(this.registry, config, this.geometry)
       this.pin = this.geometry.pinEnabled ? buildPin(this.registry, config, this.geometry) : null

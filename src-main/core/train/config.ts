@@ -79,7 +79,10 @@ export interface TrainConfig {
   /** Also write a checkpoint mid-epoch when this many minutes passed since the last one (0 = epoch ends only). */
   checkpointMinutes: number
   /** Overrides of the POI model configuration (pin, loss, temperature, ablation, …; see core/model/config). */
-  model: Omit<PoiModelConfigInput, 'classes' | 'input' | 'extractor' | 'mode' | 'seed' | 'optimizer'>
+  model: Omit<PoiModelConfigInput, 'classes' | 'input' | 'extractor' | 'mode' | 'seed' | 'optimizer'> & {
+    /** Frozen backbones only: the trainable shared adapter on the frozen map (core/model/config FrozenExtractorConfig.adapter). */
+    extractor?: { adapter?: 'none' | 'residual-conv' }
+  }
 }
 
 type DeepPartial<T> = T extends Array<unknown> ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T

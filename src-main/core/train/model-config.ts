@@ -13,7 +13,8 @@ export const FROZEN_HEAD_WIDTH = 128
 const SMALL_PIN = { branch: 'conv', auHidden: 64, auReduced: 16 } as const
 
 export function modelConfigFor(cfg: TrainConfig, classes: readonly ClassName[]): PoiModelConfig {
-  const m = cfg.model
+  const { extractor: exOverride, ...m } = cfg.model
+  const adapter = exOverride?.adapter
   const base: PoiModelConfigInput = {
     ...m,
     classes: [...classes],
@@ -28,8 +29,17 @@ export function modelConfigFor(cfg: TrainConfig, classes: readonly ClassName[]):
       ...base,
       input: { height: fs[0], width: fs[1], channels: fs[2] },
       pin: { ...SMALL_PIN, ...(m.pin ?? {}) },
-      extractor: { kind: 'frozen', name: FROZEN_BACKBONES[cfg.backbone].extractor, featureShape: fs, headWidth: FROZEN_HEAD_WIDTH }
+      extractor: {
+        kind: 'frozen',
+        name: FROZEN_BACKBONES[cfg.backbone].extractor,
+        featureShape: fs,
+        headWidth: FROZEN_HEAD_WIDTH,
+        ...(adapter ? { adapter } : {})
+      }
     })
+  }
+  if (adapter && adapter !== 'none') {
+    throw new Error(`model.extractor.adapter '${adapter}' applies only to frozen backbones, not to '${cfg.backbone}'`)
   }
   const arch = cfg.backbone === 'resnet18' ? 'resnet18' : 'slim'
   return resolveConfig({

@@ -121,6 +121,49 @@ describe('gradients of the total loss', () => {
   })
 })
 
+describe('the shared adapter on a frozen extractor (model.extractor.adapter)', () => {
+  const cfg = (mode: 'poi' | 'baseline') => createPoiModel(
+    {
+      classes: [...SEVEN_CLASSES],
+      mode,
+      input: { height: 5, width: 5, channels: 8 },
+      extractor: { kind: 'frozen', name: 'cached', featureShape: [5, 5, 8], headWidth: 8, adapter: 'residual-conv' },
+      pin: { auHidden: 8, auReduced: 4 }
+    },
+    { frozenExtractor: identityFeatures }
+  )
+
+  it('is trained by the PIN losses as well as the TRN: the PIN alone moves the shared weights', () => {
+    const model = cfg('poi')
+    const shared = model.registry.names().filter((n) => n.startsWith('extractor.'))
+    expect(shared).toContain('extractor.adapter.conv.w')
+    expect(shared.every((n) => n.startsWith('extractor.adapter.'))).toBe(true)
+    const x = tf.randomNormal([4, 5, 5, 8], 0, 1, 'float32', 3) as tf.Tensor4D
+    const y = tf.tensor1d([0, 1, 2, 3], 'int32')
+    const norms = gradNorms(model, x, y)
+    expectAllReached(model, norms)
+    expect([...norms.keys()].filter((n) => n.startsWith('extractor.adapter.')).length).toBeGreaterThanOrEqual(3)
+    // With the TRN's weight at zero in the total loss, the adapter still gets a gradient: from the PIN.
+    const pinOnly = createPoiModel({ ...model.config, loss: { ...model.config.loss, lambda3: 0 } }, { frozenExtractor: identityFeatures })
+    const { grads } = computeGradients(pinOnly, { x, y })
+    const g = grads.get('extractor.adapter.conv.w')!
+    expect(tf.tidy(() => tf.norm(g).dataSync()[0])).toBeGreaterThan(0)
+    tf.dispose([...grads.values(), x, y])
+    pinOnly.dispose()
+    model.dispose()
+  })
+
+  it('is part of the CE baseline too (same backbone for the comparison)', () => {
+    const model = cfg('baseline')
+    expect(model.registry.has('extractor.adapter.conv.w')).toBe(true)
+    const x = tf.randomNormal([2, 5, 5, 8], 0, 1, 'float32', 4) as tf.Tensor4D
+    const y = tf.tensor1d([2, 5], 'int32')
+    expectAllReached(model, gradNorms(model, x, y))
+    tf.dispose([x, y])
+    model.dispose()
+  })
+})
+
 describe('batch checks', () => {
   it('name the bad label, its index and the valid range; refuse batches of 1', () => {
     const model = createPoiModel(tinyConfig())

@@ -7,7 +7,7 @@ import { tf } from '../../../src-main/core/model/tf'
 import { createPoiModel, disposeOutputs, type PoiNetwork, type PoiOutputs } from '../../../src-main/core/model/poi-model'
 import { identityFeatures } from '../../../src-main/core/model/backbone'
 import { CANONICAL_CLASSES, SEVEN_CLASSES, type ClassName } from '../../../src-main/core/classes'
-import type { PoiModelConfigInput } from '../../../src-main/core/model/config'
+import { parseModelConfig, type PoiModelConfigInput } from '../../../src-main/core/model/config'
 import { useCpu } from './fixtures'
 
 beforeAll(useCpu)
@@ -107,6 +107,39 @@ describe('forward output shapes', () => {
     expectPoiShapes(out, 2, 7)
     disposeOutputs(out)
     x.dispose()
+    model.dispose()
+  })
+
+  it("the residual adapter adds its weights under 'extractor.adapter.' and keeps every output shape", () => {
+    const model = createPoiModel(
+      {
+        classes: [...SEVEN_CLASSES],
+        input: { height: 7, width: 7, channels: 16 },
+        extractor: { kind: 'frozen', name: 'cached', featureShape: [7, 7, 16], headWidth: 12, adapter: 'residual-conv' },
+        pin: { auHidden: 8, auReduced: 4 }
+      },
+      { frozenExtractor: identityFeatures }
+    )
+    expect(model.registry.has('extractor.adapter.conv.w')).toBe(true)
+    const x = tf.randomNormal([2, 7, 7, 16], 0, 1, 'float32', 5) as tf.Tensor4D
+    const out = model.forward(x)
+    expectPoiShapes(out, 2, 7)
+    disposeOutputs(out)
+    x.dispose()
+    model.dispose()
+  })
+
+  it('configs without the adapter field (older checkpoints) read as no adapter', () => {
+    const model = createPoiModel(
+      { classes: [...SEVEN_CLASSES], input: { height: 7, width: 7, channels: 16 }, extractor: { kind: 'frozen', name: 'cached', featureShape: [7, 7, 16] } },
+      { frozenExtractor: identityFeatures }
+    )
+    const old = JSON.parse(JSON.stringify(model.config)) as { extractor: Record<string, unknown> }
+    delete old.extractor.adapter
+    expect(parseModelConfig(old).extractor).not.toHaveProperty('adapter')
+    const reread = createPoiModel(parseModelConfig(old), { frozenExtractor: identityFeatures })
+    expect(reread.registry.names().some((n) => n.startsWith('extractor.'))).toBe(false)
+    reread.dispose()
     model.dispose()
   })
 

@@ -47,6 +47,15 @@ describe('training config', () => {
     expect(m.input).toEqual({ height: 7, width: 7, channels: 256 })
   })
 
+  it('passes the shared adapter option to frozen backbones only, naming it when misapplied', () => {
+    const plain = modelConfigFor(resolveTrainConfig({ backbone: 'faceapi-landmark' }, D), ['neutral', 'happiness'])
+    expect(plain.extractor).toMatchObject({ kind: 'frozen', adapter: 'none' })
+    const c = resolveTrainConfig({ backbone: 'faceapi-landmark', model: { extractor: { adapter: 'residual-conv' } } }, D)
+    expect(modelConfigFor(c, ['neutral', 'happiness']).extractor).toMatchObject({ kind: 'frozen', adapter: 'residual-conv' })
+    const r = resolveTrainConfig({ backbone: 'slim', model: { extractor: { adapter: 'residual-conv' } } }, D)
+    expect(() => modelConfigFor(r, ['neutral', 'happiness'])).toThrow(/adapter 'residual-conv' applies only to frozen backbones, not to 'slim'/)
+  })
+
   it('steps the learning rate ×0.1 at 1/3 and 2/3 of the epochs (paper: 20 and 40 of 60)', () => {
     const c = { lr: 0.1, epochs: 60, schedule: { milestones: [1 / 3, 2 / 3], gamma: 0.1 } }
     expect(lrAt(c, 0)).toBeCloseTo(0.1)
