@@ -88,44 +88,39 @@ describe('forward output shapes', () => {
     }
   })
 
-  it('a frozen extractor (identity over cached 7×7×16 maps) feeds the PIN and a conv TRN stage', () => {
+  /** Identity over cached 7×7×16 maps, with or without the residual adapter; checks every output shape. */
+  function frozenCase(adapter: 'none' | 'residual-conv'): PoiNetwork {
     const model = createPoiModel(
       {
         classes: [...SEVEN_CLASSES],
         input: { height: 7, width: 7, channels: 16 },
-        extractor: { kind: 'frozen', name: 'cached', featureShape: [7, 7, 16], headWidth: 12 },
+        extractor: { kind: 'frozen', name: 'cached', featureShape: [7, 7, 16], headWidth: 12, adapter },
         pin: { auHidden: 8, auReduced: 4 }
       },
       { frozenExtractor: identityFeatures }
     )
-    expect(model.config.trnStage).toBe('conv')
-    expect(model.config.pin.branch).toBe('conv')
-    expect(model.geometry.cropK).toBe(5)
-    expect(model.registry.names().some((n) => n.startsWith('extractor.'))).toBe(false)
-    const x = tf.randomNormal([2, 7, 7, 16]) as tf.Tensor4D
-    const out = model.forward(x)
-    expectPoiShapes(out, 2, 7)
-    disposeOutputs(out)
-    x.dispose()
-    model.dispose()
-  })
-
-  it("the residual adapter adds its weights under 'extractor.adapter.' and keeps every output shape", () => {
-    const model = createPoiModel(
-      {
-        classes: [...SEVEN_CLASSES],
-        input: { height: 7, width: 7, channels: 16 },
-        extractor: { kind: 'frozen', name: 'cached', featureShape: [7, 7, 16], headWidth: 12, adapter: 'residual-conv' },
-        pin: { auHidden: 8, auReduced: 4 }
-      },
-      { frozenExtractor: identityFeatures }
-    )
-    expect(model.registry.has('extractor.adapter.conv.w')).toBe(true)
     const x = tf.randomNormal([2, 7, 7, 16], 0, 1, 'float32', 5) as tf.Tensor4D
     const out = model.forward(x)
     expectPoiShapes(out, 2, 7)
     disposeOutputs(out)
     x.dispose()
+    return model
+  }
+
+  it('a frozen extractor (identity over cached 7×7×16 maps) feeds the PIN and a conv TRN stage', () => {
+    const model = frozenCase('none')
+    expect(model.config.trnStage).toBe('conv')
+    expect(model.config.pin.branch).toBe('conv')
+    expect(model.geometry.cropK).toBe(5)
+    expect(model.registry.names().some((n) => n.startsWith('extractor.'))).toBe(false)
+    model.dispose()
+  })
+
+  it("the residual adapter adds its weights under 'extractor.adapter.' and keeps every output shape", () => {
+    const model = frozenCase('residual-conv')
+    const shared = model.registry.names().filter((n) => n.startsWith('extractor.'))
+    expect(shared).toContain('extractor.adapter.conv.w')
+    expect(shared.every((n) => n.startsWith('extractor.adapter.'))).toBe(true)
     model.dispose()
   })
 
