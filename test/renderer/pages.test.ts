@@ -61,7 +61,9 @@ describe('train', () => {
     await waitFor(() => expect(app.train.points.filter((p) => p.step > 0 && p.loss.total > 0).length).toBeGreaterThan(2), { timeout: 90_000, interval: 100 })
     await settle()
     expect(screen.getByTestId('train-state').textContent).toBe('running')
-    expect(screen.getByTestId('train-backend').textContent).toContain('wasm')
+    // The backend line without a doubled word, and how the thread count was chosen.
+    expect(screen.getByTestId('train-backend').textContent).toMatch(/^Backend: wasm \(SIMD, \d threads?\)/)
+    expect(screen.getByTestId('train-backend').textContent).toMatch(/\d threads? \[auto: \d\.\d of \d+ cores free \(1-min load [\d.]+\)\]/)
     expect(screen.getByTestId('train-progress').textContent).toMatch(/epoch \d+\/50/i)
     expect(screen.getByTestId('loss-chart').querySelector('path')!.getAttribute('d')!.split('L').length).toBeGreaterThan(1)
     const runId = app.train.status!.runId!

@@ -112,7 +112,7 @@ export function registerDemo(program: Command): void {
         return x
       })
       .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu', 'auto')
-      .option('--threads <n>', 'wasm threads', int('--threads', 1))
+      .option('--threads <n>', 'wasm threads (default: one per core that is free now, up to 4)', int('--threads', 1))
       .option('--json', 'print the report as JSON')
       .action(async (dir: string | undefined, opts: DemoCliOptions) => {
         const controller = new AbortController()

@@ -82,7 +82,7 @@ export function registerScore(program: Command): void {
       .option('--run <id>', 'the training run', int('--run', 1))
       .option('--kfold <k>', 'train k models with the run’s configuration; each image is scored by the one that did not see it', int('--kfold', 2))
       .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu', 'auto')
-      .option('--threads <n>', 'wasm threads', int('--threads', 1))
+      .option('--threads <n>', 'wasm threads (default: one per core that is free now, up to 4)', int('--threads', 1))
       .option('--json', 'print the result as JSON')
       .addHelpText('after', '\nExit codes: 0 done, 1 error or cancelled, 2 usage, 3 bad input, 4 locked.\n')
       .action(async (project: string, opts: ScoreCliOptions) => {

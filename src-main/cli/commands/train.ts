@@ -278,7 +278,7 @@ export function registerTrain(program: Command): void {
       .option('--lr <x>', 'initial learning rate (default 0.05; ×0.1 at 1/3 and 2/3 of the epochs)', positive('--lr'))
       .option('--kfold <k>', 'train k models for out-of-sample scores (each image scored by a model that never saw it)', posInt('--kfold', 20))
       .option('--backend <name>', `auto | ${BACKEND_ORDER.join(' | ')}`, 'auto')
-      .option('--threads <n>', 'wasm threads (experimental above 1)', posInt('--threads', 8))
+      .option('--threads <n>', 'wasm threads (default: one per core that is free now, up to 4)', posInt('--threads', 8))
       .option('--seed <n>', 'random seed', (v) => {
         if (!/^\s*\d+\s*$/.test(v)) throw new InvalidArgumentError(`--seed must be a non-negative integer, got "${v}"`)
         return Number(v)

@@ -9,6 +9,7 @@ import { join, resolve, sep } from 'node:path'
 import { tf, type TF, type TfBackendName } from './tf'
 import { installCpuShims, installWasmShims, type WasmShimOptions } from './wasm-shims'
 import { enableWasmThreadsInNode, type ThreadsPatch } from './wasm-threads'
+import { autoWasmThreads, currentMachineLoad, type MachineLoad } from './auto-threads'
 
 /** The backends the app knows, fastest first. */
 export type ComputeBackend = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu'
@@ -38,8 +39,13 @@ export interface ComputeLoaders {
 export interface ComputeOptions {
   /** 'auto' (default) tries BACKEND_ORDER; a name uses that backend or throws ComputeError. */
   backend?: 'auto' | ComputeBackend
-  /** XNNPACK threads for wasm. 'auto' (default) = AUTO_WASM_THREADS; > 1 enables the experimental Node threads. */
+  /**
+   * XNNPACK threads for wasm. 'auto' (default): one per free core, see autoWasmThreads (auto-threads.ts);
+   * > 1 enables the experimental Node threads.
+   */
   threads?: number | 'auto'
+  /** The machine as threads: 'auto' sees it; default the real one (cores, 1-min load). Tests inject it. */
+  machine?: MachineLoad
   /** Folder with the tfjs-backend-wasm*.wasm binaries; default env POI_WASM_DIR, else the npm package's dist/. */
   wasmDir?: string
   /** Options for the wasm kernel shims. */
@@ -66,6 +72,8 @@ export interface ComputeInfo {
   tried: TriedBackend[]
   /** Compute threads: XNNPACK's pool for wasm, 1 for cpu, null where TensorFlow manages its own pool. */
   threads: number | null
+  /** wasm only: how the thread count was chosen, e.g. 'auto: 1.9 of 2 cores free (1-min load 0.06)' or 'requested'. */
+  threadsWhy?: string
   /** wasm only: whether the SIMD binary runs (null for other backends). */
   simd: boolean | null
   /** tfjs-node-gpu only: whether TensorFlow reports a GPU device in use (null when not applicable/unknown). */
@@ -95,12 +103,6 @@ export class BackendNotInstalledError extends Error {
     this.name = 'BackendNotInstalledError'
   }
 }
-
-/**
- * Threads used for threads: 'auto'. Measured on the 2-vCPU target (bench/kernels.ts, see docs): 2 threads
- * help large layers only on an otherwise idle machine and slow down small models, so auto stays at 1.
- */
-export const AUTO_WASM_THREADS = 1
 
 const PACKAGES: Record<'tfjs-node-gpu' | 'tfjs-node', string> = {
   'tfjs-node-gpu': '@tensorflow/tfjs-node-gpu',
@@ -242,7 +244,8 @@ async function tryWasm(load: () => Promise<WasmBackendModule>, opts: ComputeOpti
   const warnings: string[] = []
   const wasmDir = resolveWasmDir(opts.wasmDir)
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))
-  let threads = opts.threads === 'auto' || opts.threads == null ? AUTO_WASM_THREADS : opts.threads
+  const auto = opts.threads === 'auto' || opts.threads == null ? autoWasmThreads(opts.machine ?? currentMachineLoad()) : null
+  let threads = auto ? auto.threads : (opts.threads as number)
   const alreadyUp = tf.engine().registry['wasm'] != null
   if (alreadyUp && threads > 1) {
     warnings.push(`wasm was already initialised in this process; the thread count cannot change now`)
@@ -280,7 +283,8 @@ async function tryWasm(load: () => Promise<WasmBackendModule>, opts: ComputeOpti
   if (!ok) throw new InitError(lastWarning ?? 'tf.setBackend(wasm) returned false')
   const actual = wasm.getThreadsCount()
   if (threads > 1 && actual !== threads) warnings.push(`asked for ${threads} wasm threads, XNNPACK runs ${actual}`)
-  return { tfBackend: 'wasm', threads: actual, simd, gpu: null, shims: installWasmShims(tf, opts.shims), wasmDir, warnings }
+  const threadsWhy = auto ? auto.why : 'requested'
+  return { tfBackend: 'wasm', threads: actual, threadsWhy, simd, gpu: null, shims: installWasmShims(tf, opts.shims), wasmDir, warnings }
 }
 
 let lastWarning: string | null = null
@@ -328,7 +332,7 @@ function explain(name: ComputeBackend, want: 'auto' | ComputeBackend, tried: Tri
     case 'tfjs-node':
       return `tfjs-node (native TensorFlow on all CPU cores): ${why}`
     case 'wasm':
-      return `wasm (XNNPACK${p.simd ? ' SIMD' : ''}, ${p.threads} thread${p.threads === 1 ? '' : 's'}, training shims): ${why}`
+      return `wasm (XNNPACK${p.simd ? ' SIMD' : ''}, ${p.threads} thread${p.threads === 1 ? '' : 's'}${p.threadsWhy ? ` [${p.threadsWhy}]` : ''}, training shims): ${why}`
     case 'cpu':
       return `cpu (pure JavaScript, 10–200x slower than wasm for training): ${why}`
   }

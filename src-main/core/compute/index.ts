@@ -1,7 +1,6 @@
 // Public surface of the compute module: the one tfjs instance, backend choice, kernel shims, wasm threads.
 export { tf, type TF, type TfBackendName, type Tensor, type Variable } from './tf'
 export {
-  AUTO_WASM_THREADS,
   BACKEND_ORDER,
   BackendNotInstalledError,
   ComputeError,
@@ -19,4 +18,5 @@ export {
   type WasmBackendModule
 } from './backend'
 export { installCpuShims, installWasmShims, uninstallCpuShims, uninstallWasmShims, type FilterGradStrategy, type WasmShimOptions } from './wasm-shims'
+export { AUTO_THREADS_MAX, autoWasmThreads, currentMachineLoad, type AutoThreads, type MachineLoad } from './auto-threads'
 export { enableWasmThreadsInNode, unrefPoolThreads, type ThreadsPatch } from './wasm-threads'

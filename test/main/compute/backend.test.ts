@@ -57,8 +57,8 @@ describe('initCompute', () => {
     }
   })
 
-  it('no native binding → wasm with shims, and says why', async () => {
-    const info = await initCompute({ loaders: NONE })
+  it('no native binding → wasm with shims, and says why (auto threads on a busy machine: 1)', async () => {
+    const info = await initCompute({ loaders: NONE, machine: { cores: 2, load1: 1.3 } })
     expect(info.backend).toBe('wasm')
     expect(tf.getBackend()).toBe('wasm')
     expect(info.tried).toEqual([
@@ -67,10 +67,11 @@ describe('initCompute', () => {
       { name: 'wasm', ok: true }
     ])
     expect(info.threads).toBe(1)
+    expect(info.threadsWhy).toBe('auto: 0.7 of 2 cores free (1-min load 1.30)')
     expect(info.simd).toBe(true)
     expect(info.shims).toContain('Conv2DBackpropFilter(conv)')
     expect(info.shims).toContain('Conv2DBackpropInput(phase)')
-    expect(info.reason).toMatch(/^wasm .*faster ones are unavailable \(tfjs-node-gpu not installed; tfjs-node not installed\)/)
+    expect(info.reason).toMatch(/^wasm \(XNNPACK SIMD, 1 thread \[auto: 0\.7 of 2 cores free \(1-min load 1\.30\)\], training shims\): the faster ones are unavailable \(tfjs-node-gpu not installed; tfjs-node not installed\)/)
     expect(describeCompute(info)).toBe('backend wasm (SIMD, 1 thread) — tfjs-node-gpu not installed, tfjs-node not installed')
     expect(info.tf).toBe(tf)
   })

@@ -13,11 +13,12 @@ const none = async (): Promise<never> => {
 }
 
 describe('wasm threads in Node (experimental)', () => {
-  it('threads: 2 runs the threaded SIMD binary with 2 XNNPACK threads, and its results match cpu', async () => {
+  it("threads: 'auto' on an idle 2-core machine runs the threaded SIMD binary with 2 XNNPACK threads, and its results match cpu", async () => {
     const blob = globalThis.Blob
-    const info = await initCompute({ threads: 2, loaders: { 'tfjs-node-gpu': none, 'tfjs-node': none } })
+    const info = await initCompute({ threads: 'auto', machine: { cores: 2, load1: 0.1 }, loaders: { 'tfjs-node-gpu': none, 'tfjs-node': none } })
     expect(info.backend).toBe('wasm')
     expect(info.threads).toBe(2)
+    expect(info.threadsWhy).toBe('auto: 1.9 of 2 cores free (1-min load 0.10)')
     expect(getThreadsCount()).toBe(2)
     expect(info.warnings).toEqual([])
     expect(describeCompute(info)).toBe('backend wasm (SIMD, 2 threads) — tfjs-node-gpu not installed, tfjs-node not installed')
