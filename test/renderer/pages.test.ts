@@ -63,7 +63,7 @@ describe('train', () => {
     expect(screen.getByTestId('train-state').textContent).toBe('running')
     // The backend line without a doubled word, and how the thread count was chosen.
     expect(screen.getByTestId('train-backend').textContent).toMatch(/^Backend: wasm \(SIMD, \d threads?\)/)
-    expect(screen.getByTestId('train-backend').textContent).toMatch(/\d threads? \[auto: \d\.\d of \d+ cores free \(1-min load [\d.]+\)\]/)
+    expect(screen.getByTestId('train-backend').textContent).toMatch(/\d threads? \[auto: \d\.\d of \d+ cores free \(other processes used [\d.]+ over \d+ ms; 1-min load [\d.]+\)\]/)
     expect(screen.getByTestId('train-progress').textContent).toMatch(/epoch \d+\/50/i)
     expect(screen.getByTestId('loss-chart').querySelector('path')!.getAttribute('d')!.split('L').length).toBeGreaterThan(1)
     const runId = app.train.status!.runId!

@@ -9,7 +9,7 @@ import { join, resolve, sep } from 'node:path'
 import { tf, type TF, type TfBackendName } from './tf'
 import { installCpuShims, installWasmShims, type WasmShimOptions } from './wasm-shims'
 import { enableWasmThreadsInNode, type ThreadsPatch } from './wasm-threads'
-import { autoWasmThreads, currentMachineLoad, type MachineLoad } from './auto-threads'
+import { autoWasmThreads, measureMachineLoad, type MachineLoad } from './auto-threads'
 
 /** The backends the app knows, fastest first. */
 export type ComputeBackend = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu'
@@ -44,7 +44,7 @@ export interface ComputeOptions {
    * > 1 enables the experimental Node threads.
    */
   threads?: number | 'auto'
-  /** The machine as threads: 'auto' sees it; default the real one (cores, 1-min load). Tests inject it. */
+  /** The machine as threads: 'auto' sees it; default measured (cores, load, a short CPU sample). Tests inject it. */
   machine?: MachineLoad
   /** Folder with the tfjs-backend-wasm*.wasm binaries; default env POI_WASM_DIR, else the npm package's dist/. */
   wasmDir?: string
@@ -244,15 +244,22 @@ async function tryWasm(load: () => Promise<WasmBackendModule>, opts: ComputeOpti
   const warnings: string[] = []
   const wasmDir = resolveWasmDir(opts.wasmDir)
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))
-  const auto = opts.threads === 'auto' || opts.threads == null ? autoWasmThreads(opts.machine ?? currentMachineLoad()) : null
-  let threads = auto ? auto.threads : (opts.threads as number)
   const alreadyUp = tf.engine().registry['wasm'] != null
+  const wantsAuto = opts.threads === 'auto' || opts.threads == null
+  // Sampling takes a moment, so only when the thread count can still change.
+  const auto = wantsAuto && !alreadyUp ? autoWasmThreads(opts.machine ?? (await measureMachineLoad())) : null
+  let threads = auto ? auto.threads : wantsAuto ? 1 : (opts.threads as number)
   if (alreadyUp && threads > 1) {
     warnings.push(`wasm was already initialised in this process; the thread count cannot change now`)
     threads = 1
   }
   if (threads > 1 && !simd) {
     warnings.push('no wasm SIMD support, so the threaded binary cannot be used: 1 thread')
+    threads = 1
+  }
+  if (auto && threads > 1 && !existsSync(join(wasmDir, wasmBinaryName(simd, true)))) {
+    // A build that ships only the single-threaded binaries still runs; an explicit count fails below instead.
+    warnings.push(`auto would use ${threads} threads, but ${wasmBinaryName(simd, true)} is not in ${wasmDir}: 1 thread`)
     threads = 1
   }
   if (!alreadyUp) {
@@ -283,7 +290,7 @@ async function tryWasm(load: () => Promise<WasmBackendModule>, opts: ComputeOpti
   if (!ok) throw new InitError(lastWarning ?? 'tf.setBackend(wasm) returned false')
   const actual = wasm.getThreadsCount()
   if (threads > 1 && actual !== threads) warnings.push(`asked for ${threads} wasm threads, XNNPACK runs ${actual}`)
-  const threadsWhy = auto ? auto.why : 'requested'
+  const threadsWhy = auto ? auto.why : wantsAuto ? 'auto: wasm was already initialised in this process' : 'requested'
   return { tfBackend: 'wasm', threads: actual, threadsWhy, simd, gpu: null, shims: installWasmShims(tf, opts.shims), wasmDir, warnings }
 }
 

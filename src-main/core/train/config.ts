@@ -248,7 +248,9 @@ export function lrAt(cfg: Pick<TrainConfig, 'lr' | 'epochs' | 'schedule'>, epoch
 /** A one-line summary for logs and the CLI. */
 export function describeTrainConfig(cfg: TrainConfig): string {
   const arch = isFrozenBackbone(cfg.backbone)
-    ? `${cfg.backbone} (frozen ${FROZEN_BACKBONES[cfg.backbone].extractor}, heads only)`
+    ? `${cfg.backbone} (frozen ${FROZEN_BACKBONES[cfg.backbone].extractor}, ${
+        cfg.model.extractor?.adapter === 'residual-conv' ? 'trainable residual-conv adapter + heads' : 'heads only'
+      })`
     : `${cfg.backbone}${cfg.widths ? ` ${cfg.widths.join('-')}` : ''}${cfg.blocks ? ` blocks ${cfg.blocks.join('-')}` : ''} stem ${cfg.stem}`
   return `${cfg.mode.toUpperCase()} ${arch}, ${cfg.inputSize}×${cfg.inputSize}×${cfg.channels}, ${cfg.epochs} epochs, batch ${cfg.batchSize}, lr ${cfg.lr} (×${cfg.schedule.gamma} at ${cfg.schedule.milestones.map((m) => Math.max(1, Math.round(m * cfg.epochs))).join(', ')}), seed ${cfg.seed}${cfg.kfold ? `, ${cfg.kfold}-fold` : ''}`
 }

@@ -5,21 +5,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { tf } from '../../../src-main/core/compute/tf'
-import { BackendNotInstalledError, describeCompute, initCompute, resetCompute } from '../../../src-main/core/compute/backend'
+import { describeCompute, initCompute, resetCompute } from '../../../src-main/core/compute/backend'
+import { NO_NATIVE } from './loaders'
 
 const dir = mkdtempSync(join(tmpdir(), 'poi-badwasm-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-const none = async (): Promise<never> => {
-  throw new BackendNotInstalledError('@tensorflow/tfjs-node')
-}
 
 describe('wasm initialisation failure', () => {
   it('a corrupt wasm binary → cpu, with the reason recorded', async () => {
     for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
       writeFileSync(join(dir, f), Buffer.from('this is not WebAssembly'))
     }
-    const info = await initCompute({ wasmDir: dir, loaders: { 'tfjs-node-gpu': none, 'tfjs-node': none } })
+    // One thread (a busy machine), so tfjs compiles the plain SIMD binary and reports its compile error.
+    const info = await initCompute({ wasmDir: dir, machine: { cores: 2, load1: 2 }, loaders: NO_NATIVE })
     expect(info.backend).toBe('cpu')
     expect(tf.getBackend()).toBe('cpu')
     const wasm = info.tried.find((t) => t.name === 'wasm')!

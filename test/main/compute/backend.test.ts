@@ -48,7 +48,8 @@ describe('initCompute', () => {
   it('explicit wasm with a folder lacking the binaries gives a clear error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'poi-nowasm-'))
     try {
-      const p = initCompute({ backend: 'wasm', wasmDir: dir, loaders: NONE })
+      // auto on an idle machine would take 2 threads, finds no threaded binary, and falls back to 1 first
+      const p = initCompute({ backend: 'wasm', wasmDir: dir, machine: { cores: 2, load1: 0 }, loaders: NONE })
       await expect(p).rejects.toThrow(ComputeError)
       await expect(p).rejects.toThrow(/wasm binary not found: .*tfjs-backend-wasm-simd\.wasm.*POI_WASM_DIR/)
       expect(currentCompute()).toBeNull() // a failure is not cached

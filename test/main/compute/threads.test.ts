@@ -4,18 +4,15 @@ import { describe, expect, it } from 'vitest'
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs'
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm'
 import { tf } from '../../../src-main/core/compute/tf'
-import { BackendNotInstalledError, describeCompute, initCompute } from '../../../src-main/core/compute/backend'
+import { describeCompute, initCompute } from '../../../src-main/core/compute/backend'
 import { unrefPoolThreads } from '../../../src-main/core/compute/wasm-threads'
 import { compareBackends, rand } from './compare'
-
-const none = async (): Promise<never> => {
-  throw new BackendNotInstalledError('@tensorflow/tfjs-node')
-}
+import { NO_NATIVE } from './loaders'
 
 describe('wasm threads in Node (experimental)', () => {
   it("threads: 'auto' on an idle 2-core machine runs the threaded SIMD binary with 2 XNNPACK threads, and its results match cpu", async () => {
     const blob = globalThis.Blob
-    const info = await initCompute({ threads: 'auto', machine: { cores: 2, load1: 0.1 }, loaders: { 'tfjs-node-gpu': none, 'tfjs-node': none } })
+    const info = await initCompute({ threads: 'auto', machine: { cores: 2, load1: 0.1 }, loaders: NO_NATIVE })
     expect(info.backend).toBe('wasm')
     expect(info.threads).toBe(2)
     expect(info.threadsWhy).toBe('auto: 1.9 of 2 cores free (1-min load 0.10)')

@@ -60,6 +60,11 @@ describe('poi-audit train / score', () => {
     expect(await scoreCommand(fx.projectPath, { run: 99 }, io)).toBe(3)
     expect(io.stderr).toMatch(/no run 99/)
     expect(configFromFlags({ mode: 'ce', kfold: 4, score: false })).toEqual({ mode: 'ce', kfold: 4, scoreAfter: false })
+    expect(configFromFlags({ adapter: 'residual-conv' })).toEqual({ model: { extractor: { adapter: 'residual-conv' } } })
+    expect(await trainCommand(fx.projectPath, { adapter: 'conv' }, io)).toBe(2)
+    expect(io.stderr).toMatch(/--adapter must be none or residual-conv; got "conv"/)
+    expect(await trainCommand(fx.projectPath, { adapter: 'residual-conv', backbone: 'slim', epochs: 1 }, io)).toBe(2)
+    expect(io.stderr).toMatch(/--adapter residual-conv applies only to frozen backbones \(faceapi-…\); --backbone slim trains its own extractor/)
   })
 })
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { augmentInto, drawAugment, NO_AUGMENT, standardize } from '../../../src-main/core/train/augment'
 import { fromApiConfig } from '../../../src-main/core/train/api-config'
 import { TRAIN_BACKBONES, zTrainConfig } from '../../../src-main/core/api/contract'
-import { BACKBONES, lrAt, parseTrainConfig, resolveTrainConfig, TrainConfigError, TRAIN_CONFIG_VERSION } from '../../../src-main/core/train/config'
+import { BACKBONES, describeTrainConfig, lrAt, parseTrainConfig, resolveTrainConfig, TrainConfigError, TRAIN_CONFIG_VERSION } from '../../../src-main/core/train/config'
 import { epochOrder, planFolds, stepRng, trainValSplit, type Dataset } from '../../../src-main/core/train/data'
 import { fromHalf, toHalf } from '../../../src-main/core/train/features'
 import { modelConfigFor } from '../../../src-main/core/train/model-config'
@@ -52,6 +52,9 @@ describe('training config', () => {
     expect(plain.extractor).toMatchObject({ kind: 'frozen', adapter: 'none' })
     const c = resolveTrainConfig({ backbone: 'faceapi-landmark', model: { extractor: { adapter: 'residual-conv' } } }, D)
     expect(modelConfigFor(c, ['neutral', 'happiness']).extractor).toMatchObject({ kind: 'frozen', adapter: 'residual-conv' })
+    // The one-line summary (CLI, logs) says which parts train.
+    expect(describeTrainConfig(c)).toMatch(/^POI faceapi-landmark \(frozen landmark68\.dense3, trainable residual-conv adapter \+ heads\)/)
+    expect(describeTrainConfig(resolveTrainConfig({ backbone: 'faceapi-landmark' }, D))).toMatch(/\(frozen landmark68\.dense3, heads only\)/)
     const r = resolveTrainConfig({ backbone: 'slim', model: { extractor: { adapter: 'residual-conv' } } }, D)
     expect(() => modelConfigFor(r, ['neutral', 'happiness'])).toThrow(/adapter 'residual-conv' applies only to frozen backbones, not to 'slim'/)
   })
