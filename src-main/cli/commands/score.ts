@@ -1,11 +1,12 @@
 /**
- * `poi-audit score <project> --run ID [--kfold K] [--backend …] [--threads N] [--json]`: writes every
+ * `poi-audit score <project> --run ID [--kfold [K]] [--backend …] [--threads N] [--json]`: writes every
  * image's POI outputs (TRN probs, OIM soft labels, region probs, gate, UEM, AU probs and importances)
  * into the run's predictions with its final model (in-training scores), or, with --kfold K, trains K
  * models with the run's configuration in a worker thread so that each image is scored by a model that
  * never saw it (a new run; fold recorded per image).
  */
 import type { Command } from 'commander'
+import { kfoldOption } from '../kfold-option'
 import { InvalidArgumentError } from 'commander'
 import { openProject } from '../../core/project'
 import { scoreRun, runTrainConfig } from '../../core/score/score'
@@ -80,7 +81,7 @@ export function registerScore(program: Command): void {
       .description("write every image's POI outputs for a run (in-training), or out-of-sample k-fold scores (a new run)")
       .argument('<project>', 'project file')
       .option('--run <id>', 'the training run', int('--run', 1))
-      .option('--kfold <k>', 'train k models with the run’s configuration; each image is scored by the one that did not see it', int('--kfold', 2))
+      .addOption(kfoldOption('train k models with the run’s configuration; each image is scored by the one that did not see it'))
       .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu', 'auto')
       .option('--threads <n>', 'wasm threads (default: one per core that is free now, up to 4)', int('--threads', 1))
       .option('--json', 'print the result as JSON')

@@ -1,12 +1,13 @@
 /**
  * `poi-audit train <project> [--backbone …] [--stem …] [--adapter none|residual-conv] [--input-size N] [--epochs N] [--batch N] [--lr X]
- * [--kfold K] [--backend …] [--threads N] [--seed N] [--resume RUN] [--mode poi|ce] [--no-score] [--json]`:
+ * [--kfold [K]] [--backend …] [--threads N] [--seed N] [--resume RUN] [--mode poi|ce] [--no-score] [--json]`:
  * trains the POI network (or the CE baseline) in a worker thread, with a progress bar, then scores the
  * images into the run's predictions. Ctrl-C cancels: the last checkpoint stays, `--resume RUN` continues.
  *
  * Also home of the training progress renderer shared with `score` and `demo`.
  */
 import { InvalidArgumentError, type Command } from 'commander'
+import { kfoldOption } from '../kfold-option'
 import cliProgress from 'cli-progress'
 import { openProject, type Project } from '../../core/project'
 import { BACKBONES, type BackboneName, type TrainConfigInput } from '../../core/train/config'
@@ -289,7 +290,7 @@ export function registerTrain(program: Command): void {
       .option('--epochs <n>', 'epochs (default 10 with a frozen face-api backbone, 30 otherwise)', posInt('--epochs', 1000))
       .option('--batch <n>', 'batch size (default 32)', posInt('--batch', 1024))
       .option('--lr <x>', 'initial learning rate (default 0.05; ×0.1 at 1/3 and 2/3 of the epochs)', positive('--lr'))
-      .option('--kfold <k>', 'train k models for out-of-sample scores (each image scored by a model that never saw it)', posInt('--kfold', 20))
+      .addOption(kfoldOption('train k models for out-of-sample scores (each image scored by a model that never saw it)'))
       .option('--backend <name>', `auto | ${BACKEND_ORDER.join(' | ')}`, 'auto')
       .option('--threads <n>', 'wasm threads (default: one per core that is free now, up to 4)', posInt('--threads', 8))
       .option('--seed <n>', 'random seed', (v) => {

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { trainCommand, configFromFlags } from '../../../src-main/cli/commands/train'
+import { Command } from 'commander'
+import { registerScore } from '../../../src-main/cli/commands/score'
+import { DEFAULT_KFOLD, kfoldOption } from '../../../src-main/cli/kfold-option'
 import { scoreCommand } from '../../../src-main/cli/commands/score'
 import { demoCommand } from '../../../src-main/cli/commands/demo'
 import type { CliIo } from '../../../src-main/cli/ui/io'
@@ -65,6 +68,32 @@ describe('poi-audit train / score', () => {
     expect(io.stderr).toMatch(/--adapter must be none or residual-conv; got "conv"/)
     expect(await trainCommand(fx.projectPath, { adapter: 'residual-conv', backbone: 'slim', epochs: 1 }, io)).toBe(2)
     expect(io.stderr).toMatch(/--adapter residual-conv applies only to frozen backbones \(faceapi-…\); --backbone slim trains its own extractor/)
+  })
+})
+
+describe('--kfold', () => {
+  const parse = (args: string[]): unknown =>
+    new Command().exitOverride().configureOutput({ writeErr: () => {} }).addOption(kfoldOption('k models')).parse(args, { from: 'user' }).opts().kfold
+
+  it('alone means 5 folds; a number is checked; absent means one model', () => {
+    expect(DEFAULT_KFOLD).toBe(5)
+    expect(parse(['--kfold'])).toBe(5)
+    expect(parse(['--kfold', '3'])).toBe(3)
+    expect(parse([])).toBeUndefined()
+    expect(() => parse(['--kfold', '1'])).toThrow(/--kfold must be an integer from 2 to 20, got "1"/)
+    expect(() => parse(['--kfold', 'five'])).toThrow(/got "five"/)
+  })
+
+  it('the score command takes the bare flag before other options', () => {
+    let seen: unknown
+    const program = new Command().exitOverride()
+    registerScore(program)
+    const score = program.commands.find((c) => c.name() === 'score')!
+    score.action((_p: string, o: { kfold?: number; run?: number }) => {
+      seen = o
+    })
+    program.parse(['score', 'x.poi', '--kfold', '--run', '2'], { from: 'user' })
+    expect(seen).toMatchObject({ kfold: 5, run: 2 })
   })
 })
 
