@@ -126,6 +126,30 @@ describe('audit, overview and suggestions in Chromium', () => {
       db.close()
     }
 
+    // Overview → Flag thresholds: re-run the audit of the same run with a lower threshold scale; the new
+    // audit is in the file with those settings and the card shows its thresholds.
+    await nav('overview')
+    const card = page.locator('[data-testid=thresholds-card]')
+    await card.waitFor()
+    await card.screenshot({ path: join(SHOTS, 'overview-thresholds-1280.png') })
+    const auditNo = Number(/Audit (\d+)/.exec((await card.textContent()) ?? '')?.[1])
+    expect(auditNo).toBeGreaterThan(0)
+    await page.fill('[data-testid=setting-thresholdScale]', '0.8')
+    await page.click('[data-testid=thresholds-rerun]')
+    await page.waitForFunction((n) => document.querySelector('[data-testid=thresholds-card]')?.textContent?.includes(`Audit ${n + 1} `), auditNo, { timeout: 120_000 })
+    expect(await page.inputValue('[data-testid=setting-thresholdScale]')).toBe('0.8')
+    const adb = new Database(project, { readonly: true, fileMustExist: true })
+    try {
+      const a = adb.prepare('SELECT config FROM audits ORDER BY id DESC LIMIT 1').get() as { config: string }
+      expect(JSON.parse(a.config).mislabeled.thresholdScale).toBe(0.8)
+    } finally {
+      adb.close()
+    }
+    await page.setViewportSize({ width: 1024, height: 700 })
+    await card.screenshot({ path: join(SHOTS, 'overview-thresholds-1024.png') })
+    await expectReadableLayout(page, 'overview with the thresholds card at 1024×700')
+    await page.setViewportSize({ width: 1280, height: 800 })
+
     expect(errors, errors.join('\n')).toEqual([])
   })
 })

@@ -31,12 +31,48 @@ describe('overview', () => {
     expect(app.review.items.every((r) => r.given === g && r.suggested === s)).toBe(true)
   })
 
+  it('shows the flag thresholds and re-runs the audit of the same run with changed settings', async () => {
+    const { main, app } = await startApp('overview')
+    const before = app.overview.stats!.thresholds!
+    const table = screen.getByTestId('thresholds-table')
+    // One row per class; each shows its threshold t_j from the engine (or says the class was never confident).
+    CLASSES.forEach((c, k) => {
+      const row = [...table.querySelectorAll('tbody tr')][k]
+      expect(row.textContent).toContain(cap(c))
+      expect(row.textContent).toContain(before.perClass[k] == null ? 'never confident' : before.perClass[k]!.toFixed(3))
+    })
+    const scale = screen.getByTestId('setting-thresholdScale') as HTMLInputElement
+    expect(Number(scale.value)).toBe(1)
+    // Out of range: refused in the form, nothing sent.
+    await fireEvent.input(scale, { target: { value: '9' } })
+    await settle()
+    expect((screen.getByTestId('thresholds-rerun') as HTMLButtonElement).disabled).toBe(true)
+    expect(screen.getByRole('alert').textContent).toContain('Mislabeled: threshold scale')
+    await fireEvent.input(scale, { target: { value: '0.5' } })
+    await fireEvent.input(screen.getByTestId('setting-confidencePercentile'), { target: { value: '0.2' } })
+    await settle()
+    await fireEvent.click(screen.getByTestId('thresholds-rerun'))
+    await waitFor(() => expect(app.overview.stats?.thresholds?.auditId).toBeGreaterThan(before.auditId), { timeout: 30_000, interval: 50 })
+    expect(main.callsOf('audit.run').at(-1)).toEqual({
+      runId: before.runId,
+      settings: { ...before.settings, thresholdScale: 0.5, confidencePercentile: 0.2 }
+    })
+    const after = app.overview.stats!.thresholds!
+    expect(after.settings).toMatchObject({ thresholdScale: 0.5, confidencePercentile: 0.2 })
+    before.perClass.forEach((b, k) => (b == null ? expect(after.perClass[k]).toBeNull() : expect(after.perClass[k]).toBeCloseTo(b / 2, 6)))
+    await settle()
+    expect(screen.getByTestId('thresholds-message').textContent).toContain('Audit finished')
+    // The form now shows the new audit's values.
+    expect(Number((screen.getByTestId('setting-thresholdScale') as HTMLInputElement).value)).toBe(0.5)
+  })
+
   it('says what is not available yet instead of drawing empty charts', async () => {
     await startApp('overview', { audit: false })
     expect(screen.getByTestId('no-confusion').textContent).toContain('Not available yet')
     expect(screen.getByTestId('no-confidence')).toBeTruthy()
     expect(screen.getByTestId('no-au')).toBeTruthy()
     expect(screen.getByTestId('no-flags')).toBeTruthy()
+    expect(screen.queryByTestId('thresholds-card')).toBeNull()
   })
 })
 

@@ -457,6 +457,45 @@ export interface BatchResult {
   changed: number
 }
 
+/**
+ * The audit settings a curator adjusts in the app (Overview → Flag thresholds). The CLI's
+ * `poi-audit audit --threshold path=value` reaches every AuditConfig field; these five are the ones that
+ * decide how many images get flagged.
+ */
+export interface AuditSettings {
+  /** Multiplies every per-class likely_mislabeled threshold t_j (1 = confident learning's mean self-confidence). */
+  thresholdScale: number
+  /** likely_mislabeled: the suggestion must beat the given label by at least this much in the combined score m. */
+  minMargin: number
+  /** ambiguous: UEM confidence below this percentile of the scored images. */
+  confidencePercentile: number
+  /** ambiguous: soft-label entropy / ln C at or above this is a flat soft label. */
+  flatEntropy: number
+  /** region_conflict: flagged when the eye/mouth conflict strength is at least this. */
+  regionMinStrength: number
+}
+
+/** What decided the flags of the current audit: its settings and the per-class thresholds they gave. */
+export interface AuditThresholdsView {
+  auditId: number
+  /** The run the audit scored (re-running with other settings audits the same run). */
+  runId: number | null
+  method: 'poi' | 'cl'
+  settings: AuditSettings
+  /** Per class index: the likely_mislabeled threshold t_j on m (POI) or p̂ (CL); null = the class was never confident. */
+  perClass: (number | null)[]
+  /** The UEM confidence below which an image counts as ambiguous (the percentile's value); null without UEM. */
+  ambiguousConfidenceCut: number | null
+}
+
+export const zAuditSettings = z.strictObject({
+  thresholdScale: z.number().min(0.05).max(5).optional(),
+  minMargin: z.number().min(-1).max(1).optional(),
+  confidencePercentile: z.number().min(0).max(1).optional(),
+  flatEntropy: z.number().min(0).max(1).optional(),
+  regionMinStrength: z.number().min(0).max(1).optional()
+})
+
 export interface OverviewStats {
   classes: ClassName[]
   total: number
@@ -475,6 +514,8 @@ export interface OverviewStats {
   auHeatmap: { runId: number; aus: number[]; names: string[]; mean: number[][]; imagesPerClass: number[] } | null
   /** Flag counts per given class: perClass[flag][class]. */
   flags: { auditId: number; names: string[]; perClass: number[][]; totals: number[] } | null
+  /** The current audit's settings and thresholds; null without an audit. */
+  thresholds: AuditThresholdsView | null
 }
 
 export interface RunSummary {
@@ -692,8 +733,11 @@ export const CONTRACT = {
   'train.resume': method<{ jobId: string }>()(z.strictObject({ runId: zId })),
   'train.status': method<TrainStatus>()(zEmpty),
 
-  /** Scores and ranks every image from a run's predictions (default: the newest finished run). */
-  'audit.run': method<{ jobId: string }>()(z.strictObject({ runId: zId.optional() })),
+  /**
+   * Scores and ranks every image from a run's predictions (default: the newest finished run). Settings
+   * not given take their defaults, not the previous audit's.
+   */
+  'audit.run': method<{ jobId: string }>()(z.strictObject({ runId: zId.optional(), settings: zAuditSettings.optional() })),
 
   /** Writes an export atomically; `path` is where it will be (dest, or a default beside the project). */
   'export.start': method<{ jobId: string; path: string }>()(

@@ -6,10 +6,11 @@
 import { mkdir } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
 import { getAudit, runAudit } from '../audit/store'
+import type { AuditConfigInput } from '../audit/config'
 import { exportProject, type ExportScope as EngineScope } from '../export/index'
 import { isFlagName, type FlagName } from '../audit/flags'
 import { latestDoneRun } from '../store/runs'
-import type { JsonValue } from './contract'
+import type { AuditSettings, JsonValue } from './contract'
 import type { AuditEngine, Engines, ExportEngine, ExportRequest, ImportEngine } from './engines'
 import { importDataset } from '../dataset/index'
 import { generateDataset } from '../synth/dataset'
@@ -25,13 +26,30 @@ export const auditEngine: AuditEngine = {
   async run(project, req, ctx) {
     const runId = req.runId ?? latestDoneRun(project.db)?.id
     if (runId == null) throw new ApiFailure('NOT_AVAILABLE', 'no finished training run to audit; train a model first')
-    const auditId = await runAudit(project.db, runId, {}, {
+    const auditId = await runAudit(project.db, runId, auditConfigFromSettings(req.settings), {
       signal: ctx.signal,
       progress: (e) => ctx.progress({ phase: e.phase, done: e.done, total: e.total })
     })
     const rec = getAudit(project.db, auditId)
     return { auditId, runId, summary: (rec?.summary ?? null) as unknown as JsonValue }
   }
+}
+
+/** The app's five audit settings as an AuditConfig input (the rest keep their defaults). */
+export function auditConfigFromSettings(s: Partial<AuditSettings> | undefined): AuditConfigInput {
+  if (!s) return {}
+  const c: AuditConfigInput = {}
+  if (s.thresholdScale != null || s.minMargin != null) {
+    c.mislabeled = { ...(s.thresholdScale != null ? { thresholdScale: s.thresholdScale } : {}), ...(s.minMargin != null ? { minMargin: s.minMargin } : {}) }
+  }
+  if (s.confidencePercentile != null || s.flatEntropy != null) {
+    c.ambiguous = {
+      ...(s.confidencePercentile != null ? { confidencePercentile: s.confidencePercentile } : {}),
+      ...(s.flatEntropy != null ? { flatEntropy: s.flatEntropy } : {})
+    }
+  }
+  if (s.regionMinStrength != null) c.regionConflict = { minStrength: s.regionMinStrength }
+  return c
 }
 
 const SINGLE_FILE_EXT: Partial<Record<ExportRequest['format'], string>> = { csv: '.csv', jsonl: '.jsonl', ferplus: '.csv', labelstudio: '.json' }

@@ -4,7 +4,7 @@
  * instead of pretending. `app.info.capabilities` tells the renderer which are present.
  */
 import type { Project } from '../project'
-import type { ExportScope, JsonValue, QueueFilter, TrainConfig, TrainProgress, TrainStatus } from './contract'
+import type { AuditSettings, ExportScope, JsonValue, QueueFilter, TrainConfig, TrainProgress, TrainStatus } from './contract'
 import type { JobContext } from './jobs'
 
 export interface ImportRequest {
@@ -24,7 +24,7 @@ export interface ImportEngine {
 
 /** Scores and ranks images from a run's predictions into `audits`/`audit_items`; returns the summary. */
 export interface AuditEngine {
-  run(project: Project, req: { runId?: number }, ctx: JobContext): Promise<JsonValue>
+  run(project: Project, req: { runId?: number; settings?: Partial<AuditSettings> }, ctx: JobContext): Promise<JsonValue>
 }
 
 export interface ExportRequest {

@@ -250,7 +250,7 @@ export function createApi(opts: ApiOptions): Api {
     'train.cancel': () => ({ cancelled: engines.training ? engines.training.cancel() : false }),
     'train.status': () => engines.training?.status() ?? NO_TRAINING,
 
-    'audit.run': ({ runId }) => {
+    'audit.run': ({ runId, settings }) => {
       const p = session.require()
       const engine = engines.audit ?? notAvailable('the audit')
       if (!hasTable(p.db, 'audit_items')) notAvailable('the audit (this project has no audit tables)')
@@ -261,7 +261,7 @@ export function createApi(opts: ApiOptions): Api {
         throw new ApiFailure('NOT_AVAILABLE', 'no finished training run to audit; train a model first')
       }
       const job = jobs.start('audit', async (jc) => {
-        const summary = await engine.run(p, { runId }, jc)
+        const summary = await engine.run(p, { runId, settings }, jc)
         bus.emit({ type: 'project.changed', what: 'audit' })
         return summary
       })

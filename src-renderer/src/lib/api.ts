@@ -12,6 +12,8 @@ export type {
   ApiResult,
   AppInfo,
   AnnotationView,
+  AuditSettings,
+  AuditThresholdsView,
   AuditView,
   Decision,
   ExportScope,

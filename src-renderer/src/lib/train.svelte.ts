@@ -4,7 +4,7 @@
  * nothing that would pretend to train.
  */
 import type { AppState } from './app.svelte'
-import type { ApiEvent, JobInfo, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
+import type { ApiEvent, AuditSettings, JobInfo, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
 import { TRAIN_BACKENDS, TRAIN_BACKBONES, INPUT_SIZES } from './api'
 
 /** Progress points kept for the curves (the oldest are thinned out beyond this). */
@@ -132,10 +132,13 @@ export class TrainState {
     return (this.app.info?.capabilities.audit ?? false) && this.runs.some((r) => r.status === 'done' && r.predictions > 0)
   }
 
-  /** Scores and ranks every image from a run's predictions (default: the newest finished run). */
-  async audit(runId?: number): Promise<void> {
+  /**
+   * Scores and ranks every image from a run's predictions (default: the newest finished run), with the
+   * given settings (the rest at their defaults). Used by the Train page and by Overview → Flag thresholds.
+   */
+  async audit(runId?: number, settings?: Partial<AuditSettings>): Promise<void> {
     this.auditMessage = null
-    const r = await this.app.api.audit.run(runId != null ? { runId } : {})
+    const r = await this.app.api.audit.run({ ...(runId != null ? { runId } : {}), ...(settings ? { settings } : {}) })
     if (!r.ok) {
       this.auditMessage = `${r.code}: ${r.message}`
       return

@@ -4,7 +4,7 @@ import sharp from 'sharp'
 import { join } from 'node:path'
 import { createApi, type Api } from '../../../src-main/core/api/handlers'
 import { defaultEngines } from '../../../src-main/core/api/default-engines'
-import type { ApiEvent, ApiResult, JobInfo } from '../../../src-main/core/api/contract'
+import type { ApiEvent, ApiResult, JobInfo, OverviewStats } from '../../../src-main/core/api/contract'
 import { tempDir } from '../../helpers/tmp'
 import { addRun, makeProjectFile, type ProjectFixture } from './fixture'
 
@@ -92,6 +92,40 @@ describe('jobs through the API (real engines)', () => {
     expect(page.auditId).toBe((done.result as { auditId: number }).auditId)
     expect(value<JobInfo[]>(await api.dispatch('jobs.list', {})).find((j) => j.id === jobId)).toMatchObject({ state: 'done' })
     expect(await api.dispatch('jobs.cancel', { jobId: 'nope' })).toMatchObject({ ok: false, code: 'NOT_FOUND' })
+  })
+
+  it('re-runs the audit with curator settings; overview.stats shows them and the per-class thresholds they gave', async () => {
+    expect(value<OverviewStats>(await api.dispatch('overview.stats', {})).thresholds).toBeNull()
+    addRun(api.session.require().db, f.ids, 5, 0.3)
+    const first = value<{ jobId: string }>(await api.dispatch('audit.run', {}))
+    expect((await finished(first.jobId)).job.state).toBe('done')
+    const stats0 = value<OverviewStats>(await api.dispatch('overview.stats', {}))
+    const before = stats0.thresholds!
+    expect(before.settings).toEqual({ thresholdScale: 1, minMargin: 0, confidencePercentile: 1 / 3, flatEntropy: 0.75, regionMinStrength: 0.3 })
+    expect(before.method).toBe('poi')
+    const settings = { thresholdScale: 0.5, minMargin: 0.05, confidencePercentile: 0.1, flatEntropy: 0.9, regionMinStrength: 0.6 }
+    const { jobId } = value<{ jobId: string }>(await api.dispatch('audit.run', { runId: before.runId!, settings }))
+    expect((await finished(jobId)).job.state).toBe('done')
+    const after = value<OverviewStats>(await api.dispatch('overview.stats', {}))
+    const t = after.thresholds!
+    expect(t.auditId).toBeGreaterThan(before.auditId)
+    expect(t.runId).toBe(before.runId)
+    expect(t.settings).toEqual(settings)
+    // Every class that had a threshold has it halved (the scale multiplies confident learning's t_j).
+    before.perClass.forEach((b, k) => {
+      if (b == null) expect(t.perClass[k]).toBeNull()
+      else expect(t.perClass[k]).toBeCloseTo(b * 0.5, 6)
+    })
+    expect(before.perClass.some((b) => b != null)).toBe(true)
+    // A lower ambiguous percentile gives a lower (or equal) confidence cut, and fewer or as many flags.
+    if (before.ambiguousConfidenceCut != null) expect(t.ambiguousConfidenceCut!).toBeLessThanOrEqual(before.ambiguousConfidenceCut)
+    const amb = (o: OverviewStats): number => o.flags!.totals[o.flags!.names.indexOf('ambiguous')]
+    expect(amb(after)).toBeLessThanOrEqual(amb(stats0))
+    expect(amb(stats0)).toBeGreaterThan(0)
+    // Out of range or unknown settings are refused before any job starts.
+    for (const bad of [{ thresholdScale: 0 }, { minMargin: 2 }, { confidencePercentile: -0.1 }, { flatEntropy: Number.NaN }, { regionMin: 0.5 }]) {
+      expect(await api.dispatch('audit.run', { settings: bad })).toMatchObject({ ok: false, code: 'INVALID_ARGS' })
+    }
   })
 
   it('exports a filter scope atomically to the given path and refuses the project file itself', async () => {

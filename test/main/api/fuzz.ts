@@ -34,7 +34,7 @@ export const VALID_ARGS: { [M in MethodName]: Record<string, unknown> } = {
   'train.cancel': {},
   'train.resume': { runId: 1 },
   'train.status': {},
-  'audit.run': { runId: 1 },
+  'audit.run': { runId: 1, settings: { thresholdScale: 1.2, confidencePercentile: 0.25 } },
   'export.start': { format: 'csv', scope: { kind: 'all' }, options: { bom: true } },
   'jobs.list': {},
   'jobs.cancel': { jobId: 'abc' }

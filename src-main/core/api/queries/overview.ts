@@ -9,6 +9,7 @@ import { getClasses } from '../../store/meta'
 import { AU_VECTOR_LENGTH, getRun } from '../../store/runs'
 import { ALL_AUS, AU_NAMES } from '../../classes'
 import { FLAG_BITS } from '../../audit/flags'
+import { getAudit } from '../../audit/store'
 import type { LabelState, OverviewStats, ReviewState } from '../contract'
 import { LABEL_STATES, REVIEW_STATES } from '../contract'
 import type { ReadContext } from './context'
@@ -66,6 +67,7 @@ function computeOverview(db: DB, ctx: ReadContext): OverviewStats {
   let suggested: number[] | null = null
   let confusion: OverviewStats['confusion'] = null
   let flags: OverviewStats['flags'] = null
+  let thresholds: OverviewStats['thresholds'] = null
   if (ctx.auditId != null) {
     suggested = perClass('SELECT suggested_label AS c, count(*) AS n FROM audit_items WHERE audit_id = ? GROUP BY c', ctx.auditId)
     const matrix = Array.from({ length: C }, () => zeros(C))
@@ -97,6 +99,7 @@ function computeOverview(db: DB, ctx: ReadContext): OverviewStats {
       })
     }
     flags = { auditId: ctx.auditId, names, perClass: counts, totals }
+    thresholds = thresholdsView(db, ctx.auditId, C)
   }
 
   let confidence: OverviewStats['confidence'] = null
@@ -156,5 +159,30 @@ function computeOverview(db: DB, ctx: ReadContext): OverviewStats {
     if (!confusion) confusion = { source: 'prediction', auditId: null, runId: run.id, matrix }
   }
 
-  return { classes, total, labelStates, reviews, classCounts: { original, current, suggested }, confusion, confidence, auHeatmap, flags }
+  return { classes, total, labelStates, reviews, classCounts: { original, current, suggested }, confusion, confidence, auHeatmap, flags, thresholds }
+}
+
+/** The audit's five app-adjustable settings and the per-class thresholds they produced. */
+function thresholdsView(db: DB, auditId: number, C: number): OverviewStats['thresholds'] {
+  const a = getAudit(db, auditId)
+  if (!a) return null
+  const c = a.config
+  return {
+    auditId,
+    runId: a.runId,
+    method: a.method,
+    settings: {
+      thresholdScale: c.mislabeled.thresholdScale,
+      minMargin: c.mislabeled.minMargin,
+      confidencePercentile: c.ambiguous.confidencePercentile,
+      flatEntropy: c.ambiguous.flatEntropy,
+      regionMinStrength: c.regionConflict.minStrength
+    },
+    // The engine writes 2 for a class that was never confident (no threshold can be met).
+    perClass: Array.from({ length: C }, (_, k) => {
+      const t = a.summary.thresholds[k]
+      return t == null || t > 1 ? null : t
+    }),
+    ambiguousConfidenceCut: a.summary.confidenceCutAmbiguous
+  }
 }
