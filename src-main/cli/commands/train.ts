@@ -10,7 +10,7 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { kfoldOption } from '../kfold-option'
 import cliProgress from 'cli-progress'
 import { openProject, type Project } from '../../core/project'
-import { BACKBONES, type BackboneName, type TrainConfigInput } from '../../core/train/config'
+import { BACKBONES, isFrozenBackbone, type BackboneName, type TrainConfigInput } from '../../core/train/config'
 import { ensureJobCache, runTrainingWorker, type WorkerOutcome } from '../../core/train/host'
 import type { StartJob } from '../../core/train/protocol'
 import { train, type TrainProgressEvent, type TrainResult } from '../../core/train/train'
@@ -155,7 +155,7 @@ export function configFromFlags(o: TrainCliOptions): TrainConfigInput {
   }
   if (o.adapter !== undefined) {
     if (o.adapter !== 'none' && o.adapter !== 'residual-conv') throw new UsageError(`--adapter must be none or residual-conv; got "${o.adapter}"`)
-    if (o.adapter !== 'none' && (o.backbone === 'slim' || o.backbone === 'resnet18')) {
+    if (o.adapter !== 'none' && c.backbone !== undefined && !isFrozenBackbone(c.backbone)) {
       throw new UsageError(`--adapter ${o.adapter} applies only to frozen backbones (faceapi-…); --backbone ${o.backbone} trains its own extractor`)
     }
     c.model = { extractor: { adapter: o.adapter } }

@@ -488,12 +488,22 @@ export interface AuditThresholdsView {
   ambiguousConfidenceCut: number | null
 }
 
+/** Allowed [min, max] of each setting (the AuditConfig ranges); the API checks them and the app's form shows them. */
+export const AUDIT_SETTING_RANGES = {
+  thresholdScale: [0.05, 5],
+  minMargin: [-1, 1],
+  confidencePercentile: [0, 1],
+  flatEntropy: [0, 1],
+  regionMinStrength: [0, 1]
+} as const satisfies Record<keyof AuditSettings, readonly [number, number]>
+
+const zSetting = (k: keyof AuditSettings) => z.number().min(AUDIT_SETTING_RANGES[k][0]).max(AUDIT_SETTING_RANGES[k][1]).optional()
 export const zAuditSettings = z.strictObject({
-  thresholdScale: z.number().min(0.05).max(5).optional(),
-  minMargin: z.number().min(-1).max(1).optional(),
-  confidencePercentile: z.number().min(0).max(1).optional(),
-  flatEntropy: z.number().min(0).max(1).optional(),
-  regionMinStrength: z.number().min(0).max(1).optional()
+  thresholdScale: zSetting('thresholdScale'),
+  minMargin: zSetting('minMargin'),
+  confidencePercentile: zSetting('confidencePercentile'),
+  flatEntropy: zSetting('flatEntropy'),
+  regionMinStrength: zSetting('regionMinStrength')
 })
 
 export interface OverviewStats {

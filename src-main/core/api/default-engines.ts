@@ -6,11 +6,11 @@
 import { mkdir } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
 import { getAudit, runAudit } from '../audit/store'
-import type { AuditConfigInput } from '../audit/config'
+import { auditConfigFromSettings } from './audit-settings'
 import { exportProject, type ExportScope as EngineScope } from '../export/index'
 import { isFlagName, type FlagName } from '../audit/flags'
 import { latestDoneRun } from '../store/runs'
-import type { AuditSettings, JsonValue } from './contract'
+import type { JsonValue } from './contract'
 import type { AuditEngine, Engines, ExportEngine, ExportRequest, ImportEngine } from './engines'
 import { importDataset } from '../dataset/index'
 import { generateDataset } from '../synth/dataset'
@@ -33,23 +33,6 @@ export const auditEngine: AuditEngine = {
     const rec = getAudit(project.db, auditId)
     return { auditId, runId, summary: (rec?.summary ?? null) as unknown as JsonValue }
   }
-}
-
-/** The app's five audit settings as an AuditConfig input (the rest keep their defaults). */
-export function auditConfigFromSettings(s: Partial<AuditSettings> | undefined): AuditConfigInput {
-  if (!s) return {}
-  const c: AuditConfigInput = {}
-  if (s.thresholdScale != null || s.minMargin != null) {
-    c.mislabeled = { ...(s.thresholdScale != null ? { thresholdScale: s.thresholdScale } : {}), ...(s.minMargin != null ? { minMargin: s.minMargin } : {}) }
-  }
-  if (s.confidencePercentile != null || s.flatEntropy != null) {
-    c.ambiguous = {
-      ...(s.confidencePercentile != null ? { confidencePercentile: s.confidencePercentile } : {}),
-      ...(s.flatEntropy != null ? { flatEntropy: s.flatEntropy } : {})
-    }
-  }
-  if (s.regionMinStrength != null) c.regionConflict = { minStrength: s.regionMinStrength }
-  return c
 }
 
 const SINGLE_FILE_EXT: Partial<Record<ExportRequest['format'], string>> = { csv: '.csv', jsonl: '.jsonl', ferplus: '.csv', labelstudio: '.json' }

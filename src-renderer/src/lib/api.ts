@@ -45,7 +45,8 @@ import type {
   EXPORT_FORMATS as C_EXPORT,
   IMPORT_FORMATS as C_IMPORT,
   TRAIN_BACKENDS as C_BACKENDS,
-  TRAIN_BACKBONES as C_BACKBONES
+  TRAIN_BACKBONES as C_BACKBONES,
+  AUDIT_SETTING_RANGES as C_RANGES
 } from '../../../src-main/core/api/contract'
 
 export type { HistorySource }
@@ -57,6 +58,14 @@ export const EXPORT_FORMATS = ['csv', 'jsonl', 'ferplus', 'folders', 'labelstudi
 export const IMPORT_FORMATS = ['auto', 'folder', 'csv', 'ferplus', 'rafdb', 'affectnet', 'demo'] as const satisfies typeof C_IMPORT
 export const TRAIN_BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const satisfies typeof C_BACKENDS
 export const INPUT_SIZES = [48, 64, 112, 224] as const
+/** [min, max] of each audit setting (the contract's AUDIT_SETTING_RANGES; the type check keeps them equal). */
+export const AUDIT_SETTING_RANGES = {
+  thresholdScale: [0.05, 5],
+  minMargin: [-1, 1],
+  confidencePercentile: [0, 1],
+  flatEntropy: [0, 1],
+  regionMinStrength: [0, 1]
+} as const satisfies typeof C_RANGES
 export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const satisfies typeof C_BACKBONES
 /** Short names of the backbone choices, for the Train form's select. */
 export const BACKBONE_LABELS: Record<(typeof TRAIN_BACKBONES)[number], string> = {

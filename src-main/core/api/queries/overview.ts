@@ -10,6 +10,7 @@ import { AU_VECTOR_LENGTH, getRun } from '../../store/runs'
 import { ALL_AUS, AU_NAMES } from '../../classes'
 import { FLAG_BITS } from '../../audit/flags'
 import { getAudit } from '../../audit/store'
+import { settingsOfConfig } from '../audit-settings'
 import type { LabelState, OverviewStats, ReviewState } from '../contract'
 import { LABEL_STATES, REVIEW_STATES } from '../contract'
 import type { ReadContext } from './context'
@@ -166,18 +167,11 @@ function computeOverview(db: DB, ctx: ReadContext): OverviewStats {
 function thresholdsView(db: DB, auditId: number, C: number): OverviewStats['thresholds'] {
   const a = getAudit(db, auditId)
   if (!a) return null
-  const c = a.config
   return {
     auditId,
     runId: a.runId,
     method: a.method,
-    settings: {
-      thresholdScale: c.mislabeled.thresholdScale,
-      minMargin: c.mislabeled.minMargin,
-      confidencePercentile: c.ambiguous.confidencePercentile,
-      flatEntropy: c.ambiguous.flatEntropy,
-      regionMinStrength: c.regionConflict.minStrength
-    },
+    settings: settingsOfConfig(a.config),
     // The engine writes 2 for a class that was never confident (no threshold can be met).
     perClass: Array.from({ length: C }, (_, k) => {
       const t = a.summary.thresholds[k]
