@@ -277,7 +277,7 @@ export function registerTrain(program: Command): void {
       .command('train')
       .description('train the POI network (or the CE baseline) on a project, then score its images')
       .argument('<project>', 'project file')
-      .option('--backbone <name>', `${BACKBONES.join(' | ')} (default: faceapi-landmark on CPU, resnet18 on a GPU)`)
+      .option('--backbone <name>', `${BACKBONES.join(' | ')} (default: vgg on native TensorFlow, faceapi-landmark on wasm, resnet18 on a GPU)`)
       .option('--stem <stem>', 'ResNet stem: imagenet | stride2 | cifar')
       .option('--widths <a,b,c,d>', 'ResNet stage widths (slim default 32,64,128,256; the fast slim: 16,32,64,128)')
       .option('--blocks <a,b,c,d>', 'ResNet blocks per stage (default 2,2,2,2; the fast slim: 1,1,1,1)')

@@ -184,11 +184,11 @@ export const EXPORT_FORMATS = ['csv', 'jsonl', 'ferplus', 'folders', 'labelstudi
 export const IMPORT_FORMATS = ['auto', 'folder', 'csv', 'ferplus', 'rafdb', 'affectnet', 'demo'] as const
 export const TRAIN_BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const
 /**
- * 'auto' = the engine's default for the backend that runs (frozen face-api landmark map + POI heads
- * on CPU/wasm, ResNet-18 on a GPU), then the engine's BACKBONES (core/train/config.ts; a test keeps
+ * 'auto' = the engine's default for the backend that runs (VGG-style net trained end to end on native
+ * TensorFlow, frozen face-api landmark map + POI heads on wasm, ResNet-18 on a GPU), then the engine's BACKBONES (core/train/config.ts; a test keeps
  * the two lists equal).
  */
-export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const
+export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'vgg', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const
 export const DIALOG_PURPOSES = ['project-open', 'project-create', 'import-folder', 'import-file', 'export-dest'] as const
 
 /**

@@ -1,7 +1,8 @@
 // Choosing the TensorFlow.js backend for this process: tfjs-node-gpu → tfjs-node → wasm (+ shims) → cpu.
 //
-// tfjs-node(-gpu) are optional: they are not dependencies (their install downloads libtensorflow, which fails
-// offline), so they are imported by name at run time and chosen automatically where someone installed them.
+// tfjs-node is a dependency whose native part is installed by scripts/native-tf.mjs (postinstall; its own
+// download is refused offline, so the addon is built against the tensorflow-cpu wheel); tfjs-node-gpu is
+// optional. Both are imported by name at run time and chosen automatically where they load.
 // All of them register into the one tfjs instance exported by ./tf.
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
@@ -10,6 +11,7 @@ import { tf, type TF, type TfBackendName } from './tf'
 import { installCpuShims, installWasmShims, type WasmShimOptions } from './wasm-shims'
 import { enableWasmThreadsInNode, type ThreadsPatch } from './wasm-threads'
 import { autoWasmThreads, measureMachineLoad, type MachineLoad } from './auto-threads'
+import { chooseNativeThreads, nativeSetupFailure } from './native'
 
 /** The backends the app knows, fastest first. */
 export type ComputeBackend = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu'
@@ -40,8 +42,9 @@ export interface ComputeOptions {
   /** 'auto' (default) tries BACKEND_ORDER; a name uses that backend or throws ComputeError. */
   backend?: 'auto' | ComputeBackend
   /**
-   * XNNPACK threads for wasm. 'auto' (default): one per free core, see autoWasmThreads (auto-threads.ts);
-   * > 1 enables the experimental Node threads.
+   * Compute threads. wasm: XNNPACK threads, > 1 enables the experimental Node threads. tfjs-node(-gpu):
+   * TensorFlow's intra-op threads (TF_NUM_INTRAOP_THREADS, read once when the library loads; an explicit
+   * environment variable wins). 'auto' (default): one per free core, see autoWasmThreads (auto-threads.ts).
    */
   threads?: number | 'auto'
   /** The machine as threads: 'auto' sees it; default measured (cores, load, a short CPU sample). Tests inject it. */
@@ -70,9 +73,9 @@ export interface ComputeInfo {
   reason: string
   /** Every backend considered, in order, with why it failed. */
   tried: TriedBackend[]
-  /** Compute threads: XNNPACK's pool for wasm, 1 for cpu, null where TensorFlow manages its own pool. */
+  /** Compute threads: XNNPACK's pool for wasm, TensorFlow's intra-op pool for tfjs-node(-gpu), 1 for cpu; null if unknown. */
   threads: number | null
-  /** wasm only: how the thread count was chosen, e.g. 'auto: 1.9 of 2 cores free (1-min load 0.06)' or 'requested'. */
+  /** wasm and native: how the thread count was chosen, e.g. 'auto: 1.9 of 2 cores free (1-min load 0.06)' or 'requested'. */
   threadsWhy?: string
   /** wasm only: whether the SIMD binary runs (null for other backends). */
   simd: boolean | null
@@ -110,6 +113,15 @@ const PACKAGES: Record<'tfjs-node-gpu' | 'tfjs-node', string> = {
 }
 
 const require_ = createRequire(import.meta.url)
+
+function resolvable(name: string): boolean {
+  try {
+    require_.resolve(name)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** Imports an optional package, telling "not installed" apart from "installed but broken". */
 async function importOptional(name: string): Promise<unknown> {
@@ -207,7 +219,7 @@ async function selectBackend(opts: ComputeOptions): Promise<ComputeInfo> {
 type BackendSetup = Omit<ComputeInfo, 'backend' | 'tried' | 'reason' | 'tf'>
 
 async function tryBackend(name: ComputeBackend, loaders: ComputeLoaders, opts: ComputeOptions): Promise<BackendSetup> {
-  if (name === 'tfjs-node-gpu' || name === 'tfjs-node') return tryTensorflow(name, loaders[name])
+  if (name === 'tfjs-node-gpu' || name === 'tfjs-node') return tryTensorflow(name, loaders[name], opts)
   if (name === 'wasm') return tryWasm(loaders.wasm, opts)
   if (!(await setBackendReporting('cpu'))) throw new InitError('the cpu backend did not initialise')
   return { tfBackend: 'cpu', threads: 1, simd: null, gpu: null, shims: installCpuShims(tf), wasmDir: null, warnings: [] }
@@ -215,13 +227,26 @@ async function tryBackend(name: ComputeBackend, loaders: ComputeLoaders, opts: C
 
 class InitError extends Error {}
 
-async function tryTensorflow(name: 'tfjs-node-gpu' | 'tfjs-node', load: () => Promise<unknown>): Promise<BackendSetup> {
+async function tryTensorflow(
+  name: 'tfjs-node-gpu' | 'tfjs-node',
+  load: () => Promise<unknown>,
+  opts: ComputeOptions
+): Promise<BackendSetup> {
   // A failed tfjs-node-gpu attempt may have left its 'tensorflow' factory registered; tfjs-node must register its own.
   if (name === 'tfjs-node' && tf.findBackendFactory('tensorflow')) {
     if (tf.getBackend() === 'tensorflow') throw new InitError('another tensorflow binding is already active')
     tf.removeBackend('tensorflow')
   }
-  await load()
+  // Measuring the machine takes a moment: not for a package that is not there.
+  if (load === defaultLoaders[name] && !resolvable(PACKAGES[name])) throw new BackendNotInstalledError(PACKAGES[name])
+  const th = await chooseNativeThreads(opts)
+  try {
+    await load()
+  } catch (e) {
+    const setup = name === 'tfjs-node' ? nativeSetupFailure() : null
+    if (setup && !(e instanceof BackendNotInstalledError)) throw new InitError(setup)
+    throw e
+  }
   if (!tf.findBackendFactory('tensorflow')) {
     throw new InitError(
       `${PACKAGES[name]} loaded but did not register a 'tensorflow' backend with this app's tfjs ` +
@@ -231,7 +256,7 @@ async function tryTensorflow(name: 'tfjs-node-gpu' | 'tfjs-node', load: () => Pr
   if (!(await setBackendReporting('tensorflow'))) throw new InitError(lastWarning ?? 'tf.setBackend(tensorflow) returned false')
   const be = tf.backend() as unknown as { isUsingGpuDevice?: boolean }
   const gpu = name === 'tfjs-node-gpu' && typeof be.isUsingGpuDevice === 'boolean' ? be.isUsingGpuDevice : null
-  return { tfBackend: 'tensorflow', threads: null, simd: null, gpu, shims: [], wasmDir: null, warnings: [] }
+  return { tfBackend: 'tensorflow', threads: th.threads, threadsWhy: th.why, simd: null, gpu, shims: [], wasmDir: null, warnings: th.warnings }
 }
 
 function wasmBinaryName(simd: boolean, threaded: boolean): string {
@@ -337,7 +362,7 @@ function explain(name: ComputeBackend, want: 'auto' | ComputeBackend, tried: Tri
         ? `tfjs-node-gpu: ${why}; TensorFlow found no usable CUDA GPU and runs on the CPU`
         : `tfjs-node-gpu (native TensorFlow with CUDA): ${why}`
     case 'tfjs-node':
-      return `tfjs-node (native TensorFlow on all CPU cores): ${why}`
+      return `tfjs-node (native TensorFlow, ${p.threads ?? '?'} intra-op thread${p.threads === 1 ? '' : 's'}${p.threadsWhy ? ` [${p.threadsWhy}]` : ''}): ${why}`
     case 'wasm':
       return `wasm (XNNPACK${p.simd ? ' SIMD' : ''}, ${p.threads} thread${p.threads === 1 ? '' : 's'}${p.threadsWhy ? ` [${p.threadsWhy}]` : ''}, training shims): ${why}`
     case 'cpu':
@@ -354,6 +379,9 @@ export function describeCompute(info: ComputeInfo): string {
     details.push('pure JS, slow')
   } else if (info.gpu === false) {
     details.push('no GPU visible')
+  }
+  if (info.tfBackend === 'tensorflow' && info.threads != null) {
+    details.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`)
   }
   const head = `backend ${info.backend}${details.length ? ` (${details.join(', ')})` : ''}`
   const notes = [...info.tried.filter((t) => !t.ok).map((t) => `${t.name} ${t.error}`), ...info.warnings]

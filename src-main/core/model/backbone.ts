@@ -6,11 +6,12 @@
  * Crop level (RECONSTRUCTED, §7.1): E = stem + layer1..layer3, F = layer3's output.
  */
 import { tf } from './tf'
-import type { ModelGeometry, PoiModelConfig, ResnetExtractorConfig } from './config'
+import type { ModelGeometry, PoiModelConfig, ResnetExtractorConfig, VggExtractorConfig } from './config'
 import {
   convBnRelu,
   dense,
   gap,
+  maxPool2,
   maxPool3s2,
   resStage,
   type ForwardCtx,
@@ -20,7 +21,7 @@ import type { ParamRegistry } from './params'
 
 /** x [B, H, W, Ch] → F [B, H3, W3, C3]. */
 export interface FeatureExtractor {
-  readonly kind: 'resnet' | 'frozen'
+  readonly kind: 'resnet' | 'vgg' | 'frozen'
   /** [H3, W3, C3] of F for the configured input. */
   readonly outShape: [number, number, number]
   apply(x: tf.Tensor4D, ctx: ForwardCtx): tf.Tensor4D
@@ -52,6 +53,14 @@ export function withResidualAdapter(reg: ParamRegistry, base: FeatureExtractor, 
   }
 }
 
+/** computeGeometry predicted this shape (crop size, layer widths); a mismatch is a bug, not bad input. */
+function checkFeatureShape(f: tf.Tensor4D, outShape: [number, number, number]): tf.Tensor4D {
+  if (f.shape[1] !== outShape[0] || f.shape[2] !== outShape[1] || f.shape[3] !== outShape[2]) {
+    throw new Error(`extractor produced [${f.shape.join(', ')}], geometry predicted [B, ${outShape.join(', ')}]`)
+  }
+  return f
+}
+
 /** Stem + layer1..layer3 of a (slim) ResNet, variables under 'extractor.'. */
 export function resnetExtractor(
   reg: ParamRegistry,
@@ -74,12 +83,45 @@ export function resnetExtractor(
     apply(x, ctx) {
       let h = stem.apply(x, ctx)
       if (ex.stem === 'imagenet') h = maxPool3s2(h)
-      const f = layer3.apply(layer2.apply(layer1.apply(h, ctx), ctx), ctx)
-      // computeGeometry predicted this shape (crop size, layer widths); a mismatch is a bug, not bad input.
-      if (f.shape[1] !== outShape[0] || f.shape[2] !== outShape[1] || f.shape[3] !== outShape[2]) {
-        throw new Error(`extractor produced [${f.shape.join(', ')}], geometry predicted [B, ${outShape.join(', ')}]`)
-      }
-      return f
+      return checkFeatureShape(layer3.apply(layer2.apply(layer1.apply(h, ctx), ctx), ctx), outShape)
+    }
+  }
+}
+
+/** `convs` × (3×3 conv + BN + ReLU); the first conv takes `stride`. Variables under `${name}.${i}`. */
+export function vggStage(
+  reg: ParamRegistry,
+  name: string,
+  o: { cin: number; cout: number; convs: number; stride: number },
+  bn: PoiModelConfig['bn']
+): Module4D {
+  const convs: Module4D[] = []
+  for (let i = 0; i < o.convs; i++) {
+    convs.push(convBnRelu(reg, `${name}.${i}`, { cin: i === 0 ? o.cin : o.cout, cout: o.cout, k: 3, stride: i === 0 ? o.stride : 1 }, bn))
+  }
+  return { apply: (x, ctx) => convs.reduce((h, c) => c.apply(h, ctx), x) }
+}
+
+/**
+ * VGG-style E = stage1 → pool → stage2 → pool → stage3 (variables under 'extractor.'): full resolution
+ * in stage 1, so a 48-px face keeps a 12×12 map for the PIN's corner crops.
+ */
+export function vggExtractor(
+  reg: ParamRegistry,
+  ex: VggExtractorConfig,
+  channels: number,
+  bn: PoiModelConfig['bn'],
+  outShape: [number, number, number]
+): FeatureExtractor {
+  const [w1, w2, w3] = ex.widths
+  const s1 = vggStage(reg, 'extractor.stage1', { cin: channels, cout: w1, convs: ex.convs, stride: 1 }, bn)
+  const s2 = vggStage(reg, 'extractor.stage2', { cin: w1, cout: w2, convs: ex.convs, stride: 1 }, bn)
+  const s3 = vggStage(reg, 'extractor.stage3', { cin: w2, cout: w3, convs: ex.convs, stride: 1 }, bn)
+  return {
+    kind: 'vgg',
+    outShape,
+    apply(x, ctx) {
+      return checkFeatureShape(s3.apply(maxPool2(s2.apply(maxPool2(s1.apply(x, ctx)), ctx)), ctx), outShape)
     }
   }
 }
@@ -111,11 +153,18 @@ export function headStage(
   name: string,
   kind: 'layer4' | 'conv',
   o: { cin: number; cout: number; blocks: number; stride: number },
-  bn: PoiModelConfig['bn']
+  bn: PoiModelConfig['bn'],
+  family: 'resnet' | 'vgg' = 'resnet'
 ): Module4D {
-  return kind === 'layer4'
-    ? resStage(reg, name, o, bn)
-    : convBnRelu(reg, name, { cin: o.cin, cout: o.cout, k: 3, stride: o.stride }, bn)
+  if (kind === 'conv') return convBnRelu(reg, name, { cin: o.cin, cout: o.cout, k: 3, stride: o.stride }, bn)
+  // For a VGG extractor 'layer4' is its stage 4 (o.blocks = convs per stage).
+  return family === 'vgg' ? vggStage(reg, name, { cin: o.cin, cout: o.cout, convs: o.blocks, stride: o.stride }, bn) : resStage(reg, name, o, bn)
+}
+
+/** Blocks (ResNet) or convs (VGG) per head stage; 2 for frozen maps. */
+export function headDepth(cfg: PoiModelConfig): number {
+  const ex = cfg.extractor
+  return ex.kind === 'resnet' ? ex.blocks[3] : ex.kind === 'vgg' ? ex.convs : 2
 }
 
 /** TRN: its own stage on F → GAP → FC(C4 → C). Variables under 'trn.'. */
@@ -125,15 +174,18 @@ export interface Trn {
 }
 
 export function buildTrn(reg: ParamRegistry, cfg: PoiModelConfig, geo: ModelGeometry): Trn {
-  const blocks = cfg.extractor.kind === 'resnet' ? cfg.extractor.blocks[3] : 2
-  // The spec's TRN stage is layer4 with stride 2; the light 'conv' stage (for small frozen maps) keeps stride 1.
+  const vgg = cfg.extractor.kind === 'vgg'
+  // The spec's TRN stage is layer4 with stride 2 (VGG: a 2×2 max-pool, then stage 4 at stride 1); the
+  // light 'conv' stage (for small frozen maps) keeps stride 1.
+  const pooled = vgg && cfg.trnStage === 'layer4'
   const stage = headStage(
     reg,
     'trn.stage',
     cfg.trnStage,
-    { cin: geo.feature[2], cout: geo.c4, blocks, stride: cfg.trnStage === 'layer4' ? 2 : 1 },
-    cfg.bn
+    { cin: geo.feature[2], cout: geo.c4, blocks: headDepth(cfg), stride: cfg.trnStage === 'layer4' && !vgg ? 2 : 1 },
+    cfg.bn,
+    vgg ? 'vgg' : 'resnet'
   )
   const fc = dense(reg, 'trn.fc', { cin: geo.c4, cout: cfg.classes.length })
-  return { apply: (f, ctx) => fc.apply(gap(stage.apply(f, ctx))) }
+  return { apply: (f, ctx) => fc.apply(gap(stage.apply(pooled ? maxPool2(f) : f, ctx))) }
 }

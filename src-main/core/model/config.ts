@@ -58,7 +58,24 @@ export interface FrozenExtractorConfig {
   adapter?: 'none' | 'residual-conv'
 }
 
-export type ExtractorConfig = ResnetExtractorConfig | FrozenExtractorConfig
+/**
+ * A trainable VGG-style extractor for small faces (48–112 px), OURS (not in the paper): stages of
+ * `convs` × (3×3 conv + BN + ReLU), a 2×2 max-pool after stages 1 and 2 only (no early downsampling),
+ * E = stages 1..3, so F = [H/4, W/4, widths[2]]. The TRN and each PIN branch own a stage-4 copy
+ * (TRN: 2×2 max-pool first; branches: stride branchStride).
+ */
+export interface VggExtractorConfig {
+  kind: 'vgg'
+  /** Widths of stages 1..4; stage 4's is C4. */
+  widths: Quad
+  /** 3×3 convs per stage (2 = the classic VGG block). */
+  convs: number
+}
+
+export type ExtractorConfig = ResnetExtractorConfig | VggExtractorConfig | FrozenExtractorConfig
+
+/** Default VGG widths: measured as the fastest net that trains well from scratch on 48-px faces here. */
+export const VGG_WIDTHS: Quad = [32, 64, 128, 256]
 
 export interface PoiModelConfig {
   format: typeof MODEL_CONFIG_FORMAT
@@ -90,8 +107,14 @@ export interface PoiModelConfig {
   }
   /** Temperature T of p^T and q (paper: 3). */
   temperature: number
-  /** UEM formula: 'variance' = normalised predictive variance (eq. 10, recommended); 'mi' = mutual information. */
-  uem: 'variance' | 'mi'
+  /**
+   * UEM formula (RECONSTRUCTED, §7.9): 'variance' = normalised predictive variance of the 4 region
+   * predictions (eq. 10 as the spec reads it); 'mi' = their mutual information; 'entropy' = 1 − H(p̄)/log C,
+   * the total predictive uncertainty of the regions' mean prediction (OURS: the two disagreement forms
+   * saturate at c ≈ 1 once mutual learning has made the regions agree, which also switches L_OR off via
+   * ω = 1 − c; see docs/compute-defaults.md).
+   */
+  uem: 'variance' | 'mi' | 'entropy'
   ablation: {
     /** TRN only (same network as mode 'baseline'). */
     noPIN: boolean
@@ -119,6 +142,19 @@ export interface PoiModelConfig {
     klVariant: 'poi' | 'one'
     /** Rescale ω over the batch so it averages 1 (ω_i·B/Σω). */
     normaliseOmega: boolean
+    /**
+     * Weight of L_KL (mutual learning); 0 switches it off (Table X ablation). Absent in configs written
+     * before the option existed, which meant 1.
+     */
+    lambdaKl?: number
+    /** Weight of L_OR (the objective soft-label loss on the TRN); 0 switches it off. Absent = 1. */
+    lambdaOr?: number
+    /**
+     * Weight of the gate's own supervised loss −log q¹[y] on the T = 1 mixture (OURS, as ONE's gate CE):
+     * in the 'poi' variant the gate otherwise learns only from L_KL, whose gradient pulls q towards the
+     * regions' consensus and leaves g ≈ uniform. Absent (older configs) = 0.
+     */
+    lambdaGate?: number
   }
   bn: { momentum: number; eps: number }
   optimizer: {
@@ -133,13 +169,20 @@ export interface PoiModelConfig {
   seed: number
 }
 
+/** Defaults of the options added with the native engine (see their docs above and docs/compute-defaults.md). */
+export const DEFAULT_UEM: PoiModelConfig['uem'] = 'entropy'
+export const DEFAULT_LAMBDA_GATE = 0.5
+
 type DeepPartial<T> = T extends Array<unknown> ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T
 
 /** What callers pass: classes and input are required, everything else defaults. */
 export type PoiModelConfigInput = DeepPartial<Omit<PoiModelConfig, 'extractor'>> & {
   classes: ClassName[]
   input: { height: number; width: number; channels: number }
-  extractor?: Partial<ResnetExtractorConfig> | (Partial<FrozenExtractorConfig> & { kind: 'frozen' })
+  extractor?:
+    | Partial<ResnetExtractorConfig>
+    | (Partial<VggExtractorConfig> & { kind: 'vgg' })
+    | (Partial<FrozenExtractorConfig> & { kind: 'frozen' })
 }
 
 const posInt = z.number().int().positive()
@@ -162,6 +205,7 @@ const schema = z
           blocks: quad
         })
         .strict(),
+      z.object({ kind: z.literal('vgg'), widths: quad, convs: posInt.max(4) }).strict(),
       z
         .object({
           kind: z.literal('frozen'),
@@ -186,7 +230,7 @@ const schema = z
       })
       .strict(),
     temperature: finite.positive(),
-    uem: z.enum(['variance', 'mi']),
+    uem: z.enum(['variance', 'mi', 'entropy']),
     ablation: z.object({ noPIN: z.boolean(), noGate: z.boolean(), noUEM: z.boolean() }).strict(),
     loss: z
       .object({
@@ -198,7 +242,10 @@ const schema = z
         auMaskAU14: z.boolean(),
         klT2: z.boolean(),
         klVariant: z.enum(['poi', 'one']),
-        normaliseOmega: z.boolean()
+        normaliseOmega: z.boolean(),
+        lambdaKl: finite.nonnegative().optional(),
+        lambdaOr: finite.nonnegative().optional(),
+        lambdaGate: finite.nonnegative().optional()
       })
       .strict(),
     bn: z.object({ momentum: finite.min(0).max(1), eps: finite.positive() }).strict(),
@@ -238,6 +285,9 @@ export function resolveConfig(input: PoiModelConfigInput): PoiModelConfig {
       headWidth: pick(f.headWidth, f.featureShape?.[2] ?? 256),
       adapter: pick(f.adapter, 'none')
     }
+  } else if (ex.kind === 'vgg') {
+    const v = ex as Partial<VggExtractorConfig>
+    extractor = { kind: 'vgg', widths: v.widths ?? ([...VGG_WIDTHS] as Quad), convs: pick(v.convs, 2) }
   } else {
     const r = ex as Partial<ResnetExtractorConfig>
     const arch = pick(r.arch, 'resnet18')
@@ -271,7 +321,7 @@ export function resolveConfig(input: PoiModelConfigInput): PoiModelConfig {
       gate: pick(pin.gate, 'fc-zero')
     },
     temperature: pick(input.temperature, 3),
-    uem: pick(input.uem, 'variance'),
+    uem: pick(input.uem, DEFAULT_UEM),
     ablation: { noPIN: pick(ab.noPIN, false), noGate: pick(ab.noGate, false), noUEM: pick(ab.noUEM, false) },
     loss: {
       lambda1: pick(loss.lambda1, 0.5),
@@ -282,7 +332,10 @@ export function resolveConfig(input: PoiModelConfigInput): PoiModelConfig {
       auMaskAU14: pick(loss.auMaskAU14, false),
       klT2: pick(loss.klT2, true),
       klVariant: pick(loss.klVariant, 'poi'),
-      normaliseOmega: pick(loss.normaliseOmega, false)
+      normaliseOmega: pick(loss.normaliseOmega, false),
+      lambdaKl: pick(loss.lambdaKl, 1),
+      lambdaOr: pick(loss.lambdaOr, 1),
+      lambdaGate: pick(loss.lambdaGate, DEFAULT_LAMBDA_GATE)
     },
     bn: { momentum: pick(input.bn?.momentum, 0.1), eps: pick(input.bn?.eps, 1e-5) },
     optimizer: {
@@ -384,6 +437,10 @@ export function computeGeometry(cfg: PoiModelConfig): ModelGeometry {
     }
     feature = [h, w, ex.widths[2]]
     c4 = ex.widths[3]
+  } else if (ex.kind === 'vgg') {
+    // 2×2 max-pools (valid) after stages 1 and 2.
+    feature = [Math.floor(cfg.input.height / 4), Math.floor(cfg.input.width / 4), ex.widths[2]]
+    c4 = ex.widths[3]
   } else {
     feature = [...ex.featureShape]
     c4 = ex.headWidth
@@ -393,7 +450,11 @@ export function computeGeometry(cfg: PoiModelConfig): ModelGeometry {
   const bs = cfg.pin.branchStride
   const branchOut: [number, number] = [convOut(cropK, 3, bs, 1), convOut(cropK, 3, bs, 1)]
   const trnOut: [number, number] =
-    cfg.trnStage === 'layer4' ? [convOut(h3, 3, 2, 1), convOut(w3, 3, 2, 1)] : [h3, w3]
+    cfg.trnStage !== 'layer4'
+      ? [h3, w3]
+      : ex.kind === 'vgg'
+        ? [Math.floor(h3 / 2), Math.floor(w3 / 2)]
+        : [convOut(h3, 3, 2, 1), convOut(w3, 3, 2, 1)]
   return {
     feature,
     cropK,

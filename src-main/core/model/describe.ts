@@ -28,6 +28,9 @@ export function describeConfig(cfg: PoiModelConfig): ConfigChoice[] {
   if (ex.kind === 'resnet') {
     add('backbone', `${ex.arch} widths ${ex.widths.join('-')}, blocks ${ex.blocks.join('-')}, stem '${ex.stem}', input ${cfg.input.height}×${cfg.input.width}×${cfg.input.channels}`, ex.arch === 'resnet18' && ex.stem === 'imagenet' ? 'STATED-P' : 'OURS', '§2.1, §7.17')
     add('crop-level', `E = stem + layer1..layer3; F = ${g.feature.join('×')} (H3×W3×C3)`, 'RECONSTRUCTED', '§7.1')
+  } else if (ex.kind === 'vgg') {
+    add('backbone', `VGG-style widths ${ex.widths.join('-')}, ${ex.convs} convs per stage, pools after stages 1 and 2, input ${cfg.input.height}×${cfg.input.width}×${cfg.input.channels}`, 'OURS', '§2.1')
+    add('crop-level', `E = stages 1..3; the PIN reads F = ${g.feature.join('×')} (H3×W3×C3) after stage 3`, 'OURS', '§7.1')
   } else {
     add('backbone', `frozen extractor '${ex.name}' giving F = ${g.feature.join('×')}, head width ${g.c4}`, 'OURS', '§7.15')
   }
@@ -50,7 +53,21 @@ export function describeConfig(cfg: PoiModelConfig): ConfigChoice[] {
   add('q', `q = Σ_j g_j softmax(z_j/T), T = ${cfg.temperature} (tempered probabilities, not gated logits)`, 'RECONSTRUCTED', '§7.6')
   add('kl-t2', cfg.loss.klT2 ? 'T² factor on L_KL and L_OR' : 'no T² factor on the KL terms', 'RECONSTRUCTED', '§7.7')
   add('stop-gradient', cfg.loss.klVariant === 'poi' ? 'L_KL: q not detached (gate learns through it); L_OR: sg(q), sg(c); UEM: sg' : 'ONE variant: q detached in L_KL, gate trained by −log q[y]; L_OR: sg(q), sg(c)', 'RECONSTRUCTED', '§4 (8), §7.8')
-  add('uem', cfg.uem === 'variance' ? 'UEM: normalised predictive variance of the 4 region predictions (T = 1)' : 'UEM: mutual information H(p̄) − mean H(p_j), c = 1 − MI/log 4', 'RECONSTRUCTED', '§4 (10), §7.9')
+  add(
+    'uem',
+    cfg.uem === 'variance'
+      ? 'UEM: normalised predictive variance of the 4 region predictions (T = 1)'
+      : cfg.uem === 'mi'
+        ? 'UEM: mutual information H(p̄) − mean H(p_j), c = 1 − MI/log 4'
+        : 'UEM: total uncertainty of the regions’ mean prediction, c = 1 − H(p̄)/log C (the disagreement forms saturate at c ≈ 1)',
+    'RECONSTRUCTED',
+    '§4 (10), §7.9'
+  )
+  add('loss-weights', `L_KL × ${cfg.loss.lambdaKl ?? 1}, L_OR × ${cfg.loss.lambdaOr ?? 1} (0 = off; Table X ablations)`, 'OURS', '§4 (12), Table X')
+  if (!cfg.ablation.noGate && cfg.loss.klVariant === 'poi') {
+    const lg = cfg.loss.lambdaGate ?? 0
+    add('gate-loss', lg > 0 ? `gate also trained by ${lg} × −log q¹[y] (T = 1 mixture), as ONE's gate` : 'gate learns from L_KL only (tends to stay uniform)', 'OURS', '§2.5, §7.5')
+  }
   add('omega', cfg.ablation.noUEM ? 'ablation noUEM: ω = 1' : `ω = 1 − c${cfg.loss.normaliseOmega ? ', normalised to batch mean 1' : ', unnormalised'}`, 'RECONSTRUCTED', '§4 (11), §7.10')
   add('lambdas', `λ1 = ${cfg.loss.lambda1} (L_AU), λ2 = ${cfg.loss.lambda2} (L_CE^PIN), λ3 = ${cfg.loss.lambda3} (L_CE^TRN); values lost in the paper`, 'RECONSTRUCTED', '§4 (12), §7.11')
   add('au-smoothing', `AU pseudolabels smoothed ${cfg.loss.auSmoothing === 'symmetric' ? '1 → 1−ε, 0 → ε' : '(1−ε)y + ε/2'} with ε = ${cfg.loss.auEpsilon}`, 'RECONSTRUCTED', '§3, §7.11')

@@ -67,7 +67,7 @@ export function conv2d(
     w,
     b,
     apply(x) {
-      const y = tf.conv2d(x, w as tf.Tensor4D, stride, pad)
+      const y = conv2dSymmetric(x, w as tf.Tensor4D, stride, pad)
       return b ? tf.add(y, b) : y
     }
   }
@@ -198,9 +198,40 @@ export function resStage(
   return { apply: (x, ctx) => blocks.reduce((h, b) => b.apply(h, ctx), x) }
 }
 
-/** 3×3 stride-2 max-pool with padding 1 (torchvision stem); padded cells never win. */
+/**
+ * Whether the active backend takes numeric (explicit symmetric) padding in conv2d / maxPool. Native
+ * TensorFlow ('tensorflow', tfjs-node) accepts only 'same' and 'valid'; cpu and wasm take a number.
+ */
+function numericPadOk(): boolean {
+  return tf.getBackend() !== 'tensorflow'
+}
+
+/**
+ * conv2d with PyTorch's symmetric zero padding `pad` on both spatial sides. Where the backend takes
+ * only 'same' / 'valid' (native TensorFlow): stride 1 with pad = ⌊k/2⌋ and odd k is exactly 'same';
+ * anything else is an explicit tf.pad + 'valid' (TF's 'same' at stride 2 pads after, not before, which
+ * would shift the sampling grid by one pixel against torchvision).
+ */
+export function conv2dSymmetric(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
+  if (pad === 0) return tf.conv2d(x, w, stride, 'valid')
+  if (numericPadOk()) return tf.conv2d(x, w, stride, pad)
+  const [kh, kw] = w.shape
+  if (stride === 1 && kh === kw && kh % 2 === 1 && pad === (kh - 1) / 2) return tf.conv2d(x, w, 1, 'same')
+  return tf.conv2d(tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), w, stride, 'valid')
+}
+
+/**
+ * 3×3 stride-2 max-pool with padding 1 (torchvision stem); padded cells never win. On native TensorFlow
+ * the border is an explicit pad with the lowest float32, so a padded cell never wins there either.
+ */
 export function maxPool3s2(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.maxPool(x, 3, 2, 1)
+  if (numericPadOk()) return tf.maxPool(x, 3, 2, 1)
+  return tf.maxPool(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], -3.4e38), 3, 2, 'valid')
+}
+
+/** 2×2 stride-2 max-pool without padding (VGG stages); odd sides drop the last row/column as PyTorch does. */
+export function maxPool2(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.maxPool(x, 2, 2, 'valid')
 }
 
 /** Global average pooling: [B, H, W, C] → [B, C]. */

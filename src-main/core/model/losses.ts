@@ -2,7 +2,7 @@
  * POI losses (spec §4; every formula RECONSTRUCTED there, wiring STATED-P). Shapes: B = batch, N = 4
  * regions in order [UL, UR, LL, LR], C = classes; y is int32 [B] of class indices into cfg.classes.
  *
- *   L = λ3·L_CE^TRN + L_OR + λ1·L_AU + λ2·L_CE^PIN + L_KL   (+ L_gate in the ONE variant)
+ *   L = λ3·L_CE^TRN + λ_OR·L_OR + λ1·L_AU + λ2·L_CE^PIN + λ_KL·L_KL   (+ L_gate: ONE variant, or λ_gate·L_gate)
  *
  * The 'baseline' mode (and ablation.noPIN) trains with L = L_CE^TRN alone.
  */
@@ -137,6 +137,8 @@ export interface LossInputs {
   regionLogits?: tf.Tensor3D
   /** q at temperature T: [B, C]. */
   q?: tf.Tensor2D
+  /** q at T = 1, Σ_j g_j softmax(z_j): [B, C] (the gate's own loss, when loss.lambdaGate > 0). */
+  qT1?: tf.Tensor2D
   /** UEM confidence c: [B]. */
   uemConfidence?: tf.Tensor1D
   auLogits?: { eye: tf.Tensor3D; mouth: tf.Tensor3D }
@@ -176,11 +178,19 @@ export function poiLoss(inp: LossInputs, y: tf.Tensor1D, cfg: PoiModelConfig): L
   const kl = klLoss(inp.q, inp.regionLogits, { temperature: T, t2: L.klT2, detachQ: L.klVariant === 'one' })
   const omega = omegaFromConfidence(inp.uemConfidence, { noUEM: cfg.ablation.noUEM, normalise: L.normaliseOmega })
   const or = orLoss(inp.q, inp.trnLogits, omega, { temperature: T, t2: L.klT2 })
-  let total = tf.addN([tf.mul(ceTrn, L.lambda3), or, tf.mul(au, L.lambda1), tf.mul(cePin, L.lambda2), kl]) as tf.Scalar
+  // Absent weights (configs written before they existed) mean the old fixed 1 and no gate loss.
+  const lKl = L.lambdaKl ?? 1
+  const lOr = L.lambdaOr ?? 1
+  let total = tf.addN([tf.mul(ceTrn, L.lambda3), tf.mul(or, lOr), tf.mul(au, L.lambda1), tf.mul(cePin, L.lambda2), tf.mul(kl, lKl)]) as tf.Scalar
   const out: LossTensors = { total, ceTrn, or, au, cePin, kl }
   if (L.klVariant === 'one' && !cfg.ablation.noGate) {
     out.gateCe = gateCeLoss(inp.q, y)
     total = tf.add(total, out.gateCe) as tf.Scalar
+    out.total = total
+  } else if ((L.lambdaGate ?? 0) > 0 && !cfg.ablation.noGate) {
+    if (!inp.qT1) throw new Error('poiLoss: loss.lambdaGate > 0 needs qT1 (the T = 1 mixture)')
+    out.gateCe = gateCeLoss(inp.qT1, y)
+    total = tf.add(total, tf.mul(out.gateCe, L.lambdaGate as number)) as tf.Scalar
     out.total = total
   }
   return out

@@ -18,7 +18,7 @@ export function gateMix(g: tf.Tensor2D, p: tf.Tensor3D): tf.Tensor2D {
 }
 
 export interface UemOut {
-  /** u_i: [B]. Variance form ∈ [0, 1 − 1/N]; MI form ∈ [0, log N] (nats). */
+  /** u_i: [B]. Variance form ∈ [0, 1 − 1/N]; MI form ∈ [0, log N] (nats); entropy form ∈ [0, log C] (nats). */
   uncertainty: tf.Tensor1D
   /** c_i ∈ [0, 1], 1 = all regions agree: [B]. */
   confidence: tf.Tensor1D
@@ -48,9 +48,22 @@ export function uemMutualInformation(p: tf.Tensor3D): UemOut {
   return { uncertainty: mi, confidence: c }
 }
 
+/**
+ * Total-uncertainty alternative (OURS): u = H(p̄) in nats, c = 1 − H(p̄)/log C, p̄ = mean_j p_j. Unlike
+ * the two disagreement forms it also sees regions that agree on a flat distribution, so it does not
+ * saturate once mutual learning has pulled the regions together. p: [B, N, C] at T = 1.
+ */
+export function uemEntropy(p: tf.Tensor3D): UemOut {
+  const c = p.shape[2]
+  const h = entropy(tf.mean(p, 1), 1) as tf.Tensor1D
+  const conf = tf.clipByValue(tf.sub(1, tf.div(h, Math.log(c))), 0, 1) as tf.Tensor1D
+  return { uncertainty: h, confidence: conf }
+}
+
 /** UEM with stop-gradient on its input (spec §7.8: the UEM is a read-out, never trained through). */
-export function uem(p: tf.Tensor3D, kind: 'variance' | 'mi'): UemOut {
+export function uem(p: tf.Tensor3D, kind: 'variance' | 'mi' | 'entropy'): UemOut {
   const ps = stopGradient(p)
+  if (kind === 'entropy') return uemEntropy(ps)
   return kind === 'variance' ? uemVariance(ps) : uemMutualInformation(ps)
 }
 

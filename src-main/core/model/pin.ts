@@ -8,7 +8,7 @@
 import { tf } from './tf'
 import { EYE_AUS, MOUTH_AUS } from '../classes'
 import type { ModelGeometry, PoiModelConfig } from './config'
-import { headStage } from './backbone'
+import { headDepth, headStage } from './backbone'
 import { batchNorm, dense, gap, type ForwardCtx } from './layers'
 import { heNormal, uniformFanIn, zerosInit, type ParamRegistry } from './params'
 
@@ -65,13 +65,13 @@ export interface BranchOut {
 function buildBranch(reg: ParamRegistry, name: string, nAu: number, cfg: PoiModelConfig, geo: ModelGeometry) {
   const { auHidden: ha, auReduced: hr, importance } = cfg.pin
   const c4 = geo.c4
-  const blocks = cfg.extractor.kind === 'resnet' ? cfg.extractor.blocks[3] : 2
   const stage = headStage(
     reg,
     `${name}.stage`,
     cfg.pin.branch,
-    { cin: geo.feature[2], cout: c4, blocks, stride: cfg.pin.branchStride },
-    cfg.bn
+    { cin: geo.feature[2], cout: c4, blocks: headDepth(cfg), stride: cfg.pin.branchStride },
+    cfg.bn,
+    cfg.extractor.kind === 'vgg' ? 'vgg' : 'resnet'
   )
   const w1 = reg.weight(`${name}.au.fc1.w`, [c4, nAu, ha], heNormal(c4))
   const b1 = reg.weight(`${name}.au.fc1.b`, [nAu, ha], zerosInit)

@@ -15,6 +15,7 @@ import {
   buildTrn,
   frozenExtractor,
   resnetExtractor,
+  vggExtractor,
   withResidualAdapter,
   type FeatureExtractor,
   type FrozenFeatureFn,
@@ -91,6 +92,8 @@ export class PoiNetwork {
     try {
       if (ex.kind === 'resnet') {
         this.extractor = resnetExtractor(this.registry, ex, config.input.channels, config.bn, this.geometry.feature)
+      } else if (ex.kind === 'vgg') {
+        this.extractor = vggExtractor(this.registry, ex, config.input.channels, config.bn, this.geometry.feature)
       } else {
         if (!opts.frozenExtractor) {
           throw new Error(`extractor '${ex.name}' is of kind 'frozen' but no frozenExtractor function was given`)

@@ -14,8 +14,11 @@ import type { PoiModelConfigInput, Stem } from '../model/config'
 export const TRAIN_CONFIG_FORMAT = 'poi-audit-train-config'
 export const TRAIN_CONFIG_VERSION = 1
 
-/** Trainable ResNets, then the frozen face-api maps (see FROZEN_BACKBONES). */
-export const BACKBONES = ['slim', 'resnet18', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const
+/**
+ * Trainable nets (ResNets; 'vgg' = VGG-style 4 stages × 2 convs, see core/model/config VggExtractorConfig),
+ * then the frozen face-api maps (see FROZEN_BACKBONES).
+ */
+export const BACKBONES = ['slim', 'resnet18', 'vgg', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const
 export type BackboneName = (typeof BACKBONES)[number]
 
 /** What each frozen backbone reads from face-api (core/faceapi/frozen.ts). */
@@ -104,9 +107,17 @@ export function slimFast(): Pick<TrainConfigInput, 'backbone' | 'stem' | 'widths
   return { backbone: 'slim', stem: 'imagenet', widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1] }
 }
 
+/**
+ * The native-CPU default (tfjs-node): the VGG-style net trained end to end with every POI loss — the
+ * paper's joint setting, which wasm could not afford — at the project's input size (48 px for FER2013).
+ * Chosen by bench:speed / bench:noisy on this 2-core machine (docs/compute-defaults.md).
+ */
+export const NATIVE_DEFAULT = { backbone: 'vgg', stem: 'cifar', widths: null, blocks: null } as const
+
 /** Default backbone settings for a compute backend. */
 export function defaultBackbone(backend: ComputeBackend | null, gpu: boolean | null): Pick<TrainConfig, 'backbone' | 'stem' | 'widths' | 'blocks'> {
   if (backend === 'tfjs-node-gpu' && gpu !== false) return { backbone: 'resnet18', stem: 'imagenet', widths: null, blocks: null }
+  if (backend === 'tfjs-node' || backend === 'tfjs-node-gpu') return { ...NATIVE_DEFAULT }
   return { backbone: CPU_DEFAULT.backbone, stem: CPU_DEFAULT.stem, widths: CPU_DEFAULT.widths, blocks: CPU_DEFAULT.blocks }
 }
 

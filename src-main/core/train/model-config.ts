@@ -41,6 +41,14 @@ export function modelConfigFor(cfg: TrainConfig, classes: readonly ClassName[]):
   if (adapter && adapter !== 'none') {
     throw new Error(`model.extractor.adapter '${adapter}' applies only to frozen backbones, not to '${cfg.backbone}'`)
   }
+  if (cfg.backbone === 'vgg') {
+    return resolveConfig({
+      ...base,
+      // blocks[0], when set, is the convs per stage.
+      extractor: { kind: 'vgg', ...(cfg.widths ? { widths: cfg.widths } : {}), ...(cfg.blocks ? { convs: cfg.blocks[0] } : {}) },
+      pin: { ...SMALL_PIN, ...(m.pin ?? {}) }
+    })
+  }
   const arch = cfg.backbone === 'resnet18' ? 'resnet18' : 'slim'
   return resolveConfig({
     ...base,

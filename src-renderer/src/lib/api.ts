@@ -66,21 +66,23 @@ export const AUDIT_SETTING_RANGES = {
   flatEntropy: [0, 1],
   regionMinStrength: [0, 1]
 } as const satisfies typeof C_RANGES
-export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const satisfies typeof C_BACKBONES
+export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'vgg', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const satisfies typeof C_BACKBONES
 /** Short names of the backbone choices, for the Train form's select. */
 export const BACKBONE_LABELS: Record<(typeof TRAIN_BACKBONES)[number], string> = {
   auto: 'auto (best for this machine)',
   slim: 'Slim ResNet',
   resnet18: 'ResNet-18',
+  vgg: 'VGG-style net',
   'faceapi-landmark': 'face-api landmarks 7×7',
   'faceapi-landmark-14': 'face-api landmarks 14×14',
   'faceapi-expression': 'face-api expression net'
 }
 /** What each choice means, shown under the select. */
 export const BACKBONE_HELP: Record<(typeof TRAIN_BACKBONES)[number], string> = {
-  auto: 'Frozen face-api landmark map on CPU (measured best accuracy per minute), ResNet-18 on a GPU.',
+  auto: 'Native TensorFlow: the VGG-style net trained end to end. wasm: the frozen face-api landmark map. GPU: ResNet-18.',
   slim: 'A small ResNet trained from scratch: fast, needs more data.',
   resnet18: "The paper's backbone, trained from scratch end to end: slow on CPU, the choice on a GPU.",
+  vgg: 'VGG-style net (4 stages × 2 convs, no early downsampling) trained end to end: the native-engine default for small faces.',
   'faceapi-landmark': 'Pretrained landmark network, frozen (features cached once); POI heads on its 7×7 map. CPU default.',
   'faceapi-landmark-14': 'The same network read at 14×14: larger corner crops, slower.',
   'faceapi-expression': 'Pretrained on FER2013 expressions: never use it to audit FER2013 (it has seen those labels).'

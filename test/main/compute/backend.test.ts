@@ -95,8 +95,10 @@ describe('initCompute', () => {
     expect(tf.getBackend()).toBe('tensorflow')
     expect(info.gpu).toBe(true)
     expect(info.tried).toEqual([{ name: 'tfjs-node-gpu', ok: true }])
-    expect(info.threads).toBeNull()
-    expect(describeCompute(info)).toBe('backend tfjs-node-gpu')
+    // TensorFlow's intra-op pool, chosen before the load (the env var is what the library reads).
+    expect(info.threads).toBe(Number(process.env.TF_NUM_INTRAOP_THREADS))
+    expect(info.threadsWhy).toBeTruthy()
+    expect(describeCompute(info)).toMatch(/^backend tfjs-node-gpu \(\d threads?\)$/)
   })
 
   it('tfjs-node-gpu without a visible GPU is still used, and says so', async () => {
@@ -104,7 +106,7 @@ describe('initCompute', () => {
     expect(info.backend).toBe('tfjs-node-gpu')
     expect(info.gpu).toBe(false)
     expect(info.reason).toMatch(/no usable CUDA GPU/)
-    expect(describeCompute(info)).toBe('backend tfjs-node-gpu (no GPU visible)')
+    expect(describeCompute(info)).toMatch(/^backend tfjs-node-gpu \(no GPU visible, \d threads?\)$/)
   })
 
   it('gpu binding fails to load → tfjs-node', async () => {

@@ -25,8 +25,21 @@ describe('model config', () => {
     expect(c.extractor).toEqual({ kind: 'resnet', arch: 'resnet18', stem: 'imagenet', widths: [64, 128, 256, 512], blocks: [2, 2, 2, 2] })
     expect(c.pin).toEqual({ cropK: 'auto', branch: 'layer4', branchStride: 1, auHidden: 512, auReduced: 64, importance: 'scalar', gate: 'fc-zero' })
     expect(c.temperature).toBe(3)
-    expect(c.uem).toBe('variance')
-    expect(c.loss).toEqual({ lambda1: 0.5, lambda2: 0.5, lambda3: 1, auEpsilon: 0.1, auSmoothing: 'symmetric', auMaskAU14: false, klT2: true, klVariant: 'poi', normaliseOmega: false })
+    expect(c.uem).toBe('entropy')
+    expect(c.loss).toEqual({
+      lambda1: 0.5,
+      lambda2: 0.5,
+      lambda3: 1,
+      auEpsilon: 0.1,
+      auSmoothing: 'symmetric',
+      auMaskAU14: false,
+      klT2: true,
+      klVariant: 'poi',
+      normaliseOmega: false,
+      lambdaKl: 1,
+      lambdaOr: 1,
+      lambdaGate: 0.5
+    })
     expect(c.bn).toEqual({ momentum: 0.1, eps: 1e-5 })
     expect(c.optimizer).toEqual({ momentum: 0.9, weightDecay: 1e-4, weightDecayMode: 'l2' })
     expect(resolveConfig({ ...base, extractor: { arch: 'slim' } }).extractor).toMatchObject({ widths: [32, 64, 128, 256] })

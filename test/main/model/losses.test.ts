@@ -210,7 +210,7 @@ describe('loss terms against hand-computed values', () => {
   })
 
   it('total (eq. 12) = λ3·CE_TRN + L_OR + λ1·L_AU + λ2·CE_PIN + L_KL; baseline = CE_TRN', () => {
-    const cfg = resolveConfig({ classes: CLASSES, input: { height: 64, width: 64, channels: 1 }, loss: { lambda1: 0.3, lambda2: 0.2, lambda3: 1.5 } })
+    const cfg = resolveConfig({ classes: CLASSES, input: { height: 64, width: 64, channels: 1 }, loss: { lambda1: 0.3, lambda2: 0.2, lambda3: 1.5, lambdaGate: 0 } })
     const h = handUem()
     const terms = tf.tidy(() => {
       const z = tf.tensor3d(Z)
@@ -243,6 +243,44 @@ describe('loss terms against hand-computed values', () => {
       return Object.keys(t).length === 2 ? num(t.total) : NaN
     })
     expect(b).toBeCloseTo(ceTrn, 5)
+  })
+
+  it('λ_KL, λ_OR switch their terms off; λ_gate adds −log q¹[y] on the T = 1 mixture; absent weights keep the old total', () => {
+    const h = handUem()
+    const run = (loss: Record<string, number | undefined>) => {
+      const cfg = resolveConfig({ classes: CLASSES, input: { height: 64, width: 64, channels: 1 }, loss: { lambda1: 0.3, lambda2: 0.2, lambda3: 1.5 } })
+      const c = { ...cfg, loss: { ...cfg.loss, ...loss } }
+      for (const k of Object.keys(loss)) if (loss[k] === undefined) delete (c.loss as Record<string, unknown>)[k]
+      return tf.tidy(() => {
+        const z = tf.tensor3d(Z)
+        const t = poiLoss(
+          {
+            trnLogits: tf.tensor2d(S),
+            regionLogits: z,
+            q: gateMix(tf.tensor2d(G), temperedProbs(z, 3)),
+            qT1: gateMix(tf.tensor2d(G), temperedProbs(z, 1)),
+            uemConfidence: tf.tensor1d(h.c),
+            auLogits: { eye: tf.tensor3d(EYE), mouth: tf.tensor3d(MOUTH) }
+          },
+          tf.tensor1d(Y, 'int32'),
+          c
+        )
+        return Object.fromEntries(Object.entries(t).map(([k, s]) => [k, num(s as tf.Scalar)]))
+      })
+    }
+    const ceTrn = -(Math.log(softmax(S[0])[1]) + Math.log(softmax(S[1])[2])) / 2
+    const or = handOr(3, h.c.map((c) => 1 - c))
+    const rest = 1.5 * ceTrn + 0.3 * handAu(false) + 0.2 * handCePin()
+    const old = run({ lambdaKl: undefined, lambdaOr: undefined, lambdaGate: undefined })
+    expect(old.total).toBeCloseTo(rest + or + handKl(3), 5)
+    expect(old.gateCe).toBeUndefined()
+    expect(run({ lambdaKl: 0, lambdaOr: 1, lambdaGate: 0 }).total).toBeCloseTo(rest + or, 5)
+    expect(run({ lambdaKl: 1, lambdaOr: 0, lambdaGate: 0 }).total).toBeCloseTo(rest + handKl(3), 5)
+    const q1 = tf.tidy(() => arr(gateMix(tf.tensor2d(G), temperedProbs(tf.tensor3d(Z), 1))))
+    const gate = -(Math.log(q1[1] + LOG_EPS) + Math.log(q1[3 + 2] + LOG_EPS)) / 2
+    const g = run({ lambdaKl: 1, lambdaOr: 1, lambdaGate: 0.5 })
+    expect(g.gateCe).toBeCloseTo(gate, 5)
+    expect(g.total).toBeCloseTo(rest + or + handKl(3) + 0.5 * gate, 5)
   })
 
   it('prior support (spec §5): mean ρ over the class AUs; neutral 1 − mean of all', () => {
