@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { registerAudit } from './audit'
 import { registerDemo } from './demo'
+import { registerDoctor } from './doctor'
 import { registerExport } from './export'
 import { registerImport } from './import'
 import { registerInfo } from './info'
@@ -17,6 +18,7 @@ export type RegisterCommand = (program: Command) => void
 export const COMMANDS: RegisterCommand[] = [
   registerAudit,
   registerDemo,
+  registerDoctor,
   registerExport,
   registerImport,
   registerInfo,

@@ -120,6 +120,12 @@ export interface FaceParams {
   aus: AuIntensities
   /** Which side AU14 (dimpler) acts on mostly: -1 = image left, +1 = image right (contempt is one-sided). */
   au14Side: -1 | 1
+  /**
+   * Optional corruption of one face region (for testing the OIM gate): the image quadrant of `region`
+   * ([UL, UR, LL, LR], image coordinates, as the PIN's crops) is covered by a flat grey occluder
+   * (default) or by seeded uniform noise.
+   */
+  occlusion?: { region: 'UL' | 'UR' | 'LL' | 'LR'; seed: number; kind?: 'flat' | 'noise' }
 }
 
 /** All AUs at 0. */

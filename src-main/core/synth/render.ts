@@ -59,7 +59,25 @@ export async function renderFaceRaw(p: FaceParams): Promise<RawImage> {
   } else {
     for (let i = 0; i < pixels * 3; i++) out[i] = tone(data[i])
   }
+  if (p.occlusion) occludeQuadrant(out, p.size, p.channels, p.occlusion)
   return { data: out, width: p.size, height: p.size, channels: p.channels }
+}
+
+/**
+ * Covers one image quadrant (FaceParams.occlusion): 'flat' = one seeded grey level (an occluder that
+ * carries no information), 'noise' = seeded uniform noise per pixel (which a network can memorise).
+ */
+function occludeQuadrant(out: Buffer, size: number, channels: number, o: NonNullable<FaceParams['occlusion']>): void {
+  const half = Math.floor(size / 2)
+  const y0 = o.region === 'UL' || o.region === 'UR' ? 0 : size - half
+  const x0 = o.region === 'UL' || o.region === 'LL' ? 0 : size - half
+  const rng = new Rng(o.seed)
+  const grey = 64 + Math.floor(rng.next() * 128)
+  for (let y = y0; y < y0 + half; y++) {
+    for (let x = x0; x < x0 + half; x++) {
+      for (let c = 0; c < channels; c++) out[(y * size + x) * channels + c] = o.kind === 'noise' ? Math.floor(rng.next() * 256) : grey
+    }
+  }
 }
 
 /** Renders the face as a PNG (8-bit grey or RGB, p.size × p.size). */

@@ -26,7 +26,7 @@ export interface Outputs {
 }
 
 /** Runs `fn` on `backend` and returns its outputs as plain arrays; every tensor it made is disposed. */
-export async function runOn(backend: 'cpu' | 'wasm', fn: () => Tensor | Tensor[]): Promise<Outputs> {
+export async function runOn(backend: 'cpu' | 'wasm' | 'tensorflow', fn: () => Tensor | Tensor[]): Promise<Outputs> {
   if (!(await tf.setBackend(backend))) throw new Error(`setBackend(${backend}) failed`)
   const outs = tf.tidy(fn)
   const list = Array.isArray(outs) ? outs : [outs]
@@ -51,10 +51,13 @@ export function relErr(ref: Float32Array, got: Float32Array): number {
   return maxDiff / maxRef
 }
 
-/** Compares `fn` on cpu and wasm; returns the worst relative error over its outputs (Infinity on shape mismatch). */
-export async function compareBackends(fn: () => Tensor | Tensor[]): Promise<{ err: number; shapes: number[][] }> {
+/** Compares `fn` on cpu and `other` (default wasm); returns the worst relative error over its outputs (Infinity on shape mismatch). */
+export async function compareBackends(
+  fn: () => Tensor | Tensor[],
+  other: 'wasm' | 'tensorflow' = 'wasm'
+): Promise<{ err: number; shapes: number[][] }> {
   const ref = await runOn('cpu', fn)
-  const got = await runOn('wasm', fn)
+  const got = await runOn(other, fn)
   let err = 0
   ref.values.forEach((r, i) => {
     if (JSON.stringify(ref.shapes[i]) !== JSON.stringify(got.shapes[i])) err = Infinity
