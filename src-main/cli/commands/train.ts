@@ -10,6 +10,7 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { kfoldOption } from '../kfold-option'
 import cliProgress from 'cli-progress'
 import { openProject, type Project } from '../../core/project'
+import { ABLATIONS, LOSS_KEYS, modelFromFlags } from '../model-flags'
 import { BACKBONES, isFrozenBackbone, type BackboneName, type TrainConfigInput } from '../../core/train/config'
 import { ensureJobCache, runTrainingWorker, type WorkerOutcome } from '../../core/train/host'
 import type { StartJob } from '../../core/train/protocol'
@@ -140,6 +141,9 @@ export interface TrainCliOptions {
   name?: string
   inProcess?: boolean
   json?: boolean
+  ablation?: string
+  loss?: string
+  uem?: string
 }
 
 /** Checks the flags and turns them into a config input (only what was given; the engine fills the rest). */
@@ -182,6 +186,7 @@ export function configFromFlags(o: TrainCliOptions): TrainConfigInput {
   if (o.kfold !== undefined) c.kfold = o.kfold
   if (o.seed !== undefined) c.seed = o.seed
   if (o.score === false) c.scoreAfter = false
+  if (o.ablation !== undefined || o.loss !== undefined || o.uem !== undefined) c.model = modelFromFlags(o, c.model)
   return c
 }
 
@@ -299,6 +304,9 @@ export function registerTrain(program: Command): void {
       })
       .option('--resume <run>', 'continue a cancelled or crashed run from its last checkpoint', posInt('--resume'))
       .option('--mode <mode>', 'poi (default) or ce (plain cross-entropy baseline)')
+      .option('--ablation <list>', `POI ablations, comma list: ${Object.keys(ABLATIONS).join(', ')} (no-gate = Table III's 'inpre')`)
+      .option('--loss <k=v,…>', `loss weights: ${LOSS_KEYS.join(', ')} (defaults 0.5, 0.5, 1, 1, 1, 0.5)`)
+      .option('--uem <form>', 'UEM form: entropy (default) | variance | mi')
       .option('--no-score', 'do not score the images when training ends')
       .option('--name <text>', 'a name for the run')
       .option('--in-process', 'train in this thread instead of a worker thread (debugging)')

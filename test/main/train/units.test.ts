@@ -12,6 +12,8 @@ import { BACKBONES, describeTrainConfig, lrAt, parseTrainConfig, resolveTrainCon
 import { epochOrder, planFolds, stepRng, trainValSplit, type Dataset } from '../../../src-main/core/train/data'
 import { fromHalf, toHalf } from '../../../src-main/core/train/features'
 import { modelConfigFor } from '../../../src-main/core/train/model-config'
+import { computeGeometry } from '../../../src-main/core/model/config'
+import { createPoiModel } from '../../../src-main/core/model/poi-model'
 import { Rng } from '../../../src-main/core/synth/rng'
 
 const D = { inputSize: 48, channels: 1 as const }
@@ -26,6 +28,30 @@ describe('training config', () => {
     expect(g).toMatchObject({ backbone: 'resnet18', stem: 'imagenet', widths: null, blocks: null })
     // An explicit backbone gets that backbone's own defaults, not the CPU default's widths.
     expect(resolveTrainConfig({ backbone: 'resnet18' }, D)).toMatchObject({ stem: 'imagenet', widths: null })
+  })
+
+  it('native TensorFlow defaults to the VGG-style net trained end to end; the PIN reads its stage-3 map', () => {
+    const n = resolveTrainConfig({}, { ...D, backend: 'tfjs-node', gpu: null })
+    expect(n).toMatchObject({ backbone: 'vgg', widths: null, blocks: null, inputSize: 48 })
+    const m = modelConfigFor(n, ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear'])
+    expect(m.extractor).toEqual({ kind: 'vgg', widths: [32, 64, 128, 256], convs: 2 })
+    expect(m.mode).toBe('poi')
+    // 48 px → two 2×2 pools → F 12×12×128, k = 8 (the paper's 9/14 of the side).
+    const g = computeGeometry(m)
+    expect(g.feature).toEqual([12, 12, 128])
+    expect(g.cropK).toBe(8)
+    expect(g.trnOut).toEqual([6, 6])
+    // No parameter is frozen: the extractor trains with every POI loss.
+    const net = createPoiModel(m)
+    try {
+      expect(net.trainableNames().some((x) => x.startsWith('extractor.stage1'))).toBe(true)
+      expect(net.paramCounts().trainable).toBe(net.paramCounts().total)
+    } finally {
+      net.dispose()
+    }
+    // blocks[0] is the convs per stage; widths override.
+    const w = modelConfigFor(resolveTrainConfig({ backbone: 'vgg', widths: [8, 16, 32, 64], blocks: [1, 1, 1, 1] }, D), ['neutral', 'happiness'])
+    expect(w.extractor).toEqual({ kind: 'vgg', widths: [8, 16, 32, 64], convs: 1 })
   })
 
   it('names the option and value of a bad config, and refuses other formats and versions', () => {
