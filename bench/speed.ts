@@ -490,7 +490,7 @@ async function vsTorch(o: VsOptions): Promise<void> {
     `bench:speed --vs-torch on ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), 1-min load ${load0.toFixed(2)}, node ${process.version}\n` +
       `  nets ${o.nets.map((n) => n.name).join(', ')}; engines ${o.engines.join(', ')}; threads ${o.threads.join(', ')}; ${VS.size}×${VS.size}×${VS.channels}, batch ${VS.batch}, ` +
       `SGD lr ${VS.lr} momentum 0.9 wd 1e-4 (L2), CE; POI rows (tfjs only): ${o.poiNets.join(', ') || 'none'}\n` +
-      `  ${o.warmup} warm-up + ${o.steps} timed steps per row: few, to keep the default run near 10 min on 2 shared cores; ` +
+      `  ${o.warmup} warm-up + ${o.steps} timed steps per row: few, so the default run takes about 10 min on an idle 2-core machine (20 min at load 10); ` +
       `wall img/s from so few steps moves with the machine's load, img per CPU-second much less\n`
   )
   const ours = new Map<string, { params: number; shapes: number[][] }>()
