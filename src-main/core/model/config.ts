@@ -171,7 +171,7 @@ export interface PoiModelConfig {
 
 /** Defaults of the options added with the native engine (see their docs above and docs/compute-defaults.md). */
 export const DEFAULT_UEM: PoiModelConfig['uem'] = 'entropy'
-export const DEFAULT_LAMBDA_GATE = 0.5
+export const DEFAULT_LAMBDA_GATE = 1
 
 type DeepPartial<T> = T extends Array<unknown> ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T
 

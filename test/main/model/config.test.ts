@@ -38,7 +38,7 @@ describe('model config', () => {
       normaliseOmega: false,
       lambdaKl: 1,
       lambdaOr: 1,
-      lambdaGate: 0.5
+      lambdaGate: 1
     })
     expect(c.bn).toEqual({ momentum: 0.1, eps: 1e-5 })
     expect(c.optimizer).toEqual({ momentum: 0.9, weightDecay: 1e-4, weightDecayMode: 'l2' })

@@ -16,7 +16,7 @@ import { renderFaceRaw } from '../../../src-main/core/synth/render'
 import type { ClassName } from '../../../src-main/core/classes'
 
 const CLASSES: ClassName[] = ['neutral', 'happiness', 'surprise', 'sadness', 'anger']
-const SIZE = Number(process.env.SZ ?? 48)
+const SIZE = 48
 // Region order everywhere: [UL, UR, LL, LR].
 
 let native: string | null = null
@@ -75,7 +75,7 @@ function train(set: FaceSet, lambdaGate: number, epochs: number): PoiNetwork {
   const m = createPoiModel({
     classes: CLASSES,
     input: { height: SIZE, width: SIZE, channels: 1 },
-    extractor: { kind: 'vgg', widths: [16, 32, 32, 64], convs: Number(process.env.CV ?? 2) },
+    extractor: { kind: 'vgg', widths: [16, 32, 32, 64], convs: 2 },
     pin: { branch: 'conv', auHidden: 16, auReduced: 8 },
     loss: { lambdaGate },
     seed: 3
@@ -115,7 +115,7 @@ describe('POI mechanisms on the native engine (synthetic faces; eyes or mouth co
   let testSet: FaceSet
   beforeAll(async () => {
     if (native) return
-    trainSet = await faces(Number(process.env.NTR ?? 600), 1)
+    trainSet = await faces(600, 1)
     testSet = await faces(200, 2)
   }, 120_000)
   afterAll(() => {
@@ -125,7 +125,8 @@ describe('POI mechanisms on the native engine (synthetic faces; eyes or mouth co
   it('the gate moves weight away from the covered half on exactly those images and varies per image; UEM spreads and orders accuracy', async (ctx) => {
     if (native) return ctx.skip()
     const before = tf.memory().numTensors
-    const m = train(trainSet, Number(process.env.LG ?? 0.5), Number(process.env.EP ?? 12))
+    // λ_gate = 1 is the default (config.ts DEFAULT_LAMBDA_GATE); at 0.5 the eye share moved 0.433 → 0.465 only.
+    const m = train(trainSet, 1, 12)
     const { gate, conf, pred } = readOut(m, testSet.x)
     m.dispose()
     expect(tf.memory().numTensors).toBe(before)
@@ -150,13 +151,16 @@ describe('POI mechanisms on the native engine (synthetic faces; eyes or mouth co
     const k = Math.floor(0.3 * byConf.length)
     const accTop = mean(byConf.slice(0, k).map((r) => r.ok))
     const accLow = mean(byConf.slice(-k).map((r) => r.ok))
-    console.log(`UEM confidence q10 ${q10.toFixed(3)} q90 ${q90.toFixed(3)}; accuracy top 30 % ${accTop.toFixed(2)}, bottom 30 % ${accLow.toFixed(2)}`)
+    console.log(`UEM confidence q10 ${q10.toFixed(3)} q50 ${sorted[Math.floor(0.5 * sorted.length)].toFixed(3)} q90 ${q90.toFixed(3)}; accuracy top 30 % ${accTop.toFixed(2)}, bottom 30 % ${accLow.toFixed(2)}`)
     console.log(`TRN accuracy ${mean(pred.map((p, i) => (p === testSet.y[i] ? 1 : 0))).toFixed(2)}`)
     expect(eyesCovered).toBeLessThan(mouthCovered - 0.05)
     expect(perImageSd).toBeGreaterThan(0.01)
-    expect(q90).toBeLessThan(0.99)
-    expect(q90 - q10).toBeGreaterThan(0.05)
-    expect(accTop).toBeGreaterThan(accLow)
+    // The old runs had q1/q50/q90 at 0.981/0.9985/0.9998: require the bulk, not only the tail, to spread.
+    const q50 = sorted[Math.floor(0.5 * sorted.length)]
+    expect(q50).toBeLessThan(0.95)
+    expect(q90 - q10).toBeGreaterThan(0.3)
+    // Table IV shape, with the issue's margin (15 points).
+    expect(accTop).toBeGreaterThanOrEqual(accLow + 0.15)
   }, 600_000)
 
 })
