@@ -124,7 +124,18 @@ describe('audit engine on a hand-made table', () => {
       computeAudit(classes, table(), applyOverrides({}, cfg))
         .items.filter((it) => it.flags & FLAG_BITS.ambiguous)
         .map((it) => it.imageId)
-    expect(amb([])).toEqual([6, 8, 9]) // either: low c (#6, #8, #9) or flat (#9)
+    expect(amb([])).toEqual([6, 8, 9]) // default 'confidence': c below the bottom tercile (#6, #8, #9)
+    expect(amb(['ambiguous.mode=either'])).toEqual([6, 8, 9]) // low c (#6, #8, #9) or flat (#9)
+    // A flat soft label with high confidence is not ambiguous by default (the spec's definition, a
+    // minority by construction); 'either' takes it too.
+    const confident9 = table().map((im) => (im.imageId === 9 ? img(9, 2, [0.34, 0.33, 0.33], 0.99) : im))
+    const ambOf = (cfg: string[]) =>
+      computeAudit(classes, confident9, applyOverrides({}, cfg))
+        .items.filter((it) => it.flags & FLAG_BITS.ambiguous)
+        .map((it) => it.imageId)
+    // (c sorted: .1 .6 .7 .8 .85 .9 .9 .95 .99 → the 1/3 quantile is .7667: #6, #8 and #4.)
+    expect(ambOf([])).toEqual([4, 6, 8])
+    expect(ambOf(['ambiguous.mode=either'])).toEqual([4, 6, 8, 9])
     expect(amb(['ambiguous.mode=flat'])).toEqual([9])
     expect(amb(['ambiguous.mode=both'])).toEqual([9])
     expect(amb(['ambiguous.mode=confidence', 'ambiguous.confidencePercentile=0.2'])).toEqual([6, 9])
