@@ -46,7 +46,7 @@ import { findLabelIssues, labelQualityScores } from '../src-main/core/audit/cl'
 import { detectionMetrics, flagPrecisionRecall, type DetectionMetrics } from '../src-main/core/audit/metrics'
 import { argmax, benchProgress, predictWithRun, ROOT, stratifiedSubset } from './noisy'
 
-interface Data {
+export interface Data {
   name: 'fer2013' | 'ckplus48'
   project: Project
   ids: number[]
@@ -58,7 +58,7 @@ interface Data {
 }
 
 /** Imports (once) a project holding exactly the rows of `csvFile` chosen by `keep`. */
-async function cachedProject(name: string, csvFile: string, keep: (row: Record<string, string>, i: number) => boolean): Promise<Project> {
+export async function cachedProject(name: string, csvFile: string, keep: (row: Record<string, string>, i: number) => boolean): Promise<Project> {
   const dir = join(ROOT, '.poi-tmp', 'bench-detect')
   const path = join(dir, `${name}.poi`)
   const done = `${path}.imported`
@@ -81,7 +81,7 @@ async function cachedProject(name: string, csvFile: string, keep: (row: Record<s
   return openProject(path)
 }
 
-function loadData(name: Data['name'], project: Project, withGroups: boolean): Data {
+export function loadData(name: Data['name'], project: Project, withGroups: boolean): Data {
   const rows = project.db
     .prepare(`SELECT i.id, a.current_label AS l, i.extra AS extra FROM images i JOIN annotations a ON a.image_id = i.id WHERE i.decode_status = 'ok' AND a.state = 'labeled' ORDER BY i.id`)
     .all() as { id: number; l: number; extra: string | null }[]
@@ -91,7 +91,7 @@ function loadData(name: Data['name'], project: Project, withGroups: boolean): Da
 }
 
 /** Seeded symmetric flips of round(rate·n) images among the present classes. */
-function flip(d: Data, rate: number, seed: number): { labels: Map<number, number>; flipped: Set<number> } {
+export function flip(d: Data, rate: number, seed: number): { labels: Map<number, number>; flipped: Set<number> } {
   const rng = new Rng(hashSeed(seed, 'detect-noise', d.name, rate))
   const labels = new Map(d.clean)
   const chosen = rng.shuffle([...d.ids]).slice(0, Math.round(rate * d.ids.length))
@@ -115,7 +115,7 @@ interface Oos {
  * engine's k-fold run is used (its folds are a function of the labels, k and the seed, so POI and CE
  * get the same ones: checked by the caller); with groups (CK+48 subjects) the folds are built here.
  */
-async function kfold(d: Data, labels: Map<number, number>, k: number, base: TrainConfigInput, mode: 'poi' | 'ce', tag: string): Promise<Oos> {
+export async function kfold(d: Data, labels: Map<number, number>, k: number, base: TrainConfigInput, mode: 'poi' | 'ce', tag: string): Promise<Oos> {
   const t0 = performance.now()
   const name = `${tag} ${mode.toUpperCase()} ${k}-fold`
   if (!d.groups) {

@@ -1,0 +1,204 @@
+/**
+ * A review queue that learns from the curator (ActiveLab's idea: re-prioritise what to look at next
+ * from what has been decided so far).
+ *
+ * The audit ranks images by one fixed formula over the model's outputs (audit/signals.ts poiScore).
+ * Curator decisions say, for the images already reviewed, whether the given label was wrong — exactly
+ * what that formula tries to predict. `fitReranker` fits a small logistic model
+ *
+ *     P(label wrong | image) = σ(w · x),   x = standardised features of the audit item (below)
+ *
+ * on the decided images, with an L2 penalty that pulls w towards the weights that reproduce the static
+ * ranking (`w₀`: only the static-score feature). So with no decisions the order is the audit's order;
+ * with a few it moves only where the decisions say the formula is off (e.g. one class's labels turn
+ * out much noisier than the model thinks, or UEM confidence matters more or less than assumed); it
+ * takes milliseconds on 35k images (Newton steps on ≤ 2C + 10 dimensions).
+ *
+ * Decisions as training signal (`decisionSignal`): kept = label right (0); accepted suggestion or
+ * relabeled = label wrong (1); excluded, ambiguous and skipped are not used (none says the label class
+ * was wrong).
+ *
+ * What this is not: the network itself is not retrained (see `poi-audit train --from-run` for that).
+ */
+import type { ItemSignals } from '../audit/engine'
+import type { ReviewState } from '../store/labels'
+
+/** The inputs of one audit item the re-ranker reads (all from the stored audit). */
+export interface RerankItem {
+  imageId: number
+  /** The audit's ranking score in [0, 1], lower = more suspicious. */
+  score: number
+  givenLabel: number
+  suggestedLabel: number | null
+  signals: ItemSignals | null
+}
+
+/** What a decision says about the given label: wrong, right, or nothing. */
+export type DecisionSignal = 'wrong' | 'right' | 'none'
+
+/**
+ * What a stored review decision says about the label the audit judged (`givenLabel`): kept = right;
+ * accepted (the suggestion) or relabeled = wrong, unless the new label equals the old one; excluded,
+ * ambiguous and skipped say nothing about it.
+ */
+export function decisionSignal(review: ReviewState | null, currentLabel: number | null, givenLabel: number | null): DecisionSignal {
+  if (review === 'kept') return 'right'
+  if (review === 'accepted' || review === 'relabeled') return currentLabel != null && currentLabel === givenLabel ? 'right' : 'wrong'
+  return 'none'
+}
+
+export interface RerankerOptions {
+  /** L2 strength pulling w towards w₀, in units of decisions (default 20: 20 decisions weigh as much as the prior). */
+  prior?: number
+  /** Newton iterations (default 25). */
+  iterations?: number
+}
+
+export interface Reranker {
+  /** Feature names, in the order of `weights`. */
+  names: string[]
+  weights: number[]
+  /** Decisions used: label wrong / label right. */
+  used: { wrong: number; right: number }
+  /** P(label wrong) per item, in the order the items were given. */
+  suspicion(items: readonly RerankItem[]): Float64Array
+}
+
+const logit = (p: number): number => Math.log(p / (1 - p))
+const clampP = (p: number): number => Math.min(1 - 1e-4, Math.max(1e-4, p))
+
+/** Raw features of one item: [static suspicion logit, signal features…, given one-hot…, suggested one-hot…]. */
+function rawFeatures(it: RerankItem, C: number): number[] {
+  const s = it.signals ?? {}
+  const num = (v: number | null | undefined, d: number): number => (v == null || !Number.isFinite(v) ? d : v)
+  const f = [
+    logit(clampP(1 - it.score)),
+    Math.log(clampP(num(s.trnSelfConfidence, 0.5))),
+    Math.log(clampP(num(s.oimSelfConfidence, num(s.trnSelfConfidence, 0.5)))),
+    num(s.trnMargin, 0),
+    num(s.oimMargin, num(s.trnMargin, 0)),
+    num(s.uemConfidence, 0.5),
+    num(s.softEntropy, 0.5),
+    num(s.regionConflict, 0)
+  ]
+  for (let k = 0; k < C; k++) f.push(it.givenLabel === k ? 1 : 0)
+  for (let k = 0; k < C; k++) f.push(it.suggestedLabel === k ? 1 : 0)
+  return f
+}
+
+function featureNames(C: number): string[] {
+  const n = ['static', 'log p_trn[given]', 'log q[given]', 'trn margin', 'oim margin', 'uem confidence', 'soft entropy', 'region conflict']
+  for (let k = 0; k < C; k++) n.push(`given=${k}`)
+  for (let k = 0; k < C; k++) n.push(`suggested=${k}`)
+  return n
+}
+
+/** Solves A x = b for a small symmetric positive-definite A (Cholesky). */
+function solveSpd(A: number[][], b: number[]): number[] {
+  const n = b.length
+  const L = Array.from({ length: n }, () => new Array<number>(n).fill(0))
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i][j]
+      for (let k = 0; k < j; k++) s -= L[i][k] * L[j][k]
+      L[i][j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / L[j][j]
+    }
+  }
+  const y = new Array<number>(n)
+  for (let i = 0; i < n; i++) {
+    let s = b[i]
+    for (let k = 0; k < i; k++) s -= L[i][k] * y[k]
+    y[i] = s / L[i][i]
+  }
+  const x = new Array<number>(n)
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i]
+    for (let k = i + 1; k < n; k++) s -= L[k][i] * x[k]
+    x[i] = s / L[i][i]
+  }
+  return x
+}
+
+/**
+ * Fits the re-ranker. `all` are every scored item of the audit (feature scaling comes from them, so it
+ * does not jump as decisions arrive); `decided` maps image id → what its decision says. C = classes.
+ */
+export function fitReranker(all: readonly RerankItem[], decided: ReadonlyMap<number, DecisionSignal>, C: number, opts: RerankerOptions = {}): Reranker {
+  const prior = opts.prior ?? 20
+  const iterations = opts.iterations ?? 25
+  const names = featureNames(C)
+  const D = names.length + 1 // + bias
+  // Standardise over all items; one-hots and constants keep scale 1.
+  const X0 = all.map((it) => rawFeatures(it, C))
+  const mean = new Array<number>(D - 1).fill(0)
+  const sd = new Array<number>(D - 1).fill(0)
+  for (const r of X0) r.forEach((v, j) => (mean[j] += v / Math.max(1, X0.length)))
+  for (const r of X0) r.forEach((v, j) => (sd[j] += (v - mean[j]) ** 2 / Math.max(1, X0.length)))
+  for (let j = 0; j < D - 1; j++) sd[j] = Math.sqrt(sd[j]) || 1
+  const x = (raw: number[]): number[] => [1, ...raw.map((v, j) => (v - mean[j]) / sd[j])]
+
+  // w₀: the static ranking (weight 1 on the standardised static logit, bias at the base rate of wrong
+  // labels among decisions, smoothed towards 10 %).
+  const rows: { x: number[]; y: number }[] = []
+  all.forEach((it, i) => {
+    const d = decided.get(it.imageId)
+    if (d === 'wrong' || d === 'right') rows.push({ x: x(X0[i]), y: d === 'wrong' ? 1 : 0 })
+  })
+  const wrong = rows.filter((r) => r.y === 1).length
+  const w0 = new Array<number>(D).fill(0)
+  w0[0] = logit(clampP((wrong + 1) / (rows.length + 10)))
+  w0[1] = 1
+  const w = [...w0]
+  for (let it = 0; it < iterations && rows.length > 0; it++) {
+    // Newton step on  Σ logloss + (prior/2)·‖w − w₀‖²  (the bias is not pulled: it follows the data).
+    const g = w.map((wj, j) => (j === 0 ? 0 : prior * (wj - w0[j])))
+    const H = Array.from({ length: D }, (_, i) => Array.from({ length: D }, (_, j) => (i === j ? (i === 0 ? 1e-6 : prior) : 0)))
+    for (const r of rows) {
+      let z = 0
+      for (let j = 0; j < D; j++) z += w[j] * r.x[j]
+      const p = 1 / (1 + Math.exp(-z))
+      const e = p - r.y
+      const h = p * (1 - p)
+      for (let i = 0; i < D; i++) {
+        g[i] += e * r.x[i]
+        const hi = h * r.x[i]
+        for (let j = 0; j <= i; j++) H[i][j] += hi * r.x[j]
+      }
+    }
+    for (let i = 0; i < D; i++) for (let j = 0; j < i; j++) H[j][i] = H[i][j]
+    const step = solveSpd(H, g)
+    let moved = 0
+    for (let j = 0; j < D; j++) {
+      w[j] -= step[j]
+      moved = Math.max(moved, Math.abs(step[j]))
+    }
+    if (moved < 1e-8) break
+  }
+  return {
+    names: ['bias', ...names],
+    weights: w,
+    used: { wrong, right: rows.length - wrong },
+    suspicion(items) {
+      const out = new Float64Array(items.length)
+      items.forEach((it, i) => {
+        const xi = x(rawFeatures(it, C))
+        let z = 0
+        for (let j = 0; j < D; j++) z += w[j] * xi[j]
+        out[i] = 1 / (1 + Math.exp(-z))
+      })
+      return out
+    }
+  }
+}
+
+/**
+ * The not-yet-reviewed items, most suspicious first, under the re-ranker fitted on `decided`
+ * (ties: the audit's static order). Returns image ids.
+ */
+export function rerankQueue(all: readonly RerankItem[], decided: ReadonlyMap<number, DecisionSignal>, C: number, opts: RerankerOptions = {}): { order: number[]; model: Reranker } {
+  const model = fitReranker(all, decided, C, opts)
+  const open = all.filter((it) => !decided.has(it.imageId))
+  const s = model.suspicion(open)
+  const idx = open.map((_, i) => i).sort((a, b) => s[b] - s[a] || open[a].score - open[b].score)
+  return { order: idx.map((i) => open[i].imageId), model }
+}

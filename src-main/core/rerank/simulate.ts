@@ -1,0 +1,60 @@
+/**
+ * A simulated curator for the effort benchmark and tests: knows which labels are wrong, reviews the
+ * queue in order `batch` images at a time, and after each batch the queue may re-rank itself from the
+ * decisions so far. Counts the wrong labels found after given numbers of reviews.
+ */
+import { Rng } from '../synth/rng'
+import { rerankQueue, type DecisionSignal, type RerankItem, type RerankerOptions } from './learned'
+
+export type ReviewOrder = 'static' | 'learning' | 'random'
+
+export interface EffortOptions {
+  /** Decisions between re-ranks (default 50, the app's default). */
+  batch?: number
+  /** Report points: numbers of reviews (default 500, 1000, 2000). */
+  at?: number[]
+  seed?: number
+  reranker?: RerankerOptions
+}
+
+export interface EffortResult {
+  order: ReviewOrder
+  /** found[i]: wrong labels found after at[i] reviews. */
+  found: number[]
+  at: number[]
+  /** Mean milliseconds per re-rank (learning only). */
+  rerankMs: number | null
+}
+
+/** `items` in the audit's static order (most suspicious first); `wrong`: image ids whose label is wrong. */
+export function simulateReview(items: readonly RerankItem[], wrong: ReadonlySet<number>, C: number, order: ReviewOrder, opts: EffortOptions = {}): EffortResult {
+  const batch = opts.batch ?? 50
+  const at = [...(opts.at ?? [500, 1000, 2000])].sort((a, b) => a - b)
+  const budget = Math.min(at[at.length - 1], items.length)
+  const decided = new Map<number, DecisionSignal>()
+  let queue = order === 'random' ? new Rng(opts.seed ?? 1).shuffle(items.map((it) => it.imageId)) : items.map((it) => it.imageId)
+  const found: number[] = []
+  let hits = 0
+  let reviewed = 0
+  let ms = 0
+  let reranks = 0
+  while (reviewed < budget) {
+    const take = queue.filter((id) => !decided.has(id)).slice(0, Math.min(batch, budget - reviewed))
+    if (!take.length) break
+    for (const id of take) {
+      const w = wrong.has(id)
+      decided.set(id, w ? 'wrong' : 'right')
+      if (w) hits++
+      reviewed++
+      while (found.length < at.length && reviewed === at[found.length]) found.push(hits)
+    }
+    if (order === 'learning' && reviewed < budget) {
+      const t0 = performance.now()
+      queue = rerankQueue(items, decided, C, opts.reranker).order
+      ms += performance.now() - t0
+      reranks++
+    }
+  }
+  while (found.length < at.length) found.push(hits)
+  return { order, found, at, rerankMs: reranks ? ms / reranks : null }
+}
