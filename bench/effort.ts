@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'poi-effort-'))
     try {
       const r = await runDemo({ dir: join(dir, 'demo'), n: Number(a.n), epochs, progress: (e) => {
-          if (e.phase === 'train' && e.event.phase === 'validate') process.stderr.write(`  synthetic: epoch ${e.event.epoch}/${e.event.epochs}, val ${((e.event.valAcc ?? 0) * 100).toFixed(1)} %\n`)
+          if (e.phase === 'train' && e.event.phase === 'validate') process.stderr.write(`  synthetic: epoch ${e.event.epoch}/${e.event.epochs}\n`)
         }
       })
       const gt = await loadGroundTruth(r.dataset.groundTruth)
