@@ -31,7 +31,8 @@ import { importDataset } from '../src-main/core/dataset/index'
 import { createProject, openProject, type Project } from '../src-main/core/project'
 import { getClasses } from '../src-main/core/store/meta'
 import { getRun } from '../src-main/core/store/runs'
-import { Rng, hashSeed } from '../src-main/core/synth/rng'
+import { Rng, hashSeed } from '../src-main/core/util/rng'
+import { argmax } from '../src-main/core/util/vector'
 import { identityFeatures } from '../src-main/core/model/backbone'
 import { createPoiModel } from '../src-main/core/model/poi-model'
 import { loadCheckpoint } from '../src-main/core/train/checkpoint'
@@ -160,12 +161,6 @@ export async function predictWithRun(fer: Fer, runId: number, ids: readonly numb
   } finally {
     model.dispose()
   }
-}
-
-export const argmax = (v: ArrayLike<number>): number => {
-  let k = 0
-  for (let i = 1; i < v.length; i++) if (v[i] > v[k]) k = i
-  return k
 }
 
 export function accuracyOf(preds: readonly PredictionInput[], labels: ReadonlyMap<number, number>): number {

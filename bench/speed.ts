@@ -130,7 +130,7 @@ async function child(spec: ChildSpec): Promise<SpeedResult[]> {
   const { openProject } = await import('../src-main/core/project')
   const { getClasses } = await import('../src-main/core/store/meta')
   const { toPredictions } = await import('../src-main/core/score/predict')
-  const { Rng } = await import('../src-main/core/synth/rng')
+  const { Rng } = await import('../src-main/core/util/rng')
   const info = await initCompute({ backend: spec.backend as 'wasm', threads: spec.threads })
   const out: SpeedResult[] = []
   for (const c of spec.cases) {
@@ -334,7 +334,7 @@ async function vsChild(spec: { engine: 'tfjs-node' | 'wasm'; threads: number; ne
   const { tf } = await import('../src-main/core/compute/tf')
   const { createPoiModel, createSgd, trainStep } = await import('../src-main/core/model/index')
   const { augmentInto, drawAugment, NO_AUGMENT, standardize } = await import('../src-main/core/train/augment')
-  const { Rng } = await import('../src-main/core/synth/rng')
+  const { Rng } = await import('../src-main/core/util/rng')
   const info = await initCompute({ backend: spec.engine, threads: spec.threads })
   for (const net of spec.nets) {
     for (const mode of ['ce', 'poi'] as const) {

@@ -345,7 +345,8 @@ export interface ImageInfo {
   duplicates: { imageId: number; currentLabel: number | null; state: LabelState }[]
 }
 
-export type RegionName = 'UL' | 'UR' | 'LL' | 'LR'
+export type { RegionName } from '../model/prediction-layout'
+import type { RegionName } from '../model/prediction-layout'
 
 /** One of the four facial subregions of the POI network (spec §2.2, §5). */
 export interface RegionView {

@@ -14,7 +14,7 @@ import { fromHalf, toHalf } from '../../../src-main/core/train/features'
 import { modelConfigFor } from '../../../src-main/core/train/model-config'
 import { computeGeometry } from '../../../src-main/core/model/config'
 import { createPoiModel } from '../../../src-main/core/model/poi-model'
-import { Rng } from '../../../src-main/core/synth/rng'
+import { Rng } from '../../../src-main/core/util/rng'
 
 const D = { inputSize: 48, channels: 1 as const }
 
