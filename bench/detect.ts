@@ -33,7 +33,7 @@ import { createProject, openProject, type Project } from '../src-main/core/proje
 import { getClasses } from '../src-main/core/store/meta'
 import { getRun, readPredictions, type Prediction } from '../src-main/core/store/runs'
 import { Rng, hashSeed } from '../src-main/core/util/rng'
-import type { TrainConfigInput } from '../src-main/core/train/config'
+import type { TrainConfigInput } from '../src-main/core/run/config'
 import { train } from '../src-main/core/train/train'
 import { computeAudit, resolveAuditConfig, FLAG_BITS, type AuditImage } from '../src-main/core/audit/index'
 import { findLabelIssues, labelQualityScores } from '../src-main/core/audit/cl'

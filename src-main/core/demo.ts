@@ -12,9 +12,9 @@ import { createProject } from './project'
 import { runAudit, getAudit } from './audit/store'
 import { generateDataset, loadGroundTruth, type SynthSummary } from './synth/index'
 import type { ComputeOptions } from './compute/backend'
-import { slimFast, type TrainConfigInput } from './train/config'
+import { slimFast, type TrainConfigInput } from './run/config'
 import { train, type TrainProgressEvent, type RunMetrics, type TrainResult } from './train/train'
-import { runTrainingWorker } from './train/host'
+import { runTrainingWorker } from './train/worker-host'
 import { evaluateAgainstTruth, type TruthEvaluation } from './evaluate/truth'
 
 /**

@@ -115,6 +115,18 @@ export function finishRun(
   if (!r.changes) throw new ProjectError('INVALID', `no run ${runId}`)
 }
 
+/** Marks a finished/cancelled/failed run as running again (resume). */
+export function reopenRun(db: DB, runId: number): void {
+  const r = db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, error = NULL WHERE id = ?").run(runId)
+  if (!r.changes) throw new ProjectError('INVALID', `no run ${runId}`)
+}
+
+/** Points the run's `checkpoint` column at its newest checkpoint folder. */
+export function setRunCheckpoint(db: DB, runId: number, path: string): void {
+  const r = db.prepare('UPDATE runs SET checkpoint = ? WHERE id = ?').run(path, runId)
+  if (!r.changes) throw new ProjectError('INVALID', `no run ${runId}`)
+}
+
 export function getRun(db: DB, runId: number): RunInfo | null {
   const r = db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow | undefined
   return r ? toRun(r) : null

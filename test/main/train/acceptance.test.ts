@@ -14,7 +14,7 @@ import { tf } from '../../../src-main/core/compute/tf'
 import { evaluateAgainstTruth } from '../../../src-main/core/evaluate/truth'
 import { openProject } from '../../../src-main/core/project'
 import { train } from '../../../src-main/core/train/train'
-import { slimFast, type TrainConfigInput } from '../../../src-main/core/train/config'
+import { slimFast, type TrainConfigInput } from '../../../src-main/core/run/config'
 import { makeSynthProject, type SynthProject } from './helpers'
 
 /**
