@@ -53,8 +53,8 @@ describe('poi-audit train / score', () => {
 
   it('rejects bad options with exit code 2 and a message naming the option', async () => {
     const io = captureIo()
-    expect(await trainCommand(fx.projectPath, { backbone: 'vgg' }, io)).toBe(2)
-    expect(io.stderr).toMatch(/--backbone must be one of slim, resnet18, .*got "vgg"/)
+    expect(await trainCommand(fx.projectPath, { backbone: 'vgg16' }, io)).toBe(2)
+    expect(io.stderr).toMatch(/--backbone must be one of slim, resnet18, .*got "vgg16"/)
     expect(await trainCommand(fx.projectPath, { resume: 1, epochs: 3 }, io)).toBe(2)
     expect(io.stderr).toMatch(/--resume continues a run with its own configuration/)
     expect(await trainCommand(fx.projectPath, { backend: 'gpu' }, io)).toBe(2)
