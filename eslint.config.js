@@ -1,5 +1,6 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import layers from './eslint/layers.js'
 
 export default tseslint.config(
   { ignores: ['.scratch*/**', '.scratch*', 'out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'bench-results/**', '**/*.svelte'] },
@@ -17,5 +18,12 @@ export default tseslint.config(
     // The pure-Node core must never import Electron: it runs in the CLI, the server, tests and workers.
     files: ['src-main/core/**/*.ts', 'src-main/cli/**/*.ts', 'src-main/server/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'core code must not import electron' }] }] }
+  },
+  {
+    // The layers of docs/ARCHITECTURE.md (eslint/layers.js): core imports downward only, never the
+    // CLI/server/Electron/renderer; the renderer reaches main code only through the API contract/client.
+    files: ['src-main/core/**/*.ts', 'src-renderer/**/*.ts'],
+    plugins: { layers },
+    rules: { 'layers/boundaries': 'error' }
   }
 )

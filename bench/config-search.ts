@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { cpus } from 'node:os'
 import { getRun, listEpochs } from '../src-main/core/store/runs'
 import type { RunMetrics } from '../src-main/core/train/train'
-import type { TrainConfigInput } from '../src-main/core/train/config'
+import type { TrainConfigInput } from '../src-main/core/run/config'
 import { accuracyOf, argValue, dataDir, ferMissing, openFer, predictWithRun, ROOT, stratifiedSubset, trainAndTest, trainingLabels, type Fer } from './noisy'
 import { withOthers } from './speed'
 

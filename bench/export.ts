@@ -13,7 +13,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { openProjectDb } from '../src-main/core/store/db'
+import { createProject } from '../src-main/core/project'
 import { ensureClasses } from '../src-main/core/store/meta'
 import { applyChanges } from '../src-main/core/store/labels'
 import { createRun, finishRun, writePredictions, type PredictionInput } from '../src-main/core/store/runs'
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
 
   // 1. The project: images + annotations (FER2013 split sizes, 10 % of labels wrong on purpose).
   let t0 = t()
-  const p = openProjectDb(join(dir, 'bench.poi'), { create: true })
+  const p = createProject(join(dir, 'bench.poi'))
   const db = p.db
   ensureClasses(db, classes)
   const dataRoot = join(dir, 'data')

@@ -31,15 +31,13 @@ import { importDataset } from '../src-main/core/dataset/index'
 import { createProject, openProject, type Project } from '../src-main/core/project'
 import { getClasses } from '../src-main/core/store/meta'
 import { getRun } from '../src-main/core/store/runs'
-import { Rng, hashSeed } from '../src-main/core/synth/rng'
-import { identityFeatures } from '../src-main/core/model/backbone'
-import { createPoiModel } from '../src-main/core/model/poi-model'
-import { loadCheckpoint } from '../src-main/core/train/checkpoint'
-import { isFrozenBackbone, type TrainConfigInput } from '../src-main/core/train/config'
-import { openInputs } from '../src-main/core/train/inputs'
+import { Rng, hashSeed } from '../src-main/core/util/rng'
+import { argmax } from '../src-main/core/util/vector'
+import type { TrainConfigInput } from '../src-main/core/run/config'
+import { openRunModel } from '../src-main/core/run/run'
+import { openInputs } from '../src-main/core/data/inputs'
 import { train, type TrainProgressEvent, type TrainResult } from '../src-main/core/train/train'
-import { runTrainConfig } from '../src-main/core/score/score'
-import { scoreImages } from '../src-main/core/score/predict'
+import { scoreImages } from '../src-main/core/run/predict'
 import type { PredictionInput } from '../src-main/core/store/runs'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -145,12 +143,9 @@ export function trainingLabels(fer: Fer, trainIds: readonly number[], noisy: Rea
 /** Scores `ids` with a finished run's final model (nothing stored). */
 export async function predictWithRun(fer: Fer, runId: number, ids: readonly number[]): Promise<PredictionInput[]> {
   const run = getRun(fer.project.db, runId)
-  if (!run?.checkpoint) throw new Error(`run ${runId} has no checkpoint`)
-  const cfg = runTrainConfig(run.config, runId)
-  const ck = await loadCheckpoint(run.checkpoint)
-  const model = createPoiModel(ck.manifest.modelConfig, isFrozenBackbone(cfg.backbone) ? { frozenExtractor: identityFeatures } : {})
+  if (!run) throw new Error(`no run ${runId}`)
+  const { model, trainConfig: cfg } = await openRunModel(run)
   try {
-    model.setWeights(ck.weights)
     const inputs = await openInputs(cfg, { db: fer.project.db, projectPath: fer.project.path, ids })
     try {
       return await scoreImages(model, inputs, ids, { fold: null })
@@ -160,12 +155,6 @@ export async function predictWithRun(fer: Fer, runId: number, ids: readonly numb
   } finally {
     model.dispose()
   }
-}
-
-export const argmax = (v: ArrayLike<number>): number => {
-  let k = 0
-  for (let i = 1; i < v.length; i++) if (v[i] > v[k]) k = i
-  return k
 }
 
 export function accuracyOf(preds: readonly PredictionInput[], labels: ReadonlyMap<number, number>): number {

@@ -123,14 +123,14 @@ async function child(spec: ChildSpec): Promise<SpeedResult[]> {
   const { initCompute } = await import('../src-main/core/compute/backend')
   const { tf } = await import('../src-main/core/compute/tf')
   const { createPoiModel, createSgd, trainStep, disposeOutputs, identityFeatures } = await import('../src-main/core/model/index')
-  const { resolveTrainConfig, isFrozenBackbone } = await import('../src-main/core/train/config')
-  const { modelConfigFor } = await import('../src-main/core/train/model-config')
-  const { openInputs } = await import('../src-main/core/train/inputs')
-  const { loadDataset } = await import('../src-main/core/train/data')
+  const { resolveTrainConfig, isFrozenBackbone } = await import('../src-main/core/run/config')
+  const { modelConfigFor } = await import('../src-main/core/run/model-config')
+  const { openInputs } = await import('../src-main/core/data/inputs')
+  const { loadDataset } = await import('../src-main/core/data/dataset')
   const { openProject } = await import('../src-main/core/project')
   const { getClasses } = await import('../src-main/core/store/meta')
-  const { toPredictions } = await import('../src-main/core/score/predict')
-  const { Rng } = await import('../src-main/core/synth/rng')
+  const { toPredictions } = await import('../src-main/core/run/predict')
+  const { Rng } = await import('../src-main/core/util/rng')
   const info = await initCompute({ backend: spec.backend as 'wasm', threads: spec.threads })
   const out: SpeedResult[] = []
   for (const c of spec.cases) {
@@ -296,8 +296,8 @@ interface VsRow {
 }
 
 async function vsModelConfig(net: VsNet, mode: 'ce' | 'poi') {
-  const { resolveTrainConfig } = await import('../src-main/core/train/config')
-  const { modelConfigFor } = await import('../src-main/core/train/model-config')
+  const { resolveTrainConfig } = await import('../src-main/core/run/config')
+  const { modelConfigFor } = await import('../src-main/core/run/model-config')
   const cfg = resolveTrainConfig(
     { backbone: net.backbone, stem: 'cifar', widths: net.widths ?? undefined, blocks: net.blocks ?? undefined, mode, batchSize: VS.batch, inputSize: VS.size },
     { inputSize: VS.size, channels: VS.channels }
@@ -333,8 +333,8 @@ async function vsChild(spec: { engine: 'tfjs-node' | 'wasm'; threads: number; ne
   const { initCompute } = await import('../src-main/core/compute/backend')
   const { tf } = await import('../src-main/core/compute/tf')
   const { createPoiModel, createSgd, trainStep } = await import('../src-main/core/model/index')
-  const { augmentInto, drawAugment, NO_AUGMENT, standardize } = await import('../src-main/core/train/augment')
-  const { Rng } = await import('../src-main/core/synth/rng')
+  const { augmentInto, drawAugment, NO_AUGMENT, standardize } = await import('../src-main/core/data/augment')
+  const { Rng } = await import('../src-main/core/util/rng')
   const info = await initCompute({ backend: spec.engine, threads: spec.threads })
   for (const net of spec.nets) {
     for (const mode of ['ce', 'poi'] as const) {

@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { TrainConfigInput } from '../src-main/core/train/config'
+import type { TrainConfigInput } from '../src-main/core/run/config'
 import type { PredictionInput } from '../src-main/core/store/runs'
 import { getRun } from '../src-main/core/store/runs'
 import { uemMutualInformation } from '../src-main/core/model/oim'

@@ -3,7 +3,7 @@
  * switches, one flag each), `--loss` (λ weights) and `--uem` (the UEM form). Shared by `train` and the
  * benches so every ablation is one flag.
  */
-import type { TrainConfig } from '../core/train/config'
+import type { TrainConfig } from '../core/run/config'
 import { UsageError } from './ui/io'
 
 /** Each ablation name and what it sets in the model config. */

@@ -2,120 +2,20 @@
  * The end-to-end demo (README's first run, and a known-answer check of the whole pipeline):
  * synthetic faces with 20 % flipped training labels → a new project → import → POI training →
  * in-training scores → audit → what the audit found against the generator's ground truth.
- *
- * `evaluateAgainstTruth` is the comparison itself (also used by the acceptance tests): accuracy of
- * the TRN on the true labels of never-trained images, AU-head AUROC against the true AUs, and how
- * well the audit ranking and the soft labels separate flipped from clean training labels.
+ * The comparison with the ground truth is evaluate/truth.ts.
  */
 import { existsSync } from 'node:fs'
 import { mkdir, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { EYE_AUS, MOUTH_AUS, type ClassName } from './classes'
 import { importDataset } from './dataset/index'
 import { createProject } from './project'
-import type { DB } from './store/db'
-import { readPredictions } from './store/runs'
-import { auditItems, runAudit, getAudit } from './audit/store'
-import { generateDataset, loadGroundTruth, type GroundTruth, type SynthSummary } from './synth/index'
+import { runAudit, getAudit } from './audit/store'
+import { generateDataset, loadGroundTruth, type SynthSummary } from './synth/index'
 import type { ComputeOptions } from './compute/backend'
-import { slimFast, type TrainConfigInput } from './train/config'
+import { slimFast, type TrainConfigInput } from './run/config'
 import { train, type TrainProgressEvent, type RunMetrics, type TrainResult } from './train/train'
-import { runTrainingWorker } from './train/host'
-import { auroc as rankAuroc } from './audit/metrics'
-
-/** Area under the ROC curve of `pos` scored above `neg` (ties count ½); NaN when a side is empty. */
-export function auroc(pos: readonly number[], neg: readonly number[]): number {
-  return rankAuroc([...pos, ...neg], [...pos.map(() => true), ...neg.map(() => false)])
-}
-
-const argmax = (v: ArrayLike<number>): number => {
-  let k = 0
-  for (let i = 1; i < v.length; i++) if (v[i] > v[k]) k = i
-  return k
-}
-
-export interface TruthEvaluation {
-  /** Images never trained on (the generator's val/test splits), scored by the run. */
-  heldOut: number
-  /** TRN argmax = true class on held-out images. */
-  trnAccuracy: number
-  /** OIM soft label (T = 1) argmax = true class on held-out images (null without a PIN). */
-  oimAccuracy: number | null
-  /** Per AU: AUROC of the AU head (mean of the two regions of its branch) against "AU drawn", held-out images. */
-  auAuroc: Record<string, number>
-  auAurocMean: number | null
-  /** Training images and how many of them have a flipped label. */
-  train: number
-  flipped: number
-  /** AUROC of 1 − q[given] (OIM soft label, T = 1; TRN probs without a PIN) for flipped vs clean training labels. */
-  flipAurocSoft: number
-  /** AUROC of the audit ranking (lower score = more suspicious) for flipped vs clean (null without an audit). */
-  flipAurocAudit: number | null
-  /** Precision of the audit's top-k (k = number of flipped) and of its flagged set. */
-  precisionAtK: number | null
-  flaggedPrecision: number | null
-  flaggedRecall: number | null
-}
-
-/** Compares a run's predictions (and optionally an audit) with a synthetic dataset's ground truth. */
-export function evaluateAgainstTruth(db: DB, runId: number, gt: GroundTruth, auditId: number | null = null): TruthEvaluation {
-  const classes = (db.prepare('SELECT name FROM classes ORDER BY idx').pluck().all() as ClassName[])
-  const byPath = new Map(gt.images.map((g) => [g.path, g]))
-  const rows = db.prepare('SELECT id, rel_path FROM images').all() as { id: number; rel_path: string }[]
-  const truth = new Map(rows.map((r) => [r.id, byPath.get(r.rel_path)]))
-  const preds = readPredictions(db, runId)
-  const held = preds.filter((p) => truth.get(p.imageId) && truth.get(p.imageId)!.split !== 'train')
-  const right = (v: ArrayLike<number> | null, id: number): boolean => v != null && classes[argmax(v)] === truth.get(id)!.trueClass
-  const hasPin = held.some((p) => p.oimSoftT1)
-  const auAuroc: Record<string, number> = {}
-  const aus = [...EYE_AUS, ...MOUTH_AUS]
-  if (held.some((p) => p.auProb)) {
-    aus.forEach((au, k) => {
-      const pos: number[] = []
-      const neg: number[] = []
-      for (const p of held) {
-        if (!p.auProb) continue
-        const v = k < 6 ? (p.auProb[k] + p.auProb[6 + k]) / 2 : (p.auProb[12 + k - 6] + p.auProb[19 + k - 6]) / 2
-        ;((truth.get(p.imageId)!.aus[`AU${au}`] ?? 0) > 0 ? pos : neg).push(v)
-      }
-      const a = auroc(pos, neg)
-      if (!Number.isNaN(a)) auAuroc[`AU${au}`] = a
-    })
-  }
-  const auVals = Object.values(auAuroc)
-  const tr = preds.filter((p) => truth.get(p.imageId)?.split === 'train')
-  const isFlip = (id: number): boolean => truth.get(id)!.flipped
-  const disagree = (p: (typeof preds)[number]): number => 1 - (p.oimSoftT1 ?? p.trnProbs)[classes.indexOf(truth.get(p.imageId)!.givenLabel)]
-  const flipAurocSoft = auroc(tr.filter((p) => isFlip(p.imageId)).map(disagree), tr.filter((p) => !isFlip(p.imageId)).map(disagree))
-  let flipAurocAudit: number | null = null
-  let precisionAtK: number | null = null
-  let flaggedPrecision: number | null = null
-  let flaggedRecall: number | null = null
-  const nFlip = tr.filter((p) => isFlip(p.imageId)).length
-  if (auditId != null) {
-    const items = auditItems(db, auditId, { scoredOnly: true }).filter((i) => truth.get(i.imageId)?.split === 'train')
-    flipAurocAudit = auroc(items.filter((i) => isFlip(i.imageId)).map((i) => -i.score!), items.filter((i) => !isFlip(i.imageId)).map((i) => -i.score!))
-    const top = items.slice(0, nFlip)
-    precisionAtK = top.length ? top.filter((i) => isFlip(i.imageId)).length / top.length : null
-    const flagged = items.filter((i) => i.flags.includes('likely_mislabeled'))
-    flaggedPrecision = flagged.length ? flagged.filter((i) => isFlip(i.imageId)).length / flagged.length : null
-    flaggedRecall = nFlip ? flagged.filter((i) => isFlip(i.imageId)).length / nFlip : null
-  }
-  return {
-    heldOut: held.length,
-    trnAccuracy: held.length ? held.filter((p) => right(p.trnProbs, p.imageId)).length / held.length : NaN,
-    oimAccuracy: hasPin ? held.filter((p) => right(p.oimSoftT1, p.imageId)).length / held.length : null,
-    auAuroc,
-    auAurocMean: auVals.length ? auVals.reduce((a, b) => a + b, 0) / auVals.length : null,
-    train: tr.length,
-    flipped: nFlip,
-    flipAurocSoft,
-    flipAurocAudit,
-    precisionAtK,
-    flaggedPrecision,
-    flaggedRecall
-  }
-}
+import { runTrainingWorker } from './train/worker-host'
+import { evaluateAgainstTruth, type TruthEvaluation } from './evaluate/truth'
 
 /**
  * The demo's training recipe: the fast slim ResNet at 64 px, short and light enough for a few minutes on

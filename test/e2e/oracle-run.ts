@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path'
 import { EYE_AUS, MOUTH_AUS } from '../../src-main/core/classes'
-import { openProjectDb } from '../../src-main/core/store/db'
+import { openProject } from '../../src-main/core/project'
 import { getClasses } from '../../src-main/core/store/meta'
 import { createRun, finishRun, writePredictions, type PredictionInput } from '../../src-main/core/store/runs'
 import { loadGroundTruth } from '../../src-main/core/synth/index'
@@ -15,7 +15,7 @@ import { loadGroundTruth } from '../../src-main/core/synth/index'
 /** Writes the run into `project` (the server must not be running); returns its id and the truth by path. */
 export async function addOracleRun(project: string, dataset: string): Promise<{ runId: number; flipped: Set<string>; trueClass: Map<string, string> }> {
   const gt = await loadGroundTruth(join(dataset, 'ground_truth.json'))
-  const p = openProjectDb(project)
+  const p = openProject(project)
   try {
     const classes = getClasses(p.db)
     const C = classes.length

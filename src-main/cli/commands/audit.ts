@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander'
 import cliProgress from 'cli-progress'
-import { openProjectDb, type ProjectDb } from '../../core/store/db'
+import { openProject, type Project } from '../../core/project'
 import { ProjectError } from '../../core/store/errors'
 import { latestDoneRun } from '../../core/store/runs'
 import { applyOverrides } from '../../core/audit/config'
@@ -105,10 +105,10 @@ export async function auditCommand(project: string, o: AuditCliOptions, io: CliI
     } catch (e) {
       throw new UsageError((e as Error).message)
     }
-    let p: ProjectDb | null = null
+    let p: Project | null = null
     const bar = progressBar(io, 'audit')
     try {
-      p = openProjectDb(project)
+      p = openProject(project)
       const runId = runOpt ?? latestDoneRun(p.db)?.id
       if (runId == null) throw new ProjectError('INVALID', `${p.path} has no finished training run; train one first (poi-audit train)`)
       const auditId = await runAudit(p.db, runId, config, { progress: (e) => bar.update(e.done, e.total, e.phase) })

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
-import { openProjectDb, type ProjectDb } from '../../core/store/db'
+import { openProject, type Project } from '../../core/project'
 import { ProjectError } from '../../core/store/errors'
 import { exportProject, EXPORT_FORMATS, type ExportFormat, type ExportScope } from '../../core/export/index'
 import { FLAG_NAMES, isFlagName, type FlagName } from '../../core/audit/flags'
@@ -50,11 +50,11 @@ export async function readIdsFile(file: string): Promise<number[]> {
 }
 
 /** Opens read-only when the file is current (so an export works while the app has it open), else for writing once to migrate. */
-function openForExport(project: string): ProjectDb {
+function openForExport(project: string): Project {
   try {
-    return openProjectDb(project, { readonly: true })
+    return openProject(project, { readonly: true })
   } catch (e) {
-    if (e instanceof ProjectError && e.code === 'MIGRATION_FAILED') return openProjectDb(project)
+    if (e instanceof ProjectError && e.code === 'MIGRATION_FAILED') return openProject(project)
     throw e
   }
 }
@@ -83,7 +83,7 @@ export async function exportCommand(project: string, o: ExportCliOptions, io: Cl
     const auditId = o.audit == null ? undefined : o.audit === 'none' ? null : positiveInt('--audit', o.audit)
     const runId = o.run == null ? undefined : o.run === 'none' ? null : positiveInt('--run', o.run)
     const bar = progressBar(io, `export ${format}`)
-    let p: ProjectDb | null = null
+    let p: Project | null = null
     try {
       p = openForExport(project)
       const res = await exportProject(p.db, {

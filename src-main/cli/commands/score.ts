@@ -9,10 +9,10 @@ import type { Command } from 'commander'
 import { kfoldOption } from '../kfold-option'
 import { InvalidArgumentError } from 'commander'
 import { openProject } from '../../core/project'
-import { scoreRun, runTrainConfig } from '../../core/score/score'
+import { scoreRun } from '../../core/score/score'
+import { kfoldScoreJob } from '../../core/run/run'
 import { getRun } from '../../core/store/runs'
 import { ProjectError } from '../../core/store/errors'
-import type { TrainProgressEvent } from '../../core/train/train'
 import { EXIT, processIo, runGuarded, usageExitCodes, UsageError, type CliIo } from '../ui/io'
 import { createProgress } from '../ui/progress'
 import { computeFromFlags, printOutcome, runJobWithUi } from './train'
@@ -41,10 +41,9 @@ export async function scoreCommand(project: string, o: ScoreCliOptions, io: CliI
       const run = getRun(p.db, o.run)
       if (!run) throw new ProjectError('INVALID', `no run ${o.run} in ${p.path}`)
       if (o.kfold) {
-        const cfg = runTrainConfig(run.config, run.id)
         const out = await runJobWithUi(
           p,
-          { projectPath: p.path, config: { ...cfg, kfold: o.kfold, scoreAfter: true }, compute, name: `${o.kfold}-fold scores of run ${run.id}` },
+          { projectPath: p.path, ...kfoldScoreJob(run, o.kfold), compute },
           io,
           { signal }
         )
@@ -58,7 +57,7 @@ export async function scoreCommand(project: string, o: ScoreCliOptions, io: CliI
           runId: run.id,
           compute,
           signal,
-          progress: (e) => bar.update((e as { done?: number }).done ?? 0, (e as { total?: number }).total ?? 0, (e as TrainProgressEvent).phase)
+          progress: (e) => bar.update(e.done, e.total, e.phase)
         })
         bar.stop()
         if (o.json) io.out(JSON.stringify(r) + '\n')

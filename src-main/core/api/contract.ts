@@ -185,7 +185,7 @@ export const IMPORT_FORMATS = ['auto', 'folder', 'csv', 'ferplus', 'rafdb', 'aff
 export const TRAIN_BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const
 /**
  * 'auto' = the engine's default for the backend that runs (VGG-style net trained end to end on native
- * TensorFlow, frozen face-api landmark map + POI heads on wasm, ResNet-18 on a GPU), then the engine's BACKBONES (core/train/config.ts; a test keeps
+ * TensorFlow, frozen face-api landmark map + POI heads on wasm, ResNet-18 on a GPU), then the engine's BACKBONES (core/run/config.ts; a test keeps
  * the two lists equal).
  */
 export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'vgg', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const
@@ -345,7 +345,8 @@ export interface ImageInfo {
   duplicates: { imageId: number; currentLabel: number | null; state: LabelState }[]
 }
 
-export type RegionName = 'UL' | 'UR' | 'LL' | 'LR'
+export type { RegionName } from '../model/prediction-layout'
+import type { RegionName } from '../model/prediction-layout'
 
 /** One of the four facial subregions of the POI network (spec §2.2, §5). */
 export interface RegionView {

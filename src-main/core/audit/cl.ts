@@ -14,7 +14,8 @@
  *
  * Probabilities are rows of length C (out-of-sample ones, ideally: k-fold scores).
  */
-import { argmax, normalizedMargin } from './signals'
+import { argmax } from '../util/vector'
+import { normalizedMargin } from './signals'
 
 export type ProbRows = readonly ArrayLike<number>[]
 

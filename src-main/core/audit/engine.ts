@@ -8,7 +8,8 @@
  */
 import type { AuditConfig } from './config'
 import { FLAG_BITS, FLAG_NAMES, type FlagName } from './flags'
-import { argmax, givenDistribution, labelSignals, normalizedEntropy, poiScore, quantile, type LabelSignals } from './signals'
+import { argmax } from '../util/vector'
+import { givenDistribution, labelSignals, normalizedEntropy, poiScore, quantile, type LabelSignals } from './signals'
 import { findLabelIssues, labelQualityScores } from './cl'
 import { explain, halfVote, type Explanation } from './explain'
 

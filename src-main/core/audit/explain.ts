@@ -5,10 +5,11 @@
  * "mouth: AU12 lip corner puller 0.91, AU26 jaw drop 0.80 → happiness; eyes: AU4 brow lowerer 0.75
  * → anger; labelled: surprise; suggested: happiness (strength 0.83)".
  */
-import { AU_NAMES, AU_PRIOR, EYE_AUS, MOUTH_AUS, type ClassName } from '../classes'
-import { argmax } from './signals'
+import { AU_NAMES, AU_PRIOR, type ClassName } from '../classes'
+import { HALF_REGIONS, halfAuMeans, type HalfName } from '../model/prediction-layout'
+import { argmax } from '../util/vector'
 
-export type HalfName = 'eyes' | 'mouth'
+export type { HalfName }
 
 /** One AU of a face half: ρ and w averaged over the left and the mirrored right subregion. */
 export interface AuEvidence {
@@ -94,7 +95,7 @@ function halfEvidence(x: ExplainInput, half: HalfName): HalfExplanation {
   const C = x.classes.length
   const given = x.given != null ? x.classes[x.given] : null
   const sugg = x.suggested != null ? x.classes[x.suggested] : null
-  const [ra, rb] = half === 'eyes' ? [0, 1] : [2, 3]
+  const [ra, rb] = HALF_REGIONS[half].map((g) => g.index)
   let vote: string | null = null
   let voteProb: number | null = null
   let gate: number | null = x.gate ? x.gate[ra] + x.gate[rb] : null
@@ -109,13 +110,12 @@ function halfEvidence(x: ExplainInput, half: HalfName): HalfExplanation {
   const suggestedPrior = prior(sugg, half)
   const aus: AuEvidence[] = []
   if (x.auProb) {
-    const ids: readonly number[] = half === 'eyes' ? EYE_AUS : MOUTH_AUS
-    // Offsets of the two subregions of this half in the 26-vector.
-    const [oa, ob] = half === 'eyes' ? [0, 6] : [12, 19]
-    ids.forEach((au, m) => {
-      const prob = (x.auProb![oa + m] + x.auProb![ob + m]) / 2
+    const probs = halfAuMeans(x.auProb, half)
+    const importances = x.auImportance ? halfAuMeans(x.auImportance, half) : null
+    HALF_REGIONS[half][0].aus.forEach((au, m) => {
+      const prob = probs[m]
       if (prob < x.auActive) return
-      const importance = x.auImportance ? (x.auImportance[oa + m] + x.auImportance[ob + m]) / 2 : null
+      const importance = importances ? importances[m] : null
       aus.push({ au, name: AU_NAMES[au] ?? `AU${au}`, prob, importance, ofGiven: givenPrior.includes(au), ofSuggested: suggestedPrior.includes(au) })
     })
     aus.sort((p, q) => q.prob - p.prob || p.au - q.au)

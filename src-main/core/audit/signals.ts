@@ -23,13 +23,6 @@ export function normalizedMargin(p: ArrayLike<number>, y: number): number {
   return (margin(p, y) + 1) / 2
 }
 
-/** Index of the largest value (first on ties). */
-export function argmax(p: ArrayLike<number>): number {
-  let best = 0
-  for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k
-  return best
-}
-
 /** Shannon entropy in nats. */
 export function entropy(p: ArrayLike<number>): number {
   let h = 0

@@ -7,7 +7,8 @@ import type { DB } from '../store/db'
 import { nowIso } from '../store/db'
 import { ProjectError } from '../store/errors'
 import { getClasses } from '../store/meta'
-import { getRun, predictionCounts, readPredictions, REGIONS, type Prediction } from '../store/runs'
+import { getRun, predictionCounts, readPredictions, type Prediction } from '../store/runs'
+import { REGION_COUNT } from '../model/prediction-layout'
 import { resolveAuditConfig, type AuditConfig, type AuditConfigInput } from './config'
 import { computeAudit, type AuditImage, type AuditPrediction, type EngineSummary, type ItemSignals } from './engine'
 import type { Explanation } from './explain'
@@ -142,7 +143,7 @@ export async function runAudit(db: DB, runId: number, config: AuditConfigInput =
       trnProbs: expand(p.trnProbs, map, C)!,
       oimSoft: expand(p.oimSoft, map, C),
       oimSoftT1: expand(p.oimSoftT1, map, C),
-      regionProbs: expand(p.regionProbs, map, C, REGIONS),
+      regionProbs: expand(p.regionProbs, map, C, REGION_COUNT),
       gate: p.gate,
       uemConfidence: p.uemConfidence,
       auProb: p.auProb,

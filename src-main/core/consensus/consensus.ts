@@ -13,6 +13,7 @@
  *
  * Pure functions of plain arrays: no store, no tensors. Classes are indices 0..C−1.
  */
+import { argmax } from '../util/vector'
 
 /** One annotator's label for one image. `image` indexes the caller's image list (0..N−1). */
 export interface Vote {
@@ -60,12 +61,6 @@ function check(input: ConsensusInput): void {
       if (r.length !== C) throw new Error(`consensus: model row ${i} has ${r.length} values for ${C} classes`)
     })
   }
-}
-
-const argmax = (v: readonly number[]): number => {
-  let k = 0
-  for (let i = 1; i < v.length; i++) if (v[i] > v[k]) k = i
-  return k
 }
 
 /** exp-normalise a row of log-probabilities. */

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { flagNames } from '../audit/flags'
-import { argmax } from '../audit/signals'
+import { argmax } from '../util/vector'
 import { className, step, type FormatContext, type FormatResult } from './context'
 import { predictionsByImage } from './jsonl'
 import { ExportFormatError, verifyExport, type ExportManifest } from './manifest'

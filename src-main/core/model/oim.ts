@@ -1,10 +1,10 @@
 /**
  * Objective-inference read-outs over the PIN's region predictions: tempered probabilities (eq. 6), the
- * gated intermediate prediction q (eq. 7), the UEM uncertainty/confidence (eq. 10) and the Table-I
- * prior support (spec §5). Pure tensor functions; shapes use B = batch, N = 4 regions, C = classes.
+ * gated intermediate prediction q (eq. 7) and the UEM uncertainty/confidence (eq. 10). The Table-I prior
+ * support is read from stored AU vectors (prediction-layout.ts), not computed per forward pass.
+ * Pure tensor functions; shapes use B = batch, N = 4 regions, C = classes.
  */
 import { tf } from './tf'
-import { ALL_AUS, AU_PRIOR, EYE_AUS, MOUTH_AUS, type ClassName } from '../classes'
 import { stopGradient } from './layers'
 
 /** softmax(z / T) over the class axis. z: [..., C]. */
@@ -65,38 +65,4 @@ export function uem(p: tf.Tensor3D, kind: 'variance' | 'mi' | 'entropy'): UemOut
   const ps = stopGradient(p)
   if (kind === 'entropy') return uemEntropy(ps)
   return kind === 'variance' ? uemVariance(ps) : uemMutualInformation(ps)
-}
-
-/**
- * Linear map from the 13 per-AU probabilities (eye AUs then mouth AUs, each the mean of left and
- * mirrored-right) to per-class prior support: class c → mean ρ over its Table-I AUs; a class with no
- * AUs (neutral) → 1 − mean of all ρ. Returned as support = ρ·weights + bias.
- */
-export function priorSupportMatrix(classes: readonly ClassName[]): { weights: number[][]; bias: number[] } {
-  const weights = ALL_AUS.map(() => classes.map(() => 0))
-  const bias = classes.map(() => 0)
-  classes.forEach((cls, c) => {
-    const aus = [...AU_PRIOR[cls].eye, ...AU_PRIOR[cls].mouth]
-    if (aus.length === 0) {
-      bias[c] = 1
-      for (let a = 0; a < ALL_AUS.length; a++) weights[a][c] = -1 / ALL_AUS.length
-    } else {
-      for (const au of aus) weights[(ALL_AUS as readonly number[]).indexOf(au)][c] = 1 / aus.length
-    }
-  })
-  return { weights, bias }
-}
-
-/** Prior support [B, C] from AU probabilities eye [B, 2, 6] and mouth [B, 2, 7]. */
-export function priorSupport(
-  auProbEye: tf.Tensor3D,
-  auProbMouth: tf.Tensor3D,
-  classes: readonly ClassName[]
-): tf.Tensor2D {
-  if (auProbEye.shape[2] !== EYE_AUS.length || auProbMouth.shape[2] !== MOUTH_AUS.length) {
-    throw new Error(`priorSupport: expected eye [B,2,${EYE_AUS.length}] and mouth [B,2,${MOUTH_AUS.length}]`)
-  }
-  const { weights, bias } = priorSupportMatrix(classes)
-  const rho = tf.concat([tf.mean(auProbEye, 1), tf.mean(auProbMouth, 1)], 1) as tf.Tensor2D
-  return tf.add(tf.matMul(rho, tf.tensor2d(weights)), tf.tensor1d(bias)) as tf.Tensor2D
 }

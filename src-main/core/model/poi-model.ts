@@ -24,7 +24,7 @@ import {
 import { applyBnUpdates, dropBnUpdates, newCtx, type ForwardCtx } from './layers'
 import { ParamRegistry } from './params'
 import { buildPin, type Pin } from './pin'
-import { gateMix, priorSupport, temperedProbs, uem } from './oim'
+import { gateMix, temperedProbs, uem } from './oim'
 import { configWarnings } from './describe'
 
 /**
@@ -57,8 +57,6 @@ export interface PoiOutputs {
   auProb?: { eye: tf.Tensor3D; mouth: tf.Tensor3D }
   /** Importance w, same shapes. */
   auImportance?: { eye: tf.Tensor3D; mouth: tf.Tensor3D }
-  /** Per class, mean ρ over its Table-I AUs (neutral: 1 − mean of all ρ): [B, C]. */
-  priorSupport?: tf.Tensor2D
 }
 
 export function disposeOutputs(out: PoiOutputs): void {
@@ -145,8 +143,7 @@ export class PoiNetwork {
       uemConfidence: u.confidence,
       auLogits: raw.auLogits,
       auProb,
-      auImportance: raw.auImportance,
-      priorSupport: priorSupport(auProb.eye, auProb.mouth, this.config.classes)
+      auImportance: raw.auImportance
     }
   }
 

@@ -3,7 +3,7 @@
  * queue in order `batch` images at a time, and after each batch the queue may re-rank itself from the
  * decisions so far. Counts the wrong labels found after given numbers of reviews.
  */
-import { Rng } from '../synth/rng'
+import { Rng } from '../util/rng'
 import { rerankQueue, type DecisionSignal, type RerankItem, type RerankerOptions } from './learned'
 
 export type ReviewOrder = 'static' | 'learning' | 'random'

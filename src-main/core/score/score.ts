@@ -1,53 +1,37 @@
 /**
- * Scoring a finished run into `predictions`:
- *  - in-training: the run's final model scores every decoded image (fold = null);
- *  - out-of-sample k-fold: k new models are trained with the run's configuration, each on the
- *    images outside its fold, and each scores only its own fold (fold recorded), so no image is
- *    scored by a model that saw it. This makes a new run (kind '<mode>-kfold').
+ * In-training scoring of a finished run into `predictions`: the run's final model scores every
+ * decoded image (fold = null). Out-of-sample k-fold scores are a new training run (k models, each
+ * scoring only its held-out fold): `kfoldScoreJob` in run/run.ts builds that job and train/ runs it,
+ * so score/ never imports train/.
  */
 import { initCompute, type ComputeOptions } from '../compute/backend'
-import { identityFeatures } from '../model/backbone'
-import { createPoiModel } from '../model/poi-model'
 import { openProject, type Project } from '../project'
 import type { DB } from '../store/db'
 import { ProjectError } from '../store/errors'
 import { getClasses } from '../store/meta'
-import { loadCheckpoint } from '../train/checkpoint'
-import { isFrozenBackbone, parseTrainConfig, type TrainConfig } from '../train/config'
-import { loadDataset } from '../train/data'
-import { openInputs } from '../train/inputs'
-import { dbRunStore, type RunStore } from '../train/run-store'
-import { train, type TrainProgressEvent, type TrainResult } from '../train/train'
-import { scoreImages, type ScoreProgress } from './predict'
+import { loadDataset } from '../data/dataset'
+import { openInputs } from '../data/inputs'
+import { scoreImages, type ScoreProgress } from '../run/predict'
+import { openRunModel, runTrainConfig } from '../run/run'
+import { dbRunStore, type RunStore } from '../run/store'
 
 export interface ScoreRunOptions {
   projectPath?: string
   db?: DB
   runId: number
-  /** 0/undefined = in-training with the run's model; k ≥ 2 = a new k-fold run. */
-  kfold?: number
   signal?: AbortSignal
-  progress?: (e: ScoreProgress | TrainProgressEvent) => void
+  progress?: (e: ScoreProgress) => void
   store?: RunStore
   compute?: ComputeOptions
-  runsDir?: string
   batchSize?: number
 }
 
 export interface ScoreRunResult {
-  /** The run whose predictions were written (a new run for k-fold). */
+  /** The run whose predictions were written. */
   runId: number
-  mode: 'in-training' | 'kfold'
+  mode: 'in-training'
   scored: number
   status: 'done' | 'cancelled'
-  train?: TrainResult
-}
-
-/** The training config stored with a run (runs.config.train). */
-export function runTrainConfig(config: unknown, runId: number): TrainConfig {
-  const c = (config as { train?: unknown } | null)?.train
-  if (!c) throw new ProjectError('INVALID', `run ${runId} has no training configuration (was it made by this trainer?)`)
-  return parseTrainConfig(c, `run ${runId} config`)
 }
 
 export async function scoreRun(o: ScoreRunOptions): Promise<ScoreRunResult> {
@@ -59,30 +43,14 @@ export async function scoreRun(o: ScoreRunOptions): Promise<ScoreRunResult> {
     const run = await store.getRun(o.runId)
     if (!run) throw new ProjectError('INVALID', `no run ${o.runId} in this project`)
     const cfg = runTrainConfig(run.config, run.id)
-    if (o.kfold && o.kfold >= 2) {
-      const r = await train({
-        db,
-        projectPath: o.projectPath ?? db.name,
-        config: { ...cfg, kfold: o.kfold, scoreAfter: true },
-        name: `${o.kfold}-fold scores of run ${run.id}`,
-        signal: o.signal,
-        progress: o.progress,
-        store,
-        compute: o.compute,
-        runsDir: o.runsDir
-      })
-      return { runId: r.runId, mode: 'kfold', scored: r.metrics.scored, status: r.status, train: r }
-    }
     if (run.status !== 'done') throw new ProjectError('INVALID', `run ${run.id} is '${run.status}'; only a finished run can score (resume it first)`)
     if (cfg.kfold >= 2) throw new ProjectError('INVALID', `run ${run.id} is a ${cfg.kfold}-fold run; its out-of-sample scores were written when it trained`)
     if (!run.checkpoint) throw new ProjectError('INVALID', `run ${run.id} has no checkpoint`)
     await initCompute(o.compute ?? {})
     const classes = getClasses(db)
     if (run.classes.join() !== classes.join()) throw new ProjectError('INVALID', `run ${run.id} predicts ${run.classes.join(', ')}; the project now has ${classes.join(', ')}`)
-    const ckpt = await loadCheckpoint(run.checkpoint)
-    const model = createPoiModel(ckpt.manifest.modelConfig, isFrozenBackbone(cfg.backbone) ? { frozenExtractor: identityFeatures } : {})
+    const { model } = await openRunModel(run)
     try {
-      model.setWeights(ckpt.weights)
       const ids = loadDataset(db, classes.length).images.map((i) => i.imageId)
       const inputs = await openInputs(cfg, { db, projectPath: o.projectPath ?? db.name, ids, signal: o.signal })
       try {

@@ -7,14 +7,11 @@ import { endianness } from 'node:os'
 import type { DB } from './db'
 import { nowIso } from './db'
 import { ProjectError } from './errors'
+import { AU_VECTOR_LENGTH, REGION_COUNT } from '../model/prediction-layout'
 
 export type RunKind = 'poi' | 'ce' | 'poi-kfold' | 'ce-kfold'
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled'
 
-/** Number of facial subregions (UL, UR, LL, LR). */
-export const REGIONS = 4
-/** Length of au_prob / au_importance: UL 6, UR 6 (eye AUs), LL 7, LR 7 (mouth AUs). */
-export const AU_VECTOR_LENGTH = 26
 
 export interface RunInfo {
   id: number
@@ -118,6 +115,18 @@ export function finishRun(
   if (!r.changes) throw new ProjectError('INVALID', `no run ${runId}`)
 }
 
+/** Marks a finished/cancelled/failed run as running again (resume). */
+export function reopenRun(db: DB, runId: number): void {
+  const r = db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, error = NULL WHERE id = ?").run(runId)
+  if (!r.changes) throw new ProjectError('INVALID', `no run ${runId}`)
+}
+
+/** Points the run's `checkpoint` column at its newest checkpoint folder. */
+export function setRunCheckpoint(db: DB, runId: number, path: string): void {
+  const r = db.prepare('UPDATE runs SET checkpoint = ? WHERE id = ?').run(path, runId)
+  if (!r.changes) throw new ProjectError('INVALID', `no run ${runId}`)
+}
+
 export function getRun(db: DB, runId: number): RunInfo | null {
   const r = db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow | undefined
   return r ? toRun(r) : null
@@ -209,8 +218,8 @@ export function writePredictions(db: DB, runId: number, preds: Iterable<Predicti
       checkLen('trnProbs', p.imageId, p.trnProbs, C)
       checkLen('oimSoft', p.imageId, p.oimSoft, C)
       checkLen('oimSoftT1', p.imageId, p.oimSoftT1, C)
-      checkLen('regionProbs', p.imageId, p.regionProbs, REGIONS * C)
-      checkLen('gate', p.imageId, p.gate, REGIONS)
+      checkLen('regionProbs', p.imageId, p.regionProbs, REGION_COUNT * C)
+      checkLen('gate', p.imageId, p.gate, REGION_COUNT)
       checkLen('auProb', p.imageId, p.auProb, AU_VECTOR_LENGTH)
       checkLen('auImportance', p.imageId, p.auImportance, AU_VECTOR_LENGTH)
       ins.run(
@@ -252,8 +261,8 @@ function toPrediction(r: PredRow, C: number, runId: number): Prediction {
     trnProbs: dec('trn_probs', r.trn_probs, C)!,
     oimSoft: dec('oim_soft', r.oim_soft, C),
     oimSoftT1: dec('oim_soft_t1', r.oim_soft_t1, C),
-    regionProbs: dec('region_probs', r.region_probs, REGIONS * C),
-    gate: dec('gate', r.gate, REGIONS),
+    regionProbs: dec('region_probs', r.region_probs, REGION_COUNT * C),
+    gate: dec('gate', r.gate, REGION_COUNT),
     uemUncertainty: r.uem_uncertainty,
     uemConfidence: r.uem_confidence,
     auProb: dec('au_prob', r.au_prob, AU_VECTOR_LENGTH),

@@ -15,7 +15,7 @@ import type { ExpressionOptions } from './expression'
 import { GROUND_TRUTH_FORMAT, GROUND_TRUTH_VERSION, SPLITS, type GroundTruth, type GroundTruthImage, type Split } from './ground-truth'
 import { sampleIdentity, type FaceIdentity } from './params'
 import { renderFace } from './render'
-import { Rng, hashSeed } from './rng'
+import { Rng, hashSeed } from '../util/rng'
 import { sampleFaceParams } from './sample'
 import { datasetReadme } from './readme'
 

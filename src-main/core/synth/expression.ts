@@ -10,7 +10,7 @@
  */
 import { AU_PRIOR, type ClassName } from '../classes'
 import { roundAus, zeroAus, type AuId, type AuIntensities } from './params'
-import type { Rng } from './rng'
+import type { Rng } from '../util/rng'
 
 /** Options of the expression sampler. All probabilities are per face. */
 export interface ExpressionOptions {

@@ -3,7 +3,7 @@
  * tests. Faces are drawn procedurally as SVG and rasterised with sharp; their muscle movements follow
  * the AU–expression prior (Table I). Eye AUs change only the upper face, mouth AUs only the lower face.
  */
-export { Rng, hashSeed } from './rng'
+export { Rng, hashSeed } from '../util/rng'
 export {
   zeroAus,
   sampleIdentity,

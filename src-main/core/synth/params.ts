@@ -7,7 +7,7 @@
  * face is drawn in local coordinates whose origin is the centre of the canvas (y grows downwards).
  */
 import { ALL_AUS } from '../classes'
-import type { Rng } from './rng'
+import type { Rng } from '../util/rng'
 
 /** One of the 13 action units of the POI prior (EYE_AUS then MOUTH_AUS). */
 export type AuId = (typeof ALL_AUS)[number]

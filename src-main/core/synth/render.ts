@@ -3,7 +3,7 @@
  * seeded gaussian noise in JS → PNG. A pure function of its FaceParams: same params, same bytes.
  */
 import sharp from 'sharp'
-import { Rng } from './rng'
+import { Rng } from '../util/rng'
 import { faceSvg } from './svg'
 import type { FaceParams } from './params'
 

@@ -14,7 +14,7 @@ import {
   type FaceIdentity,
   type FaceParams
 } from './params'
-import type { Rng } from './rng'
+import type { Rng } from '../util/rng'
 
 export interface SampleFaceOptions extends ExpressionOptions {
   /** Output size in pixels; default 64. */

@@ -7,10 +7,10 @@
  * project's single writable connection). Names and the progress shape follow core/api/training.ts
  * (ready, started, progress, done, cancelled, failed, log), so the app's host reads them as is.
  */
-import type { ApiTrainConfig } from './api-config'
+import type { ApiTrainConfig } from '../run/api-config'
 import type { ComputeBackend } from '../compute/backend'
-import type { TrainConfigInput } from './config'
-import type { StoreOp } from './run-store'
+import type { TrainConfigInput } from '../run/config'
+import type { StoreOp } from '../run/store'
 import type { TrainProgressEvent, TrainResult } from './train'
 
 /** Bumped on any incompatible change; both sides refuse another version. */

@@ -11,9 +11,8 @@
  */
 import { initCompute, describeCompute, type ComputeInfo, type ComputeOptions } from '../compute/backend'
 import { tf } from '../compute/tf'
-import { identityFeatures } from '../model/backbone'
 import { createSgd, type SgdMomentum } from '../model/optimizer'
-import { createPoiModel, type PoiNetwork } from '../model/poi-model'
+import type { PoiNetwork } from '../model/poi-model'
 import { trainStep } from '../model/train-step'
 import type { LossValues } from '../model/losses'
 import { openProject, type Project } from '../project'
@@ -21,15 +20,15 @@ import type { DB } from '../store/db'
 import { ProjectError } from '../store/errors'
 import { getClasses } from '../store/meta'
 import { uncachedImages } from '../store/cache'
-import type { RunKind } from '../store/runs'
-import { accuracy, scoreImages } from '../score/predict'
-import { loadCheckpoint, pruneCheckpoints, saveCheckpoint, type Checkpoint } from './checkpoint'
-import { describeTrainConfig, isFrozenBackbone, lrAt, resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config'
-import { epochOrder, loadDataset, planFolds, stepRng, trainValSplit, type Dataset } from './data'
-import { openInputs, type ModelInputs } from './inputs'
-import { modelConfigFor } from './model-config'
-import { dbRunStore, type RunStore } from './run-store'
-import { projectCacheSettings, runsDirFor } from './paths'
+import { createRunModel, runKind } from '../run/run'
+import { accuracy, scoreImages } from '../run/predict'
+import { loadCheckpoint, pruneCheckpoints, saveCheckpoint, type Checkpoint } from '../run/checkpoint'
+import { describeTrainConfig, lrAt, resolveTrainConfig, type TrainConfig, type TrainConfigInput } from '../run/config'
+import { epochOrder, loadDataset, planFolds, stepRng, trainValSplit, type Dataset } from '../data/dataset'
+import { openInputs, type ModelInputs } from '../data/inputs'
+import { modelConfigFor } from '../run/model-config'
+import { dbRunStore, type RunStore } from '../run/store'
+import { projectCacheSettings, runsDirFor } from '../run/paths'
 
 /** Loss terms as the progress reports them (running means over the epoch so far). */
 export type LossTerms = Partial<LossValues>
@@ -124,10 +123,6 @@ export interface TrainResult {
 class Cancelled extends Error {}
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
-
-function runKind(cfg: TrainConfig): RunKind {
-  return `${cfg.mode}${cfg.kfold >= 2 ? '-kfold' : ''}` as RunKind
-}
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
   if (!o.db && !o.projectPath) throw new Error('train: give projectPath or db')
@@ -237,7 +232,7 @@ async function trainOn(db: DB, projectPath: string, o: TrainOptions): Promise<Tr
         stepsDone += steps * cfg.epochs
         continue
       }
-      const model: PoiNetwork = createPoiModel(modelConfig, isFrozenBackbone(cfg.backbone) ? { frozenExtractor: identityFeatures } : {})
+      const model: PoiNetwork = createRunModel(modelConfig, cfg)
       const opt: SgdMomentum = createSgd(model.config.optimizer, lrAt(cfg, 0))
       const foldDir = fold < 0 ? runDir : `${runDir}/fold-${fold}`
       let startEpoch = 0

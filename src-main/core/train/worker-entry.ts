@@ -1,15 +1,15 @@
 /**
  * The training worker: runs one `train()` job off the host's main thread and exits. Works as
- *  - a worker_threads Worker (CLI and `poi-audit serve`: host.ts),
+ *  - a worker_threads Worker (CLI and `poi-audit serve`: worker-host.ts),
  *  - an Electron utilityProcess child (messages on `process.parentPort`, payload in `event.data`),
  *  - a forked child process (`process.send`).
  * Protocol: protocol.ts. The project is opened read-only here; writes go to the host as `store`
  * requests. Progress is throttled to ~10 messages/s (phase changes and epoch ends always pass).
  */
 import { parentPort } from 'node:worker_threads'
-import { fromApiConfig } from './api-config'
+import { fromApiConfig } from '../run/api-config'
 import { TRAIN_WORKER_PROTOCOL, toWireProgress, type HostMessage, type StartJob, type WorkerMessage } from './protocol'
-import { remoteRunStore } from './run-store'
+import { remoteRunStore } from '../run/store'
 import { train, type TrainProgressEvent } from './train'
 
 interface Port {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApi, type Api } from '../../../src-main/core/api/handlers'
 import type { ApiResult, QueuePage } from '../../../src-main/core/api/contract'
-import { openProjectDb } from '../../../src-main/core/store/db'
+import { createProject } from '../../../src-main/core/project'
 import { tempDir } from '../../helpers/tmp'
 import { addAudit, addRun, seedRows } from './fixture'
 import { join } from 'node:path'
@@ -34,7 +34,7 @@ beforeAll(async () => {
   const t = tempDir('poi-scale-')
   cleanup = t.cleanup
   const file = join(t.dir, 'big.poi')
-  const p = openProjectDb(file, { create: true, quickCheck: false })
+  const p = createProject(file)
   seedRows(p.db, join(t.dir, 'data'), N)
   const ids = Array.from({ length: N }, (_, i) => i + 1)
   const runId = addRun(p.db, ids, 11, 0.2)

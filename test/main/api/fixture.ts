@@ -1,5 +1,5 @@
 /**
- * Real project files for the API/server/Electron tests: the store API (openProjectDb, ensureClasses,
+ * Real project files for the API/server/Electron tests: the store API (createProject, ensureClasses,
  * runs.writePredictions) plus plain SQL inserts into datasets/images/annotations, and real PNG files
  * made with sharp. Audits come from the real audit engine (runAudit) over seeded predictions.
  */
@@ -7,7 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { openProjectDb, type DB } from '../../../src-main/core/store/db'
+import { type DB } from '../../../src-main/core/store/db'
+import { createProject } from '../../../src-main/core/project'
 import { ensureClasses, setMeta } from '../../../src-main/core/store/meta'
 import { SEVEN_CLASSES } from '../../../src-main/core/classes'
 import { createRun, finishRun, writePredictions, type PredictionInput } from '../../../src-main/core/store/runs'
@@ -49,7 +50,7 @@ export async function makeProjectFile(dir: string, n: number, opts: { files?: bo
       bytes.push(png)
     }
   }
-  const p = openProjectDb(file, { create: true, quickCheck: false })
+  const p = createProject(file)
   try {
     seedRows(p.db, root, n, bytes)
   } finally {

@@ -6,7 +6,7 @@ import { tempDir } from '../../helpers/tmp'
 import { addUniformRun, makeProject, type Fixture } from './helpers'
 import { auditCommand, type CliIo } from '../../../src-main/cli/commands/audit'
 import { exportCommand } from '../../../src-main/cli/commands/export'
-import { openProjectDb } from '../../../src-main/core/store/db'
+import { openProject } from '../../../src-main/core/project'
 import { readCsvExport } from '../../../src-main/core/export/index'
 
 let cleanup: (() => void) | null = null
@@ -116,7 +116,7 @@ describe('poi-audit (the real CLI process)', () => {
     const usage = cli(['export', file, '--format', 'csv', '--out', join(dir, 'o'), '--colour'])
     expect(usage.status).toBe(2)
     expect(usage.stderr).toMatch(/unknown option '--colour'/)
-    const holder = openProjectDb(file)
+    const holder = openProject(file)
     try {
       const locked = cli(['audit', file])
       expect(locked.status).toBe(4)

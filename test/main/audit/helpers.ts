@@ -1,11 +1,11 @@
 /**
- * Builds real project files for audit/export tests through the store API (openProjectDb,
+ * Builds real project files for audit/export tests through the store API (createProject,
  * ensureClasses) plus plain SQL inserts into datasets/imports/images/annotations (the importer API
  * belongs to another module and is not needed to set up rows).
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { openProjectDb, type ProjectDb } from '../../../src-main/core/store/db'
+import { createProject, type Project } from '../../../src-main/core/project'
 import { ensureClasses } from '../../../src-main/core/store/meta'
 import type { ClassName } from '../../../src-main/core/classes'
 import type { LabelState } from '../../../src-main/core/store/labels'
@@ -24,7 +24,7 @@ export interface FixtureImage {
 }
 
 export interface Fixture {
-  p: ProjectDb
+  p: Project
   file: string
   root: string
   ids: number[]
@@ -36,7 +36,7 @@ export function makeProject(dir: string, classes: ClassName[], images: FixtureIm
   const file = join(dir, name)
   const root = join(dir, 'data')
   mkdirSync(root, { recursive: true })
-  const p = openProjectDb(file, { create: true, quickCheck: false })
+  const p = createProject(file)
   const db = p.db
   const got = ensureClasses(db, classes)
   if (got.join() !== classes.join()) throw new Error(`fixture classes must be in canonical order: ${classes.join()} vs ${got.join()}`)

@@ -5,7 +5,7 @@ import { createRun, decodeF32, encodeF32, finishRun, getPrediction, predictionCo
 import { auditItems, auditSummary, getAudit, getAuditItem, latestAudit, runAudit } from '../../../src-main/core/audit/store'
 import { FLAG_BITS } from '../../../src-main/core/audit/flags'
 import { applyChanges } from '../../../src-main/core/store/labels'
-import { openProjectDb } from '../../../src-main/core/store/db'
+import { openProject } from '../../../src-main/core/project'
 import { ProjectError } from '../../../src-main/core/store/errors'
 
 let fx: Fixture | null = null
@@ -186,7 +186,7 @@ describe('runAudit', () => {
     const f = project()
     const auditId = await runAudit(f.p.db, addRun(f))
     f.p.close()
-    const again = openProjectDb(f.file)
+    const again = openProject(f.file)
     fx = { ...f, p: again }
     expect(latestAudit(again.db)!.id).toBe(auditId)
     expect(again.db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(40)

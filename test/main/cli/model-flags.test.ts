@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { modelFromFlags } from '../../../src-main/cli/model-flags'
 import { configFromFlags } from '../../../src-main/cli/commands/train'
-import { resolveTrainConfig } from '../../../src-main/core/train/config'
-import { modelConfigFor } from '../../../src-main/core/train/model-config'
+import { resolveTrainConfig } from '../../../src-main/core/run/config'
+import { modelConfigFor } from '../../../src-main/core/run/model-config'
 
 describe('ablation and loss flags', () => {
   it('each Table III / X ablation is one flag and reaches the model config', () => {

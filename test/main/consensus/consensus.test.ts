@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { crowdlab, dawidSkene, majorityVote, type ConsensusInput, type Vote } from '../../../src-main/core/consensus/consensus'
-import { Rng } from '../../../src-main/core/synth/rng'
+import { Rng } from '../../../src-main/core/util/rng'
 
 /** Spearman rank correlation (no ties expected in these tests). */
 function spearman(a: number[], b: number[]): number {

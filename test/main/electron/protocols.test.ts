@@ -4,19 +4,19 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { createAppProtocolHandler, createImageProtocolHandler, refuseFileProtocol } from '../../../src-main/electron/protocols'
 import { createImageHandler, lookupImage } from '../../../src-main/core/api/image-serve'
-import { openProjectDb, type ProjectDb } from '../../../src-main/core/store/db'
 import { APP_CSP } from '../../../src-main/electron/policy'
+import { openProject, type Project } from '../../../src-main/core/project'
 import { tempDir } from '../../helpers/tmp'
 import { makeProjectFile } from '../api/fixture'
 
 let cleanup: () => void
 let dir: string
-let p: ProjectDb
+let p: Project
 
 beforeAll(async () => {
   ;({ dir, cleanup } = tempDir('poi-proto-'))
   const f = await makeProjectFile(dir, 3, { files: true })
-  p = openProjectDb(f.file)
+  p = openProject(f.file)
   mkdirSync(join(dir, 'ui', 'assets'), { recursive: true })
   writeFileSync(join(dir, 'ui', 'index.html'), '<!doctype html><title>x</title>')
   writeFileSync(join(dir, 'ui', 'assets', 'a.js'), 'export {}')

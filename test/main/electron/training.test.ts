@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EventEmitter } from 'node:events'
 import { utilityWorkerSpawner, type UtilityForker } from '../../../src-main/electron/training'
-import { createTrainingHost } from '../../../src-main/core/train/host'
+import { createTrainingHost } from '../../../src-main/core/api/training-host'
 import { TRAIN_WORKER_PROTOCOL } from '../../../src-main/core/train/protocol'
 import type { TrainHostEvent, TrainingHost } from '../../../src-main/core/api/engines'
-import { openProjectDb, type ProjectDb } from '../../../src-main/core/store/db'
+import { openProject, type Project } from '../../../src-main/core/project'
 import { tempDir } from '../../helpers/tmp'
 import { makeProjectFile } from '../api/fixture'
 
@@ -23,7 +23,7 @@ class FakeChild extends EventEmitter {
 }
 
 let cleanup: () => void
-let p: ProjectDb
+let p: Project
 let children: FakeChild[]
 const forker: UtilityForker = {
   fork: (modulePath, _args, options) => {
@@ -52,7 +52,7 @@ beforeAll(async () => {
   const t = tempDir('poi-train-host-')
   cleanup = t.cleanup
   const f = await makeProjectFile(t.dir, 0)
-  p = openProjectDb(f.file)
+  p = openProject(f.file)
 })
 afterAll(() => {
   p.close()

@@ -17,7 +17,8 @@ import {
   poiLoss,
   trnCeLoss
 } from '../../../src-main/core/model/losses'
-import { gateMix, priorSupport, temperedProbs, uemMutualInformation, uemVariance } from '../../../src-main/core/model/oim'
+import { priorSupportOf } from '../../../src-main/core/model/prediction-layout'
+import { gateMix, temperedProbs, uemMutualInformation, uemVariance } from '../../../src-main/core/model/oim'
 import { resolveConfig } from '../../../src-main/core/model/config'
 import type { ClassName } from '../../../src-main/core/classes'
 import { useCpu } from './fixtures'
@@ -286,7 +287,8 @@ describe('loss terms against hand-computed values', () => {
   it('prior support (spec §5): mean ρ over the class AUs; neutral 1 − mean of all', () => {
     const rhoE = EYE.map((i) => i.map((r) => r.map(sigmoid)))
     const rhoM = MOUTH.map((i) => i.map((r) => r.map(sigmoid)))
-    const got = tf.tidy(() => arr(priorSupport(tf.tensor3d(rhoE), tf.tensor3d(rhoM), CLASSES)))
+    // The stored 26-vector: UL 6, UR 6, LL 7, LR 7 (what score/predict.ts writes).
+    const got = [0, 1].flatMap((i) => priorSupportOf([...rhoE[i][0], ...rhoE[i][1], ...rhoM[i][0], ...rhoM[i][1]], CLASSES))
     for (let i = 0; i < 2; i++) {
       const e = [0, 1, 2, 3, 4, 5].map((m) => (rhoE[i][0][m] + rhoE[i][1][m]) / 2)
       const mo = [0, 1, 2, 3, 4, 5, 6].map((m) => (rhoM[i][0][m] + rhoM[i][1][m]) / 2)

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initCompute } from '../../../src-main/core/compute/backend'
 import { createPoiModel, createSgd, disposeOutputs, tf, trainStep, type PoiNetwork } from '../../../src-main/core/model'
-import { Rng } from '../../../src-main/core/synth/rng'
+import { Rng } from '../../../src-main/core/util/rng'
 import { sampleFaceParams } from '../../../src-main/core/synth/sample'
 import { renderFaceRaw } from '../../../src-main/core/synth/render'
 import type { ClassName } from '../../../src-main/core/classes'

@@ -37,8 +37,7 @@ function expectPoiShapes(out: PoiOutputs, b: number, c: number): void {
     'auProb.eye': [b, 2, 6],
     'auProb.mouth': [b, 2, 7],
     'auImportance.eye': [b, 2, 6],
-    'auImportance.mouth': [b, 2, 7],
-    priorSupport: [b, c]
+    'auImportance.mouth': [b, 2, 7]
   })
 }
 

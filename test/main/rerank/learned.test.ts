@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { decisionSignal, fitReranker, rerankQueue, type DecisionSignal, type RerankItem } from '../../../src-main/core/rerank/learned'
 import { simulateReview } from '../../../src-main/core/rerank/simulate'
-import { Rng } from '../../../src-main/core/synth/rng'
+import { Rng } from '../../../src-main/core/util/rng'
 
 /**
  * Audit items whose static score is informative but miscalibrated by class: labels given as class 3

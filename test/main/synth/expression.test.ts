@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ALL_AUS, AU_PRIOR, CANONICAL_CLASSES, type ClassName } from '../../../src-main/core/classes'
-import { Rng } from '../../../src-main/core/synth/rng'
+import { Rng } from '../../../src-main/core/util/rng'
 import { classAus, identifiable, sampleExpression } from '../../../src-main/core/synth/expression'
 import type { AuId } from '../../../src-main/core/synth/params'
 

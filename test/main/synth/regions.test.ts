@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { AU_PRIOR, CANONICAL_CLASSES, EYE_AUS, MOUTH_AUS } from '../../../src-main/core/classes'
-import { Rng, hashSeed } from '../../../src-main/core/synth/rng'
+import { Rng, hashSeed } from '../../../src-main/core/util/rng'
 import { sampleFaceParams } from '../../../src-main/core/synth/sample'
 import { zeroAus, type AuId, type FaceParams } from '../../../src-main/core/synth/params'
 import { renderFaceRaw, type RawImage } from '../../../src-main/core/synth/render'

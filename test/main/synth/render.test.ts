@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import sharp from 'sharp'
-import { Rng } from '../../../src-main/core/synth/rng'
+import { Rng } from '../../../src-main/core/util/rng'
 import { sampleFaceParams } from '../../../src-main/core/synth/sample'
 import { renderFace, renderFaceRaw } from '../../../src-main/core/synth/render'
 import { faceSvg } from '../../../src-main/core/synth/svg'

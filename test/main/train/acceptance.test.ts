@@ -11,10 +11,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initCompute } from '../../../src-main/core/compute/backend'
 import { tf } from '../../../src-main/core/compute/tf'
-import { evaluateAgainstTruth } from '../../../src-main/core/demo'
+import { evaluateAgainstTruth } from '../../../src-main/core/evaluate/truth'
 import { openProject } from '../../../src-main/core/project'
 import { train } from '../../../src-main/core/train/train'
-import { slimFast, type TrainConfigInput } from '../../../src-main/core/train/config'
+import { slimFast, type TrainConfigInput } from '../../../src-main/core/run/config'
 import { makeSynthProject, type SynthProject } from './helpers'
 
 /**

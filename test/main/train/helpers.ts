@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { importDataset } from '../../../src-main/core/dataset/index'
 import { createProject } from '../../../src-main/core/project'
 import { generateDataset, loadGroundTruth, type GroundTruth } from '../../../src-main/core/synth/index'
-import type { TrainConfigInput } from '../../../src-main/core/train/config'
+import type { TrainConfigInput } from '../../../src-main/core/run/config'
 
 export interface SynthProject {
   dir: string

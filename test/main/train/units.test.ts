@@ -5,16 +5,16 @@
  * and the mapping of the app's options.
  */
 import { describe, expect, it } from 'vitest'
-import { augmentInto, drawAugment, NO_AUGMENT, standardize } from '../../../src-main/core/train/augment'
-import { fromApiConfig } from '../../../src-main/core/train/api-config'
+import { augmentInto, drawAugment, NO_AUGMENT, standardize } from '../../../src-main/core/data/augment'
+import { fromApiConfig } from '../../../src-main/core/run/api-config'
 import { TRAIN_BACKBONES, zTrainConfig } from '../../../src-main/core/api/contract'
-import { BACKBONES, describeTrainConfig, lrAt, parseTrainConfig, resolveTrainConfig, TrainConfigError, TRAIN_CONFIG_VERSION } from '../../../src-main/core/train/config'
-import { epochOrder, planFolds, stepRng, trainValSplit, type Dataset } from '../../../src-main/core/train/data'
-import { fromHalf, toHalf } from '../../../src-main/core/train/features'
-import { modelConfigFor } from '../../../src-main/core/train/model-config'
+import { BACKBONES, describeTrainConfig, lrAt, parseTrainConfig, resolveTrainConfig, TrainConfigError, TRAIN_CONFIG_VERSION } from '../../../src-main/core/run/config'
+import { epochOrder, planFolds, stepRng, trainValSplit, type Dataset } from '../../../src-main/core/data/dataset'
+import { fromHalf, toHalf } from '../../../src-main/core/data/features'
+import { modelConfigFor } from '../../../src-main/core/run/model-config'
 import { computeGeometry } from '../../../src-main/core/model/config'
 import { createPoiModel } from '../../../src-main/core/model/poi-model'
-import { Rng } from '../../../src-main/core/synth/rng'
+import { Rng } from '../../../src-main/core/util/rng'
 
 const D = { inputSize: 48, channels: 1 as const }
 

@@ -6,7 +6,8 @@
  */
 import type { DB } from '../../store/db'
 import { getClasses } from '../../store/meta'
-import { AU_VECTOR_LENGTH, getRun } from '../../store/runs'
+import { getRun } from '../../store/runs'
+import { AU_VECTOR_LENGTH, auMeans } from '../../model/prediction-layout'
 import { ALL_AUS, AU_NAMES } from '../../classes'
 import { FLAG_BITS } from '../../audit/flags'
 import { getAudit } from '../../audit/store'
@@ -14,7 +15,6 @@ import { settingsOfConfig } from '../audit-settings'
 import type { LabelState, OverviewStats, ReviewState } from '../contract'
 import { LABEL_STATES, REVIEW_STATES } from '../contract'
 import type { ReadContext } from './context'
-import { meanAuProb } from './prediction'
 
 const BINS = 20
 const AU_INDEX = Array.from({ length: AU_VECTOR_LENGTH }, (_, k) => k)
@@ -136,8 +136,8 @@ function computeOverview(db: DB, ctx: ReadContext): OverviewStats {
       if (given == null) continue
       if (r.au && r.au.byteLength === AU_VECTOR_LENGTH * 4) {
         anyAu = true
-        const mean = meanAuProb(AU_INDEX.map((k) => r.au!.readFloatLE(k * 4)))
-        ALL_AUS.forEach((au, k) => (auSum[given][k] += mean.get(au) ?? 0))
+        const rho = auMeans(AU_INDEX.map((k) => r.au!.readFloatLE(k * 4)))
+        rho.forEach((v, k) => (auSum[given][k] += v))
         auN[given]++
       }
       if (needArgmax && r.trn && r.trn.byteLength === Cr * 4) {

@@ -1,9 +1,10 @@
 /**
- * Where a training run writes its records (runs, run_epochs, predictions). The project has one
- * writer: in-process callers (CLI, tests, benchmarks) hand `train()` a writable DB and get
- * `dbRunStore`; a worker (thread or Electron utility process) opens the project read-only and its
- * writes travel to the host as messages (see protocol.ts), where `applyStoreOp` runs them on the
- * host's connection.
+ * Where a training run writes its records (runs, run_epochs, predictions): the asynchronous face of
+ * store/runs.ts, which owns the SQL. The project has one writer: in-process callers (CLI, tests,
+ * benchmarks) hand `train()` a writable DB and get `dbRunStore`; a worker (thread or Electron utility
+ * process) opens the project read-only and its writes travel to the host as messages (see
+ * train/protocol.ts), where `applyStoreOp` runs them on the host's connection. Both stores are built
+ * by `storeOver` from one table of operations, so they cannot drift apart.
  */
 import type { DB } from '../store/db'
 import {
@@ -11,6 +12,8 @@ import {
   createRun,
   finishRun,
   getRun,
+  reopenRun,
+  setRunCheckpoint,
   writePredictions,
   type NewRun,
   type PredictionInput,
@@ -57,18 +60,12 @@ export function applyStoreOp(db: DB, m: StoreOp): unknown {
       return createRun(db, m.args[0])
     case 'getRun':
       return getRun(db, m.args[0])
-    case 'reopenRun': {
-      const r = db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, error = NULL WHERE id = ?").run(m.args[0])
-      if (!r.changes) throw new ProjectError('INVALID', `no run ${m.args[0]}`)
-      return undefined
-    }
+    case 'reopenRun':
+      return reopenRun(db, m.args[0])
     case 'addEpoch':
       return addEpoch(db, m.args[0], m.args[1], m.args[2], m.args[3])
-    case 'setCheckpoint': {
-      const r = db.prepare('UPDATE runs SET checkpoint = ? WHERE id = ?').run(m.args[1], m.args[0])
-      if (!r.changes) throw new ProjectError('INVALID', `no run ${m.args[0]}`)
-      return undefined
-    }
+    case 'setCheckpoint':
+      return setRunCheckpoint(db, m.args[0], m.args[1])
     case 'writePredictions':
       return writePredictions(db, m.args[0], m.args[1])
     case 'finishRun':
@@ -78,41 +75,38 @@ export function applyStoreOp(db: DB, m: StoreOp): unknown {
   }
 }
 
+/** A RunStore whose every method sends its operation through `call`. */
+function storeOver(call: (op: StoreOp) => Promise<never>): RunStore {
+  return {
+    createRun: (r) => call({ op: 'createRun', args: [r] }),
+    getRun: (id) => call({ op: 'getRun', args: [id] }),
+    reopenRun: (id) => call({ op: 'reopenRun', args: [id] }),
+    addEpoch: (id, e, m, f) => call({ op: 'addEpoch', args: [id, e, m, f] }),
+    setCheckpoint: (id, p) => call({ op: 'setCheckpoint', args: [id, p] }),
+    writePredictions: (id, p) => call({ op: 'writePredictions', args: [id, p] }),
+    finishRun: (id, end) => call({ op: 'finishRun', args: [id, end] })
+  }
+}
+
 /** A store over a writable connection in this thread. */
 export function dbRunStore(db: DB): RunStore {
   if (db.readonly) throw new ProjectError('INVALID', 'training needs the project open for writing (or a host that writes for it)')
-  const run = (m: StoreOp): Promise<never> => Promise.resolve(applyStoreOp(db, m) as never)
-  return {
-    createRun: (r) => run({ op: 'createRun', args: [r] }),
-    getRun: (id) => run({ op: 'getRun', args: [id] }),
-    reopenRun: (id) => run({ op: 'reopenRun', args: [id] }),
-    addEpoch: (id, e, m, f) => run({ op: 'addEpoch', args: [id, e, m, f] }),
-    setCheckpoint: (id, p) => run({ op: 'setCheckpoint', args: [id, p] }),
-    writePredictions: (id, p) => run({ op: 'writePredictions', args: [id, p] }),
-    finishRun: (id, end) => run({ op: 'finishRun', args: [id, end] })
-  }
+  return storeOver((m) => Promise.resolve(applyStoreOp(db, m) as never))
 }
 
 /** A store whose operations are sent with `send` and answered asynchronously (a worker's side). */
 export function remoteRunStore(send: (id: number, op: StoreOp) => void): { store: RunStore; resolve(id: number, ok: boolean, value: unknown): void } {
   let next = 1
   const pending = new Map<number, { res: (v: unknown) => void; rej: (e: Error) => void }>()
-  const call = (op: StoreOp): Promise<never> =>
-    new Promise((res, rej) => {
-      const id = next++
-      pending.set(id, { res: res as (v: unknown) => void, rej })
-      send(id, op)
-    })
   return {
-    store: {
-      createRun: (r) => call({ op: 'createRun', args: [r] }),
-      getRun: (id) => call({ op: 'getRun', args: [id] }),
-      reopenRun: (id) => call({ op: 'reopenRun', args: [id] }),
-      addEpoch: (id, e, m, f) => call({ op: 'addEpoch', args: [id, e, m, f] }),
-      setCheckpoint: (id, p) => call({ op: 'setCheckpoint', args: [id, p] }),
-      writePredictions: (id, p) => call({ op: 'writePredictions', args: [id, p] }),
-      finishRun: (id, end) => call({ op: 'finishRun', args: [id, end] })
-    },
+    store: storeOver(
+      (op) =>
+        new Promise((res, rej) => {
+          const id = next++
+          pending.set(id, { res: res as (v: unknown) => void, rej })
+          send(id, op)
+        })
+    ),
     resolve(id, ok, value) {
       const p = pending.get(id)
       if (!p) return

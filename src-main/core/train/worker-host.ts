@@ -3,8 +3,8 @@
  * `store` requests on the host's writable connection, forwards progress, cancels (cooperatively,
  * then by terminating the thread after a grace period) and always ends in a terminal state.
  *
- * `runTrainingWorker` is the one-job primitive (the CLI uses it); `createTrainingHost` adapts it to
- * the app API's TrainingHost (core/api/engines.ts) for `poi-audit serve` and Electron. An Electron
+ * `runTrainingWorker` is the one-job primitive (the CLI uses it); core/api/training-host.ts adapts it
+ * to the app API's TrainingHost for `poi-audit serve` and Electron. An Electron
  * build can pass its own `spawn` that wraps a utilityProcess in the same `WorkerLink` shape.
  */
 import { fork } from 'node:child_process'
@@ -13,18 +13,16 @@ import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import type { TrainHostEvent, TrainingHost, TrainStartRequest } from '../api/engines'
-import type { TrainConfig as ApiTrainConfigT, TrainStatus } from '../api/contract'
 import type { DB } from '../store/db'
 import { uncachedImages } from '../store/cache'
 import { ensurePixelCache } from '../dataset/cache-build'
 import { storedFaceStep } from '../align/import-step'
 import type { Project } from '../project'
-import { fromApiConfig } from './api-config'
-import { resolveTrainConfig } from './config'
-import { projectCacheSettings } from './paths'
+import { fromApiConfig } from '../run/api-config'
+import { resolveTrainConfig } from '../run/config'
+import { projectCacheSettings } from '../run/paths'
 import { TRAIN_WORKER_PROTOCOL, type HostMessage, type StartJob, type WireProgress, type WorkerMessage } from './protocol'
-import { applyStoreOp } from './run-store'
+import { applyStoreOp } from '../run/store'
 import type { TrainResult } from './train'
 
 /** A running worker, whatever process model carries it. */
@@ -214,75 +212,4 @@ export async function ensureJobCache(db: DB, job: Pick<StartJob, 'config' | 'api
     throw new Error(`${r.failed.length} image(s) could not be cached at ${cfg.inputSize} px (e.g. ${f.path}: ${f.reason})`)
   }
   return r.built
-}
-
-export interface TrainingHostOptions {
-  /** The writable connection of the project at `projectPath` (the API session's). */
-  resolveDb(projectPath: string): DB
-  spawn?: () => WorkerLink
-  graceMs?: number
-}
-
-/** The app API's TrainingHost over worker threads. One run at a time. */
-export function createTrainingHost(opts: TrainingHostOptions): TrainingHost {
-  const listeners = new Set<(e: TrainHostEvent) => void>()
-  let status: TrainStatus = { available: true, state: 'idle', runId: null, jobId: null, progress: null, error: null, exitCode: null }
-  let controller: AbortController | null = null
-  let running: Promise<void> | null = null
-  const emit = (e: TrainHostEvent): void => listeners.forEach((l) => l(e))
-  const setStatus = (s: Partial<TrainStatus>): void => {
-    status = { ...status, ...s }
-    emit({ type: 'state', status })
-  }
-  return {
-    start(req: TrainStartRequest) {
-      if (status.state === 'starting' || status.state === 'running' || status.state === 'cancelling') throw new Error('a training run is in progress')
-      const db = opts.resolveDb(req.projectPath)
-      controller = new AbortController()
-      const signal = controller.signal
-      const job: StartJob = { projectPath: req.projectPath, apiConfig: req.config as ApiTrainConfigT, resumeFrom: req.resumeRunId }
-      setStatus({ state: 'starting', runId: req.resumeRunId ?? null, progress: null, error: null, exitCode: null })
-      running = (async () => {
-        try {
-          await ensureJobCache(db, job, signal)
-          if (signal.aborted) {
-            setStatus({ state: 'cancelled' })
-            return
-          }
-          const out = await runTrainingWorker(job, {
-            db,
-            signal,
-            spawn: opts.spawn,
-            graceMs: opts.graceMs,
-            onStarted: (runId) => setStatus({ state: status.state === 'cancelling' ? 'cancelling' : 'running', runId }),
-            onProgress: (p) => {
-              const { detail: _detail, ...progress } = p
-              status = { ...status, progress }
-              emit({ type: 'progress', progress })
-            }
-          })
-          const state = out.status === 'done' ? 'completed' : out.status
-          setStatus({ state, runId: out.runId ?? status.runId, error: out.error, exitCode: out.exitCode })
-        } catch (e) {
-          setStatus({ state: signal.aborted ? 'cancelled' : 'failed', error: (e as Error).message })
-        }
-      })()
-    },
-    cancel() {
-      if (!controller || !['starting', 'running'].includes(status.state)) return false
-      setStatus({ state: 'cancelling' })
-      controller.abort()
-      return true
-    },
-    status: () => status,
-    subscribe(l) {
-      listeners.add(l)
-      return () => listeners.delete(l)
-    },
-    async dispose() {
-      controller?.abort()
-      await running
-      listeners.clear()
-    }
-  }
 }

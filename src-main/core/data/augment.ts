@@ -6,8 +6,8 @@
  *
  * Output scale: pixels / 255, i.e. [0, 1] before jitter, clamped to [0, 1] after.
  */
-import type { Rng } from '../synth/rng'
-import type { TrainConfig } from './config'
+import type { Rng } from '../util/rng'
+import type { TrainConfig } from '../run/config'
 
 export type AugmentOptions = TrainConfig['augment']
 

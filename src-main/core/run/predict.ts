@@ -6,7 +6,17 @@
 import { tf } from '../compute/tf'
 import type { PoiNetwork, PoiOutputs } from '../model/poi-model'
 import type { PredictionInput } from '../store/runs'
-import type { ModelInputs } from '../train/inputs'
+
+/**
+ * What a forward pass reads: data/inputs.ts's ModelInputs satisfies it. Declared here so run/ never
+ * imports data/ (data/ depends on run/config).
+ */
+export interface EvalInputs {
+  /** One model input: [H, W, C]. */
+  readonly shape: [number, number, number]
+  /** NHWC float32 for `ids`, unaugmented. */
+  batch(ids: readonly number[]): Float32Array
+}
 
 export interface ScoreProgress {
   phase: 'score'
@@ -76,7 +86,7 @@ export async function toPredictions(out: PoiOutputs, ids: readonly number[], fol
 }
 
 /** Scores `ids` (no augmentation, eval mode), in order. Yields to the event loop between batches. */
-export async function scoreImages(model: PoiNetwork, inputs: ModelInputs, ids: readonly number[], o: ScoreImagesOptions): Promise<PredictionInput[]> {
+export async function scoreImages(model: PoiNetwork, inputs: EvalInputs, ids: readonly number[], o: ScoreImagesOptions): Promise<PredictionInput[]> {
   const bs = o.batchSize ?? 64
   const [h, w, ch] = inputs.shape
   const preds: PredictionInput[] = []
@@ -100,7 +110,7 @@ export async function scoreImages(model: PoiNetwork, inputs: ModelInputs, ids: r
 }
 
 /** TRN accuracy of `ids` against `labels` (eval mode), in [0, 1]; null for no images. */
-export async function accuracy(model: PoiNetwork, inputs: ModelInputs, ids: readonly number[], labels: ReadonlyMap<number, number>, signal?: AbortSignal, batchSize = 128): Promise<number | null> {
+export async function accuracy(model: PoiNetwork, inputs: EvalInputs, ids: readonly number[], labels: ReadonlyMap<number, number>, signal?: AbortSignal, batchSize = 128): Promise<number | null> {
   if (!ids.length) return null
   const [h, w, ch] = inputs.shape
   let right = 0

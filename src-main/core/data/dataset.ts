@@ -10,7 +10,7 @@
 import type { DB } from '../store/db'
 import { ProjectError } from '../store/errors'
 import { readPixels } from '../store/cache'
-import { Rng, hashSeed } from '../synth/rng'
+import { Rng, hashSeed } from '../util/rng'
 
 export type SplitName = 'train' | 'val' | 'test'
 

@@ -14,8 +14,8 @@ import { basename, dirname, join } from 'node:path'
 import { tf } from '../compute/tf'
 import { frozenExtractor, type FrozenExtractor, type FrozenExtractorName } from '../faceapi/index'
 import { openAtomicFile } from '../fsutil/atomic'
-import { FROZEN_BACKBONES } from './config'
-import type { PixelSource } from './data'
+import { FROZEN_BACKBONES } from '../run/config'
+import type { PixelSource } from './dataset'
 
 export const FEATURE_CACHE_FORMAT = 'poi-audit-feature-cache'
 export const FEATURE_CACHE_VERSION = 1

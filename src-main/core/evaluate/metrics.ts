@@ -45,6 +45,11 @@ export function auroc(suspicion: readonly number[], positive: readonly boolean[]
   return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg)
 }
 
+/** AUROC of `pos` scored above `neg` (ties count ½); NaN when a side is empty. */
+export function aurocOf(pos: readonly number[], neg: readonly number[]): number {
+  return auroc([...pos, ...neg], [...pos.map(() => true), ...neg.map(() => false)])
+}
+
 /** Average precision of the descending ranking (ties broken by input order). */
 export function averagePrecision(suspicion: readonly number[], positive: readonly boolean[]): number {
   const order = descending(suspicion)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { auroc, averagePrecision, detectionMetrics, flagPrecisionRecall, precisionAt } from '../../../src-main/core/audit/metrics'
+import { auroc, averagePrecision, detectionMetrics, flagPrecisionRecall, precisionAt } from '../../../src-main/core/evaluate/metrics'
 
 describe('detection metrics on hand-made rankings', () => {
   it('a perfect ranking scores 1 everywhere', () => {

@@ -4,10 +4,10 @@
  * through this, so they see the same preprocessing.
  */
 import type { DB } from '../store/db'
-import type { Rng } from '../synth/rng'
+import type { Rng } from '../util/rng'
 import { augmentInto, drawAugment, NO_AUGMENT, standardize, type AugmentOptions } from './augment'
-import { isFrozenBackbone, type TrainConfig } from './config'
-import { PixelSource } from './data'
+import { isFrozenBackbone, type TrainConfig } from '../run/config'
+import { PixelSource } from './dataset'
 import { FeatureCache, type FeatureCacheProgress } from './features'
 
 export interface ModelInputs {

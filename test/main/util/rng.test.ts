@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Rng, hashSeed } from '../../../src-main/core/synth/rng'
+import { Rng, hashSeed } from '../../../src-main/core/util/rng'
 
 describe('Rng', () => {
   it('is deterministic for a seed and differs across seeds', () => {
