@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { registerAudit } from './audit'
+import { registerConsensus } from './consensus'
 import { registerDemo } from './demo'
 import { registerDoctor } from './doctor'
 import { registerExport } from './export'
@@ -17,6 +18,7 @@ export type RegisterCommand = (program: Command) => void
 // One line per command module; keep alphabetical to avoid merge conflicts.
 export const COMMANDS: RegisterCommand[] = [
   registerAudit,
+  registerConsensus,
   registerDemo,
   registerDoctor,
   registerExport,

@@ -1,0 +1,57 @@
+/**
+ * Annotators' own labels (table annotator_votes, migration 0070) and curators' decisions read as votes.
+ */
+import type { DB } from './db'
+import { nowIso } from './db'
+
+/** One annotator's label for one image; `label` indexes the project's classes. */
+export interface StoredVote {
+  imageId: number
+  annotator: string
+  label: number
+}
+
+/**
+ * Writes votes in one transaction; a second vote of the same annotator on the same image replaces the
+ * first (re-importing a corrected file is idempotent). Returns how many rows were new vs replaced.
+ */
+export function putVotes(db: DB, votes: readonly StoredVote[], source: string): { added: number; replaced: number } {
+  const has = db.prepare('SELECT 1 FROM annotator_votes WHERE image_id = ? AND annotator = ?').pluck()
+  const put = db.prepare(
+    `INSERT INTO annotator_votes (image_id, annotator, label, source, at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT(image_id, annotator) DO UPDATE SET label = excluded.label, source = excluded.source, at = excluded.at`
+  )
+  const at = nowIso()
+  return db.transaction(() => {
+    let replaced = 0
+    for (const v of votes) {
+      if (has.get(v.imageId, v.annotator)) replaced++
+      put.run(v.imageId, v.annotator, v.label, source, at)
+    }
+    return { added: votes.length - replaced, replaced }
+  })()
+}
+
+export function readVotes(db: DB): StoredVote[] {
+  return db.prepare('SELECT image_id AS imageId, annotator, label FROM annotator_votes ORDER BY image_id, annotator').all() as StoredVote[]
+}
+
+/**
+ * Curators as annotators: each actor's latest decision per image that names a class (kept, accepted
+ * or relabeled; not undone), as a vote. Actors are prefixed "curator:" so they never collide with an
+ * imported annotator's name.
+ */
+export function curatorVotes(db: DB): StoredVote[] {
+  const rows = db
+    .prepare(
+      `SELECT h.image_id AS imageId, h.actor AS actor, h.new_label AS label, h.new_review AS review
+         FROM label_history h
+         JOIN (SELECT image_id, actor, max(id) AS id FROM label_history WHERE source IN ('curator', 'bulk', 'revert') GROUP BY image_id, actor) last
+           ON last.id = h.id
+        ORDER BY h.image_id, h.actor`
+    )
+    .all() as { imageId: number; actor: string; label: number | null; review: string | null }[]
+  return rows
+    .filter((r) => r.label != null && (r.review === 'kept' || r.review === 'accepted' || r.review === 'relabeled'))
+    .map((r) => ({ imageId: r.imageId, annotator: `curator:${r.actor}`, label: r.label! }))
+}
