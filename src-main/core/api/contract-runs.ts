@@ -93,6 +93,8 @@ export interface RunSummary {
   error: string | null
   /** Number of images with predictions from this run. */
   predictions: number
+  /** Stored columns that are no longer valid JSON (metrics shown as empty; the UI says "damaged record"). */
+  damaged?: string[]
 }
 
 export type JobKind = 'import' | 'audit' | 'train' | 'export'
@@ -157,6 +159,8 @@ export interface ImportSummary {
   finishedAt: string
   /** The import engine's report (counts, quarantined files, warnings). */
   report: JsonValue
+  /** Stored columns that are no longer valid JSON (shown as empty; the UI says "damaged record"). */
+  damaged?: string[]
 }
 
 // #endregion

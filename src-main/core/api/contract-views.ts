@@ -217,6 +217,8 @@ export interface ImageDetail {
   face: FaceView | null
   /** Newest first, at most 50. */
   history: HistoryEntryView[]
+  /** Stored columns of this image that are no longer valid JSON ('audit.explanation', 'face.box', …); shown as empty. */
+  damaged?: string[]
 }
 
 export interface DecideResult {
