@@ -22,6 +22,7 @@ import { overviewStats } from './queries/overview'
 import { bulkRelabel, decide } from './review'
 import { undo, redo, undoStacks, revertEntries, getAnnotation } from '../store/labels'
 import type { DB } from '../store/db'
+import { damagedField, storedJsonReader } from './stored-json'
 
 export interface ApiOptions {
   mode: AppInfo['mode']
@@ -148,19 +149,14 @@ export function createApi(opts: ApiOptions): Api {
         .all(...(importId != null ? [importId] : [])) as (Omit<ResultOf<'import.report'>[number], 'report'> & { report: string })[]
       if (importId != null && !rows.length) throw new ApiFailure('NOT_FOUND', `no import ${importId}`)
       return rows.map((r) => {
-        let report: ResultOf<'import.report'>[number]['report'] = null
-        try {
-          report = JSON.parse(r.report)
-        } catch {
-          report = null
-        }
-        return { ...r, report }
+        const json = storedJsonReader(`import ${r.id}`, log)
+        return { ...r, report: json.read(r.report, 'report'), ...damagedField(json) }
       })
     },
 
     'images.queue': (args) => queryQueue(db(), ctx(), args),
     'images.counts': ({ filter }) => queryCounts(db(), ctx(), filter),
-    'images.detail': ({ imageId }) => imageDetail(db(), ctx(), imageId),
+    'images.detail': ({ imageId }) => imageDetail(db(), ctx(), imageId, log),
 
     'review.decide': ({ imageId, decision, reason, next }) => {
       const d = db()
@@ -219,13 +215,8 @@ export function createApi(opts: ApiOptions): Api {
         )
         .all() as (Omit<ResultOf<'runs.list'>[number], 'metrics'> & { metrics: string | null })[]
       return rows.map((r) => {
-        let metrics = null
-        try {
-          metrics = r.metrics ? JSON.parse(r.metrics) : null
-        } catch {
-          metrics = null
-        }
-        return { ...r, metrics }
+        const json = storedJsonReader(`run ${r.id}`, log)
+        return { ...r, metrics: json.read(r.metrics, 'metrics'), ...damagedField(json) }
       })
     },
 

@@ -11,6 +11,7 @@ import type { DB } from '../store/db'
 import { readPredictions } from '../store/runs'
 import type { GroundTruth } from '../synth/index'
 import { argmax } from '../util/vector'
+import { auAurocWithinClass } from './au-truth'
 import { aurocOf } from './metrics'
 
 export interface TruthEvaluation {
@@ -23,6 +24,12 @@ export interface TruthEvaluation {
   /** Per AU: AUROC of the AU head (mean of the two regions of its branch) against "AU drawn", held-out images. */
   auAuroc: Record<string, number>
   auAurocMean: number | null
+  /**
+   * Per AU: AUROC within each true class (au-truth.ts), held-out images. The pooled auAuroc above is
+   * high for a head that only knows the class; this one is 0.5 for such a head.
+   */
+  auAurocWithinClass: Record<string, number>
+  auAurocWithinClassMean: number | null
   /** Training images and how many of them have a flipped label. */
   train: number
   flipped: number
@@ -57,6 +64,9 @@ export function evaluateAgainstTruth(db: DB, runId: number, gt: GroundTruth, aud
       if (!Number.isNaN(a)) auAuroc[`AU${au}`] = a
     })
   }
+  const within = auAurocWithinClass(
+    held.filter((p) => p.auProb).map((p) => ({ trueClass: truth.get(p.imageId)!.trueClass, aus: truth.get(p.imageId)!.aus, rho: auMeans(p.auProb!) }))
+  )
   const auVals = Object.values(auAuroc)
   const tr = preds.filter((p) => truth.get(p.imageId)?.split === 'train')
   const isFlip = (id: number): boolean => truth.get(id)!.flipped
@@ -82,6 +92,8 @@ export function evaluateAgainstTruth(db: DB, runId: number, gt: GroundTruth, aud
     oimAccuracy: hasPin ? held.filter((p) => right(p.oimSoftT1, p.imageId)).length / held.length : null,
     auAuroc,
     auAurocMean: auVals.length ? auVals.reduce((a, b) => a + b, 0) / auVals.length : null,
+    auAurocWithinClass: within.perAu,
+    auAurocWithinClassMean: within.mean,
     train: tr.length,
     flipped: nFlip,
     flipAurocSoft,

@@ -263,5 +263,18 @@ export function describeTrainConfig(cfg: TrainConfig): string {
         cfg.model.extractor?.adapter === 'residual-conv' ? 'trainable residual-conv adapter + heads' : 'heads only'
       })`
     : `${cfg.backbone}${cfg.widths ? ` ${cfg.widths.join('-')}` : ''}${cfg.blocks ? ` blocks ${cfg.blocks.join('-')}` : ''} stem ${cfg.stem}`
-  return `${cfg.mode.toUpperCase()} ${arch}, ${cfg.inputSize}×${cfg.inputSize}×${cfg.channels}, ${cfg.epochs} epochs, batch ${cfg.batchSize}, lr ${cfg.lr} (×${cfg.schedule.gamma} at ${cfg.schedule.milestones.map((m) => Math.max(1, Math.round(m * cfg.epochs))).join(', ')}), seed ${cfg.seed}${cfg.kfold ? `, ${cfg.kfold}-fold` : ''}`
+  return `${cfg.mode.toUpperCase()} ${arch}, ${cfg.inputSize}×${cfg.inputSize}×${cfg.channels}, ${cfg.epochs} epochs, batch ${cfg.batchSize}, lr ${cfg.lr} (×${cfg.schedule.gamma} at ${cfg.schedule.milestones.map((m) => Math.max(1, Math.round(m * cfg.epochs))).join(', ')}), ${describeAugment(cfg)}, seed ${cfg.seed}${cfg.kfold ? `, ${cfg.kfold}-fold` : ''}`
+}
+
+/**
+ * The augmentation a run really uses. For frozen backbones parseTrainConfig turns pixel jitter off
+ * (features are cached once per image and its mirror, so it could not reach them); the summary says
+ * so instead of letting a requested augmentation vanish without a word.
+ */
+export function describeAugment(cfg: Pick<TrainConfig, 'backbone' | 'augment'>): string {
+  const a = cfg.augment
+  if (isFrozenBackbone(cfg.backbone)) return `augment ${a.flip ? 'flip only' : 'none'} (pixel augmentation off: frozen features are cached once per image and its mirror)`
+  const parts = [a.flip ? 'flip' : '', a.translate ? `translate ±${a.translate}` : '', a.brightness ? `brightness ±${a.brightness}` : '', a.contrast ? `contrast ±${a.contrast}` : '']
+  const on = parts.filter(Boolean)
+  return `augment ${on.length ? on.join(', ') : 'none'}`
 }

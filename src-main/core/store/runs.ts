@@ -28,6 +28,8 @@ export interface RunInfo {
   metrics: unknown
   checkpoint: string | null
   error: string | null
+  /** Stored columns that are no longer valid JSON (read as null). */
+  damaged?: string[]
 }
 
 /** The POI outputs of one image (spec §5). C = the run's class count. */
@@ -67,22 +69,44 @@ interface RunRow {
   metrics: string | null
   checkpoint: string | null
   error: string | null
+  /** Stored columns that are no longer valid JSON (read as null). */
+  damaged?: string[]
 }
 
+/** A JSON column of a run; `undefined` when the stored text does not parse. */
+function parseColumn(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A run without its config or class list cannot be used, so those refuse with the run and column
+ * named; damaged metrics (informational only) read as null and are listed in `damaged`.
+ */
 function toRun(r: RunRow): RunInfo {
+  const need = (column: 'config' | 'classes'): unknown => {
+    const v = parseColumn(r[column])
+    if (v === undefined) throw new ProjectError('CORRUPT', `run ${r.id}: the stored ${column} is not valid JSON (damaged record)`)
+    return v
+  }
+  const metrics = r.metrics ? parseColumn(r.metrics) : null
   return {
     id: r.id,
     kind: r.kind,
     name: r.name,
-    config: JSON.parse(r.config),
-    classes: JSON.parse(r.classes) as string[],
+    config: need('config'),
+    classes: need('classes') as string[],
     backend: r.backend,
     status: r.status,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
-    metrics: r.metrics ? JSON.parse(r.metrics) : null,
+    metrics: metrics ?? null,
     checkpoint: r.checkpoint,
-    error: r.error
+    error: r.error,
+    ...(metrics === undefined ? { damaged: ['metrics'] } : {})
   }
 }
 

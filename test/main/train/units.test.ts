@@ -85,6 +85,14 @@ describe('training config', () => {
     expect(() => modelConfigFor(r, ['neutral', 'happiness'])).toThrow(/adapter 'residual-conv' applies only to frozen backbones, not to 'slim'/)
   })
 
+  it('says in the summary that frozen backbones train without pixel augmentation (issue 16)', () => {
+    const frozen = resolveTrainConfig({ backbone: 'faceapi-landmark', augment: { translate: 0.1, brightness: 0.2 } }, D)
+    expect(frozen.augment).toMatchObject({ translate: 0, brightness: 0, contrast: 0 })
+    expect(describeTrainConfig(frozen)).toMatch(/augment flip only \(pixel augmentation off: frozen features are cached/)
+    const slim = resolveTrainConfig({ backbone: 'slim', augment: { flip: true, translate: 0.1, brightness: 0, contrast: 0.2 } }, D)
+    expect(describeTrainConfig(slim)).toMatch(/augment flip, translate ±0\.1, contrast ±0\.2,/)
+  })
+
   it('steps the learning rate ×0.1 at 1/3 and 2/3 of the epochs (paper: 20 and 40 of 60)', () => {
     const c = { lr: 0.1, epochs: 60, schedule: { milestones: [1 / 3, 2 / 3], gamma: 0.1 } }
     expect(lrAt(c, 0)).toBeCloseTo(0.1)

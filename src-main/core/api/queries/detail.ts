@@ -4,12 +4,13 @@ import { getClasses } from '../../store/meta'
 import { getAnnotation } from '../../store/labels'
 import { getPrediction, getRun } from '../../store/runs'
 import { flagNames } from '../../audit/flags'
-import type { AuditView, FaceView, ImageDetail, ImageInfo, JsonValue, LabelState } from '../contract'
+import type { AuditView, FaceView, ImageDetail, ImageInfo, LabelState } from '../contract'
 import { hasTable } from '../session'
 import { ApiFailure } from '../errors'
 import type { ReadContext } from './context'
 import { listHistoryPage } from './history'
 import { predictionView } from './prediction'
+import { damagedField, storedJsonReader, type StoredJsonReader } from '../stored-json'
 
 interface ImageRow {
   id: number
@@ -28,24 +29,15 @@ interface ImageRow {
   dup_group: number | null
 }
 
-function parseJson(text: string | null): JsonValue {
-  if (text == null) return null
-  try {
-    return JSON.parse(text) as JsonValue
-  } catch {
-    return null
-  }
-}
-
 /** The aligner's row (migration 0030), when the project has the table and the image went through it. */
-function faceView(db: DB, imageId: number): FaceView | null {
+function faceView(db: DB, imageId: number, json: StoredJsonReader): FaceView | null {
   if (!hasTable(db, 'faces')) return null
   const f = db.prepare('SELECT status, faces_found, det_score, box, landmarks FROM faces WHERE image_id = ?').get(imageId) as
     | { status: string; faces_found: number; det_score: number | null; box: string | null; landmarks: string | null }
     | undefined
   if (!f) return null
-  const box = parseJson(f.box)
-  const lm = parseJson(f.landmarks)
+  const box = json.read(f.box, 'face.box')
+  const lm = json.read(f.landmarks, 'face.landmarks')
   return {
     status: f.status,
     facesFound: f.faces_found,
@@ -55,7 +47,9 @@ function faceView(db: DB, imageId: number): FaceView | null {
   }
 }
 
-export function imageDetail(db: DB, ctx: ReadContext, imageId: number): ImageDetail {
+/** One image's detail; stored JSON that no longer parses is logged through `log` and listed in `damaged`. */
+export function imageDetail(db: DB, ctx: ReadContext, imageId: number, log: (msg: string) => void = () => {}): ImageDetail {
+  const json = storedJsonReader(`image ${imageId}`, log)
   const img = db.prepare('SELECT * FROM images WHERE id = ?').get(imageId) as ImageRow | undefined
   if (!img) throw new ApiFailure('NOT_FOUND', `no image ${imageId} in this project`)
   const classes = getClasses(db)
@@ -94,7 +88,7 @@ export function imageDetail(db: DB, ctx: ReadContext, imageId: number): ImageDet
         suggestedLabel: a.suggested_label,
         strength: a.strength,
         flags: flagNames(a.flags),
-        explanation: parseJson(a.explanation)
+        explanation: json.read(a.explanation, 'audit.explanation')
       }
     }
   }
@@ -131,7 +125,8 @@ export function imageDetail(db: DB, ctx: ReadContext, imageId: number): ImageDet
     },
     prediction,
     audit,
-    face: faceView(db, imageId),
-    history: listHistoryPage(db, { imageId, limit: 50 }).entries
+    face: faceView(db, imageId, json),
+    history: listHistoryPage(db, { imageId, limit: 50 }).entries,
+    ...damagedField(json)
   }
 }

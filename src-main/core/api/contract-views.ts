@@ -1,0 +1,245 @@
+/**
+ * Part of THE app API contract (contract.ts re-exports it; import from there): result types of the project, queue and image-detail methods.
+ * Imported by the renderer too, so it imports nothing from Node.
+ */
+import type { ClassName } from '../classes'
+import { type HistorySource, type JsonValue, type LabelState, type ReviewState, type Split } from './contract-base'
+
+// #region result types
+
+export interface Capabilities {
+  /** The import engine is in this build. */
+  import: boolean
+  audit: boolean
+  train: boolean
+  export: boolean
+  /** Native file dialogs (dialog.open) work; false in browser mode. */
+  dialogs: boolean
+  /** project.open/create/close work; false in browser mode (the server serves one project). */
+  projectSwitch: boolean
+}
+
+export interface AppInfo {
+  name: string
+  version: string
+  mode: 'electron' | 'browser' | 'test'
+  /** process.platform of the main side. */
+  platform: string
+  capabilities: Capabilities
+  project: ProjectInfo | null
+}
+
+export interface ProjectInfo {
+  /** Absolute path of the project file. */
+  path: string
+  name: string
+  /** The ordered class list; every label in the API is an index into it. */
+  classes: ClassName[]
+  schemaVersion: number
+  counts: { images: number; labeled: number; reviewed: number; excluded: number; decodeErrors: number }
+  datasets: { id: number; root: string; images: number }[]
+  /** Newest finished training run, if any. */
+  latestRunId: number | null
+  /** Newest finished audit, if any. */
+  latestAuditId: number | null
+}
+
+export interface RecentProject {
+  path: string
+  name: string
+  /** ISO-8601 UTC. */
+  openedAt: string
+  /** Whether the file still exists. */
+  exists: boolean
+}
+
+/** One row of the review queue. */
+export interface QueueItem {
+  imageId: number
+  relPath: string
+  split: Split | null
+  state: LabelState
+  /** Current (given) label index, null when unlabeled. */
+  given: number | null
+  original: number | null
+  review: ReviewState | null
+  /** From the current audit; null without one. */
+  suggested: number | null
+  score: number | null
+  rank: number | null
+  flags: string[]
+  /** UEM confidence c_i in [0, 1] from the current run; null without predictions. */
+  confidence: number | null
+}
+
+export interface QueuePage {
+  items: QueueItem[]
+  /** Pass back as `cursor` for the next page; null at the end. Opaque. */
+  nextCursor: string | null
+  /** Number of matching images (when `withTotal`, the default on the first page), else null. */
+  total: number | null
+  auditId: number | null
+  runId: number | null
+}
+
+export interface ImageCounts {
+  total: number
+  /** Per given class index. */
+  given: number[]
+  review: Record<ReviewState | 'unreviewed', number>
+  splits: Record<Split | 'none', number>
+  /** Per flag name; null without an audit. */
+  flags: Record<string, number> | null
+}
+
+export interface AnnotationView {
+  imageId: number
+  originalLabel: number | null
+  currentLabel: number | null
+  state: LabelState
+  originalState: LabelState
+  /** Per class vote counts or probabilities from the source (FERPlus), else null. */
+  votes: number[] | null
+  /** Curator soft label (state 'ambiguous'), per class, sums to 1. */
+  softLabel: number[] | null
+  review: ReviewState | null
+  updatedAt: string
+}
+
+export interface ImageInfo {
+  id: number
+  datasetId: number
+  /** '/'-separated, relative to the dataset root. */
+  relPath: string
+  format: string | null
+  /** Pixels. */
+  width: number | null
+  height: number | null
+  channels: number | null
+  byteSize: number
+  sha256: string
+  split: Split | null
+  sourceSplit: string | null
+  decodeStatus: 'ok' | 'error'
+  decodeError: string | null
+  dupGroup: number | null
+  /** Other images with the same bytes, with their labels (conflicting labels are worth a look). */
+  duplicates: { imageId: number; currentLabel: number | null; state: LabelState }[]
+}
+
+export type { RegionName } from '../model/prediction-layout'
+import type { RegionName } from '../model/prediction-layout'
+
+/** One of the four facial subregions of the POI network (spec §2.2, §5). */
+export interface RegionView {
+  region: RegionName
+  /** UL/UR feed the eye branch P1, LL/LR the mouth branch P2. */
+  branch: 'eye' | 'mouth'
+  /** Gate weight g_ij (sums to 1 over the four regions). */
+  gate: number | null
+  /** p_ij: per class probabilities of this region at T = 1. */
+  probs: number[] | null
+  /** AU occurrence probability ρ and importance w of each AU of the branch. */
+  aus: { au: number; name: string; p: number; importance: number | null }[]
+}
+
+/** The POI outputs of one image from one run (spec §5). */
+export interface PredictionView {
+  runId: number
+  /** Held-out fold for k-fold scores; null = in-training. */
+  fold: number | null
+  /** p̂_i = softmax(s_i), per class. */
+  trnProbs: number[]
+  /** q_i at the training temperature T, per class. */
+  oimSoft: number[] | null
+  /** q_i at T = 1, per class (sharper; used for display). */
+  oimSoftT1: number[] | null
+  uemUncertainty: number | null
+  /** c_i in [0, 1]; 1 = all four regions agree. */
+  uemConfidence: number | null
+  regions: RegionView[] | null
+  /** Per class: mean ρ over that class's Table-I AUs (neutral: 1 − mean of all ρ). */
+  priorSupport: number[] | null
+}
+
+export interface AuditView {
+  auditId: number
+  runId: number | null
+  /** Label-quality score in [0, 1]: LOWER = more likely a label error; null = not scored. */
+  score: number | null
+  /** 1 = lowest score (most suspicious); null = not scored. */
+  rank: number | null
+  suggestedLabel: number | null
+  /** How strongly the evidence supports the suggestion, in [0, 1]. */
+  strength: number | null
+  flags: string[]
+  /** The audit engine's explanation (text and evidence); engine-defined JSON. */
+  explanation: JsonValue
+}
+
+export interface FaceView {
+  /** Detection outcome: aligned | already-aligned | no-face | several-faces | low-score. */
+  status: string
+  /** Faces the detector found. */
+  facesFound: number
+  /** Face box in source-image pixels: x, y, width, height; null without a face. */
+  box: [number, number, number, number] | null
+  detectorScore: number | null
+  /** 68 landmarks (iBUG-300W order) in source-image pixels. */
+  landmarks: [number, number][] | null
+}
+
+export interface HistoryEntryView {
+  id: number
+  imageId: number
+  at: string
+  actor: string
+  source: HistorySource
+  oldLabel: number | null
+  newLabel: number | null
+  oldState: LabelState | null
+  newState: LabelState
+  oldReview: ReviewState | null
+  newReview: ReviewState | null
+  reason: string | null
+  /** One user action; the unit of undo. */
+  batchId: string
+  revertsBatch: string | null
+}
+
+export interface ImageDetail {
+  classes: ClassName[]
+  image: ImageInfo
+  annotation: AnnotationView
+  /** From the current run (the audit's run, else the newest finished run); null without one. */
+  prediction: PredictionView | null
+  audit: AuditView | null
+  face: FaceView | null
+  /** Newest first, at most 50. */
+  history: HistoryEntryView[]
+  /** Stored columns of this image that are no longer valid JSON ('audit.explanation', 'face.box', …); shown as empty. */
+  damaged?: string[]
+}
+
+export interface DecideResult {
+  /** The history batch (undo unit); null when the decision changed nothing. */
+  batchId: string | null
+  annotation: AnnotationView
+  /** The next image of the queue given in `next` (after this one in its order); null at the end. */
+  nextImageId: number | null
+}
+
+export interface UndoResult {
+  /** The revert batch written by this undo/redo. */
+  batchId: string
+  /** The batch that was undone (undo) or re-applied (redo). */
+  target: string
+  imageIds: number[]
+}
+
+export interface BatchResult {
+  batchId: string | null
+  changed: number
+}
+
+// #endregion
