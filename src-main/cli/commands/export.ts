@@ -102,8 +102,10 @@ export async function exportCommand(project: string, o: ExportCliOptions, io: Cl
         progress: (e) => bar.update(e.done, e.total, e.phase)
       })
       bar.stop()
+      // What an earlier export killed mid-commit had left at the destination, and what was done.
+      for (const r of res.recovered) io.err(`note: ${r}\n`)
       if (o.json) {
-        io.out(JSON.stringify({ out: res.out, format, rows: res.rows, skipped: res.skipped, seconds: res.seconds, files: res.files.length }) + '\n')
+        io.out(JSON.stringify({ out: res.out, format, rows: res.rows, skipped: res.skipped, seconds: res.seconds, files: res.files.length, recovered: res.recovered }) + '\n')
       } else {
         const skipped = Object.entries(res.skipped).map(([k, v]) => `${v} ${k}`)
         io.out(`Exported ${res.rows} ${format} records to ${res.out} in ${res.seconds.toFixed(2)} s (${res.files.length} file(s) + manifest)\n`)

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { build } from 'esbuild'
+import { copyFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { bundleChild } from '../../helpers/child'
 import { openProjectDb } from '../../../src-main/core/store/db'
 import { tempDir } from '../../helpers/tmp'
 
@@ -18,18 +18,16 @@ const HOLD_MS = 15
 let dir: string
 let cleanup: () => void
 let childJs: string
+let removeChild: () => void
 
 beforeAll(async () => {
   ;({ dir, cleanup } = tempDir('poi-lock-race-'))
-  const out = resolve('node_modules/.cache/poi-test')
-  mkdirSync(out, { recursive: true })
-  childJs = join(out, `lock-child-${process.pid}.mjs`)
-  await build({ entryPoints: [resolve('test/fixtures-gen/lock-child.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: childJs, logLevel: 'error' })
+  ;({ js: childJs, remove: removeChild } = await bundleChild('test/fixtures-gen/lock-child.ts'))
 })
 
 afterAll(() => {
   cleanup?.()
-  if (childJs) rmSync(childJs, { force: true })
+  removeChild?.()
 })
 
 interface Hold {
