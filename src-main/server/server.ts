@@ -57,6 +57,19 @@ export interface PoiServer {
 }
 
 const HEARTBEAT_MS = 25_000
+const MAX_JSON_DEPTH = 64
+
+/** Whether a parsed JSON value nests deeper than `max` arrays/objects (iterative: no recursion). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length) {
+    const [v, d] = stack.pop()!
+    if (v === null || typeof v !== 'object') continue
+    if (d >= max) return true
+    for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, d + 1])
+  }
+  return false
+}
 
 export async function createServer(opts: ServerOptions): Promise<PoiServer> {
   const host = opts.host ?? '127.0.0.1'
@@ -133,6 +146,11 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
       args = body.byteLength ? JSON.parse(body.toString('utf8')) : {}
     } catch {
       return fail(400, { ok: false, code: 'INVALID_ARGS', message: 'the body is not valid JSON' })
+    }
+    // No argument of the contract nests deeper than a few levels; a 500k-deep body would overflow
+    // the stack of validation or of the error message describing it.
+    if (nestedDeeperThan(args, MAX_JSON_DEPTH)) {
+      return fail(400, { ok: false, code: 'INVALID_ARGS', message: `the body nests deeper than ${MAX_JSON_DEPTH} levels` })
     }
     const r = await api.dispatch(method, args)
     sendJson(res, !r.ok && r.code === 'UNKNOWN_METHOD' ? 404 : 200, r)

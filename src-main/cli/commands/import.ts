@@ -112,7 +112,7 @@ export async function importCommand(project: string, source: string, o: ImportCl
       progress.stop()
       p.close()
     }
-  })
+  }, project)
 }
 
 export function registerImport(program: Command): void {
@@ -143,9 +143,7 @@ that already are tight face crops through; always aligns every image with a face
 they are. Images with no face or several faces are flagged for review (faces table).
 
 Undecodable files are imported with a decode error (and listed); missing files are skipped (and listed).
-A source with bad rows (ragged, unknown class, path outside the root) is refused whole, naming each line.
-
-Exit codes: 0 ok, 1 error, 2 usage, 3 bad input / import refused, 4 project locked or from a newer version.`
+A source with bad rows (ragged, unknown class, path outside the root) is refused whole, naming each line.`
       )
   ).action(async (project: string, source: string, opts: ImportCliOptions) => {
     const controller = new AbortController()

@@ -243,6 +243,17 @@ describe('images and static files', () => {
       expect((await http('GET', `/img/thumbs?ids=${bad}`, authed())).status, bad).toBe(400)
     }
     expect((await http('GET', '/img/thumbs', authed())).status).toBe(400)
+    // The 400 says why (it used to have an empty body).
+    const many = await http('GET', `/img/thumbs?ids=${Array.from({ length: THUMB_BATCH_MAX + 1 }, (_, i) => i + 1).join(',')}`, authed())
+    expect(many.body.toString()).toMatch(new RegExp(`too many ids \\(${THUMB_BATCH_MAX + 1}\\); at most ${THUMB_BATCH_MAX}`))
+    expect((await http('GET', '/img/thumbs?ids=1,2,1', authed())).body.toString()).toMatch(/id 1 is repeated/)
+  })
+
+  it('answers 400 (not 500) to JSON nested 500k levels deep', async () => {
+    const deep = '['.repeat(500_000) + ']'.repeat(500_000)
+    const r = await http('POST', '/api/project.info', authed({ 'content-type': 'application/json' }), deep)
+    expect(r.status).toBe(400)
+    expect(json(r)).toMatchObject({ ok: false, code: 'INVALID_ARGS', message: expect.stringMatching(/nests deeper than 64 levels/) })
   })
 
   it('serves the bundle only from its folder', async () => {
