@@ -77,6 +77,10 @@ export function openProjectDb(file: string, opts: OpenOptions = {}): ProjectDb {
     const appId = db.pragma('application_id', { simple: true }) as number
     const version = db.pragma('user_version', { simple: true }) as number
     const fresh = appId === 0 && version === 0 && tableCount(db) === 0
+    // An existing empty file is not a project; only creating turns it into one (never as a side effect of an import).
+    if (fresh && exists && !opts.create) {
+      throw new ProjectError('NOT_A_PROJECT', `${path} is empty, not a POI Audit project; create a project with \`poi-audit init\` (or \`import --create\`)`)
+    }
     if (!fresh && appId !== APPLICATION_ID) {
       throw new ProjectError('NOT_A_PROJECT', `${path} is an SQLite file of another application (application_id ${appId})`)
     }
