@@ -20,6 +20,8 @@
  *   --datasets synthetic,fer   (default both)   --n N  synthetic images (default 2000)
  *   --subset N  FER2013 images (default 5000)   --noise R (default 0.2)   --k K  folds (default 3)
  *   --epochs N  (default: each dataset's default)   --data DIR   --out FILE (default bench-results/effort.json)
+ *   --from-items F1,F2  re-run only the simulation on audit items an earlier run saved
+ *                       (bench-results/effort-items-<dataset>.json), without training
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { existsSync } from 'node:fs'
@@ -54,7 +56,12 @@ interface EffortRow {
   results: EffortResult[]
 }
 
+/** Where each dataset's audit items and truth are kept, so the simulation can be re-run without training (--from-items). */
+const itemsFile = (dataset: string): string => join(ROOT, 'bench-results', `effort-items-${dataset.replace(/[^a-z0-9]+/gi, '-')}.json`)
+
 function effort(dataset: string, items: RerankItem[], wrong: Set<number>, C: number): EffortRow {
+  mkdirSync(join(ROOT, 'bench-results'), { recursive: true })
+  writeFileSync(itemsFile(dataset), JSON.stringify({ dataset, C, items, wrong: [...wrong] }) + '\n')
   const results = (['static', 'learning', 'random'] as const).map((o) => simulateReview(items, wrong, C, o, { at: AT, seed: 1 }))
   return { dataset, images: items.length, wrong: wrong.size, results }
 }
@@ -108,7 +115,8 @@ async function main(): Promise<void> {
       k: { type: 'string', default: '3' },
       epochs: { type: 'string' },
       data: { type: 'string', default: join(ROOT, '..', 'shared', 'data') },
-      out: { type: 'string', default: join(ROOT, 'bench-results', 'effort.json') }
+      out: { type: 'string', default: join(ROOT, 'bench-results', 'effort.json') },
+      'from-items': { type: 'string' }
     }
   })
   const t0 = performance.now()
@@ -120,6 +128,15 @@ async function main(): Promise<void> {
   let consensus: Record<string, number> | null = null
   const skipped: string[] = []
   const epochs = a.epochs ? Number(a.epochs) : undefined
+  if (a['from-items']) {
+    // Re-run only the simulation on items saved by an earlier run (no training).
+    for (const f of a['from-items'].split(',')) {
+      const j = JSON.parse(readFileSync(f, 'utf8')) as { dataset: string; C: number; items: RerankItem[]; wrong: number[] }
+      const wrong = new Set(j.wrong)
+      rows.push({ dataset: `${j.dataset} (from ${f})`, images: j.items.length, wrong: wrong.size, results: (['static', 'learning', 'random'] as const).map((o) => simulateReview(j.items, wrong, j.C, o, { at: AT, seed: 1 })) })
+    }
+    which.length = 0
+  }
 
   if (which.includes('synthetic')) {
     const dir = mkdtempSync(join(tmpdir(), 'poi-effort-'))
@@ -177,7 +194,7 @@ async function main(): Promise<void> {
   process.stdout.write(`wrong labels found after ${AT.join(' / ')} reviews (50 per re-rank)\n`)
   for (const r of rows) {
     process.stdout.write(`${r.dataset} (${r.images} images, ${r.wrong} wrong):\n`)
-    for (const e of r.results) process.stdout.write(`  ${e.order.padEnd(9)} ${e.found.join(' / ')}${e.rerankMs != null ? `   (re-rank ${e.rerankMs.toFixed(0)} ms)` : ''}\n`)
+    for (const e of r.results) process.stdout.write(`  ${e.order.padEnd(9)} ${e.found.join(' / ')}${e.rerankMs != null ? `   (re-rank ${e.rerankMs.toFixed(0)} ms; learned order used in ${e.learnedUsed!.learned} of ${e.learnedUsed!.of} re-ranks)` : ''}\n`)
     const [st, le] = r.results
     process.stdout.write(`  learning vs static after 1,000: ${((le.found[1] / Math.max(1, st.found[1]) - 1) * 100).toFixed(1)} %\n`)
   }

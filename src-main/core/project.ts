@@ -120,6 +120,18 @@ export function createProject(file: string, opts: CreateProjectOptions = {}): Pr
   return wrap(path, opened)
 }
 
+/** The `error` of a run whose process died while it ran. */
+export const CRASHED_RUN_ERROR = 'crashed: the process ended while this run was training (killed, crashed or power loss); resume it from its last checkpoint'
+
+/**
+ * Runs still 'running' when a writer opens the project belong to a process that died: a run only
+ * runs while its process holds the writer lock, which this opener now holds. They become 'failed'
+ * with CRASHED_RUN_ERROR, keeping their last checkpoint so `train --resume` continues them.
+ */
+function markCrashedRuns(db: DB): void {
+  db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE status = 'running'").run(nowIso(), CRASHED_RUN_ERROR)
+}
+
 /** Opens an existing project (read-only opens take no lock and change nothing). */
 export function openProject(file: string, opts: OpenProjectOptions = {}): Project {
   const path = resolve(file)
@@ -127,6 +139,7 @@ export function openProject(file: string, opts: OpenProjectOptions = {}): Projec
   if (!opened.readonly) {
     try {
       if (getMeta<string | null>(opened.db, 'last_written_with', null) !== APP_VERSION) setMeta(opened.db, 'last_written_with', APP_VERSION)
+      markCrashedRuns(opened.db)
     } catch (e) {
       opened.close()
       throw e

@@ -6,7 +6,10 @@
  *  1. Host header must be loopback:our-port (DNS rebinding).
  *  2. `?token=<token>` on a GET: exchanged for an HttpOnly, SameSite=Strict session cookie and a 303
  *     to the same URL without the token, so it does not stay in the address bar.
- *  3. Authentication: the session cookie, or `Authorization: Bearer <token>` (scripts, tests).
+ *  3. Authentication: the session cookie, or `Authorization: Bearer <token>` (scripts, tests), which
+ *     is answered with the same cookie. The token is single-use either way: it was printed and may
+ *     sit in a shell history or a screen share, so once spent it opens nothing; a second use is
+ *     refused with a message saying to use the signed-in tab or restart `serve` for a new token.
  *  4. POST /api/<method>: JSON only, same-origin only (Origin / Sec-Fetch-Site), body capped, then the
  *     zod-validated dispatch. GET /api/events: server-sent events. GET /img/<id>?v=: images by id; GET /img/thumbs?ids=: many thumbnails in one answer.
  *     Anything else: the built renderer. Every answer carries the CSP and security headers; no CORS.
@@ -54,6 +57,19 @@ export interface PoiServer {
 }
 
 const HEARTBEAT_MS = 25_000
+const MAX_JSON_DEPTH = 64
+
+/** Whether a parsed JSON value nests deeper than `max` arrays/objects (iterative: no recursion). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length) {
+    const [v, d] = stack.pop()!
+    if (v === null || typeof v !== 'object') continue
+    if (d >= max) return true
+    for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, d + 1])
+  }
+  return false
+}
 
 export async function createServer(opts: ServerOptions): Promise<PoiServer> {
   const host = opts.host ?? '127.0.0.1'
@@ -74,10 +90,31 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
   const sockets = new Set<Socket>()
   let port = 0
 
-  function authorized(req: IncomingMessage): boolean {
-    if (secretEquals(parseCookies(req.headers.cookie).get(COOKIE_NAME), cookieSecret)) return true
+  let tokenSpent = false
+  const SPENT =
+    'this sign-in token was already used (it works once): switch to the browser tab that is signed in, or restart `poi-audit serve` for a new sign-in URL'
+
+  /** Spends the one-time token: 'ok' the first time it is presented, then 'spent'; 'wrong' for anything else. */
+  function spend(presented: string | null | undefined): 'ok' | 'spent' | 'wrong' {
+    if (!secretEquals(presented, token)) return 'wrong'
+    if (tokenSpent) return 'spent'
+    tokenSpent = true
+    return 'ok'
+  }
+
+  /** null when the request may go on; else the 401 message. A first Bearer use gets the session cookie. */
+  function authenticate(req: IncomingMessage, res: ServerResponse): string | null {
+    if (secretEquals(parseCookies(req.headers.cookie).get(COOKIE_NAME), cookieSecret)) return null
     const auth = req.headers.authorization
-    return typeof auth === 'string' && auth.startsWith('Bearer ') && secretEquals(auth.slice(7).trim(), token)
+    if (typeof auth === 'string' && auth.startsWith('Bearer ')) {
+      const r = spend(auth.slice(7).trim())
+      if (r === 'spent') return SPENT
+      if (r === 'ok') {
+        res.setHeader('set-cookie', sessionCookie(cookieSecret))
+        return null
+      }
+    }
+    return 'not signed in: open the URL that `poi-audit serve` printed (it carries a one-time token)'
   }
 
   /** Same-origin checks for state-changing requests (CSRF): browsers send these headers. */
@@ -110,6 +147,11 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
     } catch {
       return fail(400, { ok: false, code: 'INVALID_ARGS', message: 'the body is not valid JSON' })
     }
+    // No argument of the contract nests deeper than a few levels; a 500k-deep body would overflow
+    // the stack of validation or of the error message describing it.
+    if (nestedDeeperThan(args, MAX_JSON_DEPTH)) {
+      return fail(400, { ok: false, code: 'INVALID_ARGS', message: `the body nests deeper than ${MAX_JSON_DEPTH} levels` })
+    }
     const r = await api.dispatch(method, args)
     sendJson(res, !r.ok && r.code === 'UNKNOWN_METHOD' ? 404 : 200, r)
   }
@@ -141,15 +183,14 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
     }
     if (url.searchParams.has('token')) {
       if (req.method !== 'GET') return sendText(res, 405, 'use GET', { allow: 'GET' })
-      if (!secretEquals(url.searchParams.get('token'), token)) return sendText(res, 401, 'wrong token: open the URL printed by poi-audit serve')
+      const r = spend(url.searchParams.get('token'))
+      if (r === 'wrong') return sendText(res, 401, 'wrong token: open the URL printed by poi-audit serve')
+      if (r === 'spent') return sendText(res, 401, SPENT)
       url.searchParams.delete('token')
       return sendText(res, 303, 'signed in', { location: url.pathname + url.search, 'set-cookie': sessionCookie(cookieSecret) })
     }
-    if (!authorized(req)) {
-      return sendText(res, 401, 'not signed in: open the URL that `poi-audit serve` printed (it carries a one-time token)', {
-        'www-authenticate': 'Bearer realm="poi-audit"'
-      })
-    }
+    const refused = authenticate(req, res)
+    if (refused) return sendText(res, 401, refused, { 'www-authenticate': 'Bearer realm="poi-audit"' })
     const path = url.pathname
     if (path === '/api/events') return handleEvents(req, res)
     if (path.startsWith('/api/')) {

@@ -3,85 +3,21 @@
  * audits a training run's predictions against the current labels, stores the audit, prints a
  * class × flag summary and the top suspects with their explanations.
  *
- * Exit codes (shared with `export`): 0 ok, 1 error, 2 usage, 3 bad input, 4 project locked.
+ * Exit codes: the CLI's one table (cli/ui/io.ts).
  */
 import type { Command } from 'commander'
+<<<<<<< HEAD
 import cliProgress from 'cli-progress'
 import { openProject, type Project } from '../../core/project'
+=======
+import { openProjectDb, type ProjectDb } from '../../core/store/db'
+>>>>>>> issue15
 import { ProjectError } from '../../core/store/errors'
 import { latestDoneRun } from '../../core/store/runs'
 import { applyOverrides } from '../../core/audit/config'
 import { auditItems, auditSummary, getAudit, runAudit } from '../../core/audit/store'
-import { ExportFormatError } from '../../core/export/manifest'
-import { AtomicWriteError } from '../../core/fsutil/atomic'
-
-export const EXIT = { ok: 0, error: 1, usage: 2, badInput: 3, locked: 4 } as const
-
-/** A wrong invocation (bad option value): exit code 2. */
-export class UsageError extends Error {}
-
-/** Maps an error to the CLI's exit code. */
-export function exitCodeFor(e: unknown): number {
-  if (e instanceof UsageError) return EXIT.usage
-  if (e instanceof ProjectError) return e.code === 'LOCKED' ? EXIT.locked : EXIT.badInput
-  if (e instanceof ExportFormatError) return EXIT.badInput
-  if (e instanceof AtomicWriteError && e.code === 'EEXIST') return EXIT.badInput
-  return EXIT.error
-}
-
-/** Where a command writes: results to `out`, progress and messages to `err` (stderr). */
-export interface CliIo {
-  out(s: string): void
-  err(s: string): void
-  /** The stream progress bars draw on (stderr); bars are skipped when it is not a TTY. */
-  progressStream?: NodeJS.WriteStream
-}
-
-export const processIo: CliIo = {
-  out: (s) => void process.stdout.write(s),
-  err: (s) => void process.stderr.write(s),
-  progressStream: process.stderr
-}
-
-/** A cli-progress bar on stderr (silent without a TTY); returns an update function and a stop. */
-export function progressBar(io: CliIo, label: string): { update(done: number, total: number, phase?: string): void; stop(): void } {
-  const stream = io.progressStream
-  if (!stream?.isTTY) return { update() {}, stop() {} }
-  const bar = new cliProgress.SingleBar(
-    { stream, format: `${label} {phase} [{bar}] {value}/{total}`, hideCursor: true, clearOnComplete: true, fps: 10 },
-    cliProgress.Presets.shades_classic
-  )
-  let started = false
-  return {
-    update(done, total, phase = '') {
-      if (!started) {
-        bar.start(Math.max(total, 1), done, { phase })
-        started = true
-      }
-      bar.setTotal(Math.max(total, 1))
-      bar.update(done, { phase })
-    },
-    stop() {
-      if (started) bar.stop()
-    }
-  }
-}
-
-/** Runs `fn` and turns its error into a message on stderr and an exit code. */
-export async function guarded(io: CliIo, fn: () => Promise<number>): Promise<number> {
-  try {
-    return await fn()
-  } catch (e) {
-    io.err(`poi-audit: ${(e as Error).message}\n`)
-    return exitCodeFor(e)
-  }
-}
-
-export function positiveInt(name: string, v: string): number {
-  const n = Number(v)
-  if (!/^\s*\d+\s*$/.test(v) || n < 1 || !Number.isSafeInteger(n)) throw new UsageError(`${name} must be a positive integer, got "${v}"`)
-  return n
-}
+import { EXIT, UsageError, positiveInt, processIo, runGuarded, usageExitCodes, type CliIo } from '../ui/io'
+import { createProgress } from '../ui/progress'
 
 export interface AuditCliOptions {
   run?: string
@@ -95,7 +31,7 @@ const pad = (s: string | number, n: number): string => String(s).padEnd(n)
 const lpad = (s: string | number, n: number): string => String(s).padStart(n)
 
 export async function auditCommand(project: string, o: AuditCliOptions, io: CliIo = processIo): Promise<number> {
-  return guarded(io, async () => {
+  return runGuarded(io, async () => {
     if (o.method && o.method !== 'poi' && o.method !== 'cl') throw new UsageError(`--method must be poi or cl, got "${o.method}"`)
     const top = o.top != null ? positiveInt('--top', o.top) : 10
     const runOpt = o.run != null ? positiveInt('--run', o.run) : null
@@ -105,8 +41,13 @@ export async function auditCommand(project: string, o: AuditCliOptions, io: CliI
     } catch (e) {
       throw new UsageError((e as Error).message)
     }
+<<<<<<< HEAD
     let p: Project | null = null
     const bar = progressBar(io, 'audit')
+=======
+    let p: ProjectDb | null = null
+    const bar = createProgress(io, 'audit')
+>>>>>>> issue15
     try {
       p = openProject(project)
       const runId = runOpt ?? latestDoneRun(p.db)?.id
@@ -155,7 +96,7 @@ export async function auditCommand(project: string, o: AuditCliOptions, io: CliI
       bar.stop()
       p?.close()
     }
-  })
+  }, project)
 }
 
 function collect(v: string, prev: string[] = []): string[] {
@@ -163,7 +104,8 @@ function collect(v: string, prev: string[] = []): string[] {
 }
 
 export function registerAudit(program: Command): void {
-  program
+  usageExitCodes(
+    program
     .command('audit')
     .description('audit a training run against the current labels: flags, ranking, suggestions, explanations')
     .argument('<project>', 'the project file (.poi)')
@@ -172,12 +114,7 @@ export function registerAudit(program: Command): void {
     .option('--threshold <path=value>', 'override a setting, repeatable, e.g. ambiguous.confidencePercentile=0.25, mislabeled.thresholdScale=1.1', collect)
     .option('--top <n>', 'how many suspects to print', '10')
     .option('--json', 'print JSON instead of tables')
-    .addHelpText('after', '\nExit codes: 0 ok, 1 error, 2 usage, 3 bad input, 4 project locked by another process.')
-    .exitOverride((err) => {
-      // Commander's own usage errors (unknown option, missing argument) are exit code 2; help is 0.
-      process.exit(err.exitCode === 0 ? 0 : EXIT.usage)
-    })
-    .action(async (project: string, opts: AuditCliOptions) => {
+  ).action(async (project: string, opts: AuditCliOptions) => {
       process.exitCode = await auditCommand(project, opts)
     })
 }

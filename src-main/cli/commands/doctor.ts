@@ -30,8 +30,8 @@ export function registerDoctor(program: Command): void {
       .command('doctor')
       .description('show the compute engines found, which one trains and why, TensorFlow version, threads, GPU, memory, and how to get a faster one')
       .option('--backend <name>', `auto | ${BACKEND_ORDER.join(' | ')}: check that this engine loads`, 'auto')
-      .option('--json', 'print the report as JSON (format poi-audit-doctor, version 1)')
-      .addHelpText('after', '\nExit codes: 0 ok, 1 the requested engine cannot be used, 2 usage.')
+      .option('--json', 'print the report as JSON (format poi-audit-doctor, version 1)'),
+    'doctor: 1 also means the engine asked for with --backend cannot be used.'
   ).action(async (opts: DoctorCliOptions) => {
     process.exitCode = await doctorCommand(opts)
   })

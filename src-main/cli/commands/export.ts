@@ -2,7 +2,7 @@
  * `poi-audit export <project> --format csv|jsonl|ferplus|folders|labelstudio|cleanlab --out PATH
  * [--scope all|changed|reviewed|flagged] [--flags a,b] [--ids FILE] …`: writes one export
  * atomically (nothing appears at PATH unless it is complete, manifest included).
- * Exit codes: 0 ok, 1 error, 2 usage, 3 bad input, 4 project locked.
+ * Exit codes: the CLI's one table (cli/ui/io.ts).
  */
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
@@ -10,7 +10,8 @@ import { openProject, type Project } from '../../core/project'
 import { ProjectError } from '../../core/store/errors'
 import { exportProject, EXPORT_FORMATS, type ExportFormat, type ExportScope } from '../../core/export/index'
 import { FLAG_NAMES, isFlagName, type FlagName } from '../../core/audit/flags'
-import { EXIT, UsageError, guarded, positiveInt, processIo, progressBar, type CliIo } from './audit'
+import { EXIT, UsageError, positiveInt, processIo, runGuarded, usageExitCodes, type CliIo } from '../ui/io'
+import { createProgress } from '../ui/progress'
 
 export interface ExportCliOptions {
   format?: string
@@ -60,7 +61,7 @@ function openForExport(project: string): Project {
 }
 
 export async function exportCommand(project: string, o: ExportCliOptions, io: CliIo = processIo): Promise<number> {
-  return guarded(io, async () => {
+  return runGuarded(io, async () => {
     if (!o.format || !EXPORT_FORMATS.includes(o.format as ExportFormat)) {
       throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}${o.format ? `, got "${o.format}"` : ''}`)
     }
@@ -82,8 +83,13 @@ export async function exportCommand(project: string, o: ExportCliOptions, io: Cl
     if (o.probs && o.probs !== 'trn' && o.probs !== 'oim') throw new UsageError(`--probs must be trn or oim, got "${o.probs}"`)
     const auditId = o.audit == null ? undefined : o.audit === 'none' ? null : positiveInt('--audit', o.audit)
     const runId = o.run == null ? undefined : o.run === 'none' ? null : positiveInt('--run', o.run)
+<<<<<<< HEAD
     const bar = progressBar(io, `export ${format}`)
     let p: Project | null = null
+=======
+    const bar = createProgress(io, `export ${format}`)
+    let p: ProjectDb | null = null
+>>>>>>> issue15
     try {
       p = openForExport(project)
       const res = await exportProject(p.db, {
@@ -102,8 +108,10 @@ export async function exportCommand(project: string, o: ExportCliOptions, io: Cl
         progress: (e) => bar.update(e.done, e.total, e.phase)
       })
       bar.stop()
+      // What an earlier export killed mid-commit had left at the destination, and what was done.
+      for (const r of res.recovered) io.err(`note: ${r}\n`)
       if (o.json) {
-        io.out(JSON.stringify({ out: res.out, format, rows: res.rows, skipped: res.skipped, seconds: res.seconds, files: res.files.length }) + '\n')
+        io.out(JSON.stringify({ out: res.out, format, rows: res.rows, skipped: res.skipped, seconds: res.seconds, files: res.files.length, recovered: res.recovered }) + '\n')
       } else {
         const skipped = Object.entries(res.skipped).map(([k, v]) => `${v} ${k}`)
         io.out(`Exported ${res.rows} ${format} records to ${res.out} in ${res.seconds.toFixed(2)} s (${res.files.length} file(s) + manifest)\n`)
@@ -116,11 +124,12 @@ export async function exportCommand(project: string, o: ExportCliOptions, io: Cl
       bar.stop()
       p?.close()
     }
-  })
+  }, project)
 }
 
 export function registerExport(program: Command): void {
-  program
+  usageExitCodes(
+    program
     .command('export')
     .description('export labels (and audit results) atomically, with a versioned manifest')
     .argument('<project>', 'the project file (.poi)')
@@ -138,11 +147,7 @@ export function registerExport(program: Command): void {
     .option('--image-prefix <p>', 'labelstudio: image URL prefix (default /data/local-files/?d=)')
     .option('--probs <p>', 'cleanlab/labelstudio: trn (TRN probabilities, default) or oim (OIM soft label)')
     .option('--json', 'print a JSON result line')
-    .addHelpText('after', '\nExit codes: 0 ok, 1 error, 2 usage, 3 bad input, 4 project locked by another process.')
-    .exitOverride((err) => {
-      process.exit(err.exitCode === 0 ? 0 : EXIT.usage)
-    })
-    .action(async (project: string, opts: ExportCliOptions) => {
+  ).action(async (project: string, opts: ExportCliOptions) => {
       process.exitCode = await exportCommand(project, opts)
     })
 }

@@ -5,7 +5,7 @@
  * skipped and undecodable files). Ctrl-C cancels and leaves the project as it was.
  */
 import type { Command } from 'commander'
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync, statSync } from 'node:fs'
 import { importDataset, IMPORT_FORMATS, type ImportFormat, type ImportReport, type DuplicateGroup, type Split } from '../../core/dataset/index'
 import { createProject, openProject, type Project } from '../../core/project'
 import { EXIT, processIo, runGuarded, usageExitCodes, UsageError, type CliIo } from '../ui/io'
@@ -91,7 +91,12 @@ export async function importCommand(project: string, source: string, o: ImportCl
     } catch (e) {
       throw new UsageError((e as Error).message)
     }
-    const p: Project = o.create && !existsSync(project) ? createProject(project) : openProject(project)
+    // --create on a missing (or empty) file makes the project; if the import is then refused, the
+    // new file goes again: a refused import leaves nothing behind.
+    const created = !!o.create && (!existsSync(project) || statSync(project).size === 0)
+    if (created && existsSync(project)) rmSync(project)
+    const p: Project = created ? createProject(project) : openProject(project)
+    let ok = false
     const progress = createProgress(io, 'import')
     try {
       const report = await importDataset(p, source, {
@@ -107,12 +112,14 @@ export async function importCommand(project: string, source: string, o: ImportCl
       if (o.json) io.out(JSON.stringify(report, null, 2) + '\n')
       else io.out(formatReport(report, p.classes(), p.path))
       if (!o.json && align !== 'never') io.out(`  ${faceSummaryLine(faceStatusCounts(p.db, report.importId))} (--align ${align})\n`)
+      ok = true
       return EXIT.ok
     } finally {
       progress.stop()
       p.close()
+      if (created && !ok) for (const f of [p.path, `${p.path}-wal`, `${p.path}-shm`, `${p.path}-journal`, `${p.path}.lock`]) rmSync(f, { force: true })
     }
-  })
+  }, project)
 }
 
 export function registerImport(program: Command): void {
@@ -143,9 +150,7 @@ that already are tight face crops through; always aligns every image with a face
 they are. Images with no face or several faces are flagged for review (faces table).
 
 Undecodable files are imported with a decode error (and listed); missing files are skipped (and listed).
-A source with bad rows (ragged, unknown class, path outside the root) is refused whole, naming each line.
-
-Exit codes: 0 ok, 1 error, 2 usage, 3 bad input / import refused, 4 project locked or from a newer version.`
+A source with bad rows (ragged, unknown class, path outside the root) is refused whole, naming each line.`
       )
   ).action(async (project: string, source: string, opts: ImportCliOptions) => {
     const controller = new AbortController()

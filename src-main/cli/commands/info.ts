@@ -78,7 +78,7 @@ export async function infoCommand(project: string, o: InfoCliOptions, io: CliIo 
     } finally {
       p.close()
     }
-  })
+  }, project)
 }
 
 export function registerInfo(program: Command): void {
@@ -89,7 +89,6 @@ export function registerInfo(program: Command): void {
       .argument('<project>', 'project file')
       .option('--json', 'print everything as JSON')
       .option('--limit <n>', 'how many undecodable/skipped files to list', '50')
-      .addHelpText('after', '\nExit codes: 0 ok, 1 error, 2 usage, 3 bad input (not a project), 4 project from a newer version.')
   ).action(async (project: string, opts: InfoCliOptions) => {
     process.exitCode = await infoCommand(project, opts)
   })

@@ -34,7 +34,7 @@ export async function initCommand(project: string, o: InitCliOptions, io: CliIo 
       p.close()
     }
     return EXIT.ok
-  })
+  }, project)
 }
 
 export function registerInit(program: Command): void {
@@ -47,7 +47,6 @@ export function registerInit(program: Command): void {
       .option('--input-size <px>', `side of the square model input the pixel cache holds (${MIN_INPUT_SIZE}-${MAX_INPUT_SIZE})`, String(DEFAULT_INPUT_SIZE))
       .option('--channels <n>', 'pixel cache channels: 1 (gray) or 3 (RGB)', String(DEFAULT_CHANNELS))
       .option('--json', 'print the new project settings as JSON')
-      .addHelpText('after', '\nExit codes: 0 ok, 1 error, 2 usage, 3 bad input (e.g. the file exists), 4 locked.')
   ).action(async (project: string, opts: InitCliOptions) => {
     process.exitCode = await initCommand(project, opts)
   })

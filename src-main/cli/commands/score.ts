@@ -70,7 +70,7 @@ export async function scoreCommand(project: string, o: ScoreCliOptions, io: CliI
     } finally {
       p.close()
     }
-  })
+  }, project)
 }
 
 export function registerScore(program: Command): void {
@@ -84,7 +84,6 @@ export function registerScore(program: Command): void {
       .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu', 'auto')
       .option('--threads <n>', 'wasm threads (default: one per core that is free now, up to 4)', int('--threads', 1))
       .option('--json', 'print the result as JSON')
-      .addHelpText('after', '\nExit codes: 0 done, 1 error or cancelled, 2 usage, 3 bad input, 4 locked.\n')
       .action(async (project: string, opts: ScoreCliOptions) => {
         const controller = new AbortController()
         const onSigint = (): void => controller.abort()

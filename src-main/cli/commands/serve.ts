@@ -3,10 +3,23 @@
  * loopback only and prints a one-time sign-in URL carrying a random token; the page trades it for
  * an HttpOnly cookie and drops it from the address bar (see src-main/server/server.ts).
  */
-import { existsSync } from 'node:fs'
+import { accessSync, constants, existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
 import { createServer } from '../../server/server'
+import { EXIT, processIo, runGuarded, usageExitCodes } from '../ui/io'
+
+/** Why decisions could not be saved in this project, or null: said at start, not at the first click. */
+export function readOnlyReason(project: string): string | null {
+  for (const p of [project, dirname(project)]) {
+    try {
+      accessSync(p, constants.W_OK)
+    } catch {
+      return `${p} is read-only: the project can be browsed, but decisions cannot be saved`
+    }
+  }
+  return null
+}
 
 /** The built renderer: <package root>/out/renderer, found from this module's location. */
 export function defaultStaticDir(from: string = import.meta.dirname ?? process.cwd()): string {
@@ -27,20 +40,21 @@ function port(v: string): number {
 }
 
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
-    .description('serve the app to a browser on this machine (loopback only, token sign-in)')
-    .argument('<project>', 'project file (.poi)')
-    .option('--port <n>', 'port to listen on (0 = any free port)', port, 0)
-    .option('--host <addr>', 'loopback address to bind: 127.0.0.1 or ::1', '127.0.0.1')
-    .option('--static <dir>', 'built UI folder (default: out/renderer of this install)')
-    .option('--actor <name>', 'name recorded with each decision in the history', process.env.USER ?? 'curator')
-    .action(async (project: string, o: { port: number; host: string; static?: string; actor: string }) => {
+  usageExitCodes(
+    program
+      .command('serve')
+      .description('serve the app to a browser on this machine (loopback only, token sign-in)')
+      .argument('<project>', 'project file (.poi)')
+      .option('--port <n>', 'port to listen on (0 = any free port)', port, 0)
+      .option('--host <addr>', 'loopback address to bind: 127.0.0.1 or ::1', '127.0.0.1')
+      .option('--static <dir>', 'built UI folder (default: out/renderer of this install)')
+      .option('--actor <name>', 'name recorded with each decision in the history', process.env.USER ?? 'curator')
+  ).action(async (project: string, o: { port: number; host: string; static?: string; actor: string }) => {
+    const code = await runGuarded(processIo, async () => {
       const staticDir = o.static ? resolve(o.static) : defaultStaticDir()
       if (!existsSync(join(staticDir, 'index.html'))) {
-        console.error(`poi-audit serve: no built UI at ${staticDir} (run "npm run build", or pass --static)`)
-        process.exitCode = 1
-        return
+        processIo.err(`poi-audit serve: no built UI at ${staticDir} (run "npm run build", or pass --static)\n`)
+        return EXIT.error
       }
       const server = await createServer({
         project: resolve(project),
@@ -52,6 +66,8 @@ export function registerServe(program: Command): void {
         log: (m) => console.error(m)
       })
       const info = server.api.session.info()
+      const ro = readOnlyReason(info.path)
+      if (ro) processIo.err(`warning: ${ro}\n`)
       console.log(`POI Audit is serving ${info.path} ("${info.name}", ${info.counts.images} images)`)
       console.log('Open this URL in a browser on this machine. It signs you in once; keep it private:')
       console.log(`  ${server.loginUrl}`)
@@ -61,5 +77,8 @@ export function registerServe(program: Command): void {
       }
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
+      return EXIT.ok
     })
+    if (code !== EXIT.ok) process.exitCode = code
+  })
 }

@@ -3,7 +3,8 @@
  * flipped labels, ground_truth.json) — the demo data and a known-answer test bed for audits.
  */
 import { InvalidArgumentError, type Command } from 'commander'
-import cliProgress from 'cli-progress'
+import { EXIT, processIo, runGuarded, usageExitCodes } from '../ui/io'
+import { createProgress } from '../ui/progress'
 import { CANONICAL_CLASSES, normaliseClassName, type ClassName } from '../../core/classes'
 import { generateDataset, SPLITS, type Split, type SynthSummary } from '../../core/synth/index'
 
@@ -77,7 +78,8 @@ function printSummary(s: SynthSummary): void {
 }
 
 export function registerSynth(program: Command): void {
-  program
+  usageExitCodes(
+    program
     .command('synth')
     .description('write a synthetic face dataset (PNG images, labels.csv with flipped labels, ground_truth.json)')
     .argument('<outDir>', 'output folder (created; must be empty unless --force)')
@@ -93,16 +95,13 @@ export function registerSynth(program: Command): void {
     .option('--identities <count>', 'number of synthetic people (default: max(8, n/10))', int('--identities', 1))
     .option('--force', 'replace the files of an earlier synth run in <outDir>')
     .option('--json', 'print the summary as JSON')
-    .action(async (outDir: string, opts: SynthCliOptions) => {
+  ).action(async (outDir: string, opts: SynthCliOptions) => {
       const controller = new AbortController()
       const onSigint = (): void => controller.abort(new Error('interrupted'))
       process.once('SIGINT', onSigint)
-      const bar = new cliProgress.SingleBar(
-        { format: 'synth [{bar}] {percentage}% | {value}/{total} images | ETA {eta}s', stream: process.stderr, hideCursor: true },
-        cliProgress.Presets.shades_classic
-      )
-      let started = false
+      const bar = createProgress(processIo, 'synth images')
       try {
+        process.exitCode = await runGuarded(processIo, async () => {
         const summary = await generateDataset({
           outDir,
           n: opts.n,
@@ -117,20 +116,15 @@ export function registerSynth(program: Command): void {
           identities: opts.identities,
           overwrite: opts.force ?? false,
           signal: controller.signal,
-          progress: (e) => {
-            if (!started) {
-              bar.start(e.total, 0)
-              started = true
-            }
-            bar.update(e.done)
-          }
+          progress: (e) => bar.update(e.done, e.total)
         })
-        if (started) bar.stop()
-        started = false
+        bar.stop()
         if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n')
         else printSummary(summary)
+        return EXIT.ok
+        })
       } finally {
-        if (started) bar.stop()
+        bar.stop()
         process.removeListener('SIGINT', onSigint)
       }
     })

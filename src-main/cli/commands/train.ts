@@ -273,7 +273,7 @@ export async function trainCommand(project: string, o: TrainCliOptions, io: CliI
     } finally {
       p.close()
     }
-  })
+  }, project)
 }
 
 export function registerTrain(program: Command): void {
@@ -311,7 +311,6 @@ export function registerTrain(program: Command): void {
       .option('--name <text>', 'a name for the run')
       .option('--in-process', 'train in this thread instead of a worker thread (debugging)')
       .option('--json', 'print the outcome as JSON')
-      .addHelpText('after', '\nExit codes: 0 done, 1 error or cancelled, 2 usage, 3 bad input, 4 locked.\n')
       .action(async (project: string, opts: TrainCliOptions) => {
         process.exitCode = await trainCommand(project, opts)
       })

@@ -111,7 +111,11 @@ export interface HttpTransportOptions {
   base?: string
   fetch?: typeof fetch
   eventSource?: (url: string) => EventSourceLike
-  /** Bearer token, for scripts and tests; the served UI authenticates with its HttpOnly cookie. */
+  /**
+   * The one-time sign-in token, for scripts and tests (the served UI authenticates with its HttpOnly
+   * cookie). It is sent once as Bearer; the server answers with the session cookie, which this
+   * transport (outside a browser, where Set-Cookie is readable) sends from then on.
+   */
   token?: string
 }
 
@@ -136,6 +140,11 @@ export function httpTransport(opts: HttpTransportOptions = {}): Transport {
           credentials: 'same-origin',
           cache: 'no-store'
         })
+        const session = /(?:^|,\s*)(poi_session=[^;,\s]+)/.exec(res.headers.get('set-cookie') ?? '')
+        if (session) {
+          delete headers.authorization
+          headers.cookie = session[1]
+        }
       } catch (e) {
         return failure('INTERNAL', `cannot reach the POI Audit server: ${(e as Error).message}`)
       }

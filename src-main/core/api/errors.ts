@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod'
 import { ProjectError, type ProjectErrorCode } from '../store/errors'
+import { storageFailure } from '../store/io-errors'
 import type { ApiErrorCode, ApiResult } from './contract'
 
 export class ApiFailure extends Error {
@@ -24,7 +25,8 @@ const PROJECT_CODES: Record<ProjectErrorCode, ApiErrorCode> = {
   LOCKED: 'LOCKED',
   CORRUPT: 'CORRUPT',
   MIGRATION_FAILED: 'MIGRATION_FAILED',
-  INVALID: 'INVALID_ARGS'
+  INVALID: 'INVALID_ARGS',
+  IO: 'IO_ERROR'
 }
 
 /**
@@ -41,7 +43,8 @@ export function classify(e: unknown): ApiErrorCode | null {
 }
 
 /** Maps a thrown value to a failed result; `log` receives the detail of unexpected errors. */
-export function toFailure(e: unknown, method: string, log: (msg: string) => void): ApiResult<never> {
+export function toFailure(e: unknown, method: string, log: (msg: string) => void, file?: string | null): ApiResult<never> {
+  e = storageFailure(e, file) ?? e
   const code = classify(e)
   const err = e as Error
   if (code === 'LOCKED' && !(e instanceof ProjectError)) {

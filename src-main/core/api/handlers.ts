@@ -290,7 +290,7 @@ export function createApi(opts: ApiOptions): Api {
       const value = await handler(parsed.data)
       return { ok: true, value: value === undefined ? null : value }
     } catch (e) {
-      return toFailure(e, method, log)
+      return toFailure(e, method, log, session.project?.path)
     }
   }
 

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type { ApiErrorCode, ApiEvent, JobInfo, JobKind, JsonValue } from './contract'
 import { ApiFailure, classify } from './errors'
+import { storageFailure } from '../store/io-errors'
 
 /** What a running job reports. `total` null = unknown. */
 export interface JobProgress {
@@ -89,6 +90,7 @@ export class JobRegistry {
         (result) => this.finish(entry, controller.signal.aborted ? 'cancelled' : 'done', null, result),
         (e: unknown) => {
           if (controller.signal.aborted) return this.finish(entry, 'cancelled', null, null)
+          e = storageFailure(e, null) ?? e
           const code: ApiErrorCode = classify(e) ?? 'INTERNAL'
           if (code === 'INTERNAL') this.log(`job ${kind} ${id} failed: ${(e as Error)?.stack ?? String(e)}`)
           this.finish(entry, 'failed', { code, message: (e as Error)?.message ?? String(e) }, null)

@@ -28,21 +28,27 @@ export interface ThumbBatchItem {
   data: Uint8Array
 }
 
-/** Parses `1,2,3` (positive decimal ids, 1..THUMB_BATCH_MAX of them, no repeats); null when malformed. */
-export function parseThumbIds(text: string | null, max = THUMB_BATCH_MAX): number[] | null {
-  if (!text) return null
+/** Checks `1,2,3` (positive decimal ids, 1..max of them, no repeats): the ids, or why not, in words. */
+export function checkThumbIds(text: string | null, max = THUMB_BATCH_MAX): { ids: number[] } | { error: string } {
+  if (!text) return { error: 'ids is missing: give ids=1,2,3' }
   const parts = text.split(',')
-  if (parts.length > max) return null
+  if (parts.length > max) return { error: `too many ids (${parts.length}); at most ${max} per request` }
   const ids: number[] = []
   const seen = new Set<number>()
   for (const p of parts) {
-    if (!/^[1-9][0-9]{0,15}$/.test(p)) return null
+    if (!/^[1-9][0-9]{0,15}$/.test(p) || !Number.isSafeInteger(Number(p))) return { error: `"${p.slice(0, 20)}" is not an image id (positive integer)` }
     const id = Number(p)
-    if (!Number.isSafeInteger(id) || seen.has(id)) return null
+    if (seen.has(id)) return { error: `id ${id} is repeated; give each id once` }
     seen.add(id)
     ids.push(id)
   }
-  return ids
+  return { ids }
+}
+
+/** Parses `1,2,3` (see checkThumbIds); null when malformed. */
+export function parseThumbIds(text: string | null, max = THUMB_BATCH_MAX): number[] | null {
+  const r = checkThumbIds(text, max)
+  return 'ids' in r ? r.ids : null
 }
 
 export function encodeThumbBatch(items: readonly ThumbBatchItem[]): Uint8Array<ArrayBuffer> {
@@ -100,8 +106,12 @@ export type SingleImageHandler = (req: { id: string; variant: string | null }) =
  */
 export function createThumbBatchHandler(images: SingleImageHandler): (idsText: string | null) => Promise<Response> {
   return async (idsText) => {
-    const ids = parseThumbIds(idsText)
-    if (!ids) return new Response(null, { status: 400, headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } })
+    const checked = checkThumbIds(idsText)
+    if ('error' in checked) {
+      const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': 'text/plain; charset=utf-8' }
+      return new Response(`bad thumbnail batch: ${checked.error}\n`, { status: 400, headers })
+    }
+    const ids = checked.ids
     const items: ThumbBatchItem[] = []
     for (const id of ids) {
       const r = await images({ id: String(id), variant: 'thumb' })

@@ -20,6 +20,7 @@ import { writeFolders } from './folders'
 import { LS_DEFAULT_PREFIX, writeLabelStudio } from './labelstudio'
 import { writeCleanlab } from './cleanlab'
 
+export { recoverExportTarget } from './recover'
 export { EXPORT_FORMATS, FORMAT_VERSIONS, verifyExport, ExportFormatError, type ExportFormat, type ExportManifest } from './manifest'
 export { readCsvExport, parseLabelsCsv, CSV_COLUMNS, type CsvLabelRow } from './csv'
 export { readJsonlExport, type JsonlRecord } from './jsonl'
@@ -82,6 +83,8 @@ export interface ExportResult {
   files: ManifestFile[]
   manifest: ExportManifest
   seconds: number
+  /** What an earlier, interrupted export had left at `out` and what was done (usually empty). */
+  recovered: string[]
 }
 
 /** Writes one export. Nothing is visible at `out` unless everything (manifest included) was written. */
@@ -149,5 +152,5 @@ export async function exportProject(db: DB, o: ExportOptions): Promise<ExportRes
     throw e
   }
   o.progress?.({ phase: 'done', done: total, total })
-  return { out, format: o.format, rows: res.rows, skipped: ctx.skipped, files, manifest: manifest!, seconds: (performance.now() - t0) / 1000 }
+  return { out, format: o.format, rows: res.rows, skipped: ctx.skipped, files, manifest: manifest!, seconds: (performance.now() - t0) / 1000, recovered: sink.recovered }
 }

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { join, dirname, basename } from 'node:path'
+import { recoverExportTarget } from './recover'
 
 /** The manifest's own format name and version. */
 export const EXPORT_MANIFEST_FORMAT = 'poi-audit-export'
@@ -73,6 +74,8 @@ export interface VerifiedExport {
   /** Absolute path of each manifest file, in manifest order. */
   files: string[]
   base: string
+  /** What an interrupted export had left and what was done (empty normally). */
+  recovered: string[]
 }
 
 /**
@@ -80,6 +83,8 @@ export interface VerifiedExport {
  * message saying so), the expected kind, and every listed file's size and sha256.
  */
 export async function verifyExport(target: string, kind?: ExportFormat, opts: { checkHashes?: boolean } = {}): Promise<VerifiedExport> {
+  // A crash mid-commit may have left a pair recovery completes (or a folder swap half done).
+  const recovered = await recoverExportTarget(target)
   const { manifest: mpath, base } = await manifestPathFor(target)
   let raw: string
   try {
@@ -120,5 +125,5 @@ export async function verifyExport(target: string, kind?: ExportFormat, opts: { 
     }
   }
   await Promise.all(Array.from({ length: Math.min(16, m.files.length) }, worker))
-  return { manifest: m, files, base }
+  return { manifest: m, files, base, recovered }
 }

@@ -4,7 +4,9 @@
  * the commit marker: a folder without a matching manifest is never trusted), the directories are
  * fsynced, and the folder is renamed to `dest`. An existing `dest` is refused unless `overwrite`,
  * which swaps it out (rename old aside → rename new in → delete old); portable file systems cannot
- * replace a directory in one step, but at every moment one complete folder exists on disk.
+ * replace a directory in one step, but at every moment one complete folder exists on disk, and a
+ * swap cut short by a crash is finished or undone by `recoverDirTarget` (export/recover.ts; the
+ * temp and aside names carry the writer's pid so recovery never touches a live writer's folders).
  */
 import { randomBytes } from 'node:crypto'
 import { basename, dirname, join, posix } from 'node:path'
@@ -21,6 +23,7 @@ import {
 } from './atomic'
 import { createHash } from 'node:crypto'
 import { linkSync, readFileSync } from 'node:fs'
+import { inFlight, killPoint } from './fault'
 
 /** Errors after which a hard link is replaced by a copy (another device, no link support). */
 const LINK_FALLBACK = ['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK', 'EOPNOTSUPP']
@@ -68,7 +71,8 @@ export class AtomicDir {
     if (!opts.overwrite && (await afs.exists(dest))) {
       throw new AtomicWriteError('mkdir', dest, 'EEXIST', false)
     }
-    const tempDir = join(dirname(dest), `${basename(dest)}.tmp-${randomBytes(6).toString('hex')}`)
+    const tempDir = join(dirname(dest), `${basename(dest)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`)
+    inFlight.add(tempDir)
     try {
       await afs.mkdir(tempDir)
     } catch (e) {
@@ -219,12 +223,15 @@ export class AtomicDir {
         await fsyncDir(this.afs, join(this.tempDir, d), join(this.dest, d), false)
       }
       await fsyncDir(this.afs, this.tempDir, this.dest, false)
+      killPoint('dir:manifest-written')
       await this.swapIn()
     } catch (e) {
       this.state = 'aborted'
       await this.afs.rm(this.tempDir).catch(() => undefined)
+      inFlight.delete(this.tempDir)
       throw e
     }
+    inFlight.delete(this.tempDir)
     this.state = 'committed'
     await fsyncDir(this.afs, dirname(this.dest), this.dest, true)
     return manifestRec
@@ -239,21 +246,29 @@ export class AtomicDir {
       } catch (e) {
         throw new AtomicWriteError('rename', this.dest, code(e), false, e)
       }
+      killPoint('dir:swapped')
       return
     }
-    const old = join(dirname(this.dest), `${basename(this.dest)}.old-${randomBytes(6).toString('hex')}`)
+    const old = join(dirname(this.dest), `${basename(this.dest)}.old-${process.pid}-${randomBytes(6).toString('hex')}`)
+    inFlight.add(old)
     try {
-      await this.afs.rename(this.dest, old)
-    } catch (e) {
-      throw new AtomicWriteError('rename', this.dest, code(e), false, e)
+      try {
+        await this.afs.rename(this.dest, old)
+      } catch (e) {
+        throw new AtomicWriteError('rename', this.dest, code(e), false, e)
+      }
+      killPoint('dir:old-aside')
+      try {
+        await this.afs.rename(this.tempDir, this.dest)
+      } catch (e) {
+        await this.afs.rename(old, this.dest).catch(() => undefined)
+        throw new AtomicWriteError('rename', this.dest, code(e), false, e)
+      }
+      killPoint('dir:swapped')
+      await this.afs.rm(old).catch(() => undefined)
+    } finally {
+      inFlight.delete(old)
     }
-    try {
-      await this.afs.rename(this.tempDir, this.dest)
-    } catch (e) {
-      await this.afs.rename(old, this.dest).catch(() => undefined)
-      throw new AtomicWriteError('rename', this.dest, code(e), false, e)
-    }
-    await this.afs.rm(old).catch(() => undefined)
   }
 
   /** Removes the temp folder; `dest` stays as it was. */
@@ -261,5 +276,6 @@ export class AtomicDir {
     if (this.state !== 'open') return
     this.state = 'aborted'
     await this.afs.rm(this.tempDir).catch(() => undefined)
+    inFlight.delete(this.tempDir)
   }
 }

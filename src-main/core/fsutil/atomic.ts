@@ -11,6 +11,7 @@ import * as fs from 'node:fs'
 import { promisify } from 'node:util'
 import { createHash, randomBytes } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
+import { killPoint } from './fault'
 
 /** The steps of an atomic write, named in errors so a message can say what failed. */
 export type AtomicStep = 'open' | 'write' | 'fsync' | 'close' | 'rename' | 'dir-fsync' | 'mkdir' | 'link' | 'copy' | 'read'
@@ -186,6 +187,7 @@ export class SyncedFileWriter {
   /** Flushes, fsyncs and closes; returns the file's size and sha256. */
   async finish(): Promise<FileDigest> {
     await this.flush()
+    killPoint('file-written')
     try {
       await this.afs.fsync(this.fd!)
     } catch (e) {
@@ -261,7 +263,9 @@ export interface AtomicFileWriter {
   readonly dest: string
   readonly tempPath: string
   write(chunk: string | Uint8Array): Promise<void>
-  /** Makes the new content visible at `dest` (rename) and durable (dir fsync). */
+  /** Flushes, fsyncs and closes the temp file (not yet visible at `dest`); returns its digest. */
+  prepare(): Promise<FileDigest>
+  /** Makes the new content visible at `dest` (rename) and durable (dir fsync); prepares first if needed. */
   commit(): Promise<FileDigest>
   /** Drops the temp file; `dest` stays as it was. */
   abort(): Promise<void>
@@ -287,9 +291,23 @@ export async function openAtomicFile(dest: string, opts: AtomicOptions = {}): Pr
   const w = await SyncedFileWriter.create(afs, tempPath, dest, opts.mode)
   const retries = opts.renameRetries ?? (process.platform === 'win32' ? 5 : 0)
   let state: 'open' | 'done' = 'open'
+  let prepared: FileDigest | null = null
+  const prepare = async (): Promise<FileDigest> => {
+    if (prepared) return prepared
+    if (state !== 'open') throw new Error(`atomic write of ${dest} already finished`)
+    try {
+      prepared = await w.finish()
+    } catch (e) {
+      state = 'done'
+      await w.discard()
+      throw e
+    }
+    return prepared
+  }
   return {
     dest,
     tempPath,
+    prepare,
     async write(chunk) {
       try {
         await w.write(chunk)
@@ -300,11 +318,10 @@ export async function openAtomicFile(dest: string, opts: AtomicOptions = {}): Pr
       }
     },
     async commit() {
+      const digest = await prepare()
       if (state !== 'open') throw new Error(`atomic write of ${dest} already finished`)
       state = 'done'
-      let digest: FileDigest
       try {
-        digest = await w.finish()
         await renameWithRetry(afs, tempPath, dest, retries).catch((e) => {
           throw wrap('rename', dest, e)
         })

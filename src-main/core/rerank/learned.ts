@@ -119,38 +119,40 @@ function solveSpd(A: number[][], b: number[]): number[] {
   return x
 }
 
-/**
- * Fits the re-ranker. `all` are every scored item of the audit (feature scaling comes from them, so it
- * does not jump as decisions arrive); `decided` maps image id → what its decision says. C = classes.
- */
-export function fitReranker(all: readonly RerankItem[], decided: ReadonlyMap<number, DecisionSignal>, C: number, opts: RerankerOptions = {}): Reranker {
-  const prior = opts.prior ?? 20
-  const iterations = opts.iterations ?? 25
-  const names = featureNames(C)
-  const D = names.length + 1 // + bias
-  // Standardise over all items; one-hots and constants keep scale 1.
-  const X0 = all.map((it) => rawFeatures(it, C))
-  const mean = new Array<number>(D - 1).fill(0)
-  const sd = new Array<number>(D - 1).fill(0)
-  for (const r of X0) r.forEach((v, j) => (mean[j] += v / Math.max(1, X0.length)))
-  for (const r of X0) r.forEach((v, j) => (sd[j] += (v - mean[j]) ** 2 / Math.max(1, X0.length)))
-  for (let j = 0; j < D - 1; j++) sd[j] = Math.sqrt(sd[j]) || 1
-  const x = (raw: number[]): number[] => [1, ...raw.map((v, j) => (v - mean[j]) / sd[j])]
+interface Design {
+  names: string[]
+  /** Standardised feature row (with the leading bias 1) of raw features. */
+  x(raw: number[]): number[]
+  raw: number[][]
+}
 
-  // w₀: the static ranking (weight 1 on the standardised static logit, bias at the base rate of wrong
-  // labels among decisions, smoothed towards 10 %).
-  const rows: { x: number[]; y: number }[] = []
-  all.forEach((it, i) => {
-    const d = decided.get(it.imageId)
-    if (d === 'wrong' || d === 'right') rows.push({ x: x(X0[i]), y: d === 'wrong' ? 1 : 0 })
-  })
+/** Feature names and standardisation over all items (so scaling does not jump as decisions arrive). */
+function design(all: readonly RerankItem[], C: number): Design {
+  const names = ['bias', ...featureNames(C)]
+  const raw = all.map((it) => rawFeatures(it, C))
+  const F = names.length - 1
+  const mean = new Array<number>(F).fill(0)
+  const sd = new Array<number>(F).fill(0)
+  for (const r of raw) r.forEach((v, j) => (mean[j] += v / Math.max(1, raw.length)))
+  for (const r of raw) r.forEach((v, j) => (sd[j] += (v - mean[j]) ** 2 / Math.max(1, raw.length)))
+  for (let j = 0; j < F; j++) sd[j] = Math.sqrt(sd[j]) || 1
+  return { names, raw, x: (r) => [1, ...r.map((v, j) => (v - mean[j]) / sd[j])] }
+}
+
+type Row = { x: number[]; y: number }
+
+/**
+ * Penalised logistic regression by Newton steps: minimises Σ logloss + (prior/2)·‖w − w₀‖² over the
+ * first `D` columns (the rest are left out). The bias is not pulled (it follows the data); w₀ is the
+ * static ranking (weight 1 on the static logit) with the bias at the smoothed base rate.
+ */
+function newton(rows: readonly Row[], D: number, prior: number, iterations: number): number[] {
   const wrong = rows.filter((r) => r.y === 1).length
   const w0 = new Array<number>(D).fill(0)
   w0[0] = logit(clampP((wrong + 1) / (rows.length + 10)))
   w0[1] = 1
   const w = [...w0]
   for (let it = 0; it < iterations && rows.length > 0; it++) {
-    // Newton step on  Σ logloss + (prior/2)·‖w − w₀‖²  (the bias is not pulled: it follows the data).
     const g = w.map((wj, j) => (j === 0 ? 0 : prior * (wj - w0[j])))
     const H = Array.from({ length: D }, (_, i) => Array.from({ length: D }, (_, j) => (i === j ? (i === 0 ? 1e-6 : prior) : 0)))
     for (const r of rows) {
@@ -174,16 +176,34 @@ export function fitReranker(all: readonly RerankItem[], decided: ReadonlyMap<num
     }
     if (moved < 1e-8) break
   }
+  return w
+}
+
+function rowsOf(d: Design, all: readonly RerankItem[], decided: ReadonlyMap<number, DecisionSignal>): { rows: Row[]; ids: number[] } {
+  const rows: Row[] = []
+  const ids: number[] = []
+  all.forEach((it, i) => {
+    const s = decided.get(it.imageId)
+    if (s === 'wrong' || s === 'right') {
+      rows.push({ x: d.x(d.raw[i]), y: s === 'wrong' ? 1 : 0 })
+      ids.push(it.imageId)
+    }
+  })
+  return { rows, ids }
+}
+
+function model(d: Design, w: number[], rows: readonly Row[], C: number): Reranker {
+  const wrong = rows.filter((r) => r.y === 1).length
   return {
-    names: ['bias', ...names],
-    weights: w,
+    names: d.names,
+    weights: [...w, ...new Array<number>(d.names.length - w.length).fill(0)],
     used: { wrong, right: rows.length - wrong },
     suspicion(items) {
       const out = new Float64Array(items.length)
       items.forEach((it, i) => {
-        const xi = x(rawFeatures(it, C))
+        const xi = d.x(rawFeatures(it, C))
         let z = 0
-        for (let j = 0; j < D; j++) z += w[j] * xi[j]
+        for (let j = 0; j < w.length; j++) z += w[j] * xi[j]
         out[i] = 1 / (1 + Math.exp(-z))
       })
       return out
@@ -192,13 +212,66 @@ export function fitReranker(all: readonly RerankItem[], decided: ReadonlyMap<num
 }
 
 /**
- * The not-yet-reviewed items, most suspicious first, under the re-ranker fitted on `decided`
- * (ties: the audit's static order). Returns image ids.
+ * Fits the re-ranker. `all` are every scored item of the audit (feature scaling comes from them);
+ * `decided` maps image id → what its decision says. C = classes.
  */
-export function rerankQueue(all: readonly RerankItem[], decided: ReadonlyMap<number, DecisionSignal>, C: number, opts: RerankerOptions = {}): { order: number[]; model: Reranker } {
-  const model = fitReranker(all, decided, C, opts)
-  const open = all.filter((it) => !decided.has(it.imageId))
-  const s = model.suspicion(open)
-  const idx = open.map((_, i) => i).sort((a, b) => s[b] - s[a] || open[a].score - open[b].score)
-  return { order: idx.map((i) => open[i].imageId), model }
+export function fitReranker(all: readonly RerankItem[], decided: ReadonlyMap<number, DecisionSignal>, C: number, opts: RerankerOptions = {}): Reranker {
+  const d = design(all, C)
+  const { rows } = rowsOf(d, all, decided)
+  return model(d, newton(rows, d.names.length, opts.prior ?? 20, opts.iterations ?? 25), rows, C)
+}
+
+/** Why the queue kept or changed its order. */
+export interface RerankDecision {
+  used: 'learned' | 'static'
+  reason: string
+  /** Mean held-out log-loss on the decided images (5-fold), learned vs static-only; null when not checked. */
+  cv: { learned: number; static: number } | null
+}
+
+/** Fewest decisions of each kind (label wrong / label right) before the queue may re-rank. */
+export const MIN_EACH = 10
+
+/**
+ * The not-yet-reviewed items, most suspicious first. The learned order is used only when it predicts
+ * the curator's own decisions better than the static score does (5-fold cross-validation on the
+ * decided images, mean log-loss): decisions come from the top of the queue, not a random sample, and
+ * a re-ranker that merely fits that sample must not reshuffle a ranking that is already right.
+ * Otherwise, the audit's static order (ties: static order). Returns image ids.
+ */
+export function rerankQueue(all: readonly RerankItem[], decided: ReadonlyMap<number, DecisionSignal>, C: number, opts: RerankerOptions = {}): { order: number[]; model: Reranker; decision: RerankDecision } {
+  const d = design(all, C)
+  const { rows, ids } = rowsOf(d, all, decided)
+  const prior = opts.prior ?? 20
+  const iterations = opts.iterations ?? 25
+  const full = model(d, newton(rows, d.names.length, prior, iterations), rows, C)
+  const open = all.map((it, i) => ({ it, i })).filter(({ it }) => !decided.has(it.imageId))
+  const staticOrder = open.map(({ it }) => it.imageId)
+  const wrong = rows.filter((r) => r.y === 1).length
+  if (wrong < MIN_EACH || rows.length - wrong < MIN_EACH) {
+    return { order: staticOrder, model: full, decision: { used: 'static', reason: `too few decisions of each kind yet (${wrong} wrong, ${rows.length - wrong} right; ${MIN_EACH} each needed)`, cv: null } }
+  }
+  // 5-fold CV by image id (deterministic), learned (all features) vs static-only (bias + static logit).
+  const loss = { learned: 0, static: 0 }
+  for (let f = 0; f < 5; f++) {
+    const tr = rows.filter((_, k) => ids[k] % 5 !== f)
+    const te = rows.filter((_, k) => ids[k] % 5 === f)
+    if (!te.length || !tr.length) continue
+    const wl = newton(tr, d.names.length, prior, 10)
+    const ws = newton(tr, 2, 1e-3, 10)
+    for (const r of te) {
+      for (const [key, w] of [['learned', wl], ['static', ws]] as const) {
+        let z = 0
+        for (let j = 0; j < w.length; j++) z += w[j] * r.x[j]
+        const p = clampP(1 / (1 + Math.exp(-z)))
+        loss[key] -= (r.y ? Math.log(p) : Math.log(1 - p)) / rows.length
+      }
+    }
+  }
+  if (!(loss.learned < loss.static - 0.002)) {
+    return { order: staticOrder, model: full, decision: { used: 'static', reason: `the decisions so far do not show the audit's order is off (held-out log-loss ${loss.learned.toFixed(3)} learned vs ${loss.static.toFixed(3)} static)`, cv: loss } }
+  }
+  const s = full.suspicion(open.map(({ it }) => it))
+  const idx = open.map((_, k) => k).sort((a, b) => s[b] - s[a] || open[a].it.score - open[b].it.score)
+  return { order: idx.map((k) => open[k].it.imageId), model: full, decision: { used: 'learned', reason: `re-ranked from ${rows.length} decisions (held-out log-loss ${loss.learned.toFixed(3)} learned vs ${loss.static.toFixed(3)} static)`, cv: loss } }
 }

@@ -24,6 +24,8 @@ export interface EffortResult {
   at: number[]
   /** Mean milliseconds per re-rank (learning only). */
   rerankMs: number | null
+  /** Re-ranks that used the learned order, of all re-ranks (learning only). */
+  learnedUsed: { learned: number; of: number } | null
 }
 
 /** `items` in the audit's static order (most suspicious first); `wrong`: image ids whose label is wrong. */
@@ -38,6 +40,7 @@ export function simulateReview(items: readonly RerankItem[], wrong: ReadonlySet<
   let reviewed = 0
   let ms = 0
   let reranks = 0
+  let learned = 0
   while (reviewed < budget) {
     const take = queue.filter((id) => !decided.has(id)).slice(0, Math.min(batch, budget - reviewed))
     if (!take.length) break
@@ -50,11 +53,13 @@ export function simulateReview(items: readonly RerankItem[], wrong: ReadonlySet<
     }
     if (order === 'learning' && reviewed < budget) {
       const t0 = performance.now()
-      queue = rerankQueue(items, decided, C, opts.reranker).order
+      const r = rerankQueue(items, decided, C, opts.reranker)
+      queue = r.order
+      if (r.decision.used === 'learned') learned++
       ms += performance.now() - t0
       reranks++
     }
   }
   while (found.length < at.length) found.push(hits)
-  return { order, found, at, rerankMs: reranks ? ms / reranks : null }
+  return { order, found, at, rerankMs: reranks ? ms / reranks : null, learnedUsed: order === 'learning' ? { learned, of: reranks } : null }
 }

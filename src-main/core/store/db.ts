@@ -18,6 +18,8 @@ export interface OpenOptions {
   create?: boolean
   /** Open without the writer lock, read-only (training workers, `info`). */
   readonly?: boolean
+  /** How long to wait for another process's writer lock before refusing (ms; at least 300). */
+  lockWaitMs?: number
   /** Busy timeout in ms (default 5000). */
   timeoutMs?: number
   /** Run `PRAGMA quick_check` on open (default true; can take a second on big projects). */
@@ -50,7 +52,7 @@ function looksLikeSqlite(path: string): boolean {
 /**
  * Opens (or creates) a project file with the durability settings the design asks for:
  * WAL, synchronous=FULL (a curator's decision is on disk when the call returns), foreign keys,
- * a busy timeout, one writer per project (lock file), application_id/user_version checks,
+ * a busy timeout, one writer per project (an OS-held lock, see lock.ts), application_id/user_version checks,
  * quick_check, and pending migrations run in one transaction.
  */
 export function openProjectDb(file: string, opts: OpenOptions = {}): ProjectDb {
@@ -62,7 +64,7 @@ export function openProjectDb(file: string, opts: OpenOptions = {}): ProjectDb {
   if (exists && !looksLikeSqlite(path)) {
     throw new ProjectError('NOT_A_PROJECT', `${path} is not a POI Audit project (not an SQLite file)`)
   }
-  const lock: ProjectLock | null = opts.readonly ? null : acquireLock(path)
+  const lock: ProjectLock | null = opts.readonly ? null : acquireLock(path, { waitMs: opts.lockWaitMs })
   let db: DB
   try {
     db = new Database(path, { readonly: !!opts.readonly, fileMustExist: !opts.create, timeout: opts.timeoutMs ?? 5000 })
@@ -75,6 +77,10 @@ export function openProjectDb(file: string, opts: OpenOptions = {}): ProjectDb {
     const appId = db.pragma('application_id', { simple: true }) as number
     const version = db.pragma('user_version', { simple: true }) as number
     const fresh = appId === 0 && version === 0 && tableCount(db) === 0
+    // An existing empty file is not a project; only creating turns it into one (never as a side effect of an import).
+    if (fresh && exists && !opts.create) {
+      throw new ProjectError('NOT_A_PROJECT', `${path} is empty, not a POI Audit project; create a project with \`poi-audit init\` (or \`import --create\`)`)
+    }
     if (!fresh && appId !== APPLICATION_ID) {
       throw new ProjectError('NOT_A_PROJECT', `${path} is an SQLite file of another application (application_id ${appId})`)
     }

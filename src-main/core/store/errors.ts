@@ -7,6 +7,7 @@ export type ProjectErrorCode =
   | 'CORRUPT' // quick_check failed
   | 'MIGRATION_FAILED'
   | 'INVALID' // a bad argument (unknown class, unknown image id, ...)
+  | 'IO' // the file system refused (read-only, disk full); the message names the file and the cause
 
 export class ProjectError extends Error {
   constructor(

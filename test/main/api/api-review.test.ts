@@ -122,7 +122,8 @@ describe('undo / redo / bulk / history through the API', () => {
     // A new action clears the redo stack.
     value(await api.dispatch('review.decide', { imageId: 9, decision: { kind: 'keep' } }))
     expect(value(await api.dispatch('review.redo', {}))).toBeNull()
-    // Another actor's stacks are separate.
+    // Another actor's stacks are separate (one writer per project, so ann closes it first).
+    api.session.close()
     const other = createApi({ mode: 'test', actor: 'bob' })
     other.session.open(f.file)
     expect(value(await other.dispatch('review.undo', {}))).toBeNull()

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
-import { hostname } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { openProjectDb } from '../../../src-main/core/store/db'
 import { initCommand } from '../../../src-main/cli/commands/init'
 import { importCommand } from '../../../src-main/cli/commands/import'
 import { infoCommand } from '../../../src-main/cli/commands/info'
@@ -89,12 +88,12 @@ describe('poi-audit init / import / info (command functions)', () => {
     await initCommand(file, {}, io())
     const root = join(dir, 'ds')
     await makeClassFolders(root, { happy: 1 })
-    // The test runner's parent process is alive on this host: its lock must be respected.
-    writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.ppid, host: hostname(), at: new Date().toISOString() }))
+    // A live holder (here this process; lock-race.test.ts uses other processes) is respected and named.
+    const holder = openProjectDb(file)
     const a = io()
     expect(await importCommand(file, root, {}, a)).toBe(EXIT.locked)
-    expect(a.stderr).toMatch(/open for writing by process/)
-    writeFileSync(`${file}.lock`, '')
+    expect(a.stderr).toMatch(/open for writing by process \d+ on \S+ \(.*since/)
+    holder.close()
     const db = new Database(file)
     db.pragma('user_version = 9990')
     db.close()

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { mkdirSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { createProject, type Project } from '../../../src-main/core/project'
 import { detectFormat, importDataset, ImportError } from '../../../src-main/core/dataset/index'
@@ -32,6 +32,18 @@ async function refusal(p: Project, source: string): Promise<ImportError> {
 }
 
 describe('class-folder import', () => {
+  it('says a file name is not UTF-8 instead of "file not found"', async () => {
+    const dir = tmp()
+    const root = join(dir, 'ds')
+    await makeClassFolders(root, { happy: 2 })
+    // Latin-1 "café.png": byte 0xE9 alone is not UTF-8.
+    const raw = Buffer.concat([Buffer.from(join(root, 'happy', 'caf')), Buffer.from([0xe9]), Buffer.from('.png')])
+    copyFileSync(join(root, 'happy', readdirSync(join(root, 'happy'))[0]), raw)
+    const r = await importDataset(project(dir), root)
+    expect(r.imported).toBe(2)
+    expect(r.skipped).toEqual([expect.objectContaining({ path: 'happy/caf\uFFFD.png', reason: expect.stringMatching(/not valid UTF-8 \(bytes 636166e92e706e67\)/) })])
+  })
+
   it('imports root/<class>/ trees with class names normalised', async () => {
     const dir = tmp()
     const root = join(dir, 'ds')

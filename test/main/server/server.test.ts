@@ -79,7 +79,6 @@ describe('authentication', () => {
     expect((await http('GET', '/?token=wrong')).status).toBe(401)
     expect((await http('GET', '/', { authorization: 'Bearer wrong' })).status).toBe(401)
     expect((await http('GET', '/', { cookie: 'poi_session=forged' })).status).toBe(401)
-    expect((await http('GET', '/', { authorization: `Bearer ${'x'.repeat(40)}` })).status).toBe(200)
   })
 
   it('exchanges the token for an HttpOnly SameSite=Strict cookie and cleans the URL', async () => {
@@ -94,6 +93,31 @@ describe('authentication', () => {
     const page = await http('GET', '/', authed())
     expect(page.status).toBe(200)
     expect(page.body.toString()).toContain('<title>POI</title>')
+  })
+
+  it('takes the sign-in token once: a second use, as a link or as Bearer, is refused and says what to do', async () => {
+    for (const again of [await http('GET', `/?token=${'x'.repeat(40)}`), await http('GET', '/', { authorization: `Bearer ${'x'.repeat(40)}` })]) {
+      expect(again.status).toBe(401)
+      expect(again.headers['set-cookie']).toBeUndefined()
+      expect(again.body.toString()).toMatch(/already used.*signed in.*restart `poi-audit serve`/)
+    }
+    expect((await http('GET', '/', authed())).status).toBe(200)
+  })
+
+  it('answers a first Bearer use with the session cookie, then refuses the token', async () => {
+    const other = await createServer({ staticDir: join(dir, 'ui'), token: 'y'.repeat(40), api: server.api })
+    try {
+      const ask = (h: Record<string, string>) =>
+        fetch(`${other.url}/api/project.info`, { method: 'POST', headers: { 'content-type': 'application/json', ...h }, body: '{}' })
+      const first = await ask({ authorization: `Bearer ${'y'.repeat(40)}` })
+      expect(first.status).toBe(200)
+      const session = String(first.headers.get('set-cookie')).split(';')[0]
+      expect(session).toMatch(/^poi_session=/)
+      expect((await ask({ authorization: `Bearer ${'y'.repeat(40)}` })).status).toBe(401)
+      expect((await ask({ cookie: session })).status).toBe(200)
+    } finally {
+      await other.close()
+    }
   })
 
   it('rejects wrong Host headers (DNS rebinding)', async () => {
@@ -219,6 +243,17 @@ describe('images and static files', () => {
       expect((await http('GET', `/img/thumbs?ids=${bad}`, authed())).status, bad).toBe(400)
     }
     expect((await http('GET', '/img/thumbs', authed())).status).toBe(400)
+    // The 400 says why (it used to have an empty body).
+    const many = await http('GET', `/img/thumbs?ids=${Array.from({ length: THUMB_BATCH_MAX + 1 }, (_, i) => i + 1).join(',')}`, authed())
+    expect(many.body.toString()).toMatch(new RegExp(`too many ids \\(${THUMB_BATCH_MAX + 1}\\); at most ${THUMB_BATCH_MAX}`))
+    expect((await http('GET', '/img/thumbs?ids=1,2,1', authed())).body.toString()).toMatch(/id 1 is repeated/)
+  })
+
+  it('answers 400 (not 500) to JSON nested 500k levels deep', async () => {
+    const deep = '['.repeat(500_000) + ']'.repeat(500_000)
+    const r = await http('POST', '/api/project.info', authed({ 'content-type': 'application/json' }), deep)
+    expect(r.status).toBe(400)
+    expect(json(r)).toMatchObject({ ok: false, code: 'INVALID_ARGS', message: expect.stringMatching(/nests deeper than 64 levels/) })
   })
 
   it('serves the bundle only from its folder', async () => {

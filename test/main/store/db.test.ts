@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { spawn } from 'node:child_process'
 import { APPLICATION_ID, SCHEMA_VERSION, backupProject, integrityCheck, openProjectDb } from '../../../src-main/core/store/db'
 import { MIGRATIONS, checkRegistry } from '../../../src-main/core/store/migrations/index'
 import { ProjectError } from '../../../src-main/core/store/errors'
@@ -96,24 +95,24 @@ describe('project database', () => {
     expect(() => checkRegistry([MIGRATIONS[0], MIGRATIONS[0]])).toThrow(/out of order/)
   })
 
-  it('lets one process write: a second writer is refused while the first lives', async () => {
+  it('refuses a JSON lock file of an older build, naming it, and still opens read-only', () => {
+    // Live holders and SIGKILLed ones are covered by lock-race.test.ts with real processes.
     const file = join(tmp(), 'lock.poi')
     openProjectDb(file, { create: true }).close()
-    const child = spawn(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(file + '.lock')}, JSON.stringify({pid: process.pid, host: require('os').hostname(), at: 'now'})); setTimeout(() => {}, 20000)`])
-    // Wait for the child's lock file itself (a fixed sleep is too short on a loaded machine).
-    for (let t = 0; !existsSync(file + '.lock') && t < 300; t++) await new Promise((r) => setTimeout(r, 50))
-    try {
-      expect(code(() => openProjectDb(file))).toBe('LOCKED')
-      const ro = openProjectDb(file, { readonly: true })
-      expect(ro.readonly).toBe(true)
-      ro.close()
-    } finally {
-      child.kill('SIGKILL')
-    }
-    await new Promise((r) => child.on('exit', r))
-    // The owner died: its lock is stale and is taken over.
-    const p = openProjectDb(file)
+    writeFileSync(file + '.lock', JSON.stringify({ pid: 999999, host: 'h', at: 'now' }))
+    expect(code(() => openProjectDb(file))).toBe('LOCKED')
+    expect(() => openProjectDb(file)).toThrow(/older POI Audit \(process 999999\).*delete .*lock\.poi\.lock/)
+    const ro = openProjectDb(file, { readonly: true })
+    expect(ro.readonly).toBe(true)
+    ro.close()
+  })
+
+  it('refuses a second writer in the same process and frees the lock on close', () => {
+    const file = join(tmp(), 'same.poi')
+    const p = openProjectDb(file, { create: true })
+    expect(() => openProjectDb(file)).toThrow(new RegExp(`process ${process.pid} `))
     p.close()
+    openProjectDb(file).close()
   })
 
   it('detects corruption on open', () => {

@@ -40,11 +40,34 @@ interface Walk {
   skipped: SkippedFile[]
 }
 
+/**
+ * Names in `dir` that are not valid UTF-8: Node decodes them with U+FFFD, so the decoded name opens
+ * nothing and would be reported as "file not found". Mapped to the raw bytes, in hex, for the message.
+ */
+function nonUtf8Names(dir: string, names: string[]): Map<string, string> {
+  const bad = new Map<string, string>()
+  if (!names.some((n) => n.includes('\uFFFD'))) return bad
+  const strict = new TextDecoder('utf-8', { fatal: true })
+  for (const raw of readdirSync(dir, { encoding: 'buffer' })) {
+    try {
+      strict.decode(raw)
+    } catch {
+      bad.set(raw.toString('utf8'), raw.toString('hex'))
+    }
+  }
+  return bad
+}
+
 /** Every file below `dir` (relative paths, sorted), not following symlinked folders. */
 function walk(root: string, rel: string, out: Walk): void {
   const entries = readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const badNames = nonUtf8Names(join(root, rel), entries.map((e) => e.name))
   for (const e of entries) {
     const r = rel ? `${rel}/${e.name}` : e.name
+    if (badNames.has(e.name)) {
+      out.skipped.push({ path: r, reason: `the name is not valid UTF-8 (bytes ${badNames.get(e.name)}); rename it to import it` })
+      continue
+    }
     if (e.name.startsWith('.')) {
       out.skipped.push({ path: r, reason: 'hidden file or folder' })
       continue

@@ -1,0 +1,123 @@
+/**
+ * Recovery of exports cut short by a crash (docs/reliability.md). Run before every export to a
+ * destination, and by every reader of one (`verifyExport`), so what a crash left is repaired the
+ * next time anyone looks, and the user is told what was found.
+ *
+ * Single file `out.csv`: the writer puts `out.csv.manifest.pending-<pid>-<sha16>.json` (naming the
+ * new data's sha256) in place BEFORE renaming the new data over `out.csv`, then renames the pending
+ * manifest over `out.csv.manifest.json`. A crash between the two renames leaves the new data with
+ * the old manifest; the pending manifest names the new data's digest, so recovery finishes the
+ * commit. A pending manifest whose digest is not the data's is a commit that never happened: removed.
+ *
+ * Folder `out/`: the writer fills `out.tmp-<pid>-<r>/` (manifest last), moves an old `out` to
+ * `out.old-<pid>-<r>` and the temp folder to `out`. With `out` missing, a complete temp folder is
+ * moved into place (finishing the swap), else the aside folder is restored; then leftovers go.
+ *
+ * Leftovers of a live process (another export running now) are never touched.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { inFlight, pidAlive } from '../fsutil/fault'
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+function owned(path: string, pid: string | undefined): boolean {
+  if (inFlight.has(path)) return true
+  return pid != null && Number(pid) !== process.pid && pidAlive(Number(pid))
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const h = createHash('sha256')
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer)
+  return h.digest('hex')
+}
+
+function remove(path: string, found: string[], what: string): void {
+  rmSync(path, { recursive: true, force: true })
+  found.push(`removed ${what} ${path}`)
+}
+
+/** The pending manifest's name for data with this sha256 (written by the single-file sink). */
+export function pendingManifestName(dest: string, sha256: string): string {
+  return `${dest}.manifest.pending-${process.pid}-${sha256.slice(0, 16)}.json`
+}
+
+/** Repairs a single-file export at `dest`; returns what was found and done, in words. */
+export async function recoverFileTarget(dest: string): Promise<string[]> {
+  const dir = dirname(dest)
+  const base = esc(basename(dest))
+  if (!existsSync(dir)) return []
+  const found: string[] = []
+  const names = readdirSync(dir)
+  const manifest = `${dest}.manifest.json`
+  const pendingRe = new RegExp(`^${base}\\.manifest\\.pending-(\\d+)-([0-9a-f]{16})\\.json$`)
+  let dataSha: string | null = null
+  for (const n of names) {
+    const m = pendingRe.exec(n)
+    const p = join(dir, n)
+    if (!m || owned(p, m[1])) continue
+    if (dataSha == null && existsSync(dest)) dataSha = await sha256Of(dest)
+    if (dataSha?.startsWith(m[2])) {
+      renameSync(p, manifest)
+      found.push(`finished an interrupted export: ${dest} is the new data, so its pending manifest ${n} was put in place`)
+    } else {
+      remove(p, found, 'the manifest of an export that never replaced the data (the previous export is intact):')
+    }
+  }
+  // Temp files of the data and of the manifests: `<name>.<pid>.<random>.tmp` (fsutil/atomic.ts).
+  const tmpRe = new RegExp(`^${base}(?:\\.manifest\\.json|\\.manifest\\.pending-\\d+-[0-9a-f]{16}\\.json)?\\.(\\d+)\\.[0-9a-f]{12}\\.tmp$`)
+  for (const n of names) {
+    const m = tmpRe.exec(n)
+    const p = join(dir, n)
+    if (m && !owned(p, m[1]) && existsSync(p)) remove(p, found, 'an unfinished temp file')
+  }
+  return found
+}
+
+/** Whether `dir` holds a complete folder export: its manifest lists files that are all there at their sizes. */
+function completeFolder(dir: string): boolean {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files?: { path: string; bytes: number }[] }
+    return Array.isArray(m.files) && m.files.every((f) => statSync(join(dir, ...f.path.split('/')), { throwIfNoEntry: false })?.size === f.bytes)
+  } catch {
+    return false
+  }
+}
+
+/** Repairs a folder export (or checkpoint folder) at `dest`; returns what was found and done. */
+export function recoverDirTarget(dest: string): string[] {
+  const dir = dirname(dest)
+  if (!existsSync(dir)) return []
+  const found: string[] = []
+  const re = new RegExp(`^${esc(basename(dest))}\\.(tmp|old)-(?:(\\d+)-)?[0-9a-f]+$`)
+  const left: { path: string; kind: string; mtime: number }[] = []
+  for (const n of readdirSync(dir)) {
+    const m = re.exec(n)
+    const p = join(dir, n)
+    if (m && !owned(p, m[2])) left.push({ path: p, kind: m[1], mtime: statSync(p).mtimeMs })
+  }
+  left.sort((a, b) => b.mtime - a.mtime)
+  if (!existsSync(dest)) {
+    const done = left.find((l) => l.kind === 'tmp' && completeFolder(l.path))
+    const old = left.find((l) => l.kind === 'old')
+    const pick = done ?? old
+    if (pick) {
+      renameSync(pick.path, dest)
+      left.splice(left.indexOf(pick), 1)
+      found.push(
+        done
+          ? `finished an interrupted export: the complete new folder ${basename(pick.path)} was moved to ${dest}`
+          : `restored the previous export ${dest} from ${basename(pick.path)} (the new one was incomplete)`
+      )
+    }
+  }
+  for (const l of left) remove(l.path, found, l.kind === 'tmp' ? 'an unfinished export folder' : 'the previous export set aside')
+  return found
+}
+
+/** Repairs whatever a crash left at `target` (a file or a folder export); returns what was done. */
+export async function recoverExportTarget(target: string): Promise<string[]> {
+  const isFile = existsSync(`${target}.manifest.json`) || /\.(csv|jsonl?|json)$/i.test(target)
+  return isFile ? recoverFileTarget(target) : recoverDirTarget(target)
+}
