@@ -6,12 +6,7 @@
  * Exit codes: the CLI's one table (cli/ui/io.ts).
  */
 import type { Command } from 'commander'
-<<<<<<< HEAD
-import cliProgress from 'cli-progress'
 import { openProject, type Project } from '../../core/project'
-=======
-import { openProjectDb, type ProjectDb } from '../../core/store/db'
->>>>>>> issue15
 import { ProjectError } from '../../core/store/errors'
 import { latestDoneRun } from '../../core/store/runs'
 import { applyOverrides } from '../../core/audit/config'
@@ -41,13 +36,8 @@ export async function auditCommand(project: string, o: AuditCliOptions, io: CliI
     } catch (e) {
       throw new UsageError((e as Error).message)
     }
-<<<<<<< HEAD
     let p: Project | null = null
-    const bar = progressBar(io, 'audit')
-=======
-    let p: ProjectDb | null = null
     const bar = createProgress(io, 'audit')
->>>>>>> issue15
     try {
       p = openProject(project)
       const runId = runOpt ?? latestDoneRun(p.db)?.id

@@ -83,13 +83,8 @@ export async function exportCommand(project: string, o: ExportCliOptions, io: Cl
     if (o.probs && o.probs !== 'trn' && o.probs !== 'oim') throw new UsageError(`--probs must be trn or oim, got "${o.probs}"`)
     const auditId = o.audit == null ? undefined : o.audit === 'none' ? null : positiveInt('--audit', o.audit)
     const runId = o.run == null ? undefined : o.run === 'none' ? null : positiveInt('--run', o.run)
-<<<<<<< HEAD
-    const bar = progressBar(io, `export ${format}`)
-    let p: Project | null = null
-=======
     const bar = createProgress(io, `export ${format}`)
-    let p: ProjectDb | null = null
->>>>>>> issue15
+    let p: Project | null = null
     try {
       p = openForExport(project)
       const res = await exportProject(p.db, {
