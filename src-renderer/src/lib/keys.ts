@@ -90,6 +90,32 @@ export function isTypingTarget(target: EventTarget | null): boolean {
   return !!el.closest('input, textarea, select, [contenteditable="true"]')
 }
 
+/**
+ * Elements that own Enter, Space and digits themselves: activating a focused button, link, tab or
+ * menu, toggling a summary, typing into a field. A review key pressed there would record a decision
+ * the curator did not mean (issue 14, defect 1).
+ */
+const CONTROLS =
+  'a[href], button, input, select, textarea, summary, option, [role=button], [role=link], [role=tab], [role=menu], [role=menuitem], [role=checkbox], [role=radio], [role=switch], [role=dialog], [contenteditable="true"]'
+
+/** True when focus is on a control (or inside one), which keeps its keys; see CONTROLS. */
+export function isControlTarget(target: EventTarget | null): boolean {
+  if (!target || typeof (target as Element).closest !== 'function') return false
+  const el = target as HTMLElement
+  return el.isContentEditable || !!el.closest(CONTROLS)
+}
+
+/**
+ * Whether the review may take this action from a key pressed on `target`. Decisions, moves and undo
+ * act only from the grid, the detail pane or the page body; on a control only the help toggle and
+ * Escape (which the control may have handled first) get through, and never from a text field.
+ */
+export function reviewKeyAllowed(action: ReviewAction, target: EventTarget | null): boolean {
+  if (isTypingTarget(target)) return false
+  if (!isControlTarget(target)) return true
+  return action.type === 'help' || action.type === 'escape'
+}
+
 /** The keyboard help, in display order. */
 export const KEY_HELP: { keys: string[]; what: string }[] = [
   { keys: ['1', '…', '8'], what: 'Set the class with that number (the grid selection when several are selected)' },

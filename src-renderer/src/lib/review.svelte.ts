@@ -13,7 +13,7 @@ import type { Decision, ImageCounts, ImageDetail, QueueItem } from './api'
 import { QueueList } from './queue.svelte'
 import { emptyFilter, defaultSort, toQueueFilter, toQueueSort, type UiFilter, type UiSort } from './filters'
 import { applyDecision, classDecision, describeDecision, mergeAnnotation } from './decisions'
-import { keyToAction, isTypingTarget, type KeyLike, type ReviewAction } from './keys'
+import { keyToAction, reviewKeyAllowed, type KeyLike, type ReviewAction } from './keys'
 import { ImagePreloader } from './prefetch'
 import { ThumbLoader } from './thumbs.svelte'
 
@@ -229,12 +229,12 @@ export class ReviewStore {
 
   /**
    * Handles a keydown on the review page. Returns true when the key was a review key (the caller then
-   * prevents the browser default, e.g. Enter activating a focused button).
+   * prevents the browser default, e.g. Space scrolling the grid). Keys on a focused control stay the
+   * control's (see reviewKeyAllowed).
    */
   handleKey(e: KeyLike & { target?: EventTarget | null }): boolean {
-    if (isTypingTarget(e.target ?? null)) return false
     const action = keyToAction(e, this.classes.length)
-    if (!action) return false
+    if (!action || !reviewKeyAllowed(action, e.target ?? null)) return false
     this.act(action)
     return true
   }
