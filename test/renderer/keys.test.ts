@@ -36,8 +36,17 @@ describe('review key map', () => {
     expect(k('y', { ctrlKey: true })).toEqual({ type: 'redo' })
     expect(k('c', { ctrlKey: true })).toBeNull()
     expect(k('1', { altKey: true })).toBeNull()
-    expect(k('r')).toBeNull()
+    expect(k('x')).toBeNull()
     expect(k('?')).toEqual({ type: 'help' })
+  })
+
+  it('maps the pane keys: scroll, region outlines, zoom (issue 14, defect 3)', () => {
+    expect(k(' ')).toEqual({ type: 'scroll', to: 'down' })
+    expect(k(' ', { shiftKey: true })).toEqual({ type: 'scroll', to: 'up' })
+    expect(k('PageDown')).toEqual({ type: 'scroll', to: 'down' })
+    expect(k('End')).toEqual({ type: 'scroll', to: 'bottom' })
+    expect(k('r')).toEqual({ type: 'overlay' })
+    expect(k('F', { shiftKey: true })).toEqual({ type: 'zoom' })
   })
 
   it('leaves keys to form fields', () => {

@@ -62,6 +62,14 @@ export class ReviewStore {
   stale = $state(false)
   /** Cells per grid row, reported by the grid (row moves). */
   columns = 1
+  /** Region outlines on the face (R); off by default so the face is seen unobstructed. */
+  overlay = $state(false)
+  /** The face enlarged to the pane's width (F). */
+  zoom = $state(false)
+  /** Open state of the detail's collapsible sections, kept from image to image. */
+  sections = $state({ bars: false, regions: true })
+  /** Scrolls the detail pane; set by the page that shows it. */
+  scrollPane: ((to: 'down' | 'up' | 'top' | 'bottom') => void) | null = null
 
   private anchor = -1
   private loadedKey: string | null = null
@@ -250,6 +258,15 @@ export class ReviewStore {
         return
       case 'move':
         this.move(action.unit === 'row' ? action.delta * Math.max(1, this.columns) : action.delta)
+        return
+      case 'scroll':
+        this.scrollPane?.(action.to)
+        return
+      case 'overlay':
+        this.overlay = !this.overlay
+        return
+      case 'zoom':
+        this.zoom = !this.zoom
         return
       case 'undo':
         void this.undo()

@@ -163,7 +163,8 @@ function columns(ctx: ReadContext): string {
     'a.current_label AS given',
     'a.original_label AS original',
     'r.state AS review',
-    ctx.auditId != null ? 'ai.suggested_label AS suggested, ai.score AS score, ai.rank AS rank, ai.flags AS flags' : 'NULL AS suggested, NULL AS score, NULL AS rank, 0 AS flags',
+    ctx.auditId != null ? 'ai.suggested_label AS suggested, ai.strength AS strength, ai.score AS score, ai.rank AS rank, ai.flags AS flags'
+      : 'NULL AS suggested, NULL AS strength, NULL AS score, NULL AS rank, 0 AS flags',
     ctx.runId != null ? 'p.uem_confidence AS confidence' : 'NULL AS confidence'
   ].join(', ')
 }
