@@ -310,6 +310,20 @@ export interface ImageCounts {
   splits: Record<Split | 'none', number>
   /** Per flag name; null without an audit. */
   flags: Record<string, number> | null
+  /** Review progress over the whole project (not the filter). */
+  progress: ReviewProgress
+}
+
+export interface ReviewProgress {
+  /** Images flagged likely_mislabeled by the current audit, and how many of them have a review; null without an audit. */
+  flagged: number | null
+  flaggedReviewed: number | null
+  /** Images with any review decision. */
+  reviewed: number
+  /** Curator decisions (history batches) since the server's local midnight. */
+  decisionsToday: number
+  /** Decisions per hour over today's span of work; null before a quarter of an hour of it. */
+  perHour: number | null
 }
 
 export interface AnnotationView {
