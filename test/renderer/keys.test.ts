@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { keyToAction, isTypingTarget, KEY_HELP } from '../../src-renderer/src/lib/keys'
+import { keyToAction, isTypingTarget, isControlTarget, reviewKeyAllowed, KEY_HELP } from '../../src-renderer/src/lib/keys'
 
 describe('review key map', () => {
   const k = (key: string, mods: { shiftKey?: boolean; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean } = {}) => keyToAction({ key, ...mods }, 7)
@@ -36,8 +36,17 @@ describe('review key map', () => {
     expect(k('y', { ctrlKey: true })).toEqual({ type: 'redo' })
     expect(k('c', { ctrlKey: true })).toBeNull()
     expect(k('1', { altKey: true })).toBeNull()
-    expect(k('r')).toBeNull()
+    expect(k('x')).toBeNull()
     expect(k('?')).toEqual({ type: 'help' })
+  })
+
+  it('maps the pane keys: scroll, region outlines, zoom (issue 14, defect 3)', () => {
+    expect(k(' ')).toEqual({ type: 'scroll', to: 'down' })
+    expect(k(' ', { shiftKey: true })).toEqual({ type: 'scroll', to: 'up' })
+    expect(k('PageDown')).toEqual({ type: 'scroll', to: 'down' })
+    expect(k('End')).toEqual({ type: 'scroll', to: 'bottom' })
+    expect(k('r')).toEqual({ type: 'overlay' })
+    expect(k('F', { shiftKey: true })).toEqual({ type: 'zoom' })
   })
 
   it('leaves keys to form fields', () => {
@@ -51,5 +60,29 @@ describe('review key map', () => {
   it('documents every key it maps', () => {
     const text = KEY_HELP.flatMap((h) => h.keys).join(' ')
     for (const key of ['Enter', 'W', 'Q', 'E', 'A', 'Z', 'J', 'K', '?', 'Shift']) expect(text).toContain(key)
+  })
+})
+
+describe('review key routing (issue 14, defect 1)', () => {
+  const el = (html: string): Element => {
+    const host = document.createElement('div')
+    host.innerHTML = html
+    document.body.append(host)
+    return host.querySelector('[data-t]')!
+  }
+
+  it('decisions act from the grid, the pane and the body, never from a control', () => {
+    expect(reviewKeyAllowed({ type: 'accept' }, document.body)).toBe(true)
+    expect(reviewKeyAllowed({ type: 'class', index: 0 }, el('<div role="listbox" tabindex="0" data-t></div>'))).toBe(true)
+    for (const html of ['<button data-t>x</button>', '<a href="#/history" data-t>History</a>', '<details><summary data-t>Flag</summary></details>', '<div role="tab" data-t></div>']) {
+      expect(isControlTarget(el(html)), html).toBe(true)
+      expect(reviewKeyAllowed({ type: 'accept' }, el(html)), html).toBe(false)
+      expect(reviewKeyAllowed({ type: 'class', index: 1 }, el(html)), html).toBe(false)
+      expect(reviewKeyAllowed({ type: 'help' }, el(html)), html).toBe(true)
+    }
+    for (const html of ['<input data-t>', '<select data-t></select>']) {
+      expect(reviewKeyAllowed({ type: 'help' }, el(html)), html).toBe(false)
+      expect(reviewKeyAllowed({ type: 'class', index: 1 }, el(html)), html).toBe(false)
+    }
   })
 })

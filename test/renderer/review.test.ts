@@ -210,7 +210,8 @@ describe('review filters', () => {
     await fireEvent.click(screen.getByTestId('filter-clear'))
     await settle()
     const last = main.callsOf('images.queue').at(-1)!
-    expect(last.filter).toBeUndefined()
+    // Clearing returns to the default queue: the ranking over images not reviewed yet.
+    expect(last.filter).toEqual({ review: 'unreviewed' })
     expect(app.review.items).toHaveLength(42)
     const conf = app.review.items.map((r) => r.confidence ?? -1)
     expect(conf).toEqual([...conf].sort((a, b) => b - a))

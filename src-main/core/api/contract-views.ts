@@ -65,6 +65,8 @@ export interface QueueItem {
   review: ReviewState | null
   /** From the current audit; null without one. */
   suggested: number | null
+  /** How strongly the evidence favours the suggestion over the given label, [0, 1]; null without one. */
+  strength: number | null
   score: number | null
   rank: number | null
   flags: string[]
@@ -90,6 +92,20 @@ export interface ImageCounts {
   splits: Record<Split | 'none', number>
   /** Per flag name; null without an audit. */
   flags: Record<string, number> | null
+  /** Review progress over the whole project (not the filter). */
+  progress: ReviewProgress
+}
+
+export interface ReviewProgress {
+  /** Images flagged likely_mislabeled by the current audit, and how many of them have a review; null without an audit. */
+  flagged: number | null
+  flaggedReviewed: number | null
+  /** Images with any review decision. */
+  reviewed: number
+  /** Curator decisions (history batches) since the server's local midnight. */
+  decisionsToday: number
+  /** Decisions per hour over today's span of work; null before a quarter of an hour of it. */
+  perHour: number | null
 }
 
 export interface AnnotationView {
@@ -175,6 +191,24 @@ export interface AuditView {
   flags: string[]
   /** The audit engine's explanation (text and evidence); engine-defined JSON. */
   explanation: JsonValue
+  /**
+   * The distribution the suggestion is the argmax of, per class: POI m = α·(OIM soft label, T = 1) +
+   * (1 − α)·(TRN probabilities), α = softWeight; CL: the TRN probabilities. Null in older audits.
+   */
+  evidence: number[] | null
+  /** α of the mix above (POI); null for the CL baseline. */
+  softWeight: number | null
+  /** The label the audit judged (the current label when it ran); decisions since make it stale. */
+  auditedLabel: number | null
+  /** Why the `ambiguous` flag is set, in words with the numbers and cut-offs; null when not set. */
+  ambiguousWhy: string | null
+  /**
+   * Where likely_mislabeled cuts the ranking: that many lowest-scored images with a suggestion carry
+   * the flag; rank/score of the last one. Null for the CL baseline and older audits.
+   */
+  mislabeledCut: { count: number; rank: number | null; score: number | null } | null
+  /** Images the ranking orders (for "rank 12 of 4,000"). */
+  ranked: number
 }
 
 export interface FaceView {

@@ -46,6 +46,11 @@ export interface ItemSignals extends Partial<LabelSignals> {
   regionConflict?: number
   eyesVote?: number
   mouthVote?: number
+  /**
+   * The distribution the suggestion is the argmax of, per class: m = α·q + (1 − α)·p̂ (POI), p̂ (CL).
+   * Absent in audits written before it was stored.
+   */
+  evidence?: number[]
 }
 
 export interface AuditItem {
@@ -67,6 +72,13 @@ export interface EngineSummary {
   scored: number
   /** Per-class thresholds t_j actually used (after scale and overrides); 2 = class never confident. */
   thresholds: number[]
+  /**
+   * Where likely_mislabeled cuts the ranking (POI): the threshold rule estimates how many labels are
+   * wrong (`count`), and the flag goes to that many of the lowest-scored images that have a
+   * suggestion, so the flag is the top of the ranking. `rank`/`score`: the last flagged image's.
+   * Absent in audits written before the flag was a cut; null for the CL baseline.
+   */
+  mislabeledCut?: { count: number; rank: number | null; score: number | null } | null
   /** UEM confidence cut-offs (values at the configured percentiles), null without UEM. */
   confidenceCutMislabeled: number | null
   confidenceCutAmbiguous: number | null
@@ -112,6 +124,7 @@ export function computeAudit(classes: readonly string[], images: readonly AuditI
 
   const joint = poi ? Array.from({ length: C }, () => new Array<number>(C).fill(0)) : cl.confidentJoint
   const items = new Map<number, AuditItem>()
+  let ruleCount = 0
   scored.forEach((im, i) => {
     const p = im.pred!
     const m = dist[i]
@@ -125,15 +138,13 @@ export function computeAudit(classes: readonly string[], images: readonly AuditI
     if (poi && guess >= 0) joint[yi][guess]++
     const top = argmax(m)
     let flags = 0
-    let mislabeled: boolean
+    // POI: the threshold rule only counts (see mislabeledCut); the flag itself is set on the ranking below.
     if (poi) {
       const gated = cutMis != null && c != null && c < cutMis
-      mislabeled = guess >= 0 && guess !== yi && m[guess] - m[yi] >= config.mislabeled.minMargin && !gated
-    } else {
-      mislabeled = cl.issues[i]
-    }
-    if (mislabeled) flags |= FLAG_BITS.likely_mislabeled
-    const suggested = mislabeled ? (poi ? guess : top) : top !== yi ? top : null
+      if (guess >= 0 && guess !== yi && m[guess] - m[yi] >= config.mislabeled.minMargin && !gated) ruleCount++
+    } else if (cl.issues[i]) flags |= FLAG_BITS.likely_mislabeled
+    // The suggestion is always the top of m, the distribution the UI shows as producing it.
+    const suggested = top !== yi ? top : null
     const w = c == null ? 1 : config.score.confidenceFloor + (1 - config.score.confidenceFloor) * clamp01(c)
     const strength = suggested != null ? clamp01(w * (m[suggested] - m[yi])) : null
 
@@ -169,7 +180,9 @@ export function computeAudit(classes: readonly string[], images: readonly AuditI
       suggestedLabel: suggested,
       strength,
       flags,
-      signals: poi ? { ...signals, ...extra } : { trnSelfConfidence: s.trnSelfConfidence, trnMargin: s.trnMargin, trnJs: s.trnJs, trnKl: s.trnKl, softEntropy: normalizedEntropy(p.trnProbs) },
+      signals: poi
+        ? { ...signals, ...extra, evidence: m }
+        : { trnSelfConfidence: s.trnSelfConfidence, trnMargin: s.trnMargin, trnJs: s.trnJs, trnKl: s.trnKl, softEntropy: normalizedEntropy(p.trnProbs), evidence: m },
       explanation: null as unknown as Explanation
     })
   })
@@ -202,6 +215,13 @@ export function computeAudit(classes: readonly string[], images: readonly AuditI
   // Ranks: ascending score, ties by image id, so the order is reproducible.
   const ranked = [...items.values()].filter((it) => it.score != null).sort((a, b) => a.score! - b.score! || a.imageId - b.imageId)
   ranked.forEach((it, i) => (it.rank = i + 1))
+  let mislabeledCut: EngineSummary['mislabeledCut'] = null
+  if (poi) {
+    const flagged = ranked.filter((it) => it.suggestedLabel != null).slice(0, ruleCount)
+    for (const it of flagged) it.flags |= FLAG_BITS.likely_mislabeled
+    const last = flagged[flagged.length - 1]
+    mislabeledCut = { count: flagged.length, rank: last?.rank ?? null, score: last?.score ?? null }
+  }
 
   const byId = new Map(images.map((im) => [im.imageId, im]))
   for (const it of items.values()) {
@@ -216,7 +236,7 @@ export function computeAudit(classes: readonly string[], images: readonly AuditI
       suggested: it.suggestedLabel,
       strength: it.strength,
       uemConfidence: poi ? (p?.uemConfidence ?? null) : null,
-      probs: p ? (poi ? (soft(p) ?? p.trnProbs) : p.trnProbs) : [],
+      probs: p ? (it.signals?.evidence ?? p.trnProbs) : [],
       regionProbs: poi && p ? p.regionProbs : null,
       gate: poi && p ? p.gate : null,
       auProb: poi && p ? p.auProb : null,
@@ -245,6 +265,7 @@ export function computeAudit(classes: readonly string[], images: readonly AuditI
       images: images.length,
       scored: scored.length,
       thresholds: t,
+      mislabeledCut,
       confidenceCutMislabeled: cutMis,
       confidenceCutAmbiguous: cutAmb,
       confidentJoint: joint,

@@ -215,10 +215,12 @@ export async function runAudit(db: DB, runId: number, config: AuditConfigInput =
 
 // Signals keep 6 decimals (a flat object: rounding in place beats a JSON.stringify replacer).
 function round6(o: ItemSignals): ItemSignals {
-  const r = o as Record<string, number | null | undefined>
+  const r = o as Record<string, number | number[] | null | undefined>
+  const round = (v: number): number => (Number.isInteger(v) ? v : Math.round(v * 1e6) / 1e6)
   for (const k in r) {
     const v = r[k]
-    if (typeof v === 'number' && !Number.isInteger(v)) r[k] = Math.round(v * 1e6) / 1e6
+    if (typeof v === 'number') r[k] = round(v)
+    else if (Array.isArray(v)) r[k] = v.map(round)
   }
   return o
 }

@@ -79,7 +79,10 @@ export class AppState {
     }
     this.info = r.value
     this.project = r.value.project
-    const wanted = PAGES.find((p) => p === initialPage)
+    // "review?given=1&image=42": the page, then the review's view (filters, sort, open image).
+    const [pageName, query] = (initialPage ?? '').split('?')
+    const wanted = PAGES.find((p) => p === pageName)
+    if (wanted === 'review' && query) this.review.applyUrl(new URLSearchParams(query))
     // An empty project starts where images are imported.
     this.go(wanted ?? (this.project && this.project.counts.images > 0 ? 'review' : 'projects'))
   }

@@ -33,6 +33,14 @@ export function emptyFilter(): UiFilter {
   return { flags: [], given: [], suggested: [], pair: null, review: 'any', confMin: 0, confMax: 1 }
 }
 
+/**
+ * The queue the Review page opens on (and returns to on "Clear filters"): the ranking over images
+ * not reviewed yet, so a curator always resumes at the first image still to decide.
+ */
+export function defaultFilter(): UiFilter {
+  return { ...emptyFilter(), review: 'unreviewed' }
+}
+
 export function defaultSort(): UiSort {
   return { by: 'default', dir: 'asc' }
 }
@@ -77,4 +85,46 @@ export function describeFilter(f: UiFilter, classes: readonly string[]): string 
   const q = toQueueFilter(f)
   if (q.confidence) parts.push(`confidence ${q.confidence.min.toFixed(2)}–${q.confidence.max.toFixed(2)}`)
   return parts.length ? parts.join(' · ') : 'all images'
+}
+
+/**
+ * The review's view as URL parameters (after `#/review?`), so a view survives a reload and can be
+ * bookmarked or sent to a colleague on the same server. Only what differs from the default queue is
+ * written; `image` is the open image's id.
+ */
+export function viewToParams(f: UiFilter, s: UiSort, imageId: number | null): URLSearchParams {
+  const p = new URLSearchParams()
+  if (f.given.length) p.set('given', f.given.join(','))
+  if (f.suggested.length) p.set('suggested', f.suggested.join(','))
+  if (f.flags.length) p.set('flags', f.flags.join(','))
+  if (f.pair) p.set('pair', `${f.pair.given}-${f.pair.suggested}`)
+  if (f.review !== defaultFilter().review) p.set('status', f.review)
+  if (f.confMin > 0 || f.confMax < 1) p.set('conf', `${f.confMin}-${f.confMax}`)
+  if (s.by !== 'default') p.set('sort', `${s.by}-${s.dir}`)
+  if (imageId != null) p.set('image', String(imageId))
+  return p
+}
+
+const SCOPES: readonly ReviewScope[] = ['any', 'unreviewed', 'reviewed', 'skipped']
+const SORTS: readonly SortKey[] = ['default', 'score', 'confidence', 'id']
+
+/** Reads viewToParams' output back; unknown or malformed values fall back to the default view. */
+export function viewFromParams(p: URLSearchParams): { filter: UiFilter; sort: UiSort; imageId: number | null } {
+  const ints = (v: string | null): number[] => (v ? v.split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 0) : [])
+  const filter = defaultFilter()
+  filter.given = ints(p.get('given'))
+  filter.suggested = ints(p.get('suggested'))
+  filter.flags = (p.get('flags') ?? '').split(',').filter((x) => /^[a-z_]+$/.test(x))
+  const pair = ints(p.get('pair')?.replace('-', ',') ?? null)
+  if (pair.length === 2) filter.pair = { given: pair[0], suggested: pair[1] }
+  const status = p.get('status') as ReviewScope | null
+  if (status && SCOPES.includes(status)) filter.review = status
+  const conf = (p.get('conf') ?? '').split('-').map(Number)
+  if (conf.length === 2 && conf.every((v) => Number.isFinite(v))) [filter.confMin, filter.confMax] = [clamp01(conf[0]), clamp01(conf[1])]
+  const sort = defaultSort()
+  const [by, dir] = (p.get('sort') ?? '').split('-')
+  if (SORTS.includes(by as SortKey)) sort.by = by as SortKey
+  if (dir === 'asc' || dir === 'desc') sort.dir = dir
+  const image = Number(p.get('image'))
+  return { filter, sort, imageId: Number.isInteger(image) && image > 0 ? image : null }
 }

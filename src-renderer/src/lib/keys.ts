@@ -16,6 +16,12 @@ export type ReviewAction =
   | { type: 'redo' }
   | { type: 'help' }
   | { type: 'escape' }
+  /** Scroll the detail pane: a page down/up, or to its top/bottom. */
+  | { type: 'scroll'; to: 'down' | 'up' | 'top' | 'bottom' }
+  /** Show or hide the region outlines on the face. */
+  | { type: 'overlay' }
+  /** Enlarge the face to the pane's width, or back. */
+  | { type: 'zoom' }
 
 /** The parts of a KeyboardEvent the map reads. */
 export interface KeyLike {
@@ -54,6 +60,16 @@ export function keyToAction(e: KeyLike, classCount: number): ReviewAction | null
       return { type: 'move', delta: 1, unit: 'row' }
     case 'ArrowUp':
       return { type: 'move', delta: -1, unit: 'row' }
+    case 'PageDown':
+      return { type: 'scroll', to: 'down' }
+    case 'PageUp':
+      return { type: 'scroll', to: 'up' }
+    case ' ':
+      return { type: 'scroll', to: e.shiftKey ? 'up' : 'down' }
+    case 'Home':
+      return { type: 'scroll', to: 'top' }
+    case 'End':
+      return { type: 'scroll', to: 'bottom' }
     case '?':
       return { type: 'help' }
     case 'Escape':
@@ -78,6 +94,10 @@ export function keyToAction(e: KeyLike, classCount: number): ReviewAction | null
       return { type: 'move', delta: 1, unit: 'item' }
     case 'k':
       return { type: 'move', delta: -1, unit: 'item' }
+    case 'r':
+      return { type: 'overlay' }
+    case 'f':
+      return { type: 'zoom' }
   }
   return null
 }
@@ -88,6 +108,32 @@ export function isTypingTarget(target: EventTarget | null): boolean {
   const el = target as HTMLElement
   if (el.isContentEditable) return true
   return !!el.closest('input, textarea, select, [contenteditable="true"]')
+}
+
+/**
+ * Elements that own Enter, Space and digits themselves: activating a focused button, link, tab or
+ * menu, toggling a summary, typing into a field. A review key pressed there would record a decision
+ * the curator did not mean (issue 14, defect 1).
+ */
+const CONTROLS =
+  'a[href], button, input, select, textarea, summary, option, [role=button], [role=link], [role=tab], [role=menu], [role=menuitem], [role=checkbox], [role=radio], [role=switch], [role=dialog], [contenteditable="true"]'
+
+/** True when focus is on a control (or inside one), which keeps its keys; see CONTROLS. */
+export function isControlTarget(target: EventTarget | null): boolean {
+  if (!target || typeof (target as Element).closest !== 'function') return false
+  const el = target as HTMLElement
+  return el.isContentEditable || !!el.closest(CONTROLS)
+}
+
+/**
+ * Whether the review may take this action from a key pressed on `target`. Decisions, moves and undo
+ * act only from the grid, the detail pane or the page body; on a control only the help toggle and
+ * Escape (which the control may have handled first) get through, and never from a text field.
+ */
+export function reviewKeyAllowed(action: ReviewAction, target: EventTarget | null): boolean {
+  if (isTypingTarget(target)) return false
+  if (!isControlTarget(target)) return true
+  return action.type === 'help' || action.type === 'escape'
 }
 
 /** The keyboard help, in display order. */
@@ -101,6 +147,9 @@ export const KEY_HELP: { keys: string[]; what: string }[] = [
   { keys: ['→', 'J'], what: 'Next image' },
   { keys: ['←', 'K'], what: 'Previous image' },
   { keys: ['↓', '↑'], what: 'Next / previous grid row' },
+  { keys: ['Space', 'PgDn'], what: 'Scroll the detail pane down (Shift+Space, PgUp: up; Home / End: top / bottom)' },
+  { keys: ['R'], what: 'Show / hide the region outlines on the face' },
+  { keys: ['F'], what: 'Enlarge the face / back' },
   { keys: ['Z'], what: 'Undo your last decision' },
   { keys: ['Shift', 'Z'], what: 'Redo' },
   { keys: ['Click'], what: 'Open an image' },

@@ -11,9 +11,9 @@
 import type { AppState } from './app.svelte'
 import type { Decision, ImageCounts, ImageDetail, QueueItem } from './api'
 import { QueueList } from './queue.svelte'
-import { emptyFilter, defaultSort, toQueueFilter, toQueueSort, type UiFilter, type UiSort } from './filters'
+import { defaultFilter, defaultSort, viewFromParams, viewToParams, toQueueFilter, toQueueSort, type UiFilter, type UiSort } from './filters'
 import { applyDecision, classDecision, describeDecision, mergeAnnotation } from './decisions'
-import { keyToAction, isTypingTarget, type KeyLike, type ReviewAction } from './keys'
+import { keyToAction, reviewKeyAllowed, type KeyLike, type ReviewAction } from './keys'
 import { ImagePreloader } from './prefetch'
 import { ThumbLoader } from './thumbs.svelte'
 
@@ -40,7 +40,7 @@ export interface ClickMods {
 }
 
 export class ReviewStore {
-  filter = $state<UiFilter>(emptyFilter())
+  filter = $state<UiFilter>(defaultFilter())
   sort = $state<UiSort>(defaultSort())
   readonly queue: QueueList
   /** Index of the current image in the queue; -1 = none. */
@@ -62,6 +62,14 @@ export class ReviewStore {
   stale = $state(false)
   /** Cells per grid row, reported by the grid (row moves). */
   columns = 1
+  /** Region outlines on the face (R); off by default so the face is seen unobstructed. */
+  overlay = $state(false)
+  /** The face enlarged to the pane's width (F). */
+  zoom = $state(false)
+  /** Open state of the detail's collapsible sections, kept from image to image. */
+  sections = $state({ bars: false, regions: true })
+  /** Scrolls the detail pane; set by the page that shows it. */
+  scrollPane: ((to: 'down' | 'up' | 'top' | 'bottom') => void) | null = null
 
   private anchor = -1
   private loadedKey: string | null = null
@@ -116,8 +124,44 @@ export class ReviewStore {
     this.detail = null
     this.selection = new Set()
     this.anchor = -1
+    const want = this.wantImage
+    this.wantImage = null
     const ok = await this.queue.load({ filter: toQueueFilter(this.filter), sort: toQueueSort(this.sort) })
-    if (ok && this.queue.items.length) this.setCurrent(0)
+    if (!ok || !this.queue.items.length) return
+    this.setCurrent(want == null ? 0 : await this.findLoaded(want))
+  }
+
+  /** The image to open after the next load (from the URL). */
+  private wantImage: number | null = null
+
+  /** Index of `imageId` once its page has streamed in (0 when it is not in the queue). */
+  private async findLoaded(imageId: number): Promise<number> {
+    for (let i = 0; i < 200; i++) {
+      const at = this.queue.indexOf(imageId)
+      if (at >= 0 || !this.queue.streaming) return Math.max(0, at)
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    return 0
+  }
+
+  /** The view (filters, sort, open image) as URL parameters; see filters.ts viewToParams. */
+  get urlParams(): string {
+    return viewToParams(this.filter, this.sort, this.currentItem?.imageId ?? null).toString()
+  }
+
+  /** Applies a view from the URL before the page opens (a reload or a shared link). */
+  applyUrl(params: URLSearchParams): void {
+    const v = viewFromParams(params)
+    this.filter = v.filter
+    this.sort = v.sort
+    this.wantImage = v.imageId
+  }
+
+  /** Moves to the first image of the queue that has no decision yet. */
+  resume(): void {
+    const i = this.queue.items.findIndex((it) => it.review == null)
+    if (i >= 0) this.setCurrent(i)
+    else this.app.notify('info', 'Every loaded image of this queue has a decision.')
   }
 
   reset(): void {
@@ -147,7 +191,7 @@ export class ReviewStore {
   }
 
   clearFilter(): void {
-    this.setFilter(emptyFilter())
+    this.setFilter(defaultFilter())
   }
 
   async loadCounts(): Promise<void> {
@@ -229,12 +273,12 @@ export class ReviewStore {
 
   /**
    * Handles a keydown on the review page. Returns true when the key was a review key (the caller then
-   * prevents the browser default, e.g. Enter activating a focused button).
+   * prevents the browser default, e.g. Space scrolling the grid). Keys on a focused control stay the
+   * control's (see reviewKeyAllowed).
    */
   handleKey(e: KeyLike & { target?: EventTarget | null }): boolean {
-    if (isTypingTarget(e.target ?? null)) return false
     const action = keyToAction(e, this.classes.length)
-    if (!action) return false
+    if (!action || !reviewKeyAllowed(action, e.target ?? null)) return false
     this.act(action)
     return true
   }
@@ -250,6 +294,15 @@ export class ReviewStore {
         return
       case 'move':
         this.move(action.unit === 'row' ? action.delta * Math.max(1, this.columns) : action.delta)
+        return
+      case 'scroll':
+        this.scrollPane?.(action.to)
+        return
+      case 'overlay':
+        this.overlay = !this.overlay
+        return
+      case 'zoom':
+        this.zoom = !this.zoom
         return
       case 'undo':
         void this.undo()
@@ -414,6 +467,13 @@ export class ReviewStore {
     })
   }
 
+  private countsTimer: ReturnType<typeof setTimeout> | undefined
+  /** Refreshes the progress counter a moment after the writes settle (one query per burst of keys). */
+  private refreshCountsSoon(): void {
+    clearTimeout(this.countsTimer)
+    this.countsTimer = setTimeout(() => void this.loadCounts(), 1200)
+  }
+
   /** Runs a write after every earlier one; keeps `pending` and the save state. */
   private write(fn: () => Promise<void>): Promise<void> {
     this.pending++
@@ -424,6 +484,7 @@ export class ReviewStore {
     return run.finally(() => {
       this.pending--
       if (this.pending === 0 && this.saveState !== 'error') this.saveState = 'saved'
+      if (this.pending === 0) this.refreshCountsSoon()
     })
   }
 

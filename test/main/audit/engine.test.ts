@@ -119,6 +119,40 @@ describe('audit engine on a hand-made table', () => {
     expect(strict.items.filter((it) => it.flags & FLAG_BITS.likely_mislabeled)).toHaveLength(0)
   })
 
+  it('suggests the top of the stored evidence even when a per-class threshold passes another class (issue 14, defect 4)', () => {
+    // m = [.05, .5, .45] labelled happiness: only anger passes its (overridden) threshold, but the
+    // evidence's top is surprise; the suggestion and the explanation must both be surprise.
+    const t = [...table(), img(11, 0, [0.05, 0.5, 0.45], 0.9)]
+    const { items } = computeAudit(classes, t, applyOverrides({}, ['mislabeled.thresholdOverrides.surprise=0.9', 'mislabeled.thresholdOverrides.anger=0.4']))
+    const it11 = items.find((it) => it.imageId === 11)!
+    expect(it11.signals!.evidence).toEqual([0.05, 0.5, 0.45])
+    expect(it11.suggestedLabel).toBe(1)
+    expect(it11.explanation.suggested).toBe('surprise')
+    for (const it of items) {
+      if (!it.signals?.evidence) continue
+      const ev = it.signals.evidence
+      const top = ev.indexOf(Math.max(...ev))
+      expect(it.suggestedLabel, `image ${it.imageId}`).toBe(top === it.givenLabel ? null : top)
+    }
+  })
+
+  it('likely_mislabeled is a cut of the ranking: the rule counts, the lowest scores with a suggestion get the flag (issue 14, defect 5)', () => {
+    for (const cfg of [[], ['mislabeled.minConfidencePercentile=0'], ['mislabeled.thresholdScale=0.5']]) {
+      const { items, summary } = computeAudit(classes, table(), applyOverrides({}, cfg))
+      const withSuggestion = items.filter((it) => it.rank != null && it.suggestedLabel != null).sort((a, b) => a.rank! - b.rank!)
+      const flagged = items.filter((it) => it.flags & FLAG_BITS.likely_mislabeled)
+      const cut = summary.mislabeledCut!
+      expect(cut.count, cfg.join()).toBe(flagged.length)
+      expect(flagged.map((it) => it.imageId).sort(), cfg.join()).toEqual(withSuggestion.slice(0, cut.count).map((it) => it.imageId).sort())
+      if (cut.count) {
+        expect(cut.rank).toBe(withSuggestion[cut.count - 1].rank)
+        for (const it of withSuggestion) expect(it.rank! <= cut.rank! ? 1 : 0, `image ${it.imageId} ${cfg.join()}`).toBe(it.flags & FLAG_BITS.likely_mislabeled ? 1 : 0)
+      }
+    }
+    // The default rule counts #3 only; #6 (regions disagree) has a suggestion but a higher score.
+    expect(computeAudit(classes, table(), resolveAuditConfig({})).summary.mislabeledCut?.count).toBe(1)
+  })
+
   it('flags ambiguous by the UEM percentile and/or a flat soft label', () => {
     const amb = (cfg: string[]) =>
       computeAudit(classes, table(), applyOverrides({}, cfg))

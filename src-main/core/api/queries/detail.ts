@@ -4,6 +4,8 @@ import { getClasses } from '../../store/meta'
 import { getAnnotation } from '../../store/labels'
 import { getPrediction, getRun } from '../../store/runs'
 import { flagNames } from '../../audit/flags'
+import { getAudit, type AuditRecord } from '../../audit/store'
+import type { ItemSignals } from '../../audit/engine'
 import type { AuditView, FaceView, ImageDetail, ImageInfo, LabelState } from '../contract'
 import { hasTable } from '../session'
 import { ApiFailure } from '../errors'
@@ -47,6 +49,34 @@ function faceView(db: DB, imageId: number, json: StoredJsonReader): FaceView | n
   }
 }
 
+/** Parsed audit records by id (an audit never changes once written; a few ids live at a time). */
+const auditCache = new Map<string, AuditRecord | null>()
+function cachedAudit(db: DB, auditId: number): AuditRecord | null {
+  const key = `${db.name}#${auditId}`
+  if (!auditCache.has(key)) {
+    if (auditCache.size > 8) auditCache.clear()
+    auditCache.set(key, getAudit(db, auditId))
+  }
+  return auditCache.get(key) ?? null
+}
+
+const pct = (v: number): string => `${Math.round(v * 100)} %`
+
+/** The ambiguous flag's reason from the item's signals and the audit's cut-offs (engine.ts). */
+function ambiguousWhy(rec: AuditRecord | null, sig: ItemSignals | null): string {
+  const parts: string[] = []
+  const cut = rec?.summary.confidenceCutAmbiguous
+  if (sig?.uemConfidence != null && cut != null && sig.uemConfidence < cut) {
+    parts.push(`the four face regions disagree: UEM confidence ${pct(sig.uemConfidence)} is below the audit's cut-off ${pct(cut)}`)
+  }
+  const flat = rec?.config.ambiguous.flatEntropy
+  const usesFlat = rec?.config.ambiguous.mode !== 'confidence'
+  if (usesFlat && sig?.softEntropy != null && flat != null && sig.softEntropy >= flat) {
+    parts.push(`the soft label is flat: its entropy is ${pct(sig.softEntropy)} of the maximum (cut-off ${pct(flat)}), so no class clearly wins even where the regions agree`)
+  }
+  return parts.length ? `Ambiguous because ${parts.join('; and ')}.` : 'Ambiguous (reason not recorded by this audit).'
+}
+
 /** One image's detail; stored JSON that no longer parses is logged through `log` and listed in `damaged`. */
 export function imageDetail(db: DB, ctx: ReadContext, imageId: number, log: (msg: string) => void = () => {}): ImageDetail {
   const json = storedJsonReader(`image ${imageId}`, log)
@@ -75,11 +105,14 @@ export function imageDetail(db: DB, ctx: ReadContext, imageId: number, log: (msg
   let audit: AuditView | null = null
   if (ctx.auditId != null) {
     const a = db
-      .prepare('SELECT score, rank, suggested_label, strength, flags, explanation FROM audit_items WHERE audit_id = ? AND image_id = ?')
+      .prepare('SELECT given_label, score, rank, suggested_label, strength, flags, signals, explanation FROM audit_items WHERE audit_id = ? AND image_id = ?')
       .get(ctx.auditId, imageId) as
-      | { score: number | null; rank: number | null; suggested_label: number | null; strength: number | null; flags: number; explanation: string | null }
+      | { given_label: number | null; score: number | null; rank: number | null; suggested_label: number | null; strength: number | null; flags: number; signals: string | null; explanation: string | null }
       | undefined
     if (a) {
+      const rec = cachedAudit(db, ctx.auditId)
+      const sig = json.read(a.signals, 'audit.signals') as ItemSignals | null
+      const flags = flagNames(a.flags)
       audit = {
         auditId: ctx.auditId,
         runId: ctx.runId,
@@ -87,8 +120,14 @@ export function imageDetail(db: DB, ctx: ReadContext, imageId: number, log: (msg
         rank: a.rank,
         suggestedLabel: a.suggested_label,
         strength: a.strength,
-        flags: flagNames(a.flags),
-        explanation: json.read(a.explanation, 'audit.explanation')
+        flags,
+        explanation: json.read(a.explanation, 'audit.explanation'),
+        evidence: Array.isArray(sig?.evidence) ? sig.evidence : null,
+        softWeight: rec?.method === 'poi' ? rec.config.score.softWeight : null,
+        auditedLabel: a.given_label,
+        ambiguousWhy: flags.includes('ambiguous') ? ambiguousWhy(rec, sig) : null,
+        mislabeledCut: rec?.summary.mislabeledCut ?? null,
+        ranked: rec?.summary.scored ?? 0
       }
     }
   }

@@ -13,6 +13,7 @@ import { FLAG_BITS, flagMask, flagNames, isFlagName } from '../../audit/flags'
 import type { ImageCounts, QueueFilter, QueueItem, QueuePage, QueueSort, ReviewState, Split } from '../contract'
 import { REVIEW_STATES, SPLITS } from '../contract'
 import { ApiFailure } from '../errors'
+import { reviewProgress } from './progress'
 import type { ReadContext } from './context'
 
 type SortBy = QueueSort['by']
@@ -163,7 +164,8 @@ function columns(ctx: ReadContext): string {
     'a.current_label AS given',
     'a.original_label AS original',
     'r.state AS review',
-    ctx.auditId != null ? 'ai.suggested_label AS suggested, ai.score AS score, ai.rank AS rank, ai.flags AS flags' : 'NULL AS suggested, NULL AS score, NULL AS rank, 0 AS flags',
+    ctx.auditId != null ? 'ai.suggested_label AS suggested, ai.strength AS strength, ai.score AS score, ai.rank AS rank, ai.flags AS flags'
+      : 'NULL AS suggested, NULL AS strength, NULL AS score, NULL AS rank, 0 AS flags',
     ctx.runId != null ? 'p.uem_confidence AS confidence' : 'NULL AS confidence'
   ].join(', ')
 }
@@ -314,7 +316,7 @@ export function queryCounts(db: DB, ctx: ReadContext, filter: QueueFilter | unde
       .get(...base.params) as Record<string, number | null>
     flags = Object.fromEntries(Object.keys(FLAG_BITS).map((name, k) => [name, row[`f${k}`] ?? 0]))
   }
-  return { total, given, review, splits, flags }
+  return { total, given, review, splits, flags, progress: reviewProgress(db, ctx) }
 }
 
 /** Every image id matching a filter, in id order (export and bulk scopes). */

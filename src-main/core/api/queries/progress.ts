@@ -1,0 +1,46 @@
+/**
+ * Review progress for the counter above the queue (issue 14, defect 5): how much of the flagged
+ * part of the ranking has been reviewed, how many decisions were made today and at what pace.
+ */
+import type { DB } from '../../store/db'
+import { FLAG_BITS } from '../../audit/flags'
+import type { ReviewProgress } from '../contract'
+import type { ReadContext } from './context'
+
+/** The pace is not given before this many hours of work today (a pace from 3 decisions is noise). */
+const MIN_HOURS = 0.25
+
+/** `now` is injectable for tests; "today" starts at the server's local midnight. */
+export function reviewProgress(db: DB, ctx: ReadContext, now = new Date()): ReviewProgress {
+  const reviewed = (db.prepare('SELECT count(*) AS n FROM reviews').get() as { n: number }).n
+  let flagged: number | null = null
+  let flaggedReviewed: number | null = null
+  if (ctx.auditId != null) {
+    const bit = FLAG_BITS.likely_mislabeled
+    const r = db
+      .prepare(
+        `SELECT count(*) AS n, count(r.image_id) AS done FROM audit_items ai LEFT JOIN reviews r ON r.image_id = ai.image_id
+         WHERE ai.audit_id = ? AND ai.flags & ${bit} != 0`
+      )
+      .get(ctx.auditId) as { n: number; done: number }
+    flagged = r.n
+    flaggedReviewed = r.done
+  }
+  const midnight = new Date(now)
+  midnight.setHours(0, 0, 0, 0)
+  // One decision = one history batch (a bulk relabel of 50 images is one decision).
+  const t = db
+    .prepare(
+      `SELECT count(DISTINCT batch_id) AS n, min(at) AS first, max(at) AS last FROM label_history
+       WHERE source IN ('curator', 'bulk') AND at >= ?`
+    )
+    .get(midnight.toISOString()) as { n: number; first: string | null; last: string | null }
+  const hours = t.first && t.last ? (Date.parse(t.last) - Date.parse(t.first)) / 3_600_000 : 0
+  return {
+    flagged,
+    flaggedReviewed,
+    reviewed,
+    decisionsToday: t.n,
+    perHour: hours >= MIN_HOURS ? Math.round(t.n / hours) : null
+  }
+}
