@@ -20,7 +20,7 @@ import { createThumbBatchHandler } from '../core/api/thumb-batch'
 import { createBundleHandler } from '../core/api/bundle-serve'
 import { defaultEngines } from '../core/api/default-engines'
 import { BodyTooLarge, readBody, sendJson, sendResponse, sendText, sseFrame } from './http-util'
-import { COOKIE_NAME, SECURITY_HEADERS, assertLoopbackBind, isAllowedHostHeader, newSecret, parseCookies, secretEquals, sessionCookie } from './policy'
+import { cookieName, SECURITY_HEADERS, assertLoopbackBind, isAllowedHostHeader, newSecret, parseCookies, secretEquals, sessionCookie } from './policy'
 
 export interface ServerOptions {
   /** An API instance the caller owns, or ... */
@@ -75,7 +75,7 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
   let port = 0
 
   function authorized(req: IncomingMessage): boolean {
-    if (secretEquals(parseCookies(req.headers.cookie).get(COOKIE_NAME), cookieSecret)) return true
+    if (secretEquals(parseCookies(req.headers.cookie).get(cookieName(port)), cookieSecret)) return true
     const auth = req.headers.authorization
     return typeof auth === 'string' && auth.startsWith('Bearer ') && secretEquals(auth.slice(7).trim(), token)
   }
@@ -143,7 +143,7 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
       if (req.method !== 'GET') return sendText(res, 405, 'use GET', { allow: 'GET' })
       if (!secretEquals(url.searchParams.get('token'), token)) return sendText(res, 401, 'wrong token: open the URL printed by poi-audit serve')
       url.searchParams.delete('token')
-      return sendText(res, 303, 'signed in', { location: url.pathname + url.search, 'set-cookie': sessionCookie(cookieSecret) })
+      return sendText(res, 303, 'signed in', { location: url.pathname + url.search, 'set-cookie': sessionCookie(port, cookieSecret) })
     }
     if (!authorized(req)) {
       return sendText(res, 401, 'not signed in: open the URL that `poi-audit serve` printed (it carries a one-time token)', {

@@ -14,6 +14,7 @@ import { applyOverrides } from '../../core/audit/config'
 import { auditItems, auditSummary, getAudit, runAudit } from '../../core/audit/store'
 import { ExportFormatError } from '../../core/export/manifest'
 import { AtomicWriteError } from '../../core/fsutil/atomic'
+import { userMessage } from '../../core/fsutil/describe'
 
 export const EXIT = { ok: 0, error: 1, usage: 2, badInput: 3, locked: 4 } as const
 
@@ -67,12 +68,12 @@ export function progressBar(io: CliIo, label: string): { update(done: number, to
   }
 }
 
-/** Runs `fn` and turns its error into a message on stderr and an exit code. */
+/** Runs `fn` and turns its error into a message on stderr (the words the UI shows too) and an exit code. */
 export async function guarded(io: CliIo, fn: () => Promise<number>): Promise<number> {
   try {
     return await fn()
   } catch (e) {
-    io.err(`poi-audit: ${(e as Error).message}\n`)
+    io.err(`poi-audit: ${userMessage(e)}\n`)
     return exitCodeFor(e)
   }
 }

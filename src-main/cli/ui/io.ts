@@ -7,6 +7,7 @@
  */
 import { ProjectError } from '../../core/store/errors'
 import { ImportAbortedError, ImportError } from '../../core/dataset/types'
+import { userMessage } from '../../core/fsutil/describe'
 
 export const EXIT = { ok: 0, error: 1, usage: 2, badInput: 3, locked: 4 } as const
 
@@ -50,7 +51,7 @@ export async function runGuarded(io: CliIo, fn: () => Promise<number>): Promise<
   try {
     return await fn()
   } catch (e) {
-    io.err(`poi-audit: ${(e as Error).message}\n`)
+    io.err(`poi-audit: ${userMessage(e)}\n`)
     return exitCodeFor(e)
   }
 }

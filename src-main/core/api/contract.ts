@@ -15,6 +15,9 @@
 import { z } from 'zod'
 import type { ClassName } from '../classes'
 import type { MethodName } from './methods'
+import type { DoctorReport } from '../compute/doctor-report'
+
+export type { DoctorReport }
 
 // #region limits and primitives
 
@@ -651,6 +654,12 @@ const zHistoryQuery = z.strictObject({
 export const CONTRACT = {
   /** Version, mode, capabilities and the open project (if any). */
   'app.info': method<AppInfo>()(zEmpty),
+  /**
+   * What `poi-audit doctor --json` prints: the compute engines found, which one trains and why,
+   * TensorFlow version, threads, GPU, memory, advice. Measured once per server/window (seconds: it loads
+   * the engine in a separate process); `refresh` measures again.
+   */
+  'app.doctor': method<DoctorReport>()(z.strictObject({ refresh: z.boolean().optional() })),
   /** Native open/save dialog (Electron only). path null = cancelled. */
   'dialog.open': method<{ path: string | null }>()(z.strictObject({ purpose: z.enum(DIALOG_PURPOSES) })),
 
@@ -774,6 +783,13 @@ export const CONTRACT = {
         .optional()
     })
   ),
+
+  /**
+   * Where `export.start` with this `dest` would write, before anything is written: a relative path is
+   * resolved against the project file's folder; no dest = the default beside the project (whose folder
+   * is created). `folderMissing`: an explicit dest's folder does not exist (the export would fail).
+   */
+  'export.plan': method<{ path: string; exists: boolean; folderMissing: boolean; isDefault: boolean }>()(z.strictObject({ format: z.enum(EXPORT_FORMATS), dest: zPath.optional() })),
 
   'jobs.list': method<JobInfo[]>()(zEmpty),
   'jobs.cancel': method<{ cancelled: boolean }>()(z.strictObject({ jobId: zText(64, 1) }))

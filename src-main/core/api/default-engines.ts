@@ -21,6 +21,7 @@ import type { PrepareFace } from '../dataset/cache-build'
 import { createTrainingHost, type WorkerLink } from '../train/host'
 import type { ProjectSession } from './session'
 import { ApiFailure } from './errors'
+import { doctorEngine } from './doctor-engine'
 
 export const auditEngine: AuditEngine = {
   async run(project, req, ctx) {
@@ -137,6 +138,7 @@ export interface DefaultEngineOptions {
  */
 export function defaultEngines(opts: DefaultEngineOptions = {}): (session: ProjectSession) => Engines {
   return (session) => ({
+    doctor: doctorEngine,
     import: importEngine,
     audit: auditEngine,
     export: exportEngine,

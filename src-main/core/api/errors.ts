@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod'
 import { ProjectError, type ProjectErrorCode } from '../store/errors'
+import { ImportAbortedError, ImportError } from '../dataset/types'
+import { isFsError, userMessage } from '../fsutil/describe'
 import type { ApiErrorCode, ApiResult } from './contract'
 
 export class ApiFailure extends Error {
@@ -34,8 +36,11 @@ const PROJECT_CODES: Record<ProjectErrorCode, ApiErrorCode> = {
 export function classify(e: unknown): ApiErrorCode | null {
   if (e instanceof ApiFailure) return e.code
   if (e instanceof ProjectError) return PROJECT_CODES[e.code] ?? 'INTERNAL'
+  // A refused import is bad input the user fixes in the source file, not a bug.
+  if (e instanceof ImportError) return 'INVALID_ARGS'
+  if (e instanceof ImportAbortedError) return 'CANCELLED'
   const err = e as NodeJS.ErrnoException | null
-  if (err && (err.name === 'AtomicWriteError' || (typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code) && typeof err.syscall === 'string'))) return 'IO_ERROR'
+  if (err && (err.name === 'AtomicWriteError' || isFsError(err))) return 'IO_ERROR'
   if (/SQLITE_BUSY|database is locked/i.test(String(err?.message))) return 'LOCKED'
   return null
 }
@@ -47,7 +52,8 @@ export function toFailure(e: unknown, method: string, log: (msg: string) => void
   if (code === 'LOCKED' && !(e instanceof ProjectError)) {
     return { ok: false, code, message: 'the project is busy (another process holds a write lock); try again' }
   }
-  if (code) return { ok: false, code, message: err.message }
+  // The same words as the CLI prints (core/fsutil/describe.ts).
+  if (code) return { ok: false, code, message: userMessage(e) }
   log(`api ${method}: ${err?.stack ?? String(e)}`)
   return { ok: false, code: 'INTERNAL', message: `internal error in ${method} (details are in the log)` }
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type { ApiErrorCode, ApiEvent, JobInfo, JobKind, JsonValue } from './contract'
 import { ApiFailure, classify } from './errors'
+import { userMessage } from '../fsutil/describe'
 
 /** What a running job reports. `total` null = unknown. */
 export interface JobProgress {
@@ -91,7 +92,7 @@ export class JobRegistry {
           if (controller.signal.aborted) return this.finish(entry, 'cancelled', null, null)
           const code: ApiErrorCode = classify(e) ?? 'INTERNAL'
           if (code === 'INTERNAL') this.log(`job ${kind} ${id} failed: ${(e as Error)?.stack ?? String(e)}`)
-          this.finish(entry, 'failed', { code, message: (e as Error)?.message ?? String(e) }, null)
+          this.finish(entry, 'failed', { code, message: userMessage(e) }, null)
         }
       )
     this.prune()

@@ -9,6 +9,7 @@
  */
 export const METHOD_NAMES = [
   'app.info',
+  'app.doctor',
   'dialog.open',
   'project.open',
   'project.create',
@@ -35,6 +36,7 @@ export const METHOD_NAMES = [
   'train.status',
   'audit.run',
   'export.start',
+  'export.plan',
   'jobs.list',
   'jobs.cancel'
 ] as const

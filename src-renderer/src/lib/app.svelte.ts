@@ -12,6 +12,7 @@ import { ReviewStore } from './review.svelte'
 import { HistoryState } from './history.svelte'
 import { ExportState } from './export.svelte'
 import type { UiFilter } from './filters'
+import { errorText } from './format'
 
 export const PAGES = ['projects', 'overview', 'train', 'review', 'history', 'export'] as const
 export type Page = (typeof PAGES)[number]
@@ -74,7 +75,7 @@ export class AppState {
     this.off = this.api.on((e) => this.onEvent(e))
     const r = await this.api.app.info({})
     if (!r.ok) {
-      this.fatal = `${r.code}: ${r.message}`
+      this.fatal = errorText(r)
       return
     }
     this.info = r.value

@@ -4,6 +4,7 @@
  */
 import type { AppState } from './app.svelte'
 import type { HistoryEntryView, HistorySource } from './api'
+import { errorText } from './format'
 
 const PAGE = 200
 
@@ -49,7 +50,7 @@ export class HistoryState {
     const r = await this.app.api.history.list({ ...q, limit: PAGE })
     this.loading = false
     if (!r.ok) {
-      this.error = `${r.code}: ${r.message}`
+      this.error = errorText(r)
       return
     }
     this.error = null
@@ -66,7 +67,7 @@ export class HistoryState {
     const r = await this.app.api.history.list({ ...q, limit: PAGE, beforeId: this.nextBeforeId })
     this.loading = false
     if (!r.ok) {
-      this.error = `${r.code}: ${r.message}`
+      this.error = errorText(r)
       return
     }
     this.entries = [...this.entries, ...r.value.entries]

@@ -6,6 +6,7 @@
 import type { AppState } from './app.svelte'
 import type { ApiEvent, AuditSettings, JobInfo, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
 import { TRAIN_BACKENDS, TRAIN_BACKBONES, INPUT_SIZES } from './api'
+import { errorText } from './format'
 
 /** Progress points kept for the curves (the oldest are thinned out beyond this). */
 const MAX_POINTS = 2000
@@ -80,7 +81,7 @@ export class TrainState {
     if (runs.ok) this.runs = runs.value
     if (!s.ok) {
       if (s.code === 'NOT_AVAILABLE') this.unavailable = s.message
-      else this.error = `${s.code}: ${s.message}`
+      else this.error = errorText(s)
       return
     }
     this.status = s.value
@@ -101,7 +102,7 @@ export class TrainState {
     this.busy = false
     if (!r.ok) {
       if (r.code === 'NOT_AVAILABLE') this.unavailable = r.message
-      this.error = `${r.code}: ${r.message}`
+      this.error = errorText(r)
       return
     }
     this.points = []
@@ -110,14 +111,14 @@ export class TrainState {
 
   async cancel(): Promise<void> {
     const r = await this.app.api.train.cancel({})
-    if (!r.ok) this.error = `${r.code}: ${r.message}`
+    if (!r.ok) this.error = errorText(r)
   }
 
   async resume(runId: number): Promise<void> {
     this.error = null
     const r = await this.app.api.train.resume({ runId })
     if (!r.ok) {
-      this.error = `${r.code}: ${r.message}`
+      this.error = errorText(r)
       return
     }
     this.points = []
@@ -140,7 +141,7 @@ export class TrainState {
     this.auditMessage = null
     const r = await this.app.api.audit.run({ ...(runId != null ? { runId } : {}), ...(settings ? { settings } : {}) })
     if (!r.ok) {
-      this.auditMessage = `${r.code}: ${r.message}`
+      this.auditMessage = errorText(r)
       return
     }
     this.auditJobId = r.value.jobId
