@@ -548,6 +548,25 @@ export interface RunSummary {
   predictions: number
 }
 
+/** One run's evidence for trusting it (runs.detail): curves, validation accuracy, per-class precision/recall. */
+export interface RunDetail {
+  runId: number
+  /** Per epoch (fold -1 = the single model); null = not measured in that epoch. Accuracies 0..1. */
+  epochs: { fold: number; epoch: number; loss: number | null; trainAcc: number | null; valAcc: number | null }[]
+  /** Final validation accuracy (mean over folds); null when the run had no validation set. */
+  valAcc: number | null
+  /**
+   * Which images the per-class figures are measured on: out-of-fold predictions (k-fold), the project's
+   * 'val' split, or every scored image (in-training scores: optimistic, the model saw most of them).
+   */
+  basis: 'out-of-fold' | 'validation split' | 'all scored images'
+  /** Labeled images measured, and the share whose predicted class (TRN argmax) is their current label. */
+  images: number
+  accuracy: number | null
+  /** In the project's class order; null where undefined (nothing predicted / no image of the class). */
+  perClass: { name: string; support: number; precision: number | null; recall: number | null }[]
+}
+
 export type JobKind = 'import' | 'audit' | 'train' | 'export'
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled'
 
@@ -584,6 +603,13 @@ export interface TrainProgress {
   backend: string
   backendReason: string
   at: string
+  /**
+   * What the engine is doing (absent from hosts that do not say): prepare, features (caching frozen
+   * features: done of total), train (steps of an epoch), validate, checkpoint, score (done of total), done.
+   */
+  phase?: 'prepare' | 'features' | 'train' | 'validate' | 'checkpoint' | 'score' | 'done'
+  done?: number | null
+  total?: number | null
 }
 
 export type TrainState = 'idle' | 'starting' | 'running' | 'cancelling' | 'completed' | 'cancelled' | 'failed' | 'crashed'
@@ -741,6 +767,8 @@ export const CONTRACT = {
 
   'overview.stats': method<OverviewStats>()(zEmpty),
   'runs.list': method<RunSummary[]>()(zEmpty),
+  /** Curves, validation accuracy and per-class precision/recall of one run (see RunDetail). */
+  'runs.detail': method<RunDetail>()(z.strictObject({ runId: zId })),
 
   /**
    * Starts training in the background (one run at a time; BUSY otherwise). Progress and the terminal

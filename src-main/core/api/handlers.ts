@@ -20,6 +20,7 @@ import { matchingIds, nextInQueue, queryCounts, queryQueue } from './queries/que
 import { imageDetail } from './queries/detail'
 import { listHistoryPage } from './queries/history'
 import { overviewStats } from './queries/overview'
+import { runDetail } from './queries/run-detail'
 import { bulkRelabel, decide } from './review'
 import { undo, redo, undoStacks, revertEntries, getAnnotation } from '../store/labels'
 import type { DB } from '../store/db'
@@ -242,6 +243,8 @@ export function createApi(opts: ApiOptions): Api {
         return { ...r, metrics }
       })
     },
+
+    'runs.detail': ({ runId }) => runDetail(db(), runId, session.require().classes()),
 
     'train.start': ({ config }) => {
       const p = session.require()

@@ -30,6 +30,7 @@ export const METHOD_NAMES = [
   'history.revert',
   'overview.stats',
   'runs.list',
+  'runs.detail',
   'train.start',
   'train.cancel',
   'train.resume',

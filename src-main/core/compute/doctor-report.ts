@@ -60,3 +60,8 @@ export interface DoctorReport {
   advice: string[]
   warnings: string[]
 }
+
+/** The GPU line of the report in words (the CLI and the Train page say the same). */
+export function gpuText(gpu: boolean | null): string {
+  return gpu == null ? 'not a GPU engine' : gpu ? 'CUDA GPU in use' : 'none visible (TensorFlow runs on the CPU)'
+}

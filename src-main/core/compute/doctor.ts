@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import { BACKEND_ORDER, initCompute, type ComputeBackend, type ComputeInfo, type ComputeOptions } from './backend'
 import { nativeAddonPresent, nativePackageDir, readNativeSetupStatus, type NativeSetupStatus } from './native'
 import { tf } from './tf'
-import { DOCTOR_FORMAT, DOCTOR_VERSION, type DoctorReport, type EngineRow } from './doctor-report'
+import { DOCTOR_FORMAT, DOCTOR_VERSION, gpuText, type DoctorReport, type EngineRow } from './doctor-report'
 
 export { DOCTOR_FORMAT, DOCTOR_VERSION } from './doctor-report'
 export type { DoctorReport, EngineRow } from './doctor-report'
@@ -93,7 +93,7 @@ export function formatDoctor(r: DoctorReport): string {
     `engine: ${r.engine} — ${r.reason}`,
     `TensorFlow: ${r.tensorflowVersion ?? '(not native)'}; tfjs ${r.tfjsVersion}`,
     `threads: ${r.threads ?? '?'}${r.threadsWhy ? ` (${r.threadsWhy})` : ''}`,
-    `GPU: ${r.gpu == null ? 'not a GPU engine' : r.gpu ? 'CUDA GPU in use' : 'none visible (TensorFlow runs on the CPU)'}`,
+    `GPU: ${gpuText(r.gpu)}`,
     `CPU: ${r.cpu.model}, ${r.cpu.cores} cores; memory ${gib(r.memory.total)} total, ${gib(r.memory.free)} free; this process ${gib(r.memory.processRss)}`,
     `native set-up: ${r.nativeSetup ? (r.nativeSetup.ok ? `ok (${r.nativeSetup.method}, TensorFlow ${r.nativeSetup.tfVersion ?? '?'}, ${r.nativeSetup.at})` : `failed: ${r.nativeSetup.reason}`) : 'never ran (npm run setup:native)'}`,
     'engines:'

@@ -12,6 +12,7 @@ import { ReviewStore } from './review.svelte'
 import { HistoryState } from './history.svelte'
 import { ExportState } from './export.svelte'
 import type { UiFilter } from './filters'
+import { jobActivity, trainActivity, type Activity } from './activity'
 import { errorText } from './format'
 
 export const PAGES = ['projects', 'overview', 'train', 'review', 'history', 'export'] as const
@@ -80,6 +81,9 @@ export class AppState {
     }
     this.info = r.value
     this.project = r.value.project
+    // The header's job indicator must know what already runs (started before this page was opened).
+    void this.jobs.refresh()
+    if (this.project && r.value.capabilities.train) void this.train.refreshStatus()
     const wanted = PAGES.find((p) => p === initialPage)
     // An empty project starts where images are imported.
     this.go(wanted ?? (this.project && this.project.counts.images > 0 ? 'review' : 'projects'))
@@ -117,6 +121,24 @@ export class AppState {
         this.exporter.open()
         break
     }
+  }
+
+  /** Running jobs and the training run, for the header's indicator (every page). */
+  get activities(): Activity[] {
+    const out = this.jobs.running.map((j) => jobActivity(j, this.jobs.eta(j)))
+    const t = this.train.status ? trainActivity(this.train.status) : null
+    return t ? [t, ...out] : out
+  }
+
+  async cancelActivity(id: string): Promise<void> {
+    if (id === 'train') await this.train.cancel()
+    else await this.jobs.cancel(id)
+  }
+
+  /** The page that shows an activity in full. */
+  openActivity(id: string): void {
+    const kind = id === 'train' ? 'train' : this.jobs.byId[id]?.kind
+    this.go(kind === 'import' ? 'projects' : kind === 'export' ? 'export' : 'train')
   }
 
   /** Opens the review with a filter (e.g. from a confusion-matrix cell). */

@@ -31,6 +31,7 @@ export const VALID_ARGS: { [M in MethodName]: Record<string, unknown> } = {
   'history.revert': { entryIds: [1] },
   'overview.stats': {},
   'runs.list': {},
+  'runs.detail': { runId: 1 },
   'train.start': { config: { epochs: 2, batchSize: 8, folds: 0 } },
   'train.cancel': {},
   'train.resume': { runId: 1 },
