@@ -1,5 +1,5 @@
 import { buildProgram } from './program'
-import { userMessage } from '../core/fsutil/describe'
+import { userMessage } from '../core/api/errors'
 
 const program = buildProgram()
 program.parseAsync(process.argv).catch((e: unknown) => {

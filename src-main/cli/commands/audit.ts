@@ -14,7 +14,7 @@ import { applyOverrides } from '../../core/audit/config'
 import { auditItems, auditSummary, getAudit, runAudit } from '../../core/audit/store'
 import { ExportFormatError } from '../../core/export/manifest'
 import { AtomicWriteError } from '../../core/fsutil/atomic'
-import { userMessage } from '../../core/fsutil/describe'
+import { userMessage } from '../../core/api/errors'
 
 export const EXIT = { ok: 0, error: 1, usage: 2, badInput: 3, locked: 4 } as const
 

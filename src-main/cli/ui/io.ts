@@ -7,7 +7,7 @@
  */
 import { ProjectError } from '../../core/store/errors'
 import { ImportAbortedError, ImportError } from '../../core/dataset/types'
-import { userMessage } from '../../core/fsutil/describe'
+import { userMessage } from '../../core/api/errors'
 
 export const EXIT = { ok: 0, error: 1, usage: 2, badInput: 3, locked: 4 } as const
 

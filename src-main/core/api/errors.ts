@@ -6,7 +6,7 @@
 import type { z } from 'zod'
 import { ProjectError, type ProjectErrorCode } from '../store/errors'
 import { ImportAbortedError, ImportError } from '../dataset/types'
-import { isFsError, userMessage } from '../fsutil/describe'
+import { describeFsError, isFsError } from '../fsutil/describe'
 import type { ApiErrorCode, ApiResult } from './contract'
 
 export class ApiFailure extends Error {
@@ -79,4 +79,17 @@ export function describeIssues(method: string, error: z.ZodError, input: unknown
   })
   const more = error.issues.length > 4 ? ` (+${error.issues.length - 4} more)` : ''
   return `invalid arguments for ${method}: ${parts.join('; ')}${more}`
+}
+
+/**
+ * The words a user sees for any failure, shared by the CLI (`poi-audit: <message>`) and the app API
+ * (`{ok: false, message}` shown by the UI), so both say the same thing: file-system errors in plain
+ * words naming the path, refused imports with what to do next, anything else as its own message
+ * (ours already name the file, line or value).
+ */
+export function userMessage(e: unknown): string {
+  const fs = describeFsError(e)
+  if (fs) return fs
+  if (e instanceof ImportError) return `${e.message}\nnothing was imported; fix the problems listed above in the source and import again`
+  return e instanceof Error ? e.message : String(e)
 }

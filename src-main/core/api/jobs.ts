@@ -5,8 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { ApiErrorCode, ApiEvent, JobInfo, JobKind, JsonValue } from './contract'
-import { ApiFailure, classify } from './errors'
-import { userMessage } from '../fsutil/describe'
+import { ApiFailure, classify, userMessage } from './errors'
 
 /** What a running job reports. `total` null = unknown. */
 export interface JobProgress {

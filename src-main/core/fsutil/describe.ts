@@ -1,12 +1,10 @@
 /**
- * The words a user sees for a failure, shared by the CLI (`poi-audit: <message>`) and the app API
- * (`{ok: false, message}` shown by the UI), so both say the same thing: which file or value, what is
- * wrong with it, and what to do. Node's own errno messages ("ENOTDIR: not a directory, lstat '…'")
+ * File-system failures in words a user can act on (which file, what is wrong with it, what to do),
+ * for userMessage (core/api/errors.ts), which the CLI and the app API both use. Node's own errno messages ("ENOTDIR: not a directory, lstat '…'")
  * name a syscall, not the problem; a path under a file is reported as the file that is in the way.
  */
 import { statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { ImportAbortedError, ImportError } from '../dataset/types'
 
 type Errno = NodeJS.ErrnoException & { dest?: string }
 
@@ -74,16 +72,4 @@ export function describeFsError(e: unknown): string | null {
       return why ? `${path}: ${why}` : null
     }
   }
-}
-
-/**
- * The message to show for any failure: file-system errors in plain words, refused imports with what
- * to do next, anything else as its own message (ours already name the file, line or value).
- */
-export function userMessage(e: unknown): string {
-  const fs = describeFsError(e)
-  if (fs) return fs
-  if (e instanceof ImportError) return `${e.message}\nnothing was imported; fix the problems listed above in the source and import again`
-  if (e instanceof ImportAbortedError) return e.message
-  return e instanceof Error ? e.message : String(e)
 }

@@ -5,8 +5,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describeFsError, userMessage } from '../../../src-main/core/fsutil/describe'
-import { toFailure } from '../../../src-main/core/api/errors'
+import { describeFsError } from '../../../src-main/core/fsutil/describe'
+import { toFailure, userMessage } from '../../../src-main/core/api/errors'
 import { ImportError } from '../../../src-main/core/dataset/types'
 import { tempDir } from '../../helpers/tmp'
 
