@@ -425,6 +425,11 @@ export interface HistoryEntryView {
   /** One user action; the unit of undo. */
   batchId: string
   revertsBatch: string | null
+  /**
+   * For an undo / revert entry: what the reverted action was (its first entry and its size), so the
+   * row can say in words what it undid. null for other entries.
+   */
+  undoes: { source: HistorySource; images: number; imageId: number; oldLabel: number | null; newLabel: number | null; newState: LabelState; newReview: ReviewState | null } | null
 }
 
 export interface ImageDetail {
@@ -671,6 +676,8 @@ const zHistoryQuery = z.strictObject({
   imageId: zId.optional(),
   actor: zText(128).optional(),
   source: z.enum(HISTORY_SOURCES).optional(),
+  /** Leave out entries of this source (the History page opens on decisions: every source but import). */
+  excludeSource: z.enum(HISTORY_SOURCES).optional(),
   batchId: zText(64).optional(),
   /** Entries with id below this (paging back from the newest). */
   beforeId: zId.optional(),

@@ -11,7 +11,7 @@ import { TrainState } from './train.svelte'
 import { ReviewStore } from './review.svelte'
 import { HistoryState } from './history.svelte'
 import { ExportState } from './export.svelte'
-import type { UiFilter } from './filters'
+import { emptyFilter, type UiFilter } from './filters'
 import { jobActivity, trainActivity, type Activity } from './activity'
 import { errorText } from './format'
 
@@ -139,6 +139,23 @@ export class AppState {
   openActivity(id: string): void {
     const kind = id === 'train' ? 'train' : this.jobs.byId[id]?.kind
     this.go(kind === 'import' ? 'projects' : kind === 'export' ? 'export' : 'train')
+  }
+
+  /**
+   * Opens Review on one image (History's image links): the unfiltered queue (any review state, since
+   * a decided image has left the default queue), then that image once its row has arrived.
+   */
+  async openInReview(imageId: number): Promise<void> {
+    this.review.setFilter({ ...emptyFilter(), review: 'any' }, false)
+    this.page = 'review'
+    this.helpOpen = false
+    await this.review.open()
+    const q = this.review.queue
+    const until = Date.now() + 15_000
+    while (q.indexOf(imageId) < 0 && !q.complete && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+    const i = q.indexOf(imageId)
+    if (i >= 0) this.review.setCurrent(i)
+    else this.notify('error', `Image ${imageId} is not in the review queue (it may have no decodable pixels).`)
   }
 
   /** Opens the review with a filter (e.g. from a confusion-matrix cell). */
