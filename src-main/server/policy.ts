@@ -39,8 +39,15 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'permissions-policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=(), bluetooth=()'
 }
 
-/** The session cookie (HttpOnly, SameSite=Strict, path /; no Secure: plain http on loopback). */
-export const COOKIE_NAME = 'poi_session'
+/**
+ * The session cookie's name (HttpOnly, SameSite=Strict, path /; no Secure: plain http on loopback).
+ * Browsers key cookies by host, not port, so two `serve` instances on 127.0.0.1 sharing one name would
+ * overwrite each other's cookie and sign each other out: the port (unique among running servers on
+ * this host) is part of the name.
+ */
+export function cookieName(port: number): string {
+  return `poi_session_${port}`
+}
 
 /** A fresh secret: 32 random bytes, base64url (43 characters). */
 export function newSecret(): string {
@@ -103,6 +110,6 @@ export function parseCookies(header: string | undefined): Map<string, string> {
 }
 
 /** The Set-Cookie value for the session (no Max-Age: it ends with the browser session). */
-export function sessionCookie(secret: string): string {
-  return `${COOKIE_NAME}=${secret}; HttpOnly; SameSite=Strict; Path=/`
+export function sessionCookie(port: number, secret: string): string {
+  return `${cookieName(port)}=${secret}; HttpOnly; SameSite=Strict; Path=/`
 }

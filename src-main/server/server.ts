@@ -23,7 +23,7 @@ import { createThumbBatchHandler } from '../core/api/thumb-batch'
 import { createBundleHandler } from '../core/api/bundle-serve'
 import { defaultEngines } from '../core/api/default-engines'
 import { BodyTooLarge, readBody, sendJson, sendResponse, sendText, sseFrame } from './http-util'
-import { COOKIE_NAME, SECURITY_HEADERS, assertLoopbackBind, isAllowedHostHeader, newSecret, parseCookies, secretEquals, sessionCookie } from './policy'
+import { cookieName, SECURITY_HEADERS, assertLoopbackBind, isAllowedHostHeader, newSecret, parseCookies, secretEquals, sessionCookie } from './policy'
 
 export interface ServerOptions {
   /** An API instance the caller owns, or ... */
@@ -104,13 +104,13 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
 
   /** null when the request may go on; else the 401 message. A first Bearer use gets the session cookie. */
   function authenticate(req: IncomingMessage, res: ServerResponse): string | null {
-    if (secretEquals(parseCookies(req.headers.cookie).get(COOKIE_NAME), cookieSecret)) return null
+    if (secretEquals(parseCookies(req.headers.cookie).get(cookieName(port)), cookieSecret)) return null
     const auth = req.headers.authorization
     if (typeof auth === 'string' && auth.startsWith('Bearer ')) {
       const r = spend(auth.slice(7).trim())
       if (r === 'spent') return SPENT
       if (r === 'ok') {
-        res.setHeader('set-cookie', sessionCookie(cookieSecret))
+        res.setHeader('set-cookie', sessionCookie(port, cookieSecret))
         return null
       }
     }
@@ -187,7 +187,7 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
       if (r === 'wrong') return sendText(res, 401, 'wrong token: open the URL printed by poi-audit serve')
       if (r === 'spent') return sendText(res, 401, SPENT)
       url.searchParams.delete('token')
-      return sendText(res, 303, 'signed in', { location: url.pathname + url.search, 'set-cookie': sessionCookie(cookieSecret) })
+      return sendText(res, 303, 'signed in', { location: url.pathname + url.search, 'set-cookie': sessionCookie(port, cookieSecret) })
     }
     const refused = authenticate(req, res)
     if (refused) return sendText(res, 401, refused, { 'www-authenticate': 'Bearer realm="poi-audit"' })

@@ -9,6 +9,7 @@ import { storageFailure } from '../../core/store/io-errors'
 import { ImportAbortedError, ImportError } from '../../core/dataset/types'
 import { ExportFormatError } from '../../core/export/manifest'
 import { AtomicWriteError } from '../../core/fsutil/atomic'
+import { userMessage } from '../../core/api/errors'
 
 /**
  * Exit codes of every command: 0 ok, 1 runtime error (including a full disk, a read-only folder, a
@@ -75,7 +76,7 @@ export async function runGuarded(io: CliIo, fn: () => Promise<number>, file?: st
     return await fn()
   } catch (e) {
     const err = storageFailure(e, file) ?? e
-    io.err(`poi-audit: ${(err as Error).message}\n`)
+    io.err(`poi-audit: ${userMessage(err)}\n`)
     return exitCodeFor(err)
   }
 }

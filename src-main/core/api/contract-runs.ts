@@ -78,6 +78,25 @@ export interface OverviewStats {
   thresholds: AuditThresholdsView | null
 }
 
+/** One run's evidence for trusting it (runs.detail): curves, validation accuracy, per-class precision/recall. */
+export interface RunDetail {
+  runId: number
+  /** Per epoch (fold -1 = the single model); null = not measured in that epoch. Accuracies 0..1. */
+  epochs: { fold: number; epoch: number; loss: number | null; trainAcc: number | null; valAcc: number | null }[]
+  /** Final validation accuracy (mean over folds); null when the run had no validation set. */
+  valAcc: number | null
+  /**
+   * Which images the per-class figures are measured on: out-of-fold predictions (k-fold), the project's
+   * 'val' split, or every scored image (in-training scores: optimistic, the model saw most of them).
+   */
+  basis: 'out-of-fold' | 'validation split' | 'all scored images'
+  /** Labeled images measured, and the share whose predicted class (TRN argmax) is their current label. */
+  images: number
+  accuracy: number | null
+  /** In the project's class order; null where undefined (nothing predicted / no image of the class). */
+  perClass: { name: string; support: number; precision: number | null; recall: number | null }[]
+}
+
 export interface RunSummary {
   id: number
   kind: string
@@ -133,6 +152,13 @@ export interface TrainProgress {
   backend: string
   backendReason: string
   at: string
+  /**
+   * What the engine is doing (absent from hosts that do not say): prepare, features (caching frozen
+   * features: done of total), train (steps of an epoch), validate, checkpoint, score (done of total), done.
+   */
+  phase?: 'prepare' | 'features' | 'train' | 'validate' | 'checkpoint' | 'score' | 'done'
+  done?: number | null
+  total?: number | null
 }
 
 export type TrainState = 'idle' | 'starting' | 'running' | 'cancelling' | 'completed' | 'cancelled' | 'failed' | 'crashed'

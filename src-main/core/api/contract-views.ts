@@ -239,6 +239,11 @@ export interface HistoryEntryView {
   /** One user action; the unit of undo. */
   batchId: string
   revertsBatch: string | null
+  /**
+   * For an undo / revert entry: what the reverted action was (its first entry and its size), so the
+   * row can say in words what it undid. null for other entries.
+   */
+  undoes: { source: HistorySource; images: number; imageId: number; oldLabel: number | null; newLabel: number | null; newState: LabelState; newReview: ReviewState | null } | null
 }
 
 export interface ImageDetail {

@@ -14,15 +14,17 @@
  */
 import { z } from 'zod'
 import type { MethodName } from './methods'
+import type { DoctorReport } from '../compute/doctor-report'
 import { HISTORY_SOURCES, LIMITS, SPLITS, zClassIdx, zEmpty, zId, zPath, zText } from './contract-base'
 import { DIALOG_PURPOSES, EXPORT_FORMATS, IMPORT_FORMATS, zDecision, zExportScope, zQueueFilter, zQueueSort, zTrainConfig } from './contract-args'
 import { type AppInfo, type BatchResult, type DecideResult, type HistoryEntryView, type ImageCounts, type ImageDetail, type ProjectInfo, type QueuePage, type RecentProject, type UndoResult } from './contract-views'
-import { type ImportSummary, type JobInfo, type OverviewStats, type RunSummary, type TrainStatus, zAuditSettings } from './contract-runs'
+import { type ImportSummary, type JobInfo, type OverviewStats, type RunDetail, type RunSummary, type TrainStatus, zAuditSettings } from './contract-runs'
 
 export * from './contract-base'
 export * from './contract-args'
 export * from './contract-views'
 export * from './contract-runs'
+export type { DoctorReport }
 
 // #region the method map
 
@@ -40,6 +42,8 @@ const zHistoryQuery = z.strictObject({
   imageId: zId.optional(),
   actor: zText(128).optional(),
   source: z.enum(HISTORY_SOURCES).optional(),
+  /** Leave out entries of this source (the History page opens on decisions: every source but import). */
+  excludeSource: z.enum(HISTORY_SOURCES).optional(),
   batchId: zText(64).optional(),
   /** Entries with id below this (paging back from the newest). */
   beforeId: zId.optional(),
@@ -49,6 +53,12 @@ const zHistoryQuery = z.strictObject({
 export const CONTRACT = {
   /** Version, mode, capabilities and the open project (if any). */
   'app.info': method<AppInfo>()(zEmpty),
+  /**
+   * What `poi-audit doctor --json` prints: the compute engines found, which one trains and why,
+   * TensorFlow version, threads, GPU, memory, advice. Measured once per server/window (seconds: it loads
+   * the engine in a separate process); `refresh` measures again.
+   */
+  'app.doctor': method<DoctorReport>()(z.strictObject({ refresh: z.boolean().optional() })),
   /** Native open/save dialog (Electron only). path null = cancelled. */
   'dialog.open': method<{ path: string | null }>()(z.strictObject({ purpose: z.enum(DIALOG_PURPOSES) })),
 
@@ -130,6 +140,8 @@ export const CONTRACT = {
 
   'overview.stats': method<OverviewStats>()(zEmpty),
   'runs.list': method<RunSummary[]>()(zEmpty),
+  /** Curves, validation accuracy and per-class precision/recall of one run (see RunDetail). */
+  'runs.detail': method<RunDetail>()(z.strictObject({ runId: zId })),
 
   /**
    * Starts training in the background (one run at a time; BUSY otherwise). Progress and the terminal
@@ -172,6 +184,13 @@ export const CONTRACT = {
         .optional()
     })
   ),
+
+  /**
+   * Where `export.start` with this `dest` would write, before anything is written: a relative path is
+   * resolved against the project file's folder; no dest = the default beside the project (whose folder
+   * is created). `folderMissing`: an explicit dest's folder does not exist (the export would fail).
+   */
+  'export.plan': method<{ path: string; exists: boolean; folderMissing: boolean; isDefault: boolean }>()(z.strictObject({ format: z.enum(EXPORT_FORMATS), dest: zPath.optional() })),
 
   'jobs.list': method<JobInfo[]>()(zEmpty),
   'jobs.cancel': method<{ cancelled: boolean }>()(z.strictObject({ jobId: zText(64, 1) }))

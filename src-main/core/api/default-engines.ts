@@ -22,6 +22,7 @@ import type { WorkerLink } from '../train/worker-host'
 import { createTrainingHost } from './training-host'
 import type { ProjectSession } from './session'
 import { ApiFailure } from './errors'
+import { doctorEngine } from './doctor-engine'
 
 export const auditEngine: AuditEngine = {
   async run(project, req, ctx) {
@@ -138,6 +139,7 @@ export interface DefaultEngineOptions {
  */
 export function defaultEngines(opts: DefaultEngineOptions = {}): (session: ProjectSession) => Engines {
   return (session) => ({
+    doctor: doctorEngine,
     import: importEngine,
     audit: auditEngine,
     export: exportEngine,

@@ -6,6 +6,7 @@
 import type { Project } from '../project'
 import type { AuditSettings, ExportScope, JsonValue, QueueFilter, TrainConfig, TrainProgress, TrainStatus } from './contract'
 import type { JobContext } from './jobs'
+import type { DoctorReport } from '../compute/doctor-report'
 
 export interface ImportRequest {
   /** Absolute: a folder, or an annotation file (CSV, FERPlus, RAF-DB, AffectNet); for 'demo' ignored. */
@@ -77,7 +78,16 @@ export interface DialogHost {
   open(purpose: 'project-open' | 'project-create' | 'import-folder' | 'import-file' | 'export-dest'): Promise<string | null>
 }
 
+/**
+ * The compute engines of this machine, as `poi-audit doctor --json` reports them. Loading an engine is
+ * the only reliable test and it fixes the process's TensorFlow backend, so it runs in its own process.
+ */
+export interface DoctorEngine {
+  report(): Promise<DoctorReport>
+}
+
 export interface Engines {
+  doctor?: DoctorEngine
   import?: ImportEngine
   audit?: AuditEngine
   export?: ExportEngine

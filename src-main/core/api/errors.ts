@@ -6,6 +6,8 @@
 import type { z } from 'zod'
 import { ProjectError, type ProjectErrorCode } from '../store/errors'
 import { storageFailure } from '../store/io-errors'
+import { ImportAbortedError, ImportError } from '../dataset/types'
+import { describeFsError, isFsError } from '../fsutil/describe'
 import type { ApiErrorCode, ApiResult } from './contract'
 
 export class ApiFailure extends Error {
@@ -36,8 +38,11 @@ const PROJECT_CODES: Record<ProjectErrorCode, ApiErrorCode> = {
 export function classify(e: unknown): ApiErrorCode | null {
   if (e instanceof ApiFailure) return e.code
   if (e instanceof ProjectError) return PROJECT_CODES[e.code] ?? 'INTERNAL'
+  // A refused import is bad input the user fixes in the source file, not a bug.
+  if (e instanceof ImportError) return 'INVALID_ARGS'
+  if (e instanceof ImportAbortedError) return 'CANCELLED'
   const err = e as NodeJS.ErrnoException | null
-  if (err && (err.name === 'AtomicWriteError' || (typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code) && typeof err.syscall === 'string'))) return 'IO_ERROR'
+  if (err && (err.name === 'AtomicWriteError' || isFsError(err))) return 'IO_ERROR'
   if (/SQLITE_BUSY|database is locked/i.test(String(err?.message))) return 'LOCKED'
   return null
 }
@@ -50,7 +55,8 @@ export function toFailure(e: unknown, method: string, log: (msg: string) => void
   if (code === 'LOCKED' && !(e instanceof ProjectError)) {
     return { ok: false, code, message: 'the project is busy (another process holds a write lock); try again' }
   }
-  if (code) return { ok: false, code, message: err.message }
+  // The same words as the CLI prints (core/fsutil/describe.ts).
+  if (code) return { ok: false, code, message: userMessage(e) }
   log(`api ${method}: ${err?.stack ?? String(e)}`)
   return { ok: false, code: 'INTERNAL', message: `internal error in ${method} (details are in the log)` }
 }
@@ -76,4 +82,17 @@ export function describeIssues(method: string, error: z.ZodError, input: unknown
   })
   const more = error.issues.length > 4 ? ` (+${error.issues.length - 4} more)` : ''
   return `invalid arguments for ${method}: ${parts.join('; ')}${more}`
+}
+
+/**
+ * The words a user sees for any failure, shared by the CLI (`poi-audit: <message>`) and the app API
+ * (`{ok: false, message}` shown by the UI), so both say the same thing: file-system errors in plain
+ * words naming the path, refused imports with what to do next, anything else as its own message
+ * (ours already name the file, line or value).
+ */
+export function userMessage(e: unknown): string {
+  const fs = describeFsError(e)
+  if (fs) return fs
+  if (e instanceof ImportError) return `${e.message}\nnothing was imported; fix the problems listed above in the source and import again`
+  return e instanceof Error ? e.message : String(e)
 }

@@ -6,7 +6,8 @@
  * `{ok: false, code, message}`. Handlers are synchronous over better-sqlite3 (fast, and never
  * interleaved with another write); long work goes to jobs that report through the event bus.
  */
-import { isAbsolute, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
 import { CONTRACT, type ApiEvent, type ApiResult, type AppInfo, type ParsedArgsOf, type ResultOf, type TrainStatus } from './contract'
 import { isMethodName, type MethodName } from './methods'
 import { ApiFailure, describeIssues, toFailure } from './errors'
@@ -19,6 +20,7 @@ import { matchingIds, nextInQueue, queryCounts, queryQueue } from './queries/que
 import { imageDetail } from './queries/detail'
 import { listHistoryPage } from './queries/history'
 import { overviewStats } from './queries/overview'
+import { runDetail } from './queries/run-detail'
 import { bulkRelabel, decide } from './review'
 import { undo, redo, undoStacks, revertEntries, getAnnotation } from '../store/labels'
 import type { DB } from '../store/db'
@@ -86,6 +88,9 @@ export function createApi(opts: ApiOptions): Api {
   }
   const changed = (what: 'labels', ids: readonly number[]): void => bus.emit({ type: 'project.changed', what, imageIds: changedIds(ids) })
   const absolute = (p: string): string => (isAbsolute(p) ? p : resolve(p))
+  /** Export destinations: a relative path means "beside the project", wherever the server was started. */
+  const exportDest = (projectPath: string, dest: string): string => (isAbsolute(dest) ? resolve(dest) : resolve(dirname(projectPath), dest))
+  let doctorReport: Promise<ResultOf<'app.doctor'>> | null = null
 
   const handlers: Handlers = {
     'app.info': () => ({
@@ -103,6 +108,16 @@ export function createApi(opts: ApiOptions): Api {
       },
       project: session.project ? session.info() : null
     }),
+    'app.doctor': async ({ refresh }) => {
+      const engine = engines.doctor ?? notAvailable('the engine check (poi-audit doctor)')
+      if (refresh || !doctorReport) doctorReport = engine.report()
+      try {
+        return await doctorReport
+      } catch (e) {
+        doctorReport = null
+        throw e
+      }
+    },
     'dialog.open': async ({ purpose }) => {
       if (!opts.dialogs) throw new ApiFailure('UNSUPPORTED', 'native dialogs exist only in the desktop app; type the path instead')
       return { path: await opts.dialogs.open(purpose) }
@@ -220,6 +235,8 @@ export function createApi(opts: ApiOptions): Api {
       })
     },
 
+    'runs.detail': ({ runId }) => runDetail(db(), runId, session.require().classes()),
+
     'train.start': ({ config }) => {
       const p = session.require()
       const host = engines.training ?? notAvailable('training')
@@ -262,7 +279,7 @@ export function createApi(opts: ApiOptions): Api {
     'export.start': ({ format, scope, dest, options }) => {
       const p = session.require()
       const engine = engines.export ?? notAvailable('exporting')
-      const path = dest ? absolute(dest) : engine.defaultDest(p, format)
+      const path = dest ? exportDest(p.path, dest) : engine.defaultDest(p, format)
       if ([p.path, `${p.path}-wal`, `${p.path}-shm`].includes(resolve(path))) {
         throw new ApiFailure('INVALID_ARGS', `dest: ${path} would overwrite the project file`)
       }
@@ -270,6 +287,13 @@ export function createApi(opts: ApiOptions): Api {
       if (filterIds && !filterIds.length) throw new ApiFailure('INVALID_ARGS', 'scope.filter matches no image')
       const job = jobs.start('export', (jc) => engine.run(p, { format, scope, dest: path, options: options ?? {}, filterIds, createParent: !dest }, jc), { exclusive: false })
       return { jobId: job.id, path }
+    },
+
+    'export.plan': ({ format, dest }) => {
+      const p = session.require()
+      const engine = engines.export ?? notAvailable('exporting')
+      const path = dest ? exportDest(p.path, dest) : engine.defaultDest(p, format)
+      return { path, exists: existsSync(path), folderMissing: !!dest && !existsSync(dirname(path)), isDefault: !dest }
     },
 
     'jobs.list': () => jobs.list(),

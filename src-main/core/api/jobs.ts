@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { ApiErrorCode, ApiEvent, JobInfo, JobKind, JsonValue } from './contract'
-import { ApiFailure, classify } from './errors'
+import { ApiFailure, classify, userMessage } from './errors'
 import { storageFailure } from '../store/io-errors'
 
 /** What a running job reports. `total` null = unknown. */
@@ -93,7 +93,7 @@ export class JobRegistry {
           e = storageFailure(e, null) ?? e
           const code: ApiErrorCode = classify(e) ?? 'INTERNAL'
           if (code === 'INTERNAL') this.log(`job ${kind} ${id} failed: ${(e as Error)?.stack ?? String(e)}`)
-          this.finish(entry, 'failed', { code, message: (e as Error)?.message ?? String(e) }, null)
+          this.finish(entry, 'failed', { code, message: userMessage(e) }, null)
         }
       )
     this.prune()

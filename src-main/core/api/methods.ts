@@ -9,6 +9,7 @@
  */
 export const METHOD_NAMES = [
   'app.info',
+  'app.doctor',
   'dialog.open',
   'project.open',
   'project.create',
@@ -29,12 +30,14 @@ export const METHOD_NAMES = [
   'history.revert',
   'overview.stats',
   'runs.list',
+  'runs.detail',
   'train.start',
   'train.cancel',
   'train.resume',
   'train.status',
   'audit.run',
   'export.start',
+  'export.plan',
   'jobs.list',
   'jobs.cancel'
 ] as const

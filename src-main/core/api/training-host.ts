@@ -49,7 +49,9 @@ export function createTrainingHost(opts: TrainingHostOptions): TrainingHost {
             graceMs: opts.graceMs,
             onStarted: (runId) => setStatus({ state: status.state === 'cancelling' ? 'cancelling' : 'running', runId }),
             onProgress: (p) => {
-              const { detail: _detail, ...progress } = p
+              const { detail, ...wire } = p
+              // The phase names what an epoch-less event is (preparing, caching features, scoring ...).
+              const progress = { ...wire, phase: detail.phase, done: detail.done ?? null, total: detail.total ?? null }
               status = { ...status, progress }
               emit({ type: 'progress', progress })
             }

@@ -13,8 +13,10 @@ import { enableWasmThreadsInNode, type ThreadsPatch } from './wasm-threads'
 import { autoWasmThreads, measureMachineLoad, type MachineLoad } from './auto-threads'
 import { chooseNativeThreads, nativeSetupFailure } from './native'
 
+import type { ComputeBackend } from './doctor-report'
+
+export type { ComputeBackend }
 /** The backends the app knows, fastest first. */
-export type ComputeBackend = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu'
 export const BACKEND_ORDER: readonly ComputeBackend[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']
 
 /** The subset of '@tensorflow/tfjs-backend-wasm' that initCompute uses. */

@@ -7,45 +7,10 @@ import { createRequire } from 'node:module'
 import { BACKEND_ORDER, initCompute, type ComputeBackend, type ComputeInfo, type ComputeOptions } from './backend'
 import { nativeAddonPresent, nativePackageDir, readNativeSetupStatus, type NativeSetupStatus } from './native'
 import { tf } from './tf'
+import { DOCTOR_FORMAT, DOCTOR_VERSION, gpuText, type DoctorReport, type EngineRow } from './doctor-report'
 
-export const DOCTOR_FORMAT = 'poi-audit-doctor'
-export const DOCTOR_VERSION = 1
-
-export interface EngineRow {
-  name: ComputeBackend
-  /** The npm package is present (wasm and cpu ship with the app). */
-  installed: boolean
-  /** It initialised in this process (only the chosen one is initialised; the others are 'not tried'). */
-  state: 'runs' | 'failed' | 'not tried' | 'not installed'
-  /** Why it failed or was skipped, in words. */
-  detail: string | null
-}
-
-export interface DoctorReport {
-  format: typeof DOCTOR_FORMAT
-  version: typeof DOCTOR_VERSION
-  /** The engine this process trains on. */
-  engine: ComputeBackend
-  /** One sentence: why this engine. */
-  reason: string
-  engines: EngineRow[]
-  /** TensorFlow C library version behind tfjs-node(-gpu), e.g. '2.21.0'; null on wasm/cpu. */
-  tensorflowVersion: string | null
-  tfjsVersion: string
-  /** Compute threads and how they were chosen. */
-  threads: number | null
-  threadsWhy: string | null
-  /** Whether TensorFlow uses a CUDA GPU (null: not a GPU engine). */
-  gpu: boolean | null
-  cpu: { model: string; cores: number }
-  /** Bytes. */
-  memory: { total: number; free: number; processRss: number }
-  /** What scripts/native-tf.mjs recorded at install (null: it never ran here). */
-  nativeSetup: NativeSetupStatus | null
-  /** Things to do for a faster engine, most useful first. */
-  advice: string[]
-  warnings: string[]
-}
+export { DOCTOR_FORMAT, DOCTOR_VERSION } from './doctor-report'
+export type { DoctorReport, EngineRow } from './doctor-report'
 
 const require_ = createRequire(import.meta.url)
 
@@ -128,7 +93,7 @@ export function formatDoctor(r: DoctorReport): string {
     `engine: ${r.engine} — ${r.reason}`,
     `TensorFlow: ${r.tensorflowVersion ?? '(not native)'}; tfjs ${r.tfjsVersion}`,
     `threads: ${r.threads ?? '?'}${r.threadsWhy ? ` (${r.threadsWhy})` : ''}`,
-    `GPU: ${r.gpu == null ? 'not a GPU engine' : r.gpu ? 'CUDA GPU in use' : 'none visible (TensorFlow runs on the CPU)'}`,
+    `GPU: ${gpuText(r.gpu)}`,
     `CPU: ${r.cpu.model}, ${r.cpu.cores} cores; memory ${gib(r.memory.total)} total, ${gib(r.memory.free)} free; this process ${gib(r.memory.processRss)}`,
     `native set-up: ${r.nativeSetup ? (r.nativeSetup.ok ? `ok (${r.nativeSetup.method}, TensorFlow ${r.nativeSetup.tfVersion ?? '?'}, ${r.nativeSetup.at})` : `failed: ${r.nativeSetup.reason}`) : 'never ran (npm run setup:native)'}`,
     'engines:'

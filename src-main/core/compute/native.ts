@@ -8,21 +8,9 @@ import { createRequire } from 'node:module'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { autoWasmThreads, measureMachineLoad, type MachineLoad } from './auto-threads'
+import type { NativeSetupStatus } from './doctor-report'
 
-/** What scripts/native-tf.mjs records after `npm ci` / `npm run setup:native` (format checked on read). */
-export interface NativeSetupStatus {
-  format: 'poi-audit-native-tf-status'
-  version: 1
-  /** ISO time of the set-up. */
-  at: string
-  ok: boolean
-  /** 'tfjs-node download', 'built from the tensorflow-cpu wheel', 'existing', or null when it failed. */
-  method: string | null
-  tfVersion?: string
-  wheel?: string
-  reason?: string
-  seconds?: number
-}
+export type { NativeSetupStatus } from './doctor-report'
 
 const require_ = createRequire(import.meta.url)
 

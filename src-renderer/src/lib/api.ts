@@ -34,7 +34,9 @@ export type {
   RecentProject,
   RegionView,
   ReviewState,
+  RunDetail,
   RunSummary,
+  DoctorReport,
   TrainConfig,
   TrainProgress,
   TrainStatus

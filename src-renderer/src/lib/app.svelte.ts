@@ -11,7 +11,9 @@ import { TrainState } from './train.svelte'
 import { ReviewStore } from './review.svelte'
 import { HistoryState } from './history.svelte'
 import { ExportState } from './export.svelte'
-import type { UiFilter } from './filters'
+import { emptyFilter, type UiFilter } from './filters'
+import { jobActivity, trainActivity, type Activity } from './activity'
+import { errorText } from './format'
 
 export const PAGES = ['projects', 'overview', 'train', 'review', 'history', 'export'] as const
 export type Page = (typeof PAGES)[number]
@@ -74,11 +76,14 @@ export class AppState {
     this.off = this.api.on((e) => this.onEvent(e))
     const r = await this.api.app.info({})
     if (!r.ok) {
-      this.fatal = `${r.code}: ${r.message}`
+      this.fatal = errorText(r)
       return
     }
     this.info = r.value
     this.project = r.value.project
+    // The header's job indicator must know what already runs (started before this page was opened).
+    void this.jobs.refresh()
+    if (this.project && r.value.capabilities.train) void this.train.refreshStatus()
     // "review?given=1&image=42": the page, then the review's view (filters, sort, open image).
     const [pageName, query] = (initialPage ?? '').split('?')
     const wanted = PAGES.find((p) => p === pageName)
@@ -119,6 +124,41 @@ export class AppState {
         this.exporter.open()
         break
     }
+  }
+
+  /** Running jobs and the training run, for the header's indicator (every page). */
+  get activities(): Activity[] {
+    const out = this.jobs.running.map((j) => jobActivity(j, this.jobs.eta(j)))
+    const t = this.train.status ? trainActivity(this.train.status) : null
+    return t ? [t, ...out] : out
+  }
+
+  async cancelActivity(id: string): Promise<void> {
+    if (id === 'train') await this.train.cancel()
+    else await this.jobs.cancel(id)
+  }
+
+  /** The page that shows an activity in full. */
+  openActivity(id: string): void {
+    const kind = id === 'train' ? 'train' : this.jobs.byId[id]?.kind
+    this.go(kind === 'import' ? 'projects' : kind === 'export' ? 'export' : 'train')
+  }
+
+  /**
+   * Opens Review on one image (History's image links): the unfiltered queue (any review state, since
+   * a decided image has left the default queue), then that image once its row has arrived.
+   */
+  async openInReview(imageId: number): Promise<void> {
+    this.review.setFilter({ ...emptyFilter(), review: 'any' }, false)
+    this.page = 'review'
+    this.helpOpen = false
+    await this.review.open()
+    const q = this.review.queue
+    const until = Date.now() + 15_000
+    while (q.indexOf(imageId) < 0 && !q.complete && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+    const i = q.indexOf(imageId)
+    if (i >= 0) this.review.setCurrent(i)
+    else this.notify('error', `Image ${imageId} is not in the review queue (it may have no decodable pixels).`)
   }
 
   /** Opens the review with a filter (e.g. from a confusion-matrix cell). */

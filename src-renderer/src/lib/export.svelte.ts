@@ -6,6 +6,7 @@
 import type { AppState } from './app.svelte'
 import type { ExportFormat, ExportScope, JobInfo, JsonValue } from './api'
 import { describeFilter, toQueueFilter } from './filters'
+import { errorText } from './format'
 
 export type ScopeKind = 'all' | 'changed' | 'reviewed' | 'flagged' | 'filter' | 'selection'
 
@@ -21,6 +22,10 @@ export class ExportState {
   result = $state.raw<JsonValue | null>(null)
   error = $state<string | null>(null)
   done = $state(false)
+  /** Where Export would write now (the server resolves a relative dest against the project's folder). */
+  planned = $state.raw<{ path: string; exists: boolean; folderMissing: boolean; isDefault: boolean } | null>(null)
+  planError = $state<string | null>(null)
+  private planSeq = 0
 
   constructor(private readonly app: AppState) {}
 
@@ -77,6 +82,16 @@ export class ExportState {
     }
   }
 
+  /** Asks the server where the current format and destination would write, before anything is written. */
+  async plan(): Promise<void> {
+    const seq = ++this.planSeq
+    const dest = this.dest.trim()
+    const r = await this.app.api.export.plan({ format: this.format, ...(dest ? { dest } : {}) })
+    if (seq !== this.planSeq) return
+    this.planned = r.ok ? r.value : null
+    this.planError = r.ok ? null : errorText(r)
+  }
+
   async start(): Promise<void> {
     const scope = this.toScope()
     if (typeof scope === 'string') {
@@ -94,7 +109,7 @@ export class ExportState {
       options: { spreadsheetSafe: this.spreadsheetSafe, bom: this.bom }
     })
     if (!r.ok) {
-      this.error = `${r.code}: ${r.message}`
+      this.error = errorText(r)
       return
     }
     this.jobId = r.value.jobId
@@ -102,7 +117,7 @@ export class ExportState {
     const fin = await this.app.jobs.track(r.value.jobId)
     this.done = true
     if (fin.job.state !== 'done') {
-      this.error = fin.job.error ? `${fin.job.error.code}: ${fin.job.error.message}` : `export ${fin.job.state}`
+      this.error = fin.job.error ? errorText(fin.job.error) : `export ${fin.job.state}`
       return
     }
     this.result = fin.result

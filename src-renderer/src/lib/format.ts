@@ -55,3 +55,12 @@ export function when(iso: string | null | undefined): string {
 export function classKey(idx: number): string {
   return idx < 9 ? String(idx + 1) : ''
 }
+
+/**
+ * What the UI shows for a failed call: the server's message as it is (core/fsutil/describe.ts words it
+ * like the CLI's `poi-audit: …`, naming the file or value and what to do). The machine code (IO_ERROR,
+ * INVALID_ARGS…) means nothing to a curator and is left out.
+ */
+export function errorText(e: { code: string; message: string }): string {
+  return e.message
+}

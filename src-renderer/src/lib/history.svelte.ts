@@ -4,6 +4,7 @@
  */
 import type { AppState } from './app.svelte'
 import type { HistoryEntryView, HistorySource } from './api'
+import { errorText } from './format'
 
 const PAGE = 200
 
@@ -11,13 +12,24 @@ export interface HistoryFilter {
   /** Image id as typed ('' = any). */
   imageId: string
   actor: string
-  source: HistorySource | ''
+  /** 'decisions' = every source but import (the page opens there); '' = everything. */
+  source: HistorySource | '' | 'decisions'
+}
+
+/** User-facing names of the history sources (the filter's options and the Source column). */
+export const SOURCE_NAMES: Record<HistorySource, string> = {
+  import: 'Import',
+  curator: 'Curator decision',
+  bulk: 'Bulk action',
+  revert: 'Undo / revert'
 }
 
 export class HistoryState {
   entries = $state.raw<HistoryEntryView[]>([])
   nextBeforeId = $state<number | null>(null)
-  filter = $state<HistoryFilter>({ imageId: '', actor: '', source: '' })
+  filter = $state<HistoryFilter>({ imageId: '', actor: '', source: 'decisions' })
+  /** Entries waiting for "yes, revert" (reverting an import row changes the dataset's own label). */
+  pendingRevert = $state.raw<number[] | null>(null)
   selected = $state.raw<ReadonlySet<number>>(new Set())
   loading = $state(false)
   error = $state<string | null>(null)
@@ -26,15 +38,16 @@ export class HistoryState {
   constructor(private readonly app: AppState) {}
 
   /** The filter as query args, or an error message naming the bad field. */
-  query(): { imageId?: number; actor?: string; source?: HistorySource } | string {
-    const q: { imageId?: number; actor?: string; source?: HistorySource } = {}
+  query(): { imageId?: number; actor?: string; source?: HistorySource; excludeSource?: HistorySource } | string {
+    const q: { imageId?: number; actor?: string; source?: HistorySource; excludeSource?: HistorySource } = {}
     const id = this.filter.imageId.trim()
     if (id) {
       if (!/^\d+$/.test(id) || Number(id) < 1) return `Image id must be a positive whole number (got "${id}").`
       q.imageId = Number(id)
     }
     if (this.filter.actor.trim()) q.actor = this.filter.actor.trim()
-    if (this.filter.source) q.source = this.filter.source
+    if (this.filter.source === 'decisions') q.excludeSource = 'import'
+    else if (this.filter.source) q.source = this.filter.source
     return q
   }
 
@@ -46,10 +59,11 @@ export class HistoryState {
       return
     }
     this.loading = true
-    const r = await this.app.api.history.list({ ...q, limit: PAGE })
+    // The Undo / Redo buttons (and Z) need the undo stack even when Review was never opened.
+    const [r] = await Promise.all([this.app.api.history.list({ ...q, limit: PAGE }), this.app.review.refreshUndoState()])
     this.loading = false
     if (!r.ok) {
-      this.error = `${r.code}: ${r.message}`
+      this.error = errorText(r)
       return
     }
     this.error = null
@@ -66,7 +80,7 @@ export class HistoryState {
     const r = await this.app.api.history.list({ ...q, limit: PAGE, beforeId: this.nextBeforeId })
     this.loading = false
     if (!r.ok) {
-      this.error = `${r.code}: ${r.message}`
+      this.error = errorText(r)
       return
     }
     this.entries = [...this.entries, ...r.value.entries]
@@ -85,8 +99,13 @@ export class HistoryState {
   }
 
   /** Reverts the given entries (default: the selection) as one action. */
-  async revert(ids: number[] = [...this.selected]): Promise<void> {
+  async revert(ids: number[] = [...this.selected], confirmed = false): Promise<void> {
     if (!ids.length) return
+    if (!confirmed && this.entries.some((e) => ids.includes(e.id) && e.source === 'import')) {
+      this.pendingRevert = ids
+      return
+    }
+    this.pendingRevert = null
     const imageIds = [...new Set(this.entries.filter((e) => ids.includes(e.id)).map((e) => e.imageId))]
     const r = await this.app.api.history.revert({ entryIds: ids })
     if (!r.ok) {
@@ -95,6 +114,12 @@ export class HistoryState {
     }
     this.app.notify('info', `Reverted ${ids.length} ${ids.length === 1 ? 'entry' : 'entries'} (${r.value.changed} images changed).`)
     await Promise.all([this.load(true), this.app.review.refreshRows(imageIds), this.app.review.refreshUndoState()])
+  }
+
+  /** Entries of a pending revert that are import rows (for the question). */
+  get pendingImports(): number {
+    const ids = this.pendingRevert ?? []
+    return this.entries.filter((e) => ids.includes(e.id) && e.source === 'import').length
   }
 
   /** Undo / redo from this page (the same undo stack as the review). */

@@ -14,10 +14,25 @@ export interface FinishedJob {
 
 const POLL_MS = 2000
 
+/** Where a job's current phase began: its ETA is the rate since then applied to what is left. */
+interface PhaseStart {
+  phase: string
+  at: number
+  done: number
+}
+
+/** Seconds left in the job's current phase at the rate since the phase began; null while unknown. */
+export function phaseEta(job: Pick<JobInfo, 'done' | 'total'>, start: PhaseStart | undefined, now: number): number | null {
+  if (!start || job.total == null || job.done <= start.done || job.done >= job.total) return null
+  const perUnit = (now - start.at) / 1000 / (job.done - start.done)
+  return perUnit * (job.total - job.done)
+}
+
 export class JobsState {
   /** Latest known state of every job seen, by id. */
   byId = $state.raw<Record<string, JobInfo>>({})
   private readonly finished = new Map<string, FinishedJob>()
+  private readonly phases = new Map<string, PhaseStart>()
   private readonly waiters = new Map<string, ((f: FinishedJob) => void)[]>()
   private poll: ReturnType<typeof setInterval> | null = null
 
@@ -40,6 +55,25 @@ export class JobsState {
     })
   }
 
+  /** Jobs still running, oldest first (the header's indicator). */
+  get running(): JobInfo[] {
+    return Object.values(this.byId)
+      .filter((j) => j.state === 'running')
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
+  }
+
+  /** Seconds left in a running job's current phase, when its rate is known. */
+  eta(job: JobInfo, now = Date.now()): number | null {
+    return phaseEta(job, this.phases.get(job.id), now)
+  }
+
+  /** Learns the jobs already running (a page opened while an import or export runs). */
+  async refresh(): Promise<void> {
+    const r = await this.api.jobs.list({})
+    if (!r.ok) return
+    for (const job of r.value) if (job.state === 'running') this.update(job)
+  }
+
   async cancel(jobId: string): Promise<void> {
     await this.api.jobs.cancel({ jobId })
   }
@@ -50,6 +84,9 @@ export class JobsState {
   }
 
   private update(job: JobInfo): void {
+    const ph = this.phases.get(job.id)
+    if (job.state !== 'running') this.phases.delete(job.id)
+    else if (!ph || ph.phase !== job.phase) this.phases.set(job.id, { phase: job.phase, at: Date.now(), done: job.done })
     this.byId = { ...this.byId, [job.id]: job }
   }
 

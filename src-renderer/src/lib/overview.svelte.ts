@@ -2,6 +2,7 @@
 import type { AppState } from './app.svelte'
 import type { OverviewStats } from './api'
 import { emptyFilter } from './filters'
+import { errorText } from './format'
 
 export class OverviewState {
   stats = $state.raw<OverviewStats | null>(null)
@@ -17,7 +18,7 @@ export class OverviewState {
     const r = await this.app.api.overview.stats({})
     this.loading = false
     if (!r.ok) {
-      this.error = `${r.code}: ${r.message}`
+      this.error = errorText(r)
       return
     }
     this.error = null

@@ -4,6 +4,7 @@
  */
 import type { AppState } from './app.svelte'
 import type { ApiResult, ImportFormat, ImportSummary, JobInfo, JsonValue, ProjectInfo, RecentProject } from './api'
+import { errorText } from './format'
 
 export type ImportStep = 'form' | 'running' | 'report'
 
@@ -104,7 +105,7 @@ export class ProjectsState {
       ...(this.align ? { align: true } : {})
     })
     if (!r.ok) {
-      this.importError = `${r.code}: ${r.message}`
+      this.importError = errorText(r)
       return
     }
     this.jobId = r.value.jobId
@@ -112,7 +113,7 @@ export class ProjectsState {
     const fin = await this.app.jobs.track(r.value.jobId)
     if (fin.job.state !== 'done') {
       this.step = 'form'
-      this.importError = fin.job.error ? `${fin.job.error.code}: ${fin.job.error.message}` : `import ${fin.job.state}`
+      this.importError = fin.job.error ? errorText(fin.job.error) : `import ${fin.job.state}`
       return
     }
     this.report = fin.result
@@ -140,7 +141,7 @@ export class ProjectsState {
     try {
       const r = await call()
       if (!r.ok) {
-        this.app.notify('error', `${r.code}: ${r.message}`)
+        this.app.notify('error', errorText(r))
         return false
       }
       this.app.setProject(r.value)

@@ -4,8 +4,9 @@
  * nothing that would pretend to train.
  */
 import type { AppState } from './app.svelte'
-import type { ApiEvent, AuditSettings, JobInfo, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
+import type { ApiEvent, AuditSettings, DoctorReport, JobInfo, RunDetail, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
 import { TRAIN_BACKENDS, TRAIN_BACKBONES, INPUT_SIZES } from './api'
+import { errorText } from './format'
 
 /** Progress points kept for the curves (the oldest are thinned out beyond this). */
 const MAX_POINTS = 2000
@@ -63,6 +64,15 @@ export class TrainState {
   /** The running audit job, if any. */
   auditJobId = $state<string | null>(null)
   auditMessage = $state<string | null>(null)
+  /** What `poi-audit doctor` says about this machine's engines (loaded once; seconds to measure). */
+  doctor = $state.raw<DoctorReport | null>(null)
+  doctorError = $state<string | null>(null)
+  private doctorAsked = false
+  /** The run whose details are open, and its evidence. */
+  detail = $state.raw<RunDetail | null>(null)
+  detailError = $state<string | null>(null)
+  /** When the current run was started from this page (for "starting… N s"). */
+  startedAt = $state<number | null>(null)
 
   constructor(private readonly app: AppState) {}
 
@@ -80,13 +90,40 @@ export class TrainState {
     if (runs.ok) this.runs = runs.value
     if (!s.ok) {
       if (s.code === 'NOT_AVAILABLE') this.unavailable = s.message
-      else this.error = `${s.code}: ${s.message}`
+      else this.error = errorText(s)
       return
     }
     this.status = s.value
+    if (!this.doctorAsked && (this.app.info?.capabilities.train ?? false)) void this.loadDoctor()
     const inBuild = this.app.info?.capabilities.train ?? true
     this.unavailable = s.value.available && inBuild ? null : 'The training engine is not part of this build yet.'
     if (s.value.progress && !this.points.length) this.points = [s.value.progress]
+  }
+
+  async loadDoctor(refresh = false): Promise<void> {
+    this.doctorAsked = true
+    this.doctorError = null
+    const r = await this.app.api.app.doctor(refresh ? { refresh: true } : {})
+    if (r.ok) this.doctor = r.value
+    else this.doctorError = errorText(r)
+  }
+
+  /** Opens (or closes, when open) a run's curves and per-class precision / recall. */
+  async showRun(runId: number): Promise<void> {
+    if (this.detail?.runId === runId) {
+      this.detail = null
+      return
+    }
+    this.detailError = null
+    const r = await this.app.api.runs.detail({ runId })
+    if (r.ok) this.detail = r.value
+    else this.detailError = errorText(r)
+  }
+
+  /** The engine's status only (the header's indicator, on any page). */
+  async refreshStatus(): Promise<void> {
+    const s = await this.app.api.train.status({})
+    if (s.ok) this.status = s.value
   }
 
   async start(): Promise<void> {
@@ -101,23 +138,24 @@ export class TrainState {
     this.busy = false
     if (!r.ok) {
       if (r.code === 'NOT_AVAILABLE') this.unavailable = r.message
-      this.error = `${r.code}: ${r.message}`
+      this.error = errorText(r)
       return
     }
     this.points = []
+    this.startedAt = Date.now()
     await this.load()
   }
 
   async cancel(): Promise<void> {
     const r = await this.app.api.train.cancel({})
-    if (!r.ok) this.error = `${r.code}: ${r.message}`
+    if (!r.ok) this.error = errorText(r)
   }
 
   async resume(runId: number): Promise<void> {
     this.error = null
     const r = await this.app.api.train.resume({ runId })
     if (!r.ok) {
-      this.error = `${r.code}: ${r.message}`
+      this.error = errorText(r)
       return
     }
     this.points = []
@@ -140,7 +178,7 @@ export class TrainState {
     this.auditMessage = null
     const r = await this.app.api.audit.run({ ...(runId != null ? { runId } : {}), ...(settings ? { settings } : {}) })
     if (!r.ok) {
-      this.auditMessage = `${r.code}: ${r.message}`
+      this.auditMessage = errorText(r)
       return
     }
     this.auditJobId = r.value.jobId
@@ -190,7 +228,28 @@ export class TrainState {
  * loss; the contract's TrainProgress carries no phase name, so they are told apart by that.
  */
 export function inEpoch(p: TrainProgress): boolean {
+  if (p.phase) return p.phase === 'train' && p.steps > 0 && p.step > 0
   return p.epoch >= 1 && p.steps > 0 && p.step > 0 && p.step < p.steps + 1
+}
+
+/** The final validation accuracy recorded in a run's metrics (mean over folds), or null. */
+export function runValAcc(r: RunSummary): number | null {
+  const final = (r.metrics as { final?: { valAcc?: number | null }[] } | null)?.final
+  const v = Array.isArray(final) ? final.map((f) => f?.valAcc).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)) : []
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null
+}
+
+/** Curve series of a finished run's stored epochs (x = epoch; folds after one another). */
+export function epochCurves(d: RunDetail): { loss: [number, number][]; trainAcc: [number, number][]; valAcc: [number, number][] } {
+  const out = { loss: [] as [number, number][], trainAcc: [] as [number, number][], valAcc: [] as [number, number][] }
+  const perFold = Math.max(1, ...d.epochs.map((e) => e.epoch))
+  for (const e of d.epochs) {
+    const x = Math.max(0, e.fold) * perFold + e.epoch
+    if (e.loss != null) out.loss.push([x, e.loss])
+    if (e.trainAcc != null) out.trainAcc.push([x, e.trainAcc])
+    if (e.valAcc != null) out.valAcc.push([x, e.valAcc])
+  }
+  return out
 }
 
 /** Curve series from progress points: x = fractional epoch; only points that carry the value. */

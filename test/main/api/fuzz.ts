@@ -10,6 +10,7 @@ import { rng } from './fixture'
 /** One valid argument object per method (the mutation seeds). */
 export const VALID_ARGS: { [M in MethodName]: Record<string, unknown> } = {
   'app.info': {},
+  'app.doctor': {},
   'dialog.open': { purpose: 'project-open' },
   'project.open': { path: '/tmp/x.poi' },
   'project.create': { path: '/tmp/x.poi', name: 'x' },
@@ -30,12 +31,14 @@ export const VALID_ARGS: { [M in MethodName]: Record<string, unknown> } = {
   'history.revert': { entryIds: [1] },
   'overview.stats': {},
   'runs.list': {},
+  'runs.detail': { runId: 1 },
   'train.start': { config: { epochs: 2, batchSize: 8, folds: 0 } },
   'train.cancel': {},
   'train.resume': { runId: 1 },
   'train.status': {},
   'audit.run': { runId: 1, settings: { thresholdScale: 1.2, confidencePercentile: 0.25 } },
   'export.start': { format: 'csv', scope: { kind: 'all' }, options: { bom: true } },
+  'export.plan': { format: 'csv', dest: 'out/labels.csv' },
   'jobs.list': {},
   'jobs.cancel': { jobId: 'abc' }
 }

@@ -23,6 +23,7 @@ const nul = 'a\u0000b'
 
 export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
   'app.info': empty('app.info'),
+  'app.doctor': [extra('app.doctor'), { why: 'refresh not a boolean', args: { refresh: 'yes' }, expect: /refresh/ }],
   'dialog.open': [extra('dialog.open'), { why: 'unknown purpose', args: { purpose: 'format-disk' }, expect: /purpose/ }, { why: 'missing purpose', args: {}, expect: /purpose/ }],
   'project.open': [
     extra('project.open'),
@@ -87,6 +88,7 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
   'history.revert': [extra('history.revert'), { why: 'no entries', args: { entryIds: [] }, expect: /entryIds/ }, { why: 'entry id 0', args: { entryIds: [0] }, expect: /entryIds/ }],
   'overview.stats': empty('overview.stats'),
   'runs.list': empty('runs.list'),
+  'runs.detail': [extra('runs.detail'), { why: 'missing run id', args: {}, expect: /runId/ }, { why: 'run id 0', args: { runId: 0 }, expect: /runId/ }, { why: 'fractional run id', args: { runId: 1.5 }, expect: /runId/ }],
   'train.start': [
     extra('train.start'),
     { why: 'unknown key in the config', args: { config: { epochs: 2, dropout: 0.5 } }, expect: /dropout/ },
@@ -112,6 +114,12 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'ids scope without ids', args: { format: 'csv', scope: { kind: 'ids', ids: [] } }, expect: /scope\.ids/ },
     { why: 'unknown option', args: { format: 'csv', scope: { kind: 'all' }, options: { zip: true } }, expect: /zip/ },
     { why: 'NUL in destination', args: { format: 'csv', scope: { kind: 'all' }, dest: nul }, expect: /dest/ }
+  ],
+  'export.plan': [
+    extra('export.plan'),
+    { why: 'unknown format', args: { format: 'xlsx' }, expect: /format/ },
+    { why: 'NUL in destination', args: { format: 'csv', dest: nul }, expect: /dest/ },
+    { why: 'empty destination', args: { format: 'csv', dest: '' }, expect: /dest/ }
   ],
   'jobs.list': empty('jobs.list'),
   'jobs.cancel': [extra('jobs.cancel'), { why: 'empty job id', args: { jobId: '' }, expect: /jobId/ }, { why: 'job id too long', args: { jobId: 'j'.repeat(65) }, expect: /jobId/ }]

@@ -78,7 +78,7 @@ describe('authentication', () => {
     expect((await http('GET', '/api/events')).status).toBe(401)
     expect((await http('GET', '/?token=wrong')).status).toBe(401)
     expect((await http('GET', '/', { authorization: 'Bearer wrong' })).status).toBe(401)
-    expect((await http('GET', '/', { cookie: 'poi_session=forged' })).status).toBe(401)
+    expect((await http('GET', '/', { cookie: `poi_session_${server.port}=forged` })).status).toBe(401)
   })
 
   it('exchanges the token for an HttpOnly SameSite=Strict cookie and cleans the URL', async () => {
@@ -89,6 +89,8 @@ describe('authentication', () => {
     expect(set).toMatch(/HttpOnly/)
     expect(set).toMatch(/SameSite=Strict/)
     expect(set).not.toContain('x'.repeat(40))
+    // Named per server (port), so two servers on 127.0.0.1 do not overwrite each other's cookie.
+    expect(set.startsWith(`poi_session_${server.port}=`)).toBe(true)
     cookie = set.split(';')[0]
     const page = await http('GET', '/', authed())
     expect(page.status).toBe(200)
@@ -112,7 +114,7 @@ describe('authentication', () => {
       const first = await ask({ authorization: `Bearer ${'y'.repeat(40)}` })
       expect(first.status).toBe(200)
       const session = String(first.headers.get('set-cookie')).split(';')[0]
-      expect(session).toMatch(/^poi_session=/)
+      expect(session.startsWith(`poi_session_${other.port}=`)).toBe(true)
       expect((await ask({ authorization: `Bearer ${'y'.repeat(40)}` })).status).toBe(401)
       expect((await ask({ cookie: session })).status).toBe(200)
     } finally {
