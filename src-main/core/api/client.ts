@@ -140,7 +140,7 @@ export function httpTransport(opts: HttpTransportOptions = {}): Transport {
           credentials: 'same-origin',
           cache: 'no-store'
         })
-        const session = /(?:^|,\s*)(poi_session=[^;,\s]+)/.exec(res.headers.get('set-cookie') ?? '')
+        const session = /(?:^|,\s*)(poi_session_\d+=[^;,\s]+)/.exec(res.headers.get('set-cookie') ?? '')
         if (session) {
           delete headers.authorization
           headers.cookie = session[1]
