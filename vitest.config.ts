@@ -2,6 +2,35 @@ import { defineConfig } from 'vitest/config'
 import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { svelteTesting } from '@testing-library/svelte/vite'
 
+/**
+ * Files `npm run test:fast` leaves out: they train networks, run native TensorFlow or face-api, spawn
+ * processes, or build 35k-image projects. `npm run test` (CI) runs them all.
+ */
+export const SLOW_MAIN_TESTS = [
+  'test/main/train/acceptance.test.ts',
+  'test/main/train/engine.test.ts',
+  'test/main/train/features.test.ts',
+  'test/main/train/cli.test.ts',
+  'test/main/model/state.test.ts',
+  'test/main/model/gradients.test.ts',
+  'test/main/model/shapes.test.ts',
+  'test/main/model/mechanisms.test.ts',
+  'test/main/compute/native-numerics.test.ts',
+  'test/main/compute/resnet-grad.test.ts',
+  'test/main/compute/threads.test.ts',
+  'test/main/compute/backend.test.ts',
+  'test/main/compute/auto-fallback.test.ts',
+  'test/main/compute/backend-wasm-fail.test.ts',
+  'test/main/compute/shims.test.ts',
+  'test/main/align/faceapi.test.ts',
+  'test/main/align/import-align.test.ts',
+  'test/main/api/api-scale.test.ts',
+  'test/main/dataset/kill.test.ts',
+  'test/main/audit/cli.test.ts',
+  'test/main/cli/dataset-cli.test.ts',
+  'test/main/synth/dataset.test.ts'
+]
+
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +39,18 @@ export default defineConfig({
           name: 'main',
           environment: 'node',
           include: ['test/main/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 120_000
+        }
+      },
+      {
+        // The edit loop (npm run test:fast): the main project without SLOW_MAIN_TESTS.
+        test: {
+          name: 'main-fast',
+          environment: 'node',
+          include: ['test/main/**/*.test.ts'],
+          exclude: SLOW_MAIN_TESTS,
           pool: 'forks',
           testTimeout: 120_000,
           hookTimeout: 120_000

@@ -9,6 +9,7 @@
  * With --compare-detectors: tiny_face_detector vs ssd_mobilenetv1 on JAFFE (found, time, alignment error).
  * Writes bench-results/align.json. Reads the data sets only from --data; says so and exits 2 when missing.
  */
+import { parseArgs } from 'node:util'
 import sharp from 'sharp'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -47,9 +48,9 @@ export function listImages(dataDir: string, set: string): string[] {
     .map((l) => l.split(',')[0])
 }
 
-export function dataDirFromArgs(argv: string[]): string {
-  const i = argv.indexOf('--data')
-  return resolve(i >= 0 ? argv[i + 1] : join(ROOT, '..', 'shared', 'data'))
+/** The data folder: --data DIR, else ../shared/data next to the repository. */
+export function dataDirOf(data: string | undefined): string {
+  return resolve(data ?? join(ROOT, '..', 'shared', 'data'))
 }
 
 /** Eye geometry of a crop as the landmark net sees it after a fresh detection on it. */
@@ -225,12 +226,20 @@ async function compareDetectors(dataDir: string) {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2)
-  const dataDir = dataDirFromArgs(argv)
-  const ferIdx = argv.indexOf('--fer-sample')
-  const ferSample = ferIdx >= 0 ? Number(argv[ferIdx + 1]) : 2000
-  const ckIdx = argv.indexOf('--ck-sample')
-  const ckSample = ckIdx >= 0 ? Number(argv[ckIdx + 1]) : 100000
+  // node:util parseArgs: an unknown option or a missing value is an error.
+  const { values: o } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      'fer-sample': { type: 'string' },
+      'ck-sample': { type: 'string' },
+      'compare-detectors': { type: 'boolean' },
+      'jaffe-only': { type: 'boolean' }
+    },
+    strict: true
+  })
+  const dataDir = dataDirOf(o.data)
+  const ferSample = Number(o['fer-sample'] ?? 2000)
+  const ckSample = Number(o['ck-sample'] ?? 100000)
   if (!existsSync(join(dataDir, 'jaffe', 'labels.csv'))) {
     console.error(`bench:align: data not found at ${dataDir} (expected jaffe/, ckplus48/, fer2013/ with labels.csv); pass --data DIR`)
     process.exit(2)
@@ -238,7 +247,7 @@ async function main(): Promise<void> {
   const backend = await ensureTfBackend()
   // Build every net first: their weights live for the process and are not a leak.
   await Promise.all([detectorNet('tiny_face_detector', 160), detectorNet('tiny_face_detector', 224), detectorNet('tiny_face_detector', 416), landmarkNet()])
-  if (argv.includes('--compare-detectors')) await detectorNet('ssd_mobilenetv1')
+  if (o['compare-detectors']) await detectorNet('ssd_mobilenetv1')
   const tensors0 = tf.memory().numTensors
   const opts: AlignOptions = { outSize: 112 }
   const t0 = performance.now()
@@ -249,10 +258,10 @@ async function main(): Promise<void> {
   console.log(`  angle (deg)      min ${jaffe.angleDeg.min.toFixed(2)}  p5 ${jaffe.angleDeg.p5.toFixed(2)}  median ${jaffe.angleDeg.median.toFixed(2)}  p95 ${jaffe.angleDeg.p95.toFixed(2)}  max ${jaffe.angleDeg.max.toFixed(2)}`)
   const e = jaffe.eyeDistanceError
   console.log(`  eye dist error   min ${(e.min * 100).toFixed(1)}%  p5 ${(e.p5 * 100).toFixed(1)}%  median ${(e.median * 100).toFixed(1)}%  p95 ${(e.p95 * 100).toFixed(1)}%  max ${(e.max * 100).toFixed(1)}%`)
-  const detectors = argv.includes('--compare-detectors') ? await compareDetectors(dataDir) : null
+  const detectors = o['compare-detectors'] ? await compareDetectors(dataDir) : null
   let ck: Awaited<ReturnType<typeof benchAuto>> | null = null
   let fer: Awaited<ReturnType<typeof benchAuto>> | null = null
-  if (!argv.includes('--jaffe-only')) {
+  if (!o['jaffe-only']) {
     ck = await benchAuto(dataDir, 'ckplus48', ckSample, opts)
     console.log(`CK+48 auto: ${ck.images} images, already-aligned ${(ck.alreadyAlignedShare * 100).toFixed(1)} %, ${JSON.stringify(ck.statuses)}, ${ck.seconds.toFixed(1)} s`)
     fer = await benchAuto(dataDir, 'fer2013', ferSample, opts)
@@ -260,7 +269,7 @@ async function main(): Promise<void> {
     console.log(`  full-frame eye height median CK+48 ${ck.fullFrameEyeY.median.toFixed(3)}, FER2013 ${fer.fullFrameEyeY.median.toFixed(3)}; eye distance ${ck.fullFrameEyeDistance.median.toFixed(3)}, ${fer.fullFrameEyeDistance.median.toFixed(3)} (canonical ${CANONICAL_FRAME.eyeY}, ${CANONICAL_FRAME.eyeDistance})`)
   }
   const leaked = tf.memory().numTensors - tensors0
-  const file = argv.includes('--jaffe-only') ? 'align-jaffe.json' : 'align.json'
+  const file = o['jaffe-only'] ? 'align-jaffe.json' : 'align.json'
   const result = {
     format: 'poi-audit.bench.align',
     version: 1,

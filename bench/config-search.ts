@@ -13,6 +13,7 @@
  * each epoch against elapsed minutes, final PrivateTest accuracy, and accuracy per minute. Writes
  * bench-results/config-search.json; the conclusion goes to docs/compute-defaults.md.
  */
+import { parseArgs } from 'node:util'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -20,7 +21,7 @@ import { cpus } from 'node:os'
 import { getRun, listEpochs } from '../src-main/core/store/runs'
 import type { RunMetrics } from '../src-main/core/train/train'
 import type { TrainConfigInput } from '../src-main/core/run/config'
-import { accuracyOf, argValue, dataDir, ferMissing, openFer, predictWithRun, ROOT, stratifiedSubset, trainAndTest, trainingLabels, type Fer } from './noisy'
+import { accuracyOf, FER_OPTIONS, ferDataDir, ferMissing, openFer, predictWithRun, ROOT, stratifiedSubset, trainAndTest, trainingLabels, type Fer } from './noisy'
 import { withOthers } from './speed'
 
 interface Candidate {
@@ -83,28 +84,40 @@ function printAndSave(rows: Row[], meta: Record<string, unknown>): void {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2)
-  const dir = dataDir(argv)
+  // node:util parseArgs: an unknown option or a missing value is an error.
+  const { values: o } = parseArgs({
+    options: {
+      ...FER_OPTIONS,
+      minutes: { type: 'string' },
+      candidates: { type: 'string' },
+      seed: { type: 'string' },
+      append: { type: 'boolean' },
+      subset: { type: 'string' },
+      recover: { type: 'string' }
+    },
+    strict: true
+  })
+  const dir = ferDataDir(o)
   if (ferMissing(dir, 'config-search')) return
-  const minutes = Number(argValue(argv, '--minutes') ?? 10)
-  const want = (argValue(argv, '--candidates') ?? CANDIDATES.map((c) => c.key).join(',')).split(',').filter(Boolean)
-  const seed = Number(argValue(argv, '--seed') ?? 1)
-  const fer = await openFer(dir, argv)
+  const minutes = Number(o.minutes ?? 10)
+  const want = (o.candidates ?? CANDIDATES.map((c) => c.key).join(',')).split(',').filter(Boolean)
+  const seed = Number(o.seed ?? 1)
+  const fer = await openFer(dir, o)
   const outFile = join(ROOT, 'bench-results', 'config-search.json')
   // --append keeps the rows of earlier invocations (candidates are slow; they can run in several sittings).
-  const rows: Row[] = argv.includes('--append') && existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as { results: Row[] }).results : []
+  const rows: Row[] = o.append && existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as { results: Row[] }).results : []
   const put = (r: Row): void => {
     const i = rows.findIndex((x) => x.key === r.key)
     if (i >= 0) rows[i] = r
     else rows.push(r)
   }
   try {
-    const n = Number(argValue(argv, '--subset') ?? 12000)
+    const n = Number(o.subset ?? 12000)
     const trainIds = stratifiedSubset(fer.training, fer.labels, n, seed)
     const labels = trainingLabels(fer, trainIds, fer.labels)
     const meta = { minutes, trainImages: trainIds.length, seed }
     // --recover key:runId,… re-reads finished runs (e.g. of an interrupted search) into the table.
-    for (const pair of (argValue(argv, '--recover') ?? '').split(',').filter(Boolean)) {
+    for (const pair of (o.recover ?? '').split(',').filter(Boolean)) {
       const [key, id] = pair.split(':')
       put(await rowFor(fer, key, Number(id), null))
     }

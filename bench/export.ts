@@ -8,6 +8,7 @@
  * class-folder export, tiny stand-in image files are written first (one 48×48 JPEG made with sharp,
  * copied per image). Writes bench-results/export.json.
  */
+import { parseArgs } from 'node:util'
 import sharp from 'sharp'
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -23,10 +24,11 @@ import { SEVEN_CLASSES } from '../src-main/core/classes'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? process.argv[i + 1] : undefined
-}
+/** Command-line options (node:util parseArgs: an unknown option or a missing value is an error). */
+const { values: opts } = parseArgs({
+  options: { n: { type: 'string' }, keep: { type: 'boolean' }, formats: { type: 'string' } },
+  strict: true
+})
 
 /** mulberry32: a small deterministic PRNG so every run builds the same project. */
 function rng(seed: number): () => number {
@@ -48,8 +50,8 @@ function peaked(r: () => number, C: number, k: number, p: number): number[] {
 }
 
 async function main(): Promise<void> {
-  const N = Number(arg('n') ?? 35887)
-  const keep = process.argv.includes('--keep')
+  const N = Number(opts.n ?? 35887)
+  const keep = !!opts.keep
   const dir = mkdtempSync(join(tmpdir(), 'poi-bench-export-'))
   const classes = [...SEVEN_CLASSES]
   const C = classes.length
@@ -174,7 +176,7 @@ async function main(): Promise<void> {
   // 5. Every format.
   const results: { format: ExportFormat; seconds: number; cpuSeconds: number; rows: number; bytes: number; files: number; verifySeconds: number }[] = []
   // `--formats folders,csv` measures a subset (the report then lists only those).
-  const only = arg('formats')?.split(',')
+  const only = opts.formats?.split(',')
   for (const format of EXPORT_FORMATS.filter((f) => !only || only.includes(f))) {
     const out = join(dir, `export-${format}`)
     const e0 = cpu()

@@ -9,6 +9,7 @@
  * the whole set, so copies that straddle train/test are extra (and reported as leakage).
  * Writes bench-results/import.json. Exits 0 with a message when the data folder is absent.
  */
+import { parseArgs } from 'node:util'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -18,13 +19,14 @@ import { importDataset, type ImportReport } from '../src-main/core/dataset/index
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? process.argv[i + 1] : undefined
-}
+/** Command-line options (node:util parseArgs: an unknown option or a missing value is an error). */
+const { values: opts } = parseArgs({
+  options: { data: { type: 'string' }, concurrency: { type: 'string' }, 'skip-small': { type: 'boolean' } },
+  strict: true
+})
 
-const DATA = resolve(arg('data') ?? join(ROOT, '..', 'shared', 'data'))
-const CONCURRENCY = Number(arg('concurrency') ?? 4)
+const DATA = resolve(opts.data ?? join(ROOT, '..', 'shared', 'data'))
+const CONCURRENCY = Number(opts.concurrency ?? 4)
 
 /** FER2013 Training counts per class from the data README, as canonical names. */
 const FER_TRAINING: Record<string, number> = { anger: 3995, disgust: 436, fear: 4097, happiness: 7215, sadness: 4830, surprise: 3171, neutral: 4965 }
@@ -174,7 +176,7 @@ async function main(): Promise<void> {
       warnings: r.warnings
     }
 
-    if (!process.argv.includes('--skip-small')) {
+    if (!opts['skip-small']) {
       for (const [name, file] of [
         ['ckplus48', join(DATA, 'ckplus48', 'labels.csv')],
         ['jaffe', join(DATA, 'jaffe', 'labels.csv')]

@@ -12,6 +12,7 @@
  * Every timing records the CPU other processes used meanwhile ("others", in cores): this machine is shared.
  * Prints tables and writes bench-results/kernels.json. Uses random data only (no data sets).
  */
+import { parseArgs } from 'node:util'
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -23,13 +24,19 @@ import { describeCompute, initCompute } from '../src-main/core/compute/backend'
 import { installWasmShims, uninstallWasmShims, type WasmShimOptions } from '../src-main/core/compute/wasm-shims'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const args = process.argv.slice(2)
-const flag = (name: string): boolean => args.includes(name)
-const value = (name: string): string | undefined => {
-  const i = args.indexOf(name)
-  return i >= 0 ? args[i + 1] : undefined
-}
-const QUICK = flag('--quick')
+/** Command-line options (node:util parseArgs: an unknown option or a missing value is an error). */
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    'no-train': { type: 'boolean' },
+    // the child process this bench spawns for one training measurement
+    'train-child': { type: 'boolean' },
+    threads: { type: 'string' },
+    shims: { type: 'string' }
+  },
+  strict: true
+})
+const QUICK = !!opts.quick
 
 // ---- load accounting -------------------------------------------------------------------------------------
 
@@ -234,8 +241,8 @@ function slimResNet(widths = [32, 64, 128, 256], inputShape = [48, 48, 1], class
 const MIN_SHIMS: WasmShimOptions = { filterGradStrategy: 'pertap', fastConvInputGrad: false, fastTile: false, fastTransposedMatMul: false, fastReverse: false }
 
 async function trainChild(): Promise<void> {
-  const threads = Number(value('--threads') ?? 1)
-  const shims = value('--shims') ?? 'full'
+  const threads = Number(opts.threads ?? 1)
+  const shims = opts.shims ?? 'full'
   const info = await initCompute({ backend: 'wasm', threads, shims: shims === 'min' ? MIN_SHIMS : {} })
   const batch = 32
   const model = slimResNet()
@@ -276,7 +283,7 @@ const maxOthers = (rows: Array<Record<string, unknown>>): number =>
   Math.max(0, ...rows.flatMap((r) => Object.values(r).map((v) => (v as Timing)?.others ?? 0)).filter((v) => typeof v === 'number'))
 
 async function main(): Promise<void> {
-  if (flag('--train-child')) return trainChild()
+  if (opts['train-child']) return trainChild()
   const info = await initCompute({ backend: 'wasm', threads: 1 })
   console.log(describeCompute(info))
   console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`)
@@ -300,7 +307,7 @@ async function main(): Promise<void> {
     console.log(`| ${r.kernel} | ${n.toFixed(2)} | ${s.toFixed(2)} | ${(n / s).toFixed(2)}x | ${maxOthers([r]).toFixed(2)} |`)
   }
   const train: Array<Record<string, unknown>> = []
-  if (!flag('--no-train')) {
+  if (!opts['no-train']) {
     for (const [threads, shims] of [[1, 'full'], [2, 'full'], [1, 'min']] as const) train.push(spawnTrain(threads, shims))
     console.log('\nSlim ResNet (32-64-128-256, ImageNet stem) training, 48x48x1, batch 32, Adam, wasm')
     console.log('| threads | shims | ms/step | img/s | layer 3x3 64->64 @28 fwd+dX+dW ms | others (cores) |')

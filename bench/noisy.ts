@@ -22,6 +22,7 @@
  * Writes bench-results/noisy.json (the runs are kept in the cached project for bench:uem).
  * The shared FER2013 helpers below are also used by bench/uem.ts and bench/config-search.ts.
  */
+import { parseArgs } from 'node:util'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,6 +43,20 @@ import type { PredictionInput } from '../src-main/core/store/runs'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
+/** The options every FER bench takes; each bench merges them into its own node:util parseArgs table. */
+export const FER_OPTIONS = { data: { type: 'string' }, cache: { type: 'string' }, backend: { type: 'string' } } as const
+export interface FerOptions {
+  data?: string
+  cache?: string
+  backend?: string
+}
+
+/** The data folder: --data DIR, else ../shared/data next to the repository. */
+export function ferDataDir(o: FerOptions): string {
+  return resolve(o.data ?? join(ROOT, '..', 'shared', 'data'))
+}
+
+/** Hand-rolled argv lookups kept for bench/detect.ts only (its owner moves it to parseArgs). */
 export function argValue(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name)
   return i >= 0 ? argv[i + 1] : undefined
@@ -71,8 +86,8 @@ export interface Fer {
 }
 
 /** Opens (importing on first use) the cached FER2013 project, for writing. */
-export async function openFer(dir: string, argv: string[]): Promise<Fer> {
-  const cache = resolve(argValue(argv, '--cache') ?? join(ROOT, '.poi-tmp', 'bench-train'))
+export async function openFer(dir: string, o: FerOptions): Promise<Fer> {
+  const cache = resolve(o.cache ?? join(ROOT, '.poi-tmp', 'bench-train'))
   const path = join(cache, 'fer2013-48.poi')
   const done = join(cache, 'fer2013-48.imported')
   if (!existsSync(done)) {
@@ -94,7 +109,7 @@ export async function openFer(dir: string, argv: string[]): Promise<Fer> {
     writeFileSync(done, new Date().toISOString() + '\n')
   }
   // Scoring helpers below run outside train(): pick the backend first (tfjs would silently fall back to cpu).
-  await initCompute({ backend: (argValue(argv, '--backend') as 'wasm' | undefined) ?? 'auto' })
+  await initCompute({ backend: (o.backend as 'wasm' | undefined) ?? 'auto' })
   const project = openProject(path)
   const rows = project.db
     .prepare(`SELECT i.id, i.source_split AS s, a.current_label AS l FROM images i JOIN annotations a ON a.image_id = i.id WHERE i.decode_status = 'ok' AND a.state = 'labeled' ORDER BY i.id`)
@@ -197,32 +212,52 @@ export async function trainAndTest(fer: Fer, tag: string, labels: Map<number, nu
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2)
-  const dir = dataDir(argv)
+  // node:util parseArgs: an unknown option or a missing value is an error.
+  const { values: o } = parseArgs({
+    options: {
+      ...FER_OPTIONS,
+      full: { type: 'boolean' },
+      noise: { type: 'string' },
+      seed: { type: 'string' },
+      backbone: { type: 'string' },
+      epochs: { type: 'string' },
+      stem: { type: 'string' },
+      widths: { type: 'string' },
+      blocks: { type: 'string' },
+      lr: { type: 'string' },
+      batch: { type: 'string' },
+      adapter: { type: 'string' },
+      subset: { type: 'string' },
+      ablation: { type: 'boolean' },
+      out: { type: 'string' }
+    },
+    strict: true
+  })
+  const dir = ferDataDir(o)
   if (ferMissing(dir, 'bench:noisy')) return
-  const full = argv.includes('--full')
-  const noises = (argValue(argv, '--noise') ?? (full ? '0.1,0.2,0.3' : '0.3')).split(',').map(Number)
-  const seed = Number(argValue(argv, '--seed') ?? 1)
-  const backbone = argValue(argv, '--backbone') as TrainConfigInput['backbone']
+  const full = !!o.full
+  const noises = (o.noise ?? (full ? '0.1,0.2,0.3' : '0.3')).split(',').map(Number)
+  const seed = Number(o.seed ?? 1)
+  const backbone = o.backbone as TrainConfigInput['backbone']
   if (backbone === 'faceapi-expression') throw new Error('faceapi-expression was trained on expression labels and must not be benchmarked on FER2013')
   // Budget pick for about an hour on 2 cores at 30 % noise (POI + CE, CPU default backbone, all 28,709
   // Training images, one-off feature extraction included): see docs/compute-defaults.md.
-  const epochs = Number(argValue(argv, '--epochs') ?? (full ? 60 : 4))
+  const epochs = Number(o.epochs ?? (full ? 60 : 4))
   const base: TrainConfigInput = {
     backbone,
     epochs,
     seed,
     ...(full ? { batchSize: 256, lr: 0.1 } : {}),
-    ...(argValue(argv, '--stem') ? { stem: argValue(argv, '--stem') as TrainConfigInput['stem'] } : {}),
-    ...(argValue(argv, '--widths') ? { widths: argValue(argv, '--widths')!.split(',').map(Number) as [number, number, number, number] } : {}),
-    ...(argValue(argv, '--blocks') ? { blocks: argValue(argv, '--blocks')!.split(',').map(Number) as [number, number, number, number] } : {}),
-    ...(argValue(argv, '--lr') ? { lr: Number(argValue(argv, '--lr')) } : {}),
-    ...(argValue(argv, '--batch') ? { batchSize: Number(argValue(argv, '--batch')) } : {}),
-    ...(argValue(argv, '--adapter') ? { model: { extractor: { adapter: argValue(argv, '--adapter') as 'none' | 'residual-conv' } } } : {})
+    ...(o.stem ? { stem: o.stem as TrainConfigInput['stem'] } : {}),
+    ...(o.widths ? { widths: o.widths!.split(',').map(Number) as [number, number, number, number] } : {}),
+    ...(o.blocks ? { blocks: o.blocks!.split(',').map(Number) as [number, number, number, number] } : {}),
+    ...(o.lr ? { lr: Number(o.lr) } : {}),
+    ...(o.batch ? { batchSize: Number(o.batch) } : {}),
+    ...(o.adapter ? { model: { extractor: { adapter: o.adapter as 'none' | 'residual-conv' } } } : {})
   }
-  const fer = await openFer(dir, argv)
+  const fer = await openFer(dir, o)
   try {
-    const subsetN = Number(argValue(argv, '--subset') ?? fer.training.length)
+    const subsetN = Number(o.subset ?? fer.training.length)
     const trainIds = stratifiedSubset(fer.training, fer.labels, subsetN, seed)
     process.stderr.write(`bench:noisy: FER2013 ${trainIds.length} Training images (of ${fer.training.length}), PublicTest ${fer.publicTest.length} (validation), PrivateTest ${fer.privateTest.length} (reported); noise ${noises.join(', ')}; ${epochs} epochs; backbone ${backbone ?? 'CPU default'}${base.model?.extractor?.adapter ? ` + adapter ${base.model.extractor.adapter}` : ''}\n`)
     const rows: NoisyRow[] = []
@@ -234,7 +269,7 @@ async function main(): Promise<void> {
         ['POI', { ...base, mode: 'poi' }],
         ['CE', { ...base, mode: 'ce' }]
       ]
-      if (argv.includes('--ablation')) {
+      if (o.ablation) {
         variants.push(['POI no-gate', { ...base, mode: 'poi', model: { ...base.model, ablation: { noGate: true } } }])
         variants.push(['POI no-UEM', { ...base, mode: 'poi', model: { ...base.model, ablation: { noUEM: true } } }])
         // Not an ablation but the first remedy to try: ω rescaled to batch mean 1, so L_OR weighs like the TRN's CE.
@@ -257,7 +292,7 @@ async function main(): Promise<void> {
       return { noise: n, poiMinusCe: (poi.privateTestAcc - ce.privateTestAcc) * 100 }
     })
     for (const g of gaps) process.stdout.write(`POI − CE at ${g.noise * 100}% noise: ${g.poiMinusCe >= 0 ? '+' : ''}${g.poiMinusCe.toFixed(2)} points (target ≥ +3 at 30%)\n`)
-    const out = resolve(argValue(argv, '--out') ?? join(ROOT, 'bench-results', 'noisy.json'))
+    const out = resolve(o.out ?? join(ROOT, 'bench-results', 'noisy.json'))
     mkdirSync(dirname(out), { recursive: true })
     writeFileSync(
       out,

@@ -11,6 +11,7 @@
  *   --out FILE      result file (default bench-results/uem.json)
  * Target: H30 ≥ L30 + 15 points.
  */
+import { parseArgs } from 'node:util'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,7 +20,7 @@ import type { PredictionInput } from '../src-main/core/store/runs'
 import { getRun } from '../src-main/core/store/runs'
 import { uemMutualInformation } from '../src-main/core/model/oim'
 import * as tf from '@tensorflow/tfjs'
-import { accuracyOf, argValue, dataDir, ferMissing, openFer, predictWithRun, ROOT, trainAndTest, trainingLabels } from './noisy'
+import { accuracyOf, FER_OPTIONS, ferDataDir, ferMissing, openFer, predictWithRun, ROOT, trainAndTest, trainingLabels } from './noisy'
 
 const SHARES = [0.3, 0.5, 0.7] as const
 
@@ -58,15 +59,26 @@ function miConfidences(preds: readonly PredictionInput[], C: number): Map<number
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2)
-  const dir = dataDir(argv)
+  // node:util parseArgs: an unknown option or a missing value is an error.
+  const { values: o } = parseArgs({
+    options: {
+      ...FER_OPTIONS,
+      run: { type: 'string' },
+      train: { type: 'boolean' },
+      backbone: { type: 'string' },
+      epochs: { type: 'string' },
+      out: { type: 'string' }
+    },
+    strict: true
+  })
+  const dir = ferDataDir(o)
   if (ferMissing(dir, 'bench:uem')) return
-  const fer = await openFer(dir, argv)
+  const fer = await openFer(dir, o)
   try {
-    let runId = argValue(argv, '--run') ? Number(argValue(argv, '--run')) : null
+    let runId = o.run ? Number(o.run) : null
     let source = runId != null ? `run ${runId} (given)` : ''
     const noisyFile = join(ROOT, 'bench-results', 'noisy.json')
-    if (runId == null && !argv.includes('--train') && existsSync(noisyFile)) {
+    if (runId == null && !o.train && existsSync(noisyFile)) {
       const j = JSON.parse(readFileSync(noisyFile, 'utf8')) as { project: string; rows: { noise: number; model: string; runId: number }[] }
       const row = j.rows.filter((r) => r.model === 'POI').sort((a, b) => b.noise - a.noise)[0]
       if (row && j.project === fer.project.path && getRun(fer.project.db, row.runId)?.status === 'done') {
@@ -75,7 +87,7 @@ async function main(): Promise<void> {
       }
     }
     if (runId == null) {
-      const cfg: TrainConfigInput = { mode: 'poi', backbone: argValue(argv, '--backbone') as TrainConfigInput['backbone'], epochs: Number(argValue(argv, '--epochs') ?? 4) }
+      const cfg: TrainConfigInput = { mode: 'poi', backbone: o.backbone as TrainConfigInput['backbone'], epochs: Number(o.epochs ?? 4) }
       const r = await trainAndTest(fer, 'POI clean', trainingLabels(fer, fer.training, fer.labels), cfg)
       runId = r.result.runId
       source = `run ${runId}: POI trained on the clean Training labels (${cfg.epochs} epochs)`
@@ -104,7 +116,7 @@ async function main(): Promise<void> {
     process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n') + '\n')
     const gap = uem.accuracy[0] - uem.accuracy[uem.accuracy.length - 1]
     process.stdout.write(`H30 − L30 by UEM: ${gap.toFixed(2)} points (target ≥ 15)\n`)
-    const out = resolve(argValue(argv, '--out') ?? join(ROOT, 'bench-results', 'uem.json'))
+    const out = resolve(o.out ?? join(ROOT, 'bench-results', 'uem.json'))
     mkdirSync(dirname(out), { recursive: true })
     const gapOf = (t: UemTable): number => t.accuracy[0] - t.accuracy[t.accuracy.length - 1]
     process.stdout.write(`H30 − L30: mutual-information UEM ${gapOf(mi).toFixed(2)}, q max ${gapOf(qmax).toFixed(2)}, TRN max prob ${gapOf(maxp).toFixed(2)} points\n`)

@@ -6,22 +6,22 @@
  *
  *   npx tsx scripts/contact-sheet.ts [--data DIR] [--cols 16] [--out FILE]
  */
+import { parseArgs } from 'node:util'
 import sharp from 'sharp'
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { dataDirFromArgs, listImages, loadImage } from '../bench/align'
+import { dataDirOf, listImages, loadImage } from '../bench/align'
 import { alignFace, CANONICAL_FRAME } from '../src-main/core/align/align'
 import { convertChannels } from '../src-main/core/align/warp'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2)
-  const dataDir = dataDirFromArgs(argv)
-  const arg = (name: string, dflt: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt)
-  const cols = Number(arg('--cols', '16'))
-  const out = resolve(arg('--out', join(ROOT, 'bench-results', 'jaffe-contact-sheet.png')))
+  const { values: o } = parseArgs({ options: { data: { type: 'string' }, cols: { type: 'string' }, out: { type: 'string' } }, strict: true })
+  const dataDir = dataDirOf(o.data)
+  const cols = Number(o.cols ?? 16)
+  const out = resolve(o.out ?? join(ROOT, 'bench-results', 'jaffe-contact-sheet.png'))
   if (!existsSync(join(dataDir, 'jaffe', 'labels.csv'))) {
     console.error(`contact-sheet: JAFFE not found at ${join(dataDir, 'jaffe')}; pass --data DIR`)
     process.exit(2)

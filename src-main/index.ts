@@ -13,7 +13,7 @@ import { hardenWebContents, installPermissionPolicy } from './electron/harden'
 import { createAppProtocolHandler, createImageProtocolHandler, refuseFileProtocol } from './electron/protocols'
 import { forwardEvents, registerApiIpc } from './electron/ipc'
 import { createDialogHost } from './electron/dialogs'
-import { mainWindowOptions } from './electron/window'
+import { appResource, mainWindowOptions } from './electron/window'
 import { utilityWorkerSpawner } from './electron/training'
 
 const log = (msg: string): void => console.error(`[poi-audit] ${msg}`)
@@ -37,7 +37,8 @@ let mainWindow: BrowserWindow | null = null
 let api: Api | null = null
 
 function createWindow(): void {
-  mainWindow = new BrowserWindow(mainWindowOptions(join(__dirname, '../preload/index.cjs')))
+  const icon = appResource('icon.png', { packaged: app.isPackaged, resourcesPath: process.resourcesPath ?? '', mainDir: __dirname })
+  mainWindow = new BrowserWindow(mainWindowOptions(join(__dirname, '../preload/index.cjs'), icon))
   mainWindow.once('ready-to-show', () => mainWindow?.show())
   mainWindow.on('closed', () => (mainWindow = null))
   void mainWindow.loadURL(devUrl ?? APP_ENTRY)

@@ -1,5 +1,6 @@
 /** The main window's options: one shared, locked-down webPreferences object (checklist items 2–12). */
 import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron'
+import { join } from 'node:path'
 
 export function secureWebPreferences(preload: string): WebPreferences {
   return {
@@ -21,8 +22,18 @@ export function secureWebPreferences(preload: string): WebPreferences {
   }
 }
 
-export function mainWindowOptions(preload: string): BrowserWindowConstructorOptions {
+/**
+ * A file of the top-level resources/ folder (window icon, about page): packaged, electron-builder's
+ * extraResources copies it to <resourcesPath>/resources; in development it is the repository's folder
+ * two levels above out/main/.
+ */
+export function appResource(name: string, o: { packaged: boolean; resourcesPath: string; mainDir: string }): string {
+  return o.packaged ? join(o.resourcesPath, 'resources', name) : join(o.mainDir, '..', '..', 'resources', name)
+}
+
+export function mainWindowOptions(preload: string, icon?: string): BrowserWindowConstructorOptions {
   return {
+    ...(icon ? { icon } : {}),
     width: 1400,
     height: 900,
     minWidth: 900,
