@@ -56,16 +56,6 @@ export function ferDataDir(o: FerOptions): string {
   return resolve(o.data ?? join(ROOT, '..', 'shared', 'data'))
 }
 
-/** Hand-rolled argv lookups kept for bench/detect.ts only (its owner moves it to parseArgs). */
-export function argValue(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name)
-  return i >= 0 ? argv[i + 1] : undefined
-}
-
-export function dataDir(argv: string[]): string {
-  return resolve(argValue(argv, '--data') ?? join(ROOT, '..', 'shared', 'data'))
-}
-
 /** Prints why the bench cannot run and returns true when FER2013 is absent (the script then exits 0). */
 export function ferMissing(dir: string, bench: string): boolean {
   const csv = join(dir, 'fer2013', 'labels.csv')
