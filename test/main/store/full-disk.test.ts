@@ -5,11 +5,13 @@
  * writers get ENOSPC injected at each step of the fs layer (test/main/export/faults.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdirSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { createProject } from '../../../src-main/core/project'
 import { importDataset } from '../../../src-main/core/dataset/index'
-import { integrityCheck } from '../../../src-main/core/store/db'
+import { integrityCheck, openProjectDb } from '../../../src-main/core/store/db'
+import type { ProjectError } from '../../../src-main/core/store/errors'
 import { storageFailure } from '../../../src-main/core/store/io-errors'
 import { createApi } from '../../../src-main/core/api/handlers'
 import { exportProject, verifyExport } from '../../../src-main/core/export/index'
@@ -35,7 +37,47 @@ function fillDisk(db: import('better-sqlite3').Database): number {
   return pages
 }
 
+/** A real full disk: a 512 KiB tmpfs, when this process may mount one (root in a container); else null. */
+function mountTinyTmpfs(): { dir: string; unmount: () => void } | null {
+  const mnt = join(dir, 'tiny')
+  mkdirSync(mnt)
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mnt]).status !== 0) return null
+  return { dir: mnt, unmount: () => void spawnSync('umount', [mnt]) }
+}
+
 describe('full disk', () => {
+  it('opening for writing on a full disk: a clear message, never a 0-byte lock file, works once space is freed', (ctx) => {
+    const tiny = mountTinyTmpfs()
+    if (!tiny) return ctx.skip()
+    try {
+      const file = join(tiny.dir, 'p.poi')
+      openProjectDb(file, { create: true }).close()
+      rmSync(`${file}.lock`) // as a project copied without its lock file
+      const filler = join(tiny.dir, 'filler')
+      try {
+        writeFileSync(filler, Buffer.alloc(1 << 20))
+      } catch {
+        /* filled the disk up to the last byte */
+      }
+      const err = (() => {
+        try {
+          openProjectDb(file).close()
+          return null
+        } catch (e) {
+          return e as ProjectError
+        }
+      })()
+      expect(err?.code).toBe('IO')
+      expect(err?.message).toMatch(/cannot create the lock file .*p\.poi\.lock: the disk is full/)
+      expect(readdirSync(tiny.dir).sort()).toEqual(['filler', 'p.poi'])
+      rmSync(filler)
+      openProjectDb(file).close()
+      expect(statSync(`${file}.lock`).size).toBeGreaterThan(0)
+    } finally {
+      tiny.unmount()
+    }
+  })
+
   it('import: refused whole with a message naming the project, then works once space is freed', async () => {
     const src = join(dir, 'ds')
     await makeClassFolders(src, { happy: 20, sad: 20 }, { size: 24 })
