@@ -14,6 +14,7 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { endianness } from 'node:os'
 import { AtomicDir } from '../fsutil/atomic-dir'
+import { recoverDirTarget } from '../fsutil/recover-dir'
 import type { AtomicFs } from '../fsutil/atomic'
 import { parseModelConfig, type PoiModelConfig } from '../model/config'
 import { OPTIMIZER_STATE_FORMAT, OPTIMIZER_STATE_VERSION, type OptimizerState } from '../model/optimizer'
@@ -207,6 +208,8 @@ export async function readCheckpointManifest(path: string): Promise<CheckpointMa
 
 /** Reads, verifies (sizes and sha256 of every file) and decodes a checkpoint. */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  // A save killed between its two renames leaves the folder aside or unswapped: finish or undo it.
+  recoverDirTarget(path)
   const manifest = await readCheckpointManifest(path)
   const data = new Map<string, Buffer>()
   for (const f of ['weights.bin', 'optimizer.bin']) {

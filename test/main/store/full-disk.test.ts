@@ -5,7 +5,7 @@
  * writers get ENOSPC injected at each step of the fs layer (test/main/export/faults.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { createProject } from '../../../src-main/core/project'
@@ -175,5 +175,11 @@ describe('full disk', () => {
     await saveCheckpoint(ck, { ...input, history: [{ epoch: 1 }] })
     expect((await loadCheckpoint(path)).manifest.history).toEqual([{ epoch: 1 }])
     expect(existsSync(path)).toBe(true)
+    // A save killed between its renames (pid 2^22+1: no such process) left the folder aside and an
+    // unfinished new one: loading restores the old one and removes the rest.
+    renameSync(path, `${path}.old-4194305-aa11`)
+    mkdirSync(`${path}.tmp-4194305-bb22`)
+    expect((await loadCheckpoint(path)).manifest.history).toEqual([{ epoch: 1 }])
+    expect(readdirSync(ck)).toEqual([path.split('/').pop()])
   })
 })
