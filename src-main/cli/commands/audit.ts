@@ -96,15 +96,15 @@ function collect(v: string, prev: string[] = []): string[] {
 export function registerAudit(program: Command): void {
   usageExitCodes(
     program
-    .command('audit')
-    .description('audit a training run against the current labels: flags, ranking, suggestions, explanations')
-    .argument('<project>', 'the project file (.poi)')
-    .option('--run <id>', 'the training run to audit (default: the newest finished run)')
-    .option('--method <m>', 'poi (POI soft labels, UEM, regions) or cl (confident-learning baseline on the TRN probabilities)', 'poi')
-    .option('--threshold <path=value>', 'override a setting, repeatable, e.g. ambiguous.confidencePercentile=0.25, mislabeled.thresholdScale=1.1', collect)
-    .option('--top <n>', 'how many suspects to print', '10')
-    .option('--json', 'print JSON instead of tables')
+      .command('audit')
+      .description('audit a training run against the current labels: flags, ranking, suggestions, explanations')
+      .argument('<project>', 'the project file (.poi)')
+      .option('--run <id>', 'the training run to audit (default: the newest finished run)')
+      .option('--method <m>', 'poi (POI soft labels, UEM, regions) or cl (confident-learning baseline on the TRN probabilities)', 'poi')
+      .option('--threshold <path=value>', 'override a setting, repeatable, e.g. ambiguous.confidencePercentile=0.25, mislabeled.thresholdScale=1.1', collect)
+      .option('--top <n>', 'how many suspects to print', '10')
+      .option('--json', 'print JSON instead of tables')
   ).action(async (project: string, opts: AuditCliOptions) => {
-      process.exitCode = await auditCommand(project, opts)
-    })
+    process.exitCode = await auditCommand(project, opts)
+  })
 }

@@ -5,6 +5,9 @@
  * another process writes it.
  */
 import type { Command } from 'commander'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { basename, dirname, resolve } from 'node:path'
+import { recoverExportTarget, verifyExport } from '../../core/export/index'
 import { projectSummary, type ProjectSummary } from '../../core/dataset/summary'
 import { openProject } from '../../core/project'
 import { EXIT, processIo, runGuarded, usageExitCodes, UsageError, type CliIo } from '../ui/io'
@@ -66,10 +69,30 @@ export function formatSummary(s: ProjectSummary): string {
   return out.join('\n') + '\n'
 }
 
+/** Whether `path` names an export (a folder, a file with its manifest, or what a killed export left). */
+function isExportTarget(path: string): boolean {
+  if (existsSync(path)) return statSync(path).isDirectory() || existsSync(`${path}.manifest.json`)
+  const base = basename(path)
+  const dir = dirname(path)
+  return existsSync(dir) && readdirSync(dir).some((n) => n.startsWith(`${base}.tmp-`) || n.startsWith(`${base}.old-`) || n.startsWith(`${base}.manifest.pending-`))
+}
+
+/** `info <export>`: repairs what an interrupted export left (saying what it found), then verifies it. */
+async function exportInfo(target: string, o: InfoCliOptions, io: CliIo): Promise<number> {
+  const recovered = await recoverExportTarget(target)
+  for (const r of recovered) io.err(`note: ${r}\n`)
+  const v = await verifyExport(target)
+  const m = v.manifest
+  if (o.json) io.out(JSON.stringify({ export: resolve(target), manifest: m, recovered }, null, 2) + '\n')
+  else io.out(`${resolve(target)}: ${m.kind} export (version ${m.kindVersion}), ${m.rows} records in ${m.files.length} file(s), written ${m.createdAt}; every file matches its manifest\n`)
+  return EXIT.ok
+}
+
 export async function infoCommand(project: string, o: InfoCliOptions, io: CliIo = processIo): Promise<number> {
   return runGuarded(io, async () => {
     const limit = o.limit != null ? parseIntOption('--limit', o.limit, 1, 100000) : 50
     if (!project) throw new UsageError('missing <project>')
+    if (isExportTarget(project)) return exportInfo(project, o, io)
     const p = openProject(project, { readonly: true })
     try {
       const s = projectSummary(p, limit)
@@ -85,8 +108,8 @@ export function registerInfo(program: Command): void {
   usageExitCodes(
     program
       .command('info')
-      .description('show what a project holds: classes, counts per class and split, duplicates, undecodable and skipped files, imports')
-      .argument('<project>', 'project file')
+      .description('show what a project holds: classes, counts per class and split, duplicates, undecodable and skipped files, imports; given an export, repair what an interrupted export left and verify it')
+      .argument('<project>', 'project file (or an export folder / single-file export)')
       .option('--json', 'print everything as JSON')
       .option('--limit <n>', 'how many undecodable/skipped files to list', '50')
   ).action(async (project: string, opts: InfoCliOptions) => {

@@ -80,28 +80,28 @@ function printSummary(s: SynthSummary): void {
 export function registerSynth(program: Command): void {
   usageExitCodes(
     program
-    .command('synth')
-    .description('write a synthetic face dataset (PNG images, labels.csv with flipped labels, ground_truth.json)')
-    .argument('<outDir>', 'output folder (created; must be empty unless --force)')
-    .option('--n <count>', 'total number of images, spread evenly over the classes', int('--n', 1), 2000)
-    .option('--per-class <count>', 'images per class (overrides --n)', int('--per-class', 1))
-    .option('--size <px>', 'image width and height in pixels', int('--size', 16, 1024), 64)
-    .option('--rgb', 'write RGB images (default: greyscale)')
-    .option('--noise <rate>', 'fraction of training labels flipped to another class', fraction('--noise'), 0.2)
-    .option('--seed <int>', 'random seed (same seed, same dataset)', int('--seed', 0, 2 ** 32 - 1), 1)
-    .option('--classes <list>', `comma-separated classes (default: all 8: ${CANONICAL_CLASSES.join(',')})`, parseClassList)
-    .option('--splits <train,val,test>', 'split fractions (default 0.8,0.1,0.1)', parseSplits)
-    .option('--flip-splits <list>', 'splits whose labels are flipped (default: train)', parseSplitList)
-    .option('--identities <count>', 'number of synthetic people (default: max(8, n/10))', int('--identities', 1))
-    .option('--force', 'replace the files of an earlier synth run in <outDir>')
-    .option('--json', 'print the summary as JSON')
+      .command('synth')
+      .description('write a synthetic face dataset (PNG images, labels.csv with flipped labels, ground_truth.json)')
+      .argument('<outDir>', 'output folder (created; must be empty unless --force)')
+      .option('--n <count>', 'total number of images, spread evenly over the classes', int('--n', 1), 2000)
+      .option('--per-class <count>', 'images per class (overrides --n)', int('--per-class', 1))
+      .option('--size <px>', 'image width and height in pixels', int('--size', 16, 1024), 64)
+      .option('--rgb', 'write RGB images (default: greyscale)')
+      .option('--noise <rate>', 'fraction of training labels flipped to another class', fraction('--noise'), 0.2)
+      .option('--seed <int>', 'random seed (same seed, same dataset)', int('--seed', 0, 2 ** 32 - 1), 1)
+      .option('--classes <list>', `comma-separated classes (default: all 8: ${CANONICAL_CLASSES.join(',')})`, parseClassList)
+      .option('--splits <train,val,test>', 'split fractions (default 0.8,0.1,0.1)', parseSplits)
+      .option('--flip-splits <list>', 'splits whose labels are flipped (default: train)', parseSplitList)
+      .option('--identities <count>', 'number of synthetic people (default: max(8, n/10))', int('--identities', 1))
+      .option('--force', 'replace the files of an earlier synth run in <outDir>')
+      .option('--json', 'print the summary as JSON')
   ).action(async (outDir: string, opts: SynthCliOptions) => {
-      const controller = new AbortController()
-      const onSigint = (): void => controller.abort(new Error('interrupted'))
-      process.once('SIGINT', onSigint)
-      const bar = createProgress(processIo, 'synth images')
-      try {
-        process.exitCode = await runGuarded(processIo, async () => {
+    const controller = new AbortController()
+    const onSigint = (): void => controller.abort(new Error('interrupted'))
+    process.once('SIGINT', onSigint)
+    const bar = createProgress(processIo, 'synth images')
+    try {
+      process.exitCode = await runGuarded(processIo, async () => {
         const summary = await generateDataset({
           outDir,
           n: opts.n,
@@ -122,10 +122,10 @@ export function registerSynth(program: Command): void {
         if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n')
         else printSummary(summary)
         return EXIT.ok
-        })
-      } finally {
-        bar.stop()
-        process.removeListener('SIGINT', onSigint)
-      }
-    })
+      })
+    } finally {
+      bar.stop()
+      process.removeListener('SIGINT', onSigint)
+    }
+  })
 }

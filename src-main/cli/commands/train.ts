@@ -8,7 +8,6 @@
  */
 import { InvalidArgumentError, type Command } from 'commander'
 import { kfoldOption } from '../kfold-option'
-import cliProgress from 'cli-progress'
 import { openProject, type Project } from '../../core/project'
 import { ABLATIONS, LOSS_KEYS, modelFromFlags } from '../model-flags'
 import { BACKBONES, isFrozenBackbone, type BackboneName, type TrainConfigInput } from '../../core/run/config'
@@ -48,58 +47,32 @@ export interface TrainReporter {
   stop(): void
 }
 
-/** A bar on a TTY (epoch/step, loss, acc, img/s, ETA), plain lines every `intervalMs` otherwise; the backend line once. */
+/**
+ * Training progress through the CLI's one progress kit (cli/ui/progress.ts): a bar on a TTY, plain
+ * lines every `intervalMs` otherwise (and at every epoch's end); the backend line once.
+ */
 export function trainReporter(io: CliIo, opts: { intervalMs?: number } = {}): TrainReporter {
   let backendShown = false
-  const showBackend = (e: TrainProgressEvent): void => {
-    if (backendShown || !e.backend) return
-    backendShown = true
-    io.err(`${e.backend}\n  (${e.backendReason})\n`)
-  }
-  const stream = io.progressStream
-  if (stream?.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { stream: stream as NodeJS.WritableStream, format: '{phase} [{bar}] {percentage}% | {line}', hideCursor: true, clearOnComplete: true, fps: 5, barsize: 20 },
-      cliProgress.Presets.shades_classic
-    )
-    let started = false
-    return {
-      update(e) {
-        showBackend(e)
-        const counted = e.phase === 'features' || e.phase === 'score'
-        const done = counted ? (e.done ?? 0) : Math.max(0, e.epoch - 1) * e.steps + e.step
-        const total = Math.max(1, counted ? (e.total ?? 1) : e.epochs * e.steps)
-        const payload = { phase: counted || e.phase === 'prepare' ? e.phase : 'train', line: describeProgress(e) }
-        if (!started) {
-          bar.start(total, done, payload)
-          started = true
-        } else {
-          bar.setTotal(total)
-          bar.update(done, payload)
-        }
-      },
-      stop() {
-        if (started) bar.stop()
-        started = false
-      }
-    }
-  }
-  const interval = opts.intervalMs ?? 5000
-  let last = -Infinity
-  let lastKey = ''
+  let stepsPerEpoch = 1
+  const bar = createProgress(io, 'train', {
+    intervalMs: opts.intervalMs ?? 5000,
+    milestone: (done, _total, phase) => phase.startsWith('epochs') && done % stepsPerEpoch === 0
+  })
   return {
     update(e) {
-      showBackend(e)
+      if (!backendShown && e.backend) {
+        backendShown = true
+        io.err(`${e.backend}\n  (${e.backendReason})\n`)
+      }
       if (e.phase === 'validate' || e.phase === 'checkpoint' || e.phase === 'done') return
-      const key = `${e.phase}:${e.fold}`
-      const boundary = key !== lastKey || (e.phase === 'train' && e.step === e.steps)
-      const now = Date.now()
-      if (!boundary && now - last < interval) return
-      last = now
-      lastKey = key
-      io.err(describeProgress(e) + '\n')
+      const counted = e.phase === 'features' || e.phase === 'score' || e.phase === 'prepare'
+      stepsPerEpoch = Math.max(1, e.steps)
+      const done = counted ? (e.done ?? 0) : Math.max(0, e.epoch - 1) * e.steps + e.step
+      const total = Math.max(1, counted ? (e.total ?? 1) : e.epochs * e.steps)
+      const phase = counted ? e.phase : `epochs${e.fold >= 0 ? ` fold ${e.fold + 1}` : ''}`
+      bar.update(done, total, phase, describeProgress(e))
     },
-    stop() {}
+    stop: () => bar.stop()
   }
 }
 

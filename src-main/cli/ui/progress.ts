@@ -7,8 +7,8 @@ import cliProgress from 'cli-progress'
 import type { CliIo } from './io'
 
 export interface ProgressReporter {
-  /** Reports `done` of `total` units in `phase`. */
-  update(done: number, total: number, phase?: string): void
+  /** Reports `done` of `total` units in `phase`; `detail` (loss, speed, ETA ...) follows on the same line. */
+  update(done: number, total: number, phase?: string, detail?: string): void
   /** Removes the bar (if any); call before printing results. */
   stop(): void
 }
@@ -18,6 +18,8 @@ export interface ProgressOptions {
   intervalMs?: number
   /** For tests: the clock. */
   now?: () => number
+  /** Also print a plain line whenever this says so (e.g. at the end of every epoch). */
+  milestone?: (done: number, total: number, phase: string) => boolean
 }
 
 export function createProgress(io: CliIo, label: string, opts: ProgressOptions = {}): ProgressReporter {
@@ -26,7 +28,7 @@ export function createProgress(io: CliIo, label: string, opts: ProgressOptions =
     const bar = new cliProgress.SingleBar(
       {
         stream: stream as NodeJS.WritableStream,
-        format: `${label} {phase} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`,
+        format: `${label} {phase} [{bar}] {percentage}% | {value}/{total} | {detail}ETA {eta_formatted}`,
         hideCursor: true,
         clearOnComplete: true,
         fps: 10
@@ -35,14 +37,15 @@ export function createProgress(io: CliIo, label: string, opts: ProgressOptions =
     )
     let started = false
     return {
-      update(done, total, phase = '') {
+      update(done, total, phase = '', detail = '') {
+        const payload = { phase, detail: detail ? `${detail} | ` : '' }
         if (!started) {
-          bar.start(Math.max(total, 1), done, { phase })
+          bar.start(Math.max(total, 1), done, payload)
           started = true
           return
         }
         bar.setTotal(Math.max(total, 1))
-        bar.update(done, { phase })
+        bar.update(done, payload)
       },
       stop() {
         if (started) bar.stop()
@@ -56,12 +59,12 @@ export function createProgress(io: CliIo, label: string, opts: ProgressOptions =
   let lastPhase: string | null = null
   let lastLine = ''
   return {
-    update(done, total, phase = '') {
+    update(done, total, phase = '', detail = '') {
       const t = now()
       const finished = total > 0 && done >= total
-      if (phase === lastPhase && !finished && t - last < interval) return
+      if (phase === lastPhase && !finished && t - last < interval && !opts.milestone?.(done, total, phase)) return
       const pct = total > 0 ? ` (${Math.floor((100 * done) / total)}%)` : ''
-      const line = `${label}${phase ? ` ${phase}` : ''}: ${done}/${total}${pct}`
+      const line = `${label}${phase ? ` ${phase}` : ''}: ${done}/${total}${pct}${detail ? ` | ${detail}` : ''}`
       if (line === lastLine) return
       io.err(line + '\n')
       last = t

@@ -16,16 +16,11 @@
  * Leftovers of a live process (another export running now) are never touched.
  */
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
+import { createReadStream, existsSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { inFlight, pidAlive } from '../fsutil/fault'
+import { esc, owned, recoverDirTarget } from '../fsutil/recover-dir'
 
-const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-
-function owned(path: string, pid: string | undefined): boolean {
-  if (inFlight.has(path)) return true
-  return pid != null && Number(pid) !== process.pid && pidAlive(Number(pid))
-}
+export { recoverDirTarget }
 
 async function sha256Of(path: string): Promise<string> {
   const h = createHash('sha256')
@@ -72,47 +67,6 @@ export async function recoverFileTarget(dest: string): Promise<string[]> {
     const p = join(dir, n)
     if (m && !owned(p, m[1]) && existsSync(p)) remove(p, found, 'an unfinished temp file')
   }
-  return found
-}
-
-/** Whether `dir` holds a complete folder export: its manifest lists files that are all there at their sizes. */
-function completeFolder(dir: string): boolean {
-  try {
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files?: { path: string; bytes: number }[] }
-    return Array.isArray(m.files) && m.files.every((f) => statSync(join(dir, ...f.path.split('/')), { throwIfNoEntry: false })?.size === f.bytes)
-  } catch {
-    return false
-  }
-}
-
-/** Repairs a folder export (or checkpoint folder) at `dest`; returns what was found and done. */
-export function recoverDirTarget(dest: string): string[] {
-  const dir = dirname(dest)
-  if (!existsSync(dir)) return []
-  const found: string[] = []
-  const re = new RegExp(`^${esc(basename(dest))}\\.(tmp|old)-(?:(\\d+)-)?[0-9a-f]+$`)
-  const left: { path: string; kind: string; mtime: number }[] = []
-  for (const n of readdirSync(dir)) {
-    const m = re.exec(n)
-    const p = join(dir, n)
-    if (m && !owned(p, m[2])) left.push({ path: p, kind: m[1], mtime: statSync(p).mtimeMs })
-  }
-  left.sort((a, b) => b.mtime - a.mtime)
-  if (!existsSync(dest)) {
-    const done = left.find((l) => l.kind === 'tmp' && completeFolder(l.path))
-    const old = left.find((l) => l.kind === 'old')
-    const pick = done ?? old
-    if (pick) {
-      renameSync(pick.path, dest)
-      left.splice(left.indexOf(pick), 1)
-      found.push(
-        done
-          ? `finished an interrupted export: the complete new folder ${basename(pick.path)} was moved to ${dest}`
-          : `restored the previous export ${dest} from ${basename(pick.path)} (the new one was incomplete)`
-      )
-    }
-  }
-  for (const l of left) remove(l.path, found, l.kind === 'tmp' ? 'an unfinished export folder' : 'the previous export set aside')
   return found
 }
 

@@ -14,6 +14,8 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { endianness } from 'node:os'
 import { AtomicDir } from '../fsutil/atomic-dir'
+import { recoverDirTarget } from '../fsutil/recover-dir'
+import type { AtomicFs } from '../fsutil/atomic'
 import { parseModelConfig, type PoiModelConfig } from '../model/config'
 import { OPTIMIZER_STATE_FORMAT, OPTIMIZER_STATE_VERSION, type OptimizerState } from '../model/optimizer'
 import type { WeightMap } from '../model/poi-model'
@@ -122,6 +124,8 @@ export interface SaveCheckpointInput {
   weights: WeightMap
   optimizer: OptimizerState
   history: unknown[]
+  /** For tests: the file-system primitives (fault injection, e.g. a full disk). */
+  fs?: AtomicFs
 }
 
 /** Writes a checkpoint folder inside `dir` atomically and returns its path. Replaces one with the same name. */
@@ -130,7 +134,7 @@ export async function saveCheckpoint(dir: string, c: SaveCheckpointInput): Promi
   const w = pack(c.weights)
   const o = pack(c.optimizer.slots)
   await mkdir(dir, { recursive: true })
-  const out = await AtomicDir.create(dest, { overwrite: true })
+  const out = await AtomicDir.create(dest, { overwrite: true, fs: c.fs })
   try {
     await out.writeFile('weights.bin', w.bytes)
     await out.writeFile('optimizer.bin', o.bytes)
@@ -204,6 +208,8 @@ export async function readCheckpointManifest(path: string): Promise<CheckpointMa
 
 /** Reads, verifies (sizes and sha256 of every file) and decodes a checkpoint. */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  // A save killed between its two renames leaves the folder aside or unswapped: finish or undo it.
+  recoverDirTarget(path)
   const manifest = await readCheckpointManifest(path)
   const data = new Map<string, Buffer>()
   for (const f of ['weights.bin', 'optimizer.bin']) {

@@ -9,6 +9,8 @@ import { infoCommand } from '../../../src-main/cli/commands/info'
 import { EXIT, type CliIo } from '../../../src-main/cli/ui/io'
 import { buildProgram } from '../../../src-main/cli/program'
 import { createProgress } from '../../../src-main/cli/ui/progress'
+import { trainReporter } from '../../../src-main/cli/commands/train'
+import type { TrainProgressEvent } from '../../../src-main/core/train/train'
 import { csv, makeClassFolders, write } from '../../fixtures-gen/images'
 import { tempDir } from '../../helpers/tmp'
 
@@ -118,6 +120,18 @@ describe('progress output', () => {
     p.update(0, 1, 'commit')
     p.stop()
     expect(o.stderr.trim().split('\n')).toEqual(['import decode: 0/100 (0%)', 'import decode: 50/100 (50%)', 'import decode: 100/100 (100%)', 'import commit: 0/1 (0%)'])
+  })
+
+  it('training goes through the same kit: on a non-TTY a line at the start, at each epoch end and at the end, not per step', () => {
+    const o = io()
+    const r = trainReporter(o, { intervalMs: 60_000 })
+    const base = { runId: 1, fold: -1, epochs: 2, steps: 4, lossTerms: { total: 1 }, trainAcc: 0.5, valAcc: null, imgPerSec: 10, etaSeconds: 5, backend: 'wasm', backendReason: 'test' }
+    for (let epoch = 1; epoch <= 2; epoch++) for (let step = 1; step <= 4; step++) r.update({ ...base, phase: 'train', epoch, step } as TrainProgressEvent)
+    r.stop()
+    const lines = o.stderr.trim().split('\n')
+    expect(lines.slice(0, 2)).toEqual(['wasm', '  (test)'])
+    expect(lines.slice(2).map((l) => l.split(' | ')[0])).toEqual(['train epochs: 1/8 (12%)', 'train epochs: 4/8 (50%)', 'train epochs: 8/8 (100%)'])
+    expect(lines[2]).toMatch(/epoch 1\/2 step 1\/4 \| loss 1\.000/)
   })
 })
 

@@ -14,6 +14,7 @@ import { tempDir } from '../../helpers/tmp'
 import { addUniformRun, makeProject, type Fixture } from '../audit/helpers'
 import { applyChanges } from '../../../src-main/core/store/labels'
 import { exportProject, verifyExport, type ExportFormat } from '../../../src-main/core/export/index'
+import { infoCommand } from '../../../src-main/cli/commands/info'
 
 const SINGLE: [ExportFormat, string][] = [
   ['csv', 'out.csv'],
@@ -132,5 +133,23 @@ describe('export writers under SIGKILL at every step boundary', () => {
     await Promise.all([worker(), worker()])
     console.log(`export kills: ${cases.length} (${SINGLE.length} single-file × ${FILE_STEPS.length} + ${FOLDER.length} folder × ${DIR_STEPS.length} boundaries): ${outcomes.old} old, ${outcomes.new} new, ${bad.length} bad`)
     expect(bad).toEqual([])
+  })
+
+  it('info on an interrupted export repairs it and says what it found', async () => {
+    for (const [format, name, step, found] of [
+      ['folders', 'out', 'dir:old-aside', /finished an interrupted export: the complete new folder out\.tmp-\d+-\w+ was moved to/],
+      ['csv', 'out.csv', 'file:data-renamed', /finished an interrupted export: .*out\.csv is the new data, so its pending manifest .* was put in place/]
+    ] as const) {
+      const d = join(dir, `info-${format}`)
+      mkdirSync(d)
+      const out = join(d, name)
+      await exportProject(fx.p.db, { format, out, auditId: null })
+      expect((await runChild(format, out, step)).signal).toBe('SIGKILL')
+      const o = { stdout: '', stderr: '', out: (x: string) => void (o.stdout += x), err: (x: string) => void (o.stderr += x) }
+      expect(await infoCommand(out, {}, o)).toBe(0)
+      expect(o.stderr).toMatch(found)
+      expect(o.stdout).toMatch(new RegExp(`${format} export .* every file matches its manifest`))
+      expect(leftovers(out)).toEqual([])
+    }
   })
 })
