@@ -133,7 +133,8 @@ describe('export writers under SIGKILL at every step boundary', () => {
     await Promise.all([worker(), worker()])
     console.log(`export kills: ${cases.length} (${SINGLE.length} single-file × ${FILE_STEPS.length} + ${FOLDER.length} folder × ${DIR_STEPS.length} boundaries): ${outcomes.old} old, ${outcomes.new} new, ${bad.length} bad`)
     expect(bad).toEqual([])
-  })
+    // 40 child processes, each loading the exporter: ~1 min idle, minutes on a loaded 2-core machine.
+  }, 600_000)
 
   it('info on an interrupted export repairs it and says what it found', async () => {
     for (const [format, name, step, found] of [

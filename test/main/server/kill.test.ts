@@ -131,5 +131,5 @@ describe('serve under SIGKILL', () => {
     }
     console.log(`serve kills: ${TRIALS} trials, ${totalAcked} decisions acknowledged, all stored`)
     expect(totalAcked).toBeGreaterThan(TRIALS)
-  })
+  }, 600_000)
 })

@@ -143,7 +143,7 @@ describe('single-writer lock race', () => {
     console.log(`lock race, no lock present: ${TRIALS} trials, ${r.overlaps} overlaps, ${r.won} serialised, ${r.bothRefused} both refused`)
     expect(r.overlaps).toBe(0)
     expect(r.bothRefused).toBe(0)
-  })
+  }, 600_000)
 
   it(`${TRIALS} trials over a stale lock from a SIGKILLed holder: 0 overlapping holds`, async () => {
     const files = projects('stale', TRIALS)
@@ -153,7 +153,7 @@ describe('single-writer lock race', () => {
     console.log(`lock race, stale lock: ${TRIALS} trials, ${r.overlaps} overlaps, ${r.won} serialised, ${r.bothRefused} both refused`)
     expect(r.overlaps).toBe(0)
     expect(r.bothRefused).toBe(0)
-  })
+  }, 600_000)
 
   it("frees a SIGKILLed holder's lock at once", async () => {
     const [file] = projects('killed', 1)

@@ -108,5 +108,5 @@ describe('training under SIGKILL', () => {
     }
     console.log(`training kills: ${TRIALS} trials: ${report.join('; ')}`)
     expect(report.filter((r) => r.startsWith('killed') && !r.includes('no checkpoint')).length).toBeGreaterThanOrEqual(Math.ceil(TRIALS / 2))
-  })
+  }, 600_000)
 })
