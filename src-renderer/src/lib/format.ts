@@ -64,3 +64,8 @@ export function classKey(idx: number): string {
 export function errorText(e: { code: string; message: string }): string {
   return e.message
 }
+
+/** An audit flag as words: "likely_mislabeled" → "likely mislabeled". */
+export function flagName(f: string): string {
+  return f.replace(/_/g, ' ')
+}
