@@ -68,6 +68,7 @@ describe('contrast, focus and screenshots of every page, light and dark', () => 
         await page.screenshot({ path: join(SCREENS, `${p}-${scheme}-1280.png`) })
         const contrast = await contrastProblems(page)
         const focus = await focusWithoutRing(page)
+        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
         found[`${p} ${scheme}`] = { contrast, focus }
         await page.setViewportSize({ width: 1024, height: 700 })
         await page.waitForTimeout(300)

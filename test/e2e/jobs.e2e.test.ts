@@ -9,12 +9,15 @@
  * - The finished run shows its validation accuracy, per-class precision / recall and its curves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { generateDataset } from '../../src-main/core/synth/index'
 import { tempDir } from '../helpers/tmp'
 import { launchChromium } from './chromium'
-import { runCli, startServe, type Served } from './serve'
+import { REPO, runCli, startServe, type Served } from './serve'
+
+const SCREENS = process.env.SCREENS_DIR ?? join(REPO, 'test-results', 'e2e', 'screens')
 
 interface Snap {
   state: string | null
@@ -34,6 +37,7 @@ describe('training progress, the job indicator and run details in Chromium', () 
   const errors: string[] = []
 
   beforeAll(async () => {
+    mkdirSync(SCREENS, { recursive: true })
     await generateDataset({ outDir: faces, n: 40, size: 48, seed: 5, classes: ['neutral', 'happiness', 'surprise', 'sadness'] })
     await runCli(['import', project, join(faces, 'labels.csv'), '--create', '--align', 'never'])
     served = await startServe(project)
@@ -93,6 +97,7 @@ describe('training progress, the job indicator and run details in Chromium', () 
         const ind = await page.waitForSelector('[data-testid=job-indicator]')
         expect(await ind.textContent()).toMatch(/Training/)
         expect(await page.$('[data-testid=job-indicator] button[data-testid^=job-cancel]')).not.toBeNull()
+        await page.screenshot({ path: join(SCREENS, 'job-indicator-overview-1280.png') })
         sawIndicatorElsewhere = true
         await nav('train')
       }
@@ -115,6 +120,8 @@ describe('training progress, the job indicator and run details in Chromium', () 
     const btn = await page.waitForSelector('[data-testid^=run-details-]')
     await btn.click()
     const detail = await page.waitForSelector('[data-testid=run-detail]')
+    await detail.scrollIntoViewIfNeeded()
+    await page.screenshot({ path: join(SCREENS, 'train-run-detail-1280.png') })
     const text = (await detail.textContent())!
     for (const c of ['Neutral', 'Happiness', 'Surprise', 'Sadness']) expect(text).toContain(c)
     expect(text).toMatch(/Precision/)
