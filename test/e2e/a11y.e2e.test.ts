@@ -8,14 +8,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { generateDataset } from '../../src-main/core/synth/index'
+import type { Page } from 'playwright-core'
 import { tempDir } from '../helpers/tmp'
-import { launchChromium } from './chromium'
-import { addOracleRun } from './oracle-run'
-import { REPO, runCli, startServe, type Served } from './serve'
+import { REPO } from './serve'
 import { contrastProblems, focusWithoutRing } from './a11y'
 import { expectReadableLayout } from './layout'
+import { nav as navTo, openSession, signIn, type Session } from './harness'
 
 const SCREENS = process.env.SCREENS_DIR ?? join(REPO, 'test-results', 'e2e', 'screens')
 const PAGES = ['projects', 'overview', 'train', 'review', 'history', 'export'] as const
@@ -23,40 +21,27 @@ const ASSERTED = new Set<string>(['projects', 'overview', 'train', 'history', 'e
 
 describe('contrast, focus and screenshots of every page, light and dark', () => {
   const tmp = tempDir('poi-e2e-a11y-')
-  const project = join(tmp.dir, 'a11y.poi')
-  const faces = join(tmp.dir, 'faces')
-  let served: Served | undefined
-  let browser: Browser | undefined
+  let s: Session | undefined
   let page: Page
-  const errors: string[] = []
 
   beforeAll(async () => {
     mkdirSync(SCREENS, { recursive: true })
-    await generateDataset({ outDir: faces, n: 48, size: 48, seed: 21, noiseRate: 0.3 })
-    await runCli(['import', project, join(faces, 'labels.csv'), '--create', '--align', 'never'])
-    await addOracleRun(project, faces)
-    await runCli(['audit', project])
-    served = await startServe(project)
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
+    s = await openSession(tmp.dir, { n: 48, seed: 21, noiseRate: 0.3, audited: true })
+    page = s.page
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await served?.stop()
+    await s?.close()
     tmp.cleanup()
   })
 
   const nav = async (p: string): Promise<void> => {
-    await page.click(`[data-testid=nav-${p}]`)
-    await page.waitForSelector(`main[data-page=${p}]`)
+    await navTo(page, p)
     await page.waitForTimeout(400)
   }
 
   it('has enough contrast and a visible focus ring everywhere, in both themes', async () => {
-    await page.goto(served!.loginUrl)
-    await page.waitForFunction(() => (window as unknown as { __poiReady?: () => boolean }).__poiReady?.() === true)
+    await signIn(page, s!.served)
     const found: Record<string, unknown> = {}
     const failures: string[] = []
     for (const scheme of ['light', 'dark'] as const) {
@@ -82,6 +67,6 @@ describe('contrast, focus and screenshots of every page, light and dark', () => 
     }
     console.log(`a11y (review page, not asserted here): ${JSON.stringify({ light: found['review light'], dark: found['review dark'] })}`)
     expect(failures, failures.join('\n')).toEqual([])
-    expect(errors).toEqual([])
+    expect(s!.errors).toEqual([])
   })
 })

@@ -5,42 +5,28 @@
  * sideways, class names stay on one line beside their swatches, and flag names are words.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { generateDataset } from '../../src-main/core/synth/index'
+import type { Page } from 'playwright-core'
 import { tempDir } from '../helpers/tmp'
-import { launchChromium } from './chromium'
-import { addOracleRun } from './oracle-run'
-import { runCli, startServe, type Served } from './serve'
+import { openSession, signIn, type Session } from './harness'
 
 describe('Overview layout in Chromium', () => {
   const tmp = tempDir('poi-e2e-ov-')
-  const project = join(tmp.dir, 'ov.poi')
-  const faces = join(tmp.dir, 'faces')
-  let served: Served | undefined
-  let browser: Browser | undefined
+  let s: Session | undefined
   let page: Page
 
   beforeAll(async () => {
     // All eight classes: the widest confusion matrix and flags table a project can have.
-    await generateDataset({ outDir: faces, n: 64, size: 48, seed: 13, noiseRate: 0.3 })
-    await runCli(['import', project, join(faces, 'labels.csv'), '--create', '--align', 'never'])
-    await addOracleRun(project, faces)
-    await runCli(['audit', project])
-    served = await startServe(project)
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    s = await openSession(tmp.dir, { n: 64, seed: 13, noiseRate: 0.3, audited: true })
+    page = s.page
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await served?.stop()
+    await s?.close()
     tmp.cleanup()
   })
 
   it('one scroll container, no blank space, whole tables at 1024 px, names on one line', async () => {
-    await page.goto(served!.loginUrl + '#/overview')
-    await page.waitForFunction(() => (window as unknown as { __poiReady?: () => boolean }).__poiReady?.() === true)
+    await signIn(page, s!.served, '#/overview')
     await page.waitForSelector('[data-testid=flags-table]')
     await page.waitForSelector('[data-testid=confusion]')
     for (const size of [{ width: 1280, height: 800 }, { width: 1024, height: 700 }]) {
