@@ -7,9 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Database from 'better-sqlite3'
 import type { Page } from 'playwright-core'
-import type { Served } from './serve'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { REPO, type Served } from './serve'
 import { tempDir } from '../helpers/tmp'
 import { openSession, signIn, type Session } from './harness'
+
+const SCREENS = process.env.SCREENS_DIR ?? join(REPO, 'test-results', 'e2e', 'screens')
 
 describe('History in Chromium', () => {
   const tmp = tempDir('poi-e2e-hist-')
@@ -61,6 +65,11 @@ describe('History in Chromium', () => {
     // Thumbnails that loaded.
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid=history-table] tbody img')].every((i) => i.complete && i.naturalWidth > 0))
     expect(await page.$$('[data-testid=history-table] tbody img')).toHaveLength(3)
+    mkdirSync(SCREENS, { recursive: true })
+    await page.screenshot({ path: join(SCREENS, 'history-rows-light-1280.png') })
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await page.screenshot({ path: join(SCREENS, 'history-rows-dark-1280.png') })
+    await page.emulateMedia({ colorScheme: 'light' })
     // The undo row says what it undid.
     const undoRow = (await page.textContent('[data-testid=history-table] tbody tr:first-child'))!
     expect(undoRow).toMatch(/Undo of/)
