@@ -105,6 +105,19 @@ describe('sign-in per server and error messages in Chromium', () => {
     await page.close()
   })
 
+  it('an empty project: Start training is disabled with the reason and a link to the import', async () => {
+    const page = watch(await ctx.newPage())
+    await page.goto(b!.loginUrl + '#/train')
+    await ready(page)
+    await page.waitForSelector('main[data-page=train]')
+    await page.waitForSelector('[data-testid=train-start-why]')
+    expect(await page.isDisabled('[data-testid=train-start]')).toBe(true)
+    expect(await page.textContent('[data-testid=train-start-why]')).toContain('no images')
+    await page.click('[data-testid=train-start-why] a')
+    await page.waitForSelector('main[data-page=projects] [data-testid=import-wizard]')
+    await page.close()
+  })
+
   it('a relative export path resolves against the project folder and is shown before writing', async () => {
     const page = watch(await ctx.newPage())
     await page.goto(a!.loginUrl)

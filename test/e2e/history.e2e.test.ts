@@ -5,41 +5,36 @@
  * file), and the Z key undoes on the page that shows its keycap.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import type { Browser, Page } from 'playwright-core'
-import { generateDataset } from '../../src-main/core/synth/index'
+import type { Page } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { REPO, type Served } from './serve'
 import { tempDir } from '../helpers/tmp'
-import { launchChromium } from './chromium'
-import { runCli, startServe, type Served } from './serve'
+import { openSession, signIn, type Session } from './harness'
+
+const SCREENS = process.env.SCREENS_DIR ?? join(REPO, 'test-results', 'e2e', 'screens')
 
 describe('History in Chromium', () => {
   const tmp = tempDir('poi-e2e-hist-')
-  const project = join(tmp.dir, 'hist.poi')
-  const faces = join(tmp.dir, 'faces')
-  let served: Served | undefined
-  let browser: Browser | undefined
+  let s: Session | undefined
   let page: Page
-  const errors: string[] = []
+  let served: Served
+  let project: string
 
   beforeAll(async () => {
-    await generateDataset({ outDir: faces, n: 16, size: 48, seed: 9, classes: ['neutral', 'happiness', 'surprise'] })
-    await runCli(['import', project, join(faces, 'labels.csv'), '--create', '--align', 'never'])
-    served = await startServe(project)
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
+    s = await openSession(tmp.dir, { n: 16, seed: 9, classes: ['neutral', 'happiness', 'surprise'] })
+    ;({ page, served, project } = s)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await served?.stop()
+    await s?.close()
     tmp.cleanup()
   })
 
   /** The app API as a script calls it (bearer token), for setting up decisions. */
   const api = async (method: string, args: unknown): Promise<unknown> => {
-    const r = await fetch(`${served!.url}/api/${method}`, { method: 'POST', headers: { authorization: `Bearer ${served!.token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) })
+    const r = await fetch(`${served.url}/api/${method}`, { method: 'POST', headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) })
     const j = (await r.json()) as { ok: boolean; value?: unknown; message?: string }
     if (!j.ok) throw new Error(`${method}: ${j.message}`)
     return j.value
@@ -58,8 +53,7 @@ describe('History in Chromium', () => {
     await api('review.decide', { imageId: 5, decision: { kind: 'exclude' } })
     await api('review.undo', {})
 
-    await page.goto(served!.loginUrl + '#/history')
-    await page.waitForFunction(() => (window as unknown as { __poiReady?: () => boolean }).__poiReady?.() === true)
+    await signIn(page, served, '#/history')
     await page.waitForSelector('main[data-page=history]')
     await page.waitForSelector('[data-testid=history-table] tbody tr').catch(async (e) => {
       throw new Error(`${(e as Error).message}: ${await page.textContent('main')}`)
@@ -71,6 +65,11 @@ describe('History in Chromium', () => {
     // Thumbnails that loaded.
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid=history-table] tbody img')].every((i) => i.complete && i.naturalWidth > 0))
     expect(await page.$$('[data-testid=history-table] tbody img')).toHaveLength(3)
+    mkdirSync(SCREENS, { recursive: true })
+    await page.screenshot({ path: join(SCREENS, 'history-rows-light-1280.png') })
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await page.screenshot({ path: join(SCREENS, 'history-rows-dark-1280.png') })
+    await page.emulateMedia({ colorScheme: 'light' })
     // The undo row says what it undid.
     const undoRow = (await page.textContent('[data-testid=history-table] tbody tr:first-child'))!
     expect(undoRow).toMatch(/Undo of/)
@@ -102,6 +101,6 @@ describe('History in Chromium', () => {
     await link.click()
     await page.waitForSelector('main[data-page=review]')
     await page.waitForFunction((want) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(want), id)
-    expect(errors).toEqual([])
+    expect(s!.errors).toEqual([])
   })
 })

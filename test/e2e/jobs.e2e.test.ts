@@ -9,12 +9,14 @@
  * - The finished run shows its validation accuracy, per-class precision / recall and its curves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { generateDataset } from '../../src-main/core/synth/index'
+import type { Page } from 'playwright-core'
 import { tempDir } from '../helpers/tmp'
-import { launchChromium } from './chromium'
-import { runCli, startServe, type Served } from './serve'
+import { REPO, runCli } from './serve'
+import { nav as navTo, openSession, signIn, type Session } from './harness'
+
+const SCREENS = process.env.SCREENS_DIR ?? join(REPO, 'test-results', 'e2e', 'screens')
 
 interface Snap {
   state: string | null
@@ -26,36 +28,24 @@ interface Snap {
 
 describe('training progress, the job indicator and run details in Chromium', () => {
   const tmp = tempDir('poi-e2e-jobs-')
-  const project = join(tmp.dir, 'jobs.poi')
-  const faces = join(tmp.dir, 'faces')
-  let served: Served | undefined
-  let browser: Browser | undefined
+  let s: Session | undefined
   let page: Page
-  const errors: string[] = []
 
   beforeAll(async () => {
-    await generateDataset({ outDir: faces, n: 40, size: 48, seed: 5, classes: ['neutral', 'happiness', 'surprise', 'sadness'] })
-    await runCli(['import', project, join(faces, 'labels.csv'), '--create', '--align', 'never'])
-    served = await startServe(project)
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
+    mkdirSync(SCREENS, { recursive: true })
+    s = await openSession(tmp.dir, { n: 40, seed: 5, classes: ['neutral', 'happiness', 'surprise', 'sadness'] })
+    page = s.page
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await served?.stop()
+    await s?.close()
     tmp.cleanup()
   })
 
-  const nav = async (p: string): Promise<void> => {
-    await page.click(`[data-testid=nav-${p}]`)
-    await page.waitForSelector(`main[data-page=${p}]`)
-  }
+  const nav = (p: string): Promise<void> => navTo(page, p)
 
   it('shows the engine facts, progress from the first step, one header indicator, and what a finished run is worth', async () => {
-    await page.goto(served!.loginUrl + '#/train')
-    await page.waitForFunction(() => (window as unknown as { __poiReady?: () => boolean }).__poiReady?.() === true)
+    await signIn(page, s!.served, '#/train')
     await page.waitForSelector('main[data-page=train]')
 
     // Engine facts, as `poi-audit doctor --json` reports them.
@@ -93,6 +83,7 @@ describe('training progress, the job indicator and run details in Chromium', () 
         const ind = await page.waitForSelector('[data-testid=job-indicator]')
         expect(await ind.textContent()).toMatch(/Training/)
         expect(await page.$('[data-testid=job-indicator] button[data-testid^=job-cancel]')).not.toBeNull()
+        await page.screenshot({ path: join(SCREENS, 'job-indicator-overview-1280.png') })
         sawIndicatorElsewhere = true
         await nav('train')
       }
@@ -115,11 +106,13 @@ describe('training progress, the job indicator and run details in Chromium', () 
     const btn = await page.waitForSelector('[data-testid^=run-details-]')
     await btn.click()
     const detail = await page.waitForSelector('[data-testid=run-detail]')
+    await detail.scrollIntoViewIfNeeded()
+    await page.screenshot({ path: join(SCREENS, 'train-run-detail-1280.png') })
     const text = (await detail.textContent())!
     for (const c of ['Neutral', 'Happiness', 'Surprise', 'Sadness']) expect(text).toContain(c)
     expect(text).toMatch(/Precision/)
     expect(text).toMatch(/Recall/)
     expect(Number(await page.getAttribute('[data-testid=run-detail] [data-testid=run-loss-chart]', 'data-points'))).toBeGreaterThanOrEqual(2)
-    expect(errors).toEqual([])
+    expect(s!.errors).toEqual([])
   })
 })

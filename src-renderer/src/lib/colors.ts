@@ -24,5 +24,21 @@ export function heat(v: number): { bg: string; fg: string } {
   const r = Math.round(255 + (30 - 255) * t)
   const g = Math.round(255 + (58 - 255) * t)
   const b = Math.round(255 + (138 - 255) * t)
-  return { bg: `rgb(${r}, ${g}, ${b})`, fg: t > 0.5 ? '#ffffff' : '#111827' }
+  // The text colour with the higher contrast (a fixed switch at t = 0.5 left white text at 3:1 on mid blues).
+  return { bg: `rgb(${r}, ${g}, ${b})`, fg: contrast(r, g, b, 255, 255, 255) >= contrast(r, g, b, 0, 0, 0) ? '#ffffff' : '#000000' }
+}
+
+/** WCAG relative luminance of an sRGB colour (0..255 channels). */
+function luminance(r: number, g: number, b: number): number {
+  const f = (v: number): number => {
+    const s = v / 255
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4
+  }
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b)
+}
+
+/** WCAG contrast ratio of two sRGB colours. */
+function contrast(r1: number, g1: number, b1: number, r2: number, g2: number, b2: number): number {
+  const [hi, lo] = [luminance(r1, g1, b1), luminance(r2, g2, b2)].sort((x, y) => y - x)
+  return (hi + 0.05) / (lo + 0.05)
 }

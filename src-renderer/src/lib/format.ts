@@ -64,3 +64,15 @@ export function classKey(idx: number): string {
 export function errorText(e: { code: string; message: string }): string {
   return e.message
 }
+
+/** Flags whose identifier alone says little to a curator (the model's parts by their role). */
+const FLAG_WORDS: Record<string, string> = {
+  duplicate_conflict: 'duplicate with another label',
+  trn_disagrees: 'classifier disagrees',
+  oim_disagrees: 'soft label disagrees'
+}
+
+/** An audit flag as words: "likely_mislabeled" → "likely mislabeled", "trn_disagrees" → "classifier disagrees". */
+export function flagName(f: string): string {
+  return FLAG_WORDS[f] ?? f.replace(/_/g, ' ')
+}
