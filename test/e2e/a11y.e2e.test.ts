@@ -1,6 +1,7 @@
 /**
  * Every page in light and dark (prefers-color-scheme emulated in Chromium) on an audited synthetic
- * project: text contrast and a visible focus ring on every Tab stop (test/e2e/a11y.ts), screenshots at
+ * project: axe-core (0 serious or critical violations), text contrast and a visible focus ring on every
+ * Tab stop (test/e2e/a11y.ts), screenshots at
  * 1280×800 and 1024×700 into SCREENS_DIR (default test-results/e2e/screens) to be looked at.
  * The Review page is checked and reported but not asserted here: its layout belongs to the review
  * work of issue 14 (its own tests).
@@ -11,7 +12,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { tempDir } from '../helpers/tmp'
 import { REPO } from './serve'
-import { contrastProblems, focusWithoutRing } from './a11y'
+import { axeSerious, contrastProblems, focusWithoutRing } from './a11y'
 import { expectReadableLayout } from './layout'
 import { nav as navTo, openSession, signIn, type Session } from './harness'
 
@@ -54,13 +55,15 @@ describe('contrast, focus and screenshots of every page, light and dark', () => 
         const contrast = await contrastProblems(page)
         const focus = await focusWithoutRing(page)
         await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
-        found[`${p} ${scheme}`] = { contrast, focus }
+        const axe = await axeSerious(page)
+        found[`${p} ${scheme}`] = { contrast, focus, axe }
         await page.setViewportSize({ width: 1024, height: 700 })
         await page.waitForTimeout(300)
         await page.screenshot({ path: join(SCREENS, `${p}-${scheme}-1024.png`) })
         if (ASSERTED.has(p)) {
           for (const c of contrast) failures.push(`${p} (${scheme}): contrast ${c.ratio} < ${c.need} for "${c.text}" (${c.color} on ${c.background})`)
           for (const f of focus) failures.push(`${p} (${scheme}): no visible focus ring on ${f}`)
+          for (const v of axe) failures.push(`${p} (${scheme}): axe ${v}`)
           await expectReadableLayout(page, `${p} (${scheme}) at 1024×700`)
         }
       }
