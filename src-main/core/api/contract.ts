@@ -491,6 +491,13 @@ export interface BatchResult {
   changed: number
 }
 
+export interface BulkDecideResult extends BatchResult {
+  /** Images given a decision (changed or not: a keep that changes nothing still counts). */
+  decided: number
+  /** Images left alone: no suggestion, or a suggestion weaker than minStrength (accept only). */
+  skipped: number
+}
+
 /**
  * The audit settings a curator adjusts in the app (Overview → Flag thresholds). The CLI's
  * `poi-audit audit --threshold path=value` reaches every AuditConfig field; these five are the ones that
@@ -755,6 +762,21 @@ export const CONTRACT = {
     z.strictObject({
       imageIds: z.array(zId).min(1).max(LIMITS.maxBulk),
       label: zClassIdx,
+      reason: zText(500).optional()
+    })
+  ),
+
+  /**
+   * One decision for many images as one undoable action (the bulk bar). accept: each image's audit
+   * suggestion, only where its strength ≥ minStrength (others are left alone and counted as skipped);
+   * relabel to the label an image already has is recorded as "kept".
+   */
+  'review.bulkDecide': method<BulkDecideResult>()(
+    z.strictObject({
+      imageIds: z.array(zId).min(1).max(LIMITS.maxBulk),
+      kind: z.enum(['accept', 'keep', 'exclude', 'ambiguous', 'relabel']),
+      label: zClassIdx.optional(),
+      minStrength: z.number().min(0).max(1).optional(),
       reason: zText(500).optional()
     })
   ),

@@ -19,7 +19,7 @@ import { matchingIds, nextInQueue, queryCounts, queryQueue } from './queries/que
 import { imageDetail } from './queries/detail'
 import { listHistoryPage } from './queries/history'
 import { overviewStats } from './queries/overview'
-import { bulkRelabel, decide } from './review'
+import { bulkDecide, bulkRelabel, decide } from './review'
 import { undo, redo, undoStacks, revertEntries, getAnnotation } from '../store/labels'
 import type { DB } from '../store/db'
 
@@ -191,6 +191,11 @@ export function createApi(opts: ApiOptions): Api {
     },
     'review.bulkRelabel': ({ imageIds, label, reason }) => {
       const r = bulkRelabel(db(), ctx(), actor, imageIds, label, reason)
+      if (r.changed) changed('labels', imageIds)
+      return r
+    },
+    'review.bulkDecide': ({ imageIds, kind, label, minStrength, reason }) => {
+      const r = bulkDecide(db(), ctx(), actor, imageIds, { kind, label, minStrength }, reason)
       if (r.changed) changed('labels', imageIds)
       return r
     },

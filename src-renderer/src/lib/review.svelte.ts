@@ -34,6 +34,40 @@ function afterPaint(): Promise<void> {
 
 export type SaveState = 'idle' | 'saving' | 'saved' | 'error'
 
+/** A bulk decision before its confirmation. */
+export type BulkKind = { kind: 'accept' | 'keep' | 'exclude' | 'ambiguous' } | { kind: 'relabel'; label: number }
+export type PendingBulk = BulkKind & {
+  ids: number[]
+  /** Images it will change (accept: those with a suggestion at least minStrength strong). */
+  affected: number
+  minStrength?: number
+}
+
+/** The bulk decision a key stands for while images are selected; null = the key acts as usual. */
+function bulkFor(a: ReviewAction): BulkKind | null {
+  switch (a.type) {
+    case 'accept':
+    case 'keep':
+    case 'exclude':
+    case 'ambiguous':
+      return { kind: a.type }
+    case 'class':
+      return { kind: 'relabel', label: a.index }
+  }
+  return null
+}
+
+export function describeBulk(b: BulkKind, classes: readonly string[]): string {
+  switch (b.kind) {
+    case 'accept':
+      return 'accept the suggestions'
+    case 'relabel':
+      return `relabel to ${classes[b.label] ?? `#${b.label}`}`
+    default:
+      return { keep: 'keep the labels', exclude: 'exclude', ambiguous: 'mark ambiguous' }[b.kind]
+  }
+}
+
 export interface ClickMods {
   shift?: boolean
   toggle?: boolean
@@ -250,9 +284,8 @@ export class ReviewStore {
       for (let i = a; i <= b; i++) if (items[i]) next.add(items[i].imageId)
       this.selection = next
     } else if (mods.toggle) {
+      // Only the images clicked: the open image never joins the selection implicitly.
       const next = new Set(this.selection)
-      // The first Ctrl-click starts a selection that includes the image already open.
-      if (!next.size && this.currentItem && this.currentItem.imageId !== item.imageId) next.add(this.currentItem.imageId)
       if (next.has(item.imageId)) next.delete(item.imageId)
       else next.add(item.imageId)
       this.selection = next
@@ -266,6 +299,34 @@ export class ReviewStore {
 
   clearSelection(): void {
     this.selection = new Set()
+    this.pendingBulk = null
+  }
+
+  /** X: the open image into or out of the selection. */
+  toggleCurrent(): void {
+    const it = this.currentItem
+    if (!it) return
+    const next = new Set(this.selection)
+    if (next.has(it.imageId)) next.delete(it.imageId)
+    else next.add(it.imageId)
+    this.selection = next
+    this.anchor = this.current
+  }
+
+  /** Shift + move: selects from the anchor (the image where the range started) to the new image. */
+  extend(delta: number): void {
+    if (this.current < 0) return
+    if (this.anchor < 0 || !this.selection.size) this.anchor = this.current
+    this.setCurrent(this.current + delta)
+    const [a, b] = this.anchor < this.current ? [this.anchor, this.current] : [this.current, this.anchor]
+    const next = new Set(this.selection)
+    for (let i = a; i <= b; i++) if (this.queue.items[i]) next.add(this.queue.items[i].imageId)
+    this.selection = next
+  }
+
+  /** Ctrl+A: every image of the queue (all of its filter, once the stream has loaded them). */
+  selectAll(): void {
+    this.selection = new Set(this.queue.items.map((it) => it.imageId))
   }
 
   // #endregion
@@ -284,7 +345,29 @@ export class ReviewStore {
   }
 
   act(action: ReviewAction): void {
+    if (this.pendingBulk) {
+      // A bulk confirmation is open: Enter confirms, Escape cancels, every other key waits.
+      if (action.type === 'accept') void this.confirmBulk()
+      else if (action.type === 'escape') this.pendingBulk = null
+      return
+    }
+    if (this.selection.size > 0) {
+      const bulk = bulkFor(action)
+      if (bulk) {
+        this.askBulk(bulk)
+        return
+      }
+    }
     switch (action.type) {
+      case 'toggleSelect':
+        this.toggleCurrent()
+        return
+      case 'extend':
+        this.extend(action.unit === 'row' ? action.delta * Math.max(1, this.columns) : action.delta)
+        return
+      case 'selectAll':
+        this.selectAll()
+        return
       case 'help':
         this.app.helpOpen = !this.app.helpOpen
         return
@@ -311,10 +394,6 @@ export class ReviewStore {
         void this.redo()
         return
       case 'class':
-        if (this.selection.size > 1) {
-          void this.bulkRelabel([...this.selection], action.index)
-          return
-        }
         if (this.currentItem) void this.decide(classDecision(this.currentItem, action.index))
         return
       case 'accept': {
@@ -371,6 +450,50 @@ export class ReviewStore {
         this.redoDepth = 0
       }
       this.lastSaved = `Image ${id}: ${what}`
+    })
+  }
+
+  /** The bulk decision waiting for its count confirmation (the bulk bar shows it). */
+  pendingBulk = $state<PendingBulk | null>(null)
+  /** Accept only suggestions at least this strong in a bulk accept (0 = all). */
+  bulkMinStrength = $state(0)
+
+  /** Asks for confirmation of a bulk decision over the selection (never the open image implicitly). */
+  askBulk(b: BulkKind): void {
+    const ids = [...this.selection]
+    if (!ids.length) return
+    const rows = ids.map((id) => this.queue.get(id)).filter((r): r is QueueItem => !!r)
+    const affected =
+      b.kind === 'accept' ? rows.filter((r) => r.suggested != null && r.suggested !== r.given && (r.strength ?? 0) >= this.bulkMinStrength).length : ids.length
+    this.pendingBulk = { ...b, ids, affected, minStrength: b.kind === 'accept' ? this.bulkMinStrength : undefined }
+  }
+
+  /** Runs the confirmed bulk decision as one undoable action. */
+  confirmBulk(): Promise<void> {
+    // A plain copy: the state proxy cannot cross a structured-clone transport (IPC).
+    const p = $state.snapshot(this.pendingBulk)
+    this.pendingBulk = null
+    if (!p) return Promise.resolve()
+    this.selection = new Set()
+    const what = describeBulk(p, this.classes)
+    return this.write(async () => {
+      for (const id of p.ids) this.ownWrites.set(id, Date.now())
+      const r = await this.app.api.review.bulkDecide({
+        imageIds: p.ids,
+        kind: p.kind,
+        ...(p.kind === 'relabel' ? { label: p.label } : {}),
+        ...(p.minStrength ? { minStrength: p.minStrength } : {})
+      })
+      if (!r.ok) {
+        this.fail(`Could not ${what} (${p.ids.length} images): ${r.message}`)
+        return
+      }
+      await this.refreshRows(p.ids.slice(0, 500))
+      if (r.value.batchId) {
+        this.undoDepth++
+        this.redoDepth = 0
+      }
+      this.lastSaved = `${what}: ${r.value.decided} images${r.value.skipped ? `, ${r.value.skipped} left alone (no suggestion or weaker than ${Math.round((p.minStrength ?? 0) * 100)} %)` : ''}`
     })
   }
 
