@@ -6,13 +6,19 @@
  * URL and survives a reload; "Resume" goes to the first image without a decision.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { REPO } from './serve'
 import { decisionCounts, reviewFixture, type ReviewFixture } from './review-fixture'
+
+const SCREENS = join(REPO, 'bench-results', 'screens')
 
 describe('Review queue, progress and URL state in Chromium', () => {
   let fx: ReviewFixture
 
   beforeAll(async () => {
+    mkdirSync(SCREENS, { recursive: true })
     fx = await reviewFixture()
   })
   afterAll(async () => {
@@ -160,6 +166,33 @@ describe('Review queue, progress and URL state in Chromium', () => {
     expect(await page.textContent('[data-testid=bulk-confirm-text]')).toContain(`0 of ${total} images`)
     await page.keyboard.press('Escape')
     expect(await page.$('[data-testid=bulk-confirm-text]')).toBeNull()
+    expect(fx.errors, fx.errors.join('\n')).toEqual([])
+  })
+
+  it('the table view lists the queue with its numbers and sorts by a header; review keys work in it', async () => {
+    const { page } = fx
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await fx.open('#/review?status=any')
+    await page.keyboard.press('t')
+    await page.waitForSelector('[data-testid=queue-table] .row[data-image-id]')
+    await page.waitForFunction(() => !/loaded/.test(document.querySelector('[data-testid=queue-total]')?.textContent ?? ''))
+    await page.screenshot({ path: join(SCREENS, 'review-table-1280x800.png') })
+    const strengths = async (): Promise<number[]> =>
+      page.$$eval('[data-testid=queue-table] .row[data-image-id] span:nth-of-type(4)', (cells) => cells.map((c) => (c.textContent === '—' ? -1 : Number(c.textContent!.replace(/\D+/g, '')))))
+    await page.click('[data-testid=th-strength]')
+    await page.click('[data-testid=th-strength]') // second click: descending
+    const desc = await strengths()
+    expect(desc.length).toBeGreaterThan(5)
+    const known = desc.filter((v) => v >= 0)
+    expect(known, 'strength column sorted descending').toEqual([...known].sort((a, b) => b - a))
+    expect(desc.slice(0, known.length)).toEqual(known) // rows without a suggestion last
+    await page.click('[data-testid=th-score]')
+    await page.waitForFunction(() => location.hash.includes('sort=score-asc'))
+    // J moves the current row like in the grid.
+    await page.focus('[role=listbox]')
+    const cur = await page.getAttribute('.row.current', 'data-image-id')
+    await page.keyboard.press('j')
+    expect(await page.getAttribute('.row.current', 'data-image-id')).not.toBe(cur)
     expect(fx.errors, fx.errors.join('\n')).toEqual([])
   })
 })

@@ -28,6 +28,8 @@ export type ReviewAction =
   | { type: 'extend'; delta: number; unit: 'item' | 'row' }
   /** Select every image of the queue (its current filter). */
   | { type: 'selectAll' }
+  /** Switch the queue between thumbnails and the table. */
+  | { type: 'view' }
 
 /** The parts of a KeyboardEvent the map reads. */
 export interface KeyLike {
@@ -112,6 +114,8 @@ export function keyToAction(e: KeyLike, classCount: number): ReviewAction | null
       return { type: 'zoom' }
     case 'x':
       return { type: 'toggleSelect' }
+    case 't':
+      return { type: 'view' }
   }
   return null
 }
@@ -166,6 +170,7 @@ export const KEY_HELP: { keys: string[]; what: string }[] = [
   { keys: ['F'], what: 'Enlarge the face / back' },
   { keys: ['Z'], what: 'Undo your last decision' },
   { keys: ['Shift', 'Z'], what: 'Redo' },
+  { keys: ['T'], what: 'Queue as thumbnails / as a sortable table' },
   { keys: ['X'], what: 'Add the open image to the selection / take it out' },
   { keys: ['Shift', '→'], what: 'Extend the selection (also Shift + ← ↑ ↓ J K)' },
   { keys: ['Ctrl', 'A'], what: 'Select every image of the queue (its current filter)' },

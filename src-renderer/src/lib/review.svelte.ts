@@ -34,6 +34,16 @@ function afterPaint(): Promise<void> {
 
 export type SaveState = 'idle' | 'saving' | 'saved' | 'error'
 
+/** Table columns ordered in the page (the server sorts by score, confidence and import order only). */
+export type LocalColumn = 'given' | 'suggested' | 'strength' | 'flags' | 'decision'
+const LOCAL_KEYS: Record<LocalColumn, (r: QueueItem) => number | string | null> = {
+  given: (r) => r.given,
+  suggested: (r) => (r.suggested != null && r.suggested !== r.given ? r.suggested : null),
+  strength: (r) => r.strength,
+  flags: (r) => (r.flags.length ? r.flags.join(',') : null),
+  decision: (r) => r.review
+}
+
 /** A bulk decision before its confirmation. */
 export type BulkKind = { kind: 'accept' | 'keep' | 'exclude' | 'ambiguous' } | { kind: 'relabel'; label: number }
 export type PendingBulk = BulkKind & {
@@ -102,6 +112,10 @@ export class ReviewStore {
   zoom = $state(false)
   /** Open state of the detail's collapsible sections, kept from image to image. */
   sections = $state({ bars: false, regions: true })
+  /** The queue as thumbnails or as a table of numbers (T). */
+  view = $state<'grid' | 'table'>('grid')
+  /** A table column the loaded rows are ordered by locally (null = the server's order). */
+  localSort = $state<{ column: LocalColumn; dir: 1 | -1 } | null>(null)
   /** Scrolls the detail pane; set by the page that shows it. */
   scrollPane: ((to: 'down' | 'up' | 'top' | 'bottom') => void) | null = null
 
@@ -158,6 +172,7 @@ export class ReviewStore {
     this.detail = null
     this.selection = new Set()
     this.anchor = -1
+    this.localSort = null
     const want = this.wantImage
     this.wantImage = null
     const ok = await this.queue.load({ filter: toQueueFilter(this.filter), sort: toQueueSort(this.sort) })
@@ -189,6 +204,36 @@ export class ReviewStore {
     this.filter = v.filter
     this.sort = v.sort
     this.wantImage = v.imageId
+  }
+
+  /**
+   * A table header click: score, confidence and import order ask the server (the sort also goes in
+   * the URL); the other columns order the loaded rows here, once they are all in.
+   */
+  sortBy(column: LocalColumn | 'score' | 'confidence' | 'id'): void {
+    const id = this.currentItem?.imageId
+    if (column === 'score' || column === 'confidence' || column === 'id') {
+      const dir = this.sort.by === column && this.sort.dir === 'asc' ? 'desc' : 'asc'
+      this.localSort = null
+      this.setSort({ by: column, dir })
+      return
+    }
+    const dir: 1 | -1 = this.localSort?.column === column && this.localSort.dir === 1 ? -1 : 1
+    const key = LOCAL_KEYS[column]
+    const ok = this.queue.reorder((a, b) => {
+      const ka = key(a)
+      const kb = key(b)
+      if (ka === kb) return a.imageId - b.imageId
+      if (ka == null) return 1
+      if (kb == null) return -1
+      return (ka < kb ? -1 : 1) * dir
+    })
+    if (!ok) {
+      this.app.notify('info', 'The queue is still loading; sort by this column once every row is in.')
+      return
+    }
+    this.localSort = { column, dir }
+    if (id != null) this.setCurrent(this.queue.indexOf(id))
   }
 
   /** Moves to the first image of the queue that has no decision yet. */
@@ -359,6 +404,9 @@ export class ReviewStore {
       }
     }
     switch (action.type) {
+      case 'view':
+        this.view = this.view === 'grid' ? 'table' : 'grid'
+        return
       case 'toggleSelect':
         this.toggleCurrent()
         return
