@@ -195,4 +195,29 @@ describe('Review queue, progress and URL state in Chromium', () => {
     expect(await page.getAttribute('.row.current', 'data-image-id')).not.toBe(cur)
     expect(fx.errors, fx.errors.join('\n')).toEqual([])
   })
+
+  it('the confidence filter spans the run\'s values, not a fixed 0–1 (defect 10)', async () => {
+    const { page } = fx
+    await fx.open('#/review?status=any')
+    await page.waitForSelector('[data-testid=filter-conf][data-scale=value]')
+    const db = new Database(fx.project, { readonly: true, fileMustExist: true })
+    let lo: number
+    let hi: number
+    try {
+      const r = db.prepare('SELECT min(uem_confidence) AS lo, max(uem_confidence) AS hi FROM predictions').get() as { lo: number; hi: number }
+      ;({ lo, hi } = r)
+    } finally {
+      db.close()
+    }
+    expect(lo).toBeGreaterThan(0.3) // the oracle run's confidences: 0.55–0.95
+    expect(Number(await page.getAttribute('[data-testid=filter-conf-min]', 'min'))).toBe(Math.floor(lo * 100) / 100)
+    expect(Number(await page.getAttribute('[data-testid=filter-conf-max]', 'max'))).toBe(Math.ceil(hi * 100) / 100)
+    expect(Number(await page.inputValue('[data-testid=filter-conf-min]'))).toBe(Math.floor(lo * 100) / 100)
+    const all = Number(((await page.textContent('[data-testid=queue-total]')) ?? '').replace(/\D+/g, ''))
+    await page.fill('[data-testid=filter-conf-min]', '0.8')
+    await page.press('[data-testid=filter-conf-min]', 'Tab')
+    await page.waitForFunction(() => location.hash.includes('conf=0.8-1'))
+    await page.waitForFunction((n) => Number((document.querySelector('[data-testid=queue-total]')?.textContent ?? '').replace(/\D+/g, '')) < n, all)
+    expect(fx.errors, fx.errors.join('\n')).toEqual([])
+  })
 })

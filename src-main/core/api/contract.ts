@@ -312,6 +312,15 @@ export interface ImageCounts {
   flags: Record<string, number> | null
   /** Review progress over the whole project (not the filter). */
   progress: ReviewProgress
+  /** UEM confidence over the current run (not the filter); null without predictions. */
+  confidence: ConfidenceSpread | null
+}
+
+export interface ConfidenceSpread {
+  /** Predictions with a UEM confidence. */
+  n: number
+  /** Values at the 0th, 5th, …, 100th percentile (21 values, ascending). */
+  quantiles: number[]
 }
 
 export interface ReviewProgress {
