@@ -20,6 +20,8 @@ import { ThumbLoader } from './thumbs.svelte'
 /** How many images after the current one get their detail and full image fetched ahead. */
 export const PREFETCH_AHEAD = 4
 const DETAIL_CACHE = 300
+/** How long an image must stay current before its (not prefetched) detail is requested. */
+const DETAIL_WAIT_MS = 40
 /** Label events about images this client wrote within this window are its own echo. */
 const OWN_ECHO_MS = 10_000
 
@@ -151,9 +153,28 @@ export class ReviewStore {
     return this.thumbs.url(imageId)
   }
 
-  /** The full image's URL: the prefetched, decoded in-memory copy when there is one. */
+  /** Bumped when a full image the detail waits for is decoded (the view re-reads fullUrl). */
+  private fullVersion = $state(0)
+
+  /**
+   * The detail image's URL: the prefetched, decoded full image when there is one; else, at once, the
+   * grid's thumbnail (already decoded) while the full image loads behind it, so holding J or moving
+   * past the prefetch paints the next face in the next frame instead of waiting for a download.
+   */
   fullUrl(imageId: number): string {
-    return this.preloader.resolve(this.app.api.imageUrl(imageId, 'full'))
+    void this.fullVersion
+    const full = this.app.api.imageUrl(imageId, 'full')
+    const ready = this.preloader.resolve(full)
+    if (ready !== full) return ready
+    const thumb = this.thumbs.url(imageId)
+    if (!thumb) return full
+    if (!this.preloader.has(full)) {
+      this.preloader.preload(full)
+      void this.preloader.whenReady(full).then((ok) => {
+        if (ok && this.currentItem?.imageId === imageId) this.fullVersion++
+      })
+    }
+    return thumb
   }
 
   /** Opens the page: (re)loads the queue when the query changed or it went stale. */
@@ -686,10 +707,15 @@ export class ReviewStore {
     this.detail = cached ?? null
     this.detailError = null
     if (cached) return
-    void this.loadDetail(imageId).then((d) => {
+    // Not prefetched: ask after a short wait, and only if the image is still the current one, so a
+    // held key does not queue a request for every image it passes.
+    setTimeout(() => {
       if (this.currentItem?.imageId !== imageId) return
-      if (d) this.detail = d
-    })
+      void this.loadDetail(imageId).then((d) => {
+        if (this.currentItem?.imageId !== imageId) return
+        if (d) this.detail = d
+      })
+    }, DETAIL_WAIT_MS)
   }
 
   private loadDetail(imageId: number): Promise<ImageDetail | null> {
