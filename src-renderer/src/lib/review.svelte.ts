@@ -403,11 +403,25 @@ export class ReviewStore {
    * prevents the browser default, e.g. Space scrolling the grid). Keys on a focused control stay the
    * control's (see reviewKeyAllowed).
    */
-  handleKey(e: KeyLike & { target?: EventTarget | null }): boolean {
+  handleKey(e: KeyLike & { target?: EventTarget | null; repeat?: boolean }): boolean {
     const action = keyToAction(e, this.classes.length)
     if (!action || !reviewKeyAllowed(action, e.target ?? null)) return false
+    if (e.repeat) this.holding()
     this.act(action)
     return true
+  }
+
+  /**
+   * True while a key is held (auto-repeat): the detail then skips its heavy, below-the-fold parts
+   * (every class's bars, the AU panels, the history), so each repeat costs one light frame and the
+   * faces keep up with the key; they return 150 ms after the last repeat.
+   */
+  held = $state(false)
+  private heldTimer: ReturnType<typeof setTimeout> | undefined
+  private holding(): void {
+    this.held = true
+    clearTimeout(this.heldTimer)
+    this.heldTimer = setTimeout(() => (this.held = false), 150)
   }
 
   act(action: ReviewAction): void {
