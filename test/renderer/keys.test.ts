@@ -36,7 +36,7 @@ describe('review key map', () => {
     expect(k('y', { ctrlKey: true })).toEqual({ type: 'redo' })
     expect(k('c', { ctrlKey: true })).toBeNull()
     expect(k('1', { altKey: true })).toBeNull()
-    expect(k('x')).toBeNull()
+    expect(k('y')).toBeNull()
     expect(k('?')).toEqual({ type: 'help' })
   })
 

@@ -94,6 +94,15 @@ export interface ImageCounts {
   flags: Record<string, number> | null
   /** Review progress over the whole project (not the filter). */
   progress: ReviewProgress
+  /** UEM confidence over the current run (not the filter); null without predictions. */
+  confidence: ConfidenceSpread | null
+}
+
+export interface ConfidenceSpread {
+  /** Predictions with a UEM confidence. */
+  n: number
+  /** Values at the 0th, 5th, …, 100th percentile (21 values, ascending). */
+  quantiles: number[]
 }
 
 export interface ReviewProgress {
@@ -279,6 +288,13 @@ export interface UndoResult {
 export interface BatchResult {
   batchId: string | null
   changed: number
+}
+
+export interface BulkDecideResult extends BatchResult {
+  /** Images given a decision (changed or not: a keep that changes nothing still counts). */
+  decided: number
+  /** Images left alone: no suggestion, or a suggestion weaker than minStrength (accept only). */
+  skipped: number
 }
 
 // #endregion

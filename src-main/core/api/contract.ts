@@ -17,7 +17,7 @@ import type { MethodName } from './methods'
 import type { DoctorReport } from '../compute/doctor-report'
 import { HISTORY_SOURCES, LIMITS, SPLITS, zClassIdx, zEmpty, zId, zPath, zText } from './contract-base'
 import { DIALOG_PURPOSES, EXPORT_FORMATS, IMPORT_FORMATS, zDecision, zExportScope, zQueueFilter, zQueueSort, zTrainConfig } from './contract-args'
-import { type AppInfo, type BatchResult, type DecideResult, type HistoryEntryView, type ImageCounts, type ImageDetail, type ProjectInfo, type QueuePage, type RecentProject, type UndoResult } from './contract-views'
+import { type AppInfo, type BatchResult, type BulkDecideResult, type DecideResult, type HistoryEntryView, type ImageCounts, type ImageDetail, type ProjectInfo, type QueuePage, type RecentProject, type UndoResult } from './contract-views'
 import { type ImportSummary, type JobInfo, type OverviewStats, type RunDetail, type RunSummary, type TrainStatus, zAuditSettings } from './contract-runs'
 
 export * from './contract-base'
@@ -129,6 +129,21 @@ export const CONTRACT = {
     z.strictObject({
       imageIds: z.array(zId).min(1).max(LIMITS.maxBulk),
       label: zClassIdx,
+      reason: zText(500).optional()
+    })
+  ),
+
+  /**
+   * One decision for many images as one undoable action (the bulk bar). accept: each image's audit
+   * suggestion, only where its strength ≥ minStrength (others are left alone and counted as skipped);
+   * relabel to the label an image already has is recorded as "kept".
+   */
+  'review.bulkDecide': method<BulkDecideResult>()(
+    z.strictObject({
+      imageIds: z.array(zId).min(1).max(LIMITS.maxBulk),
+      kind: z.enum(['accept', 'keep', 'exclude', 'ambiguous', 'relabel']),
+      label: zClassIdx.optional(),
+      minStrength: z.number().min(0).max(1).optional(),
       reason: zText(500).optional()
     })
   ),

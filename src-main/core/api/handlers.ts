@@ -21,7 +21,7 @@ import { imageDetail } from './queries/detail'
 import { listHistoryPage } from './queries/history'
 import { overviewStats } from './queries/overview'
 import { runDetail } from './queries/run-detail'
-import { bulkRelabel, decide } from './review'
+import { bulkDecide, bulkRelabel, decide } from './review'
 import { undo, redo, undoStacks, revertEntries, getAnnotation } from '../store/labels'
 import type { DB } from '../store/db'
 import { damagedField, storedJsonReader } from './stored-json'
@@ -202,6 +202,11 @@ export function createApi(opts: ApiOptions): Api {
     },
     'review.bulkRelabel': ({ imageIds, label, reason }) => {
       const r = bulkRelabel(db(), ctx(), actor, imageIds, label, reason)
+      if (r.changed) changed('labels', imageIds)
+      return r
+    },
+    'review.bulkDecide': ({ imageIds, kind, label, minStrength, reason }) => {
+      const r = bulkDecide(db(), ctx(), actor, imageIds, { kind, label, minStrength }, reason)
       if (r.changed) changed('labels', imageIds)
       return r
     },

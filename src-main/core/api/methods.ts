@@ -26,6 +26,7 @@ export const METHOD_NAMES = [
   'review.redo',
   'review.undoState',
   'review.bulkRelabel',
+  'review.bulkDecide',
   'history.list',
   'history.revert',
   'overview.stats',

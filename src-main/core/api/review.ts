@@ -7,7 +7,7 @@ import type { DB } from '../store/db'
 import { applyChanges, getAnnotation, type LabelChange } from '../store/labels'
 import { getClasses } from '../store/meta'
 import { getPrediction, getRun } from '../store/runs'
-import type { BatchResult, Decision } from './contract'
+import type { BatchResult, BulkDecideResult, Decision } from './contract'
 import { ApiFailure } from './errors'
 import type { ReadContext } from './queries/context'
 import { remap } from './queries/prediction'
@@ -96,4 +96,47 @@ export function bulkRelabel(db: DB, ctx: ReadContext, actor: string, imageIds: r
     { actor, source: 'bulk', reason }
   )
   return { batchId: r.changed ? r.batchId : null, changed: r.changed }
+}
+
+export interface BulkDecision {
+  kind: 'accept' | 'keep' | 'exclude' | 'ambiguous' | 'relabel'
+  label?: number
+  minStrength?: number
+}
+
+/**
+ * One decision for many images, as one history batch (one undo). Each image's change comes from
+ * decisionChange, so a bulk decision records exactly what the same key on each image would; accept
+ * takes only images whose audit suggestion has strength ≥ minStrength; a relabel to the image's own
+ * label is a keep.
+ */
+export function bulkDecide(db: DB, ctx: ReadContext, actor: string, imageIds: readonly number[], d: BulkDecision, reason?: string): BulkDecideResult {
+  const ids = [...new Set(imageIds)]
+  if (d.kind === 'relabel') {
+    if (d.label == null) throw new ApiFailure('INVALID_ARGS', 'label: a bulk relabel needs the class to set')
+    checkLabel(d.label, ctx.classes, 'label')
+  }
+  const strength =
+    d.kind === 'accept' && ctx.auditId != null
+      ? db.prepare('SELECT suggested_label AS s, strength FROM audit_items WHERE audit_id = ? AND image_id = ?')
+      : null
+  const changes: LabelChange[] = []
+  let skipped = 0
+  for (const imageId of ids) {
+    let one: Decision
+    if (d.kind === 'accept') {
+      const a = strength?.get(ctx.auditId, imageId) as { s: number | null; strength: number | null } | undefined
+      if (a?.s == null || (d.minStrength != null && (a.strength ?? 0) < d.minStrength)) {
+        skipped++
+        continue
+      }
+      one = { kind: 'accept', label: a.s }
+    } else if (d.kind === 'relabel') {
+      one = getAnnotation(db, imageId)?.currentLabel === d.label ? { kind: 'keep' } : { kind: 'relabel', label: d.label! }
+    } else one = { kind: d.kind }
+    changes.push(decisionChange(db, ctx, imageId, one))
+  }
+  if (!changes.length) return { batchId: null, changed: 0, decided: 0, skipped }
+  const r = applyChanges(db, changes, { actor, source: 'bulk', reason })
+  return { batchId: r.changed ? r.batchId : null, changed: r.changed, decided: changes.length, skipped }
 }

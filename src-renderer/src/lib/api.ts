@@ -15,6 +15,7 @@ export type {
   AuditSettings,
   AuditThresholdsView,
   AuditView,
+  ConfidenceSpread,
   Decision,
   ExportScope,
   HistoryEntryView,

@@ -22,6 +22,14 @@ export type ReviewAction =
   | { type: 'overlay' }
   /** Enlarge the face to the pane's width, or back. */
   | { type: 'zoom' }
+  /** Add the open image to the selection, or take it out. */
+  | { type: 'toggleSelect' }
+  /** Move and extend the selection over the images passed (Shift + a move key). */
+  | { type: 'extend'; delta: number; unit: 'item' | 'row' }
+  /** Select every image of the queue (its current filter). */
+  | { type: 'selectAll' }
+  /** Switch the queue between thumbnails and the table. */
+  | { type: 'view' }
 
 /** The parts of a KeyboardEvent the map reads. */
 export interface KeyLike {
@@ -41,10 +49,16 @@ export function keyToAction(e: KeyLike, classCount: number): ReviewAction | null
   const k = e.key
   if (e.ctrlKey || e.metaKey) {
     if (k === 'z' || k === 'Z') return e.shiftKey ? { type: 'redo' } : { type: 'undo' }
+    if (k === 'a' || k === 'A') return { type: 'selectAll' }
     if (k === 'y' || k === 'Y') return { type: 'redo' }
     return null
   }
   if (e.altKey) return null
+  if (e.shiftKey) {
+    const ext: Record<string, [number, 'item' | 'row']> = { ArrowRight: [1, 'item'], ArrowLeft: [-1, 'item'], ArrowDown: [1, 'row'], ArrowUp: [-1, 'row'], J: [1, 'item'], K: [-1, 'item'] }
+    const x = ext[k]
+    if (x) return { type: 'extend', delta: x[0], unit: x[1] }
+  }
   if (/^[1-9]$/.test(k)) {
     const index = Number(k) - 1
     return index < classCount ? { type: 'class', index } : null
@@ -98,6 +112,10 @@ export function keyToAction(e: KeyLike, classCount: number): ReviewAction | null
       return { type: 'overlay' }
     case 'f':
       return { type: 'zoom' }
+    case 'x':
+      return { type: 'toggleSelect' }
+    case 't':
+      return { type: 'view' }
   }
   return null
 }
@@ -152,6 +170,11 @@ export const KEY_HELP: { keys: string[]; what: string }[] = [
   { keys: ['F'], what: 'Enlarge the face / back' },
   { keys: ['Z'], what: 'Undo your last decision' },
   { keys: ['Shift', 'Z'], what: 'Redo' },
+  { keys: ['T'], what: 'Queue as thumbnails / as a sortable table' },
+  { keys: ['X'], what: 'Add the open image to the selection / take it out' },
+  { keys: ['Shift', '→'], what: 'Extend the selection (also Shift + ← ↑ ↓ J K)' },
+  { keys: ['Ctrl', 'A'], what: 'Select every image of the queue (its current filter)' },
+  { keys: ['Q', 'E', 'A', 'Enter', '1…8'], what: 'With a selection: keep / exclude / ambiguous / accept suggestions / relabel all of it, after a count confirmation (Enter confirms, Esc cancels)' },
   { keys: ['Click'], what: 'Open an image' },
   { keys: ['Ctrl', 'Click'], what: 'Add to / remove from the selection' },
   { keys: ['Shift', 'Click'], what: 'Select a range' },

@@ -14,6 +14,8 @@ interface Entry {
   objectUrl: string | null
   /** Decoded and ready to paint. */
   ready: boolean
+  /** Settles when the load ends (ready or not). */
+  done?: Promise<void>
   /** Holds the decoded bitmap alive. */
   img: HTMLImageElement | null
 }
@@ -40,7 +42,15 @@ export class ImagePreloader {
     const entry: Entry = { objectUrl: null, ready: false, img: null }
     this.entries.set(src, entry)
     this.evict()
-    void this.load(src, entry)
+    entry.done = this.load(src, entry)
+  }
+
+  /** Resolves when `src` is decoded in memory (true) or its load ended without that (false). */
+  async whenReady(src: string): Promise<boolean> {
+    const e = this.entries.get(src)
+    if (!e) return false
+    await e.done
+    return e.ready
   }
 
   has(src: string): boolean {

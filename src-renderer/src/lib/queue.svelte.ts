@@ -102,6 +102,17 @@ export class QueueList {
     if (next) this.items = next
   }
 
+  /**
+   * Reorders the loaded rows (the table's columns the server does not sort by). Only once every row
+   * is in: a page streaming in later would land out of order.
+   */
+  reorder(compare: (a: QueueItem, b: QueueItem) => number): boolean {
+    if (!this.complete) return false
+    this.items = this.items.slice().sort(compare)
+    this.index = new Map(this.items.map((it, i) => [it.imageId, i]))
+    return true
+  }
+
   get(imageId: number): QueueItem | undefined {
     const i = this.index.get(imageId)
     return i === undefined ? undefined : this.items[i]

@@ -20,6 +20,8 @@ import { ThumbLoader } from './thumbs.svelte'
 /** How many images after the current one get their detail and full image fetched ahead. */
 export const PREFETCH_AHEAD = 4
 const DETAIL_CACHE = 300
+/** How long an image must stay current before its (not prefetched) detail is requested. */
+const DETAIL_WAIT_MS = 40
 /** Label events about images this client wrote within this window are its own echo. */
 const OWN_ECHO_MS = 10_000
 
@@ -33,6 +35,50 @@ function afterPaint(): Promise<void> {
 }
 
 export type SaveState = 'idle' | 'saving' | 'saved' | 'error'
+
+/** Table columns ordered in the page (the server sorts by score, confidence and import order only). */
+export type LocalColumn = 'given' | 'suggested' | 'strength' | 'flags' | 'decision'
+const LOCAL_KEYS: Record<LocalColumn, (r: QueueItem) => number | string | null> = {
+  given: (r) => r.given,
+  suggested: (r) => (r.suggested != null && r.suggested !== r.given ? r.suggested : null),
+  strength: (r) => r.strength,
+  flags: (r) => (r.flags.length ? r.flags.join(',') : null),
+  decision: (r) => r.review
+}
+
+/** A bulk decision before its confirmation. */
+export type BulkKind = { kind: 'accept' | 'keep' | 'exclude' | 'ambiguous' } | { kind: 'relabel'; label: number }
+export type PendingBulk = BulkKind & {
+  ids: number[]
+  /** Images it will change (accept: those with a suggestion at least minStrength strong). */
+  affected: number
+  minStrength?: number
+}
+
+/** The bulk decision a key stands for while images are selected; null = the key acts as usual. */
+function bulkFor(a: ReviewAction): BulkKind | null {
+  switch (a.type) {
+    case 'accept':
+    case 'keep':
+    case 'exclude':
+    case 'ambiguous':
+      return { kind: a.type }
+    case 'class':
+      return { kind: 'relabel', label: a.index }
+  }
+  return null
+}
+
+export function describeBulk(b: BulkKind, classes: readonly string[]): string {
+  switch (b.kind) {
+    case 'accept':
+      return 'accept the suggestions'
+    case 'relabel':
+      return `relabel to ${classes[b.label] ?? `#${b.label}`}`
+    default:
+      return { keep: 'keep the labels', exclude: 'exclude', ambiguous: 'mark ambiguous' }[b.kind]
+  }
+}
 
 export interface ClickMods {
   shift?: boolean
@@ -68,6 +114,10 @@ export class ReviewStore {
   zoom = $state(false)
   /** Open state of the detail's collapsible sections, kept from image to image. */
   sections = $state({ bars: false, regions: true })
+  /** The queue as thumbnails or as a table of numbers (T). */
+  view = $state<'grid' | 'table'>('grid')
+  /** A table column the loaded rows are ordered by locally (null = the server's order). */
+  localSort = $state<{ column: LocalColumn; dir: 1 | -1 } | null>(null)
   /** Scrolls the detail pane; set by the page that shows it. */
   scrollPane: ((to: 'down' | 'up' | 'top' | 'bottom') => void) | null = null
 
@@ -103,9 +153,28 @@ export class ReviewStore {
     return this.thumbs.url(imageId)
   }
 
-  /** The full image's URL: the prefetched, decoded in-memory copy when there is one. */
+  /** Bumped when a full image the detail waits for is decoded (the view re-reads fullUrl). */
+  private fullVersion = $state(0)
+
+  /**
+   * The detail image's URL: the prefetched, decoded full image when there is one; else, at once, the
+   * grid's thumbnail (already decoded) while the full image loads behind it, so holding J or moving
+   * past the prefetch paints the next face in the next frame instead of waiting for a download.
+   */
   fullUrl(imageId: number): string {
-    return this.preloader.resolve(this.app.api.imageUrl(imageId, 'full'))
+    void this.fullVersion
+    const full = this.app.api.imageUrl(imageId, 'full')
+    const ready = this.preloader.resolve(full)
+    if (ready !== full) return ready
+    const thumb = this.thumbs.url(imageId)
+    if (!thumb) return full
+    if (!this.preloader.has(full)) {
+      this.preloader.preload(full)
+      void this.preloader.whenReady(full).then((ok) => {
+        if (ok && this.currentItem?.imageId === imageId) this.fullVersion++
+      })
+    }
+    return thumb
   }
 
   /** Opens the page: (re)loads the queue when the query changed or it went stale. */
@@ -124,6 +193,7 @@ export class ReviewStore {
     this.detail = null
     this.selection = new Set()
     this.anchor = -1
+    this.localSort = null
     const want = this.wantImage
     this.wantImage = null
     const ok = await this.queue.load({ filter: toQueueFilter(this.filter), sort: toQueueSort(this.sort) })
@@ -155,6 +225,36 @@ export class ReviewStore {
     this.filter = v.filter
     this.sort = v.sort
     this.wantImage = v.imageId
+  }
+
+  /**
+   * A table header click: score, confidence and import order ask the server (the sort also goes in
+   * the URL); the other columns order the loaded rows here, once they are all in.
+   */
+  sortBy(column: LocalColumn | 'score' | 'confidence' | 'id'): void {
+    const id = this.currentItem?.imageId
+    if (column === 'score' || column === 'confidence' || column === 'id') {
+      const dir = this.sort.by === column && this.sort.dir === 'asc' ? 'desc' : 'asc'
+      this.localSort = null
+      this.setSort({ by: column, dir })
+      return
+    }
+    const dir: 1 | -1 = this.localSort?.column === column && this.localSort.dir === 1 ? -1 : 1
+    const key = LOCAL_KEYS[column]
+    const ok = this.queue.reorder((a, b) => {
+      const ka = key(a)
+      const kb = key(b)
+      if (ka === kb) return a.imageId - b.imageId
+      if (ka == null) return 1
+      if (kb == null) return -1
+      return (ka < kb ? -1 : 1) * dir
+    })
+    if (!ok) {
+      this.app.notify('info', 'The queue is still loading; sort by this column once every row is in.')
+      return
+    }
+    this.localSort = { column, dir }
+    if (id != null) this.setCurrent(this.queue.indexOf(id))
   }
 
   /** Moves to the first image of the queue that has no decision yet. */
@@ -250,9 +350,8 @@ export class ReviewStore {
       for (let i = a; i <= b; i++) if (items[i]) next.add(items[i].imageId)
       this.selection = next
     } else if (mods.toggle) {
+      // Only the images clicked: the open image never joins the selection implicitly.
       const next = new Set(this.selection)
-      // The first Ctrl-click starts a selection that includes the image already open.
-      if (!next.size && this.currentItem && this.currentItem.imageId !== item.imageId) next.add(this.currentItem.imageId)
       if (next.has(item.imageId)) next.delete(item.imageId)
       else next.add(item.imageId)
       this.selection = next
@@ -266,6 +365,34 @@ export class ReviewStore {
 
   clearSelection(): void {
     this.selection = new Set()
+    this.pendingBulk = null
+  }
+
+  /** X: the open image into or out of the selection. */
+  toggleCurrent(): void {
+    const it = this.currentItem
+    if (!it) return
+    const next = new Set(this.selection)
+    if (next.has(it.imageId)) next.delete(it.imageId)
+    else next.add(it.imageId)
+    this.selection = next
+    this.anchor = this.current
+  }
+
+  /** Shift + move: selects from the anchor (the image where the range started) to the new image. */
+  extend(delta: number): void {
+    if (this.current < 0) return
+    if (this.anchor < 0 || !this.selection.size) this.anchor = this.current
+    this.setCurrent(this.current + delta)
+    const [a, b] = this.anchor < this.current ? [this.anchor, this.current] : [this.current, this.anchor]
+    const next = new Set(this.selection)
+    for (let i = a; i <= b; i++) if (this.queue.items[i]) next.add(this.queue.items[i].imageId)
+    this.selection = next
+  }
+
+  /** Ctrl+A: every image of the queue (all of its filter, once the stream has loaded them). */
+  selectAll(): void {
+    this.selection = new Set(this.queue.items.map((it) => it.imageId))
   }
 
   // #endregion
@@ -276,15 +403,54 @@ export class ReviewStore {
    * prevents the browser default, e.g. Space scrolling the grid). Keys on a focused control stay the
    * control's (see reviewKeyAllowed).
    */
-  handleKey(e: KeyLike & { target?: EventTarget | null }): boolean {
+  handleKey(e: KeyLike & { target?: EventTarget | null; repeat?: boolean }): boolean {
     const action = keyToAction(e, this.classes.length)
     if (!action || !reviewKeyAllowed(action, e.target ?? null)) return false
+    if (e.repeat) this.holding()
     this.act(action)
     return true
   }
 
+  /**
+   * True while a key is held (auto-repeat): the detail then skips its heavy, below-the-fold parts
+   * (every class's bars, the AU panels, the history), so each repeat costs one light frame and the
+   * faces keep up with the key; they return 150 ms after the last repeat.
+   */
+  held = $state(false)
+  private heldTimer: ReturnType<typeof setTimeout> | undefined
+  private holding(): void {
+    this.held = true
+    clearTimeout(this.heldTimer)
+    this.heldTimer = setTimeout(() => (this.held = false), 150)
+  }
+
   act(action: ReviewAction): void {
+    if (this.pendingBulk) {
+      // A bulk confirmation is open: Enter confirms, Escape cancels, every other key waits.
+      if (action.type === 'accept') void this.confirmBulk()
+      else if (action.type === 'escape') this.pendingBulk = null
+      return
+    }
+    if (this.selection.size > 0) {
+      const bulk = bulkFor(action)
+      if (bulk) {
+        this.askBulk(bulk)
+        return
+      }
+    }
     switch (action.type) {
+      case 'view':
+        this.view = this.view === 'grid' ? 'table' : 'grid'
+        return
+      case 'toggleSelect':
+        this.toggleCurrent()
+        return
+      case 'extend':
+        this.extend(action.unit === 'row' ? action.delta * Math.max(1, this.columns) : action.delta)
+        return
+      case 'selectAll':
+        this.selectAll()
+        return
       case 'help':
         this.app.helpOpen = !this.app.helpOpen
         return
@@ -311,10 +477,6 @@ export class ReviewStore {
         void this.redo()
         return
       case 'class':
-        if (this.selection.size > 1) {
-          void this.bulkRelabel([...this.selection], action.index)
-          return
-        }
         if (this.currentItem) void this.decide(classDecision(this.currentItem, action.index))
         return
       case 'accept': {
@@ -371,6 +533,50 @@ export class ReviewStore {
         this.redoDepth = 0
       }
       this.lastSaved = `Image ${id}: ${what}`
+    })
+  }
+
+  /** The bulk decision waiting for its count confirmation (the bulk bar shows it). */
+  pendingBulk = $state<PendingBulk | null>(null)
+  /** Accept only suggestions at least this strong in a bulk accept (0 = all). */
+  bulkMinStrength = $state(0)
+
+  /** Asks for confirmation of a bulk decision over the selection (never the open image implicitly). */
+  askBulk(b: BulkKind): void {
+    const ids = [...this.selection]
+    if (!ids.length) return
+    const rows = ids.map((id) => this.queue.get(id)).filter((r): r is QueueItem => !!r)
+    const affected =
+      b.kind === 'accept' ? rows.filter((r) => r.suggested != null && r.suggested !== r.given && (r.strength ?? 0) >= this.bulkMinStrength).length : ids.length
+    this.pendingBulk = { ...b, ids, affected, minStrength: b.kind === 'accept' ? this.bulkMinStrength : undefined }
+  }
+
+  /** Runs the confirmed bulk decision as one undoable action. */
+  confirmBulk(): Promise<void> {
+    // A plain copy: the state proxy cannot cross a structured-clone transport (IPC).
+    const p = $state.snapshot(this.pendingBulk)
+    this.pendingBulk = null
+    if (!p) return Promise.resolve()
+    this.selection = new Set()
+    const what = describeBulk(p, this.classes)
+    return this.write(async () => {
+      for (const id of p.ids) this.ownWrites.set(id, Date.now())
+      const r = await this.app.api.review.bulkDecide({
+        imageIds: p.ids,
+        kind: p.kind,
+        ...(p.kind === 'relabel' ? { label: p.label } : {}),
+        ...(p.minStrength ? { minStrength: p.minStrength } : {})
+      })
+      if (!r.ok) {
+        this.fail(`Could not ${what} (${p.ids.length} images): ${r.message}`)
+        return
+      }
+      await this.refreshRows(p.ids.slice(0, 500))
+      if (r.value.batchId) {
+        this.undoDepth++
+        this.redoDepth = 0
+      }
+      this.lastSaved = `${what}: ${r.value.decided} images${r.value.skipped ? `, ${r.value.skipped} left alone (no suggestion or weaker than ${Math.round((p.minStrength ?? 0) * 100)} %)` : ''}`
     })
   }
 
@@ -515,10 +721,15 @@ export class ReviewStore {
     this.detail = cached ?? null
     this.detailError = null
     if (cached) return
-    void this.loadDetail(imageId).then((d) => {
+    // Not prefetched: ask after a short wait, and only if the image is still the current one, so a
+    // held key does not queue a request for every image it passes.
+    setTimeout(() => {
       if (this.currentItem?.imageId !== imageId) return
-      if (d) this.detail = d
-    })
+      void this.loadDetail(imageId).then((d) => {
+        if (this.currentItem?.imageId !== imageId) return
+        if (d) this.detail = d
+      })
+    }, DETAIL_WAIT_MS)
   }
 
   private loadDetail(imageId: number): Promise<ImageDetail | null> {

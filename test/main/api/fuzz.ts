@@ -27,6 +27,7 @@ export const VALID_ARGS: { [M in MethodName]: Record<string, unknown> } = {
   'review.redo': {},
   'review.undoState': {},
   'review.bulkRelabel': { imageIds: [1, 2], label: 3 },
+  'review.bulkDecide': { imageIds: [1, 2], kind: 'accept', minStrength: 0.5 },
   'history.list': { imageId: 1, limit: 10 },
   'history.revert': { entryIds: [1] },
   'overview.stats': {},

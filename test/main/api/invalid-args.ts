@@ -84,6 +84,14 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'more than the bulk limit', args: { imageIds: Array.from({ length: 10_001 }, (_, i) => i + 1), label: 1 }, expect: /imageIds/ },
     { why: 'label not an index', args: { imageIds: [1], label: 'happiness' }, expect: /label/ }
   ],
+  'review.bulkDecide': [
+    extra('review.bulkDecide'),
+    { why: 'no images', args: { imageIds: [], kind: 'keep' }, expect: /imageIds/ },
+    { why: 'unknown kind', args: { imageIds: [1], kind: 'delete' }, expect: /kind/ },
+    { why: 'strength above 1', args: { imageIds: [1], kind: 'accept', minStrength: 1.5 }, expect: /minStrength/ },
+    { why: 'label not an index', args: { imageIds: [1], kind: 'relabel', label: 'anger' }, expect: /label/ },
+    { why: 'NUL in reason', args: { imageIds: [1], kind: 'keep', reason: nul }, expect: /reason/ }
+  ],
   'history.list': [extra('history.list'), { why: 'limit above 500', args: { limit: 501 }, expect: /limit/ }, { why: 'unknown source', args: { source: 'robot' }, expect: /source/ }],
   'history.revert': [extra('history.revert'), { why: 'no entries', args: { entryIds: [] }, expect: /entryIds/ }, { why: 'entry id 0', args: { entryIds: [0] }, expect: /entryIds/ }],
   'overview.stats': empty('overview.stats'),

@@ -14,6 +14,7 @@ import type { ImageCounts, QueueFilter, QueueItem, QueuePage, QueueSort, ReviewS
 import { REVIEW_STATES, SPLITS } from '../contract'
 import { ApiFailure } from '../errors'
 import { reviewProgress } from './progress'
+import { confidenceSpread } from './confidence'
 import type { ReadContext } from './context'
 
 type SortBy = QueueSort['by']
@@ -316,7 +317,7 @@ export function queryCounts(db: DB, ctx: ReadContext, filter: QueueFilter | unde
       .get(...base.params) as Record<string, number | null>
     flags = Object.fromEntries(Object.keys(FLAG_BITS).map((name, k) => [name, row[`f${k}`] ?? 0]))
   }
-  return { total, given, review, splits, flags, progress: reviewProgress(db, ctx) }
+  return { total, given, review, splits, flags, progress: reviewProgress(db, ctx), confidence: confidenceSpread(db, ctx) }
 }
 
 /** Every image id matching a filter, in id order (export and bulk scopes). */
