@@ -85,7 +85,8 @@ describe('sign-in per server and error messages in Chromium', () => {
 
   it('import errors name the file and what to do, as the CLI says them, with no stack in the log', async () => {
     const page = watch(await ctx.newPage())
-    await page.goto(b!.loginUrl)
+    // Signed in to both servers in this context by the first test: the token works once, the cookie stays.
+    await page.goto(b!.url + '/')
     await ready(page)
     await page.waitForSelector('[data-testid=import-wizard]')
     const cases = [join(aFile, 'labels.csv'), join(tmp.dir, 'missing.csv')]
@@ -107,7 +108,7 @@ describe('sign-in per server and error messages in Chromium', () => {
 
   it('an empty project: Start training is disabled with the reason and a link to the import', async () => {
     const page = watch(await ctx.newPage())
-    await page.goto(b!.loginUrl + '#/train')
+    await page.goto(b!.url + '/#/train')
     await ready(page)
     await page.waitForSelector('main[data-page=train]')
     await page.waitForSelector('[data-testid=train-start-why]')
@@ -120,7 +121,7 @@ describe('sign-in per server and error messages in Chromium', () => {
 
   it('a relative export path resolves against the project folder and is shown before writing', async () => {
     const page = watch(await ctx.newPage())
-    await page.goto(a!.loginUrl)
+    await page.goto(a!.url + '/')
     await ready(page)
     await page.click('[data-testid=nav-export]')
     await page.waitForSelector('main[data-page=export]')

@@ -61,9 +61,16 @@ export async function openSession(dir: string, o: ProjectOptions): Promise<Sessi
   }
 }
 
-/** Opens the sign-in URL (optionally on a page: '#/history') and waits until the app has loaded. */
+/** Servers whose one-time sign-in token this test run has spent (the token works once). */
+const spent = new WeakSet<Served>()
+
+/**
+ * Opens the sign-in URL (optionally on a page: '#/history') and waits until the app has loaded. The
+ * token works once; later calls open the plain URL, which the browser context's cookie signs in.
+ */
 export async function signIn(page: Page, served: Served, hash = ''): Promise<void> {
-  await page.goto(served.loginUrl + hash)
+  await page.goto((spent.has(served) ? served.url + '/' : served.loginUrl) + hash)
+  spent.add(served)
   await page.waitForFunction(() => (window as unknown as { __poiReady?: () => boolean }).__poiReady?.() === true)
 }
 

@@ -32,9 +32,9 @@ describe('History in Chromium', () => {
     tmp.cleanup()
   })
 
-  /** The app API as a script calls it (bearer token), for setting up decisions. */
+  /** The app API with the signed-in page's session cookie (the one-time token is spent by then), for setting up decisions. */
   const api = async (method: string, args: unknown): Promise<unknown> => {
-    const r = await fetch(`${served.url}/api/${method}`, { method: 'POST', headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) })
+    const r = await page.request.post(`${served.url}/api/${method}`, { headers: { 'content-type': 'application/json' }, data: JSON.stringify(args) })
     const j = (await r.json()) as { ok: boolean; value?: unknown; message?: string }
     if (!j.ok) throw new Error(`${method}: ${j.message}`)
     return j.value
@@ -49,11 +49,13 @@ describe('History in Chromium', () => {
   }
 
   it('opens on decisions with thumbnails and links, names what an undo undid, asks before reverting an import, and Z undoes', async () => {
+    // Sign in first (the one-time token), then set up decisions with the page's cookie, then reload.
+    await signIn(page, served, '#/history')
     await api('review.decide', { imageId: 3, decision: { kind: 'relabel', label: 2 } })
     await api('review.decide', { imageId: 5, decision: { kind: 'exclude' } })
     await api('review.undo', {})
-
-    await signIn(page, served, '#/history')
+    await page.reload()
+    await page.waitForFunction(() => (window as unknown as { __poiReady?: () => boolean }).__poiReady?.() === true)
     await page.waitForSelector('main[data-page=history]')
     await page.waitForSelector('[data-testid=history-table] tbody tr').catch(async (e) => {
       throw new Error(`${(e as Error).message}: ${await page.textContent('main')}`)
