@@ -43,6 +43,7 @@ import { Rng } from '../src-main/core/util/rng'
 import type { RerankItem } from '../src-main/core/rerank/learned'
 import { simulateReview, type EffortResult } from '../src-main/core/rerank/simulate'
 import { crowdlab, dawidSkene, majorityVote, type Vote } from '../src-main/core/consensus/consensus'
+import { spearman } from '../src-main/core/evaluate/metrics'
 import type { TrainConfigInput } from '../src-main/core/run/config'
 import { cachedProject, flip, kfold, loadData } from './detect'
 import { ROOT, stratifiedSubset } from './noisy'
@@ -64,20 +65,6 @@ function effort(dataset: string, items: RerankItem[], wrong: Set<number>, C: num
   writeFileSync(itemsFile(dataset), JSON.stringify({ dataset, C, items, wrong: [...wrong] }) + '\n')
   const results = (['static', 'learning', 'random'] as const).map((o) => simulateReview(items, wrong, C, o, { at: AT, seed: 1 }))
   return { dataset, images: items.length, wrong: wrong.size, results }
-}
-
-const spearman = (a: number[], b: number[]): number => {
-  const rank = (v: number[]): number[] => {
-    const r = new Array<number>(v.length)
-    v.map((x, i) => [x, i] as const)
-      .sort((p, q) => p[0] - q[0])
-      .forEach(([, i], k) => (r[i] = k))
-    return r
-  }
-  const ra = rank(a)
-  const rb = rank(b)
-  const n = a.length
-  return 1 - (6 * ra.reduce((s, r, i) => s + (r - rb[i]) ** 2, 0)) / (n * (n * n - 1))
 }
 
 /** Synthetic annotators over the synthetic faces' true classes; the model is the demo run's TRN. */

@@ -99,3 +99,19 @@ export function flagPrecisionRecall(flagged: readonly boolean[], positive: reado
   }
   return { flagged: f, precision: f ? tp / f : NaN, recall: pos ? tp / pos : NaN }
 }
+
+/** Spearman rank correlation of two equally long vectors (ties broken by position: for continuous values). */
+export function spearman(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) throw new Error(`spearman: ${a.length} values vs ${b.length}`)
+  const rank = (v: readonly number[]): number[] => {
+    const r = new Array<number>(v.length)
+    v.map((x, i) => [x, i] as const)
+      .sort((p, q) => p[0] - q[0])
+      .forEach(([, i], k) => (r[i] = k))
+    return r
+  }
+  const ra = rank(a)
+  const rb = rank(b)
+  const n = a.length
+  return 1 - (6 * ra.reduce((s, r, i) => s + (r - rb[i]) ** 2, 0)) / (n * (n * n - 1))
+}

@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { crowdlab, dawidSkene, majorityVote, type ConsensusInput, type Vote } from '../../../src-main/core/consensus/consensus'
 import { Rng } from '../../../src-main/core/util/rng'
-
-/** Spearman rank correlation (no ties expected in these tests). */
-function spearman(a: number[], b: number[]): number {
-  const rank = (v: number[]): number[] => {
-    const r = new Array<number>(v.length)
-    v.map((x, i) => [x, i] as const)
-      .sort((p, q) => p[0] - q[0])
-      .forEach(([, i], k) => (r[i] = k))
-    return r
-  }
-  const ra = rank(a)
-  const rb = rank(b)
-  const n = a.length
-  const d2 = ra.reduce((s, r, i) => s + (r - rb[i]) ** 2, 0)
-  return 1 - (6 * d2) / (n * (n * n - 1))
-}
+import { spearman } from '../../../src-main/core/evaluate/metrics'
 
 /**
  * N images of C classes; annotators of known reliability each label a random subset (3 per image);
