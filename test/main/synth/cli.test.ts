@@ -36,7 +36,19 @@ describe('poi-audit synth', () => {
     expect(gt.settings).toMatchObject({ seed: 7, size: 24, channels: 3, noiseRate: 0.25, classes: ['neutral', 'happiness', 'anger'] })
     expect(readFileSync(join(dir, 'labels.csv'), 'utf8').split('\n')[0]).toBe('path,label,split')
     // Same folder again: refused without --force, replaced with it; --json prints the summary object.
-    await expect(cli(['synth', dir, '--n', '8', '--size', '24'])).rejects.toThrow(/not empty/)
+    // Runtime errors go through the CLI's one kit: a message on stderr and a non-zero exit code.
+    let stderr = ''
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += String(chunk)
+      return true
+    })
+    try {
+      await cli(['synth', dir, '--n', '8', '--size', '24'])
+      expect(stderr).toMatch(/poi-audit: .*not empty/)
+      expect(process.exitCode).toBeGreaterThan(0)
+    } finally {
+      process.exitCode = 0
+    }
     const json = JSON.parse(await cli(['synth', dir, '--n', '8', '--size', '24', '--force', '--json']))
     expect(json.total).toBe(8)
     expect(json.perSplit).toEqual({ train: 6, val: 1, test: 1 })
