@@ -24,8 +24,8 @@
  *   --backend NAME        compute backend (default auto: tfjs-node where installed)
  *   --out FILE            report (default bench-results/detect.json)
  *
- * Budget (native engine, VGG default, 2 cores): CK+48 (981 images) ≈ 10 min per noise rate;
- * FER2013 5,000 images ≈ 40 min per noise rate. Projects are cached in .poi-tmp/bench-detect/.
+ * Measured: CK+48 (981 images), 20 %, 10 epochs, native VGG default: 26.8 min on 2 cores shared with other
+ * work (load 2–7). FER2013 has not been timed with this version. Projects are cached in .poi-tmp/bench-detect/.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
