@@ -30,6 +30,8 @@ export interface ServerOptions {
   api?: Api
   /** ... a project file: the server creates (and closes) its own browser-mode API over it. */
   project?: string
+  /** Open `project` read-only (no writer lock; every write answers IO_ERROR naming the file). */
+  readonly?: boolean
   /** The access token (default: 32 random bytes). */
   token?: string
   /** Bind address; loopback only (default 127.0.0.1). */
@@ -82,7 +84,7 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
   // history) is not what the browser stores.
   const cookieSecret = newSecret()
   const ownApi = !opts.api
-  const api = opts.api ?? createApi({ mode: 'browser', project: opts.project, version: opts.version, actor: opts.actor, engines: defaultEngines(), log })
+  const api = opts.api ?? createApi({ mode: 'browser', project: opts.project, readonly: opts.readonly, version: opts.version, actor: opts.actor, engines: defaultEngines(), log })
   const images = createImageHandler({ lookup: (id) => (api.session.project ? lookupImage(api.session.project.db, id) : null), log })
   const thumbBatch = createThumbBatchHandler(images)
   const bundle = createBundleHandler({ root: opts.staticDir, headers: SECURITY_HEADERS, log })

@@ -9,9 +9,13 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { createServer } from '../../server/server'
 import { EXIT, processIo, runGuarded, usageExitCodes } from '../ui/io'
 
-/** Why decisions could not be saved in this project, or null: said at start, not at the first click. */
+/**
+ * Why decisions could not be saved in this project (the file, its existing lock file or its folder
+ * is not writable by this user), or null: said at start, not at the first click.
+ */
 export function readOnlyReason(project: string): string | null {
-  for (const p of [project, dirname(project)]) {
+  const lock = `${project}.lock`
+  for (const p of [project, ...(existsSync(lock) ? [lock] : []), dirname(project)]) {
     try {
       accessSync(p, constants.W_OK)
     } catch {
@@ -50,14 +54,20 @@ export function registerServe(program: Command): void {
       .option('--static <dir>', 'built UI folder (default: out/renderer of this install)')
       .option('--actor <name>', 'name recorded with each decision in the history', process.env.USER ?? 'curator')
   ).action(async (project: string, o: { port: number; host: string; static?: string; actor: string }) => {
+    const file = resolve(project)
     const code = await runGuarded(processIo, async () => {
       const staticDir = o.static ? resolve(o.static) : defaultStaticDir()
       if (!existsSync(join(staticDir, 'index.html'))) {
         processIo.err(`poi-audit serve: no built UI at ${staticDir} (run "npm run build", or pass --static)\n`)
         return EXIT.error
       }
+      // Checked before opening: a writer open of a project this user cannot write fails at once
+      // (lock file, WAL set-up), so such a project is served read-only, with the reason said now.
+      const ro = existsSync(file) ? readOnlyReason(file) : null
+      if (ro) processIo.err(`warning: ${ro}\n`)
       const server = await createServer({
-        project: resolve(project),
+        project: file,
+        readonly: ro !== null,
         host: o.host,
         port: o.port,
         staticDir,
@@ -66,8 +76,6 @@ export function registerServe(program: Command): void {
         log: (m) => console.error(m)
       })
       const info = server.api.session.info()
-      const ro = readOnlyReason(info.path)
-      if (ro) processIo.err(`warning: ${ro}\n`)
       console.log(`POI Audit is serving ${info.path} ("${info.name}", ${info.counts.images} images)`)
       console.log('Open this URL in a browser on this machine. It signs you in once; keep it private:')
       console.log(`  ${server.loginUrl}`)
@@ -78,7 +86,7 @@ export function registerServe(program: Command): void {
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
       return EXIT.ok
-    })
+    }, file)
     if (code !== EXIT.ok) process.exitCode = code
   })
 }

@@ -36,6 +36,8 @@ export interface ApiOptions {
   userDataDir?: string
   /** Open this project at start (browser mode serves exactly this one). */
   project?: string
+  /** Open `project` read-only (serve on a project this user cannot write: browsing works, writes fail). */
+  readonly?: boolean
   /** project.open/create/close allowed (default: every mode but browser). */
   allowProjectSwitch?: boolean
   dialogs?: DialogHost
@@ -66,7 +68,7 @@ export function createApi(opts: ApiOptions): Api {
   const jobs = new JobRegistry((e) => bus.emit(e), log)
   const session = new ProjectSession({ userDataDir: opts.userDataDir, log })
   const engines: Engines = (typeof opts.engines === 'function' ? opts.engines(session) : opts.engines) ?? {}
-  if (opts.project) session.open(opts.project)
+  if (opts.project) session.open(opts.project, { readonly: opts.readonly })
 
   const unsubscribeTraining = engines.training?.subscribe((e) => {
     bus.emit(e.type === 'progress' ? { type: 'train.progress', progress: e.progress } : { type: 'train.state', status: e.status })

@@ -39,10 +39,11 @@ export class ProjectSession {
     return this.current
   }
 
-  open(path: string): ProjectInfo {
+  /** Opens `path` (with `readonly`: without the writer lock, and every write answers IO_ERROR naming the file). */
+  open(path: string, opts: { readonly?: boolean } = {}): ProjectInfo {
     const file = resolve(path)
     if (this.current?.path === file) return this.info()
-    const next = openProject(file)
+    const next = openProject(file, { readonly: opts.readonly })
     // Refresh the planner's statistics (bounded work): without them SQLite answers the queue's joins
     // from the wide rows instead of the covering indexes of migration 0060 (SQLite's advice for
     // long-lived connections: https://sqlite.org/pragma.html#pragma_optimize).
