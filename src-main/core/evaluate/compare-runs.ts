@@ -1,0 +1,194 @@
+/**
+ * Before/after comparison of two runs of one project (issue 17, "retrain and compare"): pure functions
+ * over stored predictions, so the numbers can be recomputed by hand (test/main/evaluate) and by the
+ * loader over the project database (./compare-load.ts).
+ *
+ * Two kinds of labels are involved, on purpose:
+ * - Accuracy and per-class precision/recall are measured against the CURRENT labels, for both runs, on
+ *   the images both runs scored — one yardstick, so the numbers are comparable.
+ * - Flags and the estimated remaining noise are each run's own confident-learning read-out
+ *   (audit/cl.ts, cleanlab's find_label_issues) over the labels THAT run trained on: A's flags are what
+ *   the curator was shown, B's what is left after the corrections. A flag "resolved" is an image A
+ *   flagged and B does not (corrected, excluded, or now agreed with); a "new" flag is the reverse.
+ *
+ * The predicted class ("suggestion") is the argmax of the TRN probabilities p̂.
+ */
+import { findLabelIssues } from '../audit/cl'
+import { argmax } from '../util/vector'
+
+export type SplitName = 'train' | 'val' | 'test'
+
+/** One run's stored outputs, in the project's class space. */
+export interface CompareRunInput {
+  runId: number
+  /** imageId → p̂ (TRN softmax), one value per project class (length C). */
+  probs: ReadonlyMap<number, ArrayLike<number>>
+  /** imageId → the label the run trained on (project class index); images it did not train on or judge are absent. */
+  trainedLabels: ReadonlyMap<number, number>
+}
+
+/** An image of the project with its current label (null = not labelled: unlabeled, ambiguous, excluded …). */
+export interface CompareImage {
+  imageId: number
+  split: SplitName | null
+  label: number | null
+}
+
+/** Precision and recall of one class (0..1; null where undefined: nothing predicted / no image of the class). */
+export interface PrecisionRecall {
+  precision: number | null
+  recall: number | null
+}
+
+/** One run's estimate of the label noise left in one class (from its calibrated confident joint). */
+export interface NoiseEstimate {
+  /** Images with this given label that the run judged. */
+  given: number
+  /** Calibrated confident-joint off-diagonal count of the row: how many of them are estimated wrong. */
+  wrong: number
+  /** wrong / given (0..1); null when the class has no image. */
+  rate: number | null
+}
+
+export interface RunComparison {
+  classes: string[]
+  a: number
+  b: number
+  /** Which labels the accuracy and precision/recall figures are measured against. */
+  measuredAgainst: 'current labels'
+  /**
+   * Accuracy (share of images whose predicted class is the current label) per set: the project's
+   * 'val' and 'test' splits when it has labelled images there, and 'all' (every labelled image both
+   * runs scored; optimistic for in-training scores). images = how many were measured.
+   */
+  accuracy: { set: 'val' | 'test' | 'all'; images: number; a: number | null; b: number | null }[]
+  /** The set per-class figures use: test if present, else val, else all. */
+  perClassSet: 'val' | 'test' | 'all'
+  perClass: { name: string; support: number; a: PrecisionRecall; b: PrecisionRecall }[]
+  flags: {
+    /** Images each run flags as likely mislabelled (over its own trained labels). */
+    a: number
+    b: number
+    /** Flagged by A, not by B (image ids, ascending). */
+    resolved: number[]
+    /** Flagged by B, not by A (image ids, ascending). */
+    introduced: number[]
+  }
+  /** Images scored by both runs whose predicted class differs (ascending ids). */
+  suggestionChanged: number[]
+  /** Images whose trained label differs between A and B, or that only one of them trained on. */
+  labelsChanged: number
+  /** Per project class: each run's estimated remaining noise. */
+  noise: { name: string; a: NoiseEstimate; b: NoiseEstimate }[]
+}
+
+const ratio = (num: number, den: number): number | null => (den ? num / den : null)
+
+/** Accuracy of `probs` on `ids` against `labels` (ids without a current label are skipped). */
+function accuracyOn(ids: readonly number[], probs: ReadonlyMap<number, ArrayLike<number>>, labels: ReadonlyMap<number, number>): number | null {
+  let agree = 0
+  for (const id of ids) if (argmax(probs.get(id)!) === labels.get(id)) agree++
+  return ratio(agree, ids.length)
+}
+
+/** Per-class precision/recall of `probs` on `ids` against `labels`. */
+export function precisionRecall(ids: readonly number[], probs: ReadonlyMap<number, ArrayLike<number>>, labels: ReadonlyMap<number, number>, C: number): { support: number[]; pr: PrecisionRecall[] } {
+  const tp = new Array<number>(C).fill(0)
+  const predicted = new Array<number>(C).fill(0)
+  const support = new Array<number>(C).fill(0)
+  for (const id of ids) {
+    const y = labels.get(id)!
+    const p = argmax(probs.get(id)!)
+    support[y]++
+    predicted[p]++
+    if (p === y) tp[y]++
+  }
+  return { support, pr: tp.map((t, c) => ({ precision: ratio(t, predicted[c]), recall: ratio(t, support[c]) })) }
+}
+
+/** One run's confident-learning flags and per-class noise over its own trained labels. */
+export function runFlagsAndNoise(run: CompareRunInput, C: number): { flagged: Set<number>; noise: NoiseEstimate[] } {
+  const ids = [...run.trainedLabels.keys()].filter((id) => run.probs.has(id)).sort((x, y) => x - y)
+  const labels = ids.map((id) => run.trainedLabels.get(id)!)
+  const flagged = new Set<number>()
+  const noise: NoiseEstimate[] = Array.from({ length: C }, () => ({ given: 0, wrong: 0, rate: null }))
+  if (!ids.length) return { flagged, noise }
+  const li = findLabelIssues(
+    labels,
+    ids.map((id) => run.probs.get(id)!),
+    C
+  )
+  li.issues.forEach((bad, i) => bad && flagged.add(ids[i]))
+  for (const y of labels) noise[y].given++
+  li.calibratedJoint.forEach((row, k) => {
+    const wrong = row.reduce((s, v, j) => (j === k ? s : s + v), 0)
+    noise[k] = { given: noise[k].given, wrong, rate: ratio(wrong, noise[k].given) }
+  })
+  return { flagged, noise }
+}
+
+/** Compares run A (before) with run B (after) over the project's `images`. */
+export function compareRuns(classes: readonly string[], images: readonly CompareImage[], a: CompareRunInput, b: CompareRunInput): RunComparison {
+  const C = classes.length
+  const current = new Map<number, number>()
+  for (const im of images) if (im.label != null) current.set(im.imageId, im.label)
+  const both = images.filter((im) => a.probs.has(im.imageId) && b.probs.has(im.imageId))
+  const measured = both.filter((im) => im.label != null)
+  const sets: { set: 'val' | 'test' | 'all'; ids: number[] }[] = []
+  for (const s of ['val', 'test'] as const) {
+    const ids = measured.filter((im) => im.split === s).map((im) => im.imageId)
+    if (ids.length) sets.push({ set: s, ids })
+  }
+  sets.push({ set: 'all', ids: measured.map((im) => im.imageId) })
+  const accuracy = sets.map(({ set, ids }) => ({ set, images: ids.length, a: accuracyOn(ids, a.probs, current), b: accuracyOn(ids, b.probs, current) }))
+  const basis = sets.find((s) => s.set === 'test') ?? sets.find((s) => s.set === 'val') ?? sets[sets.length - 1]
+  const prA = precisionRecall(basis.ids, a.probs, current, C)
+  const prB = precisionRecall(basis.ids, b.probs, current, C)
+
+  const fa = runFlagsAndNoise(a, C)
+  const fb = runFlagsAndNoise(b, C)
+  const asc = (s: Iterable<number>): number[] => [...s].sort((x, y) => x - y)
+
+  let labelsChanged = 0
+  for (const id of new Set([...a.trainedLabels.keys(), ...b.trainedLabels.keys()])) {
+    if (a.trainedLabels.get(id) !== b.trainedLabels.get(id)) labelsChanged++
+  }
+  return {
+    classes: [...classes],
+    a: a.runId,
+    b: b.runId,
+    measuredAgainst: 'current labels',
+    accuracy,
+    perClassSet: basis.set,
+    perClass: classes.map((name, c) => ({ name, support: prA.support[c], a: prA.pr[c], b: prB.pr[c] })),
+    flags: {
+      a: fa.flagged.size,
+      b: fb.flagged.size,
+      resolved: asc([...fa.flagged].filter((id) => !fb.flagged.has(id))),
+      introduced: asc([...fb.flagged].filter((id) => !fa.flagged.has(id)))
+    },
+    suggestionChanged: asc(both.filter((im) => argmax(a.probs.get(im.imageId)!) !== argmax(b.probs.get(im.imageId)!)).map((im) => im.imageId)),
+    labelsChanged,
+    noise: classes.map((name, c) => ({ name, a: fa.noise[c], b: fb.noise[c] }))
+  }
+}
+
+/** A comparison with counts and at most `cap` ids per list (what the API and `compare --json` return). */
+export interface RunComparisonView extends Omit<RunComparison, 'flags' | 'suggestionChanged'> {
+  flags: { a: number; b: number; resolved: number; introduced: number; resolvedIds: number[]; introducedIds: number[] }
+  suggestionChanged: number
+  suggestionChangedIds: number[]
+  /** The most ids each *Ids list holds (the lowest ids first). */
+  idsCap: number
+}
+
+export function comparisonView(c: RunComparison, cap = 500): RunComparisonView {
+  const { flags, suggestionChanged, ...rest } = c
+  return {
+    ...rest,
+    flags: { a: flags.a, b: flags.b, resolved: flags.resolved.length, introduced: flags.introduced.length, resolvedIds: flags.resolved.slice(0, cap), introducedIds: flags.introduced.slice(0, cap) },
+    suggestionChanged: suggestionChanged.length,
+    suggestionChangedIds: suggestionChanged.slice(0, cap),
+    idsCap: cap
+  }
+}
