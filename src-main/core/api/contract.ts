@@ -15,7 +15,7 @@
 import { z } from 'zod'
 import type { MethodName } from './methods'
 import type { DoctorReport } from '../compute/doctor-report'
-import type { RunComparisonView } from '../evaluate/compare-runs'
+import type { RunComparisonView } from '../evaluate/compare-types'
 import { HISTORY_SOURCES, LIMITS, SPLITS, zClassIdx, zEmpty, zId, zPath, zText } from './contract-base'
 import { DIALOG_PURPOSES, EXPORT_FORMATS, IMPORT_FORMATS, zDecision, zExportScope, zQueueFilter, zQueueSort, zTrainConfig } from './contract-args'
 import { type AppInfo, type BatchResult, type BulkDecideResult, type DecideResult, type HistoryEntryView, type ImageCounts, type ImageDetail, type ProjectInfo, type QueuePage, type RecentProject, type UndoResult } from './contract-views'
