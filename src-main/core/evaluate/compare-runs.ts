@@ -7,9 +7,10 @@
  * - Accuracy and per-class precision/recall are measured against the CURRENT labels, for both runs, on
  *   the images both runs scored — one yardstick, so the numbers are comparable.
  * - Flags and the estimated remaining noise are each run's own confident-learning read-out
- *   (audit/cl.ts, cleanlab's find_label_issues) over the labels THAT run trained on: A's flags are what
- *   the curator was shown, B's what is left after the corrections. A flag "resolved" is an image A
+ *   (audit/cl.ts, cleanlab's find_label_issues) over the labels THAT run trained on: A's flags judge
+ *   the labels before the corrections, B's what is left after them. A flag "resolved" is an image A
  *   flagged and B does not (corrected, excluded, or now agreed with); a "new" flag is the reverse.
+ *   These are confident-learning flags, not the POI audit's (which need an audit of each run).
  *
  * The predicted class ("suggestion") is the argmax of the TRN probabilities p̂.
  */

@@ -144,7 +144,7 @@ describe('retrain with the corrections and compare (tiny synthetic project)', ()
           `accuracy ${c.accuracy.map((x) => `${x.set} ${x.a?.toFixed(3)} → ${x.b?.toFixed(3)}`).join(', ')}; suggestions changed ${c.suggestionChanged}`
       )
       expect(c.flags.resolved).toBeGreaterThan(0)
-      // Every image the curator relabeled or excluded was flagged by A and is no longer flagged by B.
+      // The excluded image was flagged by A and, no longer trained on, is not flagged by B.
       expect(c.flags.resolvedIds).toEqual(expect.arrayContaining([exclude.id]))
 
       const changed = after.filter((r) => probsA.has(r.id) && probsB.has(r.id) && argmax(probsA.get(r.id)!) !== argmax(probsB.get(r.id)!)).map((r) => r.id)
