@@ -161,7 +161,7 @@ describe('retrain with the corrections and compare (tiny synthetic project)', ()
     } finally {
       q.close()
     }
-  })
+  }, 300_000) // two trainings: 75–95 s at load 4–12 on 2 cores
 
   it('compare and --from-run refuse what they cannot do, with the CLI exit codes', async () => {
     const path = fx.fresh('refuse')
