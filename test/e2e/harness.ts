@@ -19,6 +19,8 @@ export interface ProjectOptions {
   noiseRate?: number
   /** Add the oracle run (oracle-run.ts) and run `poi-audit audit`. */
   audited?: boolean
+  /** Writes more into the project (runs, decisions) before the server opens it. */
+  prepare?: (project: string, faces: string) => Promise<void>
 }
 
 export interface Session {
@@ -42,6 +44,7 @@ export async function openSession(dir: string, o: ProjectOptions): Promise<Sessi
     await addOracleRun(project, faces)
     await runCli(['audit', project])
   }
+  await o.prepare?.(project, faces)
   const served = await startServe(project)
   const browser = await launchChromium()
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })

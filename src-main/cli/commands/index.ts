@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { registerAudit } from './audit'
+import { registerCompare } from './compare'
 import { registerConsensus } from './consensus'
 import { registerDemo } from './demo'
 import { registerDoctor } from './doctor'
@@ -18,6 +19,7 @@ export type RegisterCommand = (program: Command) => void
 // One line per command module; keep alphabetical to avoid merge conflicts.
 export const COMMANDS: RegisterCommand[] = [
   registerAudit,
+  registerCompare,
   registerConsensus,
   registerDemo,
   registerDoctor,

@@ -1,8 +1,10 @@
 /**
  * `poi-audit train <project> [--backbone …] [--stem …] [--adapter none|residual-conv] [--input-size N] [--epochs N] [--batch N] [--lr X]
- * [--kfold [K]] [--backend …] [--threads N] [--seed N] [--resume RUN] [--mode poi|ce] [--no-score] [--json]`:
+ * [--kfold [K]] [--backend …] [--threads N] [--seed N] [--resume RUN | --from-run RUN] [--mode poi|ce] [--no-score] [--json]`:
  * trains the POI network (or the CE baseline) in a worker thread, with a progress bar, then scores the
  * images into the run's predictions. Ctrl-C cancels: the last checkpoint stays, `--resume RUN` continues.
+ * `--from-run RUN` retrains with run RUN's configuration (other flags override single options) on the
+ * current labels, recording RUN as the new run's parent (`poi-audit compare RUN NEW` shows what changed).
  *
  * Also home of the training progress renderer shared with `score` and `demo`.
  */
@@ -10,6 +12,9 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { kfoldOption } from '../kfold-option'
 import { openProject, type Project } from '../../core/project'
 import { ABLATIONS, LOSS_KEYS, modelFromFlags } from '../model-flags'
+import { fromRunJob } from '../../core/run/run'
+import { getRun } from '../../core/store/runs'
+import { ProjectError } from '../../core/store/errors'
 import { BACKBONES, isFrozenBackbone, type BackboneName, type TrainConfigInput } from '../../core/run/config'
 import { ensureJobCache, runTrainingWorker, type WorkerOutcome } from '../../core/train/worker-host'
 import type { StartJob } from '../../core/train/protocol'
@@ -109,6 +114,7 @@ export interface TrainCliOptions {
   threads?: number
   seed?: number
   resume?: number
+  fromRun?: number
   mode?: string
   score?: boolean
   name?: string
@@ -191,7 +197,7 @@ export async function runJobWithUi(p: Project, job: StartJob, io: CliIo, o: { in
     if (built) io.err(`built the pixel cache for ${built} image(s)\n`)
     if (o.inProcess) {
       try {
-        const r: TrainResult = await train({ db: p.db, projectPath: p.path, config: job.config, resumeFrom: job.resumeFrom, name: job.name, compute: job.compute, signal: controller.signal, progress: (e) => reporter.update(e) })
+        const r: TrainResult = await train({ db: p.db, projectPath: p.path, config: job.config, resumeFrom: job.resumeFrom, name: job.name, parentRunId: job.parentRunId, compute: job.compute, signal: controller.signal, progress: (e) => reporter.update(e) })
         return { status: r.status, runId: r.runId, result: r, error: null, exitCode: null }
       } catch (e) {
         return { status: 'failed', runId: null, result: null, error: (e as Error).message, exitCode: null }
@@ -238,11 +244,20 @@ export async function trainCommand(project: string, o: TrainCliOptions, io: CliI
     if (o.resume !== undefined && Object.keys(config).length) {
       throw new UsageError('--resume continues a run with its own configuration; drop the other training options')
     }
+    if (o.resume !== undefined && o.fromRun !== undefined) throw new UsageError('--resume and --from-run exclude each other (resume continues a run; --from-run starts a new one)')
     const p = openProject(project)
     try {
-      const job: StartJob = { projectPath: p.path, config, compute, resumeFrom: o.resume, name: o.name }
+      let job: StartJob = { projectPath: p.path, config, compute, resumeFrom: o.resume, name: o.name }
+      if (o.fromRun !== undefined) {
+        const parent = getRun(p.db, o.fromRun)
+        if (!parent) throw new ProjectError('INVALID', `--from-run ${o.fromRun}: no run ${o.fromRun} in ${p.path}`)
+        const r = fromRunJob(parent, config)
+        job = { ...job, config: r.config, name: o.name ?? r.name, parentRunId: r.parentRunId }
+      }
       const out = await runJobWithUi(p, job, io, { inProcess: o.inProcess, signal })
-      return printOutcome(io, out, p.path, !!o.json)
+      const code = printOutcome(io, out, p.path, !!o.json)
+      if (!o.json && out.status === 'done' && job.parentRunId != null) io.out(`  before/after: poi-audit compare ${p.path} ${job.parentRunId} ${out.runId}\n`)
+      return code
     } finally {
       p.close()
     }
@@ -276,6 +291,7 @@ export function registerTrain(program: Command): void {
         return Number(v)
       })
       .option('--resume <run>', 'continue a cancelled or crashed run from its last checkpoint', posInt('--resume'))
+      .option('--from-run <run>', "retrain with that run's configuration on the current labels (curator decisions included); other flags override", posInt('--from-run'))
       .option('--mode <mode>', 'poi (default) or ce (plain cross-entropy baseline)')
       .option('--ablation <list>', `POI ablations, comma list: ${Object.keys(ABLATIONS).join(', ')} (no-gate = Table III's 'inpre')`)
       .option('--loss <k=v,…>', `loss weights: ${LOSS_KEYS.join(', ')} (defaults 0.5, 0.5, 1, 1, 1, 0.5)`)

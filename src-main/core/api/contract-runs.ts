@@ -112,6 +112,8 @@ export interface RunSummary {
   error: string | null
   /** Number of images with predictions from this run. */
   predictions: number
+  /** The run this one retrains ("retrain with my corrections", `train --from-run`), else null. */
+  parentRunId: number | null
   /** Stored columns that are no longer valid JSON (metrics shown as empty; the UI says "damaged record"). */
   damaged?: string[]
 }

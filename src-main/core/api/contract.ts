@@ -15,6 +15,7 @@
 import { z } from 'zod'
 import type { MethodName } from './methods'
 import type { DoctorReport } from '../compute/doctor-report'
+import type { RunComparisonView } from '../evaluate/compare-types'
 import { HISTORY_SOURCES, LIMITS, SPLITS, zClassIdx, zEmpty, zId, zPath, zText } from './contract-base'
 import { DIALOG_PURPOSES, EXPORT_FORMATS, IMPORT_FORMATS, zDecision, zExportScope, zQueueFilter, zQueueSort, zTrainConfig } from './contract-args'
 import { type AppInfo, type BatchResult, type BulkDecideResult, type DecideResult, type HistoryEntryView, type ImageCounts, type ImageDetail, type ProjectInfo, type QueuePage, type RecentProject, type UndoResult } from './contract-views'
@@ -24,7 +25,7 @@ export * from './contract-base'
 export * from './contract-args'
 export * from './contract-views'
 export * from './contract-runs'
-export type { DoctorReport }
+export type { DoctorReport, RunComparisonView }
 
 // #region the method map
 
@@ -157,13 +158,28 @@ export const CONTRACT = {
   'runs.list': method<RunSummary[]>()(zEmpty),
   /** Curves, validation accuracy and per-class precision/recall of one run (see RunDetail). */
   'runs.detail': method<RunDetail>()(z.strictObject({ runId: zId })),
+  /**
+   * Before (a) / after (b) of two finished runs: accuracy and per-class precision/recall against the
+   * current labels, flags resolved and new, changed suggestions, estimated remaining noise per class
+   * (core/evaluate/compare-runs.ts says what each figure means).
+   */
+  'runs.compare': method<RunComparisonView>()(z.strictObject({ a: zId, b: zId })),
 
   /**
    * Starts training in the background (one run at a time; BUSY otherwise). Progress and the terminal
    * state arrive as train.progress / train.state events and train.status; `jobId` is '' when the
    * training host does not assign job ids (the engine's host does not).
    */
-  'train.start': method<{ jobId: string }>()(z.strictObject({ config: zTrainConfig })),
+  'train.start': method<{ jobId: string }>()(
+    z.strictObject({
+      config: zTrainConfig,
+      /**
+       * "Retrain with my corrections": start from this finished run's training configuration (fields of
+       * `config` override it) on the current labels; the new run records it as its parent.
+       */
+      fromRun: zId.optional()
+    })
+  ),
   'train.cancel': method<{ cancelled: boolean }>()(zEmpty),
   'train.resume': method<{ jobId: string }>()(z.strictObject({ runId: zId })),
   'train.status': method<TrainStatus>()(zEmpty),

@@ -56,6 +56,8 @@ export interface TrainStartRequest {
   config: TrainConfig
   /** Continue this run from its latest checkpoint. */
   resumeRunId?: number
+  /** Start a new run from this run's configuration (run/run.ts fromRunJob); `config` overrides it. */
+  fromRunId?: number
 }
 
 /**

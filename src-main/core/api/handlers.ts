@@ -21,6 +21,8 @@ import { imageDetail } from './queries/detail'
 import { listHistoryPage } from './queries/history'
 import { overviewStats } from './queries/overview'
 import { runDetail } from './queries/run-detail'
+import { compareStoredRuns } from '../evaluate/compare-load'
+import { comparisonView } from '../evaluate/compare-runs'
 import { bulkDecide, bulkRelabel, decide } from './review'
 import { undo, redo, undoStacks, revertEntries, getAnnotation } from '../store/labels'
 import type { DB } from '../store/db'
@@ -232,6 +234,7 @@ export function createApi(opts: ApiOptions): Api {
           `SELECT r.id, r.kind, r.name, r.status, r.started_at AS startedAt, r.finished_at AS finishedAt, r.backend, r.metrics, r.error,
              CASE WHEN json_valid(r.config) THEN json_extract(r.config, '$.train.backbone') END AS backbone,
              CASE WHEN json_valid(r.config) THEN json_extract(r.config, '$.train.inputSize') END AS inputSize,
+             CASE WHEN json_valid(r.config) THEN json_extract(r.config, '$.parentRunId') END AS parentRunId,
              (SELECT count(*) FROM predictions p WHERE p.run_id = r.id) AS predictions
            FROM runs r ORDER BY r.id DESC LIMIT 500`
         )
@@ -244,12 +247,19 @@ export function createApi(opts: ApiOptions): Api {
 
     'runs.detail': ({ runId }) => runDetail(db(), runId, session.require().classes()),
 
-    'train.start': ({ config }) => {
+    'runs.compare': ({ a, b }) => comparisonView(compareStoredRuns(db(), a, b)),
+
+    'train.start': ({ config, fromRun }) => {
       const p = session.require()
       const host = engines.training ?? notAvailable('training')
+      if (fromRun != null) {
+        const run = p.db.prepare('SELECT status FROM runs WHERE id = ?').get(fromRun) as { status: string } | undefined
+        if (!run) throw new ApiFailure('NOT_FOUND', `fromRun: no run ${fromRun}`)
+        if (run.status !== 'done') throw new ApiFailure('INVALID_ARGS', `fromRun: run ${fromRun} is ${run.status}; retrain from a finished run`)
+      }
       const st = host.status()
       if (st.state === 'starting' || st.state === 'running' || st.state === 'cancelling') throw new ApiFailure('BUSY', 'a training run is in progress')
-      host.start({ projectPath: p.path, config })
+      host.start({ projectPath: p.path, config, ...(fromRun != null ? { fromRunId: fromRun } : {}) })
       return { jobId: host.status().jobId ?? '' }
     },
     'train.resume': ({ runId }) => {

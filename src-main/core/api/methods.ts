@@ -32,6 +32,7 @@ export const METHOD_NAMES = [
   'overview.stats',
   'runs.list',
   'runs.detail',
+  'runs.compare',
   'train.start',
   'train.cancel',
   'train.resume',

@@ -8,6 +8,21 @@ import type { TrainHostEvent, TrainingHost, TrainStartRequest } from './engines'
 import type { DB } from '../store/db'
 import type { StartJob } from '../train/protocol'
 import { ensureJobCache, runTrainingWorker, type WorkerLink } from '../train/worker-host'
+import { fromApiConfig } from '../run/api-config'
+import { fromRunJob } from '../run/run'
+import { getRun } from '../store/runs'
+import { ProjectError } from '../store/errors'
+
+/** The worker job of a request: the app's config as is, or (fromRunId) that run's config with the app's fields on top. */
+function jobFor(db: DB, req: TrainStartRequest): StartJob {
+  const base: StartJob = { projectPath: req.projectPath, apiConfig: req.config as ApiTrainConfigT, resumeFrom: req.resumeRunId }
+  if (req.fromRunId == null) return base
+  const parent = getRun(db, req.fromRunId)
+  if (!parent) throw new ProjectError('NOT_FOUND', `no run ${req.fromRunId} to retrain from`)
+  const mapped = fromApiConfig(req.config as ApiTrainConfigT)
+  const r = fromRunJob(parent, mapped.config)
+  return { projectPath: req.projectPath, config: r.config, name: r.name, parentRunId: r.parentRunId, compute: { backend: mapped.backend } }
+}
 
 export interface TrainingHostOptions {
   /** The writable connection of the project at `projectPath` (the API session's). */
@@ -33,7 +48,7 @@ export function createTrainingHost(opts: TrainingHostOptions): TrainingHost {
       const db = opts.resolveDb(req.projectPath)
       controller = new AbortController()
       const signal = controller.signal
-      const job: StartJob = { projectPath: req.projectPath, apiConfig: req.config as ApiTrainConfigT, resumeFrom: req.resumeRunId }
+      const job = jobFor(db, req)
       setStatus({ state: 'starting', runId: req.resumeRunId ?? null, progress: null, error: null, exitCode: null })
       running = (async () => {
         try {

@@ -67,3 +67,32 @@ export function kfoldScoreJob(run: Pick<RunInfo, 'id' | 'config'>, k: number): {
   if (!Number.isInteger(k) || k < 2) throw new ProjectError('INVALID', `k-fold scoring needs k ≥ 2, got ${k}`)
   return { config: { ...runTrainConfig(run.config, run.id), kfold: k, scoreAfter: true }, name: `${k}-fold scores of run ${run.id}` }
 }
+
+/** What a "retrain from run N" job trains with: run N's configuration, the caller's overrides on top. */
+export interface FromRunJob {
+  config: TrainConfigInput
+  name: string
+  /** Recorded in the new run's `runs.config.parentRunId`. */
+  parentRunId: number
+}
+
+/**
+ * "Retrain with my corrections": a new run with run N's training configuration (backbone, epochs,
+ * seed, k-fold …) on the project's CURRENT labels (data/dataset.ts reads them when the run starts, so
+ * curator decisions count by kind: kept and relabeled images train on their label, ambiguous and
+ * excluded ones are left out — training has no soft targets). `overrides` (other CLI flags, the app's
+ * form) replace single options; `model` overrides merge key by key.
+ */
+export function fromRunJob(run: Pick<RunInfo, 'id' | 'config' | 'status'>, overrides: TrainConfigInput = {}): FromRunJob {
+  if (run.status === 'running') throw new ProjectError('INVALID', `run ${run.id} is still running; retrain from a finished run`)
+  const base = runTrainConfig(run.config, run.id)
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as TrainConfigInput
+  const config: TrainConfigInput = { ...base, ...defined, model: { ...base.model, ...(overrides.model ?? {}) } }
+  return { config, name: `retrain of run ${run.id} with the current labels`, parentRunId: run.id }
+}
+
+/** The parent run id recorded by `fromRunJob` runs (runs.config.parentRunId), else null. */
+export function runParent(config: unknown): number | null {
+  const p = (config as { parentRunId?: unknown } | null)?.parentRunId
+  return typeof p === 'number' && Number.isInteger(p) ? p : null
+}

@@ -24,6 +24,8 @@ export interface StartJob {
   apiConfig?: ApiTrainConfig
   resumeFrom?: number
   name?: string
+  /** "Retrain from run N" (run/run.ts fromRunJob): recorded as the new run's parent. */
+  parentRunId?: number
   compute?: { backend?: 'auto' | ComputeBackend; threads?: number | 'auto' }
   runsDir?: string
 }

@@ -30,7 +30,7 @@ export interface StartedRun {
 export async function startRun(
   db: DB,
   store: RunStore,
-  o: { resumeFrom?: number; config?: TrainConfigInput; name?: string },
+  o: { resumeFrom?: number; config?: TrainConfigInput; name?: string; parentRunId?: number },
   info: ComputeInfo,
   classes: ClassName[],
   backend: string
@@ -63,10 +63,20 @@ export async function startRun(
   }
   const modelConfig = modelConfigFor(cfg, classes)
   if (runId < 0) {
+    // The labels this run trains on are the project's as of this history entry (partition() reads
+    // them next): evaluate/compare-runs reconstructs them from label_history to compare runs.
+    const asOf = (db.prepare('SELECT coalesce(max(id), 0) AS id FROM label_history').get() as { id: number }).id
     runId = await store.createRun({
       kind: runKind(cfg),
       name: o.name ?? null,
-      config: { train: cfg, model: modelConfig, summary: describeTrainConfig(cfg), compute: { backend: info.backend, reason: info.reason, threads: info.threads } },
+      config: {
+        train: cfg,
+        model: modelConfig,
+        summary: describeTrainConfig(cfg),
+        compute: { backend: info.backend, reason: info.reason, threads: info.threads },
+        labelsAsOf: { historyId: asOf },
+        ...(o.parentRunId != null ? { parentRunId: o.parentRunId } : {})
+      },
       classes,
       backend
     })

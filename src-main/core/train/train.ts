@@ -33,6 +33,8 @@ export interface TrainOptions {
   /** Continue this run from its latest checkpoint (its config is used; `config` is ignored). */
   resumeFrom?: number
   name?: string
+  /** Recorded in the new run's config (`parentRunId`): the run it retrains (run/run.ts fromRunJob). */
+  parentRunId?: number
   signal?: AbortSignal
   progress?: (e: TrainProgressEvent) => void
   /** Where records go (default: `db`, which must then be writable). */

@@ -64,6 +64,7 @@ async function runJob(port: Port, job: StartJob, controller: AbortController, st
       config: mapped ? mapped.config : job.config,
       resumeFrom: job.resumeFrom,
       name: job.name,
+      parentRunId: job.parentRunId,
       runsDir: job.runsDir,
       compute: { backend: job.compute?.backend ?? mapped?.backend ?? 'auto', threads: job.compute?.threads },
       store: store.store,

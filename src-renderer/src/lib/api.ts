@@ -35,6 +35,7 @@ export type {
   RecentProject,
   RegionView,
   ReviewState,
+  RunComparisonView,
   RunDetail,
   RunSummary,
   DoctorReport,

@@ -4,7 +4,7 @@
  * nothing that would pretend to train.
  */
 import type { AppState } from './app.svelte'
-import type { ApiEvent, AuditSettings, DoctorReport, JobInfo, RunDetail, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
+import type { ApiEvent, AuditSettings, DoctorReport, JobInfo, RunComparisonView, RunDetail, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
 import { TRAIN_BACKENDS, TRAIN_BACKBONES, INPUT_SIZES } from './api'
 import { errorText } from './format'
 
@@ -73,6 +73,11 @@ export class TrainState {
   detailError = $state<string | null>(null)
   /** When the current run was started from this page (for "starting… N s"). */
   startedAt = $state<number | null>(null)
+  /** Runs ticked for comparison (at most two, in the order ticked). */
+  picked = $state.raw<number[]>([])
+  /** The open before/after comparison (runs.compare) of the two ticked runs. */
+  comparison = $state.raw<RunComparisonView | null>(null)
+  compareError = $state<string | null>(null)
 
   constructor(private readonly app: AppState) {}
 
@@ -120,6 +125,36 @@ export class TrainState {
     else this.detailError = errorText(r)
   }
 
+  /** Ticks or unticks a run for comparison; a third tick replaces the oldest. */
+  togglePick(runId: number): void {
+    this.picked = this.picked.includes(runId) ? this.picked.filter((id) => id !== runId) : [...this.picked, runId].slice(-2)
+    this.comparison = null
+    this.compareError = null
+  }
+
+  /** Compares the two ticked runs, the older as "before" (runs.compare). */
+  async compare(): Promise<void> {
+    if (this.picked.length !== 2) return
+    const [a, b] = [...this.picked].sort((x, y) => x - y)
+    this.compareError = null
+    const r = await this.app.api.runs.compare({ a, b })
+    if (r.ok) this.comparison = r.value
+    else this.compareError = errorText(r)
+  }
+
+  /** The run "Retrain with my corrections" starts from: the last ticked finished run, else the newest finished one. */
+  get retrainFrom(): RunSummary | null {
+    const done = this.runs.filter((r) => r.status === 'done')
+    const ticked = [...this.picked].reverse().map((id) => done.find((r) => r.id === id)).find((r) => r)
+    return ticked ?? done[0] ?? null
+  }
+
+  /** A new run with that run's configuration on the current labels (train.start with fromRun). */
+  async retrain(): Promise<void> {
+    const from = this.retrainFrom
+    if (from) await this.launch({ config: {}, fromRun: from.id })
+  }
+
   /** The engine's status only (the header's indicator, on any page). */
   async refreshStatus(): Promise<void> {
     const s = await this.app.api.train.status({})
@@ -132,9 +167,14 @@ export class TrainState {
       this.error = config
       return
     }
+    await this.launch({ config })
+  }
+
+  /** train.start, then a fresh status; failures go to `error`. */
+  private async launch(args: { config: TrainConfig; fromRun?: number }): Promise<void> {
     this.error = null
     this.busy = true
-    const r = await this.app.api.train.start({ config })
+    const r = await this.app.api.train.start(args)
     this.busy = false
     if (!r.ok) {
       if (r.code === 'NOT_AVAILABLE') this.unavailable = r.message

@@ -104,9 +104,17 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'zero epochs', args: { config: { epochs: 0 } }, expect: /epochs/ },
     { why: 'learning rate 0', args: { config: { learningRate: 0 } }, expect: /learningRate/ },
     { why: 'unsupported input size', args: { config: { inputSize: 50 } }, expect: /inputSize/ },
-    { why: 'unknown backbone', args: { config: { backbone: 'vgg16' } }, expect: /backbone/ }
+    { why: 'unknown backbone', args: { config: { backbone: 'vgg16' } }, expect: /backbone/ },
+    { why: 'fromRun 0', args: { config: {}, fromRun: 0 }, expect: /fromRun/ },
+    { why: 'fromRun a string', args: { config: {}, fromRun: '3' }, expect: /fromRun/ }
   ],
   'train.cancel': empty('train.cancel'),
+  'runs.compare': [
+    extra('runs.compare'),
+    { why: 'missing b', args: { a: 1 }, expect: /\bb\b/ },
+    { why: 'run id 0', args: { a: 0, b: 2 }, expect: /\ba\b/ },
+    { why: 'fractional run id', args: { a: 1, b: 2.5 }, expect: /\bb\b/ }
+  ],
   'train.resume': [extra('train.resume'), { why: 'missing run id', args: {}, expect: /runId/ }],
   'train.status': empty('train.status'),
   'audit.run': [

@@ -265,6 +265,43 @@ describe('worker thread host', () => {
     }
   })
 
+  it("retrains from a run through the app's host (fromRunId): its config and parent kept through cancel and resume", async () => {
+    const path = fx.fresh('from-run')
+    const p = openProject(path)
+    try {
+      const a = await train({ db: p.db, projectPath: path, config: tinyTrainConfig({ epochs: 1, seed: 3 }), compute: { backend: 'wasm' } })
+      const host = createTrainingHost({ resolveDb: () => p.db })
+      const finish = (): Promise<void> =>
+        new Promise<void>((resolve) => {
+          const off = host.subscribe((e) => {
+            if (e.type === 'progress' && e.progress.phase === 'train' && e.progress.epoch === 2) host.cancel()
+            if (e.type === 'state' && ['completed', 'failed', 'crashed', 'cancelled'].includes(e.status.state)) {
+              off()
+              resolve()
+            }
+          })
+        })
+      // The app's form fields override single options of run A's configuration (here: the epochs).
+      let ended = finish()
+      host.start({ projectPath: path, config: { epochs: 5, backend: 'wasm' }, fromRunId: a.runId })
+      await ended
+      const st = host.status()
+      expect(st, st.error ?? '').toMatchObject({ state: 'cancelled' })
+      const cfg = (id: number): { train: Record<string, unknown>; parentRunId?: number } => getRun(p.db, id)!.config as never
+      expect(cfg(st.runId!).parentRunId).toBe(a.runId)
+      expect(cfg(st.runId!).train).toEqual({ ...cfg(a.runId).train, epochs: 5 })
+      ended = new Promise<void>((resolve) => host.subscribe((e) => e.type === 'state' && ['completed', 'failed', 'crashed'].includes(e.status.state) && resolve()))
+      host.start({ projectPath: path, config: {}, resumeRunId: st.runId! })
+      await ended
+      expect(host.status(), host.status().error ?? '').toMatchObject({ state: 'completed', runId: st.runId })
+      expect(getRun(p.db, st.runId!)).toMatchObject({ status: 'done', config: { parentRunId: a.runId } })
+      expect(() => host.start({ projectPath: path, config: {}, fromRunId: 99 })).toThrow(/no run 99/)
+      await host.dispose()
+    } finally {
+      p.close()
+    }
+  })
+
   it('cancels a worker job: the run ends cancelled and keeps its checkpoint', async () => {
     const path = fx.fresh('worker-cancel')
     const p = openProject(path)
