@@ -120,7 +120,9 @@ export const zTrainConfig = z.strictObject({
   /** AU pseudolabel smoothing ε. */
   smoothing: z.number().min(0).max(0.5).optional(),
   /** Share of the train split held out for validation. */
-  valFraction: z.number().min(0).max(0.5).optional()
+  valFraction: z.number().min(0).max(0.5).optional(),
+  /** Train on annotators' vote distributions as soft targets where images have votes (default true). */
+  softTargets: z.boolean().optional()
 })
 export type TrainConfig = z.input<typeof zTrainConfig>
 

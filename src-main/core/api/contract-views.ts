@@ -315,6 +315,10 @@ export interface RerankRecordView {
   reason: string
   /** Fit + re-rank in the worker. */
   fitMs: number
+  /** Reading the audit and decisions in the worker. */
+  readMs: number
+  /** Storing the order on the writer's connection (the only part review can wait for). */
+  storeMs: number
   /** Read + fit + re-rank + store, end to end. */
   totalMs: number
 }

@@ -46,6 +46,8 @@ export class LearningQueue {
       order: last.order,
       reason: last.reason,
       fitMs: last.fitMs,
+      readMs: last.readMs ?? 0,
+      storeMs: last.storeMs ?? 0,
       totalMs: last.totalMs
     }
     return {

@@ -63,6 +63,7 @@ export async function rerankProject(
     order: r.decision.used,
     reason: r.decision.reason,
     fitMs: Math.round(r.fitMs),
+    readMs: Math.round(r.readMs),
     watermark: r.watermark
   }
   return saveQueueOrder(db, job.auditId, r.order, record, t0)
