@@ -51,13 +51,21 @@ function buildProject(file: string, n: number, seed: number): Set<number> {
     const now = new Date().toISOString()
     db.transaction(() => {
       db.prepare('INSERT INTO datasets (id, root, added_at) VALUES (1, ?, ?)').run(dirname(file), now)
-      db.prepare("INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'folder', ?, ?, ?, '{}')").run(dirname(file), now, now)
-      db.prepare("INSERT INTO audits (id, run_id, method, created_at, config, summary) VALUES (1, NULL, 'poi', ?, '{}', '{}')").run(now)
+      db.prepare(
+        "INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'folder', ?, ?, ?, '{}')"
+      ).run(dirname(file), now, now)
+      db.prepare(
+        "INSERT INTO audits (id, run_id, method, created_at, config, summary) VALUES (1, NULL, 'poi', ?, '{}', '{}')"
+      ).run(now)
       const img = db.prepare(
         "INSERT INTO images (id, dataset_id, rel_path, sha256, byte_size, format, width, height, channels, split, decode_status, import_id) VALUES (?, 1, ?, ?, 2000, 'png', 48, 48, 1, 'train', 'ok', 1)"
       )
-      const ann = db.prepare("INSERT INTO annotations (image_id, original_label, current_label, state, original_state, updated_at) VALUES (?, ?, ?, 'labeled', 'labeled', ?)")
-      const item = db.prepare('INSERT INTO audit_items (audit_id, image_id, given_label, score, rank, suggested_label, strength, flags, signals) VALUES (1, ?, ?, ?, ?, ?, ?, 0, ?)')
+      const ann = db.prepare(
+        "INSERT INTO annotations (image_id, original_label, current_label, state, original_state, updated_at) VALUES (?, ?, ?, 'labeled', 'labeled', ?)"
+      )
+      const item = db.prepare(
+        'INSERT INTO audit_items (audit_id, image_id, given_label, score, rank, suggested_label, strength, flags, signals) VALUES (1, ?, ?, ?, ?, ?, ?, 0, ?)'
+      )
       const rows = Array.from({ length: n }, (_, k) => {
         const i = k + 1
         const given = rng.int(C)
@@ -66,7 +74,15 @@ function buildProject(file: string, n: number, seed: number): Set<number> {
         const z = (w ? 1.2 : 0) + 1.1 * rng.normal()
         const score = 1 / (1 + Math.exp(z))
         const suggested = w ? (given + 1 + rng.int(C - 1)) % C : rng.chance(0.3) ? (given + 1) % C : null
-        const signals = { trnSelfConfidence: score, oimSelfConfidence: Math.min(1, score * (0.8 + 0.4 * rng.next())), trnMargin: 1 - 2 * score, oimMargin: 1 - 2 * score + 0.1 * rng.normal(), uemConfidence: rng.next(), softEntropy: rng.next(), regionConflict: rng.chance(0.1) ? 1 : 0 }
+        const signals = {
+          trnSelfConfidence: score,
+          oimSelfConfidence: Math.min(1, score * (0.8 + 0.4 * rng.next())),
+          trnMargin: 1 - 2 * score,
+          oimMargin: 1 - 2 * score + 0.1 * rng.normal(),
+          uemConfidence: rng.next(),
+          softEntropy: rng.next(),
+          regionConflict: rng.chance(0.1) ? 1 : 0
+        }
         return { i, given, score, suggested, signals }
       })
       // Ranks follow the score (1 = most suspicious), as the audit engine stores them.
@@ -74,7 +90,15 @@ function buildProject(file: string, n: number, seed: number): Set<number> {
       for (const r of rows) {
         img.run(r.i, `imgs/${r.i}.png`, `sha-${r.i}`)
         ann.run(r.i, r.given, r.given, now)
-        item.run(r.i, r.given, r.score, rank.get(r.i), r.suggested, r.suggested == null ? null : 1 - r.score, JSON.stringify(r.signals))
+        item.run(
+          r.i,
+          r.given,
+          r.score,
+          rank.get(r.i),
+          r.suggested,
+          r.suggested == null ? null : 1 - r.score,
+          JSON.stringify(r.signals)
+        )
       }
     })()
   } finally {
@@ -88,7 +112,12 @@ const pct = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]
 }
-const summary = (xs: number[]): { n: number; p50: number; p95: number; max: number } => ({ n: xs.length, p50: +pct(xs, 0.5).toFixed(2), p95: +pct(xs, 0.95).toFixed(2), max: +Math.max(...xs).toFixed(2) })
+const summary = (xs: number[]): { n: number; p50: number; p95: number; max: number } => ({
+  n: xs.length,
+  p50: +pct(xs, 0.5).toFixed(2),
+  p95: +pct(xs, 0.95).toFixed(2),
+  max: +Math.max(...xs).toFixed(2)
+})
 
 interface Curator {
   /** One review step as the Review page makes it: decide with "next", then (every 10th) a queue page. Returns ms per call. */
@@ -117,7 +146,12 @@ function curator(api: Api, order: number[], wrong: Set<number>): Curator {
 
 async function main(): Promise<void> {
   const { values: a } = parseArgs({
-    options: { n: { type: 'string', default: '35887' }, every: { type: 'string', default: '50' }, rounds: { type: 'string', default: '4' }, out: { type: 'string', default: join(ROOT, 'bench-results', 'rerank.json') } }
+    options: {
+      n: { type: 'string', default: '35887' },
+      every: { type: 'string', default: '50' },
+      rounds: { type: 'string', default: '4' },
+      out: { type: 'string', default: join(ROOT, 'bench-results', 'rerank.json') }
+    }
   })
   // The built worker bundle, as `poi-audit serve` and the app start it (from source, every re-rank
   // would also pay for tsx transpiling the worker's imports).
@@ -134,14 +168,23 @@ async function main(): Promise<void> {
   const tb = performance.now()
   const wrong = buildProject(file, n, 1)
   const buildMs = performance.now() - tb
-  process.stdout.write(`bench:rerank: SYNTHETIC audit items (no cached FER2013 audit): ${n} images, ${wrong.size} wrong labels; project built in ${(buildMs / 1000).toFixed(1)} s; worker ${workerFrom}; load ${load0.toFixed(2)} on ${cpus().length} cores\n`)
+  process.stdout.write(
+    `bench:rerank: SYNTHETIC audit items (no cached FER2013 audit): ${n} images, ${wrong.size} wrong labels; project built in ${(buildMs / 1000).toFixed(1)} s; worker ${workerFrom}; load ${load0.toFixed(2)} on ${cpus().length} cores\n`
+  )
 
   const api = createApi({ mode: 'browser', project: file, actor: 'bench' })
   try {
     value(await api.dispatch('queue.setLearning', { enabled: true, every }))
     const order: number[] = []
-    for (let cursor: string | undefined; ; ) {
-      const page = value<QueuePage>(await api.dispatch('images.queue', { filter: { review: 'unreviewed' }, sort: { by: 'score' }, limit: 500, cursor }))
+    for (let cursor: string | undefined; ;) {
+      const page = value<QueuePage>(
+        await api.dispatch('images.queue', {
+          filter: { review: 'unreviewed' },
+          sort: { by: 'score' },
+          limit: 500,
+          cursor
+        })
+      )
       order.push(...page.items.map((it) => it.imageId))
       if (!page.nextCursor) break
       cursor = page.nextCursor
@@ -174,19 +217,47 @@ async function main(): Promise<void> {
       const x = { ...st.last, wallMs: Math.round(performance.now() - tr), load: loadavg()[0] }
       rounds.push(x)
       process.stdout.write(
-        `re-rank ${round + 1} (automatic, ${every} decisions after the last): ${x.order} order of ${x.images} images from ${x.decisions} decisions — read ${x.readMs} ms + fit/re-rank ${x.fitMs} ms (worker thread) + store ${x.storeMs} ms (API connection) = ${x.totalMs} ms end to end; ${(x.wallMs / 1000).toFixed(2)} s until the order was in use; load ${x.load.toFixed(2)}${x.order === 'static' ? ` [${x.reason}]` : ''}\n`
+        `re-rank ${round + 1} (automatic, ${every} decisions after the last): ${x.order} order of ${x.images} images from ${x.decisions} decisions — read ${x.readMs} ms + fit/re-rank ${x.fitMs} ms (worker thread) + store ${x.storeMs} ms in short transactions on the API connection (longest ${x.storeMaxMs} ms) = ${x.totalMs} ms end to end; ${(x.wallMs / 1000).toFixed(2)} s until the order was in use; load ${x.load.toFixed(2)}${x.order === 'static' ? ` [${x.reason}]` : ''}\n`
       )
     }
-    const lat = { before: { decide: summary(before.decide), queue: summary(before.queue) }, during: { decide: summary(during.decide), queue: summary(during.queue) } }
-    process.stdout.write(`review.decide (+next) ms with no re-rank running: p50 ${lat.before.decide.p50} p95 ${lat.before.decide.p95} (n ${lat.before.decide.n}); while one runs: p50 ${lat.during.decide.p50} p95 ${lat.during.decide.p95} max ${lat.during.decide.max} (n ${lat.during.decide.n})\n`)
-    process.stdout.write(`images.queue first page ms with no re-rank running: p50 ${lat.before.queue.p50} (n ${lat.before.queue.n}); while one runs: p50 ${lat.during.queue.p50} (n ${lat.during.queue.n})\n`)
+    const lat = {
+      before: { decide: summary(before.decide), queue: summary(before.queue) },
+      during: { decide: summary(during.decide), queue: summary(during.queue) }
+    }
+    process.stdout.write(
+      `review.decide (+next) ms with no re-rank running: p50 ${lat.before.decide.p50} p95 ${lat.before.decide.p95} (n ${lat.before.decide.n}); while one runs: p50 ${lat.during.decide.p50} p95 ${lat.during.decide.p95} max ${lat.during.decide.max} (n ${lat.during.decide.n})\n`
+    )
+    process.stdout.write(
+      `images.queue first page ms with no re-rank running: p50 ${lat.before.queue.p50} (n ${lat.before.queue.n}); while one runs: p50 ${lat.during.queue.p50} (n ${lat.during.queue.n})\n`
+    )
     const wall = (performance.now() - t0) / 1000
-    process.stdout.write(`wall time ${wall.toFixed(1)} s; threads: API on the main thread + 1 re-rank worker thread; load ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end (${cpus().length} cores)\n`)
+    process.stdout.write(
+      `wall time ${wall.toFixed(1)} s; threads: API on the main thread + 1 re-rank worker thread; load ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end (${cpus().length} cores)\n`
+    )
     const out = resolve(a.out)
     mkdirSync(dirname(out), { recursive: true })
     writeFileSync(
       out,
-      JSON.stringify({ bench: 'rerank', version: 1, at: new Date().toISOString(), data: 'synthetic audit items (no cached FER2013 audit)', worker: workerFrom, images: n, wrongLabels: wrong.size, every, machine: { cpus: cpus().length, loadStart: load0, loadEnd: loadavg()[0] }, threads: { api: 1, rerankWorker: 1 }, buildMs: Math.round(buildMs), rounds, latencyMs: lat, wallS: +wall.toFixed(1) }, null, 2) + '\n'
+      JSON.stringify(
+        {
+          bench: 'rerank',
+          version: 1,
+          at: new Date().toISOString(),
+          data: 'synthetic audit items (no cached FER2013 audit)',
+          worker: workerFrom,
+          images: n,
+          wrongLabels: wrong.size,
+          every,
+          machine: { cpus: cpus().length, loadStart: load0, loadEnd: loadavg()[0] },
+          threads: { api: 1, rerankWorker: 1 },
+          buildMs: Math.round(buildMs),
+          rounds,
+          latencyMs: lat,
+          wallS: +wall.toFixed(1)
+        },
+        null,
+        2
+      ) + '\n'
     )
     process.stdout.write(`wrote ${out}\n`)
   } finally {

@@ -317,8 +317,10 @@ export interface RerankRecordView {
   fitMs: number
   /** Reading the audit and decisions in the worker. */
   readMs: number
-  /** Storing the order on the writer's connection (the only part review can wait for). */
+  /** Storing the order: time in write transactions on the writer's connection (the only part review can wait for). */
   storeMs: number
+  /** The longest of those transactions: the most one review call can have waited. */
+  storeMaxMs: number
   /** Read + fit + re-rank + store, end to end. */
   totalMs: number
 }

@@ -46,15 +46,16 @@ export class LearningQueue {
       order: last.order,
       reason: last.reason,
       fitMs: last.fitMs,
-      readMs: last.readMs ?? 0,
-      storeMs: last.storeMs ?? 0,
+      readMs: last.readMs,
+      storeMs: last.storeMs,
+      storeMaxMs: last.storeMaxMs,
       totalMs: last.totalMs
     }
     return {
       ...s,
       decisionsSince: decisionsSince(db, last?.watermark ?? 0),
       running: !!this.running,
-      active: learnedOrderActive(db, auditId),
+      active: learnedOrderActive(db, auditId) != null,
       last: lastView,
       error: this.error
     }

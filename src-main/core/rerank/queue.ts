@@ -79,8 +79,12 @@ export interface RerankRecord {
   fitMs: number
   /** Reading the audit and the decisions (ms, in the worker). */
   readMs: number
-  /** Storing the order (ms, the one step on the writer's connection: review waits for it). */
+  /** Storing the order: time spent in write transactions on the writer's connection (ms, review can wait only on these). */
   storeMs: number
+  /** The longest of those transactions (ms): the most one review call can have waited. */
+  storeMaxMs: number
+  /** The queue_order generation holding this order. */
+  gen: number
   /** Read + fit + re-rank + store, end to end (ms). */
   totalMs: number
   watermark: number
@@ -159,30 +163,73 @@ export function computeOrder(input: RerankInput): ComputedOrder {
   }
 }
 
+/** Rows per write transaction when storing an order (each one holds the writer's connection ~10 ms). */
+const STORE_CHUNK = 4000
+
+const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r))
+
 /**
- * Stores an order for an audit (replacing any older one) and its record, in one transaction.
- * `startedAt` (performance.now() when the re-rank began) makes the record's totalMs end to end.
+ * Stores an order for an audit and its record without holding the writer's connection for long:
+ * the rows go in as a new generation in chunks (one short transaction each, the event loop serving
+ * review in between), then ONE small transaction switches the record (and so every reader) to the new
+ * generation — the swap is atomic — and older generations are deleted in chunks afterwards. A crash
+ * mid-way leaves only unreferenced rows, deleted by the next store. `stillCurrent` is asked before the
+ * swap: false (project or audit changed meanwhile) → nothing switched, null returned. `startedAt`
+ * (performance.now() when the re-rank began) makes the record's totalMs end to end.
  */
-export function saveQueueOrder(
+export async function saveQueueOrder(
   db: DB,
   auditId: number,
   order: ArrayLike<number>,
-  record: Omit<RerankRecord, 'at' | 'auditId' | 'totalMs' | 'storeMs'>,
-  startedAt: number
-): RerankRecord {
+  record: Omit<RerankRecord, 'at' | 'auditId' | 'totalMs' | 'storeMs' | 'storeMaxMs' | 'gen'>,
+  startedAt: number,
+  stillCurrent: () => boolean = () => true
+): Promise<RerankRecord | null> {
+  const gen = (lastRerank(db)?.gen ?? 0) + 1
+  let busy = 0
+  let longest = 0
+  const timed = (fn: () => void): void => {
+    const t = performance.now()
+    db.transaction(fn).immediate()
+    const d = performance.now() - t
+    busy += d
+    longest = Math.max(longest, d)
+  }
+  // One INSERT … SELECT over a JSON array per chunk: a single statement, not one call per image.
+  const ins = db.prepare(
+    'INSERT INTO queue_order (audit_id, gen, image_id, pos) SELECT ?, ?, value, key + ? FROM json_each(?)'
+  )
+  for (let k = 0; k < order.length; k += STORE_CHUNK) {
+    if (!stillCurrent()) return null
+    const ids = JSON.stringify(Array.from({ length: Math.min(STORE_CHUNK, order.length - k) }, (_, j) => order[k + j]))
+    timed(() => ins.run(auditId, gen, k, ids))
+    await yieldTurn()
+  }
+  if (!stillCurrent()) return null
   let full: RerankRecord | null = null
-  const t0 = performance.now()
-  // One INSERT … SELECT over a JSON array: a single statement instead of one call per image keeps
-  // the writer's connection (and so review) busy for the shortest time.
-  const ids = JSON.stringify(Array.from(order))
-  db.transaction(() => {
-    db.prepare('DELETE FROM queue_order').run()
-    db.prepare('INSERT INTO queue_order (audit_id, image_id, pos) SELECT ?, value, key FROM json_each(?)').run(auditId, ids)
+  timed(() => {
     const now = performance.now()
-    full = { auditId, at: nowIso(), ...record, storeMs: Math.round(now - t0), totalMs: Math.round(now - startedAt) }
+    full = {
+      auditId,
+      gen,
+      at: nowIso(),
+      ...record,
+      storeMs: Math.round(busy),
+      storeMaxMs: Math.round(longest),
+      totalMs: Math.round(now - startedAt)
+    }
     setMeta(db, RECORD_KEY, full)
-  }).immediate()
-  return full!
+  })
+  const del = db.prepare(
+    'DELETE FROM queue_order WHERE (audit_id, gen, image_id) IN (SELECT audit_id, gen, image_id FROM queue_order WHERE NOT (audit_id = ? AND gen = ?) LIMIT ?)'
+  )
+  for (;;) {
+    let n = 0
+    timed(() => (n = del.run(auditId, gen, STORE_CHUNK).changes))
+    if (n < STORE_CHUNK) break
+    await yieldTurn()
+  }
+  return full
 }
 
 /** The last re-rank's record, or null (never re-ranked). */
@@ -201,8 +248,15 @@ export function decisionsSince(db: DB, watermark: number): number {
   ).n
 }
 
-/** True when the Review default order is the learned one: the queue is on and has an order for this audit. */
-export function learnedOrderActive(db: DB, auditId: number | null): boolean {
-  if (auditId == null || !getLearningSettings(db).enabled) return false
-  return !!db.prepare('SELECT 1 FROM queue_order WHERE audit_id = ? LIMIT 1').get(auditId)
+/**
+ * The generation of queue_order that is the Review default order now, or null: the queue is on and
+ * its last stored order is for this audit.
+ */
+export function learnedOrderActive(db: DB, auditId: number | null): number | null {
+  if (auditId == null || !getLearningSettings(db).enabled) return null
+  const last = lastRerank(db)
+  if (!last || last.auditId !== auditId || last.gen == null) return null
+  return db.prepare('SELECT 1 FROM queue_order WHERE audit_id = ? AND gen = ? LIMIT 1').get(auditId, last.gen)
+    ? last.gen
+    : null
 }

@@ -55,7 +55,6 @@ export async function rerankProject(
 ): Promise<RerankRecord | null> {
   const t0 = performance.now()
   const r = await rerankInWorker(job)
-  if (!stillCurrent()) return null
   const record = {
     images: r.images,
     decisions: r.decisions,
@@ -66,5 +65,5 @@ export async function rerankProject(
     readMs: Math.round(r.readMs),
     watermark: r.watermark
   }
-  return saveQueueOrder(db, job.auditId, r.order, record, t0)
+  return saveQueueOrder(db, job.auditId, r.order, record, t0, stillCurrent)
 }

@@ -13,8 +13,8 @@ export interface ReadContext {
   runId: number | null
   /** The project's class count. */
   classes: number
-  /** The learning queue is on and has an order for this audit: the default queue order is the learned one. */
-  learned: boolean
+  /** The queue_order generation when the learning queue is on and has an order for this audit (the default order is then the learned one), else null. */
+  learned: number | null
 }
 
 export function readContext(db: DB): ReadContext {
@@ -31,6 +31,6 @@ export function readContext(db: DB): ReadContext {
     const r = db.prepare("SELECT id FROM runs WHERE status = 'done' ORDER BY id DESC LIMIT 1").get() as { id: number } | undefined
     runId = r?.id ?? null
   }
-  const learned = auditId != null && hasTable(db, 'queue_order') && learnedOrderActive(db, auditId)
+  const learned = auditId != null && hasTable(db, 'queue_order') ? learnedOrderActive(db, auditId) : null
   return { auditId, runId, classes: getClasses(db).length, learned }
 }
