@@ -36,12 +36,14 @@ export type QueueFilter = z.input<typeof zQueueFilter>
 
 /**
  * Queue order. score = the audit's label-quality score, lower = more suspicious, so 'asc' (the
- * default dir) lists likely label errors first; confidence = UEM confidence; id = import order.
+ * default dir) lists likely label errors first; confidence = UEM confidence; id = import order;
+ * learned = the learning queue's order (queue.learning; needs a re-rank of the current audit).
  * Images without a key (not scored, no prediction) come last, in id order.
- * Default: score asc when an audit exists, else id asc.
+ * Default: learned when the learning queue is on and has re-ranked the current audit, else score asc
+ * when an audit exists, else id asc.
  */
 export const zQueueSort = z.strictObject({
-  by: z.enum(['score', 'id', 'confidence']),
+  by: z.enum(['score', 'id', 'confidence', 'learned']),
   dir: z.enum(['asc', 'desc']).optional()
 })
 export type QueueSort = z.input<typeof zQueueSort>
@@ -118,7 +120,9 @@ export const zTrainConfig = z.strictObject({
   /** AU pseudolabel smoothing ε. */
   smoothing: z.number().min(0).max(0.5).optional(),
   /** Share of the train split held out for validation. */
-  valFraction: z.number().min(0).max(0.5).optional()
+  valFraction: z.number().min(0).max(0.5).optional(),
+  /** Train on annotators' vote distributions as soft targets where images have votes (default true). */
+  softTargets: z.boolean().optional()
 })
 export type TrainConfig = z.input<typeof zTrainConfig>
 

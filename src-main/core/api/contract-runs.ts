@@ -202,7 +202,8 @@ export type ApiEvent =
   | { type: 'train.state'; status: TrainStatus }
   | {
       type: 'project.changed'
-      what: 'opened' | 'closed' | 'labels' | 'images' | 'runs' | 'audit'
+      /** queue = the learning queue stored a new order (or its settings changed): reload the default queue. */
+      what: 'opened' | 'closed' | 'labels' | 'images' | 'runs' | 'audit' | 'queue'
       /** Affected images when at most 1000, else omitted (= many). */
       imageIds?: number[]
     }

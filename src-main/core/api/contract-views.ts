@@ -298,3 +298,45 @@ export interface BulkDecideResult extends BatchResult {
 }
 
 // #endregion
+
+/** The last re-rank of the learning queue, as stored. Times in ms. */
+export interface RerankRecordView {
+  auditId: number
+  /** ISO-8601 UTC. */
+  at: string
+  /** Not-yet-reviewed images the re-rank placed. */
+  images: number
+  /** Decisions read (skips excluded). */
+  decisions: number
+  /** Decisions that gave a hard target: label wrong / label right (ambiguous and excluded give none). */
+  used: { wrong: number; right: number }
+  /** learned = the re-ranked order is in use; static = the guard kept the audit's order (see reason). */
+  order: 'learned' | 'static'
+  reason: string
+  /** Fit + re-rank in the worker. */
+  fitMs: number
+  /** Reading the audit and decisions in the worker. */
+  readMs: number
+  /** Storing the order: time in write transactions on the writer's connection (the only part review can wait for). */
+  storeMs: number
+  /** The longest of those transactions: the most one review call can have waited. */
+  storeMaxMs: number
+  /** Read + fit + re-rank + store, end to end. */
+  totalMs: number
+}
+
+/** The learning review queue of the open project (queue.learning). */
+export interface LearningQueueState {
+  /** On: re-ranks every `every` decisions and the Review default order is the learned one. Per project. */
+  enabled: boolean
+  every: number
+  /** Curator decisions since the last re-rank (skips not counted). */
+  decisionsSince: number
+  /** A re-rank is running in the background. */
+  running: boolean
+  /** The Review default order is the learned one now (on, and the current audit has been re-ranked). */
+  active: boolean
+  last: RerankRecordView | null
+  /** Why the last background re-rank failed; null when it did not. */
+  error: string | null
+}

@@ -18,7 +18,7 @@ import type { DoctorReport } from '../compute/doctor-report'
 import type { RunComparisonView } from '../evaluate/compare-types'
 import { HISTORY_SOURCES, LIMITS, SPLITS, zClassIdx, zEmpty, zId, zPath, zText } from './contract-base'
 import { DIALOG_PURPOSES, EXPORT_FORMATS, IMPORT_FORMATS, zDecision, zExportScope, zQueueFilter, zQueueSort, zTrainConfig } from './contract-args'
-import { type AppInfo, type BatchResult, type BulkDecideResult, type DecideResult, type HistoryEntryView, type ImageCounts, type ImageDetail, type ProjectInfo, type QueuePage, type RecentProject, type UndoResult } from './contract-views'
+import { type AppInfo, type BatchResult, type BulkDecideResult, type DecideResult, type HistoryEntryView, type ImageCounts, type ImageDetail, type LearningQueueState, type ProjectInfo, type QueuePage, type RecentProject, type UndoResult } from './contract-views'
 import { type ImportSummary, type JobInfo, type OverviewStats, type RunDetail, type RunSummary, type TrainStatus, zAuditSettings } from './contract-runs'
 
 export * from './contract-base'
@@ -148,6 +148,18 @@ export const CONTRACT = {
       reason: zText(500).optional()
     })
   ),
+
+  /** The learning review queue: settings, decisions since the last re-rank, the last re-rank. */
+  'queue.learning': method<LearningQueueState>()(zEmpty),
+  /** Turns the learning queue on/off and sets how many decisions trigger a re-rank (per project). */
+  'queue.setLearning': method<LearningQueueState>()(
+    z.strictObject({ enabled: z.boolean().optional(), every: z.number().int().min(1).max(100_000).optional() })
+  ),
+  /**
+   * Re-ranks the not-yet-reviewed queue now, in the background (NOT_AVAILABLE without an audit). `wait`
+   * answers once the new order is stored; otherwise at once, with running = true.
+   */
+  'queue.rerank': method<LearningQueueState>()(z.strictObject({ wait: z.boolean().optional() })),
 
   /** History newest first; page with nextBeforeId. */
   'history.list': method<{ entries: HistoryEntryView[]; nextBeforeId: number | null }>()(zHistoryQuery),

@@ -24,6 +24,7 @@ import { runDetail } from './queries/run-detail'
 import { compareStoredRuns } from '../evaluate/compare-load'
 import { comparisonView } from '../evaluate/compare-runs'
 import { bulkDecide, bulkRelabel, decide } from './review'
+import { LearningQueue } from './learning-queue'
 import { undo, redo, undoStacks, revertEntries, getAnnotation } from '../store/labels'
 import type { DB } from '../store/db'
 import { damagedField, storedJsonReader } from './stored-json'
@@ -78,6 +79,7 @@ export function createApi(opts: ApiOptions): Api {
   })
 
   const db = (): DB => session.require().db
+  const learning = new LearningQueue(session, (e) => bus.emit(e), log)
   const ctx = () => readContext(db())
   const needSwitch = (): void => {
     if (!allowSwitch) throw new ApiFailure('UNSUPPORTED', 'this server serves one project; restart `poi-audit serve` with another project to switch')
@@ -182,6 +184,7 @@ export function createApi(opts: ApiOptions): Api {
       const c = readContext(d)
       const { batchId } = decide(d, c, actor, imageId, decision, reason)
       if (batchId) changed('labels', [imageId])
+      learning.afterDecision()
       return {
         batchId,
         annotation: getAnnotation(d, imageId)!,
@@ -207,13 +210,19 @@ export function createApi(opts: ApiOptions): Api {
     'review.bulkRelabel': ({ imageIds, label, reason }) => {
       const r = bulkRelabel(db(), ctx(), actor, imageIds, label, reason)
       if (r.changed) changed('labels', imageIds)
+      learning.afterDecision()
       return r
     },
     'review.bulkDecide': ({ imageIds, kind, label, minStrength, reason }) => {
       const r = bulkDecide(db(), ctx(), actor, imageIds, { kind, label, minStrength }, reason)
       if (r.changed) changed('labels', imageIds)
+      learning.afterDecision()
       return r
     },
+
+    'queue.learning': () => learning.state(),
+    'queue.setLearning': (patch) => learning.set(patch),
+    'queue.rerank': ({ wait }) => learning.rerank(!!wait),
 
     'history.list': (q) => listHistoryPage(db(), q),
     'history.revert': ({ entryIds }) => {
@@ -345,6 +354,7 @@ export function createApi(opts: ApiOptions): Api {
       unsubscribeTraining?.()
       await jobs.settle(true)
       await engines.training?.dispose()
+      await learning.settle()
       session.close()
     }
   }

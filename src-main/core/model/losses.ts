@@ -66,23 +66,27 @@ export function auLoss(
   return tf.div(total, b * 4) as tf.Scalar
 }
 
-/** −mean over every leading index of log softmax(logits)[y]. logits: [B, C] or [B, N, C]. */
-function crossEntropy(logits: tf.Tensor, y: tf.Tensor1D): tf.Scalar {
+/**
+ * −mean over every leading index of Σ_c t_c · log softmax(logits)_c, with t = one-hot(y), or the
+ * given target distribution `targets` [B, C] (rows sum to 1: soft labels from annotators' votes).
+ * logits: [B, C] or [B, N, C].
+ */
+function crossEntropy(logits: tf.Tensor, y: tf.Tensor1D, targets?: tf.Tensor2D): tf.Scalar {
   const c = logits.shape[logits.rank - 1]
-  let oh: tf.Tensor = oneHot(y, c)
+  let oh: tf.Tensor = targets ?? oneHot(y, c)
   if (logits.rank === 3) oh = tf.expandDims(oh, 1)
   const logp = tf.logSoftmax(logits)
   return tf.neg(tf.mean(tf.sum(tf.mul(oh, logp), -1))) as tf.Scalar
 }
 
-/** Eq. (5): L_CE^PIN = −(1/(B·N)) Σ_i Σ_j log p_ij[y_i]. regionLogits: [B, N, C]. */
-export function pinCeLoss(regionLogits: tf.Tensor3D, y: tf.Tensor1D): tf.Scalar {
-  return crossEntropy(regionLogits, y)
+/** Eq. (5): L_CE^PIN = −(1/(B·N)) Σ_i Σ_j log p_ij[y_i] (soft: Σ_c t_ic log p_ij[c]). regionLogits: [B, N, C]. */
+export function pinCeLoss(regionLogits: tf.Tensor3D, y: tf.Tensor1D, targets?: tf.Tensor2D): tf.Scalar {
+  return crossEntropy(regionLogits, y, targets)
 }
 
-/** Eq. (9): L_CE^TRN = −(1/B) Σ_i log p̂_i[y_i]. trnLogits: [B, C]. */
-export function trnCeLoss(trnLogits: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
-  return crossEntropy(trnLogits, y)
+/** Eq. (9): L_CE^TRN = −(1/B) Σ_i log p̂_i[y_i] (soft: Σ_c t_ic log p̂_i[c]). trnLogits: [B, C]; targets [B, C]. */
+export function trnCeLoss(trnLogits: tf.Tensor2D, y: tf.Tensor1D, targets?: tf.Tensor2D): tf.Scalar {
+  return crossEntropy(trnLogits, y, targets)
 }
 
 /**
@@ -158,9 +162,12 @@ export interface LossTensors {
 /** The same terms as plain numbers (for progress events). Unweighted; `total` includes the λ's. */
 export type LossValues = { [K in keyof LossTensors]: number }
 
-/** Builds every term and the weighted total for one batch. */
-export function poiLoss(inp: LossInputs, y: tf.Tensor1D, cfg: PoiModelConfig): LossTensors {
-  const ceTrn = trnCeLoss(inp.trnLogits, y)
+/**
+ * Builds every term and the weighted total for one batch. `targets` [B, C] (optional): the CE terms'
+ * target distributions (soft labels); the AU and gate terms keep the hard label y.
+ */
+export function poiLoss(inp: LossInputs, y: tf.Tensor1D, cfg: PoiModelConfig, targets?: tf.Tensor2D): LossTensors {
+  const ceTrn = trnCeLoss(inp.trnLogits, y, targets)
   const pinOn = cfg.mode === 'poi' && !cfg.ablation.noPIN
   if (!pinOn) return { total: ceTrn, ceTrn }
   if (!inp.regionLogits || !inp.q || !inp.uemConfidence || !inp.auLogits) {
@@ -174,7 +181,7 @@ export function poiLoss(inp: LossInputs, y: tf.Tensor1D, cfg: PoiModelConfig): L
     smoothing: L.auSmoothing,
     maskAU14: L.auMaskAU14
   })
-  const cePin = pinCeLoss(inp.regionLogits, y)
+  const cePin = pinCeLoss(inp.regionLogits, y, targets)
   const kl = klLoss(inp.q, inp.regionLogits, { temperature: T, t2: L.klT2, detachQ: L.klVariant === 'one' })
   const omega = omegaFromConfidence(inp.uemConfidence, { noUEM: cfg.ablation.noUEM, normalise: L.normaliseOmega })
   const or = orLoss(inp.q, inp.trnLogits, omega, { temperature: T, t2: L.klT2 })

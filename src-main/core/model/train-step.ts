@@ -10,10 +10,15 @@ import { lossValues, poiLoss, type LossTensors, type LossValues } from './losses
 import type { PoiNetwork, PoiOutputs } from './poi-model'
 import type { SgdMomentum } from './optimizer'
 
-/** One batch: x [B, H, W, Ch] float32 (in [0, 1] or normalised, as the trainer chooses), y int32 [B] class indices. */
+/**
+ * One batch: x [B, H, W, Ch] float32 (in [0, 1] or normalised, as the trainer chooses), y int32 [B]
+ * class indices; `targets` float32 [B, C] (optional): the cross-entropy target per image (soft labels
+ * from votes; one-hot rows for the others), rows summing to 1.
+ */
 export interface TrainBatch {
   x: tf.Tensor4D
   y: tf.Tensor1D
+  targets?: tf.Tensor2D
 }
 
 /** Throws with the offending value unless the batch fits the model. Reads y (B integers) to range-check it. */
@@ -25,6 +30,8 @@ export function checkBatch(model: PoiNetwork, batch: TrainBatch): void {
   if (y.dtype !== 'int32') throw new Error(`labels have dtype ${y.dtype}, expected int32`)
   if (b < 2) throw new Error(`a training batch needs at least 2 images (batch norm statistics), got ${b}`)
   const c = model.config.classes.length
+  const t = batch.targets
+  if (t && (t.rank !== 2 || t.shape[0] !== b || t.shape[1] !== c)) throw new Error(`soft targets have shape [${t.shape.join(', ')}], expected [${b}, ${c}]`)
   const ys = y.dataSync()
   for (let i = 0; i < ys.length; i++) {
     if (!(ys[i] >= 0 && ys[i] < c)) throw new Error(`label ${ys[i]} at batch index ${i} is outside 0..${c - 1}`)
@@ -54,7 +61,7 @@ export function computeGradients(model: PoiNetwork, batch: TrainBatch, opts: { c
     const r = tf.variableGrads(() => {
       const out = model.run(batch.x, ctx)
       opts.collect?.(out)
-      const t = poiLoss(out, batch.y, model.config)
+      const t = poiLoss(out, batch.y, model.config, batch.targets)
       for (const s of Object.values(t)) if (s) tf.keep(s)
       terms = t
       return t.total

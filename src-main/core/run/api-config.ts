@@ -23,6 +23,7 @@ export interface ApiTrainConfig {
   lambdas?: { au: number; pinCe: number; trnCe: number }
   smoothing?: number
   valFraction?: number
+  softTargets?: boolean
 }
 
 export function fromApiConfig(a: ApiTrainConfig): { config: TrainConfigInput; backend: 'auto' | ComputeBackend } {
@@ -44,6 +45,7 @@ export function fromApiConfig(a: ApiTrainConfig): { config: TrainConfigInput; ba
   if (a.folds !== undefined) config.kfold = a.folds
   if (a.seed !== undefined) config.seed = a.seed
   if (a.valFraction !== undefined) config.valFraction = a.valFraction
+  if (a.softTargets !== undefined) config.softTargets = a.softTargets
   if (a.backbone !== undefined && a.backbone !== 'auto') config.backbone = a.backbone
   return { config, backend: a.backend ?? 'auto' }
 }

@@ -74,6 +74,12 @@ export interface TrainConfig {
   normalize: 'unit' | 'standardize'
   /** Share of the train pool held out for validation when the project has no 'val' split (0 = none). */
   valFraction: number
+  /**
+   * Train the cross-entropy terms (TRN and PIN CE) on annotators' vote distributions (annotator_votes)
+   * instead of one-hot labels, for images that have votes and no curator verdict (default true; absent
+   * in configs written before it existed = true). Without votes in the project it changes nothing.
+   */
+  softTargets?: boolean
   /** 0 = one model, scored in-training; k ≥ 2 = k models, each image scored by the one that did not train on it. */
   kfold: number
   seed: number
@@ -150,6 +156,7 @@ const schema = z
       .strict(),
     normalize: z.enum(['unit', 'standardize']),
     valFraction: z.number().finite().min(0).max(0.5),
+    softTargets: z.boolean().optional(),
     kfold: z.number().int().min(0).max(20).refine((k) => k !== 1, { message: 'kfold must be 0 or 2..20' }),
     seed: z.number().int().min(0).max(2 ** 32 - 1),
     scoreAfter: z.boolean(),
@@ -211,6 +218,7 @@ export function resolveTrainConfig(input: TrainConfigInput, d: TrainDefaults): T
     },
     normalize: pick(input.normalize, 'standardize'),
     valFraction: pick(input.valFraction, 0.1),
+    softTargets: pick(input.softTargets, true),
     kfold: pick(input.kfold, 0),
     seed: pick(input.seed, 1),
     scoreAfter: pick(input.scoreAfter, true),

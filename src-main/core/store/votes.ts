@@ -32,6 +32,34 @@ export function putVotes(db: DB, votes: readonly StoredVote[], source: string): 
   })()
 }
 
+/**
+ * Soft training targets from annotator_votes: per image, the share of votes per class (sums to 1),
+ * [classCount] each. Images a curator has given a verdict on (kept, accepted, relabeled: their label
+ * is decided) and images without votes are left out, so they train on their one-hot label. Votes for
+ * a class index outside 0..classCount−1 are an error naming the image.
+ */
+export function voteTargets(db: DB, classCount: number): Map<number, Float32Array> {
+  const rows = db
+    .prepare(
+      `SELECT v.image_id AS imageId, v.label AS label, count(*) AS n FROM annotator_votes v
+        WHERE v.image_id NOT IN (SELECT image_id FROM reviews WHERE state IN ('kept', 'accepted', 'relabeled'))
+        GROUP BY v.image_id, v.label ORDER BY v.image_id`
+    )
+    .all() as { imageId: number; label: number; n: number }[]
+  const out = new Map<number, Float32Array>()
+  for (const r of rows) {
+    if (!(r.label >= 0 && r.label < classCount)) throw new Error(`annotator_votes: image ${r.imageId} has a vote for class ${r.label}, outside the project's ${classCount} classes`)
+    let t = out.get(r.imageId)
+    if (!t) out.set(r.imageId, (t = new Float32Array(classCount)))
+    t[r.label] += r.n
+  }
+  for (const t of out.values()) {
+    const s = t.reduce((a, b) => a + b, 0)
+    for (let k = 0; k < t.length; k++) t[k] /= s
+  }
+  return out
+}
+
 export function readVotes(db: DB): StoredVote[] {
   return db.prepare('SELECT image_id AS imageId, annotator, label FROM annotator_votes ORDER BY image_id, annotator').all() as StoredVote[]
 }

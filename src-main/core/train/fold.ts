@@ -49,6 +49,8 @@ export interface FoldContext {
   modelConfig: PoiModelConfig
   inputs: ModelInputs
   labels: ReadonlyMap<number, number>
+  /** Soft CE targets [C] per image (votes; see store/votes.ts voteTargets); images not in it train one-hot. */
+  softTargets?: ReadonlyMap<number, Float32Array>
   store: RunStore
   signal?: AbortSignal
   progress: ProgressEmit
@@ -64,6 +66,22 @@ export interface FoldContext {
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
+
+/**
+ * The CE targets of one batch, row-major [B, C]: the image's soft target where it has one, else the
+ * one-hot of its label; null when no image of the batch has a soft target (the loss then builds the
+ * one-hot itself, exactly as without votes).
+ */
+export function batchTargets(ids: readonly number[], labels: ReadonlyMap<number, number>, soft: ReadonlyMap<number, Float32Array>, C: number): Float32Array | null {
+  if (!ids.some((id) => soft.has(id))) return null
+  const out = new Float32Array(ids.length * C)
+  ids.forEach((id, j) => {
+    const t = soft.get(id)
+    if (t) out.set(t, j * C)
+    else out[j * C + labels.get(id)!] = 1
+  })
+  return out
+}
 
 interface EpochTotals {
   sums: Record<string, number>
@@ -93,16 +111,18 @@ async function runEpoch(
     const rng = stepRng(cfg.seed, job.fold, epoch, step)
     const x = tf.tensor4d(inputs.batch(ids, cfg.augment, rng), [ids.length, ...inputs.shape])
     const y = tf.tensor1d(ids.map((id) => labels.get(id)!), 'int32')
+    const soft = c.softTargets ? batchTargets(ids, labels, c.softTargets, c.modelConfig.classes.length) : null
+    const targets = soft ? tf.tensor2d(soft, [ids.length, c.modelConfig.classes.length]) : undefined
     let pred: tf.Tensor | null = null
     let loss: LossValues
     try {
-      loss = trainStep(model, { x, y }, opt, { collect: (out) => void (pred = tf.keep(tf.argMax(out.trnLogits, 1))) })
+      loss = trainStep(model, { x, y, targets }, opt, { collect: (out) => void (pred = tf.keep(tf.argMax(out.trnLogits, 1))) })
       const pv = (await (pred as tf.Tensor | null)!.data()) as Int32Array
       ids.forEach((id, j) => {
         if (pv[j] === labels.get(id)) t.right++
       })
     } finally {
-      tf.dispose([x, y, ...(pred ? [pred] : [])])
+      tf.dispose([x, y, ...(targets ? [targets] : []), ...(pred ? [pred] : [])])
     }
     const dt = (performance.now() - ts) / 1000
     t.seconds += dt

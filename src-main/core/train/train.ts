@@ -21,6 +21,7 @@ import { Cancelled, trainFold, type FoldContext, type StepClock } from './fold'
 import type { EpochMetrics, ProgressEmit, RunMetrics, TrainProgressEvent } from './progress'
 import { partition, startRun } from './start'
 import { runsDirFor } from '../run/paths'
+import { voteTargets } from '../store/votes'
 
 export type { EpochMetrics, LossTerms, RunMetrics, TrainProgressEvent } from './progress'
 
@@ -102,6 +103,8 @@ async function trainOn(db: DB, projectPath: string, o: TrainOptions): Promise<Tr
       modelConfig,
       inputs,
       labels: part.labels,
+      // Votes as soft targets, unless turned off or the labels are injected (benchmarks' noisy labels).
+      softTargets: cfg.softTargets !== false && !o.labels ? voteTargets(db, classes.length) : undefined,
       store,
       signal: o.signal,
       progress,

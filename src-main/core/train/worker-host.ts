@@ -8,11 +8,7 @@
  * build can pass its own `spawn` that wraps a utilityProcess in the same `WorkerLink` shape.
  */
 import { fork } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { newWorker, workerEntry } from '../compute/thread'
 import type { DB } from '../store/db'
 import { uncachedImages } from '../store/cache'
 import { ensurePixelCache } from '../dataset/cache-build'
@@ -39,27 +35,7 @@ export interface WorkerLink {
  * .ts source (tests, `tsx` runs). Override with env POI_TRAIN_WORKER.
  */
 export function workerScript(): string {
-  const env = process.env.POI_TRAIN_WORKER
-  if (env) return env
-  const here = fileURLToPath(import.meta.url)
-  if (here.endsWith('.ts')) return join(dirname(here), 'worker-entry.ts')
-  for (const dir of [dirname(here), join(dirname(here), '..')]) {
-    const f = join(dir, 'train-worker.js')
-    if (existsSync(f)) return f
-  }
-  throw new Error(`training worker script not found next to ${here} (set POI_TRAIN_WORKER)`)
-}
-
-/**
- * A Worker for a script. TypeScript sources start through a tiny ESM bootstrap that registers tsx's
- * loader inside the thread (loader hooks of the parent do not reach worker threads).
- */
-function newWorker(file: string): Worker {
-  if (!file.endsWith('.ts')) return new Worker(file)
-  const req = createRequire(import.meta.url)
-  const api = pathToFileURL(join(dirname(req.resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href
-  const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(pathToFileURL(file).href)})`
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`))
+  return workerEntry(import.meta.url, 'worker-entry.ts', 'train-worker.js', 'POI_TRAIN_WORKER')
 }
 
 /** Spawns worker-entry in a worker_threads Worker. */

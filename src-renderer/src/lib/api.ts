@@ -25,6 +25,7 @@ export type {
   JobInfo,
   JsonValue,
   LabelState,
+  LearningQueueState,
   OverviewStats,
   PredictionView,
   ProjectInfo,

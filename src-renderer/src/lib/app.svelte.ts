@@ -14,6 +14,7 @@ import { ExportState } from './export.svelte'
 import { emptyFilter, type UiFilter } from './filters'
 import { jobActivity, trainActivity, type Activity } from './activity'
 import { errorText } from './format'
+import { LearningQueueStore } from './learning.svelte'
 
 export const PAGES = ['projects', 'overview', 'train', 'review', 'history', 'export'] as const
 export type Page = (typeof PAGES)[number]
@@ -53,6 +54,7 @@ export class AppState {
   readonly review: ReviewStore
   readonly history: HistoryState
   readonly exporter: ExportState
+  readonly learning: LearningQueueStore
 
   private nextNotice = 1
   private off: (() => void) | null = null
@@ -65,6 +67,7 @@ export class AppState {
     this.review = new ReviewStore(this)
     this.history = new HistoryState(this)
     this.exporter = new ExportState(this)
+    this.learning = new LearningQueueStore(this)
   }
 
   get classes(): string[] {
@@ -206,6 +209,8 @@ export class AppState {
       this.overview.markStale()
       if (e.what === 'labels') this.review.onLabelsChanged(e.imageIds)
       else if (e.what === 'images' || e.what === 'audit' || e.what === 'runs') this.review.markStale()
+      else if (e.what === 'queue' && !this.learning.isOwnEcho()) this.review.markStale()
+      if (e.what === 'queue' || e.what === 'audit') void this.learning.refresh()
       if (e.what === 'labels') this.history.markStale()
     }
   }

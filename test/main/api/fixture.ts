@@ -13,6 +13,7 @@ import { ensureClasses, setMeta } from '../../../src-main/core/store/meta'
 import { SEVEN_CLASSES } from '../../../src-main/core/classes'
 import { createRun, finishRun, writePredictions, type PredictionInput } from '../../../src-main/core/store/runs'
 import { runAudit } from '../../../src-main/core/audit/store'
+import type { ApiResult } from '../../../src-main/core/api/contract'
 
 /** Deterministic PRNG (mulberry32). */
 export function rng(seed: number): () => number {
@@ -132,4 +133,10 @@ export function addRun(db: DB, ids: number[], seed = 1, noise = 0.2): number {
 /** Runs the real audit engine over a run; returns the audit id. */
 export function addAudit(db: DB, runId: number): Promise<number> {
   return runAudit(db, runId)
+}
+
+/** The value of an API answer; throws with its code and message when the call failed. */
+export function apiValue<T>(r: ApiResult<unknown>): T {
+  if (!r.ok) throw new Error(`${r.code}: ${r.message}`)
+  return r.value as T
 }

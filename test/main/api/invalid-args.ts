@@ -92,6 +92,16 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'label not an index', args: { imageIds: [1], kind: 'relabel', label: 'anger' }, expect: /label/ },
     { why: 'NUL in reason', args: { imageIds: [1], kind: 'keep', reason: nul }, expect: /reason/ }
   ],
+  'queue.learning': empty('queue.learning'),
+  'queue.setLearning': [
+    extra('queue.setLearning'),
+    notObject,
+    { why: 'every 0', args: { every: 0 }, expect: /every/ },
+    { why: 'every not an integer', args: { every: 2.5 }, expect: /every/ },
+    { why: 'every above the cap', args: { every: 100_001 }, expect: /every/ },
+    { why: 'enabled not a boolean', args: { enabled: 'yes' }, expect: /enabled/ }
+  ],
+  'queue.rerank': [extra('queue.rerank'), notObject, { why: 'wait not a boolean', args: { wait: 1 }, expect: /wait/ }],
   'history.list': [extra('history.list'), { why: 'limit above 500', args: { limit: 501 }, expect: /limit/ }, { why: 'unknown source', args: { source: 'robot' }, expect: /source/ }],
   'history.revert': [extra('history.revert'), { why: 'no entries', args: { entryIds: [] }, expect: /entryIds/ }, { why: 'entry id 0', args: { entryIds: [0] }, expect: /entryIds/ }],
   'overview.stats': empty('overview.stats'),

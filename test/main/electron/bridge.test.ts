@@ -23,7 +23,7 @@ describe('preload bridge', () => {
     const b = buildBridge(fakeIpc()) as unknown as Record<string, Record<string, unknown>>
     const verbs = Object.entries(b).flatMap(([ns, v]) => Object.keys(v).map((k) => `${ns}.${k}`))
     expect(verbs.filter((v) => !v.startsWith('events.')).sort()).toEqual([...METHOD_NAMES].sort())
-    expect(Object.keys(b).sort()).toEqual(['app', 'audit', 'dialog', 'events', 'export', 'history', 'images', 'import', 'jobs', 'overview', 'project', 'review', 'runs', 'train'])
+    expect(Object.keys(b).sort()).toEqual(['app', 'audit', 'dialog', 'events', 'export', 'history', 'images', 'import', 'jobs', 'overview', 'project', 'queue', 'review', 'runs', 'train'])
     expect(Object.keys(b.events)).toEqual(['subscribe'])
     for (const v of Object.values(b)) for (const f of Object.values(v)) expect(typeof f).toBe('function')
     expect(JSON.stringify(b)).not.toMatch(/ipcRenderer|invoke|send/)

@@ -6,12 +6,15 @@
 import type { DB } from '../../store/db'
 import { getClasses } from '../../store/meta'
 import { hasTable } from '../session'
+import { learnedOrderActive } from '../../rerank/queue'
 
 export interface ReadContext {
   auditId: number | null
   runId: number | null
   /** The project's class count. */
   classes: number
+  /** The queue_order generation when the learning queue is on and has an order for this audit (the default order is then the learned one), else null. */
+  learned: number | null
 }
 
 export function readContext(db: DB): ReadContext {
@@ -28,5 +31,6 @@ export function readContext(db: DB): ReadContext {
     const r = db.prepare("SELECT id FROM runs WHERE status = 'done' ORDER BY id DESC LIMIT 1").get() as { id: number } | undefined
     runId = r?.id ?? null
   }
-  return { auditId, runId, classes: getClasses(db).length }
+  const learned = auditId != null && hasTable(db, 'queue_order') ? learnedOrderActive(db, auditId) : null
+  return { auditId, runId, classes: getClasses(db).length, learned }
 }

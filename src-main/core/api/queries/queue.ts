@@ -30,8 +30,13 @@ interface SortSpec {
 }
 
 function sortSpec(sort: QueueSort | undefined, ctx: ReadContext): SortSpec {
-  const by: SortBy = sort?.by ?? (ctx.auditId != null ? 'score' : 'id')
+  const by: SortBy = sort?.by ?? (ctx.learned != null ? 'learned' : ctx.auditId != null ? 'score' : 'id')
   const dir: Dir = sort?.dir ?? 'asc'
+  if (by === 'learned') {
+    if (ctx.learned == null) throw new ApiFailure('NOT_AVAILABLE', 'the learned order needs the learning queue on and a re-rank of the current audit (queue.rerank)')
+    // Reviewed images decided after the re-rank keep their position; images not scored come last.
+    return { by, dir, key: 'qo.pos', tie: 'i.id', nullable: true }
+  }
   if (by === 'score') {
     if (ctx.auditId == null) throw new ApiFailure('NOT_AVAILABLE', 'sorting by score needs an audit; run one first')
     return { by, dir, key: 'ai.score', tie: 'ai.image_id', nullable: true }
@@ -50,7 +55,7 @@ interface Sql {
   needs: Set<Join>
 }
 
-type Join = 'a' | 'r' | 'ai' | 'p'
+type Join = 'a' | 'r' | 'ai' | 'p' | 'qo'
 
 /** FROM with the joins for `needs`. Audit and run ids are integers we read ourselves: inlined. */
 function fromSql(ctx: ReadContext, needs: Iterable<Join>): string {
@@ -60,13 +65,14 @@ function fromSql(ctx: ReadContext, needs: Iterable<Join>): string {
     n.has('a') ? 'LEFT JOIN annotations a ON a.image_id = i.id' : '',
     n.has('r') ? 'LEFT JOIN reviews r ON r.image_id = i.id' : '',
     n.has('ai') && ctx.auditId != null ? `LEFT JOIN audit_items ai ON ai.audit_id = ${ctx.auditId} AND ai.image_id = i.id` : '',
-    n.has('p') && ctx.runId != null ? `LEFT JOIN predictions p ON p.run_id = ${ctx.runId} AND p.image_id = i.id` : ''
+    n.has('p') && ctx.runId != null ? `LEFT JOIN predictions p ON p.run_id = ${ctx.runId} AND p.image_id = i.id` : '',
+    n.has('qo') && ctx.learned != null ? `LEFT JOIN queue_order qo ON qo.audit_id = ${ctx.auditId} AND qo.gen = ${ctx.learned} AND qo.image_id = i.id` : ''
   ]
     .filter(Boolean)
     .join(' ')
 }
 
-const ALL_JOINS: Join[] = ['a', 'r', 'ai', 'p']
+const ALL_JOINS: Join[] = ['a', 'r', 'ai', 'p', 'qo']
 
 function whereSql(where: readonly string[]): string {
   return where.length ? `WHERE ${where.join(' AND ')}` : ''

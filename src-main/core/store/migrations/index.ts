@@ -5,11 +5,12 @@ import { migration0030 } from './0030-faces'
 import { migration0040 } from './0040-audits'
 import { migration0060 } from './0060-api-indexes'
 import { migration0070 } from './0070-annotator-votes'
+import { migration0090 } from './0090-queue-order'
 
 export type { Migration } from './types'
 
 /** Every migration, oldest first. Add a file per version and append it here. */
-export const MIGRATIONS: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0060, migration0070]
+export const MIGRATIONS: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0060, migration0070, migration0090]
 
 /** Throws when the registry is not strictly increasing (checked at start-up and in a test). */
 export function checkRegistry(list: readonly Migration[] = MIGRATIONS): void {
