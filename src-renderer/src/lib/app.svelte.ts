@@ -16,6 +16,9 @@ import { jobActivity, trainActivity, type Activity } from './activity'
 import { errorText } from './format'
 import { LearningQueueStore } from './learning.svelte'
 
+/** Wait (ms) after the last label change before the project's counts are read again. */
+const LABELS_REFRESH_MS = 400
+
 export const PAGES = ['projects', 'overview', 'train', 'review', 'history', 'export'] as const
 export type Page = (typeof PAGES)[number]
 
@@ -98,6 +101,7 @@ export class AppState {
   dispose(): void {
     this.off?.()
     this.off = null
+    clearTimeout(this.projectTimer)
     this.jobs.dispose()
     this.review.dispose()
   }
@@ -181,6 +185,17 @@ export class AppState {
     }
   }
 
+  private projectTimer: ReturnType<typeof setTimeout> | undefined
+  /**
+   * Label changes come once per decision (30 a second while Q is held): one project.info for the
+   * burst, LABELS_REFRESH_MS after the last, instead of a request and a re-render per decision
+   * queued between the frames of the next faces.
+   */
+  private refreshProjectSoon(): void {
+    clearTimeout(this.projectTimer)
+    this.projectTimer = setTimeout(() => void this.refreshProject(), LABELS_REFRESH_MS)
+  }
+
   async refreshProject(): Promise<void> {
     const r = await this.api.project.info({})
     if (r.ok) this.project = r.value
@@ -205,7 +220,8 @@ export class AppState {
         if (NEEDS_PROJECT.has(this.page)) this.go('projects')
         return
       }
-      void this.refreshProject()
+      if (e.what === 'labels') this.refreshProjectSoon()
+      else void this.refreshProject()
       this.overview.markStale()
       if (e.what === 'labels') this.review.onLabelsChanged(e.imageIds)
       else if (e.what === 'images' || e.what === 'audit' || e.what === 'runs') this.review.markStale()

@@ -16,6 +16,7 @@ import { applyDecision, classDecision, describeDecision, mergeAnnotation } from 
 import { keyToAction, reviewKeyAllowed, type KeyLike, type ReviewAction } from './keys'
 import { ImagePreloader } from './prefetch'
 import { ThumbLoader } from './thumbs.svelte'
+import { KeyHold, prefetchOffsets } from './hold.svelte'
 
 /** How many images after the current one get their detail and full image fetched ahead. */
 export const PREFETCH_AHEAD = 4
@@ -168,7 +169,11 @@ export class ReviewStore {
     if (ready !== full) return ready
     const thumb = this.thumbs.url(imageId)
     if (!thumb) return full
-    if (!this.preloader.has(full)) {
+    // While a key is held the thumbnail is all that is shown: no download per image passed. Else the
+    // full image is awaited even when its prefetch had already started (it was `has` but not ready:
+    // the face then stayed the thumbnail after a held key was released).
+    if (!this.hold.held && this.awaitingFull !== full) {
+      this.awaitingFull = full
       this.preloader.preload(full)
       void this.preloader.whenReady(full).then((ok) => {
         if (ok && this.currentItem?.imageId === imageId) this.fullVersion++
@@ -176,6 +181,9 @@ export class ReviewStore {
     }
     return thumb
   }
+
+  /** The full image the detail shows a thumbnail for while it loads (plain: written while rendering). */
+  private awaitingFull: string | null = null
 
   /** Opens the page: (re)loads the queue when the query changed or it went stale. */
   async open(): Promise<void> {
@@ -272,6 +280,7 @@ export class ReviewStore {
     this.detail = null
     this.details.clear()
     this.preloader.clear()
+    this.awaitingFull = null
     this.thumbs.clear()
     this.selection = new Set()
   }
@@ -301,7 +310,11 @@ export class ReviewStore {
 
   // #region navigation and selection
 
-  /** Makes `index` the current image: shows its detail (from cache when prefetched) and prefetches ahead. */
+  /**
+   * Makes `index` the current image: shows its detail (from cache when prefetched) and prefetches
+   * ahead. While a key is held only what is already in memory is shown; the requests wait for the
+   * release (see hold.svelte.ts and settle).
+   */
   setCurrent(index: number): void {
     const items = this.queue.items
     if (!items.length) {
@@ -309,11 +322,20 @@ export class ReviewStore {
       return
     }
     const i = Math.max(0, Math.min(items.length - 1, index))
+    if (i !== this.current && this.current >= 0) this.direction = i < this.current ? -1 : 1
     this.current = i
     const id = items[i].imageId
+    if (this.hold.held) {
+      this.detail = this.details.get(id) ?? null
+      this.detailError = null
+      return
+    }
     this.showDetail(id)
     this.schedulePrefetch(i)
   }
+
+  /** The direction of the last move (+1 down the queue, -1 up): the prefetch looks that way. */
+  private direction: 1 | -1 = 1
 
   /**
    * Fetches the details and full images around index `i`, after the next frame: starting requests
@@ -321,10 +343,9 @@ export class ReviewStore {
    */
   private schedulePrefetch(i: number): void {
     const run = (): void => {
-      if (this.current !== i) return
+      if (this.current !== i || this.hold.held) return
       const items = this.queue.items
-      // Ahead first (the usual direction), then one back for K / ←.
-      for (const k of [...Array.from({ length: PREFETCH_AHEAD }, (_, n) => n + 1), -1]) {
+      for (const k of prefetchOffsets(PREFETCH_AHEAD, this.direction)) {
         const next = items[i + k]
         if (!next) continue
         this.preloader.preload(this.app.api.imageUrl(next.imageId, 'full'))
@@ -332,6 +353,14 @@ export class ReviewStore {
       }
     }
     void afterPaint().then(run)
+  }
+
+  /** The hold ended: the current image's detail, full image (via fullUrl) and prefetch window. */
+  private settle(): void {
+    const it = this.currentItem
+    if (!it) return
+    if (this.detail?.image.id !== it.imageId) this.showDetail(it.imageId, 0)
+    this.schedulePrefetch(this.current)
   }
 
   move(delta: number): void {
@@ -406,22 +435,26 @@ export class ReviewStore {
   handleKey(e: KeyLike & { target?: EventTarget | null; repeat?: boolean }): boolean {
     const action = keyToAction(e, this.classes.length)
     if (!action || !reviewKeyAllowed(action, e.target ?? null)) return false
-    if (e.repeat) this.holding()
+    if (e.repeat) this.hold.repeat()
     this.act(action)
     return true
   }
 
+  private readonly hold = new KeyHold(() => this.settle())
+
   /**
-   * True while a key is held (auto-repeat): the detail then skips its heavy, below-the-fold parts
-   * (every class's bars, the AU panels, the history), so each repeat costs one light frame and the
-   * faces keep up with the key; they return 150 ms after the last repeat.
+   * True while a key is held (auto-repeat): each repeat only moves and paints the face from memory
+   * (the thumbnail when the full image is not prefetched), and the detail skips its heavy,
+   * below-the-fold parts (every class's bars, the AU panels, the history). Requests and those parts
+   * return when the key is released.
    */
-  held = $state(false)
-  private heldTimer: ReturnType<typeof setTimeout> | undefined
-  private holding(): void {
-    this.held = true
-    clearTimeout(this.heldTimer)
-    this.heldTimer = setTimeout(() => (this.held = false), 150)
+  get held(): boolean {
+    return this.hold.held
+  }
+
+  /** A keyup on the page: a held key was released. */
+  release(): void {
+    this.hold.release()
   }
 
   act(action: ReviewAction): void {
@@ -716,20 +749,20 @@ export class ReviewStore {
   // #endregion
   // #region details
 
-  private showDetail(imageId: number): void {
+  private showDetail(imageId: number, waitMs = DETAIL_WAIT_MS): void {
     const cached = this.details.get(imageId)
     this.detail = cached ?? null
     this.detailError = null
     if (cached) return
-    // Not prefetched: ask after a short wait, and only if the image is still the current one, so a
-    // held key does not queue a request for every image it passes.
+    // Not prefetched: ask after a short wait, and only if the image is still the current one, so
+    // quick presses do not queue a request for every image they pass.
     setTimeout(() => {
       if (this.currentItem?.imageId !== imageId) return
       void this.loadDetail(imageId).then((d) => {
         if (this.currentItem?.imageId !== imageId) return
         if (d) this.detail = d
       })
-    }, DETAIL_WAIT_MS)
+    }, waitMs)
   }
 
   private loadDetail(imageId: number): Promise<ImageDetail | null> {
