@@ -107,7 +107,7 @@ describe('Review detail pane layout and evidence in Chromium', () => {
     expect(seen.ambiguous).toBeGreaterThan(0)
   })
 
-  it('keys scroll the pane, which starts at the top on every image; R toggles the regions; F zooms; a decision marks the audit stale', async () => {
+  it('keys scroll the pane, which starts at the top on every image; R toggles the regions; F zooms; a decision re-judges the image (no stale note)', async () => {
     const { page } = fx
     await page.setViewportSize({ width: 1024, height: 700 })
     await fx.open()

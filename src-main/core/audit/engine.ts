@@ -51,6 +51,11 @@ export interface ItemSignals extends Partial<LabelSignals> {
    * Absent in audits written before it was stored.
    */
   evidence?: number[]
+  /**
+   * The flags the audit itself wrote, kept while a decision's re-judgement (reassessImages) has
+   * changed them: the review's progress counts the audit's work list, not today's flags.
+   */
+  auditFlags?: number
 }
 
 export interface AuditItem {

@@ -8,7 +8,7 @@
 import type { DB } from '../store/db'
 import { getClasses } from '../store/meta'
 import { getPrediction, getRun } from '../store/runs'
-import { reassessImages } from './engine'
+import { reassessImages, type ItemSignals } from './engine'
 import { faceStatuses, getAudit, round6, toAuditImage, type ImgRow } from './store'
 
 /**
@@ -38,6 +38,21 @@ export function reassessAuditItems(db: DB, auditId: number, imageIds: readonly n
   const space = { C: classes.length, map, known: new Set(map), useVotes: audit.config.useVotes }
   const images = rows.map((r) => toAuditImage(r, getPrediction(db, audit.runId!, r.id), space, faces).image)
   const items = reassessImages(classes, images, audit.config, audit.summary)
+
+  // The audit's own flags of each row, kept in the signals while the re-judged flags differ from them.
+  const before = db.prepare('SELECT flags, signals FROM audit_items WHERE audit_id = ? AND image_id = ?')
+  for (const it of items) {
+    const b = before.get(auditId, it.imageId) as { flags: number; signals: string | null } | undefined
+    if (!b) continue
+    let kept: number | undefined
+    try {
+      kept = b.signals ? (JSON.parse(b.signals) as ItemSignals).auditFlags : undefined
+    } catch {
+      kept = undefined // a damaged row: the stored flags are the best record of the audit's
+    }
+    const auditFlags = kept ?? b.flags
+    if (auditFlags !== it.flags) it.signals = { ...(it.signals ?? {}), auditFlags }
+  }
 
   const rankOf = db.prepare('SELECT count(*) + 1 AS r FROM audit_items WHERE audit_id = ? AND score < ? AND image_id != ?')
   const update = db.prepare(

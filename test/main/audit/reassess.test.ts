@@ -113,6 +113,9 @@ describe('a decision refreshes the audit item through the API (real project file
       .prepare("SELECT image_id AS i, given_label AS g, suggested_label AS s, flags, explanation FROM audit_items WHERE suggested_label IS NOT NULL AND flags & 1 != 0 ORDER BY score LIMIT 1")
       .get() as { i: number; g: number; s: number; flags: number; explanation: string }
     expect(row).toBeDefined()
+    type Counts = { ok: true; value: { progress: { flagged: number; flaggedReviewed: number } } }
+    const progress = async () => ((await api.dispatch('images.counts', {})) as Counts).value.progress
+    const p0 = await progress()
     const before = await detail(row.i)
     expect(before.audit.flags).toContain('likely_mislabeled')
     const r = await api.dispatch('review.decide', { imageId: row.i, decision: { kind: 'accept', label: row.s } })
@@ -130,6 +133,8 @@ describe('a decision refreshes the audit item through the API (real project file
     const qi = q.value.items.find((x) => x.imageId === row.i)!
     expect(qi.flags).not.toContain('likely_mislabeled')
     expect(qi.suggested).toBeNull()
+    // The progress counter counts the audit's work list: the accepted image is still one of it, now reviewed.
+    expect(await progress()).toMatchObject({ flagged: p0.flagged, flaggedReviewed: p0.flaggedReviewed + 1 })
     // Undo: the old label, its flag and its explanation come back exactly.
     expect((await api.dispatch('review.undo', {})).ok).toBe(true)
     const undone = db.prepare('SELECT given_label AS g, suggested_label AS s, flags, explanation FROM audit_items WHERE image_id = ?').get(row.i)
