@@ -28,7 +28,15 @@ export interface ReviewFixture {
   close(): Promise<void>
 }
 
-export async function reviewFixture(opts: { n?: number; seed?: number; viewport?: { width: number; height: number } } = {}): Promise<ReviewFixture> {
+export async function reviewFixture(
+  opts: {
+    n?: number
+    seed?: number
+    viewport?: { width: number; height: number }
+    /** Runs on the audited project file before it is served (the server then holds the file's lock). */
+    prepare?: (project: string) => void
+  } = {}
+): Promise<ReviewFixture> {
   const tmp = tempDir('poi-e2e-review-')
   const project = join(tmp.dir, 'review.poi')
   const faces = join(tmp.dir, 'faces')
@@ -37,6 +45,7 @@ export async function reviewFixture(opts: { n?: number; seed?: number; viewport?
   await runCli(['import', project, join(faces, 'labels.csv'), '--create'])
   const truth = await addOracleRun(project, faces)
   await runCli(['audit', project])
+  opts.prepare?.(project)
   const served = await startServe(project)
   const browser = await launchChromium()
   const page = await browser.newPage({ viewport: opts.viewport ?? { width: 1280, height: 800 } })

@@ -107,7 +107,7 @@ describe('Review detail pane layout and evidence in Chromium', () => {
     expect(seen.ambiguous).toBeGreaterThan(0)
   })
 
-  it('keys scroll the pane, which starts at the top on every image; R toggles the regions; F zooms; a decision marks the audit stale', async () => {
+  it('keys scroll the pane, which starts at the top on every image; R toggles the regions; F zooms; a decision re-judges the image (no stale note)', async () => {
     const { page } = fx
     await page.setViewportSize({ width: 1024, height: 700 })
     await fx.open()
@@ -135,14 +135,15 @@ describe('Review detail pane layout and evidence in Chromium', () => {
     expect((await box('[data-testid=detail-image]'))!.width).toBeGreaterThan(small * 1.3)
     await page.keyboard.press('f')
 
-    // Accept a suggestion, go back: the pane shows the new label and says the audit saw the old one.
+    // Accept a suggestion, go back: the pane shows the new label, judged anew (no stale note once re-judged).
     await fx.open()
     await page.waitForSelector('[data-testid=detail-suggested]')
     const suggested = (await page.textContent('[data-testid=detail-suggested]'))!.trim()
     await page.keyboard.press('Enter')
     await page.waitForFunction(() => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'))
     await page.keyboard.press('k')
-    await page.waitForSelector('[data-testid=stale-audit]')
+    await page.waitForFunction((s) => document.querySelector('[data-testid=explanation]')?.textContent?.includes(`labelled: ${s.toLowerCase()}`), suggested)
+    expect(await page.$('[data-testid=stale-audit]')).toBeNull()
     expect((await page.textContent('[data-testid=detail-given]'))!.trim()).toBe(suggested)
     expect(fx.errors, fx.errors.join('\n')).toEqual([])
   })

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { confScale, rankToValue, valueToRank } from '../../src-renderer/src/lib/confscale'
+import { confScale, formatConfidence, rankToValue, valueToRank } from '../../src-renderer/src/lib/confscale'
 
-const spread = (q: number[]) => ({ n: 1000, quantiles: q })
+/** `saturated` as the server reports it (queries/confidence.ts isSaturated: q95 − q5 < 0.05). */
+const spread = (q: number[]) => ({ n: 1000, quantiles: q, saturated: q[19] - q[1] < 0.05 })
 
 describe('confidence filter scale (issue 14, defect 10)', () => {
   it('follows the data when the values spread', () => {
@@ -19,5 +20,10 @@ describe('confidence filter scale (issue 14, defect 10)', () => {
     expect(rankToValue(q, 100)).toBe(1)
     expect(rankToValue(q, 50)).toBeCloseTo(q[10], 10)
     for (const pct of [5, 12.5, 50, 80, 95]) expect(valueToRank(q, rankToValue(q, pct))).toBeCloseTo(pct, 0)
+  })
+  it('writes a value with the digits that tell it from its neighbours on a logit scale', () => {
+    expect(formatConfidence(0.98, 'logit')).toBe('0.980')
+    expect(formatConfidence(0.9999, 'logit')).toBe('0.99990')
+    expect(formatConfidence(0.55, 'linear')).toBe('0.55')
   })
 })

@@ -68,8 +68,13 @@ export interface OverviewStats {
    * `filter.pair` (audit) or `filter.given` (prediction).
    */
   confusion: { source: 'audit' | 'prediction'; auditId: number | null; runId: number | null; matrix: number[][] } | null
-  /** UEM confidence histogram: `edges` has bins+1 values over [0, 1]; byClass[given][bin]. */
-  confidence: { runId: number; edges: number[]; counts: number[]; byClass: number[][] } | null
+  /**
+   * UEM confidence histogram: `edges` has bins+1 confidence values, ascending; byClass[given][bin].
+   * `scale` 'linear': equal bins over [0, 1]. 'logit': the values are saturated (see
+   * ConfidenceSpread.saturated), so the bins are equal steps of log(c / (1 − c)) between the run's
+   * lowest and highest value, where they spread; the edges are still confidence values.
+   */
+  confidence: { runId: number; scale: 'linear' | 'logit'; edges: number[]; counts: number[]; byClass: number[][] } | null
   /** Mean AU occurrence probability per given class (left and mirrored-right regions averaged): mean[class][au]. */
   auHeatmap: { runId: number; aus: number[]; names: string[]; mean: number[][]; imagesPerClass: number[] } | null
   /** Flag counts per given class: perClass[flag][class]. */

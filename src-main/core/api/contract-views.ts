@@ -103,6 +103,12 @@ export interface ConfidenceSpread {
   n: number
   /** Values at the 0th, 5th, …, 100th percentile (21 values, ascending). */
   quantiles: number[]
+  /**
+   * The middle 90 % of the values (5th to 95th percentile) lie within 0.05 of each other (UEM
+   * confidence of a well-fitted run: nearly all near 1): a value scale cannot separate them, so the
+   * filter works on rank and the Overview histogram on a logit scale.
+   */
+  saturated: boolean
 }
 
 export interface ReviewProgress {

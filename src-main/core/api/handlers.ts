@@ -28,6 +28,7 @@ import { LearningQueue } from './learning-queue'
 import { undo, redo, undoStacks, revertEntries, getAnnotation } from '../store/labels'
 import type { DB } from '../store/db'
 import { damagedField, storedJsonReader } from './stored-json'
+import { reassessAuditItems } from '../audit/reassess'
 
 export interface ApiOptions {
   mode: AppInfo['mode']
@@ -92,7 +93,20 @@ export function createApi(opts: ApiOptions): Api {
   const notAvailable = (what: string): never => {
     throw new ApiFailure('NOT_AVAILABLE', `${what} is not available in this build yet`)
   }
-  const changed = (what: 'labels', ids: readonly number[]): void => bus.emit({ type: 'project.changed', what, imageIds: changedIds(ids) })
+  /**
+   * After labels changed: re-judge those images in the current audit (flags, suggestion and "why" follow
+   * the new label), then tell the clients. The decision is already committed, so a failure here is
+   * logged and leaves the items as the audit wrote them (the UI then marks them stale).
+   */
+  const changed = (what: 'labels', ids: readonly number[]): void => {
+    try {
+      const c = ctx()
+      if (c.auditId != null) reassessAuditItems(db(), c.auditId, ids)
+    } catch (e) {
+      log(`could not refresh the audit items of images ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''} after a label change: ${(e as Error).message}`)
+    }
+    bus.emit({ type: 'project.changed', what, imageIds: changedIds(ids) })
+  }
   const absolute = (p: string): string => (isAbsolute(p) ? p : resolve(p))
   /** Export destinations: a relative path means "beside the project", wherever the server was started. */
   const exportDest = (projectPath: string, dest: string): string => (isAbsolute(dest) ? resolve(dest) : resolve(dirname(projectPath), dest))
@@ -183,13 +197,11 @@ export function createApi(opts: ApiOptions): Api {
       const d = db()
       const c = readContext(d)
       const { batchId } = decide(d, c, actor, imageId, decision, reason)
+      // The next image in the queue as the curator saw it, before the decided image is re-judged.
+      const nextImageId = next ? nextInQueue(d, c, imageId, next.filter, next.sort) : null
       if (batchId) changed('labels', [imageId])
       learning.afterDecision()
-      return {
-        batchId,
-        annotation: getAnnotation(d, imageId)!,
-        nextImageId: next ? nextInQueue(d, c, imageId, next.filter, next.sort) : null
-      }
+      return { batchId, annotation: getAnnotation(d, imageId)!, nextImageId }
     },
     'review.undo': () => {
       const r = undo(db(), actor)

@@ -13,9 +13,17 @@ export interface StoredJsonReader {
   readonly damaged: string[]
 }
 
+/**
+ * What each log has been told already: a damaged record is logged once (per log, i.e. per API
+ * instance), not on every read — the review reads an image's detail again on each visit and prefetch.
+ */
+const told = new WeakMap<(msg: string) => void, Set<string>>()
+
 /** A reader for one record (`record` names it in the log, e.g. "run 3"). */
 export function storedJsonReader(record: string, log: (msg: string) => void): StoredJsonReader {
   const damaged: string[] = []
+  let seen = told.get(log)
+  if (!seen) told.set(log, (seen = new Set()))
   return {
     damaged,
     read(text, column) {
@@ -24,6 +32,11 @@ export function storedJsonReader(record: string, log: (msg: string) => void): St
         return JSON.parse(text) as JsonValue
       } catch (e) {
         damaged.push(column)
+        // The same damage (record, column, length) is logged once; a different one again.
+        const key = `${record}\u0000${column}\u0000${text.length}`
+        if (seen.has(key)) return null
+        if (seen.size > 10_000) seen.clear()
+        seen.add(key)
         log(`damaged record: ${record} ${column} is not valid JSON (${(e as Error).message}; ${text.length} chars); shown as empty`)
         return null
       }

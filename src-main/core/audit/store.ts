@@ -58,7 +58,8 @@ export interface RunAuditOptions {
 const LABELLED = new Set(['labeled', 'ambiguous'])
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
 
-interface ImgRow {
+/** An image row joined with its annotation, as the audit reads it. */
+export interface ImgRow {
   id: number
   dup_group: number | null
   current_label: number | null
@@ -69,13 +70,17 @@ interface ImgRow {
   soft_label: string | null
 }
 
-function faceStatuses(db: DB): Map<number, 'no-face' | 'several-faces'> | null {
+/** Aligner findings by image id (of `ids` only, when given); null when the project has no faces table. */
+export function faceStatuses(db: DB, ids?: readonly number[]): Map<number, 'no-face' | 'several-faces'> | null {
   const has = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'faces'").get()
   if (!has) return null
   const cols = new Set((db.prepare('PRAGMA table_info(faces)').all() as { name: string }[]).map((c) => c.name))
   if (!cols.has('image_id') || !cols.has('status')) return null
   const out = new Map<number, 'no-face' | 'several-faces'>()
-  for (const r of db.prepare('SELECT image_id, status FROM faces').all() as { image_id: number; status: string }[]) {
+  const rows = ids
+    ? db.prepare('SELECT image_id, status FROM faces WHERE image_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids))
+    : db.prepare('SELECT image_id, status FROM faces').all()
+  for (const r of rows as { image_id: number; status: string }[]) {
     const s = String(r.status).toLowerCase().replace(/_/g, '-')
     if (s === 'no-face') out.set(r.image_id, 'no-face')
     else if (s === 'several-faces' || s === 'multiple-faces') out.set(r.image_id, 'several-faces')
@@ -90,6 +95,61 @@ function expand(v: Float32Array | null, map: number[], C: number, blocks = 1): F
   const out = new Float32Array(blocks * C)
   for (let b = 0; b < blocks; b++) for (let k = 0; k < Cr; k++) out[b * C + map[k]] = v[b * Cr + k]
   return out
+}
+
+/** The project's class space as a run sees it: `map[k]` = project index of the run's class k. */
+export interface LabelSpace {
+  C: number
+  map: number[]
+  known: Set<number>
+  useVotes: boolean
+}
+
+/**
+ * One image as the engine reads it (label to judge, votes, soft label, prediction in project space),
+ * and why it is not scored, if it is not. Shared by runAudit and reassessAuditItems, so a re-judged
+ * image is read exactly as the audit read it.
+ */
+export function toAuditImage(
+  r: ImgRow,
+  p: Prediction | null,
+  space: LabelSpace,
+  faces: Map<number, 'no-face' | 'several-faces'> | null
+): { image: AuditImage; skip: 'unlabelled' | 'classNotInRun' | 'noPrediction' | null } {
+  const { C, map, known } = space
+  const labelled = r.state != null && LABELLED.has(r.state) && r.current_label != null
+  let label: number | null = labelled ? r.current_label : null
+  let skip: 'unlabelled' | 'classNotInRun' | 'noPrediction' | null = null
+  if (!labelled) skip = 'unlabelled'
+  else if (!known.has(r.current_label!)) {
+    skip = 'classNotInRun'
+    label = null
+  } else if (!p) skip = 'noPrediction'
+  const unchanged = r.current_label === r.original_label && r.state === r.original_state
+  const votes = space.useVotes && unchanged && r.votes ? (JSON.parse(r.votes) as number[]) : null
+  const soft = r.state === 'ambiguous' && r.soft_label ? (JSON.parse(r.soft_label) as number[]) : null
+  const pred: AuditPrediction | null = p && {
+    fold: p.fold,
+    trnProbs: expand(p.trnProbs, map, C)!,
+    oimSoft: expand(p.oimSoft, map, C),
+    oimSoftT1: expand(p.oimSoftT1, map, C),
+    regionProbs: expand(p.regionProbs, map, C, REGION_COUNT),
+    gate: p.gate,
+    uemConfidence: p.uemConfidence,
+    auProb: p.auProb,
+    auImportance: p.auImportance
+  }
+  const image: AuditImage = {
+    imageId: r.id,
+    label,
+    groupLabel: labelled ? r.current_label : null,
+    votes: votes && votes.length === C ? votes : null,
+    softLabel: soft && soft.length === C ? soft : null,
+    dupGroup: r.dup_group,
+    face: faces?.get(r.id) ?? null,
+    pred
+  }
+  return { image, skip }
 }
 
 /**
@@ -126,39 +186,11 @@ export async function runAudit(db: DB, runId: number, config: AuditConfigInput =
   opts.signal?.throwIfAborted()
 
   const skipped = { noPrediction: 0, unlabelled: 0, classNotInRun: 0 }
+  const space: LabelSpace = { C, map, known, useVotes: cfg.useVotes }
   const images: AuditImage[] = rows.map((r) => {
-    const labelled = r.state != null && LABELLED.has(r.state) && r.current_label != null
-    const p = preds.get(r.id) ?? null
-    let label: number | null = labelled ? r.current_label : null
-    if (!labelled) skipped.unlabelled++
-    else if (!known.has(r.current_label!)) {
-      skipped.classNotInRun++
-      label = null
-    } else if (!p) skipped.noPrediction++
-    const unchanged = r.current_label === r.original_label && r.state === r.original_state
-    const votes = cfg.useVotes && unchanged && r.votes ? (JSON.parse(r.votes) as number[]) : null
-    const soft = r.state === 'ambiguous' && r.soft_label ? (JSON.parse(r.soft_label) as number[]) : null
-    const pred: AuditPrediction | null = p && {
-      fold: p.fold,
-      trnProbs: expand(p.trnProbs, map, C)!,
-      oimSoft: expand(p.oimSoft, map, C),
-      oimSoftT1: expand(p.oimSoftT1, map, C),
-      regionProbs: expand(p.regionProbs, map, C, REGION_COUNT),
-      gate: p.gate,
-      uemConfidence: p.uemConfidence,
-      auProb: p.auProb,
-      auImportance: p.auImportance
-    }
-    return {
-      imageId: r.id,
-      label,
-      groupLabel: labelled ? r.current_label : null,
-      votes: votes && votes.length === C ? votes : null,
-      softLabel: soft && soft.length === C ? soft : null,
-      dupGroup: r.dup_group,
-      face: faces?.get(r.id) ?? null,
-      pred
-    }
+    const { image, skip } = toAuditImage(r, preds.get(r.id) ?? null, space, faces)
+    if (skip) skipped[skip]++
+    return image
   })
   if (counts.total && counts.outOfSample < counts.total) {
     const share = Math.round((100 * (counts.total - counts.outOfSample)) / counts.total)
@@ -213,8 +245,8 @@ export async function runAudit(db: DB, runId: number, config: AuditConfigInput =
   return auditId
 }
 
-// Signals keep 6 decimals (a flat object: rounding in place beats a JSON.stringify replacer).
-function round6(o: ItemSignals): ItemSignals {
+// Signals keep 6 decimals (exported for reassess.ts, which writes items the same way) (a flat object: rounding in place beats a JSON.stringify replacer).
+export function round6(o: ItemSignals): ItemSignals {
   const r = o as Record<string, number | number[] | null | undefined>
   const round = (v: number): number => (Number.isInteger(v) ? v : Math.round(v * 1e6) / 1e6)
   for (const k in r) {

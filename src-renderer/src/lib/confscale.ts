@@ -5,16 +5,15 @@
  */
 import type { ConfidenceSpread } from './api'
 
-/** Saturated: the middle 90 % of the values lie within this much of each other. */
-export const SATURATED_WIDTH = 0.05
-
 export type ConfScale = { kind: 'value'; min: number; max: number; step: number } | { kind: 'rank'; quantiles: number[] }
 
 export function confScale(spread: ConfidenceSpread | null): ConfScale {
   if (!spread || spread.quantiles.length < 3) return { kind: 'value', min: 0, max: 1, step: 0.05 }
   const q = spread.quantiles
   const k = q.length - 1
-  if (q[k - 1] - q[1] < SATURATED_WIDTH) return { kind: 'rank', quantiles: q }
+  // Whether the values are saturated is the server's call (queries/confidence.ts: one rule for the
+  // filter and the Overview histogram).
+  if (spread.saturated) return { kind: 'rank', quantiles: q }
   const min = Math.floor(q[0] * 100) / 100
   const max = Math.ceil(q[k] * 100) / 100
   return { kind: 'value', min, max, step: Math.max(0.01, Math.round(((max - min) / 20) * 100) / 100) }
@@ -41,4 +40,14 @@ export function valueToRank(q: readonly number[], v: number): number {
     }
   }
   return 100
+}
+
+/**
+ * A confidence value written with the digits that tell it from its neighbours: two decimals on a
+ * linear scale; near 1 on a logit scale, one more than its distance from 1 needs (0.98, 0.9990, 0.99990).
+ */
+export function formatConfidence(v: number, scale: 'linear' | 'logit'): string {
+  if (scale === 'linear' || v <= 0 || v >= 1) return v.toFixed(2)
+  const d = Math.min(6, Math.max(2, Math.ceil(-Math.log10(Math.min(v, 1 - v)) - 1e-9) + 1))
+  return v.toFixed(d)
 }

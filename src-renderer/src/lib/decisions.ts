@@ -2,7 +2,7 @@
  * What a decision does to a queue row, applied locally before the server confirms it (the optimistic
  * step of the review), and how a confirmed annotation is merged back. Pure.
  */
-import type { AnnotationView, Decision, QueueItem } from './api'
+import type { AnnotationView, Decision, ImageDetail, QueueItem } from './api'
 
 /** The fields of an AnnotationView a queue row mirrors. */
 export type AnnotationViewLike = Pick<AnnotationView, 'currentLabel' | 'originalLabel' | 'state' | 'review'>
@@ -30,6 +30,17 @@ export function applyDecision(item: QueueItem, decision: Decision): QueueItem {
 /** The row updated with the annotation the server recorded. */
 export function mergeAnnotation(item: QueueItem, a: AnnotationViewLike): QueueItem {
   return { ...item, given: a.currentLabel, original: a.originalLabel, state: a.state, review: a.review }
+}
+
+/**
+ * The row updated from a fresh detail: the annotation, and the audit's judgement of the label as it
+ * is now (the server re-judges an image after each decision), so the grid's badges, suggestion and
+ * strength follow the decision instead of describing the old label.
+ */
+export function mergeDetail(item: QueueItem, d: Pick<ImageDetail, 'annotation' | 'audit'>): QueueItem {
+  const row = mergeAnnotation(item, d.annotation)
+  const a = d.audit
+  return a ? { ...row, suggested: a.suggestedLabel, strength: a.strength, score: a.score, rank: a.rank, flags: a.flags } : row
 }
 
 /**

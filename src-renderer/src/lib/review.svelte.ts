@@ -12,7 +12,7 @@ import type { AppState } from './app.svelte'
 import type { Decision, ImageCounts, ImageDetail, QueueItem } from './api'
 import { QueueList } from './queue.svelte'
 import { defaultFilter, defaultSort, viewFromParams, viewToParams, toQueueFilter, toQueueSort, type UiFilter, type UiSort } from './filters'
-import { applyDecision, classDecision, describeDecision, mergeAnnotation } from './decisions'
+import { applyDecision, classDecision, describeDecision, mergeAnnotation, mergeDetail } from './decisions'
 import { keyToAction, reviewKeyAllowed, type KeyLike, type ReviewAction } from './keys'
 import { ImagePreloader } from './prefetch'
 import { ThumbLoader } from './thumbs.svelte'
@@ -564,6 +564,9 @@ export class ReviewStore {
       if (r.value.batchId) {
         this.undoDepth++
         this.redoDepth = 0
+        // The server re-judged the image against its new label: fetch its flags and "why" (outside the
+        // write chain, so the next decision does not wait for it).
+        void this.refreshRows([id])
       }
       this.lastSaved = `Image ${id}: ${what}`
     })
@@ -630,6 +633,7 @@ export class ReviewStore {
       if (r.value.batchId) {
         this.undoDepth++
         this.redoDepth = 0
+        void this.refreshRows(imageIds.slice(0, 500))
       }
       this.lastSaved = `${r.value.changed} images relabeled to ${name}`
     })
@@ -659,7 +663,7 @@ export class ReviewStore {
         this.details.delete(id)
         const d = await this.loadDetail(id)
         const row = this.queue.get(id)
-        return d && row ? mergeAnnotation(row, d.annotation) : null
+        return d && row ? mergeDetail(row, d) : null
       })
     )
     this.queue.patch(rows.filter((r): r is QueueItem => !!r))

@@ -56,4 +56,11 @@ describe('damaged stored records', () => {
     const d1 = await api.dispatch('images.detail', { imageId: 1 })
     expect(d1.ok && 'damaged' in (d1.value as object)).toBe(false)
   })
+  it('logs a damaged record once, with its image id, however often the review reads it (issue 16, item 11)', async () => {
+    const lines = () => logged.filter((l) => l.includes('damaged record: image 2 face.box')).length
+    for (let i = 0; i < 5; i++) expect(await api.dispatch('images.detail', { imageId: 2 })).toMatchObject({ ok: true, value: { damaged: ['face.box'] } })
+    expect(lines()).toBe(1)
+    for (let i = 0; i < 3; i++) await api.dispatch('runs.list', {})
+    expect(logged.filter((l) => l.includes(`damaged record: run ${runId} metrics`)).length).toBe(1)
+  })
 })

@@ -15,6 +15,7 @@ import { settingsOfConfig } from '../audit-settings'
 import type { LabelState, OverviewStats, ReviewState } from '../contract'
 import { LABEL_STATES, REVIEW_STATES } from '../contract'
 import type { ReadContext } from './context'
+import { isSaturated } from './confidence'
 
 const BINS = 20
 const AU_INDEX = Array.from({ length: AU_VECTOR_LENGTH }, (_, k) => k)
@@ -115,7 +116,8 @@ function computeOverview(db: DB, ctx: ReadContext): OverviewStats {
     const auN = zeros(C)
     const matrix = Array.from({ length: C }, () => zeros(C))
     const needArgmax = !confusion
-    let anyConf = false
+    const confs: number[] = []
+    const confGiven: number[] = []
     let anyAu = false
     // Only the columns needed, decoded in place: the generic reader (runs.iteratePredictions)
     // copies all seven vectors per image, ~20x slower at 35k images.
@@ -128,10 +130,8 @@ function computeOverview(db: DB, ctx: ReadContext): OverviewStats {
     for (const r of rows) {
       const given = r.g != null && r.g < C ? r.g : null
       if (r.conf != null && Number.isFinite(r.conf)) {
-        anyConf = true
-        const bin = Math.min(BINS - 1, Math.max(0, Math.floor(r.conf * BINS)))
-        counts[bin]++
-        if (given != null) byClass[given][bin]++
+        confs.push(r.conf)
+        confGiven.push(given ?? -1)
       }
       if (given == null) continue
       if (r.au && r.au.byteLength === AU_VECTOR_LENGTH * 4) {
@@ -147,7 +147,15 @@ function computeOverview(db: DB, ctx: ReadContext): OverviewStats {
         if (s >= 0) matrix[given][s]++
       }
     }
-    if (anyConf) confidence = { runId: run.id, edges: Array.from({ length: BINS + 1 }, (_, k) => k / BINS), counts, byClass }
+    if (confs.length) {
+      const h = confidenceBins(confs, BINS)
+      confs.forEach((c, i) => {
+        const bin = h.bin(c)
+        counts[bin]++
+        if (confGiven[i] >= 0) byClass[confGiven[i]][bin]++
+      })
+      confidence = { runId: run.id, scale: h.scale, edges: h.edges, counts, byClass }
+    }
     if (anyAu) {
       auHeatmap = {
         runId: run.id,
@@ -179,4 +187,28 @@ function thresholdsView(db: DB, auditId: number, C: number): OverviewStats['thre
     }),
     ambiguousConfidenceCut: a.summary.confidenceCutAmbiguous
   }
+}
+
+const EPS = 1e-6
+const logit = (c: number): number => {
+  const x = Math.min(1 - EPS, Math.max(EPS, c))
+  return Math.log(x / (1 - x))
+}
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z))
+
+/**
+ * The histogram's bins: equal bins over [0, 1], or — when the values are saturated (isSaturated) —
+ * equal steps of logit(c) between the lowest and the highest value, where 0.98 and 0.9999 lie far
+ * apart. `bin(c)` is the bin index of a value.
+ */
+export function confidenceBins(values: readonly number[], bins: number): { scale: 'linear' | 'logit'; edges: number[]; bin: (c: number) => number } {
+  const sorted = Float64Array.from(values).sort()
+  const lo = logit(sorted[0])
+  const hi = logit(sorted[sorted.length - 1])
+  const clampBin = (b: number): number => Math.min(bins - 1, Math.max(0, Math.floor(b)))
+  if (isSaturated(sorted) && hi - lo > 1e-9) {
+    const edges = Array.from({ length: bins + 1 }, (_, k) => Number(sigmoid(lo + ((hi - lo) * k) / bins).toPrecision(8)))
+    return { scale: 'logit', edges, bin: (c) => clampBin(((logit(c) - lo) / (hi - lo)) * bins) }
+  }
+  return { scale: 'linear', edges: Array.from({ length: bins + 1 }, (_, k) => k / bins), bin: (c) => clampBin(c * bins) }
 }

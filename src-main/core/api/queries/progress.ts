@@ -17,14 +17,25 @@ export function reviewProgress(db: DB, ctx: ReadContext, now = new Date()): Revi
   let flaggedReviewed: number | null = null
   if (ctx.auditId != null) {
     const bit = FLAG_BITS.likely_mislabeled
+    // The audit's work list: flagged by the audit, whatever a decision's re-judgement says now
+    // (ItemSignals.auditFlags holds the audit's flags where they changed; only curator-touched
+    // images can carry it, so the second count reads just those rows).
+    const changed = `json_extract(ai.signals, '$.auditFlags')`
     const r = db
       .prepare(
         `SELECT count(*) AS n, count(r.image_id) AS done FROM audit_items ai LEFT JOIN reviews r ON r.image_id = ai.image_id
-         WHERE ai.audit_id = ? AND ai.flags & ${bit} != 0`
+         WHERE ai.audit_id = ? AND ai.flags & ${bit} != 0 AND (ai.signals IS NULL OR NOT json_valid(ai.signals) OR ${changed} IS NULL)`
       )
       .get(ctx.auditId) as { n: number; done: number }
-    flagged = r.n
-    flaggedReviewed = r.done
+    const c = db
+      .prepare(
+        `SELECT count(*) AS n, count(r.image_id) AS done FROM audit_items ai LEFT JOIN reviews r ON r.image_id = ai.image_id
+         WHERE ai.audit_id = ? AND ai.image_id IN (SELECT image_id FROM label_history WHERE source != 'import')
+           AND json_valid(ai.signals) AND ${changed} & ${bit} != 0`
+      )
+      .get(ctx.auditId) as { n: number; done: number }
+    flagged = r.n + c.n
+    flaggedReviewed = r.done + c.done
   }
   const midnight = new Date(now)
   midnight.setHours(0, 0, 0, 0)
