@@ -1,5 +1,6 @@
 /**
- * `poi-audit train <project> [--backbone …] [--stem …] [--adapter none|residual-conv] [--input-size N] [--epochs N] [--batch N] [--lr X]
+ * `poi-audit train <project> [--backbone …] [--stem …] [--adapter none|residual-conv] [--input-size N] [--epochs N]
+ * [--batch N] [--lr X]
  * [--kfold [K]] [--backend …] [--threads N] [--seed N] [--resume RUN] [--mode poi|ce] [--no-score] [--json]`:
  * trains the POI network (or the CE baseline) in a worker thread, with a progress bar, then scores the
  * images into the run's predictions. Ctrl-C cancels: the last checkpoint stays, `--resume RUN` continues.
