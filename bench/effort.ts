@@ -56,7 +56,9 @@ interface EffortRow {
   results: EffortResult[]
 }
 
-/** Where each dataset's audit items and truth are kept, so the simulation can be re-run without training (--from-items). */
+/**
+ * Where each dataset's audit items and truth are kept, so the simulation can be re-run without training (--from-items).
+ */
 const itemsFile = (dataset: string): string => join(ROOT, 'bench-results', `effort-items-${dataset.replace(/[^a-z0-9]+/gi, '-')}.json`)
 
 function effort(dataset: string, items: RerankItem[], wrong: Set<number>, C: number): EffortRow {

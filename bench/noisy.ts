@@ -108,7 +108,10 @@ export async function openFer(dir: string, o: FerOptions): Promise<Fer> {
   return { project, training: by('Training'), publicTest: by('PublicTest'), privateTest: by('PrivateTest'), labels: new Map(rows.map((r) => [r.id, r.l])), classes: getClasses(project.db) }
 }
 
-/** Flips round(rate·n) of `ids` to a uniformly drawn other class (seeded). Returns the noisy label map and the flipped ids. */
+/**
+ * Flips round(rate·n) of `ids` to a uniformly drawn other class (seeded). Returns the noisy label map and the flipped
+ * ids.
+ */
 export function flipLabels(ids: readonly number[], labels: ReadonlyMap<number, number>, rate: number, seed: number, classCount: number): { labels: Map<number, number>; flipped: Set<number> } {
   const rng = new Rng(hashSeed(seed, 'fer-noise', rate))
   const out = new Map(labels)
@@ -137,7 +140,10 @@ export function stratifiedSubset(ids: readonly number[], labels: ReadonlyMap<num
   return out.sort((a, b) => a - b)
 }
 
-/** The label map a bench run trains with: noisy Training subset + clean PublicTest (validation); PrivateTest never enters. */
+/**
+ * The label map a bench run trains with: noisy Training subset + clean PublicTest (validation); PrivateTest never
+ * enters.
+ */
 export function trainingLabels(fer: Fer, trainIds: readonly number[], noisy: ReadonlyMap<number, number>): Map<number, number> {
   const m = new Map<number, number>()
   for (const id of trainIds) m.set(id, noisy.get(id)!)

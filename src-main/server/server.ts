@@ -11,7 +11,8 @@
  *     sit in a shell history or a screen share, so once spent it opens nothing; a second use is
  *     refused with a message saying to use the signed-in tab or restart `serve` for a new token.
  *  4. POST /api/<method>: JSON only, same-origin only (Origin / Sec-Fetch-Site), body capped, then the
- *     zod-validated dispatch. GET /api/events: server-sent events. GET /img/<id>?v=: images by id; GET /img/thumbs?ids=: many thumbnails in one answer.
+ *     zod-validated dispatch. GET /api/events: server-sent events. GET /img/<id>?v=: images by id; GET
+ *     /img/thumbs?ids=: many thumbnails in one answer.
  *     Anything else: the built renderer. Every answer carries the CSP and security headers; no CORS.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'

@@ -32,7 +32,10 @@ describe('History in Chromium', () => {
     tmp.cleanup()
   })
 
-  /** The app API with the signed-in page's session cookie (the one-time token is spent by then), for setting up decisions. */
+  /**
+   * The app API with the signed-in page's session cookie (the one-time token is spent by then), for setting up
+   * decisions.
+   */
   const api = async (method: string, args: unknown): Promise<unknown> => {
     const r = await page.request.post(`${served.url}/api/${method}`, { headers: { 'content-type': 'application/json' }, data: JSON.stringify(args) })
     const j = (await r.json()) as { ok: boolean; value?: unknown; message?: string }

@@ -3,6 +3,7 @@ import { cleanup, render, screen } from '@testing-library/svelte'
 import ImportReport from '../../src-renderer/src/components/ImportReport.svelte'
 import { asImportReport, countTable } from '../../src-renderer/src/lib/import-report'
 import type { JsonValue } from '../../src-main/core/api/contract'
+import { visibleText } from './text'
 
 afterEach(() => cleanup())
 
@@ -52,7 +53,7 @@ describe('import report', () => {
 
   it('shows counts, class mapping, skipped files with reasons, and conflicting duplicates', () => {
     render(ImportReport, { props: { report: asImportReport(REPORT)! } })
-    const text = screen.getByTestId('import-report-body').textContent!
+    const text = visibleText(screen.getByTestId('import-report-body'))
     expect(screen.getByTestId('report-imported').textContent).toBe('10')
     expect(text).toContain('of 12 listed')
     expect(text).toContain('happy')

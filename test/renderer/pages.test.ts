@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { cleanup, fireEvent, screen, waitFor } from '@testing-library/svelte'
 import { closeApps, startApp, settle } from './helpers'
+import { visibleText } from './text'
 import { CLASSES, removeTempDirs } from './real-main'
 import type { OverviewStats } from '../../src-main/core/api/contract'
 
@@ -194,7 +195,7 @@ describe('projects and import', () => {
     const added = main.disk<{ n: number }>('SELECT count(*) AS n FROM images')[0].n - 42
     expect(added).toBe(400)
     const report = screen.getByTestId('import-report')
-    expect(report.textContent).toContain('Imported 400 of 400 listed images (400 decoded)')
+    expect(visibleText(report)).toContain('Imported 400 of 400 listed images (400 decoded)')
     const happy = main.disk<{ n: number }>(
       "SELECT count(*) AS n FROM annotations a JOIN classes c ON c.idx = a.original_label JOIN images i ON i.id = a.image_id WHERE c.name = 'happiness' AND i.import_id = 2"
     )[0].n

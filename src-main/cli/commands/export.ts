@@ -50,7 +50,10 @@ export async function readIdsFile(file: string): Promise<number[]> {
   return ids
 }
 
-/** Opens read-only when the file is current (so an export works while the app has it open), else for writing once to migrate. */
+/**
+ * Opens read-only when the file is current (so an export works while the app has it open), else for writing once to
+ * migrate.
+ */
 function openForExport(project: string): Project {
   try {
     return openProject(project, { readonly: true })

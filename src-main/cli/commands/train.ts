@@ -1,6 +1,7 @@
 /**
- * `poi-audit train <project> [--backbone …] [--stem …] [--adapter none|residual-conv] [--input-size N] [--epochs N] [--batch N] [--lr X]
- * [--kfold [K]] [--backend …] [--threads N] [--seed N] [--resume RUN | --from-run RUN] [--mode poi|ce] [--no-score] [--json]`:
+ * `poi-audit train <project> [--backbone …] [--stem …] [--adapter none|residual-conv] [--input-size N] [--epochs N]
+ * [--batch N] [--lr X] [--kfold [K]] [--backend …] [--threads N] [--seed N] [--resume RUN | --from-run RUN]
+ * [--mode poi|ce] [--no-score] [--json]`:
  * trains the POI network (or the CE baseline) in a worker thread, with a progress bar, then scores the
  * images into the run's predictions. Ctrl-C cancels: the last checkpoint stays, `--resume RUN` continues.
  * `--from-run RUN` retrains with run RUN's configuration (other flags override single options) on the

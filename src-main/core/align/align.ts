@@ -163,7 +163,8 @@ const isSquarish = (w: number, h: number) => Math.max(w, h) / Math.min(w, h) <= 
  * Detects the face(s) in an image, finds 68 landmarks on the chosen (largest) one and returns the crop
  * rotated so the eyes are level, scaled so they are frame.eyeDistance·outSize apart, with the eye midpoint
  * at (outSize/2, frame.eyeY·outSize). Turned heads (eye distance < 1.1 × eye-to-nose distance) are scaled
- * by the eye-to-nose distance instead, so they are not over-zoomed (geometry.ts alignScaleDistance). See AlignOptions for the modes and AlignResult for what comes back.
+ * by the eye-to-nose distance instead, so they are not over-zoomed (geometry.ts alignScaleDistance). See AlignOptions
+ * for the modes and AlignResult for what comes back.
  * The caller's pixels are never modified. Throws only on invalid input.
  */
 export async function alignFace(src: RawImage, options: AlignOptions = {}): Promise<AlignResult> {

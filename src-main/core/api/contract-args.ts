@@ -1,5 +1,6 @@
 /**
- * Part of THE app API contract (contract.ts re-exports it; import from there): argument schemas shared by several methods (queue filter and sort, decisions, export scope, train config).
+ * Part of THE app API contract (contract.ts re-exports it; import from there): argument schemas shared by several
+ * methods (queue filter and sort, decisions, export scope, train config).
  * Imported by the renderer too, so it imports nothing from Node.
  */
 import { z } from 'zod'
@@ -87,7 +88,8 @@ export const IMPORT_FORMATS = ['auto', 'folder', 'csv', 'ferplus', 'rafdb', 'aff
 export const TRAIN_BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const
 /**
  * 'auto' = the engine's default for the backend that runs (VGG-style net trained end to end on native
- * TensorFlow, frozen face-api landmark map + POI heads on wasm, ResNet-18 on a GPU), then the engine's BACKBONES (core/run/config.ts; a test keeps
+ * TensorFlow, frozen face-api landmark map + POI heads on wasm, ResNet-18 on a GPU), then the engine's BACKBONES
+ * (core/run/config.ts; a test keeps
  * the two lists equal).
  */
 export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'vgg', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const

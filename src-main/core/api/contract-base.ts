@@ -1,5 +1,6 @@
 /**
- * Part of THE app API contract (contract.ts re-exports it; import from there): limits, primitive schemas, label/review states, the result and error shapes.
+ * Part of THE app API contract (contract.ts re-exports it; import from there): limits, primitive schemas, label/review
+ * states, the result and error shapes.
  * Imported by the renderer too, so it imports nothing from Node.
  */
 import { z } from 'zod'

@@ -1,5 +1,6 @@
 /**
- * Part of THE app API contract (contract.ts re-exports it; import from there): result types of the audit, overview, run, job and training methods, and the events.
+ * Part of THE app API contract (contract.ts re-exports it; import from there): result types of the audit, overview,
+ * run, job and training methods, and the events.
  * Imported by the renderer too, so it imports nothing from Node.
  */
 import { z } from 'zod'
@@ -32,7 +33,9 @@ export interface AuditThresholdsView {
   runId: number | null
   method: 'poi' | 'cl'
   settings: AuditSettings
-  /** Per class index: the likely_mislabeled threshold t_j on m (POI) or p̂ (CL); null = the class was never confident. */
+  /**
+   * Per class index: the likely_mislabeled threshold t_j on m (POI) or p̂ (CL); null = the class was never confident.
+   */
   perClass: (number | null)[]
   /** The UEM confidence below which an image counts as ambiguous (the percentile's value); null without UEM. */
   ambiguousConfidenceCut: number | null
@@ -110,7 +113,10 @@ export interface RunSummary {
   startedAt: string
   finishedAt: string | null
   backend: string | null
-  /** The run's shared extractor and square input side in px (from its recorded config; null for runs that recorded none). */
+  /**
+   * The run's shared extractor and square input side in px (from its recorded config; null for runs that recorded
+   * none).
+   */
   backbone: string | null
   inputSize: number | null
   metrics: JsonValue

@@ -1,5 +1,6 @@
 /**
- * Part of THE app API contract (contract.ts re-exports it; import from there): result types of the project, queue and image-detail methods.
+ * Part of THE app API contract (contract.ts re-exports it; import from there): result types of the project, queue and
+ * image-detail methods.
  * Imported by the renderer too, so it imports nothing from Node.
  */
 import type { ClassName } from '../classes'
@@ -112,7 +113,9 @@ export interface ConfidenceSpread {
 }
 
 export interface ReviewProgress {
-  /** Images flagged likely_mislabeled by the current audit, and how many of them have a review; null without an audit. */
+  /**
+   * Images flagged likely_mislabeled by the current audit, and how many of them have a review; null without an audit.
+   */
   flagged: number | null
   flaggedReviewed: number | null
   /** Images with any review decision. */
@@ -271,7 +274,9 @@ export interface ImageDetail {
   face: FaceView | null
   /** Newest first, at most 50. */
   history: HistoryEntryView[]
-  /** Stored columns of this image that are no longer valid JSON ('audit.explanation', 'face.box', …); shown as empty. */
+  /**
+   * Stored columns of this image that are no longer valid JSON ('audit.explanation', 'face.box', …); shown as empty.
+   */
   damaged?: string[]
 }
 

@@ -75,9 +75,15 @@ export interface ComputeInfo {
   reason: string
   /** Every backend considered, in order, with why it failed. */
   tried: TriedBackend[]
-  /** Compute threads: XNNPACK's pool for wasm, TensorFlow's intra-op pool for tfjs-node(-gpu), 1 for cpu; null if unknown. */
+  /**
+   * Compute threads: XNNPACK's pool for wasm, TensorFlow's intra-op pool for tfjs-node(-gpu), 1 for cpu; null if
+   * unknown.
+   */
   threads: number | null
-  /** wasm and native: how the thread count was chosen, e.g. 'auto: 1.9 of 2 cores free (1-min load 0.06)' or 'requested'. */
+  /**
+   * wasm and native: how the thread count was chosen, e.g. 'auto: 1.9 of 2 cores free (1-min load 0.06)' or
+   * 'requested'.
+   */
   threadsWhy?: string
   /** wasm only: whether the SIMD binary runs (null for other backends). */
   simd: boolean | null
@@ -372,7 +378,10 @@ function explain(name: ComputeBackend, want: 'auto' | ComputeBackend, tried: Tri
   }
 }
 
-/** One line for the CLI and the UI, e.g. "backend wasm (SIMD, 1 thread) — tfjs-node-gpu not installed, tfjs-node not installed". */
+/**
+ * One line for the CLI and the UI, e.g. "backend wasm (SIMD, 1 thread) — tfjs-node-gpu not installed, tfjs-node not
+ * installed".
+ */
 export function describeCompute(info: ComputeInfo): string {
   const details: string[] = []
   if (info.backend === 'wasm') {

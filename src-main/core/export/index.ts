@@ -58,7 +58,10 @@ export interface ExportOptions {
   scope?: ExportScope
   /** undefined = the latest audit, null = export without audit columns. */
   auditId?: number | null
-  /** Predictions for JSONL / Label Studio / cleanlab: undefined = the audit's run, else the newest finished run; null = none. */
+  /**
+   * Predictions for JSONL / Label Studio / cleanlab: undefined = the audit's run, else the newest finished run; null =
+   * none.
+   */
   runId?: number | null
   /** Replace an existing destination (default: refuse). */
   overwrite?: boolean

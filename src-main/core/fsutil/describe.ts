@@ -1,6 +1,7 @@
 /**
  * File-system failures in words a user can act on (which file, what is wrong with it, what to do),
- * for userMessage (core/api/errors.ts), which the CLI and the app API both use. Node's own errno messages ("ENOTDIR: not a directory, lstat '…'")
+ * for userMessage (core/api/errors.ts), which the CLI and the app API both use. Node's own errno messages ("ENOTDIR:
+ * not a directory, lstat '…'")
  * name a syscall, not the problem; a path under a file is reported as the file that is in the way.
  */
 import { statSync } from 'node:fs'

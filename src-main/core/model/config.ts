@@ -82,12 +82,18 @@ export interface PoiModelConfig {
   version: typeof MODEL_CONFIG_VERSION
   /** The project's ordered class list; class index i in labels and outputs is classes[i]. C = length. */
   classes: ClassName[]
-  /** What forward() receives per image: [height, width, channels] (for a frozen extractor fed cached features, the feature map). */
+  /**
+   * What forward() receives per image: [height, width, channels] (for a frozen extractor fed cached features, the
+   * feature map).
+   */
   input: { height: number; width: number; channels: number }
   extractor: ExtractorConfig
   /** 'poi': full network; 'baseline': extractor + TRN trained with plain CE (the CE comparison model). */
   mode: 'poi' | 'baseline'
-  /** TRN stage on F: 'layer4' = BasicBlock stage C3→C4 stride 2 (spec §2.1); 'conv' = one 3×3 conv+BN+ReLU, stride 1 (for frozen maps). */
+  /**
+   * TRN stage on F: 'layer4' = BasicBlock stage C3→C4 stride 2 (spec §2.1); 'conv' = one 3×3 conv+BN+ReLU, stride 1
+   * (for frozen maps).
+   */
   trnStage: 'layer4' | 'conv'
   pin: {
     /** Corner-crop size k on F; 'auto' = floor(9·H3/14 + 0.5) clamped to [2, min(H3, W3)] (§7.17). */
@@ -138,7 +144,10 @@ export interface PoiModelConfig {
     auMaskAU14: boolean
     /** Multiply both KL terms by T² (Hinton/ONE convention, §7.7). */
     klT2: boolean
-    /** 'poi': q not detached in L_KL, no gate loss (recommended); 'one': q detached for the students + CE −log q[y] on the gate. */
+    /**
+     * 'poi': q not detached in L_KL, no gate loss (recommended); 'one': q detached for the students + CE −log q[y] on
+     * the gate.
+     */
     klVariant: 'poi' | 'one'
     /** Rescale ω over the batch so it averages 1 (ω_i·B/Σω). */
     normaliseOmega: boolean
@@ -162,7 +171,10 @@ export interface PoiModelConfig {
     momentum: number
     /** Weight decay (paper: 1e-4). */
     weightDecay: number
-    /** 'l2': added to the gradient before momentum, as torch.optim.SGD does (default); 'decoupled': θ ← θ − lr·wd·θ separately (SGDW). */
+    /**
+     * 'l2': added to the gradient before momentum, as torch.optim.SGD does (default); 'decoupled': θ ← θ − lr·wd·θ
+     * separately (SGDW).
+     */
     weightDecayMode: 'l2' | 'decoupled'
   }
   /** Seed of the weight initialisation (each variable's stream is derived from seed + its name). */

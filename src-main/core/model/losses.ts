@@ -135,7 +135,9 @@ export function gateCeLoss(q: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
   return tf.neg(tf.mean(tf.log(tf.add(tf.sum(tf.mul(oh, q), 1), LOG_EPS)))) as tf.Scalar
 }
 
-/** What the loss needs from a forward pass (a subset of PoiOutputs; B = batch). PIN fields are absent in baseline mode. */
+/**
+ * What the loss needs from a forward pass (a subset of PoiOutputs; B = batch). PIN fields are absent in baseline mode.
+ */
 export interface LossInputs {
   trnLogits: tf.Tensor2D
   regionLogits?: tf.Tensor3D

@@ -225,7 +225,10 @@ export function fitReranker(all: readonly RerankItem[], decided: ReadonlyMap<num
 export interface RerankDecision {
   used: 'learned' | 'static'
   reason: string
-  /** Mean log-loss on the most recent fifth of the decisions (fitted on the earlier ones), learned vs static-only; null when not checked. */
+  /**
+   * Mean log-loss on the most recent fifth of the decisions (fitted on the earlier ones), learned vs static-only; null
+   * when not checked.
+   */
   cv: { learned: number; static: number } | null
 }
 

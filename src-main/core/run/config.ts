@@ -89,7 +89,10 @@ export interface TrainConfig {
   checkpointMinutes: number
   /** Overrides of the POI model configuration (pin, loss, temperature, ablation, …; see core/model/config). */
   model: Omit<PoiModelConfigInput, 'classes' | 'input' | 'extractor' | 'mode' | 'seed' | 'optimizer'> & {
-    /** Frozen backbones only: the trainable shared adapter on the frozen map (core/model/config FrozenExtractorConfig.adapter). */
+    /**
+     * Frozen backbones only: the trainable shared adapter on the frozen map (core/model/config
+     * FrozenExtractorConfig.adapter).
+     */
     extractor?: { adapter?: 'none' | 'residual-conv' }
   }
 }

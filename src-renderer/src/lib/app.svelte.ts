@@ -93,6 +93,7 @@ export class AppState {
     // "review?given=1&image=42": the page, then the review's view (filters, sort, open image).
     const [pageName, query] = (initialPage ?? '').split('?')
     const wanted = PAGES.find((p) => p === pageName)
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- parsed once here, never kept
     if (wanted === 'review' && query) this.review.applyUrl(new URLSearchParams(query))
     // An empty project starts where images are imported.
     this.go(wanted ?? (this.project && this.project.counts.images > 0 ? 'review' : 'projects'))

@@ -5,6 +5,7 @@
 import type { AppState } from './app.svelte'
 import type { HistoryEntryView, HistorySource } from './api'
 import { errorText } from './format'
+import { SvelteSet } from 'svelte/reactivity'
 
 const PAGE = 200
 
@@ -30,7 +31,8 @@ export class HistoryState {
   filter = $state<HistoryFilter>({ imageId: '', actor: '', source: 'decisions' })
   /** Entries waiting for "yes, revert" (reverting an import row changes the dataset's own label). */
   pendingRevert = $state.raw<number[] | null>(null)
-  selected = $state.raw<ReadonlySet<number>>(new Set())
+  /** Entries ticked for a bulk revert. A SvelteSet: each checkbox re-renders alone. */
+  readonly selected = new SvelteSet<number>()
   loading = $state(false)
   error = $state<string | null>(null)
   private stale = true
@@ -70,7 +72,7 @@ export class HistoryState {
     this.stale = false
     this.entries = r.value.entries
     this.nextBeforeId = r.value.nextBeforeId
-    this.selected = new Set()
+    this.selected.clear()
   }
 
   async more(): Promise<void> {
@@ -88,14 +90,12 @@ export class HistoryState {
   }
 
   toggle(id: number): void {
-    const next = new Set(this.selected)
-    if (next.has(id)) next.delete(id)
-    else next.add(id)
-    this.selected = next
+    if (!this.selected.delete(id)) this.selected.add(id)
   }
 
   selectAll(on: boolean): void {
-    this.selected = on ? new Set(this.entries.map((e) => e.id)) : new Set()
+    this.selected.clear()
+    if (on) for (const e of this.entries) this.selected.add(e.id)
   }
 
   /** Reverts the given entries (default: the selection) as one action. */
@@ -106,6 +106,7 @@ export class HistoryState {
       return
     }
     this.pendingRevert = null
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local de-duplication, not state
     const imageIds = [...new Set(this.entries.filter((e) => ids.includes(e.id)).map((e) => e.imageId))]
     const r = await this.app.api.history.revert({ entryIds: ids })
     if (!r.ok) {
@@ -141,6 +142,6 @@ export class HistoryState {
   reset(): void {
     this.entries = []
     this.stale = true
-    this.selected = new Set()
+    this.selected.clear()
   }
 }

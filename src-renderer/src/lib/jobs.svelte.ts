@@ -31,8 +31,11 @@ export function phaseEta(job: Pick<JobInfo, 'done' | 'total'>, start: PhaseStart
 export class JobsState {
   /** Latest known state of every job seen, by id. */
   byId = $state.raw<Record<string, JobInfo>>({})
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping for waiters; `byId` is the state
   private readonly finished = new Map<string, FinishedJob>()
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping for waiters; `byId` is the state
   private readonly phases = new Map<string, PhaseStart>()
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping for waiters; `byId` is the state
   private readonly waiters = new Map<string, ((f: FinishedJob) => void)[]>()
   private poll: ReturnType<typeof setInterval> | null = null
 

@@ -28,6 +28,7 @@ export class QueueList {
   auditId = $state<number | null>(null)
   runId = $state<number | null>(null)
 
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- rebuilt with `items`, the state
   private index = new Map<number, number>()
   private gen = 0
   private cursor: string | null = null
@@ -58,6 +59,7 @@ export class QueueList {
     this.loading = false
     if (!r.ok) {
       this.items = []
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- rebuilt with `items`, the state
       this.index = new Map()
       this.total = null
       this.cursor = null
@@ -65,6 +67,7 @@ export class QueueList {
       return false
     }
     this.items = r.value.items
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- rebuilt with `items`, the state
     this.index = new Map(r.value.items.map((it, i) => [it.imageId, i]))
     this.total = r.value.total ?? r.value.items.length
     this.auditId = r.value.auditId
@@ -84,6 +87,7 @@ export class QueueList {
   clear(): void {
     this.cancel()
     this.items = []
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- rebuilt with `items`, the state
     this.index = new Map()
     this.total = null
     this.cursor = null
@@ -109,6 +113,7 @@ export class QueueList {
   reorder(compare: (a: QueueItem, b: QueueItem) => number): boolean {
     if (!this.complete) return false
     this.items = this.items.slice().sort(compare)
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- rebuilt with `items`, the state
     this.index = new Map(this.items.map((it, i) => [it.imageId, i]))
     return true
   }

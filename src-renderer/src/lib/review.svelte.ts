@@ -17,6 +17,7 @@ import { keyToAction, reviewKeyAllowed, type KeyLike, type ReviewAction } from '
 import { ImagePreloader } from './prefetch'
 import { ThumbLoader } from './thumbs.svelte'
 import { KeyHold, prefetchOffsets } from './hold.svelte'
+import { SvelteSet } from 'svelte/reactivity'
 
 /** How many images after the current one get their detail and full image fetched ahead. */
 export const PREFETCH_AHEAD = 4
@@ -92,8 +93,8 @@ export class ReviewStore {
   readonly queue: QueueList
   /** Index of the current image in the queue; -1 = none. */
   current = $state(-1)
-  /** Selected image ids (bulk actions). */
-  selection = $state.raw<ReadonlySet<number>>(new Set())
+  /** Selected image ids (bulk actions). A SvelteSet: cells re-render when their own id joins or leaves. */
+  readonly selection = new SvelteSet<number>()
   detail = $state.raw<ImageDetail | null>(null)
   detailError = $state<string | null>(null)
   counts = $state.raw<ImageCounts | null>(null)
@@ -124,10 +125,14 @@ export class ReviewStore {
 
   private anchor = -1
   private loadedKey: string | null = null
+  // Caches read only by methods, never by the template: plain maps, no reactivity to pay for.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a cache behind `detail`, which is the state
   private readonly details = new Map<number, ImageDetail>()
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- in-flight loads, not state
   private readonly detailLoads = new Map<number, Promise<ImageDetail | null>>()
   private readonly preloader = new ImagePreloader()
   private writes: Promise<unknown> = Promise.resolve()
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping of our own writes, not state
   private readonly ownWrites = new Map<number, number>()
 
   readonly thumbs: ThumbLoader
@@ -199,7 +204,7 @@ export class ReviewStore {
     this.stale = false
     this.current = -1
     this.detail = null
-    this.selection = new Set()
+    this.selection.clear()
     this.anchor = -1
     this.localSort = null
     const want = this.wantImage
@@ -282,7 +287,7 @@ export class ReviewStore {
     this.preloader.clear()
     this.awaitingFull = null
     this.thumbs.clear()
-    this.selection = new Set()
+    this.selection.clear()
   }
 
   dispose(): void {
@@ -375,25 +380,21 @@ export class ReviewStore {
     if (!item) return
     if (mods.shift && this.anchor >= 0) {
       const [a, b] = this.anchor < index ? [this.anchor, index] : [index, this.anchor]
-      const next = new Set(mods.toggle ? this.selection : [])
-      for (let i = a; i <= b; i++) if (items[i]) next.add(items[i].imageId)
-      this.selection = next
+      if (!mods.toggle) this.selection.clear()
+      for (let i = a; i <= b; i++) if (items[i]) this.selection.add(items[i].imageId)
     } else if (mods.toggle) {
       // Only the images clicked: the open image never joins the selection implicitly.
-      const next = new Set(this.selection)
-      if (next.has(item.imageId)) next.delete(item.imageId)
-      else next.add(item.imageId)
-      this.selection = next
+      if (!this.selection.delete(item.imageId)) this.selection.add(item.imageId)
       this.anchor = index
     } else {
-      this.selection = new Set()
+      this.selection.clear()
       this.anchor = index
     }
     this.setCurrent(index)
   }
 
   clearSelection(): void {
-    this.selection = new Set()
+    this.selection.clear()
     this.pendingBulk = null
   }
 
@@ -401,10 +402,7 @@ export class ReviewStore {
   toggleCurrent(): void {
     const it = this.currentItem
     if (!it) return
-    const next = new Set(this.selection)
-    if (next.has(it.imageId)) next.delete(it.imageId)
-    else next.add(it.imageId)
-    this.selection = next
+    if (!this.selection.delete(it.imageId)) this.selection.add(it.imageId)
     this.anchor = this.current
   }
 
@@ -414,14 +412,13 @@ export class ReviewStore {
     if (this.anchor < 0 || !this.selection.size) this.anchor = this.current
     this.setCurrent(this.current + delta)
     const [a, b] = this.anchor < this.current ? [this.anchor, this.current] : [this.current, this.anchor]
-    const next = new Set(this.selection)
-    for (let i = a; i <= b; i++) if (this.queue.items[i]) next.add(this.queue.items[i].imageId)
-    this.selection = next
+    for (let i = a; i <= b; i++) if (this.queue.items[i]) this.selection.add(this.queue.items[i].imageId)
   }
 
   /** Ctrl+A: every image of the queue (all of its filter, once the stream has loaded them). */
   selectAll(): void {
-    this.selection = new Set(this.queue.items.map((it) => it.imageId))
+    this.selection.clear()
+    for (const it of this.queue.items) this.selection.add(it.imageId)
   }
 
   // #endregion
@@ -593,7 +590,7 @@ export class ReviewStore {
     const p = $state.snapshot(this.pendingBulk)
     this.pendingBulk = null
     if (!p) return Promise.resolve()
-    this.selection = new Set()
+    this.selection.clear()
     const what = describeBulk(p, this.classes)
     return this.write(async () => {
       for (const id of p.ids) this.ownWrites.set(id, Date.now())
@@ -620,7 +617,7 @@ export class ReviewStore {
   bulkRelabel(imageIds: number[], label: number): Promise<void> {
     const before = imageIds.map((id) => this.queue.get(id)).filter((r): r is QueueItem => !!r)
     this.queue.patch(before.map((r) => applyDecision(r, { kind: 'relabel', label })))
-    this.selection = new Set()
+    this.selection.clear()
     const name = this.classes[label] ?? `#${label}`
     return this.write(async () => {
       for (const id of imageIds) this.ownWrites.set(id, Date.now())

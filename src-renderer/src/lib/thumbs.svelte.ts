@@ -34,11 +34,16 @@ export function dataUrl(mime: string, bytes: Uint8Array): string {
 }
 
 export class ThumbLoader {
-  /** id → URL to show (data: URL, or the one-by-one URL after a failure). Reactive: cells re-render when theirs arrives. */
+  /**
+   * id → URL to show (data: URL, or the one-by-one URL after a failure). Reactive: cells re-render when theirs arrives.
+   */
   private readonly urls = new SvelteMap<number, string>()
   /** Recency, oldest first (plain: touched while rendering). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- touched while rendering: reactive it would loop
   private readonly order = new Map<number, true>()
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a request queue, not shown
   private readonly wanted = new Set<number>()
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a request queue, not shown
   private readonly inflight = new Set<number>()
   private scheduled = false
   private generation = 0
@@ -105,6 +110,7 @@ export class ThumbLoader {
       const res = await this.doFetch(this.source.thumbBatchUrl!(ids), { credentials: 'same-origin' })
       if (!res.ok) throw new Error(`HTTP ${res.status}`)
       const items = decodeThumbBatch(await res.arrayBuffer())
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local batch result, copied into `urls`
       got = new Map()
       for (const it of items) {
         // Only the raster types the image handler produces become data: URLs; anything else loads alone.

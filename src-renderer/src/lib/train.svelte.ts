@@ -49,6 +49,7 @@ export function toTrainConfig(f: TrainForm): TrainConfig | string {
   }
 }
 
+// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a constant, never changed
 export const ACTIVE_STATES: ReadonlySet<TrainStatus['state']> = new Set(['starting', 'running', 'cancelling'])
 
 export class TrainState {

@@ -51,7 +51,10 @@ export function relErr(ref: Float32Array, got: Float32Array): number {
   return maxDiff / maxRef
 }
 
-/** Compares `fn` on cpu and `other` (default wasm); returns the worst relative error over its outputs (Infinity on shape mismatch). */
+/**
+ * Compares `fn` on cpu and `other` (default wasm); returns the worst relative error over its outputs (Infinity on shape
+ * mismatch).
+ */
 export async function compareBackends(
   fn: () => Tensor | Tensor[],
   other: 'wasm' | 'tensorflow' = 'wasm'

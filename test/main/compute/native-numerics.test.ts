@@ -25,7 +25,10 @@ beforeAll(async () => {
 
 type Case = [name: string, fn: () => tf.Tensor | tf.Tensor[]]
 
-/** Value and the gradients of sum(f(x)·w) w.r.t. every input (w fixed random weights, so no gradient is trivially uniform). */
+/**
+ * Value and the gradients of sum(f(x)·w) w.r.t. every input (w fixed random weights, so no gradient is trivially
+ * uniform).
+ */
 function withGrads(inputs: Array<() => tf.Tensor>, f: (...xs: tf.Tensor[]) => tf.Tensor): () => tf.Tensor[] {
   return () => {
     const xs = inputs.map((g) => g())

@@ -220,7 +220,8 @@ describe('MaxPoolGrad (wasm drops all-negative windows)', () => {
       for (const ties of [false, true]) {
         const { err } = await compareBackends(() => {
           const x0 = rand(shape, 1000 + i)
-          const x = ties ? tf.round(tf.mul(x0, 2)) : x0 // values in {-2..2}: many equal maxima, some all-negative windows
+          // Values in {-2..2}: many equal maxima, some all-negative windows.
+    const x = ties ? tf.round(tf.mul(x0, 2)) : x0
           const outShape = tf.tidy(() => tf.maxPool(tf.zeros(shape) as Tensor4D, k, s, pad).shape)
           const r = rand(outShape, 1100 + i)
           return tf.grad((v: Tensor) => tf.sum(tf.mul(tf.maxPool(v as Tensor4D, k, s, pad), r)))(x)

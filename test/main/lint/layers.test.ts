@@ -47,6 +47,11 @@ describe('layers (eslint/layers.js)', () => {
       expect.stringMatching(/only through the API contract\/client/)
     ])
     expect(await layerErrors('src-renderer/src/lib/planted.ts', "import type { PredictionView } from '../../../src-main/core/api/contract'\nexport type P = PredictionView\n")).toEqual([])
+    // Components too: a .svelte file's <script> is linted with the same rule.
+    const component = (spec: string): string => `<script lang="ts">\n  import { openProject } from '${spec}'\n  const o = openProject\n</script>\n<p>{o}</p>\n`
+    expect(await layerErrors('src-renderer/src/views/Planted.svelte', component('../../../src-main/core/project'))).toEqual([
+      expect.stringMatching(/only through the API contract\/client/)
+    ])
   })
 
   it('the real tree passes', async () => {

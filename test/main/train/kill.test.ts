@@ -75,7 +75,8 @@ function maxDiff(a: WeightMap, b: WeightMap): number {
 
 describe('training under SIGKILL', () => {
   it(`${TRIALS} kills at random points: the run is marked crashed and resumes to the same final weights`, async () => {
-    // Progress lines of a whole run, to spread the kills over it (after the first checkpoint, so there is one to resume).
+    // Progress lines of a whole run, to spread the kills over it (after the first checkpoint, so there is one to
+    // resume).
     let seed = 12345
     const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
     const report: string[] = []
