@@ -241,6 +241,10 @@ function fmt(v: number | null, d = 1): string {
 // torch.set_num_threads; wasm threads are fixed at init). Timed per step, in every engine: the batch's
 // tensor made from a prepared float32 array, train-mode forward, loss, backward, BN statistics, SGD
 // update, the loss read back as a number. Batch preparation is outside the timing everywhere.
+// --rounds N repeats the whole thread × engine sequence N times (engines alternating, so the shared
+// machine's load drifts hit every engine alike); each tfjs row is divided by PyTorch's row of its own round
+// and the medians of those ratios are printed. Engine 'tfjs-node-unfused' is tfjs-node without the fused
+// batch-norm / ReLU kernels (POI_NATIVE_FUSED=0), the ablation of core/compute/native-ops.ts.
 
 type Quad = [number, number, number, number]
 /**
