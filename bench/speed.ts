@@ -122,7 +122,8 @@ interface ChildSpec {
 async function child(spec: ChildSpec): Promise<SpeedResult[]> {
   const { initCompute } = await import('../src-main/core/compute/backend')
   const { tf } = await import('../src-main/core/compute/tf')
-  const { createPoiModel, createSgd, trainStep, disposeOutputs, identityFeatures } = await import('../src-main/core/model/index')
+  const { createSgd, trainStep, disposeOutputs } = await import('../src-main/core/model/index')
+  const { createRunModel } = await import('../src-main/core/run/run')
   const { resolveTrainConfig, isFrozenBackbone } = await import('../src-main/core/run/config')
   const { modelConfigFor } = await import('../src-main/core/run/model-config')
   const { openInputs } = await import('../src-main/core/data/inputs')
@@ -142,7 +143,8 @@ async function child(spec: ChildSpec): Promise<SpeedResult[]> {
       const ids = loadDataset(project.db, classes.length).images.map((i) => i.imageId).slice(0, spec.images)
       const cfg = resolveTrainConfig({ backbone: c.backbone, stem: c.stem, widths: c.widths, blocks: c.blocks, mode: c.mode, batchSize: c.batch, inputSize: c.size }, { inputSize: c.size, channels: 1 })
       const mc = modelConfigFor(cfg, classes)
-      const model = createPoiModel(mc, isFrozenBackbone(cfg.backbone) ? { frozenExtractor: identityFeatures } : {})
+      // The product's own construction (core/run): identity extractor over the feature cache for frozen backbones.
+      const model = createRunModel(mc, cfg)
       base.params = model.paramCounts().trainable
       // The trainer's own input path. For a frozen backbone this builds the float16 feature cache
       // (original + mirror image of every image): timed, per source image.
@@ -239,9 +241,19 @@ function fmt(v: number | null, d = 1): string {
 // torch.set_num_threads; wasm threads are fixed at init). Timed per step, in every engine: the batch's
 // tensor made from a prepared float32 array, train-mode forward, loss, backward, BN statistics, SGD
 // update, the loss read back as a number. Batch preparation is outside the timing everywhere.
+// --rounds N repeats the whole thread × engine sequence N times (engines alternating, so the shared
+// machine's load drifts hit every engine alike); each tfjs row is divided by PyTorch's row of its own round
+// and the medians of those ratios are printed. Engine 'tfjs-node-unfused' is tfjs-node without the fused
+// batch-norm / ReLU kernels (POI_NATIVE_FUSED=0), the ablation of core/compute/native-ops.ts.
 
 type Quad = [number, number, number, number]
-type VsEngine = 'tfjs-node' | 'wasm' | 'torch'
+/**
+ * 'tfjs-node-unfused': tfjs-node with the fused native training kernels off (POI_NATIVE_FUSED=0, see
+ * core/compute/native-ops.ts): tfjs-core's composed batch norm and ReLU gradients, the path before them.
+ */
+type VsEngine = 'tfjs-node' | 'tfjs-node-unfused' | 'wasm' | 'torch'
+type TfjsEngine = Exclude<VsEngine, 'torch'>
+const VS_ENGINES: readonly VsEngine[] = ['tfjs-node', 'tfjs-node-unfused', 'wasm', 'torch']
 
 /** One net of the side-by-side; built through resolveTrainConfig + modelConfigFor like a real run. */
 interface VsNet {
@@ -263,6 +275,8 @@ const VS_FORMAT = 'poi-audit-bench-speed-vs-torch'
 const VS_VERSION = 1
 
 interface VsOptions {
+  /** Rounds: the whole thread × engine sequence repeated, engines alternating within each. */
+  rounds: number
   threads: number[]
   warmup: number
   steps: number
@@ -277,6 +291,8 @@ interface VsOptions {
 /** One timed configuration (engine × threads × net × mode). */
 interface VsRow {
   engine: VsEngine
+  /** Round of the run (1-based): every round runs each engine once, alternating, so load drifts hit all alike. */
+  round: number
   /** Threads the engine reports it runs (requested count for tfjs-node: TF has no API to read it back). */
   threads: number
   net: string
@@ -295,19 +311,26 @@ interface VsRow {
   error?: string
 }
 
-async function vsModelConfig(net: VsNet, mode: 'ce' | 'poi') {
+async function vsConfigs(net: VsNet, mode: 'ce' | 'poi') {
   const { resolveTrainConfig } = await import('../src-main/core/run/config')
   const { modelConfigFor } = await import('../src-main/core/run/model-config')
   const cfg = resolveTrainConfig(
     { backbone: net.backbone, stem: 'cifar', widths: net.widths ?? undefined, blocks: net.blocks ?? undefined, mode, batchSize: VS.batch, inputSize: VS.size },
     { inputSize: VS.size, channels: VS.channels }
   )
-  return modelConfigFor(cfg, [...BENCH_CLASSES])
+  return { cfg, mc: modelConfigFor(cfg, [...BENCH_CLASSES]) }
+}
+
+/** The network a run of this net would train, built as the product builds it (core/run createRunModel). */
+async function vsModel(net: VsNet, mode: 'ce' | 'poi') {
+  const { createRunModel } = await import('../src-main/core/run/run')
+  const { cfg, mc } = await vsConfigs(net, mode)
+  return createRunModel(mc, cfg)
 }
 
 /** The extractor of a resolved model config, as bench/torch/nets.py `build` takes it. */
 async function torchArch(net: VsNet): Promise<Record<string, unknown>> {
-  const ex = (await vsModelConfig(net, 'ce')).extractor
+  const ex = (await vsConfigs(net, 'ce')).mc.extractor
   if (ex.kind === 'vgg') return { kind: 'vgg', widths: ex.widths, convs: ex.convs }
   if (ex.kind === 'resnet') return { kind: 'resnet', stem: ex.stem, widths: ex.widths, blocks: ex.blocks }
   throw new Error(`net ${net.name} resolved to a ${ex.kind} extractor`)
@@ -316,11 +339,10 @@ async function torchArch(net: VsNet): Promise<Record<string, unknown>> {
 /** Trainable parameter count and shapes (registration order) of our CE model, built on the cpu backend. */
 async function tfjsShapes(net: VsNet): Promise<{ params: number; shapes: number[][] }> {
   const { tf } = await import('../src-main/core/compute/tf')
-  const { createPoiModel } = await import('../src-main/core/model/index')
   // PROD: no "install the node backend" banner; this process only builds the weights to count them.
   tf.env().set('PROD', true)
   if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu')
-  const model = createPoiModel(await vsModelConfig(net, 'ce'))
+  const model = await vsModel(net, 'ce')
   try {
     return { params: model.paramCounts().trainable, shapes: model.registry.trainable().map((e) => [...e.variable.shape]) }
   } finally {
@@ -329,19 +351,19 @@ async function tfjsShapes(net: VsNet): Promise<{ params: number; shapes: number[
 }
 
 /** Child process: one tfjs engine at one thread count; prints a `@@ROW` line per finished row. */
-async function vsChild(spec: { engine: 'tfjs-node' | 'wasm'; threads: number; nets: VsNet[]; poiNets: string[]; warmup: number; steps: number; load1: number }): Promise<void> {
+async function vsChild(spec: { engine: TfjsEngine; round: number; threads: number; nets: VsNet[]; poiNets: string[]; warmup: number; steps: number; load1: number }): Promise<void> {
   const { initCompute } = await import('../src-main/core/compute/backend')
   const { tf } = await import('../src-main/core/compute/tf')
-  const { createPoiModel, createSgd, trainStep } = await import('../src-main/core/model/index')
+  const { createSgd, trainStep } = await import('../src-main/core/model/index')
   const { augmentInto, drawAugment, NO_AUGMENT, standardize } = await import('../src-main/core/data/augment')
   const { Rng } = await import('../src-main/core/util/rng')
-  const info = await initCompute({ backend: spec.engine, threads: spec.threads })
+  const info = await initCompute({ backend: spec.engine === 'wasm' ? 'wasm' : 'tfjs-node', threads: spec.threads })
   for (const net of spec.nets) {
     for (const mode of ['ce', 'poi'] as const) {
       if (mode === 'poi' && !spec.poiNets.includes(net.name)) continue
-      const row: VsRow = { engine: spec.engine, threads: info.threads ?? spec.threads, net: net.name, mode, params: null, steps: 0, wallS: null, cpuS: null, imgPerSec: null, imgPerCpuS: null, others: null, load1: spec.load1, lastLoss: null }
+      const row: VsRow = { engine: spec.engine, round: spec.round, threads: info.threads ?? spec.threads, net: net.name, mode, params: null, steps: 0, wallS: null, cpuS: null, imgPerSec: null, imgPerCpuS: null, others: null, load1: spec.load1, lastLoss: null }
       try {
-        const model = createPoiModel(await vsModelConfig(net, mode))
+        const model = await vsModel(net, mode)
         row.params = model.paramCounts().trainable
         const { height: h, width: w, channels: ch } = model.config.input
         const per = h * w * ch
@@ -512,6 +534,7 @@ async function vsTorch(o: VsOptions): Promise<void> {
     }
   }
   const rows: VsRow[] = []
+  for (let round = 1; round <= o.rounds; round++) {
   for (const n of o.threads) {
     for (const engine of o.engines) {
       const load1 = loadavg()[0]
@@ -530,7 +553,7 @@ async function vsTorch(o: VsOptions): Promise<void> {
           const cpuS = typeof r?.cpuS === 'number' ? r.cpuS : null
           const steps = typeof r?.steps === 'number' ? r.steps : 0
           rows.push({
-            engine, threads: res?.threads ?? n, net: net.name, mode: 'ce', params: typeof r?.params === 'number' ? r.params : null, steps, wallS, cpuS,
+            engine, round, threads: res?.threads ?? n, net: net.name, mode: 'ce', params: typeof r?.params === 'number' ? r.params : null, steps, wallS, cpuS,
             imgPerSec: wallS ? (steps * VS.batch) / wallS : null, imgPerCpuS: cpuS ? (steps * VS.batch) / cpuS : null,
             others: typeof r?.others === 'number' ? r.others : null, load1, lastLoss: typeof r?.lastLoss === 'number' ? r.lastLoss : null,
             ...(err || r?.error ? { error: String(err ?? r?.error) } : {})
@@ -538,9 +561,9 @@ async function vsTorch(o: VsOptions): Promise<void> {
         }
         continue
       }
-      const spec = { engine, threads: n, nets: o.nets, poiNets: o.poiNets, warmup: o.warmup, steps: o.steps, load1 }
+      const spec = { engine, round, threads: n, nets: o.nets, poiNets: o.poiNets, warmup: o.warmup, steps: o.steps, load1 }
       // TensorFlow reads its pool sizes once, at load: set them for this child explicitly.
-      const env = { ...process.env, TF_NUM_INTRAOP_THREADS: String(n), TF_NUM_INTEROP_THREADS: '1' }
+      const env = { ...process.env, TF_NUM_INTRAOP_THREADS: String(n), TF_NUM_INTEROP_THREADS: '1', POI_NATIVE_FUSED: engine === 'tfjs-node-unfused' ? '0' : '1' }
       const p = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--vs-child', JSON.stringify(spec)], {
         cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60_000, maxBuffer: 64 * 2 ** 20
       })
@@ -558,25 +581,28 @@ async function vsTorch(o: VsOptions): Promise<void> {
           for (const mode of ['ce', 'poi'] as const) {
             if (mode === 'poi' && !o.poiNets.includes(net.name)) continue
             if (!got.some((r) => r.net === net.name && r.mode === mode)) {
-              rows.push({ engine, threads: n, net: net.name, mode, params: null, steps: 0, wallS: null, cpuS: null, imgPerSec: null, imgPerCpuS: null, others: null, load1, lastLoss: null, error: why })
+              rows.push({ engine, round, threads: n, net: net.name, mode, params: null, steps: 0, wallS: null, cpuS: null, imgPerSec: null, imgPerCpuS: null, others: null, load1, lastLoss: null, error: why })
             }
           }
         }
       }
     }
   }
+  }
   const wallS = (performance.now() - t0) / 1000
   const load1End = loadavg()[0]
-  const torchOf = (r: VsRow) => rows.find((t) => t.engine === 'torch' && t.net === r.net && t.mode === 'ce' && t.threads === r.threads && !t.error)
+  // Each tfjs row is compared with PyTorch's row of the same round (the neighbouring measurement in time).
+  const torchOf = (r: VsRow) => rows.find((t) => t.engine === 'torch' && t.round === r.round && t.net === r.net && t.mode === 'ce' && t.threads === r.threads && !t.error)
   const ratio = (a: number | null, b: number | null | undefined): number | null => (a != null && b ? a / b : null)
-  const head = ['net', 'mode', 'thr', 'engine', 'steps', 'img/s', 'img/CPU-s', 'vs torch (wall)', 'vs torch (CPU)', 'others', 'load1', 'params']
+  const head = ['net', 'mode', 'thr', 'round', 'engine', 'steps', 'img/s', 'img/CPU-s', 'vs torch (wall)', 'vs torch (CPU)', 'others', 'load1', 'params']
   const tbl = [head]
   for (const net of o.nets) {
     for (const n of o.threads) {
-      for (const r of rows.filter((x) => x.net === net.name && x.threads === n).sort((a, b) => (a.mode === b.mode ? 0 : a.mode === 'ce' ? -1 : 1))) {
+      const sorted = rows.filter((x) => x.net === net.name && x.threads === n).sort((a, b) => (a.mode === b.mode ? a.round - b.round : a.mode === 'ce' ? -1 : 1))
+      for (const r of sorted) {
         const t = r.mode === 'ce' && r.engine !== 'torch' ? torchOf(r) : undefined
         tbl.push([
-          net.name, r.mode, String(r.threads), r.engine, String(r.steps), fmt(r.imgPerSec), fmt(r.imgPerCpuS),
+          net.name, r.mode, String(r.threads), String(r.round), r.engine, String(r.steps), fmt(r.imgPerSec), fmt(r.imgPerCpuS),
           t ? fmt(ratio(r.imgPerSec, t.imgPerSec), 2) : '–', t ? fmt(ratio(r.imgPerCpuS, t.imgPerCpuS), 2) : '–',
           r.others == null ? '–' : r.others.toFixed(2), r.load1.toFixed(1), (r.params == null ? '–' : String(r.params)) + (r.error ? `  ERROR ${r.error}` : '')
         ])
@@ -585,8 +611,13 @@ async function vsTorch(o: VsOptions): Promise<void> {
   }
   const ratios = rows
     .filter((r) => r.engine !== 'torch' && r.mode === 'ce')
-    .map((r) => ({ net: r.net, threads: r.threads, engine: r.engine, wall: ratio(r.imgPerSec, torchOf(r)?.imgPerSec), cpu: ratio(r.imgPerCpuS, torchOf(r)?.imgPerCpuS) }))
+    .map((r) => ({ net: r.net, threads: r.threads, round: r.round, engine: r.engine, wall: ratio(r.imgPerSec, torchOf(r)?.imgPerSec), cpu: ratio(r.imgPerCpuS, torchOf(r)?.imgPerCpuS) }))
+  const summary = ratioMedians(ratios)
   process.stdout.write(table(tbl))
+  if (o.rounds > 1) {
+    process.stdout.write(`\nMedian over ${o.rounds} rounds of the per-round ratio to PyTorch:\n`)
+    process.stdout.write(table([['net', 'thr', 'engine', 'rounds', 'vs torch (wall)', 'vs torch (CPU)'], ...summary.map((m) => [m.net, String(m.threads), m.engine, String(m.rounds), fmt(m.wall, 2), fmt(m.cpu, 2)])]))
+  }
   process.stdout.write(
     `PyTorch: ${te.version ? `${te.version} (${te.how})` : te.error ?? te.how}. Wall ${(wallS / 60).toFixed(1)} min; 1-min load ${load0.toFixed(2)} at start, ${load1End.toFixed(2)} at end ` +
       `(others = CPU other processes used during the timed steps, cores).\n`
@@ -598,18 +629,36 @@ async function vsTorch(o: VsOptions): Promise<void> {
     command: o.command,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
     torch: { version: te.version, how: te.how, ...(te.error ? { error: te.error } : {}) },
-    settings: { nets: o.nets, engines: o.engines, threads: o.threads, warmup: o.warmup, steps: o.steps, ...VS, momentum: 0.9, weightDecay: 1e-4, poiNets: o.poiNets },
+    settings: { nets: o.nets, engines: o.engines, rounds: o.rounds, threads: o.threads, warmup: o.warmup, steps: o.steps, ...VS, momentum: 0.9, weightDecay: 1e-4, poiNets: o.poiNets },
     paramCheck,
     load: { start1: load0, end1: load1End },
     wallS,
     rows,
-    ratios
+    ratios,
+    summary
   }
   mkdirSync(dirname(o.out), { recursive: true })
   const tmp = `${o.out}.${process.pid}.tmp`
   writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n')
   renameSync(tmp, o.out)
   process.stdout.write(`wrote ${o.out}\n`)
+}
+
+function median(xs: number[]): number | null {
+  if (!xs.length) return null
+  const s = [...xs].sort((a, b) => a - b)
+  const h = s.length >> 1
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2
+}
+
+/** Per net × threads × engine: the median over rounds of the per-round ratio to PyTorch (wall and CPU time). */
+function ratioMedians(ratios: Array<{ net: string; threads: number; engine: VsEngine; wall: number | null; cpu: number | null }>) {
+  const keys = [...new Set(ratios.map((r) => `${r.net}|${r.threads}|${r.engine}`))]
+  return keys.map((k) => {
+    const rs = ratios.filter((r) => `${r.net}|${r.threads}|${r.engine}` === k)
+    const num = (xs: Array<number | null>) => xs.filter((x): x is number => x != null)
+    return { net: rs[0].net, threads: rs[0].threads, engine: rs[0].engine, rounds: num(rs.map((r) => r.cpu)).length, wall: median(num(rs.map((r) => r.wall))), cpu: median(num(rs.map((r) => r.cpu))) }
+  })
 }
 
 function intList(v: string, what: string): number[] {
@@ -638,6 +687,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       'vs-torch': { type: 'boolean', default: false },
       threads: { type: 'string', default: '1,2' },
+      rounds: { type: 'string', default: '1' },
       steps: { type: 'string', default: '2' },
       warmup: { type: 'string', default: '1' },
       nets: { type: 'string', default: VS_NETS.map((n) => n.name).join(',') },
@@ -656,11 +706,12 @@ async function main(): Promise<void> {
   if (a['vs-torch']) {
     const netNames = nameList(a.nets, VS_NETS.map((n) => n.name), 'nets')
     return vsTorch({
+      rounds: intList(a.rounds, 'rounds')[0],
       threads: intList(a.threads, 'threads'),
       steps: intList(a.steps, 'steps')[0],
       warmup: a.warmup === '0' ? 0 : intList(a.warmup, 'warmup')[0],
       nets: VS_NETS.filter((n) => netNames.includes(n.name)),
-      engines: nameList(a.engines, ['tfjs-node', 'wasm', 'torch'] as const, 'engines'),
+      engines: nameList(a.engines, VS_ENGINES, 'engines'),
       poiNets: nameList(a['poi-nets'], VS_NETS.map((n) => n.name), 'poi-nets'),
       out: resolve(a.out ?? join(ROOT, 'bench-results', 'speed-vs-torch.json')),
       command: `npm run bench:speed -- ${process.argv.slice(2).join(' ')}`.trim()

@@ -8,6 +8,7 @@
  */
 import { tf } from './tf'
 import { heNormal, onesInit, uniformFanIn, zerosInit, type Init, type ParamRegistry } from './params'
+import { nativeTrainOps, type BatchStats } from '../compute/native-ops'
 
 /** Per-forward-pass context. */
 export interface ForwardCtx {
@@ -101,10 +102,22 @@ export function batchNorm(reg: ParamRegistry, name: string, channels: number, o:
       if (!ctx.training || !gamma.trainable) {
         return tf.batchNorm(x, runMean, runVar, beta, gamma, o.eps) as unknown as T
       }
-      const axes = x.shape.slice(0, -1).map((_, i) => i)
-      const { mean, variance } = tf.moments(x, axes)
       const n = x.size / channels
       const m = o.momentum
+      // Native TensorFlow: one fused kernel forward and one backward (compute/native-ops.ts) instead of
+      // tf.moments + tfjs-core's composed gradient; the same statistics and update.
+      const nat = x.rank === 4 && n > 1 ? nativeTrainOps() : null
+      if (nat) {
+        let stats: BatchStats | null = null
+        const y = nat.batchNormTrain(x as unknown as tf.Tensor4D, gamma as tf.Tensor1D, beta as tf.Tensor1D, o.eps, (s) => (stats = s))
+        const s = stats as unknown as BatchStats
+        ctx.bnUpdates.push({ variable: runMean, value: tf.keep(tf.tidy(() => tf.add(tf.mul(runMean, 1 - m), tf.mul(s.mean, m)))) })
+        ctx.bnUpdates.push({ variable: runVar, value: tf.keep(tf.tidy(() => tf.add(tf.mul(runVar, 1 - m), tf.mul(s.unbiasedVariance, m)))) })
+        tf.dispose([s.mean, s.unbiasedVariance])
+        return y as unknown as T
+      }
+      const axes = x.shape.slice(0, -1).map((_, i) => i)
+      const { mean, variance } = tf.moments(x, axes)
       const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance
       ctx.bnUpdates.push({ variable: runMean, value: tf.keep(tf.add(tf.mul(runMean, 1 - m), tf.mul(mean, m))) })
       ctx.bnUpdates.push({ variable: runVar, value: tf.keep(tf.add(tf.mul(runVar, 1 - m), tf.mul(unbiased, m))) })
@@ -142,6 +155,15 @@ export interface Module4D {
   apply(x: tf.Tensor4D, ctx: ForwardCtx): tf.Tensor4D
 }
 
+/**
+ * ReLU; in train mode on native TensorFlow its gradient is one ReluGrad kernel (compute/native-ops.ts)
+ * instead of tfjs-core's dy · step(x), which tfjs-node runs as five full-size ops.
+ */
+export function relu<T extends tf.Tensor>(x: T, ctx: ForwardCtx): T {
+  const nat = ctx.training ? nativeTrainOps() : null
+  return nat ? nat.relu(x) : tf.relu(x)
+}
+
 /** conv → BN → ReLU. */
 export function convBnRelu(
   reg: ParamRegistry,
@@ -151,7 +173,7 @@ export function convBnRelu(
 ): Module4D {
   const conv = conv2d(reg, `${name}.conv`, o)
   const norm = batchNorm(reg, `${name}.bn`, o.cout, bn)
-  return { apply: (x, ctx) => tf.relu(norm.apply(conv.apply(x), ctx)) }
+  return { apply: (x, ctx) => relu(norm.apply(conv.apply(x), ctx), ctx) }
 }
 
 /** ResNet BasicBlock: two 3×3 conv+BN, identity or 1×1-conv+BN shortcut, ReLU after the sum. */
@@ -176,10 +198,10 @@ export function basicBlock(
       : null
   return {
     apply(x, ctx) {
-      const h = tf.relu(b1.apply(c1.apply(x), ctx))
+      const h = relu(b1.apply(c1.apply(x), ctx), ctx)
       const out = b2.apply(c2.apply(h), ctx)
       const sc = down ? down.bn.apply(down.conv.apply(x), ctx) : x
-      return tf.relu(tf.add(out, sc))
+      return relu(tf.add(out, sc), ctx)
     }
   }
 }

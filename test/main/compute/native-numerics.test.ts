@@ -7,7 +7,9 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initCompute } from '../../../src-main/core/compute/backend'
 import { tf } from '../../../src-main/core/compute/tf'
-import { conv2dSymmetric, maxPool2, maxPool3s2, stopGradient } from '../../../src-main/core/model/layers'
+import { batchNorm, conv2dSymmetric, maxPool2, maxPool3s2, newCtx, relu, stopGradient } from '../../../src-main/core/model/layers'
+import { ParamRegistry } from '../../../src-main/core/model/params'
+import { nativeTrainOps } from '../../../src-main/core/compute/native-ops'
 import { createPoiModel, createSgd, trainStep } from '../../../src-main/core/model'
 import { gateMix, temperedProbs, uemEntropy, uemMutualInformation, uemVariance } from '../../../src-main/core/model/oim'
 import { cornerCrops } from '../../../src-main/core/model/pin'
@@ -41,6 +43,35 @@ function withGrads(inputs: Array<() => tf.Tensor>, f: (...xs: tf.Tensor[]) => tf
 
 const x4 = (shape: [number, number, number, number], seed = 1) => () => rand(shape, seed) as tf.Tensor4D
 
+/**
+ * The model's train-mode ReLU(BN(x)) (on native: FusedBatchNormV3, FusedBatchNormGradV3 and ReluGrad from
+ * compute/native-ops.ts; on cpu: tf.moments + tfjs-core's gradients): output, gradients of sum(y·w) in x, γ
+ * and β, and the running statistics it queues (momentum 0.1, unbiased variance).
+ */
+function bnReluTrain(): tf.Tensor[] {
+  const reg = new ParamRegistry(1)
+  try {
+    const bn = batchNorm(reg, 'bn', 3, { momentum: 0.1, eps: 1e-5 })
+    bn.gamma.assign(rand([3], 3))
+    bn.beta.assign(rand([3], 4))
+    bn.runMean.assign(rand([3], 6))
+    const x = tf.variable(rand([4, 5, 5, 3], 1), true)
+    const w = rand([4, 5, 5, 3], 99)
+    const ctx = newCtx(true)
+    let y: tf.Tensor | null = null
+    const { grads } = tf.variableGrads(() => {
+      y = tf.keep(relu(bn.apply(x as tf.Tensor4D, ctx), ctx))
+      return tf.sum(tf.mul(y, w))
+    }, [x, bn.gamma, bn.beta])
+    const stats = ctx.bnUpdates.map((u) => u.value)
+    const out = [y as unknown as tf.Tensor, grads[x.name], grads[bn.gamma.name], grads[bn.beta.name], ...stats]
+    x.dispose()
+    return out
+  } finally {
+    reg.dispose()
+  }
+}
+
 const CASES: Case[] = [
   ['conv2d 3×3 stride 1 pad 1 (same)', withGrads([x4([2, 9, 9, 3]), x4([3, 3, 3, 4], 2)], (x, w) => conv2dSymmetric(x as tf.Tensor4D, w as tf.Tensor4D, 1, 1))],
   ['conv2d 3×3 stride 2 pad 1 (explicit pad)', withGrads([x4([2, 10, 10, 3]), x4([3, 3, 3, 4], 2)], (x, w) => conv2dSymmetric(x as tf.Tensor4D, w as tf.Tensor4D, 2, 1))],
@@ -55,6 +86,7 @@ const CASES: Case[] = [
       return tf.batchNorm(x as tf.Tensor4D, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5)
     })
   ],
+  ['train-mode ReLU(batch norm) of the model, with its running statistics', bnReluTrain],
   ['relu, add', withGrads([x4([2, 4, 4, 3]), x4([2, 4, 4, 3], 5)], (a, b) => tf.relu(tf.add(a, b)))],
   ['matMul + bias (dense)', withGrads([() => rand([5, 7], 1), () => rand([7, 3], 2), () => rand([3], 3)], (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b))],
   ['batched matMul (AU nets)', withGrads([() => rand([6, 4, 8], 1), () => rand([6, 8, 5], 2)], (a, b) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D))],
@@ -83,6 +115,21 @@ describe('native TensorFlow vs the cpu backend', () => {
       expect(err).toBeLessThanOrEqual(1e-4)
     })
   }
+
+  it('the train-mode batch norm and ReLU run as fused TensorFlow kernels (no tfjs-core composition)', async (ctx) => {
+    if (native) return ctx.skip()
+    await tf.setBackend('tensorflow')
+    const before = tf.memory().numTensors
+    // tf.profile lists the kernels tfjs dispatches: the composed forward runs Mean/Square (tf.moments) and
+    // its gradient Tile and Step (tfjs-node's Step = IsNan + Greater + Select); the fused path runs none.
+    const prof = await tf.profile(() => {
+      tf.dispose(tf.tidy(bnReluTrain))
+    })
+    const names = new Set(prof.kernels.map((k) => k.name))
+    for (const k of ['Square', 'Tile', 'Step', 'IsNan', 'Select']) expect(names.has(k), `kernel ${k} ran`).toBe(false)
+    expect(nativeTrainOps()).not.toBeNull()
+    expect(tf.memory().numTensors).toBe(before)
+  })
 
   it('one full POI train step (VGG and slim ResNet, every loss) gives the same loss and weights on both', async (ctx) => {
     if (native) return ctx.skip()
