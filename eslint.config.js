@@ -5,9 +5,23 @@ import layers from './eslint/layers.js'
 
 /** Globals of both Node and the browser that the main-process code uses too. */
 const SHARED_GLOBALS = [
-  'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'URL', 'performance', 'fetch',
-  'Response', 'Request', 'Headers', 'structuredClone', 'TextDecoder', 'TextEncoder', 'AbortController',
-  'AbortSignal', 'queueMicrotask'
+  'console',
+  'setTimeout',
+  'clearTimeout',
+  'setInterval',
+  'clearInterval',
+  'URL',
+  'performance',
+  'fetch',
+  'Response',
+  'Request',
+  'Headers',
+  'structuredClone',
+  'TextDecoder',
+  'TextEncoder',
+  'AbortController',
+  'AbortSignal',
+  'queueMicrotask'
 ]
 const NODE_GLOBALS = ['process', 'Buffer', 'setImmediate', 'window', 'document']
 /**
@@ -15,13 +29,54 @@ const NODE_GLOBALS = ['process', 'Buffer', 'setImmediate', 'window', 'document']
  * dependency of ours); no-undef names a missing one.
  */
 const BROWSER_GLOBALS = [
-  'window', 'document', 'navigator', 'localStorage', 'sessionStorage', 'location', 'history',
-  'requestAnimationFrame', 'cancelAnimationFrame', 'getComputedStyle', 'matchMedia', 'Image', 'Blob', 'File',
-  'FileReader', 'Event', 'CustomEvent', 'KeyboardEvent', 'MouseEvent', 'PointerEvent', 'WheelEvent',
-  'FocusEvent', 'EventTarget', 'HTMLElement', 'HTMLInputElement', 'HTMLSelectElement', 'HTMLButtonElement',
-  'HTMLCanvasElement', 'HTMLImageElement', 'HTMLDivElement', 'HTMLTextAreaElement', 'Element', 'Node',
-  'ResizeObserver', 'IntersectionObserver', 'MutationObserver', 'DOMRect', 'URLSearchParams', 'atob', 'btoa',
-  'alert', 'confirm', 'ImageData', 'CanvasRenderingContext2D', 'SVGElement', 'ShadowRoot', 'DragEvent', 'HTMLDetailsElement'
+  'window',
+  'document',
+  'navigator',
+  'localStorage',
+  'sessionStorage',
+  'location',
+  'history',
+  'requestAnimationFrame',
+  'cancelAnimationFrame',
+  'getComputedStyle',
+  'matchMedia',
+  'Image',
+  'Blob',
+  'File',
+  'FileReader',
+  'Event',
+  'CustomEvent',
+  'KeyboardEvent',
+  'MouseEvent',
+  'PointerEvent',
+  'WheelEvent',
+  'FocusEvent',
+  'EventTarget',
+  'HTMLElement',
+  'HTMLInputElement',
+  'HTMLSelectElement',
+  'HTMLButtonElement',
+  'HTMLCanvasElement',
+  'HTMLImageElement',
+  'HTMLDivElement',
+  'HTMLTextAreaElement',
+  'Element',
+  'Node',
+  'ResizeObserver',
+  'IntersectionObserver',
+  'MutationObserver',
+  'DOMRect',
+  'URLSearchParams',
+  'atob',
+  'btoa',
+  'alert',
+  'confirm',
+  'ImageData',
+  'CanvasRenderingContext2D',
+  'SVGElement',
+  'ShadowRoot',
+  'DragEvent',
+  'HTMLDetailsElement'
 ]
 const readonly = (names) => Object.fromEntries(names.map((n) => [n, 'readonly']))
 
@@ -38,7 +93,17 @@ const MAX_LEN = [
 ]
 
 export default tseslint.config(
-  { ignores: ['.scratch*/**', '.scratch*', 'out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'bench-results/**'] },
+  {
+    ignores: [
+      '.scratch*/**',
+      '.scratch*',
+      'out/**',
+      'dist/**',
+      'node_modules/**',
+      'test-results/**',
+      'bench-results/**'
+    ]
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,
@@ -69,7 +134,12 @@ export default tseslint.config(
   {
     // The pure-Node core must never import Electron: it runs in the CLI, the server, tests and workers.
     files: ['src-main/core/**/*.ts', 'src-main/cli/**/*.ts', 'src-main/server/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'core code must not import electron' }] }] }
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'core code must not import electron' }] }
+      ]
+    }
   },
   {
     // The layers of docs/ARCHITECTURE.md (eslint/layers.js): core imports downward only, never the

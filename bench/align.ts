@@ -25,10 +25,16 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 /** Decodes an image file the way the bench needs it: palette/gray files whose 3 channels are equal become 1 channel. */
 export async function loadImage(file: string): Promise<RawImage> {
   const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true })
-  const img: RawImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels }
+  const img: RawImage = {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+    channels: info.channels
+  }
   if (img.channels === 3) {
     let gray = true
-    for (let i = 0; i < img.data.length && gray; i += 3) gray = img.data[i] === img.data[i + 1] && img.data[i] === img.data[i + 2]
+    for (let i = 0; i < img.data.length && gray; i += 3)
+      gray = img.data[i] === img.data[i + 1] && img.data[i] === img.data[i + 2]
     if (gray) {
       const g = new Uint8Array(img.width * img.height)
       for (let i = 0; i < g.length; i++) g[i] = img.data[i * 3]
@@ -93,7 +99,14 @@ const quant = (a: number[], p: number) => {
   const s = [...a].sort((x, y) => x - y)
   return s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))]
 }
-const summary = (a: number[]) => ({ n: a.length, min: quant(a, 0), p5: quant(a, 0.05), median: quant(a, 0.5), p95: quant(a, 0.95), max: quant(a, 1) })
+const summary = (a: number[]) => ({
+  n: a.length,
+  min: quant(a, 0),
+  p5: quant(a, 0.05),
+  median: quant(a, 0.5),
+  p95: quant(a, 0.95),
+  max: quant(a, 1)
+})
 const r3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000)
 
 interface JaffeRow {
@@ -118,7 +131,14 @@ async function benchJaffe(dataDir: string, opts: AlignOptions) {
   for (let i = 0; i < images.length; i++) {
     const s = performance.now()
     const r = await alignFace(images[i], opts)
-    rows.push({ file: files[i], status: r.status, detScore: r.detScore, facesFound: r.facesFound, ms: performance.now() - s, check: null })
+    rows.push({
+      file: files[i],
+      status: r.status,
+      detScore: r.detScore,
+      facesFound: r.facesFound,
+      ms: performance.now() - s,
+      check: null
+    })
     crops.push(r.image)
   }
   const alignSeconds = (performance.now() - t0) / 1000
@@ -126,7 +146,8 @@ async function benchJaffe(dataDir: string, opts: AlignOptions) {
   // CPU time of this process: robust to other jobs on the machine, unlike wall time.
   const alignCpuSeconds = (cpu.user + cpu.system) / 1e6
   const load1 = loadAvg()
-  for (let i = 0; i < rows.length; i++) if (rows[i].status !== 'no-face') rows[i].check = await checkCrop(crops[i], opts)
+  for (let i = 0; i < rows.length; i++)
+    if (rows[i].status !== 'no-face') rows[i].check = await checkCrop(crops[i], opts)
   const totalSeconds = (performance.now() - t0) / 1000
   const checks = rows.map((r) => r.check).filter((c): c is CropCheck => !!c && c.found)
   const angles = checks.map((c) => c.angleDeg as number)
@@ -154,9 +175,19 @@ async function benchJaffe(dataDir: string, opts: AlignOptions) {
     eyeMidDy: summary(checks.map((c) => c.midDy as number)),
     worst: rows
       .filter((r) => r.check?.found)
-      .sort((a, b) => Math.abs(b.check!.angleDeg!) + 20 * Math.abs(b.check!.eyeDistanceError!) - (Math.abs(a.check!.angleDeg!) + 20 * Math.abs(a.check!.eyeDistanceError!)))
+      .sort(
+        (a, b) =>
+          Math.abs(b.check!.angleDeg!) +
+          20 * Math.abs(b.check!.eyeDistanceError!) -
+          (Math.abs(a.check!.angleDeg!) + 20 * Math.abs(a.check!.eyeDistanceError!))
+      )
       .slice(0, 8)
-      .map((r) => ({ file: r.file, status: r.status, angleDeg: r3(r.check!.angleDeg), eyeDistanceError: r3(r.check!.eyeDistanceError) })),
+      .map((r) => ({
+        file: r.file,
+        status: r.status,
+        angleDeg: r3(r.check!.angleDeg),
+        eyeDistanceError: r3(r.check!.eyeDistanceError)
+      })),
     perImage: rows.map((r) => ({
       file: r.file,
       status: r.status,
@@ -220,7 +251,9 @@ async function compareDetectors(dataDir: string) {
       angleDeg: r.angleDeg,
       eyeDistanceError: r.eyeDistanceError
     }
-    console.log(`${detector}: ${JSON.stringify(r.statuses)} ${r.imagesPerSecond.toFixed(1)} img/s (${r.imagesPerCpuSecond.toFixed(1)} img/CPU-s), angle ≤3°: ${r.absAngleWithin3}/${r.recheckFound}, eye distance ≤5%: ${r.eyeDistanceWithin5pct}/${r.recheckFound}`)
+    console.log(
+      `${detector}: ${JSON.stringify(r.statuses)} ${r.imagesPerSecond.toFixed(1)} img/s (${r.imagesPerCpuSecond.toFixed(1)} img/CPU-s), angle ≤3°: ${r.absAngleWithin3}/${r.recheckFound}, eye distance ≤5%: ${r.eyeDistanceWithin5pct}/${r.recheckFound}`
+    )
   }
   return out
 }
@@ -241,32 +274,55 @@ async function main(): Promise<void> {
   const ferSample = Number(o['fer-sample'] ?? 2000)
   const ckSample = Number(o['ck-sample'] ?? 100000)
   if (!existsSync(join(dataDir, 'jaffe', 'labels.csv'))) {
-    console.error(`bench:align: data not found at ${dataDir} (expected jaffe/, ckplus48/, fer2013/ with labels.csv); pass --data DIR`)
+    console.error(
+      `bench:align: data not found at ${dataDir} (expected jaffe/, ckplus48/, fer2013/ with labels.csv); pass --data DIR`
+    )
     process.exit(2)
   }
   const backend = await ensureTfBackend()
   // Build every net first: their weights live for the process and are not a leak.
-  await Promise.all([detectorNet('tiny_face_detector', 160), detectorNet('tiny_face_detector', 224), detectorNet('tiny_face_detector', 416), landmarkNet()])
+  await Promise.all([
+    detectorNet('tiny_face_detector', 160),
+    detectorNet('tiny_face_detector', 224),
+    detectorNet('tiny_face_detector', 416),
+    landmarkNet()
+  ])
   if (o['compare-detectors']) await detectorNet('ssd_mobilenetv1')
   const tensors0 = tf.memory().numTensors
   const opts: AlignOptions = { outSize: 112 }
   const t0 = performance.now()
   const jaffe = await benchJaffe(dataDir, opts)
-  console.log(`JAFFE: ${jaffe.images} images (${jaffe.grayImages} palette-gray), statuses ${JSON.stringify(jaffe.statuses)}`)
-  console.log(`  align: ${jaffe.alignSeconds.toFixed(1)} s wall, ${jaffe.imagesPerSecond.toFixed(1)} img/s at 256×256 (CPU ${jaffe.alignCpuSeconds.toFixed(1)} s = ${jaffe.imagesPerCpuSecond.toFixed(1)} img/CPU-s; load average ${jaffe.loadAverageBeforeAfter.join(' → ')}); with re-check ${jaffe.totalSecondsWithRecheck.toFixed(1)} s (target ≤ 60 s)`)
-  console.log(`  re-check found a face in ${jaffe.recheckFound} crops; |angle| ≤ 3°: ${jaffe.absAngleWithin3}, |eye distance error| ≤ 5 %: ${jaffe.eyeDistanceWithin5pct}`)
-  console.log(`  angle (deg)      min ${jaffe.angleDeg.min.toFixed(2)}  p5 ${jaffe.angleDeg.p5.toFixed(2)}  median ${jaffe.angleDeg.median.toFixed(2)}  p95 ${jaffe.angleDeg.p95.toFixed(2)}  max ${jaffe.angleDeg.max.toFixed(2)}`)
+  console.log(
+    `JAFFE: ${jaffe.images} images (${jaffe.grayImages} palette-gray), statuses ${JSON.stringify(jaffe.statuses)}`
+  )
+  console.log(
+    `  align: ${jaffe.alignSeconds.toFixed(1)} s wall, ${jaffe.imagesPerSecond.toFixed(1)} img/s at 256×256 (CPU ${jaffe.alignCpuSeconds.toFixed(1)} s = ${jaffe.imagesPerCpuSecond.toFixed(1)} img/CPU-s; load average ${jaffe.loadAverageBeforeAfter.join(' → ')}); with re-check ${jaffe.totalSecondsWithRecheck.toFixed(1)} s (target ≤ 60 s)`
+  )
+  console.log(
+    `  re-check found a face in ${jaffe.recheckFound} crops; |angle| ≤ 3°: ${jaffe.absAngleWithin3}, |eye distance error| ≤ 5 %: ${jaffe.eyeDistanceWithin5pct}`
+  )
+  console.log(
+    `  angle (deg)      min ${jaffe.angleDeg.min.toFixed(2)}  p5 ${jaffe.angleDeg.p5.toFixed(2)}  median ${jaffe.angleDeg.median.toFixed(2)}  p95 ${jaffe.angleDeg.p95.toFixed(2)}  max ${jaffe.angleDeg.max.toFixed(2)}`
+  )
   const e = jaffe.eyeDistanceError
-  console.log(`  eye dist error   min ${(e.min * 100).toFixed(1)}%  p5 ${(e.p5 * 100).toFixed(1)}%  median ${(e.median * 100).toFixed(1)}%  p95 ${(e.p95 * 100).toFixed(1)}%  max ${(e.max * 100).toFixed(1)}%`)
+  console.log(
+    `  eye dist error   min ${(e.min * 100).toFixed(1)}%  p5 ${(e.p5 * 100).toFixed(1)}%  median ${(e.median * 100).toFixed(1)}%  p95 ${(e.p95 * 100).toFixed(1)}%  max ${(e.max * 100).toFixed(1)}%`
+  )
   const detectors = o['compare-detectors'] ? await compareDetectors(dataDir) : null
   let ck: Awaited<ReturnType<typeof benchAuto>> | null = null
   let fer: Awaited<ReturnType<typeof benchAuto>> | null = null
   if (!o['jaffe-only']) {
     ck = await benchAuto(dataDir, 'ckplus48', ckSample, opts)
-    console.log(`CK+48 auto: ${ck.images} images, already-aligned ${(ck.alreadyAlignedShare * 100).toFixed(1)} %, ${JSON.stringify(ck.statuses)}, ${ck.seconds.toFixed(1)} s`)
+    console.log(
+      `CK+48 auto: ${ck.images} images, already-aligned ${(ck.alreadyAlignedShare * 100).toFixed(1)} %, ${JSON.stringify(ck.statuses)}, ${ck.seconds.toFixed(1)} s`
+    )
     fer = await benchAuto(dataDir, 'fer2013', ferSample, opts)
-    console.log(`FER2013 auto (sample ${fer.images}): already-aligned ${(fer.alreadyAlignedShare * 100).toFixed(1)} %, ${JSON.stringify(fer.statuses)}, ${fer.seconds.toFixed(1)} s`)
-    console.log(`  full-frame eye height median CK+48 ${ck.fullFrameEyeY.median.toFixed(3)}, FER2013 ${fer.fullFrameEyeY.median.toFixed(3)}; eye distance ${ck.fullFrameEyeDistance.median.toFixed(3)}, ${fer.fullFrameEyeDistance.median.toFixed(3)} (canonical ${CANONICAL_FRAME.eyeY}, ${CANONICAL_FRAME.eyeDistance})`)
+    console.log(
+      `FER2013 auto (sample ${fer.images}): already-aligned ${(fer.alreadyAlignedShare * 100).toFixed(1)} %, ${JSON.stringify(fer.statuses)}, ${fer.seconds.toFixed(1)} s`
+    )
+    console.log(
+      `  full-frame eye height median CK+48 ${ck.fullFrameEyeY.median.toFixed(3)}, FER2013 ${fer.fullFrameEyeY.median.toFixed(3)}; eye distance ${ck.fullFrameEyeDistance.median.toFixed(3)}, ${fer.fullFrameEyeDistance.median.toFixed(3)} (canonical ${CANONICAL_FRAME.eyeY}, ${CANONICAL_FRAME.eyeDistance})`
+    )
   }
   const leaked = tf.memory().numTensors - tensors0
   const file = o['jaffe-only'] ? 'align-jaffe.json' : 'align.json'

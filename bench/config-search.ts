@@ -21,7 +21,19 @@ import { cpus } from 'node:os'
 import { getRun, listEpochs } from '../src-main/core/store/runs'
 import type { RunMetrics } from '../src-main/core/train/train'
 import type { TrainConfigInput } from '../src-main/core/run/config'
-import { accuracyOf, FER_OPTIONS, ferDataDir, ferMissing, openFer, predictWithRun, ROOT, stratifiedSubset, trainAndTest, trainingLabels, type Fer } from './noisy'
+import {
+  accuracyOf,
+  FER_OPTIONS,
+  ferDataDir,
+  ferMissing,
+  openFer,
+  predictWithRun,
+  ROOT,
+  stratifiedSubset,
+  trainAndTest,
+  trainingLabels,
+  type Fer
+} from './noisy'
 import { withOthers } from './speed'
 
 interface Candidate {
@@ -34,9 +46,24 @@ interface Candidate {
 }
 
 const CANDIDATES: Candidate[] = [
-  { key: 'slim-s2', config: { backbone: 'slim', stem: 'stride2', widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1] }, imgPerSec: 55, setupSeconds: () => 0 },
-  { key: 'slim-in', config: { backbone: 'slim', stem: 'imagenet', widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1] }, imgPerSec: 110, setupSeconds: () => 0 },
-  { key: 'slim32-s2', config: { backbone: 'slim', stem: 'stride2', widths: [32, 64, 128, 256], blocks: [2, 2, 2, 2] }, imgPerSec: 22, setupSeconds: () => 0 },
+  {
+    key: 'slim-s2',
+    config: { backbone: 'slim', stem: 'stride2', widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1] },
+    imgPerSec: 55,
+    setupSeconds: () => 0
+  },
+  {
+    key: 'slim-in',
+    config: { backbone: 'slim', stem: 'imagenet', widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1] },
+    imgPerSec: 110,
+    setupSeconds: () => 0
+  },
+  {
+    key: 'slim32-s2',
+    config: { backbone: 'slim', stem: 'stride2', widths: [32, 64, 128, 256], blocks: [2, 2, 2, 2] },
+    imgPerSec: 22,
+    setupSeconds: () => 0
+  },
   { key: 'landmark7', config: { backbone: 'faceapi-landmark' }, imgPerSec: 250, setupSeconds: (n) => (n * 2) / 150 },
   { key: 'landmark14', config: { backbone: 'faceapi-landmark-14' }, imgPerSec: 120, setupSeconds: (n) => (n * 2) / 150 }
 ]
@@ -54,12 +81,20 @@ interface Row {
 }
 
 /** A result row from a finished run (its epochs and a fresh PrivateTest evaluation). */
-async function rowFor(fer: Fer, key: string, runId: number, others: number | null, privateTestAcc?: number): Promise<Row> {
+async function rowFor(
+  fer: Fer,
+  key: string,
+  runId: number,
+  others: number | null,
+  privateTestAcc?: number
+): Promise<Row> {
   const run = getRun(fer.project.db, runId)
   if (!run || run.status !== 'done') throw new Error(`run ${runId} is not a finished run`)
   const m = run.metrics as RunMetrics
   const acc = privateTestAcc ?? accuracyOf(await predictWithRun(fer, runId, fer.privateTest), fer.labels)
-  const epochsRec = listEpochs(fer.project.db, runId).map((e) => e.metrics as { epoch: number; seconds: number; valAcc: number | null; imgPerSec: number })
+  const epochsRec = listEpochs(fer.project.db, runId).map(
+    (e) => e.metrics as { epoch: number; seconds: number; valAcc: number | null; imgPerSec: number }
+  )
   let elapsed = (m.seconds - m.trainSeconds) / 60
   const curve = epochsRec.map((e) => {
     elapsed += e.seconds / 60
@@ -67,19 +102,52 @@ async function rowFor(fer: Fer, key: string, runId: number, others: number | nul
   })
   const cfg = (run.config as { train: TrainConfigInput }).train
   const minutes = m.seconds / 60
-  return { key, config: { backbone: cfg.backbone, stem: cfg.stem, widths: cfg.widths, blocks: cfg.blocks }, runId, epochs: m.epochs, minutes: +minutes.toFixed(2), privateTestAcc: acc, accPerMinute: acc / minutes, othersCores: others == null ? null : +others.toFixed(2), curve }
+  return {
+    key,
+    config: { backbone: cfg.backbone, stem: cfg.stem, widths: cfg.widths, blocks: cfg.blocks },
+    runId,
+    epochs: m.epochs,
+    minutes: +minutes.toFixed(2),
+    privateTestAcc: acc,
+    accPerMinute: acc / minutes,
+    othersCores: others == null ? null : +others.toFixed(2),
+    curve
+  }
 }
 
 function printAndSave(rows: Row[], meta: Record<string, unknown>): void {
-  const t = [['candidate', 'epochs', 'minutes', 'others', 'PrivateTest', 'acc/min', 'PublicTest by epoch (acc@minutes)']]
+  const t = [
+    ['candidate', 'epochs', 'minutes', 'others', 'PrivateTest', 'acc/min', 'PublicTest by epoch (acc@minutes)']
+  ]
   for (const r of rows) {
-    t.push([r.key, String(r.epochs), r.minutes.toFixed(1), r.othersCores == null ? '?' : r.othersCores.toFixed(2), `${(r.privateTestAcc * 100).toFixed(2)}%`, `${(r.accPerMinute * 100).toFixed(2)}%`, r.curve.map((p) => `${((p.publicTestAcc ?? 0) * 100).toFixed(1)}@${p.minutes.toFixed(1)}`).join(' ')])
+    t.push([
+      r.key,
+      String(r.epochs),
+      r.minutes.toFixed(1),
+      r.othersCores == null ? '?' : r.othersCores.toFixed(2),
+      `${(r.privateTestAcc * 100).toFixed(2)}%`,
+      `${(r.accPerMinute * 100).toFixed(2)}%`,
+      r.curve.map((p) => `${((p.publicTestAcc ?? 0) * 100).toFixed(1)}@${p.minutes.toFixed(1)}`).join(' ')
+    ])
   }
   const w = t[0].map((_, i) => Math.max(...t.map((r) => r[i].length)))
   process.stdout.write(t.map((r) => r.map((x, i) => x.padEnd(w[i])).join('  ')).join('\n') + '\n')
   const out = join(ROOT, 'bench-results', 'config-search.json')
   mkdirSync(dirname(out), { recursive: true })
-  writeFileSync(out, JSON.stringify({ bench: 'config-search', at: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null }, ...meta, results: rows }, null, 2) + '\n')
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        bench: 'config-search',
+        at: new Date().toISOString(),
+        machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null },
+        ...meta,
+        results: rows
+      },
+      null,
+      2
+    ) + '\n'
+  )
   process.stdout.write(`wrote ${out}\n`)
 }
 
@@ -105,7 +173,8 @@ async function main(): Promise<void> {
   const fer = await openFer(dir, o)
   const outFile = join(ROOT, 'bench-results', 'config-search.json')
   // --append keeps the rows of earlier invocations (candidates are slow; they can run in several sittings).
-  const rows: Row[] = o.append && existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as { results: Row[] }).results : []
+  const rows: Row[] =
+    o.append && existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as { results: Row[] }).results : []
   const put = (r: Row): void => {
     const i = rows.findIndex((x) => x.key === r.key)
     if (i >= 0) rows[i] = r
@@ -126,11 +195,17 @@ async function main(): Promise<void> {
     for (const c of CANDIDATES.filter((x) => want.includes(x.key))) {
       const budget = minutes * 60 - c.setupSeconds(all)
       const epochs = Math.max(1, Math.min(40, Math.floor((budget * c.imgPerSec) / trainIds.length)))
-      process.stderr.write(`config-search: ${c.key}: ${epochs} epoch(s) on ${trainIds.length} images (budget ${minutes} min)\n`)
-      const { value: r, others } = await withOthers(() => trainAndTest(fer, `search ${c.key}`, labels, { ...c.config, mode: 'poi', epochs, seed }))
+      process.stderr.write(
+        `config-search: ${c.key}: ${epochs} epoch(s) on ${trainIds.length} images (budget ${minutes} min)\n`
+      )
+      const { value: r, others } = await withOthers(() =>
+        trainAndTest(fer, `search ${c.key}`, labels, { ...c.config, mode: 'poi', epochs, seed })
+      )
       const row = await rowFor(fer, c.key, r.result.runId, others, r.privateTestAcc)
       put(row)
-      process.stderr.write(`  ${c.key}: PrivateTest ${(row.privateTestAcc * 100).toFixed(2)}% in ${row.minutes.toFixed(1)} min (other processes used ${others.toFixed(2)} cores meanwhile)\n`)
+      process.stderr.write(
+        `  ${c.key}: PrivateTest ${(row.privateTestAcc * 100).toFixed(2)}% in ${row.minutes.toFixed(1)} min (other processes used ${others.toFixed(2)} cores meanwhile)\n`
+      )
       printAndSave(rows, meta)
     }
     if (!want.length) printAndSave(rows, meta)

@@ -59,7 +59,11 @@ export interface Data {
 }
 
 /** Imports (once) a project holding exactly the rows of `csvFile` chosen by `keep`. */
-export async function cachedProject(name: string, csvFile: string, keep: (row: Record<string, string>, i: number) => boolean): Promise<Project> {
+export async function cachedProject(
+  name: string,
+  csvFile: string,
+  keep: (row: Record<string, string>, i: number) => boolean
+): Promise<Project> {
   const dir = join(ROOT, '.poi-tmp', 'bench-detect')
   const path = join(dir, `${name}.poi`)
   const done = `${path}.imported`
@@ -72,7 +76,10 @@ export async function cachedProject(name: string, csvFile: string, keep: (row: R
     // A subset list in our own cache folder; image paths resolve against the dataset's folder (root).
     const list = join(dir, `${name}.csv`)
     const q = (v: string): string => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)
-    writeFileSync(list, [cols.join(','), ...kept.map((r) => cols.map((c) => q(r[c] ?? '')).join(','))].join('\n') + '\n')
+    writeFileSync(
+      list,
+      [cols.join(','), ...kept.map((r) => cols.map((c) => q(r[c] ?? '')).join(','))].join('\n') + '\n'
+    )
     process.stderr.write(`bench:detect: importing ${kept.length} images into ${path}…\n`)
     const p = createProject(path, { inputSize: 48, channels: 1 })
     await importDataset(p, list, { format: 'csv', root: dirname(csvFile) })
@@ -84,11 +91,22 @@ export async function cachedProject(name: string, csvFile: string, keep: (row: R
 
 export function loadData(name: Data['name'], project: Project, withGroups: boolean): Data {
   const rows = project.db
-    .prepare(`SELECT i.id, a.current_label AS l, i.extra AS extra FROM images i JOIN annotations a ON a.image_id = i.id WHERE i.decode_status = 'ok' AND a.state = 'labeled' ORDER BY i.id`)
+    .prepare(
+      `SELECT i.id, a.current_label AS l, i.extra AS extra FROM images i JOIN annotations a ON a.image_id = i.id WHERE i.decode_status = 'ok' AND a.state = 'labeled' ORDER BY i.id`
+    )
     .all() as { id: number; l: number; extra: string | null }[]
   const clean = new Map(rows.map((r) => [r.id, r.l]))
-  const groups = withGroups ? new Map(rows.map((r) => [r.id, String((JSON.parse(r.extra ?? '{}') as Record<string, unknown>).subject ?? r.id)])) : null
-  return { name, project, ids: rows.map((r) => r.id), clean, present: [...new Set(rows.map((r) => r.l))].sort((a, b) => a - b), groups }
+  const groups = withGroups
+    ? new Map(rows.map((r) => [r.id, String((JSON.parse(r.extra ?? '{}') as Record<string, unknown>).subject ?? r.id)]))
+    : null
+  return {
+    name,
+    project,
+    ids: rows.map((r) => r.id),
+    clean,
+    present: [...new Set(rows.map((r) => r.l))].sort((a, b) => a - b),
+    groups
+  }
 }
 
 /** Seeded symmetric flips of round(rate·n) images among the present classes. */
@@ -116,11 +134,25 @@ interface Oos {
  * engine's k-fold run is used (its folds are a function of the labels, k and the seed, so POI and CE
  * get the same ones: checked by the caller); with groups (CK+48 subjects) the folds are built here.
  */
-export async function kfold(d: Data, labels: Map<number, number>, k: number, base: TrainConfigInput, mode: 'poi' | 'ce', tag: string): Promise<Oos> {
+export async function kfold(
+  d: Data,
+  labels: Map<number, number>,
+  k: number,
+  base: TrainConfigInput,
+  mode: 'poi' | 'ce',
+  tag: string
+): Promise<Oos> {
   const t0 = performance.now()
   const name = `${tag} ${mode.toUpperCase()} ${k}-fold`
   if (!d.groups) {
-    const r = await train({ db: d.project.db, projectPath: d.project.path, config: { ...base, mode, kfold: k, scoreAfter: true, checkpointMinutes: 0 }, labels, name, progress: benchProgress(name) })
+    const r = await train({
+      db: d.project.db,
+      projectPath: d.project.path,
+      config: { ...base, mode, kfold: k, scoreAfter: true, checkpointMinutes: 0 },
+      labels,
+      name,
+      progress: benchProgress(name)
+    })
     const preds = new Map<number, Prediction>()
     const fold = new Map<number, number>()
     for (const p of readPredictions(d.project.db, r.runId)) {
@@ -139,9 +171,17 @@ export async function kfold(d: Data, labels: Map<number, number>, k: number, bas
   for (let f = 0; f < k; f++) {
     const held = d.ids.filter((id) => fold.get(id) === f)
     const tr = new Map([...labels].filter(([id]) => fold.get(id) !== f))
-    const r = await train({ db: d.project.db, projectPath: d.project.path, config: { ...base, mode, valFraction: 0, scoreAfter: false, checkpointMinutes: 0 }, labels: tr, name: `${name}, fold ${f}`, progress: benchProgress(`${name}, fold ${f}`) })
+    const r = await train({
+      db: d.project.db,
+      projectPath: d.project.path,
+      config: { ...base, mode, valFraction: 0, scoreAfter: false, checkpointMinutes: 0 },
+      labels: tr,
+      name: `${name}, fold ${f}`,
+      progress: benchProgress(`${name}, fold ${f}`)
+    })
     runIds.push(r.runId)
-    for (const p of await predictWithRun({ project: d.project } as Parameters<typeof predictWithRun>[0], r.runId, held)) preds.set(p.imageId, p)
+    for (const p of await predictWithRun({ project: d.project } as Parameters<typeof predictWithRun>[0], r.runId, held))
+      preds.set(p.imageId, p)
   }
   return { runIds, fold, preds, minutes: (performance.now() - t0) / 60000 }
 }
@@ -166,7 +206,12 @@ interface AmbiguousRow {
   accRest: number
 }
 
-async function detectOne(d: Data, noise: number, base: TrainConfigInput, k: number): Promise<{ rows: Row[]; amb: AmbiguousRow; minutes: Record<string, number> }> {
+async function detectOne(
+  d: Data,
+  noise: number,
+  base: TrainConfigInput,
+  k: number
+): Promise<{ rows: Row[]; amb: AmbiguousRow; minutes: Record<string, number> }> {
   const seed = base.seed ?? 1
   const { labels, flipped } = flip(d, noise, seed)
   const tag = `${d.name} ${noise * 100}%`
@@ -176,29 +221,72 @@ async function detectOne(d: Data, noise: number, base: TrainConfigInput, k: numb
   const C = classes.length
   const rows: Row[] = []
   const row = (method: string, source: Row['source'], suspicion: number[], flags: boolean[] | null): void => {
-    rows.push({ dataset: d.name, noise, method, source, metrics: detectionMetrics(suspicion, truth), flags: flags ? flagPrecisionRecall(flags, truth) : null })
+    rows.push({
+      dataset: d.name,
+      noise,
+      method,
+      source,
+      metrics: detectionMetrics(suspicion, truth),
+      flags: flags ? flagPrecisionRecall(flags, truth) : null
+    })
   }
 
   const poi = await kfold(d, labels, k, base, 'poi', tag)
   const ce = await kfold(d, labels, k, base, 'ce', tag)
   const missing = d.ids.filter((id) => !poi.preds.has(id) || !ce.preds.has(id))
-  if (missing.length) throw new Error(`${missing.length} images lack an out-of-sample score (first: image ${missing[0]})`)
+  if (missing.length)
+    throw new Error(`${missing.length} images lack an out-of-sample score (first: image ${missing[0]})`)
   const differ = d.ids.filter((id) => poi.fold.get(id) !== ce.fold.get(id))
-  if (differ.length) throw new Error(`POI and CE folds differ on ${differ.length} images: the comparison would not be on the same folds`)
+  if (differ.length)
+    throw new Error(`POI and CE folds differ on ${differ.length} images: the comparison would not be on the same folds`)
 
   // (i) ours, from the POI k-fold outputs.
-  const images: AuditImage[] = d.ids.map((id) => ({ imageId: id, label: labels.get(id)!, groupLabel: labels.get(id)!, votes: null, softLabel: null, dupGroup: null, face: null, pred: poi.preds.get(id)! as Prediction }))
+  const images: AuditImage[] = d.ids.map((id) => ({
+    imageId: id,
+    label: labels.get(id)!,
+    groupLabel: labels.get(id)!,
+    votes: null,
+    softLabel: null,
+    dupGroup: null,
+    face: null,
+    pred: poi.preds.get(id)! as Prediction
+  }))
   const audit = computeAudit(classes, images, resolveAuditConfig({ method: 'poi' }))
   const byId = new Map(audit.items.map((it) => [it.imageId, it]))
-  row('POI audit score (ours)', 'POI k-fold', d.ids.map((id) => -byId.get(id)!.score!), d.ids.map((id) => (byId.get(id)!.flags & FLAG_BITS.likely_mislabeled) !== 0))
+  row(
+    'POI audit score (ours)',
+    'POI k-fold',
+    d.ids.map((id) => -byId.get(id)!.score!),
+    d.ids.map((id) => (byId.get(id)!.flags & FLAG_BITS.likely_mislabeled) !== 0)
+  )
   // (ii) the same outputs' TRN alone.
-  row('POI TRN self-confidence (ablation)', 'POI k-fold', d.ids.map((id) => -poi.preds.get(id)!.trnProbs[labels.get(id)!]), null)
+  row(
+    'POI TRN self-confidence (ablation)',
+    'POI k-fold',
+    d.ids.map((id) => -poi.preds.get(id)!.trnProbs[labels.get(id)!]),
+    null
+  )
 
   // (iii) the CE k-fold baselines.
   const probs = d.ids.map((id) => ce.preds.get(id)!.trnProbs)
-  row('CE loss', 'CE k-fold', d.ids.map((id, i) => -Math.log(Math.max(probs[i][labels.get(id)!], 1e-12))), null)
-  row('self-confidence (cleanlab)', 'CE k-fold', labelQualityScores(y, probs, 'self_confidence').map((v) => -v), null)
-  row('normalized margin (cleanlab)', 'CE k-fold', labelQualityScores(y, probs, 'normalized_margin').map((v) => -v), findLabelIssues(y, probs, C, {}).issues)
+  row(
+    'CE loss',
+    'CE k-fold',
+    d.ids.map((id, i) => -Math.log(Math.max(probs[i][labels.get(id)!], 1e-12))),
+    null
+  )
+  row(
+    'self-confidence (cleanlab)',
+    'CE k-fold',
+    labelQualityScores(y, probs, 'self_confidence').map((v) => -v),
+    null
+  )
+  row(
+    'normalized margin (cleanlab)',
+    'CE k-fold',
+    labelQualityScores(y, probs, 'normalized_margin').map((v) => -v),
+    findLabelIssues(y, probs, C, {}).issues
+  )
   rows[rows.length - 1].method = 'normalized margin + CL flags (cleanlab)'
 
   // The ambiguous flag must pick a minority that is measurably less accurate than the rest.
@@ -209,7 +297,11 @@ async function detectOne(d: Data, noise: number, base: TrainConfigInput, k: numb
     return sel.length ? sel.filter(Boolean).length / sel.length : NaN
   }
   const share = amb.filter(Boolean).length / amb.length
-  return { rows, amb: { dataset: d.name, noise, share, accFlagged: acc(true), accRest: acc(false) }, minutes: { poi: poi.minutes, ce: ce.minutes } }
+  return {
+    rows,
+    amb: { dataset: d.name, noise, share, accFlagged: acc(true), accRest: acc(false) },
+    minutes: { poi: poi.minutes, ce: ce.minutes }
+  }
 }
 
 async function main(): Promise<void> {
@@ -252,7 +344,9 @@ async function main(): Promise<void> {
   // Scoring outside train() (k-fold by subject) needs the backend chosen first.
   const info = await initCompute({ backend: a.backend as 'auto' })
   const load0 = loadavg()[0]
-  process.stderr.write(`bench:detect: backend ${info.backend} (${info.reason}); load average at start ${load0.toFixed(2)} on ${cpus().length} cores\n`)
+  process.stderr.write(
+    `bench:detect: backend ${info.backend} (${info.reason}); load average at start ${load0.toFixed(2)} on ${cpus().length} cores\n`
+  )
   const t0 = performance.now()
   const datasets: (() => Promise<Data | null>)[] = []
   if (which.includes('ck')) {
@@ -269,7 +363,14 @@ async function main(): Promise<void> {
       const all = parse(readFileSync(csv), { columns: true }) as Record<string, string>[]
       const train = all.map((r, i) => ({ r, i })).filter((x) => x.r.split === 'Training')
       const labelIdx = new Map([...new Set(train.map((x) => x.r.label))].map((l, j) => [l, j]))
-      const keep = new Set(stratifiedSubset(train.map((x) => x.i), new Map(train.map((x) => [x.i, labelIdx.get(x.r.label)!])), subset, base.seed ?? 1))
+      const keep = new Set(
+        stratifiedSubset(
+          train.map((x) => x.i),
+          new Map(train.map((x) => [x.i, labelIdx.get(x.r.label)!])),
+          subset,
+          base.seed ?? 1
+        )
+      )
       return loadData('fer2013', await cachedProject(`fer2013-train-${keep.size}`, csv, (_r, i) => keep.has(i)), false)
     })
   }
@@ -277,7 +378,9 @@ async function main(): Promise<void> {
     const d = await open()
     if (!d) continue
     try {
-      process.stderr.write(`bench:detect: ${d.name}, ${d.ids.length} images, ${d.present.length} classes, noise ${noises.join(', ')}, POI and CE ${k}-fold on the same folds${d.groups ? ' (subject-disjoint)' : ''}\n`)
+      process.stderr.write(
+        `bench:detect: ${d.name}, ${d.ids.length} images, ${d.present.length} classes, noise ${noises.join(', ')}, POI and CE ${k}-fold on the same folds${d.groups ? ' (subject-disjoint)' : ''}\n`
+      )
       for (const noise of noises) {
         const r = await detectOne(d, noise, base, k)
         rows.push(...r.rows)
@@ -292,12 +395,25 @@ async function main(): Promise<void> {
   const pct = (v: number): string => (Number.isFinite(v) ? (v * 100).toFixed(1) : '–')
   const table = [
     ['dataset', 'noise', 'method', 'scores from', 'AUROC', 'AP', 'P@k', 'flagged', 'flag precision', 'flag recall'],
-    ...rows.map((r) => [r.dataset, `${r.noise * 100}%`, r.method, r.source, r.metrics.auroc.toFixed(3), r.metrics.ap.toFixed(3), r.metrics.precisionAtK.toFixed(3), r.flags ? String(r.flags.flagged) : '', r.flags ? pct(r.flags.precision) + '%' : '', r.flags ? pct(r.flags.recall) + '%' : ''])
+    ...rows.map((r) => [
+      r.dataset,
+      `${r.noise * 100}%`,
+      r.method,
+      r.source,
+      r.metrics.auroc.toFixed(3),
+      r.metrics.ap.toFixed(3),
+      r.metrics.precisionAtK.toFixed(3),
+      r.flags ? String(r.flags.flagged) : '',
+      r.flags ? pct(r.flags.precision) + '%' : '',
+      r.flags ? pct(r.flags.recall) + '%' : ''
+    ])
   ]
   const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)))
   process.stdout.write(table.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n') + '\n')
   for (const m of ambiguous) {
-    process.stdout.write(`${m.dataset} ${m.noise * 100}%: ambiguous flag on ${pct(m.share)}% of images; POI TRN accuracy (clean labels) ${pct(m.accFlagged)}% flagged vs ${pct(m.accRest)}% rest\n`)
+    process.stdout.write(
+      `${m.dataset} ${m.noise * 100}%: ambiguous flag on ${pct(m.share)}% of images; POI TRN accuracy (clean labels) ${pct(m.accFlagged)}% flagged vs ${pct(m.accRest)}% rest\n`
+    )
   }
   for (const r of rows.filter((x) => x.method.startsWith('POI audit') && x.noise === 0.2)) {
     const base = rows.filter((x) => x.dataset === r.dataset && x.noise === r.noise && x.source === 'CE k-fold')
@@ -308,12 +424,33 @@ async function main(): Promise<void> {
     )
   }
   const total = (performance.now() - t0) / 60000
-  process.stdout.write(`wall time ${total.toFixed(1)} min; load average ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end (${cpus().length} cores)\n`)
+  process.stdout.write(
+    `wall time ${total.toFixed(1)} min; load average ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end (${cpus().length} cores)\n`
+  )
   const out = resolve(a.out)
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(
     out,
-    JSON.stringify({ bench: 'detect', version: 2, at: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, loadStart: load0, loadEnd: loadavg()[0] }, backend: { name: info.backend, reason: info.reason }, subset, k, config: base, noises, rows, ambiguous, minutes, skipped, totalMinutes: total }, null, 2) + '\n'
+    JSON.stringify(
+      {
+        bench: 'detect',
+        version: 2,
+        at: new Date().toISOString(),
+        machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, loadStart: load0, loadEnd: loadavg()[0] },
+        backend: { name: info.backend, reason: info.reason },
+        subset,
+        k,
+        config: base,
+        noises,
+        rows,
+        ambiguous,
+        minutes,
+        skipped,
+        totalMinutes: total
+      },
+      null,
+      2
+    ) + '\n'
   )
   process.stdout.write(`wrote ${out}\n`)
 }

@@ -59,12 +59,15 @@ interface EffortRow {
 /**
  * Where each dataset's audit items and truth are kept, so the simulation can be re-run without training (--from-items).
  */
-const itemsFile = (dataset: string): string => join(ROOT, 'bench-results', `effort-items-${dataset.replace(/[^a-z0-9]+/gi, '-')}.json`)
+const itemsFile = (dataset: string): string =>
+  join(ROOT, 'bench-results', `effort-items-${dataset.replace(/[^a-z0-9]+/gi, '-')}.json`)
 
 function effort(dataset: string, items: RerankItem[], wrong: Set<number>, C: number): EffortRow {
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true })
   writeFileSync(itemsFile(dataset), JSON.stringify({ dataset, C, items, wrong: [...wrong] }) + '\n')
-  const results = (['static', 'learning', 'random'] as const).map((o) => simulateReview(items, wrong, C, o, { at: AT, seed: 1 }))
+  const results = (['static', 'learning', 'random'] as const).map((o) =>
+    simulateReview(items, wrong, C, o, { at: AT, seed: 1 })
+  )
   return { dataset, images: items.length, wrong: wrong.size, results }
 }
 
@@ -74,7 +77,8 @@ function consensusOnSynthetic(truth: number[], probs: number[][], C: number): Re
   const rng = new Rng(17)
   const votes: Vote[] = []
   truth.forEach((y, i) => {
-    for (const j of rng.shuffle([...reliab.keys()]).slice(0, 3)) votes.push({ image: i, annotator: `a${j}`, label: rng.chance(reliab[j]) ? y : (y + 1 + rng.int(C - 1)) % C })
+    for (const j of rng.shuffle([...reliab.keys()]).slice(0, 3))
+      votes.push({ image: i, annotator: `a${j}`, label: rng.chance(reliab[j]) ? y : (y + 1 + rng.int(C - 1)) % C })
   })
   const input = { images: truth.length, classes: C, votes, modelProbs: probs }
   const acc = (l: number[]): number => l.filter((v, i) => v === truth[i]).length / truth.length
@@ -110,7 +114,9 @@ async function main(): Promise<void> {
   const t0 = performance.now()
   const load0 = loadavg()[0]
   const info = await initCompute({ backend: 'auto' })
-  process.stderr.write(`bench:effort: backend ${info.backend} (${info.reason}); load ${load0.toFixed(2)} on ${cpus().length} cores\n`)
+  process.stderr.write(
+    `bench:effort: backend ${info.backend} (${info.reason}); load ${load0.toFixed(2)} on ${cpus().length} cores\n`
+  )
   const which = a.datasets.split(',')
   const rows: EffortRow[] = []
   let consensus: Record<string, number> | null = null
@@ -119,9 +125,21 @@ async function main(): Promise<void> {
   if (a['from-items']) {
     // Re-run only the simulation on items saved by an earlier run (no training).
     for (const f of a['from-items'].split(',')) {
-      const j = JSON.parse(readFileSync(f, 'utf8')) as { dataset: string; C: number; items: RerankItem[]; wrong: number[] }
+      const j = JSON.parse(readFileSync(f, 'utf8')) as {
+        dataset: string
+        C: number
+        items: RerankItem[]
+        wrong: number[]
+      }
       const wrong = new Set(j.wrong)
-      rows.push({ dataset: `${j.dataset} (from ${f})`, images: j.items.length, wrong: wrong.size, results: (['static', 'learning', 'random'] as const).map((o) => simulateReview(j.items, wrong, j.C, o, { at: AT, seed: 1 })) })
+      rows.push({
+        dataset: `${j.dataset} (from ${f})`,
+        images: j.items.length,
+        wrong: wrong.size,
+        results: (['static', 'learning', 'random'] as const).map((o) =>
+          simulateReview(j.items, wrong, j.C, o, { at: AT, seed: 1 })
+        )
+      })
     }
     which.length = 0
   }
@@ -129,22 +147,53 @@ async function main(): Promise<void> {
   if (which.includes('synthetic')) {
     const dir = mkdtempSync(join(tmpdir(), 'poi-effort-'))
     try {
-      const r = await runDemo({ dir: join(dir, 'demo'), n: Number(a.n), epochs, progress: (e) => {
-          if (e.phase === 'train' && e.event.phase === 'validate') process.stderr.write(`  synthetic: epoch ${e.event.epoch}/${e.event.epochs}\n`)
+      const r = await runDemo({
+        dir: join(dir, 'demo'),
+        n: Number(a.n),
+        epochs,
+        progress: (e) => {
+          if (e.phase === 'train' && e.event.phase === 'validate')
+            process.stderr.write(`  synthetic: epoch ${e.event.epoch}/${e.event.epochs}\n`)
         }
       })
       const gt = await loadGroundTruth(r.dataset.groundTruth)
       const p = openProject(r.project, { readonly: true })
       try {
         const byPath = new Map(gt.images.map((g) => [g.path, g]))
-        const paths = new Map((p.db.prepare('SELECT id, rel_path FROM images').all() as { id: number; rel_path: string }[]).map((x) => [x.id, x.rel_path]))
-        const items = auditItems(p.db, r.auditId, { scoredOnly: true }).filter((i) => i.givenLabel != null && byPath.get(paths.get(i.imageId)!)?.split === 'train')
+        const paths = new Map(
+          (p.db.prepare('SELECT id, rel_path FROM images').all() as { id: number; rel_path: string }[]).map((x) => [
+            x.id,
+            x.rel_path
+          ])
+        )
+        const items = auditItems(p.db, r.auditId, { scoredOnly: true }).filter(
+          (i) => i.givenLabel != null && byPath.get(paths.get(i.imageId)!)?.split === 'train'
+        )
         const wrong = new Set(items.filter((i) => byPath.get(paths.get(i.imageId)!)!.flipped).map((i) => i.imageId))
         const classes = getClasses(p.db)
-        rows.push(effort('synthetic', items.map((i) => ({ imageId: i.imageId, score: i.score!, givenLabel: i.givenLabel!, suggestedLabel: i.suggestedLabel, signals: i.signals })), wrong, classes.length))
+        rows.push(
+          effort(
+            'synthetic',
+            items.map((i) => ({
+              imageId: i.imageId,
+              score: i.score!,
+              givenLabel: i.givenLabel!,
+              suggestedLabel: i.suggestedLabel,
+              signals: i.signals
+            })),
+            wrong,
+            classes.length
+          )
+        )
         const preds = new Map(readPredictions(p.db, r.runId).map((x) => [x.imageId, x]))
-        const truthIdx = items.map((i) => classes.indexOf(byPath.get(paths.get(i.imageId)!)!.trueClass as (typeof classes)[number]))
-        consensus = consensusOnSynthetic(truthIdx, items.map((i) => Array.from(preds.get(i.imageId)!.trnProbs)), classes.length)
+        const truthIdx = items.map((i) =>
+          classes.indexOf(byPath.get(paths.get(i.imageId)!)!.trueClass as (typeof classes)[number])
+        )
+        consensus = consensusOnSynthetic(
+          truthIdx,
+          items.map((i) => Array.from(preds.get(i.imageId)!.trnProbs)),
+          classes.length
+        )
       } finally {
         p.close()
       }
@@ -160,18 +209,51 @@ async function main(): Promise<void> {
       const all = parse(readFileSync(csv), { columns: true }) as Record<string, string>[]
       const train = all.map((r, i) => ({ r, i })).filter((x) => x.r.split === 'Training')
       const labelIdx = new Map([...new Set(train.map((x) => x.r.label))].map((l, j) => [l, j]))
-      const keep = new Set(stratifiedSubset(train.map((x) => x.i), new Map(train.map((x) => [x.i, labelIdx.get(x.r.label)!])), Number(a.subset), 1))
-      const d = loadData('fer2013', await cachedProject(`fer2013-train-${keep.size}`, csv, (_r, i) => keep.has(i)), false)
+      const keep = new Set(
+        stratifiedSubset(
+          train.map((x) => x.i),
+          new Map(train.map((x) => [x.i, labelIdx.get(x.r.label)!])),
+          Number(a.subset),
+          1
+        )
+      )
+      const d = loadData(
+        'fer2013',
+        await cachedProject(`fer2013-train-${keep.size}`, csv, (_r, i) => keep.has(i)),
+        false
+      )
       try {
         const base: TrainConfigInput = { seed: 1, ...(epochs ? { epochs } : {}) }
         const noise = Number(a.noise)
         const { labels, flipped } = flip(d, noise, 1)
         const poi = await kfold(d, labels, Number(a.k), base, 'poi', `fer2013 ${noise * 100}%`)
         const classes = getClasses(d.project.db)
-        const images: AuditImage[] = d.ids.map((id) => ({ imageId: id, label: labels.get(id)!, groupLabel: labels.get(id)!, votes: null, softLabel: null, dupGroup: null, face: null, pred: poi.preds.get(id)! as Prediction }))
+        const images: AuditImage[] = d.ids.map((id) => ({
+          imageId: id,
+          label: labels.get(id)!,
+          groupLabel: labels.get(id)!,
+          votes: null,
+          softLabel: null,
+          dupGroup: null,
+          face: null,
+          pred: poi.preds.get(id)! as Prediction
+        }))
         const audit = computeAudit(classes, images, resolveAuditConfig({ method: 'poi' }))
         const items = audit.items.filter((i) => i.score != null).sort((x, y) => x.score! - y.score!)
-        rows.push(effort(`fer2013 ${noise * 100}% flips`, items.map((i) => ({ imageId: i.imageId, score: i.score!, givenLabel: i.givenLabel!, suggestedLabel: i.suggestedLabel, signals: i.signals })), flipped, classes.length))
+        rows.push(
+          effort(
+            `fer2013 ${noise * 100}% flips`,
+            items.map((i) => ({
+              imageId: i.imageId,
+              score: i.score!,
+              givenLabel: i.givenLabel!,
+              suggestedLabel: i.suggestedLabel,
+              signals: i.signals
+            })),
+            flipped,
+            classes.length
+          )
+        )
       } finally {
         d.project.close()
       }
@@ -182,20 +264,49 @@ async function main(): Promise<void> {
   process.stdout.write(`wrong labels found after ${AT.join(' / ')} reviews (50 per re-rank)\n`)
   for (const r of rows) {
     process.stdout.write(`${r.dataset} (${r.images} images, ${r.wrong} wrong):\n`)
-    for (const e of r.results) process.stdout.write(`  ${e.order.padEnd(9)} ${e.found.join(' / ')}${e.rerankMs != null ? `   (re-rank ${e.rerankMs.toFixed(0)} ms; learned order used in ${e.learnedUsed!.learned} of ${e.learnedUsed!.of} re-ranks)` : ''}\n`)
+    for (const e of r.results)
+      process.stdout.write(
+        `  ${e.order.padEnd(9)} ${e.found.join(' / ')}${e.rerankMs != null ? `   (re-rank ${e.rerankMs.toFixed(0)} ms; learned order used in ${e.learnedUsed!.learned} of ${e.learnedUsed!.of} re-ranks)` : ''}\n`
+      )
     const [st, le] = r.results
-    process.stdout.write(`  learning vs static after 1,000: ${((le.found[1] / Math.max(1, st.found[1]) - 1) * 100).toFixed(1)} %\n`)
+    process.stdout.write(
+      `  learning vs static after 1,000: ${((le.found[1] / Math.max(1, st.found[1]) - 1) * 100).toFixed(1)} %\n`
+    )
   }
   if (consensus) {
     const c = consensus
-    process.stdout.write(`consensus on ${c.images} synthetic faces, 8 simulated annotators (reliability 0.35–0.9, 3 per image), model accuracy ${(c.modelAccuracy * 100).toFixed(1)} %:\n`)
-    process.stdout.write(`  majority ${(c.majority * 100).toFixed(1)} %, Dawid–Skene ${(c.dawidSkene * 100).toFixed(1)} %, ours ${(c.ours * 100).toFixed(1)} %; annotator-quality Spearman ours ${c.spearmanOurs.toFixed(3)}, Dawid–Skene ${c.spearmanDawidSkene.toFixed(3)}\n`)
+    process.stdout.write(
+      `consensus on ${c.images} synthetic faces, 8 simulated annotators (reliability 0.35–0.9, 3 per image), model accuracy ${(c.modelAccuracy * 100).toFixed(1)} %:\n`
+    )
+    process.stdout.write(
+      `  majority ${(c.majority * 100).toFixed(1)} %, Dawid–Skene ${(c.dawidSkene * 100).toFixed(1)} %, ours ${(c.ours * 100).toFixed(1)} %; annotator-quality Spearman ours ${c.spearmanOurs.toFixed(3)}, Dawid–Skene ${c.spearmanDawidSkene.toFixed(3)}\n`
+    )
   }
   const minutes = (performance.now() - t0) / 60000
-  process.stdout.write(`wall time ${minutes.toFixed(1)} min; load ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end (${cpus().length} cores)\n`)
+  process.stdout.write(
+    `wall time ${minutes.toFixed(1)} min; load ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end (${cpus().length} cores)\n`
+  )
   const out = resolve(a.out)
   mkdirSync(dirname(out), { recursive: true })
-  writeFileSync(out, JSON.stringify({ bench: 'effort', version: 1, at: new Date().toISOString(), backend: info.backend, machine: { cpus: cpus().length, loadStart: load0, loadEnd: loadavg()[0] }, reviewsAt: AT, rows, consensus, skipped, minutes }, null, 2) + '\n')
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        bench: 'effort',
+        version: 1,
+        at: new Date().toISOString(),
+        backend: info.backend,
+        machine: { cpus: cpus().length, loadStart: load0, loadEnd: loadavg()[0] },
+        reviewsAt: AT,
+        rows,
+        consensus,
+        skipped,
+        minutes
+      },
+      null,
+      2
+    ) + '\n'
+  )
   process.stdout.write(`wrote ${out}\n`)
 }
 

@@ -73,7 +73,9 @@ async function main(): Promise<void> {
   const dataRoot = join(dir, 'data')
   const now = new Date().toISOString()
   db.prepare('INSERT INTO datasets (id, root, added_at) VALUES (1, ?, ?)').run(dataRoot, now)
-  db.prepare("INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'csv', 'labels.csv', ?, ?, '{}')").run(now, now)
+  db.prepare(
+    "INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'csv', 'labels.csv', ?, ?, '{}')"
+  ).run(now, now)
   const nTrain = Math.round((N * 28709) / 35887)
   const nVal = Math.round((N * 3589) / 35887)
   const truth: number[] = []
@@ -107,7 +109,11 @@ async function main(): Promise<void> {
     const changes = []
     for (let j = 0; j < 100; j++) {
       const id = 1 + Math.floor(r() * N)
-      changes.push(b < 10 ? { imageId: id, label: truth[id - 1], review: 'relabeled' as const } : { imageId: id, state: 'excluded' as const, review: 'excluded' as const })
+      changes.push(
+        b < 10
+          ? { imageId: id, label: truth[id - 1], review: 'relabeled' as const }
+          : { imageId: id, state: 'excluded' as const, review: 'excluded' as const }
+      )
     }
     applyChanges(db, changes, { actor: 'bench', source: 'curator' })
   }
@@ -160,7 +166,9 @@ async function main(): Promise<void> {
   // 4. Stand-in image files for the class-folder export.
   t0 = t()
   const jpg = join(dir, 'one.jpg')
-  await sharp({ create: { width: 48, height: 48, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg({ quality: 95 }).toFile(jpg)
+  await sharp({ create: { width: 48, height: 48, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+    .jpeg({ quality: 95 })
+    .toFile(jpg)
   const made = new Set<string>()
   for (const path of rel) {
     const full = join(dataRoot, path)
@@ -174,7 +182,15 @@ async function main(): Promise<void> {
   const tFiles = (t() - t0) / 1000
 
   // 5. Every format.
-  const results: { format: ExportFormat; seconds: number; cpuSeconds: number; rows: number; bytes: number; files: number; verifySeconds: number }[] = []
+  const results: {
+    format: ExportFormat
+    seconds: number
+    cpuSeconds: number
+    rows: number
+    bytes: number
+    files: number
+    verifySeconds: number
+  }[] = []
   // `--formats folders,csv` measures a subset (the report then lists only those).
   const only = opts.formats?.split(',')
   for (const format of EXPORT_FORMATS.filter((f) => !only || only.includes(f))) {
@@ -197,11 +213,21 @@ async function main(): Promise<void> {
   p.close()
 
   const pad = (s: string | number, n: number): string => String(s).padStart(n)
-  console.log(`setup: project ${tProject.toFixed(2)} s, predictions ${tRun.toFixed(2)} s, image files ${tFiles.toFixed(2)} s`)
-  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
-  console.log(`audit (poi): ${tAudit.toFixed(2)} s wall, ${cAudit.toFixed(2)} s CPU for ${summary.scored} scored images; flags: ${summary.flags.names.map((n, k) => `${n} ${summary.flags.totals[k]}`).join(', ')}`)
+  console.log(
+    `setup: project ${tProject.toFixed(2)} s, predictions ${tRun.toFixed(2)} s, image files ${tFiles.toFixed(2)} s`
+  )
+  console.log(
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`
+  )
+  console.log(
+    `audit (poi): ${tAudit.toFixed(2)} s wall, ${cAudit.toFixed(2)} s CPU for ${summary.scored} scored images; flags: ${summary.flags.names.map((n, k) => `${n} ${summary.flags.totals[k]}`).join(', ')}`
+  )
   console.log(`audit (cl baseline): ${tAuditCl.toFixed(2)} s wall, ${cAuditCl.toFixed(2)} s CPU (audit ${auditCl})`)
-  console.log(`${'format'.padEnd(12)}${pad('wall s', 9)}${pad('CPU s', 8)}${pad('records', 9)}${pad('MB', 9)}${pad('files', 8)}${pad('verify s', 10)}  target ≤ 10 s`)
+  console.log(
+    `${'format'.padEnd(12)}${pad('wall s', 9)}${pad('CPU s', 8)}${pad('records', 9)}${pad('MB', 9)}${pad('files', 8)}${pad('verify s', 10)}  target ≤ 10 s`
+  )
   for (const x of results) {
     console.log(
       `${x.format.padEnd(12)}${pad(x.seconds.toFixed(2), 9)}${pad(x.cpuSeconds.toFixed(2), 8)}${pad(x.rows, 9)}${pad((x.bytes / 1e6).toFixed(1), 9)}${pad(x.files, 8)}${pad(x.verifySeconds.toFixed(2), 10)}  ${x.seconds <= 10 ? 'ok' : 'SLOW'}`
@@ -211,11 +237,24 @@ async function main(): Promise<void> {
   const report = {
     bench: 'export',
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? null, node: process.version, platform: process.platform, loadAverage: loadavg() },
+    machine: {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model ?? null,
+      node: process.version,
+      platform: process.platform,
+      loadAverage: loadavg()
+    },
     images: N,
     classes,
     setupSeconds: { project: tProject, predictions: tRun, imageFiles: tFiles },
-    audit: { poiSeconds: tAudit, poiCpuSeconds: cAudit, clSeconds: tAuditCl, clCpuSeconds: cAuditCl, scored: summary.scored, flags: Object.fromEntries(summary.flags.names.map((n, k) => [n, summary.flags.totals[k]])) },
+    audit: {
+      poiSeconds: tAudit,
+      poiCpuSeconds: cAudit,
+      clSeconds: tAuditCl,
+      clCpuSeconds: cAuditCl,
+      scored: summary.scored,
+      flags: Object.fromEntries(summary.flags.names.map((n, k) => [n, summary.flags.totals[k]]))
+    },
     exports: results,
     targetSeconds: 10
   }

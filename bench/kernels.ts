@@ -102,7 +102,8 @@ function measure(reps: number) {
       const own = process.cpuUsage(own0)
       const busy1 = machineBusySeconds()
       samples.sort((a, b) => a - b)
-      const others = busy0 == null || busy1 == null ? null : Math.max(0, (busy1 - busy0 - (own.user + own.system) / 1e6) / wall)
+      const others =
+        busy0 == null || busy1 == null ? null : Math.max(0, (busy1 - busy0 - (own.user + own.system) / 1e6) / wall)
       if (samples.length !== reps) throw new Error('measure: sample count mismatch')
       return { ms: samples[Math.floor(samples.length / 2)], others }
     }
@@ -141,7 +142,13 @@ const LAYERS: Layer[] = [
   { name: '3x3 512->512 @4', h: 4, cin: 512, cout: 512, k: 3, s: 1 },
   { name: '1x1/2 64->128 @12', h: 12, cin: 64, cout: 128, k: 1, s: 2 }
 ]
-const QUICK_LAYERS = new Set(['stem 7x7/2 @48 (1->64)', '3x3 64->64 @12', '3x3 64->64 @28', '3x3/2 64->128 @12', '3x3 256->256 @7'])
+const QUICK_LAYERS = new Set([
+  'stem 7x7/2 @48 (1->64)',
+  '3x3 64->64 @12',
+  '3x3 64->64 @28',
+  '3x3/2 64->128 @12',
+  '3x3 256->256 @7'
+])
 
 /** Forward GFLOP of a 'same' conv at batch 32 (2 FLOPs per multiply-add). */
 function gflop(l: Layer, n = 32): number {
@@ -161,7 +168,10 @@ function benchLayer(l: Layer, reps: number): Record<string, Timing | number | st
   const heavy = reps > 1 && gflop(l) > 2 ? Math.max(1, reps - 1) : reps
   const out: Record<string, Timing | number | string> = { layer: l.name, gflop: gflop(l) }
   installWasmShims(tf)
-  out.forward = time(run(() => tf.conv2d(x, w, l.s, 'same')), reps)
+  out.forward = time(
+    run(() => tf.conv2d(x, w, l.s, 'same')),
+    reps
+  )
   out.dxShim = time(run(dX), reps)
   out.dwConv = time(run(dW), reps)
   installWasmShims(tf, { filterGradStrategy: 'pertap' })
@@ -175,7 +185,12 @@ function benchLayer(l: Layer, reps: number): Record<string, Timing | number | st
 
 // ---- 2. the other kernels ----------------------------------------------------------------------------------
 
-function nativeVsShim(label: string, op: () => Tensor, opts: WasmShimOptions, reps: number): Record<string, Timing | string> {
+function nativeVsShim(
+  label: string,
+  op: () => Tensor,
+  opts: WasmShimOptions,
+  reps: number
+): Record<string, Timing | string> {
   installWasmShims(tf, opts)
   const native = time(run(op), reps)
   installWasmShims(tf)
@@ -187,7 +202,14 @@ function benchOthers(reps: number): Array<Record<string, Timing | string>> {
   const rows: Array<Record<string, Timing | string>> = []
   const keep: Tensor[] = []
   const t = <T extends Tensor>(v: T): T => (keep.push(v), v)
-  rows.push(nativeVsShim('Tile [1,1,1,128] -> [32,12,12,128] (590k)', () => tf.tile(t(tf.randomNormal([1, 1, 1, 128])), [32, 12, 12, 1]), { fastTile: false }, reps))
+  rows.push(
+    nativeVsShim(
+      'Tile [1,1,1,128] -> [32,12,12,128] (590k)',
+      () => tf.tile(t(tf.randomNormal([1, 1, 1, 128])), [32, 12, 12, 1]),
+      { fastTile: false },
+      reps
+    )
+  )
   const flips: Array<[string, number[]]> = [
     ['Reverse W of [64,9,9,256] (POI crops, 224 px)', [64, 9, 9, 256]],
     ['Reverse W of [64,5,5,256] (POI crops, 112 px)', [64, 5, 5, 256]],
@@ -202,12 +224,32 @@ function benchOthers(reps: number): Array<Record<string, Timing | string>> {
   }
   const a = t(tf.randomNormal([64, 512]))
   const wt = t(tf.randomNormal([512, 512]))
-  rows.push(nativeVsShim('MatMul x^T dy: [64,512]^T @ [64,512] (dense dW)', () => tf.matMul(a, a, true, false), { fastTransposedMatMul: false }, reps))
-  rows.push(nativeVsShim('MatMul dy W^T: [64,512] @ [512,512]^T (dense dX)', () => tf.matMul(a, wt, false, true), { fastTransposedMatMul: false }, reps))
+  rows.push(
+    nativeVsShim(
+      'MatMul x^T dy: [64,512]^T @ [64,512] (dense dW)',
+      () => tf.matMul(a, a, true, false),
+      { fastTransposedMatMul: false },
+      reps
+    )
+  )
+  rows.push(
+    nativeVsShim(
+      'MatMul dy W^T: [64,512] @ [512,512]^T (dense dX)',
+      () => tf.matMul(a, wt, false, true),
+      { fastTransposedMatMul: false },
+      reps
+    )
+  )
   const px = t(tf.randomNormal([32, 24, 24, 64])) as Tensor4D
   const pdy = t(tf.randomNormal([32, 12, 12, 64])) as Tensor4D
-  const pool = kernel('MaxPoolGrad', { dy: pdy, input: px, output: t(tf.maxPool(px, 3, 2, 'same')) }, { filterSize: 3, strides: 2, pad: 'same' })
-  rows.push(nativeVsShim('MaxPoolGrad 3x3/2 [32,24,24,64] (stem pool; native is wrong)', pool, { fixMaxPoolGrad: false }, reps))
+  const pool = kernel(
+    'MaxPoolGrad',
+    { dy: pdy, input: px, output: t(tf.maxPool(px, 3, 2, 'same')) },
+    { filterSize: 3, strides: 2, pad: 'same' }
+  )
+  rows.push(
+    nativeVsShim('MaxPoolGrad 3x3/2 [32,24,24,64] (stem pool; native is wrong)', pool, { fixMaxPoolGrad: false }, reps)
+  )
   tf.dispose(keep)
   return rows
 }
@@ -216,7 +258,9 @@ function benchOthers(reps: number): Array<Record<string, Timing | string>> {
 
 function slimResNet(widths = [32, 64, 128, 256], inputShape = [48, 48, 1], classes = 7): LayersModel {
   const convBn = (x: SymbolicTensor, f: number, k: number, s: number, relu: boolean): SymbolicTensor => {
-    let y = tf.layers.conv2d({ filters: f, kernelSize: k, strides: s, padding: 'same', useBias: false }).apply(x) as SymbolicTensor
+    let y = tf.layers
+      .conv2d({ filters: f, kernelSize: k, strides: s, padding: 'same', useBias: false })
+      .apply(x) as SymbolicTensor
     y = tf.layers.batchNormalization().apply(y) as SymbolicTensor
     return relu ? (tf.layers.reLU().apply(y) as SymbolicTensor) : y
   }
@@ -238,7 +282,13 @@ function slimResNet(widths = [32, 64, 128, 256], inputShape = [48, 48, 1], class
   return tf.model({ inputs: input, outputs: out })
 }
 
-const MIN_SHIMS: WasmShimOptions = { filterGradStrategy: 'pertap', fastConvInputGrad: false, fastTile: false, fastTransposedMatMul: false, fastReverse: false }
+const MIN_SHIMS: WasmShimOptions = {
+  filterGradStrategy: 'pertap',
+  fastConvInputGrad: false,
+  fastTile: false,
+  fastTransposedMatMul: false,
+  fastReverse: false
+}
 
 async function trainChild(): Promise<void> {
   const threads = Number(opts.threads ?? 1)
@@ -254,21 +304,56 @@ async function trainChild(): Promise<void> {
   // one ResNet-sized layer, fwd + dX + dW (3x3 64->64 @28, batch 32)
   const lx = tf.randomNormal([32, 28, 28, 64]) as Tensor4D
   const lw = tf.randomNormal([3, 3, 64, 64]) as Tensor4D
-  const layer = time(run(() => tf.tidy(() => tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.conv2d(a as Tensor4D, b as Tensor4D, 1, 'same')))([lx, lw])[0])), QUICK ? 3 : 5)
+  const layer = time(
+    run(() =>
+      tf.tidy(
+        () =>
+          tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.conv2d(a as Tensor4D, b as Tensor4D, 1, 'same')))([lx, lw])[0]
+      )
+    ),
+    QUICK ? 3 : 5
+  )
   const heapMb = tf.memory().numBytes / 2 ** 20
   process.stdout.write(
-    JSON.stringify({ threads: info.threads, shims, describe: describeCompute(info), msPerStep: steps.ms, imgPerSec: (batch / steps.ms) * 1000, others: steps.others, layer28: layer, tensorMb: heapMb }) + '\n'
+    JSON.stringify({
+      threads: info.threads,
+      shims,
+      describe: describeCompute(info),
+      msPerStep: steps.ms,
+      imgPerSec: (batch / steps.ms) * 1000,
+      others: steps.others,
+      layer28: layer,
+      tensorMb: heapMb
+    }) + '\n'
   )
 }
 
 function spawnTrain(threads: number, shims: 'full' | 'min'): Record<string, unknown> {
   const script = fileURLToPath(import.meta.url)
-  const r = spawnSync(process.execPath, [...process.execArgv, script, '--train-child', '--threads', String(threads), '--shims', shims, ...(QUICK ? ['--quick'] : [])], {
-    encoding: 'utf8',
-    timeout: 15 * 60_000
-  })
+  const r = spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      script,
+      '--train-child',
+      '--threads',
+      String(threads),
+      '--shims',
+      shims,
+      ...(QUICK ? ['--quick'] : [])
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 15 * 60_000
+    }
+  )
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'))
-  if (r.status !== 0 || !line) return { threads, shims, error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ') }
+  if (r.status !== 0 || !line)
+    return {
+      threads,
+      shims,
+      error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ')
+    }
   return JSON.parse(line) as Record<string, unknown>
 }
 
@@ -280,22 +365,36 @@ const fmt = (t: unknown): string => {
 }
 const gfs = (g: number, t: unknown): string => `${fmt(t)} (${(g / ((t as Timing).ms / 1000)).toFixed(1)})`
 const maxOthers = (rows: Array<Record<string, unknown>>): number =>
-  Math.max(0, ...rows.flatMap((r) => Object.values(r).map((v) => (v as Timing)?.others ?? 0)).filter((v) => typeof v === 'number'))
+  Math.max(
+    0,
+    ...rows.flatMap((r) => Object.values(r).map((v) => (v as Timing)?.others ?? 0)).filter((v) => typeof v === 'number')
+  )
 
 async function main(): Promise<void> {
   if (opts['train-child']) return trainChild()
   const info = await initCompute({ backend: 'wasm', threads: 1 })
   console.log(describeCompute(info))
-  console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`)
-  console.log('Other processes share this machine: the "others" column is the CPU (cores) they used during each measurement.\n')
+  console.log(
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, load average ${os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`
+  )
+  console.log(
+    'Other processes share this machine: the "others" column is the CPU (cores) they used during each measurement.\n'
+  )
   const reps = QUICK ? 2 : 3
   const layers = LAYERS.filter((l) => !QUICK || QUICK_LAYERS.has(l.name)).map((l) => benchLayer(l, reps))
   console.log('Conv layers, batch 32, wasm 1 thread: ms (GFLOP/s)')
-  console.log('| layer | GFLOP | forward | dX native | dX shim (phase) | dW shim conv (default) | dW shim pertap | others |')
+  console.log(
+    '| layer | GFLOP | forward | dX native | dX shim (phase) | dW shim conv (default) | dW shim pertap | others |'
+  )
   console.log('|---|---|---|---|---|---|---|---|')
   for (const r of layers) {
     const g = r.gflop as number
-    console.log(`| ${r.layer} | ${g.toFixed(3)} | ${gfs(g, r.forward)} | ${gfs(g, r.dxNative)} | ${gfs(g, r.dxShim)} | ${gfs(g, r.dwConv)} | ${gfs(g, r.dwPertap)} | ${maxOthers([r]).toFixed(2)} |`)
+    console.log(
+      `| ${r.layer} | ${g.toFixed(3)} | ${gfs(g, r.forward)} | ${gfs(g, r.dxNative)} | ${gfs(g, r.dxShim)} | ${gfs(g, r.dwConv)} | ${gfs(g, r.dwPertap)} | ${maxOthers([r]).toFixed(2)} |`
+    )
   }
   const others = benchOthers(QUICK ? 3 : 5)
   console.log('\nOther replaced kernels, wasm 1 thread: ms')
@@ -304,17 +403,27 @@ async function main(): Promise<void> {
   for (const r of others) {
     const n = (r.native as Timing).ms
     const s = (r.shim as Timing).ms
-    console.log(`| ${r.kernel} | ${n.toFixed(2)} | ${s.toFixed(2)} | ${(n / s).toFixed(2)}x | ${maxOthers([r]).toFixed(2)} |`)
+    console.log(
+      `| ${r.kernel} | ${n.toFixed(2)} | ${s.toFixed(2)} | ${(n / s).toFixed(2)}x | ${maxOthers([r]).toFixed(2)} |`
+    )
   }
   const train: Array<Record<string, unknown>> = []
   if (!opts['no-train']) {
-    for (const [threads, shims] of [[1, 'full'], [2, 'full'], [1, 'min']] as const) train.push(spawnTrain(threads, shims))
+    for (const [threads, shims] of [
+      [1, 'full'],
+      [2, 'full'],
+      [1, 'min']
+    ] as const)
+      train.push(spawnTrain(threads, shims))
     console.log('\nSlim ResNet (32-64-128-256, ImageNet stem) training, 48x48x1, batch 32, Adam, wasm')
     console.log('| threads | shims | ms/step | img/s | layer 3x3 64->64 @28 fwd+dX+dW ms | others (cores) |')
     console.log('|---|---|---|---|---|---|')
     for (const r of train) {
       if (r.error) console.log(`| ${r.threads} | ${r.shims} | failed: ${String(r.error)} | | | |`)
-      else console.log(`| ${r.threads} | ${r.shims} | ${(r.msPerStep as number).toFixed(0)} | ${(r.imgPerSec as number).toFixed(1)} | ${fmt(r.layer28)} | ${((r.others as number) ?? NaN).toFixed(2)} |`)
+      else
+        console.log(
+          `| ${r.threads} | ${r.shims} | ${(r.msPerStep as number).toFixed(0)} | ${(r.imgPerSec as number).toFixed(1)} | ${fmt(r.layer28)} | ${((r.others as number) ?? NaN).toFixed(2)} |`
+        )
     }
   }
   const outDir = join(ROOT, 'bench-results')
@@ -323,7 +432,19 @@ async function main(): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { date: new Date().toISOString(), quick: QUICK, compute: describeCompute(info), node: process.version, tfjs: tf.version.tfjs, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg(), layers, kernels: others, train },
+      {
+        date: new Date().toISOString(),
+        quick: QUICK,
+        compute: describeCompute(info),
+        node: process.version,
+        tfjs: tf.version.tfjs,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        loadavg: os.loadavg(),
+        layers,
+        kernels: others,
+        train
+      },
       null,
       2
     )

@@ -60,7 +60,9 @@ export function ferDataDir(o: FerOptions): string {
 export function ferMissing(dir: string, bench: string): boolean {
   const csv = join(dir, 'fer2013', 'labels.csv')
   if (existsSync(csv)) return false
-  process.stdout.write(`${bench}: FER2013 not found at ${csv}; nothing to measure (give --data DIR holding fer2013/). Skipped.\n`)
+  process.stdout.write(
+    `${bench}: FER2013 not found at ${csv}; nothing to measure (give --data DIR holding fer2013/). Skipped.\n`
+  )
   return true
 }
 
@@ -102,17 +104,32 @@ export async function openFer(dir: string, o: FerOptions): Promise<Fer> {
   await initCompute({ backend: (o.backend as 'wasm' | undefined) ?? 'auto' })
   const project = openProject(path)
   const rows = project.db
-    .prepare(`SELECT i.id, i.source_split AS s, a.current_label AS l FROM images i JOIN annotations a ON a.image_id = i.id WHERE i.decode_status = 'ok' AND a.state = 'labeled' ORDER BY i.id`)
+    .prepare(
+      `SELECT i.id, i.source_split AS s, a.current_label AS l FROM images i JOIN annotations a ON a.image_id = i.id WHERE i.decode_status = 'ok' AND a.state = 'labeled' ORDER BY i.id`
+    )
     .all() as { id: number; s: string; l: number }[]
   const by = (s: string): number[] => rows.filter((r) => r.s === s).map((r) => r.id)
-  return { project, training: by('Training'), publicTest: by('PublicTest'), privateTest: by('PrivateTest'), labels: new Map(rows.map((r) => [r.id, r.l])), classes: getClasses(project.db) }
+  return {
+    project,
+    training: by('Training'),
+    publicTest: by('PublicTest'),
+    privateTest: by('PrivateTest'),
+    labels: new Map(rows.map((r) => [r.id, r.l])),
+    classes: getClasses(project.db)
+  }
 }
 
 /**
  * Flips round(rate·n) of `ids` to a uniformly drawn other class (seeded). Returns the noisy label map and the flipped
  * ids.
  */
-export function flipLabels(ids: readonly number[], labels: ReadonlyMap<number, number>, rate: number, seed: number, classCount: number): { labels: Map<number, number>; flipped: Set<number> } {
+export function flipLabels(
+  ids: readonly number[],
+  labels: ReadonlyMap<number, number>,
+  rate: number,
+  seed: number,
+  classCount: number
+): { labels: Map<number, number>; flipped: Set<number> } {
   const rng = new Rng(hashSeed(seed, 'fer-noise', rate))
   const out = new Map(labels)
   const k = Math.round(rate * ids.length)
@@ -126,7 +143,12 @@ export function flipLabels(ids: readonly number[], labels: ReadonlyMap<number, n
 }
 
 /** A class-stratified, seeded subset of `n` ids. */
-export function stratifiedSubset(ids: readonly number[], labels: ReadonlyMap<number, number>, n: number, seed: number): number[] {
+export function stratifiedSubset(
+  ids: readonly number[],
+  labels: ReadonlyMap<number, number>,
+  n: number,
+  seed: number
+): number[] {
   if (n >= ids.length) return [...ids]
   const rng = new Rng(hashSeed(seed, 'subset', n))
   const byC = new Map<number, number[]>()
@@ -136,7 +158,8 @@ export function stratifiedSubset(ids: readonly number[], labels: ReadonlyMap<num
     byC.get(c)!.push(id)
   }
   const out: number[] = []
-  for (const [, list] of [...byC].sort((a, b) => a[0] - b[0])) out.push(...rng.shuffle([...list]).slice(0, Math.round((n * list.length) / ids.length)))
+  for (const [, list] of [...byC].sort((a, b) => a[0] - b[0]))
+    out.push(...rng.shuffle([...list]).slice(0, Math.round((n * list.length) / ids.length)))
   return out.sort((a, b) => a - b)
 }
 
@@ -144,7 +167,11 @@ export function stratifiedSubset(ids: readonly number[], labels: ReadonlyMap<num
  * The label map a bench run trains with: noisy Training subset + clean PublicTest (validation); PrivateTest never
  * enters.
  */
-export function trainingLabels(fer: Fer, trainIds: readonly number[], noisy: ReadonlyMap<number, number>): Map<number, number> {
+export function trainingLabels(
+  fer: Fer,
+  trainIds: readonly number[],
+  noisy: ReadonlyMap<number, number>
+): Map<number, number> {
   const m = new Map<number, number>()
   for (const id of trainIds) m.set(id, noisy.get(id)!)
   for (const id of fer.publicTest) m.set(id, fer.labels.get(id)!)
@@ -201,8 +228,20 @@ export interface NoisyRow {
 }
 
 /** Trains one model on the noisy labels and measures it on PrivateTest. */
-export async function trainAndTest(fer: Fer, tag: string, labels: Map<number, number>, config: TrainConfigInput): Promise<{ result: TrainResult; privateTestAcc: number; preds: PredictionInput[] }> {
-  const result = await train({ db: fer.project.db, projectPath: fer.project.path, config: { ...config, scoreAfter: false, checkpointMinutes: 0 }, labels, name: tag, progress: benchProgress(tag) })
+export async function trainAndTest(
+  fer: Fer,
+  tag: string,
+  labels: Map<number, number>,
+  config: TrainConfigInput
+): Promise<{ result: TrainResult; privateTestAcc: number; preds: PredictionInput[] }> {
+  const result = await train({
+    db: fer.project.db,
+    projectPath: fer.project.path,
+    config: { ...config, scoreAfter: false, checkpointMinutes: 0 },
+    labels,
+    name: tag,
+    progress: benchProgress(tag)
+  })
   const preds = await predictWithRun(fer, result.runId, fer.privateTest)
   return { result, privateTestAcc: accuracyOf(preds, fer.labels), preds }
 }
@@ -235,7 +274,8 @@ async function main(): Promise<void> {
   const noises = (o.noise ?? (full ? '0.1,0.2,0.3' : '0.3')).split(',').map(Number)
   const seed = Number(o.seed ?? 1)
   const backbone = o.backbone as TrainConfigInput['backbone']
-  if (backbone === 'faceapi-expression') throw new Error('faceapi-expression was trained on expression labels and must not be benchmarked on FER2013')
+  if (backbone === 'faceapi-expression')
+    throw new Error('faceapi-expression was trained on expression labels and must not be benchmarked on FER2013')
   // Budget pick for about an hour on 2 cores at 30 % noise (POI + CE, CPU default backbone, all 28,709
   // Training images, one-off feature extraction included): see docs/compute-defaults.md.
   const epochs = Number(o.epochs ?? (full ? 60 : 4))
@@ -255,7 +295,9 @@ async function main(): Promise<void> {
   try {
     const subsetN = Number(o.subset ?? fer.training.length)
     const trainIds = stratifiedSubset(fer.training, fer.labels, subsetN, seed)
-    process.stderr.write(`bench:noisy: FER2013 ${trainIds.length} Training images (of ${fer.training.length}), PublicTest ${fer.publicTest.length} (validation), PrivateTest ${fer.privateTest.length} (reported); noise ${noises.join(', ')}; ${epochs} epochs; backbone ${backbone ?? 'CPU default'}${base.model?.extractor?.adapter ? ` + adapter ${base.model.extractor.adapter}` : ''}\n`)
+    process.stderr.write(
+      `bench:noisy: FER2013 ${trainIds.length} Training images (of ${fer.training.length}), PublicTest ${fer.publicTest.length} (validation), PrivateTest ${fer.privateTest.length} (reported); noise ${noises.join(', ')}; ${epochs} epochs; backbone ${backbone ?? 'CPU default'}${base.model?.extractor?.adapter ? ` + adapter ${base.model.extractor.adapter}` : ''}\n`
+    )
     const rows: NoisyRow[] = []
     const t0 = performance.now()
     for (const noise of noises) {
@@ -269,17 +311,40 @@ async function main(): Promise<void> {
         variants.push(['POI no-gate', { ...base, mode: 'poi', model: { ...base.model, ablation: { noGate: true } } }])
         variants.push(['POI no-UEM', { ...base, mode: 'poi', model: { ...base.model, ablation: { noUEM: true } } }])
         // Not an ablation but the first remedy to try: ω rescaled to batch mean 1, so L_OR weighs like the TRN's CE.
-        variants.push(['POI ω-normalised', { ...base, mode: 'poi', model: { ...base.model, loss: { normaliseOmega: true } } }])
+        variants.push([
+          'POI ω-normalised',
+          { ...base, mode: 'poi', model: { ...base.model, loss: { normaliseOmega: true } } }
+        ])
       }
       for (const [name, cfg] of variants) {
         const tag = `${name} noise ${noise}`
         const r = await trainAndTest(fer, tag, labels, cfg)
         const m = r.result.metrics
-        rows.push({ noise, model: name, runId: r.result.runId, privateTestAcc: r.privateTestAcc, publicTestAcc: m.final.at(-1)?.valAcc ?? null, trainMinutes: m.seconds / 60, epochs })
-        process.stderr.write(`  [${tag}] PrivateTest ${(r.privateTestAcc * 100).toFixed(2)}% (run ${r.result.runId}, ${(m.seconds / 60).toFixed(1)} min)\n`)
+        rows.push({
+          noise,
+          model: name,
+          runId: r.result.runId,
+          privateTestAcc: r.privateTestAcc,
+          publicTestAcc: m.final.at(-1)?.valAcc ?? null,
+          trainMinutes: m.seconds / 60,
+          epochs
+        })
+        process.stderr.write(
+          `  [${tag}] PrivateTest ${(r.privateTestAcc * 100).toFixed(2)}% (run ${r.result.runId}, ${(m.seconds / 60).toFixed(1)} min)\n`
+        )
       }
     }
-    const table = [['noise', 'model', 'PrivateTest acc', 'PublicTest acc', 'minutes', 'run'], ...rows.map((r) => [`${r.noise * 100}%`, r.model, `${(r.privateTestAcc * 100).toFixed(2)}%`, r.publicTestAcc == null ? '–' : `${(r.publicTestAcc * 100).toFixed(2)}%`, r.trainMinutes.toFixed(1), String(r.runId)])]
+    const table = [
+      ['noise', 'model', 'PrivateTest acc', 'PublicTest acc', 'minutes', 'run'],
+      ...rows.map((r) => [
+        `${r.noise * 100}%`,
+        r.model,
+        `${(r.privateTestAcc * 100).toFixed(2)}%`,
+        r.publicTestAcc == null ? '–' : `${(r.publicTestAcc * 100).toFixed(2)}%`,
+        r.trainMinutes.toFixed(1),
+        String(r.runId)
+      ])
+    ]
     const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)))
     process.stdout.write(table.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n') + '\n')
     const gaps = noises.map((n) => {
@@ -287,12 +352,32 @@ async function main(): Promise<void> {
       const ce = rows.find((r) => r.noise === n && r.model === 'CE')!
       return { noise: n, poiMinusCe: (poi.privateTestAcc - ce.privateTestAcc) * 100 }
     })
-    for (const g of gaps) process.stdout.write(`POI − CE at ${g.noise * 100}% noise: ${g.poiMinusCe >= 0 ? '+' : ''}${g.poiMinusCe.toFixed(2)} points (target ≥ +3 at 30%)\n`)
+    for (const g of gaps)
+      process.stdout.write(
+        `POI − CE at ${g.noise * 100}% noise: ${g.poiMinusCe >= 0 ? '+' : ''}${g.poiMinusCe.toFixed(2)} points (target ≥ +3 at 30%)\n`
+      )
     const out = resolve(o.out ?? join(ROOT, 'bench-results', 'noisy.json'))
     mkdirSync(dirname(out), { recursive: true })
     writeFileSync(
       out,
-      JSON.stringify({ bench: 'noisy', at: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null }, project: fer.project.path, trainImages: trainIds.length, epochs, seed, backbone: backbone ?? 'cpu-default', config: base, rows, gaps, minutes: (performance.now() - t0) / 60000 }, null, 2) + '\n'
+      JSON.stringify(
+        {
+          bench: 'noisy',
+          at: new Date().toISOString(),
+          machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null },
+          project: fer.project.path,
+          trainImages: trainIds.length,
+          epochs,
+          seed,
+          backbone: backbone ?? 'cpu-default',
+          config: base,
+          rows,
+          gaps,
+          minutes: (performance.now() - t0) / 60000
+        },
+        null,
+        2
+      ) + '\n'
     )
     process.stdout.write(`wrote ${out}\n`)
   } finally {

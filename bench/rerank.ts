@@ -120,7 +120,10 @@ const summary = (xs: number[]): { n: number; p50: number; p95: number; max: numb
 })
 
 interface Curator {
-  /** One review step as the Review page makes it: decide with "next", then (every 10th) a queue page. Returns ms per call. */
+  /**
+   * One review step as the Review page makes it: decide with "next", then (every 10th) a queue page. Returns ms
+   * per call.
+   */
   step(): Promise<{ decide: number; queue: number | null }>
 }
 

@@ -49,26 +49,64 @@ export interface SpeedResult extends SpeedCase {
   error?: string
 }
 
-const FAST: Omit<SpeedCase, 'name' | 'mode' | 'size'> = { backbone: 'slim', stem: 'imagenet', widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1], batch: 32 }
+const FAST: Omit<SpeedCase, 'name' | 'mode' | 'size'> = {
+  backbone: 'slim',
+  stem: 'imagenet',
+  widths: [16, 32, 64, 128],
+  blocks: [1, 1, 1, 1],
+  batch: 32
+}
 const S2: Omit<SpeedCase, 'name' | 'mode' | 'size'> = { ...FAST, stem: 'stride2' }
 
 function cases(quick: boolean): SpeedCase[] {
   const c: SpeedCase[] = [
-    { name: 'CPU default: faceapi-landmark 7×7×256 + heads', backbone: 'faceapi-landmark', size: 48, mode: 'poi', batch: 32 },
-    { name: 'CPU default: faceapi-landmark 7×7×256 + heads', backbone: 'faceapi-landmark', size: 48, mode: 'ce', batch: 32 },
-    { name: 'faceapi-landmark-14 14×14×128 + heads', backbone: 'faceapi-landmark-14', size: 48, mode: 'poi', batch: 32 },
+    {
+      name: 'CPU default: faceapi-landmark 7×7×256 + heads',
+      backbone: 'faceapi-landmark',
+      size: 48,
+      mode: 'poi',
+      batch: 32
+    },
+    {
+      name: 'CPU default: faceapi-landmark 7×7×256 + heads',
+      backbone: 'faceapi-landmark',
+      size: 48,
+      mode: 'ce',
+      batch: 32
+    },
+    {
+      name: 'faceapi-landmark-14 14×14×128 + heads',
+      backbone: 'faceapi-landmark-14',
+      size: 48,
+      mode: 'poi',
+      batch: 32
+    },
     { name: 'slim fast 16-128 imagenet', ...FAST, size: 48, mode: 'poi' },
     { name: 'slim fast 16-128 imagenet', ...FAST, size: 64, mode: 'poi' },
     { name: 'slim fast 16-128 imagenet b64', ...FAST, size: 64, mode: 'poi', batch: 64 },
     { name: 'slim 16-128 stride2', ...S2, size: 48, mode: 'poi' },
     { name: 'slim 32-256 imagenet', backbone: 'slim', stem: 'imagenet', size: 48, mode: 'poi', batch: 32 },
-    { name: 'resnet18 imagenet (GPU default)', backbone: 'resnet18', stem: 'imagenet', size: 48, mode: 'poi', batch: 32 },
+    {
+      name: 'resnet18 imagenet (GPU default)',
+      backbone: 'resnet18',
+      stem: 'imagenet',
+      size: 48,
+      mode: 'poi',
+      batch: 32
+    },
     { name: 'resnet18 imagenet (GPU default)', backbone: 'resnet18', stem: 'imagenet', size: 48, mode: 'ce', batch: 32 }
   ]
   if (!quick) {
     c.push({ name: 'slim 32-256 stride2', backbone: 'slim', stem: 'stride2', size: 48, mode: 'poi', batch: 32 })
     c.push({ name: 'slim fast 16-128 imagenet', ...FAST, size: 64, mode: 'ce' })
-    c.push({ name: 'resnet18 imagenet (GPU default)', backbone: 'resnet18', stem: 'imagenet', size: 112, mode: 'poi', batch: 32 })
+    c.push({
+      name: 'resnet18 imagenet (GPU default)',
+      backbone: 'resnet18',
+      stem: 'imagenet',
+      size: 112,
+      mode: 'poi',
+      batch: 32
+    })
   }
   return c
 }
@@ -89,7 +127,9 @@ function machineCpu(): { busy: number; total: number } | null {
  * Measures the CPU others used while `fn` ran, in cores (own CPU from process.cpuUsage subtracted), and
  * this process's own CPU seconds (every thread: TensorFlow's and XNNPACK's pools included).
  */
-export async function withOthers<T>(fn: () => Promise<T>): Promise<{ value: T; others: number; seconds: number; cpuS: number }> {
+export async function withOthers<T>(
+  fn: () => Promise<T>
+): Promise<{ value: T; others: number; seconds: number; cpuS: number }> {
   const m0 = machineCpu()
   const u0 = process.cpuUsage()
   const t0 = performance.now()
@@ -135,13 +175,36 @@ async function child(spec: ChildSpec): Promise<SpeedResult[]> {
   const info = await initCompute({ backend: spec.backend as 'wasm', threads: spec.threads })
   const out: SpeedResult[] = []
   for (const c of spec.cases) {
-    const base: SpeedResult = { ...c, backend: info.backend, threads: info.threads, trainImgPerSec: null, scoreImgPerSec: null, extractImgPerSec: null, steps: 0, others: 0, params: 0 }
+    const base: SpeedResult = {
+      ...c,
+      backend: info.backend,
+      threads: info.threads,
+      trainImgPerSec: null,
+      scoreImgPerSec: null,
+      extractImgPerSec: null,
+      steps: 0,
+      others: 0,
+      params: 0
+    }
     const project = openProject(spec.projects[String(c.size)], { readonly: true })
     let inputs: Awaited<ReturnType<typeof openInputs>> | null = null
     try {
       const classes = getClasses(project.db)
-      const ids = loadDataset(project.db, classes.length).images.map((i) => i.imageId).slice(0, spec.images)
-      const cfg = resolveTrainConfig({ backbone: c.backbone, stem: c.stem, widths: c.widths, blocks: c.blocks, mode: c.mode, batchSize: c.batch, inputSize: c.size }, { inputSize: c.size, channels: 1 })
+      const ids = loadDataset(project.db, classes.length)
+        .images.map((i) => i.imageId)
+        .slice(0, spec.images)
+      const cfg = resolveTrainConfig(
+        {
+          backbone: c.backbone,
+          stem: c.stem,
+          widths: c.widths,
+          blocks: c.blocks,
+          mode: c.mode,
+          batchSize: c.batch,
+          inputSize: c.size
+        },
+        { inputSize: c.size, channels: 1 }
+      )
       const mc = modelConfigFor(cfg, classes)
       // The product's own construction (core/run): identity extractor over the feature cache for frozen backbones.
       const model = createRunModel(mc, cfg)
@@ -154,9 +217,13 @@ async function child(spec: ChildSpec): Promise<SpeedResult[]> {
       const src = inputs
       const [h, w, ch] = [mc.input.height, mc.input.width, mc.input.channels]
       const rng = new Rng(1)
-      const idsOf = (k: number, n: number): number[] => Array.from({ length: n }, (_, j) => ids[(k * n + j) % ids.length])
+      const idsOf = (k: number, n: number): number[] =>
+        Array.from({ length: n }, (_, j) => ids[(k * n + j) % ids.length])
       const opt = createSgd(model.config.optimizer, 0.01)
-      const y = tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % classes.length), 'int32')
+      const y = tf.tensor1d(
+        Array.from({ length: c.batch }, (_, i) => i % classes.length),
+        'int32'
+      )
       const step = (k: number): void => {
         const x = tf.tensor4d(src.batch(idsOf(k, c.batch), cfg.augment, rng), [c.batch, h, w, ch])
         trainStep(model, { x, y }, opt)
@@ -184,7 +251,11 @@ async function child(spec: ChildSpec): Promise<SpeedResult[]> {
         const t0 = performance.now()
         while (sn < 2 || (performance.now() - t0) / 1000 < spec.budgetS / 2) {
           const o = model.forward(xs)
-          await toPredictions(o, Array.from({ length: sb }, (_, i) => i), null)
+          await toPredictions(
+            o,
+            Array.from({ length: sb }, (_, i) => i),
+            null
+          )
           disposeOutputs(o)
           sn++
           if (sn >= 20) break
@@ -202,7 +273,9 @@ async function child(spec: ChildSpec): Promise<SpeedResult[]> {
       project.close()
     }
     out.push(base)
-    process.stderr.write(`  ${base.backend}×${base.threads} ${c.name} @${c.size} ${c.mode}: train ${base.trainImgPerSec?.toFixed(1) ?? '–'} img/s, score ${base.scoreImgPerSec?.toFixed(0) ?? '–'} img/s${base.error ? ` (${base.error})` : ''}\n`)
+    process.stderr.write(
+      `  ${base.backend}×${base.threads} ${c.name} @${c.size} ${c.mode}: train ${base.trainImgPerSec?.toFixed(1) ?? '–'} img/s, score ${base.scoreImgPerSec?.toFixed(0) ?? '–'} img/s${base.error ? ` (${base.error})` : ''}\n`
+    )
   }
   return out
 }
@@ -214,7 +287,13 @@ async function makeProjects(dir: string, sizes: readonly number[], n: number): P
   const { importDataset } = await import('../src-main/core/dataset/index')
   const out: Record<string, string> = {}
   for (const size of [...new Set(sizes)]) {
-    const ds = await generateDataset({ outDir: join(dir, `faces-${size}`), n, size, seed: 1, classes: [...BENCH_CLASSES] })
+    const ds = await generateDataset({
+      outDir: join(dir, `faces-${size}`),
+      n,
+      size,
+      seed: 1,
+      classes: [...BENCH_CLASSES]
+    })
     const path = join(dir, `speed-${size}.poi`)
     const p = createProject(path, { inputSize: size, channels: 1 })
     try {
@@ -265,8 +344,20 @@ interface VsNet {
 }
 
 const VS_NETS: readonly VsNet[] = [
-  { name: 'vgg', label: 'VGG-style 32-64-128-256, 2 convs/stage', backbone: 'vgg', widths: [32, 64, 128, 256], blocks: null },
-  { name: 'slim', label: 'slim ResNet 32-64-128-256, 2-2-2-2, CIFAR stem', backbone: 'slim', widths: [32, 64, 128, 256], blocks: [2, 2, 2, 2] },
+  {
+    name: 'vgg',
+    label: 'VGG-style 32-64-128-256, 2 convs/stage',
+    backbone: 'vgg',
+    widths: [32, 64, 128, 256],
+    blocks: null
+  },
+  {
+    name: 'slim',
+    label: 'slim ResNet 32-64-128-256, 2-2-2-2, CIFAR stem',
+    backbone: 'slim',
+    widths: [32, 64, 128, 256],
+    blocks: [2, 2, 2, 2]
+  },
   { name: 'resnet18', label: 'ResNet-18, CIFAR stem', backbone: 'resnet18', widths: null, blocks: null }
 ]
 
@@ -315,7 +406,15 @@ async function vsConfigs(net: VsNet, mode: 'ce' | 'poi') {
   const { resolveTrainConfig } = await import('../src-main/core/run/config')
   const { modelConfigFor } = await import('../src-main/core/run/model-config')
   const cfg = resolveTrainConfig(
-    { backbone: net.backbone, stem: 'cifar', widths: net.widths ?? undefined, blocks: net.blocks ?? undefined, mode, batchSize: VS.batch, inputSize: VS.size },
+    {
+      backbone: net.backbone,
+      stem: 'cifar',
+      widths: net.widths ?? undefined,
+      blocks: net.blocks ?? undefined,
+      mode,
+      batchSize: VS.batch,
+      inputSize: VS.size
+    },
     { inputSize: VS.size, channels: VS.channels }
   )
   return { cfg, mc: modelConfigFor(cfg, [...BENCH_CLASSES]) }
@@ -344,14 +443,26 @@ async function tfjsShapes(net: VsNet): Promise<{ params: number; shapes: number[
   if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu')
   const model = await vsModel(net, 'ce')
   try {
-    return { params: model.paramCounts().trainable, shapes: model.registry.trainable().map((e) => [...e.variable.shape]) }
+    return {
+      params: model.paramCounts().trainable,
+      shapes: model.registry.trainable().map((e) => [...e.variable.shape])
+    }
   } finally {
     model.dispose()
   }
 }
 
 /** Child process: one tfjs engine at one thread count; prints a `@@ROW` line per finished row. */
-async function vsChild(spec: { engine: TfjsEngine; round: number; threads: number; nets: VsNet[]; poiNets: string[]; warmup: number; steps: number; load1: number }): Promise<void> {
+async function vsChild(spec: {
+  engine: TfjsEngine
+  round: number
+  threads: number
+  nets: VsNet[]
+  poiNets: string[]
+  warmup: number
+  steps: number
+  load1: number
+}): Promise<void> {
   const { initCompute } = await import('../src-main/core/compute/backend')
   const { tf } = await import('../src-main/core/compute/tf')
   const { createSgd, trainStep } = await import('../src-main/core/model/index')
@@ -361,7 +472,22 @@ async function vsChild(spec: { engine: TfjsEngine; round: number; threads: numbe
   for (const net of spec.nets) {
     for (const mode of ['ce', 'poi'] as const) {
       if (mode === 'poi' && !spec.poiNets.includes(net.name)) continue
-      const row: VsRow = { engine: spec.engine, round: spec.round, threads: info.threads ?? spec.threads, net: net.name, mode, params: null, steps: 0, wallS: null, cpuS: null, imgPerSec: null, imgPerCpuS: null, others: null, load1: spec.load1, lastLoss: null }
+      const row: VsRow = {
+        engine: spec.engine,
+        round: spec.round,
+        threads: info.threads ?? spec.threads,
+        net: net.name,
+        mode,
+        params: null,
+        steps: 0,
+        wallS: null,
+        cpuS: null,
+        imgPerSec: null,
+        imgPerCpuS: null,
+        others: null,
+        load1: spec.load1,
+        lastLoss: null
+      }
       try {
         const model = await vsModel(net, mode)
         row.params = model.paramCounts().trainable
@@ -379,7 +505,10 @@ async function vsChild(spec: { engine: TfjsEngine; round: number; threads: numbe
           return o
         })
         const opt = createSgd(model.config.optimizer, VS.lr)
-        const y = tf.tensor1d(Array.from({ length: VS.batch }, (_, i) => i % VS.classes), 'int32')
+        const y = tf.tensor1d(
+          Array.from({ length: VS.batch }, (_, i) => i % VS.classes),
+          'int32'
+        )
         let lastLoss = NaN
         const step = (k: number): void => {
           const x = tf.tensor4d(batches[k % batches.length], [VS.batch, h, w, ch])
@@ -398,9 +527,12 @@ async function vsChild(spec: { engine: TfjsEngine; round: number; threads: numbe
         const m = (e as Error).message
         // Emscripten's abort carries no reason; on this path it is the 4 GiB wasm heap running out (compute.md:
         // ResNet-18 with the CIFAR stem needed 3.9 GB at batch 32). The module is dead afterwards.
-        row.error = spec.engine === 'wasm' && /^Aborted\(/.test(m) ? `${m} (wasm aborted: most likely its 4 GiB heap ran out)` : m
+        row.error =
+          spec.engine === 'wasm' && /^Aborted\(/.test(m) ? `${m} (wasm aborted: most likely its 4 GiB heap ran out)` : m
       }
-      process.stderr.write(`  ${row.engine}×${row.threads} ${row.net} ${row.mode}: ${row.error ?? `${((row.steps * VS.batch) / (row.wallS ?? 1)).toFixed(1)} img/s`}\n`)
+      process.stderr.write(
+        `  ${row.engine}×${row.threads} ${row.net} ${row.mode}: ${row.error ?? `${((row.steps * VS.batch) / (row.wallS ?? 1)).toFixed(1)} img/s`}\n`
+      )
       process.stdout.write('@@ROW ' + JSON.stringify(row) + '\n')
     }
   }
@@ -416,7 +548,11 @@ interface TorchEnv {
 }
 
 function torchVersion(python: string, env: NodeJS.ProcessEnv): string | null {
-  const p = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { env, encoding: 'utf8', timeout: 120_000 })
+  const p = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], {
+    env,
+    encoding: 'utf8',
+    timeout: 120_000
+  })
   return p.status === 0 ? p.stdout.trim() : null
 }
 
@@ -436,30 +572,60 @@ function ensureTorch(): TorchEnv {
   v = existsSync(site) ? torchVersion('python3', siteEnv) : null
   if (v) return { python: 'python3', env: siteEnv, version: v, how: `existing pip --target ${site}` }
   const pipArgs = ['--disable-pip-version-check', '--retries', '0', '--timeout', '30']
-  const idx = spawnSync('python3', ['-m', 'pip', 'index', 'versions', 'torch', ...pipArgs], { encoding: 'utf8', timeout: 300_000 })
-  const versions = /Available versions:\s*(.*)/.exec(idx.stdout ?? '')?.[1].split(',').map((x) => x.trim()) ?? []
+  const idx = spawnSync('python3', ['-m', 'pip', 'index', 'versions', 'torch', ...pipArgs], {
+    encoding: 'utf8',
+    timeout: 300_000
+  })
+  const versions =
+    /Available versions:\s*(.*)/
+      .exec(idx.stdout ?? '')?.[1]
+      .split(',')
+      .map((x) => x.trim()) ?? []
   const cpuBuild = versions.find((x) => x.endsWith('+cpu'))
   const req = cpuBuild ? `torch==${cpuBuild}` : 'torch'
-  process.stderr.write(`  PyTorch: pip offers ${versions.join(', ') || '(pip index gave no list)'}; installing ${req}\n`)
+  process.stderr.write(
+    `  PyTorch: pip offers ${versions.join(', ') || '(pip index gave no list)'}; installing ${req}\n`
+  )
   const tried: string[] = []
   const mk = spawnSync('python3', ['-m', 'venv', venv], { encoding: 'utf8', timeout: 300_000 })
   if (mk.status === 0 && existsSync(vpy)) {
-    const pip = spawnSync(vpy, ['-m', 'pip', 'install', ...pipArgs, req], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_800_000 })
+    const pip = spawnSync(vpy, ['-m', 'pip', 'install', ...pipArgs, req], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: 1_800_000
+    })
     v = pip.status === 0 ? torchVersion(vpy, process.env) : null
     if (v) return { python: vpy, env: process.env, version: v, how: `virtualenv ${venv}, pip install ${req}` }
     tried.push(`pip install ${req} in the virtualenv exited ${pip.status}`)
   } else {
     tried.push(`python3 -m venv failed: ${(mk.stderr || mk.error?.message || '').trim().split('\n').at(-1)}`)
   }
-  const pip = spawnSync('python3', ['-m', 'pip', 'install', ...pipArgs, '--target', site, req], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_800_000 })
+  const pip = spawnSync('python3', ['-m', 'pip', 'install', ...pipArgs, '--target', site, req], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 1_800_000
+  })
   v = pip.status === 0 ? torchVersion('python3', siteEnv) : null
-  if (v) return { python: 'python3', env: siteEnv, version: v, how: `pip install --target ${site} ${req} (${tried.join('; ')})` }
+  if (v)
+    return {
+      python: 'python3',
+      env: siteEnv,
+      version: v,
+      how: `pip install --target ${site} ${req} (${tried.join('; ')})`
+    }
   tried.push(`pip install --target ${site} ${req} exited ${pip.status}`)
-  return { python: null, env: process.env, version: null, how: 'not available', error: `PyTorch could not be had: ${tried.join('; ')}` }
+  return {
+    python: null,
+    env: process.env,
+    version: null,
+    how: 'not available',
+    error: `PyTorch could not be had: ${tried.join('; ')}`
+  }
 }
 
 /** Runs bench/torch/speed.py once; returns its parsed result or throws with its stderr's tail. */
-function runTorch(te: TorchEnv, spec: Record<string, unknown>): { torch: string; threads: number; nets: Array<Record<string, unknown>> } {
+function runTorch(
+  te: TorchEnv,
+  spec: Record<string, unknown>
+): { torch: string; threads: number; nets: Array<Record<string, unknown>> } {
   const n = Number(spec.threads)
   const env = { ...te.env, OMP_NUM_THREADS: String(n), MKL_NUM_THREADS: String(n) }
   const p = spawnSync(te.python as string, [join(ROOT, 'bench', 'torch', 'speed.py'), JSON.stringify(spec)], {
@@ -476,7 +642,10 @@ function runTorch(te: TorchEnv, spec: Record<string, unknown>): { torch: string;
 }
 
 /** Our parameter shapes against bench/torch/nets.py's, entry by entry; throws listing every difference. */
-function checkParams(ours: Map<string, { params: number; shapes: number[][] }>, theirs: Array<Record<string, unknown>>): string[] {
+function checkParams(
+  ours: Map<string, { params: number; shapes: number[][] }>,
+  theirs: Array<Record<string, unknown>>
+): string[] {
   const bad: string[] = []
   const lines: string[] = []
   for (const [name, o] of ours) {
@@ -489,7 +658,8 @@ function checkParams(ours: Map<string, { params: number; shapes: number[][] }>, 
     const diffs: string[] = []
     if (ts.length !== o.shapes.length) diffs.push(`${o.shapes.length} tensors here, ${ts.length} in PyTorch`)
     for (let i = 0; i < Math.min(ts.length, o.shapes.length); i++) {
-      if (ts[i].join('x') !== o.shapes[i].join('x')) diffs.push(`tensor ${i}: [${o.shapes[i].join(', ')}] here, [${ts[i].join(', ')}] in PyTorch`)
+      if (ts[i].join('x') !== o.shapes[i].join('x'))
+        diffs.push(`tensor ${i}: [${o.shapes[i].join(', ')}] here, [${ts[i].join(', ')}] in PyTorch`)
     }
     if (t.params !== o.params) diffs.push(`${o.params} parameters here, ${t.params} in PyTorch`)
     if (diffs.length) bad.push(`${name}: ${diffs.slice(0, 6).join('; ')}`)
@@ -501,7 +671,16 @@ function checkParams(ours: Map<string, { params: number; shapes: number[][] }>, 
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n'
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd()
+      )
+      .join('\n') + '\n'
+  )
 }
 
 async function vsTorch(o: VsOptions): Promise<void> {
@@ -520,7 +699,18 @@ async function vsTorch(o: VsOptions): Promise<void> {
   const arch = new Map<string, Record<string, unknown>>()
   for (const net of o.nets) arch.set(net.name, await torchArch(net))
   const torchNets = o.nets.map((n) => ({ name: n.name, arch: arch.get(n.name) }))
-  const torchSpec = { warmup: o.warmup, steps: o.steps, batch: VS.batch, size: VS.size, channels: VS.channels, classes: VS.classes, lr: VS.lr, momentum: 0.9, weightDecay: 1e-4, nets: torchNets }
+  const torchSpec = {
+    warmup: o.warmup,
+    steps: o.steps,
+    batch: VS.batch,
+    size: VS.size,
+    channels: VS.channels,
+    classes: VS.classes,
+    lr: VS.lr,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    nets: torchNets
+  }
   let te: TorchEnv = { python: null, env: process.env, version: null, how: 'not requested' }
   let paramCheck: string[] = []
   if (o.engines.includes('torch')) {
@@ -535,91 +725,191 @@ async function vsTorch(o: VsOptions): Promise<void> {
   }
   const rows: VsRow[] = []
   for (let round = 1; round <= o.rounds; round++) {
-  for (const n of o.threads) {
-    for (const engine of o.engines) {
-      const load1 = loadavg()[0]
-      if (engine === 'torch') {
-        if (!te.python) continue
-        let res: ReturnType<typeof runTorch> | null = null
-        let err: string | undefined
-        try {
-          res = runTorch(te, { ...torchSpec, threads: n })
-        } catch (e) {
-          err = (e as Error).message
+    for (const n of o.threads) {
+      for (const engine of o.engines) {
+        const load1 = loadavg()[0]
+        if (engine === 'torch') {
+          if (!te.python) continue
+          let res: ReturnType<typeof runTorch> | null = null
+          let err: string | undefined
+          try {
+            res = runTorch(te, { ...torchSpec, threads: n })
+          } catch (e) {
+            err = (e as Error).message
+          }
+          for (const net of o.nets) {
+            const r = res?.nets.find((x) => x.name === net.name) as Record<string, number | string | null> | undefined
+            const wallS = typeof r?.wallS === 'number' ? r.wallS : null
+            const cpuS = typeof r?.cpuS === 'number' ? r.cpuS : null
+            const steps = typeof r?.steps === 'number' ? r.steps : 0
+            rows.push({
+              engine,
+              round,
+              threads: res?.threads ?? n,
+              net: net.name,
+              mode: 'ce',
+              params: typeof r?.params === 'number' ? r.params : null,
+              steps,
+              wallS,
+              cpuS,
+              imgPerSec: wallS ? (steps * VS.batch) / wallS : null,
+              imgPerCpuS: cpuS ? (steps * VS.batch) / cpuS : null,
+              others: typeof r?.others === 'number' ? r.others : null,
+              load1,
+              lastLoss: typeof r?.lastLoss === 'number' ? r.lastLoss : null,
+              ...(err || r?.error ? { error: String(err ?? r?.error) } : {})
+            })
+          }
+          continue
         }
-        for (const net of o.nets) {
-          const r = res?.nets.find((x) => x.name === net.name) as Record<string, number | string | null> | undefined
-          const wallS = typeof r?.wallS === 'number' ? r.wallS : null
-          const cpuS = typeof r?.cpuS === 'number' ? r.cpuS : null
-          const steps = typeof r?.steps === 'number' ? r.steps : 0
-          rows.push({
-            engine, round, threads: res?.threads ?? n, net: net.name, mode: 'ce', params: typeof r?.params === 'number' ? r.params : null, steps, wallS, cpuS,
-            imgPerSec: wallS ? (steps * VS.batch) / wallS : null, imgPerCpuS: cpuS ? (steps * VS.batch) / cpuS : null,
-            others: typeof r?.others === 'number' ? r.others : null, load1, lastLoss: typeof r?.lastLoss === 'number' ? r.lastLoss : null,
-            ...(err || r?.error ? { error: String(err ?? r?.error) } : {})
-          })
+        const spec = {
+          engine,
+          round,
+          threads: n,
+          nets: o.nets,
+          poiNets: o.poiNets,
+          warmup: o.warmup,
+          steps: o.steps,
+          load1
         }
-        continue
-      }
-      const spec = { engine, round, threads: n, nets: o.nets, poiNets: o.poiNets, warmup: o.warmup, steps: o.steps, load1 }
-      // TensorFlow reads its pool sizes once, at load: set them for this child explicitly.
-      const env = { ...process.env, TF_NUM_INTRAOP_THREADS: String(n), TF_NUM_INTEROP_THREADS: '1', POI_NATIVE_FUSED: engine === 'tfjs-node-unfused' ? '0' : '1' }
-      const p = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--vs-child', JSON.stringify(spec)], {
-        cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60_000, maxBuffer: 64 * 2 ** 20
-      })
-      const got = (p.stdout ?? '').split('\n').filter((l) => l.startsWith('@@ROW ')).map((l) => JSON.parse(l.slice(6)) as VsRow)
-      for (const r of got) {
-        r.imgPerSec = r.wallS ? (r.steps * VS.batch) / r.wallS : null
-        r.imgPerCpuS = r.cpuS ? (r.steps * VS.batch) / r.cpuS : null
-        rows.push(r)
-      }
-      const expected = o.nets.length + o.nets.filter((x) => o.poiNets.includes(x.name)).length
-      if (p.status !== 0 || got.length < expected) {
-        const why = `child exited ${p.status ?? p.signal}${p.error ? ` (${p.error.message})` : ''} after ${got.length} of ${expected} rows`
-        process.stderr.write(`  ${engine}×${n}: ${why}\n`)
-        for (const net of o.nets) {
-          for (const mode of ['ce', 'poi'] as const) {
-            if (mode === 'poi' && !o.poiNets.includes(net.name)) continue
-            if (!got.some((r) => r.net === net.name && r.mode === mode)) {
-              rows.push({ engine, round, threads: n, net: net.name, mode, params: null, steps: 0, wallS: null, cpuS: null, imgPerSec: null, imgPerCpuS: null, others: null, load1, lastLoss: null, error: why })
+        // TensorFlow reads its pool sizes once, at load: set them for this child explicitly.
+        const env = {
+          ...process.env,
+          TF_NUM_INTRAOP_THREADS: String(n),
+          TF_NUM_INTEROP_THREADS: '1',
+          POI_NATIVE_FUSED: engine === 'tfjs-node-unfused' ? '0' : '1'
+        }
+        const p = spawnSync(
+          process.execPath,
+          [...process.execArgv, fileURLToPath(import.meta.url), '--vs-child', JSON.stringify(spec)],
+          {
+            cwd: ROOT,
+            env,
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'inherit'],
+            timeout: 30 * 60_000,
+            maxBuffer: 64 * 2 ** 20
+          }
+        )
+        const got = (p.stdout ?? '')
+          .split('\n')
+          .filter((l) => l.startsWith('@@ROW '))
+          .map((l) => JSON.parse(l.slice(6)) as VsRow)
+        for (const r of got) {
+          r.imgPerSec = r.wallS ? (r.steps * VS.batch) / r.wallS : null
+          r.imgPerCpuS = r.cpuS ? (r.steps * VS.batch) / r.cpuS : null
+          rows.push(r)
+        }
+        const expected = o.nets.length + o.nets.filter((x) => o.poiNets.includes(x.name)).length
+        if (p.status !== 0 || got.length < expected) {
+          const why = `child exited ${p.status ?? p.signal}${p.error ? ` (${p.error.message})` : ''} after ${got.length} of ${expected} rows`
+          process.stderr.write(`  ${engine}×${n}: ${why}\n`)
+          for (const net of o.nets) {
+            for (const mode of ['ce', 'poi'] as const) {
+              if (mode === 'poi' && !o.poiNets.includes(net.name)) continue
+              if (!got.some((r) => r.net === net.name && r.mode === mode)) {
+                rows.push({
+                  engine,
+                  round,
+                  threads: n,
+                  net: net.name,
+                  mode,
+                  params: null,
+                  steps: 0,
+                  wallS: null,
+                  cpuS: null,
+                  imgPerSec: null,
+                  imgPerCpuS: null,
+                  others: null,
+                  load1,
+                  lastLoss: null,
+                  error: why
+                })
+              }
             }
           }
         }
       }
     }
   }
-  }
   const wallS = (performance.now() - t0) / 1000
   const load1End = loadavg()[0]
   // Each tfjs row is compared with PyTorch's row of the same round (the neighbouring measurement in time).
-  const torchOf = (r: VsRow) => rows.find((t) => t.engine === 'torch' && t.round === r.round && t.net === r.net && t.mode === 'ce' && t.threads === r.threads && !t.error)
+  const torchOf = (r: VsRow) =>
+    rows.find(
+      (t) =>
+        t.engine === 'torch' &&
+        t.round === r.round &&
+        t.net === r.net &&
+        t.mode === 'ce' &&
+        t.threads === r.threads &&
+        !t.error
+    )
   const ratio = (a: number | null, b: number | null | undefined): number | null => (a != null && b ? a / b : null)
-  const head = ['net', 'mode', 'thr', 'round', 'engine', 'steps', 'img/s', 'img/CPU-s', 'vs torch (wall)', 'vs torch (CPU)', 'others', 'load1', 'params']
+  const head = [
+    'net',
+    'mode',
+    'thr',
+    'round',
+    'engine',
+    'steps',
+    'img/s',
+    'img/CPU-s',
+    'vs torch (wall)',
+    'vs torch (CPU)',
+    'others',
+    'load1',
+    'params'
+  ]
   const tbl = [head]
   for (const net of o.nets) {
     for (const n of o.threads) {
-      const sorted = rows.filter((x) => x.net === net.name && x.threads === n).sort((a, b) => (a.mode === b.mode ? a.round - b.round : a.mode === 'ce' ? -1 : 1))
+      const sorted = rows
+        .filter((x) => x.net === net.name && x.threads === n)
+        .sort((a, b) => (a.mode === b.mode ? a.round - b.round : a.mode === 'ce' ? -1 : 1))
       for (const r of sorted) {
         const t = r.mode === 'ce' && r.engine !== 'torch' ? torchOf(r) : undefined
         tbl.push([
-          net.name, r.mode, String(r.threads), String(r.round), r.engine, String(r.steps), fmt(r.imgPerSec), fmt(r.imgPerCpuS),
-          t ? fmt(ratio(r.imgPerSec, t.imgPerSec), 2) : '–', t ? fmt(ratio(r.imgPerCpuS, t.imgPerCpuS), 2) : '–',
-          r.others == null ? '–' : r.others.toFixed(2), r.load1.toFixed(1), (r.params == null ? '–' : String(r.params)) + (r.error ? `  ERROR ${r.error}` : '')
+          net.name,
+          r.mode,
+          String(r.threads),
+          String(r.round),
+          r.engine,
+          String(r.steps),
+          fmt(r.imgPerSec),
+          fmt(r.imgPerCpuS),
+          t ? fmt(ratio(r.imgPerSec, t.imgPerSec), 2) : '–',
+          t ? fmt(ratio(r.imgPerCpuS, t.imgPerCpuS), 2) : '–',
+          r.others == null ? '–' : r.others.toFixed(2),
+          r.load1.toFixed(1),
+          (r.params == null ? '–' : String(r.params)) + (r.error ? `  ERROR ${r.error}` : '')
         ])
       }
     }
   }
   const ratios = rows
     .filter((r) => r.engine !== 'torch' && r.mode === 'ce')
-    .map((r) => ({ net: r.net, threads: r.threads, round: r.round, engine: r.engine, wall: ratio(r.imgPerSec, torchOf(r)?.imgPerSec), cpu: ratio(r.imgPerCpuS, torchOf(r)?.imgPerCpuS) }))
+    .map((r) => ({
+      net: r.net,
+      threads: r.threads,
+      round: r.round,
+      engine: r.engine,
+      wall: ratio(r.imgPerSec, torchOf(r)?.imgPerSec),
+      cpu: ratio(r.imgPerCpuS, torchOf(r)?.imgPerCpuS)
+    }))
   const summary = ratioMedians(ratios)
   process.stdout.write(table(tbl))
   if (o.rounds > 1) {
     process.stdout.write(`\nMedian over ${o.rounds} rounds of the per-round ratio to PyTorch:\n`)
-    process.stdout.write(table([['net', 'thr', 'engine', 'rounds', 'vs torch (wall)', 'vs torch (CPU)'], ...summary.map((m) => [m.net, String(m.threads), m.engine, String(m.rounds), fmt(m.wall, 2), fmt(m.cpu, 2)])]))
+    process.stdout.write(
+      table([
+        ['net', 'thr', 'engine', 'rounds', 'vs torch (wall)', 'vs torch (CPU)'],
+        ...summary.map((m) => [m.net, String(m.threads), m.engine, String(m.rounds), fmt(m.wall, 2), fmt(m.cpu, 2)])
+      ])
+    )
   }
   process.stdout.write(
-    `PyTorch: ${te.version ? `${te.version} (${te.how})` : te.error ?? te.how}. Wall ${(wallS / 60).toFixed(1)} min; 1-min load ${load0.toFixed(2)} at start, ${load1End.toFixed(2)} at end ` +
+    `PyTorch: ${te.version ? `${te.version} (${te.how})` : (te.error ?? te.how)}. Wall ${(wallS / 60).toFixed(1)} min; 1-min load ${load0.toFixed(2)} at start, ${load1End.toFixed(2)} at end ` +
       `(others = CPU other processes used during the timed steps, cores).\n`
   )
   const doc = {
@@ -629,7 +919,18 @@ async function vsTorch(o: VsOptions): Promise<void> {
     command: o.command,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
     torch: { version: te.version, how: te.how, ...(te.error ? { error: te.error } : {}) },
-    settings: { nets: o.nets, engines: o.engines, rounds: o.rounds, threads: o.threads, warmup: o.warmup, steps: o.steps, ...VS, momentum: 0.9, weightDecay: 1e-4, poiNets: o.poiNets },
+    settings: {
+      nets: o.nets,
+      engines: o.engines,
+      rounds: o.rounds,
+      threads: o.threads,
+      warmup: o.warmup,
+      steps: o.steps,
+      ...VS,
+      momentum: 0.9,
+      weightDecay: 1e-4,
+      poiNets: o.poiNets
+    },
     paramCheck,
     load: { start1: load0, end1: load1End },
     wallS,
@@ -652,18 +953,28 @@ function median(xs: number[]): number | null {
 }
 
 /** Per net × threads × engine: the median over rounds of the per-round ratio to PyTorch (wall and CPU time). */
-function ratioMedians(ratios: Array<{ net: string; threads: number; engine: VsEngine; wall: number | null; cpu: number | null }>) {
+function ratioMedians(
+  ratios: Array<{ net: string; threads: number; engine: VsEngine; wall: number | null; cpu: number | null }>
+) {
   const keys = [...new Set(ratios.map((r) => `${r.net}|${r.threads}|${r.engine}`))]
   return keys.map((k) => {
     const rs = ratios.filter((r) => `${r.net}|${r.threads}|${r.engine}` === k)
     const num = (xs: Array<number | null>) => xs.filter((x): x is number => x != null)
-    return { net: rs[0].net, threads: rs[0].threads, engine: rs[0].engine, rounds: num(rs.map((r) => r.cpu)).length, wall: median(num(rs.map((r) => r.wall))), cpu: median(num(rs.map((r) => r.cpu))) }
+    return {
+      net: rs[0].net,
+      threads: rs[0].threads,
+      engine: rs[0].engine,
+      rounds: num(rs.map((r) => r.cpu)).length,
+      wall: median(num(rs.map((r) => r.wall))),
+      cpu: median(num(rs.map((r) => r.cpu)))
+    }
   })
 }
 
 function intList(v: string, what: string): number[] {
   const xs = v.split(',').map((x) => Number(x.trim()))
-  if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 1 || x > 64)) throw new Error(`--${what} must be a comma list of integers 1..64, got '${v}'`)
+  if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 1 || x > 64))
+    throw new Error(`--${what} must be a comma list of integers 1..64, got '${v}'`)
   return xs
 }
 
@@ -704,7 +1015,11 @@ async function main(): Promise<void> {
   }
   if (a['vs-child']) return vsChild(JSON.parse(a['vs-child']))
   if (a['vs-torch']) {
-    const netNames = nameList(a.nets, VS_NETS.map((n) => n.name), 'nets')
+    const netNames = nameList(
+      a.nets,
+      VS_NETS.map((n) => n.name),
+      'nets'
+    )
     return vsTorch({
       rounds: intList(a.rounds, 'rounds')[0],
       threads: intList(a.threads, 'threads'),
@@ -712,7 +1027,11 @@ async function main(): Promise<void> {
       warmup: a.warmup === '0' ? 0 : intList(a.warmup, 'warmup')[0],
       nets: VS_NETS.filter((n) => netNames.includes(n.name)),
       engines: nameList(a.engines, VS_ENGINES, 'engines'),
-      poiNets: nameList(a['poi-nets'], VS_NETS.map((n) => n.name), 'poi-nets'),
+      poiNets: nameList(
+        a['poi-nets'],
+        VS_NETS.map((n) => n.name),
+        'poi-nets'
+      ),
       out: resolve(a.out ?? join(ROOT, 'bench-results', 'speed-vs-torch.json')),
       command: `npm run bench:speed -- ${process.argv.slice(2).join(' ')}`.trim()
     })
@@ -720,27 +1039,52 @@ async function main(): Promise<void> {
   const quick = a.quick
   const outFile = resolve(a.out ?? join(ROOT, 'bench-results', 'speed.json'))
   const all = cases(quick).filter((c) => !a.only || c.name.includes(a.only))
-  if (!all.length) throw new Error(`--only '${a.only}' matches no case (names: ${[...new Set(cases(false).map((c) => c.name))].join('; ')})`)
-  const two = all.filter((c) => c.mode === 'poi' && c.size === 48 && (c.name.startsWith('CPU default') || c.backbone === 'resnet18' || c.name === 'slim fast 16-128 imagenet'))
+  if (!all.length)
+    throw new Error(
+      `--only '${a.only}' matches no case (names: ${[...new Set(cases(false).map((c) => c.name))].join('; ')})`
+    )
+  const two = all.filter(
+    (c) =>
+      c.mode === 'poi' &&
+      c.size === 48 &&
+      (c.name.startsWith('CPU default') || c.backbone === 'resnet18' || c.name === 'slim fast 16-128 imagenet')
+  )
   const tmpDir = mkdtempSync(join(tmpdir(), 'poi-bench-speed-'))
   try {
-    process.stderr.write(`bench:speed on ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), node ${process.version}; making the synthetic-face projects…\n`)
-    const projects = await makeProjects(tmpDir, all.map((c) => c.size), 128)
+    process.stderr.write(
+      `bench:speed on ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), node ${process.version}; making the synthetic-face projects…\n`
+    )
+    const projects = await makeProjects(
+      tmpDir,
+      all.map((c) => c.size),
+      128
+    )
     const runs: ChildSpec[] = [
       { backend: 'wasm', threads: 1, cases: all, budgetS: quick ? 6 : 15, projects, images: 128 },
       { backend: 'wasm', threads: 2, cases: two, budgetS: quick ? 6 : 15, projects, images: 128 },
       // The pure-JS backend is 10–200× slower: one small measurement of the CPU default and the fast slim
       // (16 images: its feature extraction alone takes seconds per image pair).
-      { backend: 'cpu', threads: 1, cases: two.filter((c) => c.backbone !== 'resnet18').map((c) => ({ ...c, batch: 8 })), budgetS: 1, projects, images: 16 }
+      {
+        backend: 'cpu',
+        threads: 1,
+        cases: two.filter((c) => c.backbone !== 'resnet18').map((c) => ({ ...c, batch: 8 })),
+        budgetS: 1,
+        projects,
+        images: 16
+      }
     ]
     const results: SpeedResult[] = []
     for (const r of runs) {
-      const p = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify(r)], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-        maxBuffer: 64 * 2 ** 20
-      })
+      const p = spawnSync(
+        process.execPath,
+        [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify(r)],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+          maxBuffer: 64 * 2 ** 20
+        }
+      )
       const line = p.stdout.split('\n').find((l) => l.startsWith('@@RESULT '))
       if (!line) {
         process.stderr.write(`  ${r.backend}×${r.threads}: child failed (exit ${p.status})\n`)
@@ -748,13 +1092,52 @@ async function main(): Promise<void> {
       }
       results.push(...(JSON.parse(line.slice(9)) as SpeedResult[]))
     }
-    const rows = [['backend', 'threads', 'model', 'input', 'mode', 'batch', 'train img/s', 'score img/s', 'extract img/s', 'params', 'others (cores)']]
+    const rows = [
+      [
+        'backend',
+        'threads',
+        'model',
+        'input',
+        'mode',
+        'batch',
+        'train img/s',
+        'score img/s',
+        'extract img/s',
+        'params',
+        'others (cores)'
+      ]
+    ]
     for (const r of results) {
-      rows.push([r.backend, String(r.threads ?? '–'), r.name, `${r.size}×${r.size}×1`, r.mode, String(r.batch), fmt(r.trainImgPerSec), fmt(r.scoreImgPerSec, 0), fmt(r.extractImgPerSec), String(r.params), fmt(r.others, 2) + (r.error ? ` ERROR ${r.error}` : '')])
+      rows.push([
+        r.backend,
+        String(r.threads ?? '–'),
+        r.name,
+        `${r.size}×${r.size}×1`,
+        r.mode,
+        String(r.batch),
+        fmt(r.trainImgPerSec),
+        fmt(r.scoreImgPerSec, 0),
+        fmt(r.extractImgPerSec),
+        String(r.params),
+        fmt(r.others, 2) + (r.error ? ` ERROR ${r.error}` : '')
+      ])
     }
     process.stdout.write(table(rows))
     mkdirSync(dirname(outFile), { recursive: true })
-    writeFileSync(outFile, JSON.stringify({ bench: 'speed', at: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version }, quick, results }, null, 2) + '\n')
+    writeFileSync(
+      outFile,
+      JSON.stringify(
+        {
+          bench: 'speed',
+          at: new Date().toISOString(),
+          machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
+          quick,
+          results
+        },
+        null,
+        2
+      ) + '\n'
+    )
     process.stdout.write(`wrote ${outFile}\n`)
   } finally {
     rmSync(tmpDir, { recursive: true, force: true })

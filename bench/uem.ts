@@ -20,7 +20,17 @@ import type { PredictionInput } from '../src-main/core/store/runs'
 import { getRun } from '../src-main/core/store/runs'
 import { uemMutualInformation } from '../src-main/core/model/oim'
 import * as tf from '@tensorflow/tfjs'
-import { accuracyOf, FER_OPTIONS, ferDataDir, ferMissing, openFer, predictWithRun, ROOT, trainAndTest, trainingLabels } from './noisy'
+import {
+  accuracyOf,
+  FER_OPTIONS,
+  ferDataDir,
+  ferMissing,
+  openFer,
+  predictWithRun,
+  ROOT,
+  trainAndTest,
+  trainingLabels
+} from './noisy'
 
 const SHARES = [0.3, 0.5, 0.7] as const
 
@@ -32,7 +42,11 @@ export interface UemTable {
 }
 
 /** Accuracy of the top/bottom shares of `preds` ranked by `conf` (higher = more confident). */
-export function confidenceTable(preds: readonly PredictionInput[], labels: ReadonlyMap<number, number>, conf: (p: PredictionInput) => number): UemTable {
+export function confidenceTable(
+  preds: readonly PredictionInput[],
+  labels: ReadonlyMap<number, number>,
+  conf: (p: PredictionInput) => number
+): UemTable {
   // Ties broken by image id so the table is reproducible.
   const sorted = [...preds].sort((a, b) => conf(b) - conf(a) || a.imageId - b.imageId)
   const n = sorted.length
@@ -79,7 +93,10 @@ async function main(): Promise<void> {
     let source = runId != null ? `run ${runId} (given)` : ''
     const noisyFile = join(ROOT, 'bench-results', 'noisy.json')
     if (runId == null && !o.train && existsSync(noisyFile)) {
-      const j = JSON.parse(readFileSync(noisyFile, 'utf8')) as { project: string; rows: { noise: number; model: string; runId: number }[] }
+      const j = JSON.parse(readFileSync(noisyFile, 'utf8')) as {
+        project: string
+        rows: { noise: number; model: string; runId: number }[]
+      }
       const row = j.rows.filter((r) => r.model === 'POI').sort((a, b) => b.noise - a.noise)[0]
       if (row && j.project === fer.project.path && getRun(fer.project.db, row.runId)?.status === 'done') {
         runId = row.runId
@@ -87,7 +104,11 @@ async function main(): Promise<void> {
       }
     }
     if (runId == null) {
-      const cfg: TrainConfigInput = { mode: 'poi', backbone: o.backbone as TrainConfigInput['backbone'], epochs: Number(o.epochs ?? 4) }
+      const cfg: TrainConfigInput = {
+        mode: 'poi',
+        backbone: o.backbone as TrainConfigInput['backbone'],
+        epochs: Number(o.epochs ?? 4)
+      }
       const r = await trainAndTest(fer, 'POI clean', trainingLabels(fer, fer.training, fer.labels), cfg)
       runId = r.result.runId
       source = `run ${runId}: POI trained on the clean Training labels (${cfg.epochs} epochs)`
@@ -96,7 +117,8 @@ async function main(): Promise<void> {
     if (!run || run.status !== 'done') throw new Error(`run ${runId} is not a finished run of ${fer.project.path}`)
     process.stderr.write(`bench:uem: scoring PrivateTest (${fer.privateTest.length} images) with ${source}\n`)
     const preds = await predictWithRun(fer, runId, fer.privateTest)
-    if (preds.some((p) => p.uemConfidence == null)) throw new Error(`run ${runId} has no UEM (a CE model?); give a POI run`)
+    if (preds.some((p) => p.uemConfidence == null))
+      throw new Error(`run ${runId} has no UEM (a CE model?); give a POI run`)
     const uem = confidenceTable(preds, fer.labels, (p) => p.uemConfidence!)
     const maxp = confidenceTable(preds, fer.labels, (p) => Math.max(...Array.from(p.trnProbs)))
     // The spec's alternative UEM formula (§4 (10)), from the same stored region predictions, and the
@@ -119,10 +141,28 @@ async function main(): Promise<void> {
     const out = resolve(o.out ?? join(ROOT, 'bench-results', 'uem.json'))
     mkdirSync(dirname(out), { recursive: true })
     const gapOf = (t: UemTable): number => t.accuracy[0] - t.accuracy[t.accuracy.length - 1]
-    process.stdout.write(`H30 − L30: mutual-information UEM ${gapOf(mi).toFixed(2)}, q max ${gapOf(qmax).toFixed(2)}, TRN max prob ${gapOf(maxp).toFixed(2)} points\n`)
+    process.stdout.write(
+      `H30 − L30: mutual-information UEM ${gapOf(mi).toFixed(2)}, q max ${gapOf(qmax).toFixed(2)}, TRN max prob ${gapOf(maxp).toFixed(2)} points\n`
+    )
     writeFileSync(
       out,
-      JSON.stringify({ bench: 'uem', at: new Date().toISOString(), runId, source, project: fer.project.path, uem, uemMutualInformation: mi, oimSoftMax: qmax, maxProb: maxp, h30MinusL30: gap, h30MinusL30Other: { mutualInformation: gapOf(mi), oimSoftMax: gapOf(qmax), trnMaxProb: gapOf(maxp) } }, null, 2) + '\n'
+      JSON.stringify(
+        {
+          bench: 'uem',
+          at: new Date().toISOString(),
+          runId,
+          source,
+          project: fer.project.path,
+          uem,
+          uemMutualInformation: mi,
+          oimSoftMax: qmax,
+          maxProb: maxp,
+          h30MinusL30: gap,
+          h30MinusL30Other: { mutualInformation: gapOf(mi), oimSoftMax: gapOf(qmax), trnMaxProb: gapOf(maxp) }
+        },
+        null,
+        2
+      ) + '\n'
     )
     process.stdout.write(`wrote ${out}\n`)
   } finally {

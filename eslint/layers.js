@@ -46,10 +46,23 @@ export const CORE_RANKS = {
 }
 
 /** What the renderer may import from src-main (repo-relative, without extension). */
-export const API_SURFACE = ['src-main/core/api/contract', 'src-main/core/api/client', 'src-main/core/api/methods', 'src-main/core/api/thumb-batch', 'src-main/core/classes']
+export const API_SURFACE = [
+  'src-main/core/api/contract',
+  'src-main/core/api/client',
+  'src-main/core/api/methods',
+  'src-main/core/api/thumb-batch',
+  'src-main/core/classes'
+]
 
 /** Main-side code the core must never reach. */
-const OUTSIDE_CORE = ['src-main/cli', 'src-main/server', 'src-main/electron', 'src-main/preload', 'src-main/index', 'src-renderer']
+const OUTSIDE_CORE = [
+  'src-main/cli',
+  'src-main/server',
+  'src-main/electron',
+  'src-main/preload',
+  'src-main/index',
+  'src-renderer'
+]
 
 const posix = (p) => p.split(sep).join('/')
 const under = (p, dir) => p === dir || p.startsWith(dir + '/')
@@ -78,8 +91,10 @@ function check(context, node, spec) {
     if (to == null || to === fromCore) return
     const a = CORE_RANKS[fromCore]
     const b = CORE_RANKS[to]
-    if (a === undefined) return report(`core/${fromCore} has no rank in eslint/layers.js CORE_RANKS; give it one (docs/ARCHITECTURE.md)`)
-    if (b === undefined) return report(`core/${to} has no rank in eslint/layers.js CORE_RANKS; give it one (docs/ARCHITECTURE.md)`)
+    if (a === undefined)
+      return report(`core/${fromCore} has no rank in eslint/layers.js CORE_RANKS; give it one (docs/ARCHITECTURE.md)`)
+    if (b === undefined)
+      return report(`core/${to} has no rank in eslint/layers.js CORE_RANKS; give it one (docs/ARCHITECTURE.md)`)
     if (b >= a) {
       return report(
         `core/${fromCore} (rank ${a}) must not import core/${to} (rank ${b}): imports go to lower ranks only, so core folders cannot form a cycle (docs/ARCHITECTURE.md)`
@@ -88,7 +103,9 @@ function check(context, node, spec) {
     return
   }
   if (under(file, 'src-renderer') && under(target, 'src-main') && !API_SURFACE.includes(target)) {
-    report(`the renderer reaches main code only through the API contract/client (${API_SURFACE.join(', ')}), not ${target}`)
+    report(
+      `the renderer reaches main code only through the API contract/client (${API_SURFACE.join(', ')}), not ${target}`
+    )
   }
 }
 

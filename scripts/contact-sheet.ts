@@ -18,7 +18,10 @@ import { convertChannels } from '../src-main/core/align/warp'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 async function main(): Promise<void> {
-  const { values: o } = parseArgs({ options: { data: { type: 'string' }, cols: { type: 'string' }, out: { type: 'string' } }, strict: true })
+  const { values: o } = parseArgs({
+    options: { data: { type: 'string' }, cols: { type: 'string' }, out: { type: 'string' } },
+    strict: true
+  })
   const dataDir = dataDirOf(o.data)
   const cols = Number(o.cols ?? 16)
   const out = resolve(o.out ?? join(ROOT, 'bench-results', 'jaffe-contact-sheet.png'))
@@ -39,7 +42,10 @@ async function main(): Promise<void> {
     let img = convertChannels(r.image, 3)
     if (img.width !== S || img.height !== S) {
       // Pass-through (already-aligned / no-face): show it resized so it still fits its tile.
-      const buf = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).resize(S, S).raw().toBuffer()
+      const buf = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } })
+        .resize(S, S)
+        .raw()
+        .toBuffer()
       img = { data: new Uint8Array(buf), width: S, height: S, channels: 3 }
     }
     const ox = (i % cols) * (S + gap)
@@ -48,9 +54,16 @@ async function main(): Promise<void> {
     const ey = oy + CANONICAL_FRAME.eyeY * S
     const ex0 = ox + S / 2 - (CANONICAL_FRAME.eyeDistance * S) / 2
     const ex1 = ox + S / 2 + (CANONICAL_FRAME.eyeDistance * S) / 2
-    labels.push(`<line x1="${ox}" y1="${ey}" x2="${ox + 6}" y2="${ey}" stroke="cyan"/><line x1="${ox + S - 6}" y1="${ey}" x2="${ox + S}" y2="${ey}" stroke="cyan"/>`)
-    labels.push(`<line x1="${ex0}" y1="${ey - 3}" x2="${ex0}" y2="${ey + 3}" stroke="cyan"/><line x1="${ex1}" y1="${ey - 3}" x2="${ex1}" y2="${ey + 3}" stroke="cyan"/>`)
-    if (r.status !== 'aligned') labels.push(`<text x="${ox + 3}" y="${oy + S - 4}" font-size="11" font-family="sans-serif" fill="yellow">${r.status}</text>`)
+    labels.push(
+      `<line x1="${ox}" y1="${ey}" x2="${ox + 6}" y2="${ey}" stroke="cyan"/><line x1="${ox + S - 6}" y1="${ey}" x2="${ox + S}" y2="${ey}" stroke="cyan"/>`
+    )
+    labels.push(
+      `<line x1="${ex0}" y1="${ey - 3}" x2="${ex0}" y2="${ey + 3}" stroke="cyan"/><line x1="${ex1}" y1="${ey - 3}" x2="${ex1}" y2="${ey + 3}" stroke="cyan"/>`
+    )
+    if (r.status !== 'aligned')
+      labels.push(
+        `<text x="${ox + 3}" y="${oy + S - 4}" font-size="11" font-family="sans-serif" fill="yellow">${r.status}</text>`
+      )
     if ((i + 1) % 50 === 0) console.log(`${i + 1}/${files.length}`)
   }
   const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${labels.join('')}</svg>`)

@@ -32,8 +32,14 @@ const escape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/
 async function main() {
   mkdirSync(join(root, 'resources'), { recursive: true })
   mkdirSync(join(root, 'build'), { recursive: true })
-  await sharp(Buffer.from(svg)).resize(256, 256).png().toFile(join(root, 'resources', 'icon.png'))
-  await sharp(Buffer.from(svg), { density: 288 }).resize(1024, 1024).png().toFile(join(root, 'build', 'icon.png'))
+  await sharp(Buffer.from(svg))
+    .resize(256, 256)
+    .png()
+    .toFile(join(root, 'resources', 'icon.png'))
+  await sharp(Buffer.from(svg), { density: 288 })
+    .resize(1024, 1024)
+    .png()
+    .toFile(join(root, 'build', 'icon.png'))
 
   const faceApiDir = join(root, 'node_modules', '@vladmandic', 'face-api')
   const pkg = JSON.parse(readFileSync(join(faceApiDir, 'package.json'), 'utf8'))

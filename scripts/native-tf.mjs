@@ -21,7 +21,16 @@
 // tfjs-node's own download, e.g. when it is known to be refused).
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -107,14 +116,20 @@ function findWheel() {
     return existsSync(w) ? { wheel: w } : { reason: `POI_TF_WHEEL=${w} does not exist` }
   }
   const cached = () =>
-    existsSync(WHEEL_CACHE) ? readdirSync(WHEEL_CACHE).filter((f) => /^tensorflow.*\.whl$/.test(f)).sort() : []
+    existsSync(WHEEL_CACHE)
+      ? readdirSync(WHEEL_CACHE)
+          .filter((f) => /^tensorflow.*\.whl$/.test(f))
+          .sort()
+      : []
   let found = cached()
   if (!found.length) {
     mkdirSync(WHEEL_CACHE, { recursive: true })
     log(`downloading the ${WHEEL_SPEC} wheel with pip into ${WHEEL_CACHE} …`)
     const py = ['python3', 'python'].find((p) => run(p, ['-m', 'pip', '--version']).ok)
     if (!py) return { reason: 'no python3 with pip to fetch the TensorFlow wheel' }
-    const r = run(py, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '-d', WHEEL_CACHE, WHEEL_SPEC], { timeout: 900_000 })
+    const r = run(py, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '-d', WHEEL_CACHE, WHEEL_SPEC], {
+      timeout: 900_000
+    })
     if (!r.ok) return { reason: `pip download ${WHEEL_SPEC} failed: ${lastLines(r.out, 2)}` }
     found = cached()
     if (!found.length) return { reason: `pip download ${WHEEL_SPEC} saved no tensorflow wheel in ${WHEEL_CACHE}` }
@@ -135,7 +150,8 @@ const WHEEL_MEMBERS = [
 /** Way 2: the C library from the wheel, the addon built from source (about a minute). */
 function buildFromWheel(pkg) {
   for (const tool of ['unzip', 'g++', 'make']) {
-    if (!run('sh', ['-c', `command -v ${tool}`]).ok) return { ok: false, reason: `${tool} is not installed (needed to build the addon)` }
+    if (!run('sh', ['-c', `command -v ${tool}`]).ok)
+      return { ok: false, reason: `${tool} is not installed (needed to build the addon)` }
   }
   const w = findWheel()
   if (!w.wheel) return { ok: false, reason: w.reason }
@@ -167,9 +183,14 @@ function buildFromWheel(pkg) {
   log('building the tfjs-node addon from source against it (about a minute) …')
   const nodedir = run('npm', ['config', 'get', 'nodedir']).out.trim()
   const env = { ...process.env }
-  if (nodedir && nodedir !== 'undefined' && existsSync(join(nodedir, 'include', 'node', 'node_api.h'))) env.npm_config_nodedir = nodedir
+  if (nodedir && nodedir !== 'undefined' && existsSync(join(nodedir, 'include', 'node', 'node_api.h')))
+    env.npm_config_nodedir = nodedir
   else if (existsSync('/usr/include/node/node_api.h')) env.npm_config_nodedir = '/usr'
-  const preGyp = join(dirname(require.resolve('@mapbox/node-pre-gyp/package.json', { paths: [pkg] })), 'bin', 'node-pre-gyp')
+  const preGyp = join(
+    dirname(require.resolve('@mapbox/node-pre-gyp/package.json', { paths: [pkg] })),
+    'bin',
+    'node-pre-gyp'
+  )
   const b = run(process.execPath, [preGyp, 'install', '--build-from-source'], { cwd: pkg, env, timeout: 900_000 })
   if (!b.ok) return { ok: false, reason: `building the addon failed: ${lastLines(b.out, 3)}` }
   const p = probe(pkg)
@@ -202,21 +223,34 @@ function setup() {
     const p = probe(pkg)
     if (p.ok) {
       log(`native engine already works (TensorFlow ${p.tfVersion}); nothing to do`)
-      return writeStatus(pkg, { ok: true, method: prior?.method ?? 'existing', tfVersion: p.tfVersion, reason: 'already installed', seconds: 0 })
+      return writeStatus(pkg, {
+        ok: true,
+        method: prior?.method ?? 'existing',
+        tfVersion: p.tfVersion,
+        reason: 'already installed',
+        seconds: 0
+      })
     }
   }
   const reasons = []
   const own = tryOwnDownload(pkg)
   if (own.ok) {
     log(`native engine installed by tfjs-node's own download (TensorFlow ${own.tfVersion})`)
-    return writeStatus(pkg, { ok: true, method: 'tfjs-node download', tfVersion: own.tfVersion, seconds: (Date.now() - t0) / 1000 })
+    return writeStatus(pkg, {
+      ok: true,
+      method: 'tfjs-node download',
+      tfVersion: own.tfVersion,
+      seconds: (Date.now() - t0) / 1000
+    })
   }
   reasons.push(own.reason)
   // A failed own-install may leave a half-written deps/ or addon behind.
   rmSync(join(pkg, 'lib', 'napi-v8'), { recursive: true, force: true })
   const built = buildFromWheel(pkg)
   if (built.ok) {
-    log(`native engine built against the wheel (TensorFlow ${built.tfVersion}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
+    log(
+      `native engine built against the wheel (TensorFlow ${built.tfVersion}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`
+    )
     return writeStatus(pkg, {
       ok: true,
       method: 'built from the tensorflow-cpu wheel',
@@ -247,7 +281,9 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     process.exit(0)
   } else if (cmd === 'check') {
     const p = probe()
-    process.stdout.write(p.ok ? `native engine ok: TensorFlow ${p.tfVersion}\n` : `native engine not usable: ${p.reason}\n`)
+    process.stdout.write(
+      p.ok ? `native engine ok: TensorFlow ${p.tfVersion}\n` : `native engine not usable: ${p.reason}\n`
+    )
     process.exit(p.ok ? 0 : 1)
   } else if (cmd === 'status') {
     process.stdout.write(JSON.stringify(readStatus(packageDir()), null, 2) + '\n')
@@ -256,4 +292,3 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     process.exit(2)
   }
 }
-

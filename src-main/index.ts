@@ -23,10 +23,13 @@ const devOrigin = devUrl ? new URL(devUrl).origin : null
 
 // Packaged builds ship the tfjs .wasm binaries as extraResources (build/electron-builder.yml): the
 // compute module (and the training utilityProcess, which inherits the environment) reads them there.
-if (app.isPackaged && process.resourcesPath && !process.env.POI_WASM_DIR) process.env.POI_WASM_DIR = join(process.resourcesPath, 'wasm')
+if (app.isPackaged && process.resourcesPath && !process.env.POI_WASM_DIR)
+  process.env.POI_WASM_DIR = join(process.resourcesPath, 'wasm')
 
 // Before `ready`: custom schemes must be privileged before any session exists.
-protocol.registerSchemesAsPrivileged(PRIVILEGED_SCHEMES.map((s) => ({ scheme: s.scheme, privileges: { ...s.privileges } })))
+protocol.registerSchemesAsPrivileged(
+  PRIVILEGED_SCHEMES.map((s) => ({ scheme: s.scheme, privileges: { ...s.privileges } }))
+)
 app.enableSandbox()
 
 app.on('web-contents-created', (_e, contents) => {
@@ -37,7 +40,11 @@ let mainWindow: BrowserWindow | null = null
 let api: Api | null = null
 
 function createWindow(): void {
-  const icon = appResource('icon.png', { packaged: app.isPackaged, resourcesPath: process.resourcesPath ?? '', mainDir: __dirname })
+  const icon = appResource('icon.png', {
+    packaged: app.isPackaged,
+    resourcesPath: process.resourcesPath ?? '',
+    mainDir: __dirname
+  })
   mainWindow = new BrowserWindow(mainWindowOptions(join(__dirname, '../preload/index.cjs'), icon))
   mainWindow.once('ready-to-show', () => mainWindow?.show())
   mainWindow.on('closed', () => (mainWindow = null))
@@ -56,7 +63,10 @@ void app.whenReady().then(() => {
     log
   })
   const live = api
-  const images = createImageHandler({ lookup: (id) => (live.session.project ? lookupImage(live.session.project.db, id) : null), log })
+  const images = createImageHandler({
+    lookup: (id) => (live.session.project ? lookupImage(live.session.project.db, id) : null),
+    log
+  })
   protocol.handle(APP_SCHEME, createAppProtocolHandler({ root: join(__dirname, '../renderer'), log }))
   protocol.handle(IMAGE_SCHEME, createImageProtocolHandler(images))
   protocol.handle('file', refuseFileProtocol)

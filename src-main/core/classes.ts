@@ -68,7 +68,10 @@ const ALIASES: Record<string, ClassName> = {
  * returns null when it is not an expression class we know. Never guesses beyond the alias table.
  */
 export function normaliseClassName(raw: string): ClassName | null {
-  const key = raw.trim().toLowerCase().replace(/[\s_-]+/g, '')
+  const key = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '')
   return ALIASES[key] ?? null
 }
 

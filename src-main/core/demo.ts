@@ -54,8 +54,7 @@ export interface DemoOptions {
 }
 
 export type DemoProgress =
-  | { phase: 'synth' | 'import' | 'audit'; done: number; total: number }
-  | { phase: 'train'; event: TrainProgressEvent }
+  { phase: 'synth' | 'import' | 'audit'; done: number; total: number } | { phase: 'train'; event: TrainProgressEvent }
 
 export interface DemoReport {
   dir: string
@@ -75,7 +74,8 @@ export const DEMO_DEFAULTS = { n: 2000, epochs: DEMO_TRAIN.epochs as number, see
 export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const t0 = performance.now()
   const dir = resolve(o.dir)
-  if (existsSync(dir) && (await readdir(dir)).length) throw new Error(`${dir} is not empty; give the demo an empty or new folder`)
+  if (existsSync(dir) && (await readdir(dir)).length)
+    throw new Error(`${dir} is not empty; give the demo an empty or new folder`)
   await mkdir(dir, { recursive: true })
   const n = o.n ?? DEMO_DEFAULTS.n
   const seed = o.seed ?? DEMO_DEFAULTS.seed
@@ -100,25 +100,52 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       progress: (e) => o.progress?.({ phase: 'import', done: e.done, total: e.total })
     })
     const t2 = performance.now()
-    const config: TrainConfigInput = { ...DEMO_TRAIN, ...o.train, epochs: o.epochs ?? o.train?.epochs ?? DEMO_TRAIN.epochs, seed }
+    const config: TrainConfigInput = {
+      ...DEMO_TRAIN,
+      ...o.train,
+      epochs: o.epochs ?? o.train?.epochs ?? DEMO_TRAIN.epochs,
+      seed
+    }
     let r: TrainResult
     if (o.inWorker) {
       const out = await runTrainingWorker(
-        { projectPath, config, name: 'demo', compute: { backend: o.compute?.backend ?? 'auto', threads: o.compute?.threads } },
+        {
+          projectPath,
+          config,
+          name: 'demo',
+          compute: { backend: o.compute?.backend ?? 'auto', threads: o.compute?.threads }
+        },
         { db: project.db, signal: o.signal, onProgress: (w) => o.progress?.({ phase: 'train', event: w.detail }) }
       )
-      if (out.status !== 'done' || !out.result) throw new Error(out.status === 'cancelled' ? 'the demo was cancelled during training' : `training ${out.status}: ${out.error}`)
+      if (out.status !== 'done' || !out.result)
+        throw new Error(
+          out.status === 'cancelled' ? 'the demo was cancelled during training' : `training ${out.status}: ${out.error}`
+        )
       r = out.result
     } else {
-      r = await train({ db: project.db, projectPath, config, compute: o.compute, signal: o.signal, name: 'demo', progress: (event) => o.progress?.({ phase: 'train', event }) })
+      r = await train({
+        db: project.db,
+        projectPath,
+        config,
+        compute: o.compute,
+        signal: o.signal,
+        name: 'demo',
+        progress: (event) => o.progress?.({ phase: 'train', event })
+      })
     }
     if (r.status !== 'done') throw new Error('the demo was cancelled during training')
     const t3 = performance.now()
-    const auditId = await runAudit(project.db, r.runId, {}, { signal: o.signal, progress: (e) => o.progress?.({ phase: 'audit', done: e.done, total: e.total }) })
+    const auditId = await runAudit(
+      project.db,
+      r.runId,
+      {},
+      { signal: o.signal, progress: (e) => o.progress?.({ phase: 'audit', done: e.done, total: e.total }) }
+    )
     const t4 = performance.now()
     const gt = await loadGroundTruth(dataset.groundTruth)
     const truth = evaluateAgainstTruth(project.db, r.runId, gt, auditId)
-    const summary = getAudit(project.db, auditId)?.summary as { flags?: { names: string[]; totals: number[] } } | undefined
+    const summary = getAudit(project.db, auditId)?.summary as
+      { flags?: { names: string[]; totals: number[] } } | undefined
     const flags: Record<string, number> = {}
     summary?.flags?.names.forEach((name, i) => (flags[name] = summary.flags!.totals[i]))
     return {
@@ -130,7 +157,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       train: r.metrics,
       truth,
       flags,
-      seconds: { synth: (t1 - t0) / 1000, import: (t2 - t1) / 1000, train: (t3 - t2) / 1000, audit: (t4 - t3) / 1000, total: (t4 - t0) / 1000 }
+      seconds: {
+        synth: (t1 - t0) / 1000,
+        import: (t2 - t1) / 1000,
+        train: (t3 - t2) / 1000,
+        audit: (t4 - t3) / 1000,
+        total: (t4 - t0) / 1000
+      }
     }
   } finally {
     project.close()

@@ -69,7 +69,10 @@ export const DEFAULT_CHANNELS = 1
 
 function checkCacheSettings(size: number, channels: number): void {
   if (!Number.isInteger(size) || size < MIN_INPUT_SIZE || size > MAX_INPUT_SIZE) {
-    throw new ProjectError('INVALID', `input size ${size} must be an integer from ${MIN_INPUT_SIZE} to ${MAX_INPUT_SIZE}`)
+    throw new ProjectError(
+      'INVALID',
+      `input size ${size} must be an integer from ${MIN_INPUT_SIZE} to ${MAX_INPUT_SIZE}`
+    )
   }
   if (channels !== 1 && channels !== 3) throw new ProjectError('INVALID', `channels must be 1 or 3, not ${channels}`)
 }
@@ -108,7 +111,11 @@ export function createProject(file: string, opts: CreateProjectOptions = {}): Pr
   try {
     opened.db
       .transaction(() => {
-        setMeta(opened.db, 'project', { name: opts.name ?? basename(path, extname(path)), createdAt: nowIso(), createdWith: APP_VERSION } satisfies StoredProject)
+        setMeta(opened.db, 'project', {
+          name: opts.name ?? basename(path, extname(path)),
+          createdAt: nowIso(),
+          createdWith: APP_VERSION
+        } satisfies StoredProject)
         setMeta(opened.db, 'pixel_cache', { size, channels } satisfies StoredCache)
         setMeta(opened.db, 'last_written_with', APP_VERSION)
       })
@@ -121,7 +128,8 @@ export function createProject(file: string, opts: CreateProjectOptions = {}): Pr
 }
 
 /** The `error` of a run whose process died while it ran. */
-export const CRASHED_RUN_ERROR = 'crashed: the process ended while this run was training (killed, crashed or power loss); resume it from its last checkpoint'
+export const CRASHED_RUN_ERROR =
+  'crashed: the process ended while this run was training (killed, crashed or power loss); resume it from its last checkpoint'
 
 /**
  * Runs still 'running' when a writer opens the project belong to a process that died: a run only
@@ -129,16 +137,24 @@ export const CRASHED_RUN_ERROR = 'crashed: the process ended while this run was 
  * with CRASHED_RUN_ERROR, keeping their last checkpoint so `train --resume` continues them.
  */
 function markCrashedRuns(db: DB): void {
-  db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE status = 'running'").run(nowIso(), CRASHED_RUN_ERROR)
+  db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE status = 'running'").run(
+    nowIso(),
+    CRASHED_RUN_ERROR
+  )
 }
 
 /** Opens an existing project (read-only opens take no lock and change nothing). */
 export function openProject(file: string, opts: OpenProjectOptions = {}): Project {
   const path = resolve(file)
-  const opened = openProjectDb(path, { readonly: opts.readonly, timeoutMs: opts.timeoutMs, quickCheck: opts.quickCheck })
+  const opened = openProjectDb(path, {
+    readonly: opts.readonly,
+    timeoutMs: opts.timeoutMs,
+    quickCheck: opts.quickCheck
+  })
   if (!opened.readonly) {
     try {
-      if (getMeta<string | null>(opened.db, 'last_written_with', null) !== APP_VERSION) setMeta(opened.db, 'last_written_with', APP_VERSION)
+      if (getMeta<string | null>(opened.db, 'last_written_with', null) !== APP_VERSION)
+        setMeta(opened.db, 'last_written_with', APP_VERSION)
       markCrashedRuns(opened.db)
     } catch (e) {
       opened.close()

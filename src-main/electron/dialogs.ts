@@ -4,7 +4,10 @@ import type { DialogHost } from '../core/api/engines'
 
 const PROJECT_FILTER = [{ name: 'POI Audit project', extensions: ['poi'] }]
 
-export function createDialogHost(dialog: Pick<Dialog, 'showOpenDialog' | 'showSaveDialog'>, window: () => BrowserWindow | null): DialogHost {
+export function createDialogHost(
+  dialog: Pick<Dialog, 'showOpenDialog' | 'showSaveDialog'>,
+  window: () => BrowserWindow | null
+): DialogHost {
   return {
     async open(purpose) {
       const win = window()
@@ -16,7 +19,11 @@ export function createDialogHost(dialog: Pick<Dialog, 'showOpenDialog' | 'showSa
           return r.canceled ? null : (r.filePaths[0] ?? null)
         }
         case 'project-create': {
-          const r = await save({ title: 'New project', filters: PROJECT_FILTER, properties: ['createDirectory', 'showOverwriteConfirmation'] })
+          const r = await save({
+            title: 'New project',
+            filters: PROJECT_FILTER,
+            properties: ['createDirectory', 'showOverwriteConfirmation']
+          })
           return r.canceled ? null : (r.filePath ?? null)
         }
         case 'import-folder': {

@@ -29,16 +29,23 @@ export interface IpcOptions extends SenderPolicy {
 }
 
 /** Registers one handler per method; returns a function that removes them all. */
-export function registerApiIpc(ipc: Pick<IpcMain, 'handle' | 'removeHandler'>, api: Pick<Api, 'dispatch'>, opts: IpcOptions = {}): () => void {
+export function registerApiIpc(
+  ipc: Pick<IpcMain, 'handle' | 'removeHandler'>,
+  api: Pick<Api, 'dispatch'>,
+  opts: IpcOptions = {}
+): () => void {
   const log = opts.log ?? (() => {})
   for (const method of METHOD_NAMES) {
     ipc.handle(ipcChannel(method), async (event: InvokeEventLike, ...args: unknown[]): Promise<ApiResult<unknown>> => {
       const sender = senderInfo(event)
       if (!isTrustedSender(sender, opts)) {
-        log(`IPC ${method} refused from ${sender ? `${sender.url}${sender.isMainFrame ? '' : ' (subframe)'}` : 'a gone frame'}`)
+        log(
+          `IPC ${method} refused from ${sender ? `${sender.url}${sender.isMainFrame ? '' : ' (subframe)'}` : 'a gone frame'}`
+        )
         return { ok: false, code: 'FORBIDDEN', message: 'this frame may not call the POI Audit API' }
       }
-      if (args.length > 1) return { ok: false, code: 'INVALID_ARGS', message: `${method} takes one argument object, got ${args.length}` }
+      if (args.length > 1)
+        return { ok: false, code: 'INVALID_ARGS', message: `${method} takes one argument object, got ${args.length}` }
       return api.dispatch(method, args[0])
     })
   }
@@ -56,10 +63,15 @@ export interface EventTarget {
 }
 
 /** Sends every API event to the trusted windows `targets()` returns; returns the unsubscribe. */
-export function forwardEvents(api: Pick<Api, 'subscribe'>, targets: () => EventTarget[], policy: SenderPolicy = {}): () => void {
+export function forwardEvents(
+  api: Pick<Api, 'subscribe'>,
+  targets: () => EventTarget[],
+  policy: SenderPolicy = {}
+): () => void {
   return api.subscribe((e) => {
     for (const t of targets()) {
-      if (!t.isDestroyed() && isTrustedSender({ url: t.getURL(), isMainFrame: true }, policy)) t.send(IPC_EVENT_CHANNEL, e)
+      if (!t.isDestroyed() && isTrustedSender({ url: t.getURL(), isMainFrame: true }, policy))
+        t.send(IPC_EVENT_CHANNEL, e)
     }
   })
 }

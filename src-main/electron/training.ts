@@ -11,10 +11,11 @@ import type { HostMessage, WorkerMessage } from '../core/train/protocol'
 
 /** The part of utilityProcess used here (injected so tests can fork a fake). */
 export interface UtilityForker {
-  fork(modulePath: string, args?: string[], options?: { serviceName?: string; stdio?: 'inherit' | 'pipe' | 'ignore' }): Pick<
-    UtilityProcess,
-    'postMessage' | 'on' | 'kill'
-  >
+  fork(
+    modulePath: string,
+    args?: string[],
+    options?: { serviceName?: string; stdio?: 'inherit' | 'pipe' | 'ignore' }
+  ): Pick<UtilityProcess, 'postMessage' | 'on' | 'kill'>
 }
 
 export function utilityWorkerSpawner(utility: UtilityForker, modulePath: string): () => WorkerLink {

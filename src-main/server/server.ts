@@ -24,7 +24,16 @@ import { createThumbBatchHandler } from '../core/api/thumb-batch'
 import { createBundleHandler } from '../core/api/bundle-serve'
 import { defaultEngines } from '../core/api/default-engines'
 import { BodyTooLarge, readBody, sendJson, sendResponse, sendText, sseFrame } from './http-util'
-import { cookieName, SECURITY_HEADERS, assertLoopbackBind, isAllowedHostHeader, newSecret, parseCookies, secretEquals, sessionCookie } from './policy'
+import {
+  cookieName,
+  SECURITY_HEADERS,
+  assertLoopbackBind,
+  isAllowedHostHeader,
+  newSecret,
+  parseCookies,
+  secretEquals,
+  sessionCookie
+} from './policy'
 
 export interface ServerOptions {
   /** An API instance the caller owns, or ... */
@@ -85,8 +94,21 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
   // history) is not what the browser stores.
   const cookieSecret = newSecret()
   const ownApi = !opts.api
-  const api = opts.api ?? createApi({ mode: 'browser', project: opts.project, readonly: opts.readonly, version: opts.version, actor: opts.actor, engines: defaultEngines(), log })
-  const images = createImageHandler({ lookup: (id) => (api.session.project ? lookupImage(api.session.project.db, id) : null), log })
+  const api =
+    opts.api ??
+    createApi({
+      mode: 'browser',
+      project: opts.project,
+      readonly: opts.readonly,
+      version: opts.version,
+      actor: opts.actor,
+      engines: defaultEngines(),
+      log
+    })
+  const images = createImageHandler({
+    lookup: (id) => (api.session.project ? lookupImage(api.session.project.db, id) : null),
+    log
+  })
   const thumbBatch = createThumbBatchHandler(images)
   const bundle = createBundleHandler({ root: opts.staticDir, headers: SECURITY_HEADERS, log })
   const sse = new Set<ServerResponse>()
@@ -132,15 +154,23 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
     const fail = (status: number, r: ApiResult<never>): void => sendJson(res, status, r)
     if (req.method !== 'POST') return sendText(res, 405, 'use POST', { allow: 'POST' })
     if (!sameOrigin(req)) return fail(403, { ok: false, code: 'FORBIDDEN', message: 'cross-origin API call refused' })
-    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
-    if (type !== 'application/json') return fail(415, { ok: false, code: 'INVALID_ARGS', message: 'the body must be application/json' })
+    const type = String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase()
+    if (type !== 'application/json')
+      return fail(415, { ok: false, code: 'INVALID_ARGS', message: 'the body must be application/json' })
     let body: Buffer
     try {
       body = await readBody(req, LIMITS.maxBodyBytes)
     } catch (e) {
       if (e instanceof BodyTooLarge) {
         res.setHeader('connection', 'close')
-        return fail(413, { ok: false, code: 'INVALID_ARGS', message: `the body is larger than ${LIMITS.maxBodyBytes} bytes` })
+        return fail(413, {
+          ok: false,
+          code: 'INVALID_ARGS',
+          message: `the body is larger than ${LIMITS.maxBodyBytes} bytes`
+        })
       }
       throw e
     }
@@ -153,7 +183,11 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
     // No argument of the contract nests deeper than a few levels; a 500k-deep body would overflow
     // the stack of validation or of the error message describing it.
     if (nestedDeeperThan(args, MAX_JSON_DEPTH)) {
-      return fail(400, { ok: false, code: 'INVALID_ARGS', message: `the body nests deeper than ${MAX_JSON_DEPTH} levels` })
+      return fail(400, {
+        ok: false,
+        code: 'INVALID_ARGS',
+        message: `the body nests deeper than ${MAX_JSON_DEPTH} levels`
+      })
     }
     const r = await api.dispatch(method, args)
     sendJson(res, !r.ok && r.code === 'UNKNOWN_METHOD' ? 404 : 200, r)
@@ -161,7 +195,12 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
 
   function handleEvents(req: IncomingMessage, res: ServerResponse): void {
     if (req.method !== 'GET') return sendText(res, 405, 'use GET', { allow: 'GET' })
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' })
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive'
+    })
     res.write(': connected\n\n')
     sse.add(res)
     const unsubscribe = api.subscribe((e) => res.write(sseFrame(e)))
@@ -190,7 +229,10 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
       if (r === 'wrong') return sendText(res, 401, 'wrong token: open the URL printed by poi-audit serve')
       if (r === 'spent') return sendText(res, 401, SPENT)
       url.searchParams.delete('token')
-      return sendText(res, 303, 'signed in', { location: url.pathname + url.search, 'set-cookie': sessionCookie(port, cookieSecret) })
+      return sendText(res, 303, 'signed in', {
+        location: url.pathname + url.search,
+        'set-cookie': sessionCookie(port, cookieSecret)
+      })
     }
     const refused = authenticate(req, res)
     if (refused) return sendText(res, 401, refused, { 'www-authenticate': 'Bearer realm="poi-audit"' })
@@ -205,10 +247,13 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
       }
       return handleApi(req, res, method)
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed', { allow: 'GET, HEAD' })
-    if (path === '/img/thumbs') return sendResponse(res, await thumbBatch(url.searchParams.get('ids')), req.method === 'HEAD')
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendText(res, 405, 'method not allowed', { allow: 'GET, HEAD' })
+    if (path === '/img/thumbs')
+      return sendResponse(res, await thumbBatch(url.searchParams.get('ids')), req.method === 'HEAD')
     const img = /^\/img\/([^/]+)$/.exec(path)
-    if (img) return sendResponse(res, await images({ id: img[1], variant: url.searchParams.get('v') }), req.method === 'HEAD')
+    if (img)
+      return sendResponse(res, await images({ id: img[1], variant: url.searchParams.get('v') }), req.method === 'HEAD')
     return sendResponse(res, await bundle(path), req.method === 'HEAD')
   }
 

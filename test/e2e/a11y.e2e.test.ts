@@ -59,7 +59,10 @@ describe('contrast, focus and screenshots of every page, light and dark', () => 
         await page.waitForTimeout(300)
         await page.screenshot({ path: join(SCREENS, `${p}-${scheme}-1024.png`) })
         if (ASSERTED.has(p)) {
-          for (const c of contrast) failures.push(`${p} (${scheme}): contrast ${c.ratio} < ${c.need} for "${c.text}" (${c.color} on ${c.background})`)
+          for (const c of contrast)
+            failures.push(
+              `${p} (${scheme}): contrast ${c.ratio} < ${c.need} for "${c.text}" (${c.color} on ${c.background})`
+            )
           for (const f of focus) failures.push(`${p} (${scheme}): no visible focus ring on ${f}`)
           for (const v of axe) failures.push(`${p} (${scheme}): axe ${v}`)
           await expectReadableLayout(page, `${p} (${scheme}) at 1024×700`)

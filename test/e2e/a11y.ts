@@ -19,11 +19,25 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
 export async function axeSerious(page: Page): Promise<string[]> {
   await page.evaluate(AXE_SOURCE)
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            ctx: Document,
+            o: object
+          ): Promise<{
+            violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[]
+          }>
+        }
+      }
+    ).axe
     const r = await axe.run(document, { resultTypes: ['violations'] })
     return r.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.length} node(s), e.g. ${JSON.stringify(v.nodes[0]?.target ?? [])}`)
+      .map(
+        (v) =>
+          `${v.id} (${v.impact}): ${v.help} — ${v.nodes.length} node(s), e.g. ${JSON.stringify(v.nodes[0]?.target ?? [])}`
+      )
   })
 }
 
@@ -42,7 +56,10 @@ export function contrastProblems(page: Page): Promise<ContrastProblem[]> {
     const parse = (c: string): RGBA | null => {
       const m = /rgba?\(([^)]+)\)/.exec(c)
       if (!m) return null
-      const p = m[1].split(/[\s,/]+/).filter(Boolean).map(Number)
+      const p = m[1]
+        .split(/[\s,/]+/)
+        .filter(Boolean)
+        .map(Number)
       return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }
     }
     const over = (top: RGBA, under: RGBA): RGBA => ({
@@ -93,7 +110,13 @@ export function contrastProblems(page: Page): Promise<ContrastProblem[]> {
       const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700)
       const need = large ? 3 : 4.5
       if (ratio + 0.005 < need) {
-        problems.push({ text: el.textContent!.trim().slice(0, 50), ratio: Math.round(ratio * 100) / 100, need, color: cs.color, background: `rgb(${Math.round(bg.r)}, ${Math.round(bg.g)}, ${Math.round(bg.b)})` })
+        problems.push({
+          text: el.textContent!.trim().slice(0, 50),
+          ratio: Math.round(ratio * 100) / 100,
+          need,
+          color: cs.color,
+          background: `rgb(${Math.round(bg.r)}, ${Math.round(bg.g)}, ${Math.round(bg.b)})`
+        })
       }
     }
     return problems
@@ -119,8 +142,15 @@ export async function focusWithoutRing(page: Page, max = 80): Promise<string[]> 
       const cs = getComputedStyle(e)
       const ring = (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== 'none'
       const path: string[] = []
-      for (let x: Element | null = e; x && x !== document.body; x = x.parentElement) path.unshift(`${x.tagName.toLowerCase()}${x.id ? '#' + x.id : ''}:nth-child(${[...(x.parentElement?.children ?? [])].indexOf(x) + 1})`)
-      return { key: path.join('>'), name: `${e.tagName.toLowerCase()} "${(e.getAttribute('aria-label') ?? e.textContent ?? '').trim().slice(0, 40)}"`, ring }
+      for (let x: Element | null = e; x && x !== document.body; x = x.parentElement)
+        path.unshift(
+          `${x.tagName.toLowerCase()}${x.id ? '#' + x.id : ''}:nth-child(${[...(x.parentElement?.children ?? [])].indexOf(x) + 1})`
+        )
+      return {
+        key: path.join('>'),
+        name: `${e.tagName.toLowerCase()} "${(e.getAttribute('aria-label') ?? e.textContent ?? '').trim().slice(0, 40)}"`,
+        ring
+      }
     })
     if (!r) continue
     if (seen.has(r.key)) break // wrapped around

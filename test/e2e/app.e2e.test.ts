@@ -31,7 +31,13 @@ describe('POI Audit in Chromium against poi-audit serve', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
-    await generateDataset({ outDir: faces, n: 48, size: 48, seed: 7, classes: ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear'] })
+    await generateDataset({
+      outDir: faces,
+      n: 48,
+      size: 48,
+      seed: 7,
+      classes: ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear']
+    })
     await runCli(['init', project, '--name', 'E2E faces'])
     served = await startServe(project)
     browser = await launchChromium()
@@ -48,7 +54,8 @@ describe('POI Audit in Chromium against poi-audit serve', () => {
     tmp.cleanup()
   })
 
-  const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(SHOTS, `${name}-${page.viewportSize()!.width}.png`) })
+  const shot = (name: string): Promise<Buffer> =>
+    page.screenshot({ path: join(SHOTS, `${name}-${page.viewportSize()!.width}.png`) })
   const nav = async (p: (typeof PAGES)[number]): Promise<void> => {
     await page.click(`[data-testid=nav-${p}]`)
     await page.waitForSelector(`main[data-page=${p}]`)
@@ -76,7 +83,14 @@ describe('POI Audit in Chromium against poi-audit serve', () => {
     if (!(await page.$('[data-testid=train-unavailable]'))) {
       await page.fill('[data-testid=cfg-epochs]', '1')
       await page.click('[data-testid=train-start]')
-      await page.waitForFunction(() => ['completed', 'failed', 'crashed', 'cancelled'].includes(document.querySelector('[data-testid=train-state]')?.textContent ?? ''), null, { timeout: 300_000 })
+      await page.waitForFunction(
+        () =>
+          ['completed', 'failed', 'crashed', 'cancelled'].includes(
+            document.querySelector('[data-testid=train-state]')?.textContent ?? ''
+          ),
+        null,
+        { timeout: 300_000 }
+      )
       expect(await page.textContent('[data-testid=train-state]')).toBe('completed')
       await page.click('[data-testid=audit-run]')
       await page.waitForSelector('[data-testid=audit-message]', { timeout: 120_000 })
@@ -102,7 +116,10 @@ describe('POI Audit in Chromium against poi-audit serve', () => {
     const classes = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear']
     const target = (classes.indexOf(givenName) + 1) % classes.length
     await page.keyboard.press(String(target + 1)) // relabel the first image
-    await page.waitForFunction((id) => document.querySelector('.cell.current')?.getAttribute('data-image-id') !== String(id), first)
+    await page.waitForFunction(
+      (id) => document.querySelector('.cell.current')?.getAttribute('data-image-id') !== String(id),
+      first
+    )
     const second = await current()
     await page.keyboard.press('q') // keep the second
     const third = await page.waitForFunction((id) => {
@@ -113,8 +130,13 @@ describe('POI Audit in Chromium against poi-audit serve', () => {
     await page.keyboard.press('e') // exclude the third ...
     await page.waitForFunction(() => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'))
     await page.keyboard.press('z') // ... and undo it: back on the third, no longer excluded
-    await page.waitForFunction((id) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(id), thirdId)
-    await page.waitForFunction(() => document.querySelector('[data-testid=detail-review]')?.textContent === 'unreviewed')
+    await page.waitForFunction(
+      (id) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(id),
+      thirdId
+    )
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=detail-review]')?.textContent === 'unreviewed'
+    )
     expect(await page.textContent('[data-testid=save-state]')).toContain('Undone')
     await shot('review')
     await page.keyboard.press('?')
@@ -127,11 +149,20 @@ describe('POI Audit in Chromium against poi-audit serve', () => {
     // The decisions are in the project file (read-only connection beside the server's).
     const db = new Database(project, { readonly: true, fileMustExist: true })
     try {
-      const ann = (id: number) => db.prepare('SELECT current_label AS label, state FROM annotations WHERE image_id = ?').get(id) as { label: number; state: string }
-      const classIdx = (name: string) => (db.prepare('SELECT idx FROM classes WHERE name = ?').get(name) as { idx: number }).idx
+      const ann = (id: number) =>
+        db.prepare('SELECT current_label AS label, state FROM annotations WHERE image_id = ?').get(id) as {
+          label: number
+          state: string
+        }
+      const classIdx = (name: string) =>
+        (db.prepare('SELECT idx FROM classes WHERE name = ?').get(name) as { idx: number }).idx
       expect(ann(first)).toEqual({ label: classIdx(classes[target]), state: 'labeled' })
       expect(ann(thirdId).state).toBe('labeled')
-      const hist = db.prepare("SELECT image_id AS imageId, actor, new_label AS newLabel FROM label_history WHERE source = 'curator' ORDER BY id").all() as { imageId: number; actor: string }[]
+      const hist = db
+        .prepare(
+          "SELECT image_id AS imageId, actor, new_label AS newLabel FROM label_history WHERE source = 'curator' ORDER BY id"
+        )
+        .all() as { imageId: number; actor: string }[]
       expect(hist.map((h) => h.imageId)).toContain(first)
       expect(hist.every((h) => h.actor === 'e2e-curator')).toBe(true)
     } finally {
@@ -173,7 +204,10 @@ describe('POI Audit in Chromium against poi-audit serve', () => {
     }
 
     // Nothing may scroll sideways or cut a control's text, on any page, at either size.
-    for (const size of [{ width: 1024, height: 700 }, { width: 1280, height: 800 }]) {
+    for (const size of [
+      { width: 1024, height: 700 },
+      { width: 1280, height: 800 }
+    ]) {
       await page.setViewportSize(size)
       for (const p of PAGES) {
         await nav(p)

@@ -31,7 +31,14 @@ describe('audit, overview and suggestions in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
-    await generateDataset({ outDir: faces, n: 70, size: 48, seed: 11, noiseRate: 0.3, classes: ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear'] })
+    await generateDataset({
+      outDir: faces,
+      n: 70,
+      size: 48,
+      seed: 11,
+      noiseRate: 0.3,
+      classes: ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear']
+    })
     await runCli(['import', project, join(faces, 'labels.csv'), '--create'])
     truth = await addOracleRun(project, faces)
     served = await startServe(project)
@@ -49,7 +56,8 @@ describe('audit, overview and suggestions in Chromium', () => {
     tmp.cleanup()
   })
 
-  const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(SHOTS, `${name}-${page.viewportSize()!.width}.png`) })
+  const shot = (name: string): Promise<Buffer> =>
+    page.screenshot({ path: join(SHOTS, `${name}-${page.viewportSize()!.width}.png`) })
   const nav = async (p: string): Promise<void> => {
     await page.click(`[data-testid=nav-${p}]`)
     await page.waitForSelector(`main[data-page=${p}]`)
@@ -64,7 +72,11 @@ describe('audit, overview and suggestions in Chromium', () => {
     await page.waitForSelector('[data-testid=runs-table]')
     expect(await page.textContent('[data-testid=runs-table]')).toContain('oracle (test fixture)')
     await page.click('[data-testid=audit-run]')
-    await page.waitForFunction(() => document.querySelector('[data-testid=audit-message]')?.textContent?.includes('Audit finished'), null, { timeout: 120_000 })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=audit-message]')?.textContent?.includes('Audit finished'),
+      null,
+      { timeout: 120_000 }
+    )
     await shot('train-audited')
 
     // Overview with every chart.
@@ -91,7 +103,10 @@ describe('audit, overview and suggestions in Chromium', () => {
     expect(cellCount).toBeGreaterThan(0)
     await (cell.asElement() as import('playwright-core').ElementHandle<HTMLButtonElement>).click()
     await page.waitForSelector('main[data-page=review] [data-testid=filter-pair]')
-    await page.waitForFunction((n) => document.querySelector('[data-testid=queue-total]')?.textContent?.includes(`${n} image`), cellCount)
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=queue-total]')?.textContent?.includes(`${n} image`),
+      cellCount
+    )
     await page.click('[data-testid=filter-clear]')
 
     // Ranked queue: the most suspicious image first, with the model's evidence.
@@ -115,15 +130,21 @@ describe('audit, overview and suggestions in Chromium', () => {
     // the keys go to the grid.
     await page.focus('[role=listbox]')
     await page.keyboard.press('Enter')
-    await page.waitForFunction((id) => document.querySelector('.cell.current')?.getAttribute('data-image-id') !== String(id), first)
+    await page.waitForFunction(
+      (id) => document.querySelector('.cell.current')?.getAttribute('data-image-id') !== String(id),
+      first
+    )
     await page.waitForFunction(() => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'))
     const db = new Database(project, { readonly: true, fileMustExist: true })
     try {
       const row = db
-        .prepare('SELECT c.name AS label FROM annotations a JOIN classes c ON c.idx = a.current_label WHERE a.image_id = ?')
+        .prepare(
+          'SELECT c.name AS label FROM annotations a JOIN classes c ON c.idx = a.current_label WHERE a.image_id = ?'
+        )
         .get(first) as { label: string }
       expect(row.label).toBe(suggested)
-      const review = db.prepare('SELECT state FROM reviews WHERE image_id = ?').get(first) as { state: string } | undefined
+      const review = db.prepare('SELECT state FROM reviews WHERE image_id = ?').get(first) as
+        { state: string } | undefined
       expect(review?.state).toBe('accepted')
     } finally {
       db.close()
@@ -139,7 +160,11 @@ describe('audit, overview and suggestions in Chromium', () => {
     expect(auditNo).toBeGreaterThan(0)
     await page.fill('[data-testid=setting-thresholdScale]', '0.8')
     await page.click('[data-testid=thresholds-rerun]')
-    await page.waitForFunction((n) => document.querySelector('[data-testid=thresholds-card]')?.textContent?.includes(`Audit ${n + 1} `), auditNo, { timeout: 120_000 })
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=thresholds-card]')?.textContent?.includes(`Audit ${n + 1} `),
+      auditNo,
+      { timeout: 120_000 }
+    )
     expect(await page.inputValue('[data-testid=setting-thresholdScale]')).toBe('0.8')
     const adb = new Database(project, { readonly: true, fileMustExist: true })
     try {

@@ -21,25 +21,50 @@ import { REPO, type Served } from './serve'
 import { expectReadableLayout } from './layout'
 import { mkdirSync } from 'node:fs'
 
-/** Decisions fixing the first flipped labels, then the "after" run (predictions = the corrected labels, a few left wrong). */
+/**
+ * Decisions fixing the first flipped labels, then the "after" run (predictions = the corrected labels, a few
+ * left wrong).
+ */
 async function correctAndRetrain(project: string, faces: string): Promise<void> {
   const gt = await loadGroundTruth(join(faces, 'ground_truth.json'))
   const byPath = new Map(gt.images.map((g) => [g.path, g]))
   const p = openProject(project)
   try {
     const classes = getClasses(p.db)
-    const rows = p.db.prepare('SELECT id, rel_path AS path FROM images ORDER BY id').all() as { id: number; path: string }[]
+    const rows = p.db.prepare('SELECT id, rel_path AS path FROM images ORDER BY id').all() as {
+      id: number
+      path: string
+    }[]
     const flipped = rows.filter((r) => byPath.get(r.path)?.flipped)
     const fix = flipped.slice(0, 4)
     const changes: LabelChange[] = [
-      ...fix.map((r) => ({ imageId: r.id, label: classes.indexOf(byPath.get(r.path)!.trueClass), state: 'labeled' as const, softLabel: null, review: 'relabeled' as const })),
+      ...fix.map((r) => ({
+        imageId: r.id,
+        label: classes.indexOf(byPath.get(r.path)!.trueClass),
+        state: 'labeled' as const,
+        softLabel: null,
+        review: 'relabeled' as const
+      })),
       { imageId: flipped[4].id, state: 'excluded', review: 'excluded' }
     ]
     applyChanges(p.db, changes, { actor: 'curator', source: 'curator' })
     const asOf = (p.db.prepare('SELECT max(id) AS id FROM label_history').get() as { id: number }).id
     const C = classes.length
-    const runId = createRun(p.db, { kind: 'poi', name: 'after (test fixture)', config: { fixture: 'after', labelsAsOf: { historyId: asOf }, parentRunId: 1 }, classes, backend: 'none' })
-    const labels = new Map((p.db.prepare('SELECT image_id AS id, current_label AS label FROM annotations').all() as { id: number; label: number | null }[]).map((r) => [r.id, r.label]))
+    const runId = createRun(p.db, {
+      kind: 'poi',
+      name: 'after (test fixture)',
+      config: { fixture: 'after', labelsAsOf: { historyId: asOf }, parentRunId: 1 },
+      classes,
+      backend: 'none'
+    })
+    const labels = new Map(
+      (
+        p.db.prepare('SELECT image_id AS id, current_label AS label FROM annotations').all() as {
+          id: number
+          label: number | null
+        }[]
+      ).map((r) => [r.id, r.label])
+    )
     writePredictions(
       p.db,
       runId,
@@ -48,7 +73,19 @@ async function correctAndRetrain(project: string, faces: string): Promise<void> 
         const y = labels.get(r.id) ?? classes.indexOf(byPath.get(r.path)!.trueClass)
         const k = i % 7 === 3 ? (y + 1) % C : y
         const probs = Array.from({ length: C }, (_, j) => (j === k ? 0.7 : 0.3 / (C - 1)))
-        return { imageId: r.id, fold: null, trnProbs: probs, oimSoft: null, oimSoftT1: null, regionProbs: null, gate: null, uemUncertainty: null, uemConfidence: null, auProb: null, auImportance: null }
+        return {
+          imageId: r.id,
+          fold: null,
+          trnProbs: probs,
+          oimSoft: null,
+          oimSoftT1: null,
+          regionProbs: null,
+          gate: null,
+          uemUncertainty: null,
+          uemConfidence: null,
+          auProb: null,
+          auImportance: null
+        }
       })
     )
     finishRun(p.db, runId, { status: 'done', metrics: { fixture: true } })
@@ -64,7 +101,14 @@ describe('comparing two runs on the Train page', () => {
   let served: Served
 
   beforeAll(async () => {
-    s = await openSession(tmp.dir, { n: 60, seed: 21, classes: ['neutral', 'happiness', 'surprise'], noiseRate: 0.3, audited: true, prepare: correctAndRetrain })
+    s = await openSession(tmp.dir, {
+      n: 60,
+      seed: 21,
+      classes: ['neutral', 'happiness', 'surprise'],
+      noiseRate: 0.3,
+      audited: true,
+      prepare: correctAndRetrain
+    })
     ;({ page, served } = s)
   })
 
@@ -74,7 +118,10 @@ describe('comparing two runs on the Train page', () => {
   })
 
   const api = async <T>(method: string, args: unknown): Promise<T> => {
-    const r = await page.request.post(`${served.url}/api/${method}`, { headers: { 'content-type': 'application/json' }, data: JSON.stringify(args) })
+    const r = await page.request.post(`${served.url}/api/${method}`, {
+      headers: { 'content-type': 'application/json' },
+      data: JSON.stringify(args)
+    })
     const j = (await r.json()) as { ok: boolean; value?: T; message?: string }
     if (!j.ok) throw new Error(`${method}: ${j.message}`)
     return j.value as T
@@ -114,12 +161,24 @@ describe('comparing two runs on the Train page', () => {
     expect(await text('[data-testid=compare-changed]')).toBe(String(c.suggestionChanged))
     expect(await text('[data-testid=compare-labels]')).toBe(String(c.labelsChanged))
     for (const [k, r] of c.perClass.entries()) {
-      const cells = await page.$$eval(`[data-testid=compare-class-${k}] td`, (tds) => tds.map((td) => td.textContent?.trim() ?? ''))
+      const cells = await page.$$eval(`[data-testid=compare-class-${k}] td`, (tds) =>
+        tds.map((td) => td.textContent?.trim() ?? '')
+      )
       const n = c.noise[k]
-      expect(cells).toEqual([String(r.support), pct1(r.a.precision), pct1(r.b.precision), pct1(r.a.recall), pct1(r.b.recall), pct1(n.a.rate), pct1(n.b.rate)])
+      expect(cells).toEqual([
+        String(r.support),
+        pct1(r.a.precision),
+        pct1(r.b.precision),
+        pct1(r.a.recall),
+        pct1(r.b.recall),
+        pct1(n.a.rate),
+        pct1(n.b.rate)
+      ])
     }
     mkdirSync(join(REPO, 'test-results', 'e2e'), { recursive: true })
-    await page.locator('[data-testid=run-compare]').screenshot({ path: join(REPO, 'test-results', 'e2e', 'train-compare-1280.png') })
+    await page
+      .locator('[data-testid=run-compare]')
+      .screenshot({ path: join(REPO, 'test-results', 'e2e', 'train-compare-1280.png') })
     await expectReadableLayout(page, 'run comparison at 1280×800')
     expect(s!.errors).toEqual([])
   })

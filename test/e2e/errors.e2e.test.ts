@@ -16,7 +16,8 @@ import { tempDir } from '../helpers/tmp'
 import { launchChromium } from './chromium'
 import { runCli, startServe, type Served } from './serve'
 
-const ready = (page: Page): Promise<unknown> => page.waitForFunction(() => (window as unknown as { __poiReady?: () => boolean }).__poiReady?.() === true)
+const ready = (page: Page): Promise<unknown> =>
+  page.waitForFunction(() => (window as unknown as { __poiReady?: () => boolean }).__poiReady?.() === true)
 
 /** What the CLI prints on stderr for a failing command (the words the UI must use). */
 async function cliError(args: string[]): Promise<string> {
@@ -128,7 +129,10 @@ describe('sign-in per server and error messages in Chromium', () => {
     await page.check('[data-testid=fmt-csv]')
     await page.fill('[data-testid=export-dest]', 'exported/labels.csv')
     const want = join(tmp.dir, 'a', 'exported', 'labels.csv')
-    await page.waitForFunction((w) => document.querySelector('[data-testid=export-resolved]')?.textContent?.includes(w), want)
+    await page.waitForFunction(
+      (w) => document.querySelector('[data-testid=export-resolved]')?.textContent?.includes(w),
+      want
+    )
     expect(existsSync(want), 'nothing written before Export').toBe(false)
     expect(await page.textContent('[data-testid=export-resolved]')).toContain('folder does not exist')
     // A destination under a file: the CLI's words, naming the file.

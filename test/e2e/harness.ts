@@ -38,7 +38,14 @@ export interface Session {
 export async function openSession(dir: string, o: ProjectOptions): Promise<Session> {
   const project = join(dir, 'project.poi')
   const faces = join(dir, 'faces')
-  await generateDataset({ outDir: faces, n: o.n, size: 48, seed: o.seed, ...(o.classes ? { classes: o.classes } : {}), ...(o.noiseRate != null ? { noiseRate: o.noiseRate } : {}) })
+  await generateDataset({
+    outDir: faces,
+    n: o.n,
+    size: 48,
+    seed: o.seed,
+    ...(o.classes ? { classes: o.classes } : {}),
+    ...(o.noiseRate != null ? { noiseRate: o.noiseRate } : {})
+  })
   await runCli(['import', project, join(faces, 'labels.csv'), '--create', '--align', 'never'])
   if (o.audited) {
     await addOracleRun(project, faces)

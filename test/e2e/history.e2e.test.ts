@@ -37,7 +37,10 @@ describe('History in Chromium', () => {
    * decisions.
    */
   const api = async (method: string, args: unknown): Promise<unknown> => {
-    const r = await page.request.post(`${served.url}/api/${method}`, { headers: { 'content-type': 'application/json' }, data: JSON.stringify(args) })
+    const r = await page.request.post(`${served.url}/api/${method}`, {
+      headers: { 'content-type': 'application/json' },
+      data: JSON.stringify(args)
+    })
     const j = (await r.json()) as { ok: boolean; value?: unknown; message?: string }
     if (!j.ok) throw new Error(`${method}: ${j.message}`)
     return j.value
@@ -64,11 +67,17 @@ describe('History in Chromium', () => {
       throw new Error(`${(e as Error).message}: ${await page.textContent('main')}`)
     })
     // Decisions only by default: 3 rows (relabel, exclude, the undo of the exclude), no import rows.
-    const sources = await page.$$eval('[data-testid=history-table] tbody tr td.source', (tds) => tds.map((t) => t.textContent!.trim()))
+    const sources = await page.$$eval('[data-testid=history-table] tbody tr td.source', (tds) =>
+      tds.map((t) => t.textContent!.trim())
+    )
     expect(sources.length, sources.join(', ')).toBe(3)
     expect(sources.some((s) => /import/i.test(s))).toBe(false)
     // Thumbnails that loaded.
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid=history-table] tbody img')].every((i) => i.complete && i.naturalWidth > 0))
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLImageElement>('[data-testid=history-table] tbody img')].every(
+        (i) => i.complete && i.naturalWidth > 0
+      )
+    )
     expect(await page.$$('[data-testid=history-table] tbody img')).toHaveLength(3)
     mkdirSync(SCREENS, { recursive: true })
     await page.screenshot({ path: join(SCREENS, 'history-rows-light-1280.png') })
@@ -91,7 +100,11 @@ describe('History in Chromium', () => {
     // Import rows behind the filter; reverting one asks first and writes nothing until confirmed.
     await page.selectOption('[data-testid=hist-source]', 'import')
     await page.click('[data-testid=hist-filter]')
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=history-table] tbody td.source')].every((t) => /import/i.test(t.textContent ?? '')))
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-testid=history-table] tbody td.source')].every((t) =>
+        /import/i.test(t.textContent ?? '')
+      )
+    )
     const n0 = historyRows()
     await page.click('[data-testid=history-table] tbody tr:first-child button.revert')
     await page.waitForSelector('[data-testid=hist-confirm]')
@@ -105,7 +118,10 @@ describe('History in Chromium', () => {
     const id = Number(await link.getAttribute('data-image-id'))
     await link.click()
     await page.waitForSelector('main[data-page=review]')
-    await page.waitForFunction((want) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(want), id)
+    await page.waitForFunction(
+      (want) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(want),
+      id
+    )
     expect(s!.errors).toEqual([])
   })
 })

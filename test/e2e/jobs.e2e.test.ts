@@ -50,8 +50,14 @@ describe('training progress, the job indicator and run details in Chromium', () 
 
     // Engine facts, as `poi-audit doctor --json` reports them.
     const out = await runCli(['doctor', '--json']) // stdout and stderr (TensorFlow's warnings) together
-    const doctor = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as { engine: string; tensorflowVersion: string | null; threads: number | null }
-    const facts = await page.waitForSelector('[data-testid=engine-facts] [data-testid=engine-name]', { timeout: 120_000 })
+    const doctor = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as {
+      engine: string
+      tensorflowVersion: string | null
+      threads: number | null
+    }
+    const facts = await page.waitForSelector('[data-testid=engine-facts] [data-testid=engine-name]', {
+      timeout: 120_000
+    })
     expect(await facts.textContent()).toContain(doctor.engine)
     const factsText = (await page.textContent('[data-testid=engine-facts]'))!
     if (doctor.tensorflowVersion) expect(factsText).toContain(doctor.tensorflowVersion)
@@ -95,9 +101,14 @@ describe('training progress, the job indicator and run details in Chromium', () 
     const contradictions = snaps.filter((s) => s.state && ['starting', 'running'].includes(s.state) && s.idle)
     expect(contradictions, `"${contradictions[0]?.state}" beside "No training running"`).toEqual([])
     // From the first reported step on, the loss curve is drawn.
-    const firstStep = snaps.find((s) => s.step && /Epoch 1\/2/.test(s.step) && !/^\D*0 \//.test(s.step.replace(/^.*?Epoch 1\/2/, '')))
+    const firstStep = snaps.find(
+      (s) => s.step && /Epoch 1\/2/.test(s.step) && !/^\D*0 \//.test(s.step.replace(/^.*?Epoch 1\/2/, ''))
+    )
     expect(firstStep, 'a step of epoch 1 was seen').toBeDefined()
-    expect(snaps.filter((s) => s.step && /Epoch/.test(s.step) && s.lossPoints === 0), 'steps shown without a loss point').toEqual([])
+    expect(
+      snaps.filter((s) => s.step && /Epoch/.test(s.step) && s.lossPoints === 0),
+      'steps shown without a loss point'
+    ).toEqual([])
     // While running, the header indicator was there on the Train page too.
     expect(snaps.some((s) => s.state === 'running' && s.indicator?.includes('Training'))).toBe(true)
 
@@ -112,7 +123,9 @@ describe('training progress, the job indicator and run details in Chromium', () 
     for (const c of ['Neutral', 'Happiness', 'Surprise', 'Sadness']) expect(text).toContain(c)
     expect(text).toMatch(/Precision/)
     expect(text).toMatch(/Recall/)
-    expect(Number(await page.getAttribute('[data-testid=run-detail] [data-testid=run-loss-chart]', 'data-points'))).toBeGreaterThanOrEqual(2)
+    expect(
+      Number(await page.getAttribute('[data-testid=run-detail] [data-testid=run-loss-chart]', 'data-points'))
+    ).toBeGreaterThanOrEqual(2)
     expect(s!.errors).toEqual([])
   })
 })

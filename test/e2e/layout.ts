@@ -18,14 +18,22 @@ export async function expectReadableLayout(page: Page, what: string): Promise<vo
   // A control wider than its card overlaps the next card (a select with a long option once pushed the
   // whole Train form over the Progress card). Content inside a scrolling or clipping box is exempt.
   const spill = await page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('.card input, .card select, .card textarea, .card button, .card label, .card fieldset')]
+    [
+      ...document.querySelectorAll<HTMLElement>(
+        '.card input, .card select, .card textarea, .card button, .card label, .card fieldset'
+      )
+    ]
       .filter((e) => {
         if (e.offsetParent === null) return false
         const card = e.closest<HTMLElement>('.card')!
-        for (let a = e.parentElement; a && a !== card; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return false
+        for (let a = e.parentElement; a && a !== card; a = a.parentElement)
+          if (getComputedStyle(a).overflowX !== 'visible') return false
         return e.getBoundingClientRect().right > card.getBoundingClientRect().right + 1
       })
-      .map((e) => `${e.tagName.toLowerCase()} ${(e.textContent ?? '').trim().slice(0, 40) || e.getAttribute('data-testid') || ''}`)
+      .map(
+        (e) =>
+          `${e.tagName.toLowerCase()} ${(e.textContent ?? '').trim().slice(0, 40) || e.getAttribute('data-testid') || ''}`
+      )
   )
   expect(spill, `${what}: controls sticking out of their card`).toEqual([])
 }

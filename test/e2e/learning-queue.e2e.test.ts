@@ -22,17 +22,30 @@ describe('learning queue on the Review page', () => {
 
   /** The app API with the page's session cookie. */
   const api = async <T>(method: string, args: unknown): Promise<T> => {
-    const r = await fx.page.request.post(`${fx.served.url}/api/${method}`, { headers: { 'content-type': 'application/json' }, data: JSON.stringify(args) })
+    const r = await fx.page.request.post(`${fx.served.url}/api/${method}`, {
+      headers: { 'content-type': 'application/json' },
+      data: JSON.stringify(args)
+    })
     const j = (await r.json()) as { ok: boolean; value?: T; message?: string }
     if (!j.ok) throw new Error(`${method}: ${j.message}`)
     return j.value as T
   }
   type Row = { imageId: number; given: number | null }
   const staticOrder = async (): Promise<Row[]> =>
-    (await api<{ items: Row[] }>('images.queue', { filter: { review: 'unreviewed' }, sort: { by: 'score' }, limit: 500 })).items
+    (
+      await api<{ items: Row[] }>('images.queue', {
+        filter: { review: 'unreviewed' },
+        sort: { by: 'score' },
+        limit: 500
+      })
+    ).items
   /** Image ids of the grid's first cells, in order (the virtual grid renders the top rows). */
   const gridIds = (k: number): Promise<number[]> =>
-    fx.page.$$eval('.cell[data-image-id]', (cells, k) => cells.slice(0, k).map((c) => Number(c.getAttribute('data-image-id'))), k)
+    fx.page.$$eval(
+      '.cell[data-image-id]',
+      (cells, k) => cells.slice(0, k).map((c) => Number(c.getAttribute('data-image-id'))),
+      k
+    )
 
   it('re-ranks after the threshold, says so, shows a new order, and off restores the audit order', async () => {
     const { page } = fx
@@ -46,7 +59,11 @@ describe('learning queue on the Review page', () => {
     // and 2 is called wrong, every other right — a pattern the audit's score does not know.
     await page.focus('[role=listbox]')
     await page.keyboard.press('q')
-    await page.waitForFunction(() => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'), null, { timeout: 10_000 })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'),
+      null,
+      { timeout: 10_000 }
+    )
     const todo = (await staticOrder()).filter((r) => r.imageId !== first[0]).slice(0, EVERY - 1)
     for (const r of todo) {
       const decision = r.given === 1 || r.given === 2 ? { kind: 'relabel', label: 0 } : { kind: 'keep' }
@@ -54,7 +71,14 @@ describe('learning queue on the Review page', () => {
     }
 
     // The server re-ranks by itself; the page says so and offers the new order.
-    await page.waitForFunction(() => /Re-ranked [\d,]+ images from [\d,]+ decisions, [\d.]+ s/.test(document.querySelector('[data-testid=learning-notice]')?.textContent ?? ''), null, { timeout: 30_000 })
+    await page.waitForFunction(
+      () =>
+        /Re-ranked [\d,]+ images from [\d,]+ decisions, [\d.]+ s/.test(
+          document.querySelector('[data-testid=learning-notice]')?.textContent ?? ''
+        ),
+      null,
+      { timeout: 30_000 }
+    )
     const notice = (await page.textContent('[data-testid=learning-notice]'))!.trim()
     const st = await api<{ last: { images: number; decisions: number; order: string } }>('queue.learning', {})
     expect(st.last.order).toBe('learned')
@@ -72,9 +96,17 @@ describe('learning queue on the Review page', () => {
 
     // Off: the audit's fixed order again, at once.
     await page.click('[data-testid=learning-toggle]')
-    await page.waitForFunction(() => document.querySelector('[data-testid=learning-notice]')?.textContent?.includes('Off'), null, { timeout: 10_000 })
     await page.waitForFunction(
-      (want) => [...document.querySelectorAll('.cell[data-image-id]')].slice(0, want.length).map((c) => Number(c.getAttribute('data-image-id'))).join(',') === want.join(','),
+      () => document.querySelector('[data-testid=learning-notice]')?.textContent?.includes('Off'),
+      null,
+      { timeout: 10_000 }
+    )
+    await page.waitForFunction(
+      (want) =>
+        [...document.querySelectorAll('.cell[data-image-id]')]
+          .slice(0, want.length)
+          .map((c) => Number(c.getAttribute('data-image-id')))
+          .join(',') === want.join(','),
       stat.slice(0, 20),
       { timeout: 10_000 }
     )

@@ -13,23 +13,36 @@ import { createRun, finishRun, writePredictions, type PredictionInput } from '..
 import { loadGroundTruth } from '../../src-main/core/synth/index'
 
 /** Writes the run into `project` (the server must not be running); returns its id and the truth by path. */
-export async function addOracleRun(project: string, dataset: string): Promise<{ runId: number; flipped: Set<string>; trueClass: Map<string, string> }> {
+export async function addOracleRun(
+  project: string,
+  dataset: string
+): Promise<{ runId: number; flipped: Set<string>; trueClass: Map<string, string> }> {
   const gt = await loadGroundTruth(join(dataset, 'ground_truth.json'))
   const p = openProject(project)
   try {
     const classes = getClasses(p.db)
     const C = classes.length
     const byPath = new Map(gt.images.map((im) => [im.path, im]))
-    const rows = p.db.prepare('SELECT id, rel_path AS relPath FROM images ORDER BY id').all() as { id: number; relPath: string }[]
-    const peaked = (k: number, p: number): number[] => Array.from({ length: C }, (_, i) => (i === k ? p : (1 - p) / (C - 1)))
-    const runId = createRun(p.db, { kind: 'poi', name: 'oracle (test fixture)', config: { fixture: 'ground truth' }, classes, backend: 'none' })
+    const rows = p.db.prepare('SELECT id, rel_path AS relPath FROM images ORDER BY id').all() as {
+      id: number
+      relPath: string
+    }[]
+    const peaked = (k: number, p: number): number[] =>
+      Array.from({ length: C }, (_, i) => (i === k ? p : (1 - p) / (C - 1)))
+    const runId = createRun(p.db, {
+      kind: 'poi',
+      name: 'oracle (test fixture)',
+      config: { fixture: 'ground truth' },
+      classes,
+      backend: 'none'
+    })
     const preds: PredictionInput[] = []
     rows.forEach((r, i) => {
       const im = byPath.get(r.relPath)
       if (!im) return
       const k = classes.indexOf(im.trueClass)
       // Some faces are made harder, so the confidence histogram has a spread.
-      const conf = 0.55 + 0.4 * ((i * 37) % 11) / 10
+      const conf = 0.55 + (0.4 * ((i * 37) % 11)) / 10
       const strong = peaked(k, 0.5 + 0.4 * conf)
       const au = (ids: readonly number[]): number[] => ids.map((a) => im.aus[`AU${a}`] ?? 0.05)
       preds.push({

@@ -29,7 +29,10 @@ describe('Overview layout in Chromium', () => {
     await signIn(page, s!.served, '#/overview')
     await page.waitForSelector('[data-testid=flags-table]')
     await page.waitForSelector('[data-testid=confusion]')
-    for (const size of [{ width: 1280, height: 800 }, { width: 1024, height: 700 }]) {
+    for (const size of [
+      { width: 1280, height: 800 },
+      { width: 1024, height: 700 }
+    ]) {
       await page.setViewportSize(size)
       await page.waitForTimeout(300)
       const at = `at ${size.width}×${size.height}`
@@ -57,10 +60,12 @@ describe('Overview layout in Chromium', () => {
           const t = document.querySelector<HTMLElement>(sel)!
           const out: string[] = []
           for (let a: HTMLElement | null = t.parentElement; a && !a.classList.contains('card'); a = a.parentElement) {
-            if (a.scrollWidth > a.clientWidth + 1) out.push(`${sel} in ${a.className}: ${a.scrollWidth} > ${a.clientWidth}`)
+            if (a.scrollWidth > a.clientWidth + 1)
+              out.push(`${sel} in ${a.className}: ${a.scrollWidth} > ${a.clientWidth}`)
           }
           const card = t.closest<HTMLElement>('.card')!
-          if (t.getBoundingClientRect().right > card.getBoundingClientRect().right + 1) out.push(`${sel} sticks out of its card`)
+          if (t.getBoundingClientRect().right > card.getBoundingClientRect().right + 1)
+            out.push(`${sel} sticks out of its card`)
           return out
         })
       )
@@ -73,7 +78,9 @@ describe('Overview layout in Chromium', () => {
       )
       expect(wrapped, `class names wrapping ${at}`).toEqual([])
     }
-    const flagNames = await page.$$eval('[data-testid=flags-table] tbody th', (ths) => ths.map((t) => t.textContent!.trim()))
+    const flagNames = await page.$$eval('[data-testid=flags-table] tbody th', (ths) =>
+      ths.map((t) => t.textContent!.trim())
+    )
     expect(flagNames.filter((n) => n.includes('_'))).toEqual([])
   })
 })

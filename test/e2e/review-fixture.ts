@@ -41,7 +41,14 @@ export async function reviewFixture(
   const project = join(tmp.dir, 'review.poi')
   const faces = join(tmp.dir, 'faces')
   mkdirSync(SHOTS, { recursive: true })
-  await generateDataset({ outDir: faces, n: opts.n ?? 70, size: 48, seed: opts.seed ?? 11, noiseRate: 0.3, classes: ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear'] })
+  await generateDataset({
+    outDir: faces,
+    n: opts.n ?? 70,
+    size: 48,
+    seed: opts.seed ?? 11,
+    noiseRate: 0.3,
+    classes: ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear']
+  })
   await runCli(['import', project, join(faces, 'labels.csv'), '--create'])
   const truth = await addOracleRun(project, faces)
   await runCli(['audit', project])
@@ -83,7 +90,9 @@ export async function reviewFixture(
 export function decisionCounts(project: string): { history: number; reviews: number } {
   const db = new Database(project, { readonly: true, fileMustExist: true })
   try {
-    const history = (db.prepare("SELECT count(*) AS n FROM label_history WHERE source != 'import'").get() as { n: number }).n
+    const history = (
+      db.prepare("SELECT count(*) AS n FROM label_history WHERE source != 'import'").get() as { n: number }
+    ).n
     const reviews = (db.prepare('SELECT count(*) AS n FROM reviews').get() as { n: number }).n
     return { history, reviews }
   } finally {
@@ -96,7 +105,11 @@ export function imageState(project: string, imageId: number): { review: string |
   const db = new Database(project, { readonly: true, fileMustExist: true })
   try {
     const r = db.prepare('SELECT state FROM reviews WHERE image_id = ?').get(imageId) as { state: string } | undefined
-    const l = db.prepare('SELECT c.name AS name FROM annotations a LEFT JOIN classes c ON c.idx = a.current_label WHERE a.image_id = ?').get(imageId) as { name: string | null } | undefined
+    const l = db
+      .prepare(
+        'SELECT c.name AS name FROM annotations a LEFT JOIN classes c ON c.idx = a.current_label WHERE a.image_id = ?'
+      )
+      .get(imageId) as { name: string | null } | undefined
     return { review: r?.state ?? null, label: l?.name ?? null }
   } finally {
     db.close()

@@ -32,7 +32,8 @@ async function holdKey(page: Page, key: string): Promise<void> {
 }
 
 /** Review keydowns the page received, counted by a listener installed before the app's. */
-const keydowns = (page: Page, key: string): Promise<number> => page.evaluate((k) => (window as unknown as { __kd: Record<string, number> }).__kd[k] ?? 0, key)
+const keydowns = (page: Page, key: string): Promise<number> =>
+  page.evaluate((k) => (window as unknown as { __kd: Record<string, number> }).__kd[k] ?? 0, key)
 
 describe('Review with a key held down (auto-repeat)', () => {
   let fx: ReviewFixture
@@ -78,13 +79,21 @@ describe('Review with a key held down (auto-repeat)', () => {
   /** Waits until the open image is `id` with its detail and its full image, and checks what is shown. */
   async function expectOpen(id: number): Promise<void> {
     const { page } = fx
-    await page.waitForFunction((want) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(want), id, { timeout: 10_000 })
+    await page.waitForFunction(
+      (want) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(want),
+      id,
+      { timeout: 10_000 }
+    )
     expect(await page.textContent('[data-testid=detail] h2')).toBe(`Image ${id}`)
     // The detail came (its light form while the key was held is gone) and names this image.
     await page.waitForSelector('[data-testid=detail-light]', { state: 'detached', timeout: 10_000 })
     await page.waitForSelector('[data-testid=verdict]')
     // The face is this image's full image, decoded from memory (a blob: URL once it is fetched).
-    await page.waitForFunction(() => document.querySelector('[data-testid=detail-image]')?.getAttribute('src')?.startsWith('blob:'), null, { timeout: 10_000 })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=detail-image]')?.getAttribute('src')?.startsWith('blob:'),
+      null,
+      { timeout: 10_000 }
+    )
     // Pixels, not bytes: the page's CSP lets fetch read only its own origin, not blob: URLs.
     const same = await page.evaluate(async (want) => {
       const pixels = (im: HTMLImageElement): number[] => {
@@ -101,11 +110,19 @@ describe('Review with a key held down (auto-repeat)', () => {
       await served.decode()
       const a = pixels(shown)
       const b = pixels(served)
-      return { complete: shown.complete && shown.naturalWidth > 0, size: `${shown.naturalWidth}x${shown.naturalHeight}`, equal: a.length === b.length && a.every((v, i) => v === b[i]), n: b.length }
+      return {
+        complete: shown.complete && shown.naturalWidth > 0,
+        size: `${shown.naturalWidth}x${shown.naturalHeight}`,
+        equal: a.length === b.length && a.every((v, i) => v === b[i]),
+        n: b.length
+      }
     }, id)
     expect(same.n).toBeGreaterThan(0)
     expect(same).toEqual({ complete: true, size: same.size, equal: true, n: same.n })
-    await page.waitForFunction((want) => new URLSearchParams(location.hash.split('?')[1] ?? '').get('image') === String(want), id)
+    await page.waitForFunction(
+      (want) => new URLSearchParams(location.hash.split('?')[1] ?? '').get('image') === String(want),
+      id
+    )
   }
 
   it('J held for 2 s lands on the image the presses lead to, with no request per image passed', async () => {
@@ -128,7 +145,11 @@ describe('Review with a key held down (auto-repeat)', () => {
     await start()
     const base = decisionCounts(fx.project)
     const pressed = await hold('q')
-    await page.waitForFunction(() => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'), null, { timeout: 60_000 })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'),
+      null,
+      { timeout: 60_000 }
+    )
     await expectOpen(1 + pressed)
     expect(await page.textContent('[data-testid=detail-review]')).toBe('unreviewed')
     expect(decisionCounts(fx.project).reviews).toBe(base.reviews + pressed)
@@ -141,7 +162,10 @@ describe('Review with a key held down (auto-repeat)', () => {
     expect(wrong).toEqual([])
     // The grid shows the same: every image passed is marked reviewed, the open one is not.
     const marks = await page.evaluate(() =>
-      [...document.querySelectorAll('.cell[data-image-id]')].map((c) => ({ id: Number(c.getAttribute('data-image-id')), reviewed: c.classList.contains('reviewed') }))
+      [...document.querySelectorAll('.cell[data-image-id]')].map((c) => ({
+        id: Number(c.getAttribute('data-image-id')),
+        reviewed: c.classList.contains('reviewed')
+      }))
     )
     expect(marks.length).toBeGreaterThan(0)
     for (const m of marks) expect(m.reviewed, `image ${m.id}`).toBe(m.id <= pressed)

@@ -49,7 +49,8 @@ describe('Review keys and filter menus in Chromium', () => {
       stops.push(stop)
     }
     const controls: typeof stops = []
-    for (const s of stops) if (!(await page.$eval(s.selector, (e, homes) => e.matches(homes), KEY_HOMES))) controls.push(s)
+    for (const s of stops)
+      if (!(await page.$eval(s.selector, (e, homes) => e.matches(homes), KEY_HOMES))) controls.push(s)
     // The filters, sort, undo, the nav tabs and the help button at least.
     expect(controls.length, stops.map((s) => s.what).join('\n')).toBeGreaterThanOrEqual(10)
 
@@ -60,7 +61,8 @@ describe('Review keys and filter menus in Chromium', () => {
       await page.focus(c.selector)
       for (const k of KEYS) {
         if (!(await page.$(c.selector))) break // the control navigated away or closed itself
-        if (!(await page.evaluate((s) => document.activeElement === document.querySelector(s), c.selector))) await page.focus(c.selector).catch(() => {})
+        if (!(await page.evaluate((s) => document.activeElement === document.querySelector(s), c.selector)))
+          await page.focus(c.selector).catch(() => {})
         await page.keyboard.press(k)
       }
       await settle()
@@ -108,7 +110,12 @@ describe('Review keys and filter menus in Chromium', () => {
       // Focus leaving (Tab past the menu's last control) closes.
       await page.click(`${menu} summary`)
       expect(await isOpen()).toBe(true)
-      for (let i = 0; i < 30 && (await page.evaluate((m) => !!document.querySelector(m)?.contains(document.activeElement), menu)); i++) await page.keyboard.press('Tab')
+      for (
+        let i = 0;
+        i < 30 && (await page.evaluate((m) => !!document.querySelector(m)?.contains(document.activeElement), menu));
+        i++
+      )
+        await page.keyboard.press('Tab')
       expect(await isOpen(), `${id} stays open after focus left it`).toBe(false)
     }
     expect(fx.errors, fx.errors.join('\n')).toEqual([])

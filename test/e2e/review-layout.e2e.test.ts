@@ -52,7 +52,9 @@ describe('Review detail pane layout and evidence in Chromium', () => {
       await page.setViewportSize(vp)
       await fx.open()
       await page.waitForSelector('[data-testid=top3]')
-      await page.waitForFunction(() => (document.querySelector('[data-testid=detail-image]') as HTMLImageElement | null)?.complete === true)
+      await page.waitForFunction(
+        () => (document.querySelector('[data-testid=detail-image]') as HTMLImageElement | null)?.complete === true
+      )
       await page.screenshot({ path: join(SCREENS, `review-${vp.width}x${vp.height}.png`) })
       const pane = (await box('[data-testid=detail-pane]'))!
       expect(await paneTop()).toBe(0)
@@ -61,12 +63,23 @@ describe('Review detail pane layout and evidence in Chromium', () => {
         expect(b, `${sel} missing`).not.toBeNull()
         expect(b!.height, `${sel} has no height`).toBeGreaterThan(0)
         expect(b!.top, `${sel} top ${b!.top} above the pane ${pane.top}`).toBeGreaterThanOrEqual(pane.top - 1)
-        expect(b!.bottom, `${sel} ends at ${b!.bottom}, below the pane's visible bottom ${pane.bottom} at ${vp.width}×${vp.height}`).toBeLessThanOrEqual(pane.bottom + 1)
+        expect(
+          b!.bottom,
+          `${sel} ends at ${b!.bottom}, below the pane's visible bottom ${pane.bottom} at ${vp.width}×${vp.height}`
+        ).toBeLessThanOrEqual(pane.bottom + 1)
         expect(b!.right, `${sel} cut on the right`).toBeLessThanOrEqual(pane.right + 1)
       }
-      for (const sel of ['[data-testid=face-box] [data-testid=detail-image]', '[data-testid=detail-given]', '[data-testid=detail-suggested]', '[data-testid=top3]', '[data-testid=explanation]']) await inside(sel)
+      for (const sel of [
+        '[data-testid=face-box] [data-testid=detail-image]',
+        '[data-testid=detail-given]',
+        '[data-testid=detail-suggested]',
+        '[data-testid=top3]',
+        '[data-testid=explanation]'
+      ])
+        await inside(sel)
       const face = (await box('[data-testid=detail-image]'))!
-      if (vp.width === 1280) expect(Math.min(face.width, face.height), 'face short side at 1280×800').toBeGreaterThanOrEqual(256)
+      if (vp.width === 1280)
+        expect(Math.min(face.width, face.height), 'face short side at 1280×800').toBeGreaterThanOrEqual(256)
       expect(face.bottom).toBeLessThanOrEqual(vp.height)
     })
   }
@@ -79,7 +92,11 @@ describe('Review detail pane layout and evidence in Chromium', () => {
     for (let i = 0; i < 40; i++) {
       await page.waitForFunction(() => {
         const cur = document.querySelector('.cell.current')?.getAttribute('data-image-id')
-        return !!cur && document.querySelector('[data-testid=detail]')?.getAttribute('aria-label') === `Image ${cur}` && !!document.querySelector('[data-testid=top3]')
+        return (
+          !!cur &&
+          document.querySelector('[data-testid=detail]')?.getAttribute('aria-label') === `Image ${cur}` &&
+          !!document.querySelector('[data-testid=top3]')
+        )
       })
       const r = await page.evaluate(() => ({
         id: document.querySelector('.cell.current')?.getAttribute('data-image-id'),
@@ -122,7 +139,10 @@ describe('Review detail pane layout and evidence in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=detail-pane]')!.scrollTop > 0)
     const first = await page.getAttribute('.cell.current', 'data-image-id')
     await page.keyboard.press('j')
-    await page.waitForFunction((id) => document.querySelector('.cell.current')?.getAttribute('data-image-id') !== id, first)
+    await page.waitForFunction(
+      (id) => document.querySelector('.cell.current')?.getAttribute('data-image-id') !== id,
+      first
+    )
     expect(await paneTop(), 'the pane kept the previous image’s scroll position').toBe(0)
 
     expect(await page.$$eval('[data-testid=face] .region', (r) => r.length)).toBe(0)
@@ -142,7 +162,10 @@ describe('Review detail pane layout and evidence in Chromium', () => {
     await page.keyboard.press('Enter')
     await page.waitForFunction(() => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'))
     await page.keyboard.press('k')
-    await page.waitForFunction((s) => document.querySelector('[data-testid=explanation]')?.textContent?.includes(`labelled: ${s.toLowerCase()}`), suggested)
+    await page.waitForFunction(
+      (s) => document.querySelector('[data-testid=explanation]')?.textContent?.includes(`labelled: ${s.toLowerCase()}`),
+      suggested
+    )
     expect(await page.$('[data-testid=stale-audit]')).toBeNull()
     expect((await page.textContent('[data-testid=detail-given]'))!.trim()).toBe(suggested)
     expect(fx.errors, fx.errors.join('\n')).toEqual([])

@@ -25,7 +25,8 @@ describe('Review queue, progress and URL state in Chromium', () => {
     await fx?.close()
   })
 
-  const progressText = (): Promise<string> => fx.page.textContent('[data-testid=review-progress]').then((t) => (t ?? '').replace(/\s+/g, ' ').trim())
+  const progressText = (): Promise<string> =>
+    fx.page.textContent('[data-testid=review-progress]').then((t) => (t ?? '').replace(/\s+/g, ' ').trim())
 
   it('opens on the unreviewed ranking with a progress counter; the flag is the top of the ranking', async () => {
     const { page } = fx
@@ -35,9 +36,14 @@ describe('Review queue, progress and URL state in Chromium', () => {
     let flagged: number
     let cutRank: number
     try {
-      const a = db.prepare('SELECT id, summary FROM audits ORDER BY id DESC LIMIT 1').get() as { id: number; summary: string }
+      const a = db.prepare('SELECT id, summary FROM audits ORDER BY id DESC LIMIT 1').get() as {
+        id: number
+        summary: string
+      }
       const cut = JSON.parse(a.summary).mislabeledCut as { count: number; rank: number }
-      flagged = (db.prepare('SELECT count(*) AS n FROM audit_items WHERE audit_id = ? AND flags & 1').get(a.id) as { n: number }).n
+      flagged = (
+        db.prepare('SELECT count(*) AS n FROM audit_items WHERE audit_id = ? AND flags & 1').get(a.id) as { n: number }
+      ).n
       expect(cut.count).toBe(flagged)
       cutRank = cut.rank
     } finally {
@@ -48,16 +54,25 @@ describe('Review queue, progress and URL state in Chromium', () => {
     expect(await progressText()).toContain(`0 of ${flagged} likely mislabeled reviewed`)
     expect(await progressText()).toContain('0 decisions today')
     // Grid in ranking order: exactly the first cells down to the cut carry the flag's red bar.
-    const marks = await page.$$eval('.cell[data-image-id]', (cells) => cells.map((c) => c.classList.contains('flagged')))
+    const marks = await page.$$eval('.cell[data-image-id]', (cells) =>
+      cells.map((c) => c.classList.contains('flagged'))
+    )
     const firstUnflagged = marks.indexOf(false)
     expect(firstUnflagged, 'flagged cells are the top of the ranking').toBeGreaterThan(0)
-    expect(marks.slice(firstUnflagged).filter(Boolean).length, 'a flagged cell below an unflagged one: the flag is not a cut of the ranking').toBe(0)
+    expect(
+      marks.slice(firstUnflagged).filter(Boolean).length,
+      'a flagged cell below an unflagged one: the flag is not a cut of the ranking'
+    ).toBe(0)
     expect(await page.textContent('[data-testid=cut-note]')).toContain(`rank ${cutRank}`)
 
     // A decision moves the counter (after its debounce).
     await page.focus('[role=listbox]')
     await page.keyboard.press('Enter')
-    await page.waitForFunction(() => document.querySelector('[data-testid=review-progress]')?.textContent?.includes('1 decisions today'), null, { timeout: 10_000 })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=review-progress]')?.textContent?.includes('1 decisions today'),
+      null,
+      { timeout: 10_000 }
+    )
     expect(await progressText()).toContain(`1 of ${flagged} likely mislabeled reviewed`)
   })
 
@@ -79,7 +94,10 @@ describe('Review queue, progress and URL state in Chromium', () => {
     await page.goto('about:blank')
     await page.goto(url)
     await page.waitForSelector('.cell.current', { state: 'attached' })
-    await page.waitForFunction((id) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === id, open)
+    await page.waitForFunction(
+      (id) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === id,
+      open
+    )
     expect(await page.inputValue('[data-testid=filter-review]')).toBe('any')
     expect(await page.inputValue('[data-testid=sort-by]')).toBe('confidence')
 
@@ -87,9 +105,17 @@ describe('Review queue, progress and URL state in Chromium', () => {
     const before = decisionCounts(fx.project).reviews
     expect(before).toBeGreaterThan(0)
     await page.click('[data-testid=resume]')
-    const cur = await page.$eval('.cell.current', (c) => ({ reviewed: c.classList.contains('reviewed'), index: Number(c.getAttribute('data-index')) }))
+    const cur = await page.$eval('.cell.current', (c) => ({
+      reviewed: c.classList.contains('reviewed'),
+      index: Number(c.getAttribute('data-index'))
+    }))
     expect(cur.reviewed).toBe(false)
-    const earlier = await page.$$eval('.cell[data-index]', (cells, i) => cells.filter((c) => Number(c.getAttribute('data-index')) < i).every((c) => c.classList.contains('reviewed')), cur.index)
+    const earlier = await page.$$eval(
+      '.cell[data-index]',
+      (cells, i) =>
+        cells.filter((c) => Number(c.getAttribute('data-index')) < i).every((c) => c.classList.contains('reviewed')),
+      cur.index
+    )
     expect(earlier).toBe(true)
     expect(fx.errors, fx.errors.join('\n')).toEqual([])
   })
@@ -130,7 +156,9 @@ describe('Review queue, progress and URL state in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'))
     const db = new Database(fx.project, { readonly: true, fileMustExist: true })
     try {
-      const rows = db.prepare(`SELECT image_id AS id, state, batch_id AS b FROM reviews WHERE image_id IN (${ids.join(',')})`).all() as { id: number; state: string; b: string }[]
+      const rows = db
+        .prepare(`SELECT image_id AS id, state, batch_id AS b FROM reviews WHERE image_id IN (${ids.join(',')})`)
+        .all() as { id: number; state: string; b: string }[]
       expect(rows.map((r) => r.state)).toEqual(['kept', 'kept', 'kept'])
       expect(new Set(rows.map((r) => r.b)).size, 'one undoable action').toBe(1)
     } finally {
@@ -150,7 +178,9 @@ describe('Review queue, progress and URL state in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'))
     const db2 = new Database(fx.project, { readonly: true, fileMustExist: true })
     try {
-      expect((db2.prepare('SELECT state FROM reviews WHERE image_id = ?').get(Number(one)) as { state: string }).state).toBe('kept')
+      expect(
+        (db2.prepare('SELECT state FROM reviews WHERE image_id = ?').get(Number(one)) as { state: string }).state
+      ).toBe('kept')
     } finally {
       db2.close()
     }
@@ -175,10 +205,14 @@ describe('Review queue, progress and URL state in Chromium', () => {
     await fx.open('#/review?status=any')
     await page.keyboard.press('t')
     await page.waitForSelector('[data-testid=queue-table] .row[data-image-id]')
-    await page.waitForFunction(() => !/loaded/.test(document.querySelector('[data-testid=queue-total]')?.textContent ?? ''))
+    await page.waitForFunction(
+      () => !/loaded/.test(document.querySelector('[data-testid=queue-total]')?.textContent ?? '')
+    )
     await page.screenshot({ path: join(SCREENS, 'review-table-1280x800.png') })
     const strengths = async (): Promise<number[]> =>
-      page.$$eval('[data-testid=queue-table] .row[data-image-id] span:nth-of-type(4)', (cells) => cells.map((c) => (c.textContent === '—' ? -1 : Number(c.textContent!.replace(/\D+/g, '')))))
+      page.$$eval('[data-testid=queue-table] .row[data-image-id] span:nth-of-type(4)', (cells) =>
+        cells.map((c) => (c.textContent === '—' ? -1 : Number(c.textContent!.replace(/\D+/g, ''))))
+      )
     await page.click('[data-testid=th-strength]')
     await page.click('[data-testid=th-strength]') // second click: descending
     const desc = await strengths()
@@ -196,7 +230,7 @@ describe('Review queue, progress and URL state in Chromium', () => {
     expect(fx.errors, fx.errors.join('\n')).toEqual([])
   })
 
-  it('the confidence filter spans the run\'s values, not a fixed 0–1 (defect 10)', async () => {
+  it("the confidence filter spans the run's values, not a fixed 0–1 (defect 10)", async () => {
     const { page } = fx
     await fx.open('#/review?status=any')
     await page.waitForSelector('[data-testid=filter-conf][data-scale=value]')
@@ -204,7 +238,10 @@ describe('Review queue, progress and URL state in Chromium', () => {
     let lo: number
     let hi: number
     try {
-      const r = db.prepare('SELECT min(uem_confidence) AS lo, max(uem_confidence) AS hi FROM predictions').get() as { lo: number; hi: number }
+      const r = db.prepare('SELECT min(uem_confidence) AS lo, max(uem_confidence) AS hi FROM predictions').get() as {
+        lo: number
+        hi: number
+      }
       ;({ lo, hi } = r)
     } finally {
       db.close()
@@ -217,7 +254,10 @@ describe('Review queue, progress and URL state in Chromium', () => {
     await page.fill('[data-testid=filter-conf-min]', '0.8')
     await page.press('[data-testid=filter-conf-min]', 'Tab')
     await page.waitForFunction(() => location.hash.includes('conf=0.8-1'))
-    await page.waitForFunction((n) => Number((document.querySelector('[data-testid=queue-total]')?.textContent ?? '').replace(/\D+/g, '')) < n, all)
+    await page.waitForFunction(
+      (n) => Number((document.querySelector('[data-testid=queue-total]')?.textContent ?? '').replace(/\D+/g, '')) < n,
+      all
+    )
     expect(fx.errors, fx.errors.join('\n')).toEqual([])
   })
 })

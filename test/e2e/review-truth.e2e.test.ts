@@ -28,7 +28,10 @@ function withDb<T>(project: string, fn: (db: Database.Database) => T): T {
 }
 
 const cellState = (fx: ReviewFixture, id: string) =>
-  fx.page.$eval(`#cell-${id}`, (c) => ({ flagged: c.classList.contains('flagged'), sugg: c.querySelector('.sugg')?.textContent ?? null }))
+  fx.page.$eval(`#cell-${id}`, (c) => ({
+    flagged: c.classList.contains('flagged'),
+    sugg: c.querySelector('.sugg')?.textContent ?? null
+  }))
 
 describe('Review and Overview tell the truth about the stored data (spread confidences)', () => {
   let fx: ReviewFixture
@@ -40,9 +43,13 @@ describe('Review and Overview tell the truth about the stored data (spread confi
       prepare: (project) =>
         withDb(project, (db) => {
           // The last-ranked scored image: no other test here decides it.
-          damagedImage = (db.prepare('SELECT image_id AS i FROM audit_items WHERE rank IS NOT NULL ORDER BY rank DESC LIMIT 1').get() as { i: number }).i
-          db.prepare("UPDATE audit_items SET explanation = '{\"text\": \"eyes: fe' WHERE image_id = ?").run(damagedImage)
-          db.prepare("UPDATE imports SET report = '{\"imported\": 70, ' WHERE id = 1").run()
+          damagedImage = (
+            db
+              .prepare('SELECT image_id AS i FROM audit_items WHERE rank IS NOT NULL ORDER BY rank DESC LIMIT 1')
+              .get() as { i: number }
+          ).i
+          db.prepare('UPDATE audit_items SET explanation = \'{"text": "eyes: fe\' WHERE image_id = ?').run(damagedImage)
+          db.prepare('UPDATE imports SET report = \'{"imported": 70, \' WHERE id = 1').run()
         })
     })
   })
@@ -64,21 +71,35 @@ describe('Review and Overview tell the truth about the stored data (spread confi
     await page.keyboard.press('Enter')
     await page.waitForFunction(() => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'))
     // The grid badge: no flag stripe, no "→ suggestion" once the server has re-judged the image.
-    await page.waitForFunction((i) => {
-      const c = document.querySelector(`#cell-${i}`)
-      return c != null && !c.classList.contains('flagged') && !c.querySelector('.sugg')
-    }, id, { timeout: 15_000 })
+    await page.waitForFunction(
+      (i) => {
+        const c = document.querySelector(`#cell-${i}`)
+        return c != null && !c.classList.contains('flagged') && !c.querySelector('.sugg')
+      },
+      id,
+      { timeout: 15_000 }
+    )
     // Back to it: the detail judges the accepted label.
     await page.keyboard.press('k')
     await page.waitForFunction((i) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === i, id)
-    await page.waitForFunction((s) => document.querySelector('[data-testid=explanation]')?.textContent?.includes(`labelled: ${s}`), suggested, { timeout: 15_000 })
+    await page.waitForFunction(
+      (s) => document.querySelector('[data-testid=explanation]')?.textContent?.includes(`labelled: ${s}`),
+      suggested,
+      { timeout: 15_000 }
+    )
     expect(await page.textContent('[data-testid=explanation]')).not.toContain(`labelled: ${given}`)
     expect(await page.$('[data-testid=stale-audit]')).toBeNull()
     expect(await page.$('[data-testid=detail-suggested]')).toBeNull()
     const chips = await page.$$eval('.audit-facts .chip.flag', (c) => c.map((x) => x.textContent?.trim()))
     expect(chips).not.toContain('likely mislabeled')
     // The file agrees: the stored item now judges the accepted label.
-    const row = withDb(fx.project, (db) => db.prepare('SELECT a.given_label AS g, an.current_label AS c, a.flags & 1 AS mis FROM audit_items a JOIN annotations an ON an.image_id = a.image_id WHERE a.image_id = ?').get(Number(id)))
+    const row = withDb(fx.project, (db) =>
+      db
+        .prepare(
+          'SELECT a.given_label AS g, an.current_label AS c, a.flags & 1 AS mis FROM audit_items a JOIN annotations an ON an.image_id = a.image_id WHERE a.image_id = ?'
+        )
+        .get(Number(id))
+    )
     expect(row).toMatchObject({ mis: 0 })
     expect((row as { g: number; c: number }).g).toBe((row as { g: number; c: number }).c)
     expect(fx.errors, fx.errors.join('\n')).toEqual([])
@@ -88,35 +109,56 @@ describe('Review and Overview tell the truth about the stored data (spread confi
     const { page } = fx
     const amb = withDb(fx.project, (db) =>
       db
-        .prepare('SELECT a.image_id AS i, p.uem_confidence AS c FROM audit_items a JOIN predictions p ON p.image_id = a.image_id WHERE a.flags & 2 != 0 ORDER BY p.uem_confidence DESC LIMIT 1')
+        .prepare(
+          'SELECT a.image_id AS i, p.uem_confidence AS c FROM audit_items a JOIN predictions p ON p.image_id = a.image_id WHERE a.flags & 2 != 0 ORDER BY p.uem_confidence DESC LIMIT 1'
+        )
         .get()
     ) as { i: number; c: number } | undefined
     expect(amb, 'the fixture has ambiguous images').toBeDefined()
     await fx.open(`#/review?status=any&image=${amb!.i}`)
-    await page.waitForFunction((i) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(i), amb!.i)
+    await page.waitForFunction(
+      (i) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(i),
+      amb!.i
+    )
     const why = (await page.textContent('[data-testid=ambiguous-why]'))!
     // Either reason is spelled out with its number and cut-off, never a bare "ambiguous" beside a high confidence.
-    expect(why).toMatch(/Ambiguous because (the four face regions disagree: UEM confidence \d+ %|the soft label is flat)/)
+    expect(why).toMatch(
+      /Ambiguous because (the four face regions disagree: UEM confidence \d+ %|the soft label is flat)/
+    )
     const agree = await page.$eval('.audit-facts', (e) => e.textContent ?? '')
     expect(agree).toMatch(/regions agree \d+ ?%/)
-    expect(await page.getAttribute('.audit-facts span[title^="UEM confidence"]', 'title')).toContain('it is not the probability of the suggestion')
+    expect(await page.getAttribute('.audit-facts span[title^="UEM confidence"]', 'title')).toContain(
+      'it is not the probability of the suggestion'
+    )
   })
 
   it('a damaged stored explanation shows "damaged record" in the detail and is logged once with the image id (issue 16, item 11)', async () => {
     const { page } = fx
     await fx.open(`#/review?status=any&image=${damagedImage}`)
-    await page.waitForFunction((i) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(i), damagedImage)
+    await page.waitForFunction(
+      (i) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(i),
+      damagedImage
+    )
     const text = await (await page.waitForSelector('[data-testid=detail-damaged]')).textContent()
     expect(text).toContain('Damaged record')
     expect(text).toContain('audit.explanation')
     expect(text).toContain(`image ${damagedImage}`)
     // Visit it again: the server logs the damage once, naming the image.
     await page.keyboard.press('k')
-    await page.waitForFunction((i) => document.querySelector('.cell.current')?.getAttribute('data-image-id') !== String(i), damagedImage)
+    await page.waitForFunction(
+      (i) => document.querySelector('.cell.current')?.getAttribute('data-image-id') !== String(i),
+      damagedImage
+    )
     await page.keyboard.press('j')
-    await page.waitForFunction((i) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(i), damagedImage)
+    await page.waitForFunction(
+      (i) => document.querySelector('.cell.current')?.getAttribute('data-image-id') === String(i),
+      damagedImage
+    )
     await page.waitForSelector('[data-testid=detail-damaged]')
-    const lines = fx.served.log().split('\n').filter((l) => l.includes(`damaged record: image ${damagedImage} audit.explanation`))
+    const lines = fx.served
+      .log()
+      .split('\n')
+      .filter((l) => l.includes(`damaged record: image ${damagedImage} audit.explanation`))
     expect(lines).toHaveLength(1)
   })
 
@@ -164,7 +206,9 @@ describe('saturated confidences (0.98–0.9999) spread on a logit scale (defect 
     const hist = await page.waitForSelector('[data-testid=confidence-histogram]')
     expect(await hist.getAttribute('data-scale')).toBe('logit')
     expect(await page.textContent('[data-testid=confidence-scale-note]')).toMatch(/saturated.*logit scale/s)
-    const heights = await page.$$eval('[data-testid=confidence-histogram] .fill', (f) => f.map((x) => parseFloat((x as HTMLElement).style.height)))
+    const heights = await page.$$eval('[data-testid=confidence-histogram] .fill', (f) =>
+      f.map((x) => parseFloat((x as HTMLElement).style.height))
+    )
     expect(heights).toHaveLength(20)
     // On a 0–1 scale they all fall into the last bar; on the logit scale most bars hold some.
     expect(heights.filter((h) => h > 0).length).toBeGreaterThanOrEqual(10)

@@ -49,12 +49,24 @@ export async function startServe(project: string, opts: { actor?: string; timeou
   if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
     throw new Error(`no built UI at ${RENDERER_DIR}: run "npm run build" first (npm run test:e2e does)`)
   }
-  const [cmd, argv] = cliCommand(['serve', project, '--port', '0', '--static', RENDERER_DIR, '--actor', opts.actor ?? 'e2e-curator'])
+  const [cmd, argv] = cliCommand([
+    'serve',
+    project,
+    '--port',
+    '0',
+    '--static',
+    RENDERER_DIR,
+    '--actor',
+    opts.actor ?? 'e2e-curator'
+  ])
   const child: ChildProcess = spawn(cmd, argv, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
   let log = ''
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   const loginUrl = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`poi-audit serve printed no URL within ${opts.timeoutMs ?? 60_000} ms:\n${log}`)), opts.timeoutMs ?? 60_000)
+    const timer = setTimeout(
+      () => rej(new Error(`poi-audit serve printed no URL within ${opts.timeoutMs ?? 60_000} ms:\n${log}`)),
+      opts.timeoutMs ?? 60_000
+    )
     const onData = (d: Buffer): void => {
       log += d.toString()
       const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(log)

@@ -60,7 +60,11 @@ export function blobImage(seed: number, width = 48, height = 48, channels: 1 | 3
 export type Format = 'jpeg' | 'png' | 'tiff' | 'webp'
 
 /** Encodes raw pixels with sharp. */
-export async function encode(px: Raw, format: Format, opts: { quality?: number; orientation?: number } = {}): Promise<Buffer> {
+export async function encode(
+  px: Raw,
+  format: Format,
+  opts: { quality?: number; orientation?: number } = {}
+): Promise<Buffer> {
   let s = sharp(Buffer.from(px.data), { raw: { width: px.width, height: px.height, channels: px.channels } })
   if (px.channels === 1) s = s.toColourspace('b-w')
   if (opts.orientation) s = s.withMetadata({ orientation: opts.orientation })
@@ -76,7 +80,13 @@ export async function encode(px: Raw, format: Format, opts: { quality?: number; 
   }
 }
 
-export async function writeImage(path: string, seed: number, format: Format = 'jpeg', size = 48, channels: 1 | 3 = 1): Promise<Buffer> {
+export async function writeImage(
+  path: string,
+  seed: number,
+  format: Format = 'jpeg',
+  size = 48,
+  channels: 1 | 3 = 1
+): Promise<Buffer> {
   const bytes = await encode(blobImage(seed, size, size, channels), format)
   mkdirSync(dirname(path), { recursive: true })
   writeFileSync(path, bytes)
@@ -171,7 +181,8 @@ export function paletteTiff(gray: Uint8Array, width: number, height: number): Bu
     else buf.writeUInt32LE(value, o + 8)
   })
   buf.writeUInt32LE(0, ifdOffset + 2 + nTags * 12) // no next IFD
-  for (let ch = 0; ch < 3; ch++) for (let i = 0; i < 256; i++) buf.writeUInt16LE(i * 257, cmapOffset + (ch * 256 + i) * 2)
+  for (let ch = 0; ch < 3; ch++)
+    for (let i = 0; i < 256; i++) buf.writeUInt16LE(i * 257, cmapOffset + (ch * 256 + i) * 2)
   Buffer.from(gray).copy(buf, dataOffset)
   return buf
 }

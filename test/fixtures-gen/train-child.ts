@@ -9,5 +9,9 @@ import { train } from '../../src-main/core/train/train'
 
 const [project, config] = process.argv.slice(2)
 await initCompute({ backend: 'wasm' })
-await train({ projectPath: project, config: JSON.parse(config), progress: (e) => void process.stdout.write(`${e.phase} ${e.epoch} ${e.step}\n`) })
+await train({
+  projectPath: project,
+  config: JSON.parse(config),
+  progress: (e) => void process.stdout.write(`${e.phase} ${e.epoch} ${e.step}\n`)
+})
 process.stdout.write('finished\n')

@@ -12,6 +12,14 @@ export async function bundleChild(entry: string): Promise<{ js: string; remove: 
   mkdirSync(out, { recursive: true })
   const name = entry.split('/').pop()!.replace(/\.ts$/, '')
   const js = join(out, `${name}-${process.pid}.mjs`)
-  await build({ entryPoints: [resolve(entry)], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: js, logLevel: 'error' })
+  await build({
+    entryPoints: [resolve(entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: js,
+    logLevel: 'error'
+  })
   return { js, remove: () => rmSync(js, { force: true }) }
 }

@@ -4,11 +4,46 @@ import { jobActivity, trainActivity, trainPhaseText } from '../../src-renderer/s
 import { phaseEta } from '../../src-renderer/src/lib/jobs.svelte'
 import type { JobInfo, TrainProgress, TrainStatus } from '../../src-renderer/src/lib/api'
 
-const job = (o: Partial<JobInfo>): JobInfo => ({ id: 'j1', kind: 'import', state: 'running', phase: 'decoding', done: 0, total: null, message: null, startedAt: '2026-12-03T07:00:00.000Z', finishedAt: null, error: null, ...o })
-const progress = (o: Partial<TrainProgress>): TrainProgress => ({
-  runId: 1, fold: -1, epoch: 1, epochs: 4, step: 2, steps: 8, loss: { total: 1.2 }, trainAcc: 0.4, valAcc: null, imagesPerSec: 10, etaSec: 90, backend: 'tfjs-node', backendReason: 'native', at: '', ...o
+const job = (o: Partial<JobInfo>): JobInfo => ({
+  id: 'j1',
+  kind: 'import',
+  state: 'running',
+  phase: 'decoding',
+  done: 0,
+  total: null,
+  message: null,
+  startedAt: '2026-12-03T07:00:00.000Z',
+  finishedAt: null,
+  error: null,
+  ...o
 })
-const status = (o: Partial<TrainStatus>): TrainStatus => ({ available: true, state: 'running', runId: 1, jobId: null, progress: null, error: null, exitCode: null, ...o })
+const progress = (o: Partial<TrainProgress>): TrainProgress => ({
+  runId: 1,
+  fold: -1,
+  epoch: 1,
+  epochs: 4,
+  step: 2,
+  steps: 8,
+  loss: { total: 1.2 },
+  trainAcc: 0.4,
+  valAcc: null,
+  imagesPerSec: 10,
+  etaSec: 90,
+  backend: 'tfjs-node',
+  backendReason: 'native',
+  at: '',
+  ...o
+})
+const status = (o: Partial<TrainStatus>): TrainStatus => ({
+  available: true,
+  state: 'running',
+  runId: 1,
+  jobId: null,
+  progress: null,
+  error: null,
+  exitCode: null,
+  ...o
+})
 
 describe('job indicator model', () => {
   it('estimates what is left of a phase from the rate since the phase began', () => {
@@ -22,18 +57,29 @@ describe('job indicator model', () => {
   it('describes a job with its amount and fraction', () => {
     const a = jobActivity(job({ done: 30, total: 120 }), 12)
     expect(a).toMatchObject({ title: 'Import', detail: 'decoding 30 / 120', frac: 0.25, eta: 12 })
-    expect(jobActivity(job({ kind: 'export', phase: 'writing' }), null)).toMatchObject({ title: 'Export', detail: 'writing', frac: null })
+    expect(jobActivity(job({ kind: 'export', phase: 'writing' }), null)).toMatchObject({
+      title: 'Export',
+      detail: 'writing',
+      frac: null
+    })
   })
 
   it('says "starting" before the first progress, then the epoch and step, never a training that is not there', () => {
     expect(trainActivity(status({ state: 'idle' }))).toBeNull()
     expect(trainActivity(status({ state: 'completed', progress: progress({}) }))).toBeNull()
-    expect(trainActivity(status({ state: 'starting' }))).toMatchObject({ detail: 'starting the engine…', frac: null, eta: null })
+    expect(trainActivity(status({ state: 'starting' }))).toMatchObject({
+      detail: 'starting the engine…',
+      frac: null,
+      eta: null
+    })
     const r = trainActivity(status({ progress: progress({ phase: 'train' }) }))!
     expect(r.detail).toBe('epoch 1/4, step 2 / 8')
     expect(r.frac).toBeCloseTo((0 + 2 / 8) / 4)
     expect(r.eta).toBe(90)
-    expect(trainActivity(status({ state: 'cancelling', progress: progress({}) }))).toMatchObject({ detail: 'cancelling…', cancelling: true })
+    expect(trainActivity(status({ state: 'cancelling', progress: progress({}) }))).toMatchObject({
+      detail: 'cancelling…',
+      cancelling: true
+    })
   })
 
   it('names the engine phases in words', () => {

@@ -11,7 +11,10 @@ const open: RealMain[] = []
  * The real app (client, stores, components) over the real main side (API handlers on a fresh copy
  * of a real project file), started on `page`. Close it with `closeApps` after each test.
  */
-export async function startApp(page: string, opts: RealOptions = {}): Promise<{ main: RealMain; app: AppState; container: HTMLElement }> {
+export async function startApp(
+  page: string,
+  opts: RealOptions = {}
+): Promise<{ main: RealMain; app: AppState; container: HTMLElement }> {
   const main = await RealMain.create(opts)
   open.push(main)
   const app = new AppState(createClient(main))

@@ -31,7 +31,15 @@ const REPORT = {
   decodeErrors: [{ path: 'img/broken.png', reason: 'unsupported image format' }],
   uniform: [],
   duplicates: { exact: { groups: 1, images: 2, conflicting: 1, crossSplit: 0 } },
-  conflictingGroups: [{ kind: 'exact', imageIds: [2, 5], paths: ['a.png', 'b.png'], labels: ['happiness', 'anger'], splits: ['train', 'train'] }],
+  conflictingGroups: [
+    {
+      kind: 'exact',
+      imageIds: [2, 5],
+      paths: ['a.png', 'b.png'],
+      labels: ['happiness', 'anger'],
+      splits: ['train', 'train']
+    }
+  ],
   groupSample: [],
   warnings: ['2 rows had trailing spaces']
 } satisfies JsonValue

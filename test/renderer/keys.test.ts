@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { keyToAction, isTypingTarget, isControlTarget, reviewKeyAllowed, KEY_HELP } from '../../src-renderer/src/lib/keys'
+import {
+  keyToAction,
+  isTypingTarget,
+  isControlTarget,
+  reviewKeyAllowed,
+  KEY_HELP
+} from '../../src-renderer/src/lib/keys'
 
 describe('review key map', () => {
-  const k = (key: string, mods: { shiftKey?: boolean; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean } = {}) => keyToAction({ key, ...mods }, 7)
+  const k = (key: string, mods: { shiftKey?: boolean; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean } = {}) =>
+    keyToAction({ key, ...mods }, 7)
 
   it('maps digits to classes within the project only', () => {
     expect(k('1')).toEqual({ type: 'class', index: 0 })
@@ -73,8 +80,15 @@ describe('review key routing (issue 14, defect 1)', () => {
 
   it('decisions act from the grid, the pane and the body, never from a control', () => {
     expect(reviewKeyAllowed({ type: 'accept' }, document.body)).toBe(true)
-    expect(reviewKeyAllowed({ type: 'class', index: 0 }, el('<div role="listbox" tabindex="0" data-t></div>'))).toBe(true)
-    for (const html of ['<button data-t>x</button>', '<a href="#/history" data-t>History</a>', '<details><summary data-t>Flag</summary></details>', '<div role="tab" data-t></div>']) {
+    expect(reviewKeyAllowed({ type: 'class', index: 0 }, el('<div role="listbox" tabindex="0" data-t></div>'))).toBe(
+      true
+    )
+    for (const html of [
+      '<button data-t>x</button>',
+      '<a href="#/history" data-t>History</a>',
+      '<details><summary data-t>Flag</summary></details>',
+      '<div role="tab" data-t></div>'
+    ]) {
       expect(isControlTarget(el(html)), html).toBe(true)
       expect(reviewKeyAllowed({ type: 'accept' }, el(html)), html).toBe(false)
       expect(reviewKeyAllowed({ type: 'class', index: 1 }, el(html)), html).toBe(false)

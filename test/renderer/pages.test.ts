@@ -53,14 +53,19 @@ describe('overview', () => {
     await fireEvent.input(screen.getByTestId('setting-confidencePercentile'), { target: { value: '0.2' } })
     await settle()
     await fireEvent.click(screen.getByTestId('thresholds-rerun'))
-    await waitFor(() => expect(app.overview.stats?.thresholds?.auditId).toBeGreaterThan(before.auditId), { timeout: 30_000, interval: 50 })
+    await waitFor(() => expect(app.overview.stats?.thresholds?.auditId).toBeGreaterThan(before.auditId), {
+      timeout: 30_000,
+      interval: 50
+    })
     expect(main.callsOf('audit.run').at(-1)).toEqual({
       runId: before.runId,
       settings: { ...before.settings, thresholdScale: 0.5, confidencePercentile: 0.2 }
     })
     const after = app.overview.stats!.thresholds!
     expect(after.settings).toMatchObject({ thresholdScale: 0.5, confidencePercentile: 0.2 })
-    before.perClass.forEach((b, k) => (b == null ? expect(after.perClass[k]).toBeNull() : expect(after.perClass[k]).toBeCloseTo(b / 2, 6)))
+    before.perClass.forEach((b, k) =>
+      b == null ? expect(after.perClass[k]).toBeNull() : expect(after.perClass[k]).toBeCloseTo(b / 2, 6)
+    )
     await settle()
     expect(screen.getByTestId('thresholds-message').textContent).toContain('Audit finished')
     // The form now shows the new audit's values.
@@ -93,25 +98,45 @@ describe('train', () => {
     expect([...pick.options].map((o) => o.value)).toContain('faceapi-landmark')
     await fireEvent.change(pick, { target: { value: 'slim' } })
     await fireEvent.click(screen.getByTestId('train-start'))
-    expect(main.callsOf('train.start')).toEqual([{ config: expect.objectContaining({ model: 'ce', epochs: 50, batchSize: 8, backend: 'wasm', backbone: 'slim' }) }])
+    expect(main.callsOf('train.start')).toEqual([
+      { config: expect.objectContaining({ model: 'ce', epochs: 50, batchSize: 8, backend: 'wasm', backbone: 'slim' }) }
+    ])
     // Wait for a few training steps of the first epoch to reach the page.
-    await waitFor(() => expect(app.train.points.filter((p) => p.step > 0 && p.loss.total > 0).length).toBeGreaterThan(2), { timeout: 90_000, interval: 100 })
+    await waitFor(
+      () => expect(app.train.points.filter((p) => p.step > 0 && p.loss.total > 0).length).toBeGreaterThan(2),
+      { timeout: 90_000, interval: 100 }
+    )
     await settle()
     expect(screen.getByTestId('train-state').textContent).toBe('running')
     // The backend line without a doubled word, and how the thread count was chosen.
     expect(screen.getByTestId('train-backend').textContent).toMatch(/^Backend: wasm \(SIMD, \d threads?\)/)
-    expect(screen.getByTestId('train-backend').textContent).toMatch(/\d threads? \[auto: \d\.\d of \d+ cores free \(other processes used [\d.]+ over \d+ ms; 1-min load [\d.]+\)\]/)
+    expect(screen.getByTestId('train-backend').textContent).toMatch(
+      /\d threads? \[auto: \d\.\d of \d+ cores free \(other processes used [\d.]+ over \d+ ms; 1-min load [\d.]+\)\]/
+    )
     expect(screen.getByTestId('train-progress').textContent).toMatch(/epoch \d+\/50/i)
-    expect(screen.getByTestId('loss-chart').querySelector('path')!.getAttribute('d')!.split('L').length).toBeGreaterThan(1)
+    expect(
+      screen.getByTestId('loss-chart').querySelector('path')!.getAttribute('d')!.split('L').length
+    ).toBeGreaterThan(1)
     const runId = app.train.status!.runId!
-    expect(main.disk<{ status: string }>('SELECT status FROM runs WHERE id = ?', runId)).toEqual([{ status: 'running' }])
-    expect(JSON.parse(main.disk<{ config: string }>('SELECT config FROM runs WHERE id = ?', runId)[0].config)).toMatchObject({ train: { backbone: 'slim', mode: 'ce' } })
+    expect(main.disk<{ status: string }>('SELECT status FROM runs WHERE id = ?', runId)).toEqual([
+      { status: 'running' }
+    ])
+    expect(
+      JSON.parse(main.disk<{ config: string }>('SELECT config FROM runs WHERE id = ?', runId)[0].config)
+    ).toMatchObject({ train: { backbone: 'slim', mode: 'ce' } })
     await fireEvent.click(screen.getByTestId('train-cancel'))
     expect(main.callsOf('train.cancel')).toHaveLength(1)
-    await waitFor(() => expect(screen.getByTestId('train-state').textContent).toBe('cancelled'), { timeout: 30_000, interval: 100 })
-    expect(main.disk<{ status: string }>('SELECT status FROM runs WHERE id = ?', runId)).toEqual([{ status: 'cancelled' }])
+    await waitFor(() => expect(screen.getByTestId('train-state').textContent).toBe('cancelled'), {
+      timeout: 30_000,
+      interval: 100
+    })
+    expect(main.disk<{ status: string }>('SELECT status FROM runs WHERE id = ?', runId)).toEqual([
+      { status: 'cancelled' }
+    ])
     // The runs table says which backbone (and input size) each run used.
-    await waitFor(() => expect(screen.getByTestId(`run-backbone-${runId}`).textContent).toMatch(/slim · \d+px/), { timeout: 10_000 })
+    await waitFor(() => expect(screen.getByTestId(`run-backbone-${runId}`).textContent).toMatch(/slim · \d+px/), {
+      timeout: 10_000
+    })
   }, 150_000)
 
   it('refuses an invalid configuration with a message naming the value', async () => {
@@ -142,7 +167,10 @@ describe('history', () => {
     expect(rows[1].textContent).toContain('tester')
     expect(rows[0].textContent).toContain(`${CLASSES[b.given!]} → ${CLASSES[lb]}`)
     expect(rows[1].textContent).toContain(`${CLASSES[a.given!]} → ${CLASSES[la]}`)
-    const [entry] = main.disk<{ id: number }>("SELECT id FROM label_history WHERE image_id = ? AND actor = 'tester'", a.imageId)
+    const [entry] = main.disk<{ id: number }>(
+      "SELECT id FROM label_history WHERE image_id = ? AND actor = 'tester'",
+      a.imageId
+    )
     await fireEvent.click(rows[1].querySelector('input[type=checkbox]')!)
     await fireEvent.click(screen.getByTestId('hist-revert'))
     await settle()
@@ -168,8 +196,14 @@ describe('export', () => {
     await settle()
     await fireEvent.click(screen.getByTestId('scope-filter'))
     await fireEvent.click(screen.getByTestId('export-start'))
-    expect(main.callsOf('export.start')[0]).toMatchObject({ format: 'csv', scope: { kind: 'filter', filter: { given: [2] } } })
-    await waitFor(() => expect(screen.getByTestId('export-path').textContent).toMatch(/\.csv$/), { timeout: 20_000, interval: 50 })
+    expect(main.callsOf('export.start')[0]).toMatchObject({
+      format: 'csv',
+      scope: { kind: 'filter', filter: { given: [2] } }
+    })
+    await waitFor(() => expect(screen.getByTestId('export-path').textContent).toMatch(/\.csv$/), {
+      timeout: 20_000,
+      interval: 50
+    })
     const path = screen.getByTestId('export-path').textContent!
     expect(path.slice(0, path.lastIndexOf('/'))).toBe(`${main.dir}/exports`)
     const surprise = main.disk<{ n: number }>('SELECT count(*) AS n FROM annotations WHERE current_label = 2')[0].n

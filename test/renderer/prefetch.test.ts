@@ -10,7 +10,10 @@ beforeEach(() => {
   let n = 0
   vi.stubGlobal('fetch', async (url: string) => {
     fetched.push(url)
-    return new Response(new Uint8Array([1, 2, 3]), { status: url.includes('missing') ? 404 : 200, headers: { 'content-type': 'image/webp' } })
+    return new Response(new Uint8Array([1, 2, 3]), {
+      status: url.includes('missing') ? 404 : 200,
+      headers: { 'content-type': 'image/webp' }
+    })
   })
   URL.createObjectURL = () => `blob:test/${++n}`
   URL.revokeObjectURL = (u: string) => void revoked.push(u)

@@ -86,7 +86,12 @@ function template(n: number, audit: boolean): Promise<string> {
       const api = createApi({ mode: 'test', engines: { import: importEngine, audit: auditEngine } })
       try {
         value(await api.dispatch('project.create', { path: file, name: 'Renderer fixture' }))
-        await waitJob(api, value<{ jobId: string }>(await api.dispatch('import.start', { source: join(faces, 'labels.csv'), format: 'csv' })).jobId)
+        await waitJob(
+          api,
+          value<{ jobId: string }>(
+            await api.dispatch('import.start', { source: join(faces, 'labels.csv'), format: 'csv' })
+          ).jobId
+        )
       } finally {
         await api.close()
       }
@@ -132,7 +137,9 @@ export class RealMain implements Transport {
       actor: 'tester',
       version: '0.1.0',
       // The build's engines; training writes through the session's connection, as defaultEngines wires it.
-      engines: opts.training ? (s) => ({ ...ENGINES, training: createTrainingHost({ resolveDb: () => s.require().db }) }) : ENGINES
+      engines: opts.training
+        ? (s) => ({ ...ENGINES, training: createTrainingHost({ resolveDb: () => s.require().db }) })
+        : ENGINES
     })
     return new RealMain(api, file)
   }

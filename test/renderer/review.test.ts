@@ -169,7 +169,9 @@ describe('review selection and bulk relabel', () => {
     expect([...(calls[0].imageIds as number[])].sort(num)).toEqual([...chosen].sort(num))
     expect(app.review.selection.size).toBe(0)
     // A relabel to the label an image already has is recorded as kept.
-    expect(chosen.map((id) => main.stored(id))).toEqual(chosen.map((id) => ({ label: 4, state: 'labeled', review: givenBefore.get(id) === 4 ? 'kept' : 'relabeled' })))
+    expect(chosen.map((id) => main.stored(id))).toEqual(
+      chosen.map((id) => ({ label: 4, state: 'labeled', review: givenBefore.get(id) === 4 ? 'kept' : 'relabeled' }))
+    )
     expect(app.review.queue.get(ids[2])).toMatchObject({ given: 4 })
     expect(app.review.queue.get(ids[4])?.review).toBeNull() // ctrl-clicked out of the range
     expect(main.stored(ids[4]).review).toBeNull()
@@ -179,7 +181,11 @@ describe('review selection and bulk relabel', () => {
 describe('review filters', () => {
   it('turns filter and sort choices into queue query arguments, and shows what the query answers', async () => {
     const { main, app } = await startApp('review')
-    const stored = (sql: string) => main.disk<{ id: number }>(sql).map((r) => r.id).sort((a, b) => a - b)
+    const stored = (sql: string) =>
+      main
+        .disk<{ id: number }>(sql)
+        .map((r) => r.id)
+        .sort((a, b) => a - b)
     const shown = () => app.review.items.map((r) => r.imageId).sort((a, b) => a - b)
     main.calls.length = 0
     // Given: anger

@@ -23,8 +23,14 @@ export interface ThumbServer {
 
 export async function thumbServer(n: number): Promise<ThumbServer> {
   const t = tempDir('poi-thumbs-')
-  const f = makeProject(t.dir, ['neutral', 'happiness'], Array.from({ length: n }, (_, i) => ({ relPath: `${i}.png`, label: i % 2 })))
-  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#777' } }).jpeg().toBuffer()
+  const f = makeProject(
+    t.dir,
+    ['neutral', 'happiness'],
+    Array.from({ length: n }, (_, i) => ({ relPath: `${i}.png`, label: i % 2 }))
+  )
+  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#777' } })
+    .jpeg()
+    .toBuffer()
   const put = thumbnailWriter(f.p.db)
   for (const id of f.ids) put(id, { mime: 'image/jpeg', width: 8, height: 8, data: jpeg })
   const batch = createThumbBatchHandler(createImageHandler({ lookup: (id) => lookupImage(f.p.db, id) }))

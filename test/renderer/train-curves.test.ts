@@ -3,8 +3,20 @@ import { curves, inEpoch, toTrainConfig, defaultTrainForm } from '../../src-rend
 import type { TrainProgress } from '../../src-main/core/api/contract'
 
 const base: TrainProgress = {
-  runId: 1, fold: -1, epoch: 0, epochs: 2, step: 0, steps: 0, loss: { total: 0 }, trainAcc: null, valAcc: null,
-  imagesPerSec: null, etaSec: null, backend: 'wasm', backendReason: 'tfjs-node not installed', at: '2026-01-01T00:00:00.000Z'
+  runId: 1,
+  fold: -1,
+  epoch: 0,
+  epochs: 2,
+  step: 0,
+  steps: 0,
+  loss: { total: 0 },
+  trainAcc: null,
+  valAcc: null,
+  imagesPerSec: null,
+  etaSec: null,
+  backend: 'wasm',
+  backendReason: 'tfjs-node not installed',
+  at: '2026-01-01T00:00:00.000Z'
 }
 
 describe('training curves', () => {
@@ -19,20 +31,39 @@ describe('training curves', () => {
     ]
     expect(events.map(inEpoch)).toEqual([false, true, true, true, true, false])
     const c = curves(events)
-    expect(c.loss).toEqual([[0.5, 2.1], [1, 1.7], [1.5, 1.2]])
-    expect(c.trainAcc).toEqual([[0.5, 0.2], [1, 0.3], [1.5, 0.5]])
-    expect(c.valAcc).toEqual([[1, 0.4], [2, 0.55]])
+    expect(c.loss).toEqual([
+      [0.5, 2.1],
+      [1, 1.7],
+      [1.5, 1.2]
+    ])
+    expect(c.trainAcc).toEqual([
+      [0.5, 0.2],
+      [1, 0.3],
+      [1.5, 0.5]
+    ])
+    expect(c.valAcc).toEqual([
+      [1, 0.4],
+      [2, 0.55]
+    ])
   })
 
   it('validates the form before calling the engine', () => {
     expect(toTrainConfig({ ...defaultTrainForm(), epochs: 0 })).toContain('got 0')
     expect(toTrainConfig({ ...defaultTrainForm(), learningRate: -1 })).toContain('got -1')
-    expect(toTrainConfig({ ...defaultTrainForm(), epochs: 3, folds: 5 })).toMatchObject({ epochs: 3, folds: 5, model: 'poi', inputSize: 48 })
+    expect(toTrainConfig({ ...defaultTrainForm(), epochs: 3, folds: 5 })).toMatchObject({
+      epochs: 3,
+      folds: 5,
+      model: 'poi',
+      inputSize: 48
+    })
     // No learning rate unless the curator types one: the engine's tuned default applies.
     expect(toTrainConfig(defaultTrainForm())).not.toHaveProperty('learningRate')
     expect(toTrainConfig({ ...defaultTrainForm(), learningRate: 0.02 })).toMatchObject({ learningRate: 0.02 })
     // The backbone: 'auto' is left to the engine (and recorded by the run); a choice is sent.
     expect(toTrainConfig(defaultTrainForm())).not.toHaveProperty('backbone')
-    expect(toTrainConfig({ ...defaultTrainForm(), backbone: 'slim', inputSize: 64 })).toMatchObject({ backbone: 'slim', inputSize: 64 })
+    expect(toTrainConfig({ ...defaultTrainForm(), backbone: 'slim', inputSize: 64 })).toMatchObject({
+      backbone: 'slim',
+      inputSize: 64
+    })
   })
 })

@@ -4,14 +4,24 @@ import { defaultFilter, defaultSort, viewFromParams, viewToParams } from '../../
 describe('the review view in the URL (issue 14, defect 7)', () => {
   it('writes only what differs from the default queue and reads it back', () => {
     expect(viewToParams(defaultFilter(), defaultSort(), null).toString()).toBe('')
-    const f = { ...defaultFilter(), given: [1, 3], flags: ['likely_mislabeled'], pair: { given: 2, suggested: 5 }, review: 'any' as const, confMin: 0.2, confMax: 0.9 }
+    const f = {
+      ...defaultFilter(),
+      given: [1, 3],
+      flags: ['likely_mislabeled'],
+      pair: { given: 2, suggested: 5 },
+      review: 'any' as const,
+      confMin: 0.2,
+      confMax: 0.9
+    }
     const s = { by: 'score' as const, dir: 'desc' as const }
     const p = viewToParams(f, s, 42)
     expect(viewFromParams(new URLSearchParams(p.toString()))).toEqual({ filter: f, sort: s, imageId: 42 })
   })
 
   it('falls back to the default view on malformed values', () => {
-    const v = viewFromParams(new URLSearchParams('given=x,-1,2&status=bogus&sort=evil-up&conf=a-b&image=-3&flags=DROP TABLE'))
+    const v = viewFromParams(
+      new URLSearchParams('given=x,-1,2&status=bogus&sort=evil-up&conf=a-b&image=-3&flags=DROP TABLE')
+    )
     expect(v).toEqual({ filter: { ...defaultFilter(), given: [2] }, sort: defaultSort(), imageId: null })
   })
 })

@@ -75,7 +75,15 @@ describe('VirtualGrid', () => {
 
   it('puts only the visible rows of 35,000 items in the DOM, and follows scrolling', async () => {
     const { container } = render(VirtualGrid, {
-      props: { count: 35_000, rowHeight: 100, cellWidth: 100, overscan: 3, label: 'grid', cell, fallbackSize: { width: 800, height: 600 } }
+      props: {
+        count: 35_000,
+        rowHeight: 100,
+        cellWidth: 100,
+        overscan: 3,
+        label: 'grid',
+        cell,
+        fallbackSize: { width: 800, height: 600 }
+      }
     })
     const rows = (): Element[] => [...container.querySelectorAll('[data-row]')]
     const cells = (): number[] => [...container.querySelectorAll('.c')].map((c) => Number(c.textContent))
@@ -100,7 +108,8 @@ describe('VirtualGrid', () => {
 
   it('rows entering during a fling are not live (no images) until it ends; rows already there stay live', async () => {
     const { container } = render(LiveGrid, { props: { count: 35_000 } })
-    const liveOf = (i: number): string | null | undefined => container.querySelector(`[data-index="${i}"]`)?.getAttribute('data-live')
+    const liveOf = (i: number): string | null | undefined =>
+      container.querySelector(`[data-index="${i}"]`)?.getAttribute('data-live')
     expect(liveOf(0)).toBe('true')
     const viewport = container.querySelector('[data-testid="virtual-grid"]') as HTMLElement
     // Scroll events 16 ms apart (a controlled clock), 100 px each: 6,250 px/s, a fling.
@@ -127,7 +136,14 @@ describe('VirtualGrid', () => {
   it('reports clicks with the cell index and the modifier keys', async () => {
     const got: [number, boolean][] = []
     const { container } = render(VirtualGrid, {
-      props: { count: 50, rowHeight: 100, cellWidth: 100, label: 'grid', cell, onclickcell: (i: number, e: MouseEvent) => got.push([i, e.shiftKey]) }
+      props: {
+        count: 50,
+        rowHeight: 100,
+        cellWidth: 100,
+        label: 'grid',
+        cell,
+        onclickcell: (i: number, e: MouseEvent) => got.push([i, e.shiftKey])
+      }
     })
     await fireEvent.click(container.querySelector('[data-index="11"]')!, { shiftKey: true })
     expect(got).toEqual([[11, true]])
@@ -135,7 +151,15 @@ describe('VirtualGrid', () => {
 
   it('scrolls the active index into view', async () => {
     const { container, rerender } = render(VirtualGrid, {
-      props: { count: 1000, rowHeight: 100, cellWidth: 100, label: 'grid', cell, activeIndex: 0, fallbackSize: { width: 800, height: 600 } }
+      props: {
+        count: 1000,
+        rowHeight: 100,
+        cellWidth: 100,
+        label: 'grid',
+        cell,
+        activeIndex: 0,
+        fallbackSize: { width: 800, height: 600 }
+      }
     })
     await rerender({ activeIndex: 800 }) // row 100
     const viewport = container.querySelector('[data-testid="virtual-grid"]') as HTMLElement

@@ -27,18 +27,34 @@ const f3 = (v: number | null | undefined): string => (v == null || Number.isNaN(
 export function formatDemoReport(r: DemoReport): string {
   const t = r.truth
   const out: string[] = []
-  out.push(`Demo finished in ${fmtSeconds(r.seconds.total)} (synth ${fmtSeconds(r.seconds.synth)}, import ${fmtSeconds(r.seconds.import)}, train+score ${fmtSeconds(r.seconds.train)}, audit ${fmtSeconds(r.seconds.audit)}); ${r.train.backend}`)
-  out.push(`  data:    ${r.dataset.total} synthetic faces in ${r.dataset.outDir} (${r.dataset.flipped.train} of ${r.dataset.perSplit.train} training labels flipped)`)
+  out.push(
+    `Demo finished in ${fmtSeconds(r.seconds.total)} (synth ${fmtSeconds(r.seconds.synth)}, import ${fmtSeconds(r.seconds.import)}, train+score ${fmtSeconds(r.seconds.train)}, audit ${fmtSeconds(r.seconds.audit)}); ${r.train.backend}`
+  )
+  out.push(
+    `  data:    ${r.dataset.total} synthetic faces in ${r.dataset.outDir} (${r.dataset.flipped.train} of ${r.dataset.perSplit.train} training labels flipped)`
+  )
   out.push(`  project: ${r.project} (run ${r.runId}, audit ${r.auditId})`)
   out.push('')
   out.push('What the audit found, against the generator’s ground truth:')
   out.push(
     formatTable([
       ['measure', 'value', 'meaning'],
-      ['flipped-label AUROC (audit ranking)', f3(t.flipAurocAudit), '1 = every flipped label ranked above every clean one'],
+      [
+        'flipped-label AUROC (audit ranking)',
+        f3(t.flipAurocAudit),
+        '1 = every flipped label ranked above every clean one'
+      ],
       ['flipped-label AUROC (1 − soft label[given])', f3(t.flipAurocSoft), 'the OIM soft label alone'],
-      [`precision@${t.flipped}`, pct(t.precisionAtK), `flipped labels among the top ${t.flipped} suspects (chance: ${pct(t.flipped / Math.max(t.train, 1))})`],
-      ['likely_mislabeled precision / recall', `${pct(t.flaggedPrecision)} / ${pct(t.flaggedRecall)}`, 'the flag a curator reviews first'],
+      [
+        `precision@${t.flipped}`,
+        pct(t.precisionAtK),
+        `flipped labels among the top ${t.flipped} suspects (chance: ${pct(t.flipped / Math.max(t.train, 1))})`
+      ],
+      [
+        'likely_mislabeled precision / recall',
+        `${pct(t.flaggedPrecision)} / ${pct(t.flaggedRecall)}`,
+        'the flag a curator reviews first'
+      ],
       ['TRN accuracy, held-out, true labels', pct(t.trnAccuracy), `${t.heldOut} images the model never trained on`],
       ['OIM soft-label accuracy, held-out', pct(t.oimAccuracy), ''],
       ['AU heads AUROC (mean of 13)', f3(t.auAurocMean), 'against the AUs the generator drew']
@@ -51,7 +67,12 @@ export function formatDemoReport(r: DemoReport): string {
   return out.join('\n') + '\n'
 }
 
-export async function demoCommand(dir: string | undefined, o: DemoCliOptions, io: CliIo = processIo, signal?: AbortSignal): Promise<number> {
+export async function demoCommand(
+  dir: string | undefined,
+  o: DemoCliOptions,
+  io: CliIo = processIo,
+  signal?: AbortSignal
+): Promise<number> {
   return runGuarded(io, async () => {
     const compute = computeFromFlags(o)
     const target = dir ?? join(tmpdir(), `poi-audit-demo-${Date.now()}`)
@@ -91,17 +112,22 @@ export async function demoCommand(dir: string | undefined, o: DemoCliOptions, io
   })
 }
 
-const int = (name: string, min: number) => (v: string): number => {
-  const n = Number(v)
-  if (!/^\s*\d+\s*$/.test(v) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${v}"`)
-  return n
-}
+const int =
+  (name: string, min: number) =>
+  (v: string): number => {
+    const n = Number(v)
+    if (!/^\s*\d+\s*$/.test(v) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${v}"`)
+    return n
+  }
 
 export function registerDemo(program: Command): void {
   usageExitCodes(
     program
       .command('demo')
-      .description('run the whole pipeline on synthetic faces with known flipped labels and report what the audit found')
+      .description(
+        'run the whole pipeline on synthetic faces with known flipped labels and report what the audit found'
+      )
       .argument('[dir]', 'empty folder for the dataset and the project (default: a new temp folder)')
       .option('--n <count>', `synthetic images (default ${DEMO_DEFAULTS.n})`, int('--n', 80))
       .option('--epochs <n>', `training epochs (default ${DEMO_DEFAULTS.epochs})`, int('--epochs', 1))

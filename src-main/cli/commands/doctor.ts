@@ -28,7 +28,9 @@ export function registerDoctor(program: Command): void {
   usageExitCodes(
     program
       .command('doctor')
-      .description('show the compute engines found, which one trains and why, TensorFlow version, threads, GPU, memory, and how to get a faster one')
+      .description(
+        'show the compute engines found, which one trains and why, TensorFlow version, threads, GPU, memory, and how to get a faster one'
+      )
       .option('--backend <name>', `auto | ${BACKEND_ORDER.join(' | ')}: check that this engine loads`, 'auto')
       .option('--json', 'print the report as JSON (format poi-audit-doctor, version 1)'),
     'doctor: 1 also means the engine asked for with --backend cannot be used.'

@@ -39,7 +39,8 @@ export function defaultStaticDir(from: string = import.meta.dirname ?? process.c
 
 function port(v: string): number {
   const n = Number(v)
-  if (!/^\d{1,5}$/.test(v.trim()) || n > 65535) throw new InvalidArgumentError(`--port must be an integer in 0..65535, got "${v}"`)
+  if (!/^\d{1,5}$/.test(v.trim()) || n > 65535)
+    throw new InvalidArgumentError(`--port must be an integer in 0..65535, got "${v}"`)
   return n
 }
 
@@ -55,38 +56,42 @@ export function registerServe(program: Command): void {
       .option('--actor <name>', 'name recorded with each decision in the history', process.env.USER ?? 'curator')
   ).action(async (project: string, o: { port: number; host: string; static?: string; actor: string }) => {
     const file = resolve(project)
-    const code = await runGuarded(processIo, async () => {
-      const staticDir = o.static ? resolve(o.static) : defaultStaticDir()
-      if (!existsSync(join(staticDir, 'index.html'))) {
-        processIo.err(`poi-audit serve: no built UI at ${staticDir} (run "npm run build", or pass --static)\n`)
-        return EXIT.error
-      }
-      // Checked before opening: a writer open of a project this user cannot write fails at once
-      // (lock file, WAL set-up), so such a project is served read-only, with the reason said now.
-      const ro = existsSync(file) ? readOnlyReason(file) : null
-      if (ro) processIo.err(`warning: ${ro}\n`)
-      const server = await createServer({
-        project: file,
-        readonly: ro !== null,
-        host: o.host,
-        port: o.port,
-        staticDir,
-        actor: o.actor,
-        version: '0.1.0',
-        log: (m) => console.error(m)
-      })
-      const info = server.api.session.info()
-      console.log(`POI Audit is serving ${info.path} ("${info.name}", ${info.counts.images} images)`)
-      console.log('Open this URL in a browser on this machine. It signs you in once; keep it private:')
-      console.log(`  ${server.loginUrl}`)
-      console.log('Press Ctrl+C to stop.')
-      const stop = (): void => {
-        void server.close().then(() => process.exit(0))
-      }
-      process.once('SIGINT', stop)
-      process.once('SIGTERM', stop)
-      return EXIT.ok
-    }, file)
+    const code = await runGuarded(
+      processIo,
+      async () => {
+        const staticDir = o.static ? resolve(o.static) : defaultStaticDir()
+        if (!existsSync(join(staticDir, 'index.html'))) {
+          processIo.err(`poi-audit serve: no built UI at ${staticDir} (run "npm run build", or pass --static)\n`)
+          return EXIT.error
+        }
+        // Checked before opening: a writer open of a project this user cannot write fails at once
+        // (lock file, WAL set-up), so such a project is served read-only, with the reason said now.
+        const ro = existsSync(file) ? readOnlyReason(file) : null
+        if (ro) processIo.err(`warning: ${ro}\n`)
+        const server = await createServer({
+          project: file,
+          readonly: ro !== null,
+          host: o.host,
+          port: o.port,
+          staticDir,
+          actor: o.actor,
+          version: '0.1.0',
+          log: (m) => console.error(m)
+        })
+        const info = server.api.session.info()
+        console.log(`POI Audit is serving ${info.path} ("${info.name}", ${info.counts.images} images)`)
+        console.log('Open this URL in a browser on this machine. It signs you in once; keep it private:')
+        console.log(`  ${server.loginUrl}`)
+        console.log('Press Ctrl+C to stop.')
+        const stop = (): void => {
+          void server.close().then(() => process.exit(0))
+        }
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+        return EXIT.ok
+      },
+      file
+    )
     if (code !== EXIT.ok) process.exitCode = code
   })
 }

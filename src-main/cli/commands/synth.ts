@@ -11,7 +11,8 @@ import { generateDataset, SPLITS, type Split, type SynthSummary } from '../../co
 function int(name: string, min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v) => {
     const n = Number(v)
-    if (!/^\s*\d+\s*$/.test(v) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in ${min}..${max}, got "${v}"`)
+    if (!/^\s*\d+\s*$/.test(v) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer in ${min}..${max}, got "${v}"`)
     return n
   }
 }
@@ -19,7 +20,8 @@ function int(name: string, min: number, max = Number.MAX_SAFE_INTEGER): (v: stri
 function fraction(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v)
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a number in 0..1, got "${v}"`)
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+      throw new InvalidArgumentError(`${name} must be a number in 0..1, got "${v}"`)
     return n
   }
 }
@@ -37,15 +39,24 @@ export function parseClassList(v: string): ClassName[] {
 
 function parseSplits(v: string): { train: number; val: number; test: number } {
   const parts = v.split(',').map((s) => Number(s))
-  if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x) || x < 0) || Math.abs(parts[0] + parts[1] + parts[2] - 1) > 1e-6) {
+  if (
+    parts.length !== 3 ||
+    parts.some((x) => !Number.isFinite(x) || x < 0) ||
+    Math.abs(parts[0] + parts[1] + parts[2] - 1) > 1e-6
+  ) {
     throw new InvalidArgumentError(`--splits must be three fractions train,val,test summing to 1, got "${v}"`)
   }
   return { train: parts[0], val: parts[1], test: parts[2] }
 }
 
 function parseSplitList(v: string): Split[] {
-  const out = v.split(',').map((s) => s.trim()).filter((s) => s !== '')
-  for (const s of out) if (!SPLITS.includes(s as Split)) throw new InvalidArgumentError(`unknown split "${s}" (splits: ${SPLITS.join(', ')})`)
+  const out = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+  for (const s of out)
+    if (!SPLITS.includes(s as Split))
+      throw new InvalidArgumentError(`unknown split "${s}" (splits: ${SPLITS.join(', ')})`)
   return out as Split[]
 }
 
@@ -89,7 +100,11 @@ export function registerSynth(program: Command): void {
       .option('--rgb', 'write RGB images (default: greyscale)')
       .option('--noise <rate>', 'fraction of training labels flipped to another class', fraction('--noise'), 0.2)
       .option('--seed <int>', 'random seed (same seed, same dataset)', int('--seed', 0, 2 ** 32 - 1), 1)
-      .option('--classes <list>', `comma-separated classes (default: all 8: ${CANONICAL_CLASSES.join(',')})`, parseClassList)
+      .option(
+        '--classes <list>',
+        `comma-separated classes (default: all 8: ${CANONICAL_CLASSES.join(',')})`,
+        parseClassList
+      )
       .option('--splits <train,val,test>', 'split fractions (default 0.8,0.1,0.1)', parseSplits)
       .option('--flip-splits <list>', 'splits whose labels are flipped (default: train)', parseSplitList)
       .option('--identities <count>', 'number of synthetic people (default: max(8, n/10))', int('--identities', 1))

@@ -41,7 +41,8 @@ export const pct = (v: number | null | undefined): string => (v == null ? '–' 
 /** One status line of a training event. */
 export function describeProgress(e: TrainProgressEvent): string {
   const fold = e.folds ? ` fold ${e.fold + 1}/${e.folds}` : ''
-  if (e.phase === 'features') return `extracting frozen features${fold}: ${e.done}/${e.total}${e.message ? ` (${e.message})` : ''}`
+  if (e.phase === 'features')
+    return `extracting frozen features${fold}: ${e.done}/${e.total}${e.message ? ` (${e.message})` : ''}`
   if (e.phase === 'score') return `scoring${fold}: ${e.done}/${e.total}`
   if (e.phase === 'prepare') return e.message ?? 'preparing'
   const loss = e.lossTerms.total != null ? e.lossTerms.total.toFixed(3) : '–'
@@ -87,7 +88,8 @@ export function trainReporter(io: CliIo, opts: { intervalMs?: number } = {}): Tr
 function posInt(name: string, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v) => {
     const n = Number(v)
-    if (!/^\s*\d+\s*$/.test(v) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be an integer in 1..${max}, got "${v}"`)
+    if (!/^\s*\d+\s*$/.test(v) || n < 1 || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer in 1..${max}, got "${v}"`)
     return n
   }
 }
@@ -95,7 +97,8 @@ function posInt(name: string, max = Number.MAX_SAFE_INTEGER): (v: string) => num
 function positive(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v)
-    if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`)
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`)
     return n
   }
 }
@@ -130,17 +133,22 @@ export interface TrainCliOptions {
 export function configFromFlags(o: TrainCliOptions): TrainConfigInput {
   const c: TrainConfigInput = {}
   if (o.backbone !== undefined) {
-    if (!BACKBONES.includes(o.backbone as BackboneName)) throw new UsageError(`--backbone must be one of ${BACKBONES.join(', ')}; got "${o.backbone}"`)
+    if (!BACKBONES.includes(o.backbone as BackboneName))
+      throw new UsageError(`--backbone must be one of ${BACKBONES.join(', ')}; got "${o.backbone}"`)
     c.backbone = o.backbone as BackboneName
   }
   if (o.stem !== undefined) {
-    if (!['imagenet', 'stride2', 'cifar'].includes(o.stem)) throw new UsageError(`--stem must be imagenet, stride2 or cifar; got "${o.stem}"`)
+    if (!['imagenet', 'stride2', 'cifar'].includes(o.stem))
+      throw new UsageError(`--stem must be imagenet, stride2 or cifar; got "${o.stem}"`)
     c.stem = o.stem as TrainConfigInput['stem']
   }
   if (o.adapter !== undefined) {
-    if (o.adapter !== 'none' && o.adapter !== 'residual-conv') throw new UsageError(`--adapter must be none or residual-conv; got "${o.adapter}"`)
+    if (o.adapter !== 'none' && o.adapter !== 'residual-conv')
+      throw new UsageError(`--adapter must be none or residual-conv; got "${o.adapter}"`)
     if (o.adapter !== 'none' && c.backbone !== undefined && !isFrozenBackbone(c.backbone)) {
-      throw new UsageError(`--adapter ${o.adapter} applies only to frozen backbones (faceapi-…); --backbone ${o.backbone} trains its own extractor`)
+      throw new UsageError(
+        `--adapter ${o.adapter} applies only to frozen backbones (faceapi-…); --backbone ${o.backbone} trains its own extractor`
+      )
     }
     c.model = { extractor: { adapter: o.adapter } }
   }
@@ -152,7 +160,8 @@ export function configFromFlags(o: TrainCliOptions): TrainConfigInput {
   const quad = (name: string, v: string | undefined): [number, number, number, number] | undefined => {
     if (v === undefined) return undefined
     const q = v.split(',').map((x) => Number(x.trim()))
-    if (q.length !== 4 || q.some((x) => !Number.isInteger(x) || x < 1 || x > 1024)) throw new UsageError(`${name} must be four positive integers a,b,c,d (stages layer1..layer4); got "${v}"`)
+    if (q.length !== 4 || q.some((x) => !Number.isInteger(x) || x < 1 || x > 1024))
+      throw new UsageError(`${name} must be four positive integers a,b,c,d (stages layer1..layer4); got "${v}"`)
     return q as [number, number, number, number]
   }
   const widths = quad('--widths', o.widths)
@@ -181,7 +190,12 @@ export function computeFromFlags(o: Pick<TrainCliOptions, 'backend' | 'threads'>
  * Runs a job in a worker thread (or in this thread with `inProcess`) against an open, writable project,
  * building the pixel cache first. SIGINT cancels.
  */
-export async function runJobWithUi(p: Project, job: StartJob, io: CliIo, o: { inProcess?: boolean; signal?: AbortSignal }): Promise<WorkerOutcome> {
+export async function runJobWithUi(
+  p: Project,
+  job: StartJob,
+  io: CliIo,
+  o: { inProcess?: boolean; signal?: AbortSignal }
+): Promise<WorkerOutcome> {
   const controller = new AbortController()
   const onSigint = (): void => {
     io.err('\ncancelling (the last checkpoint is kept; Ctrl-C again to quit at once)…\n')
@@ -198,13 +212,27 @@ export async function runJobWithUi(p: Project, job: StartJob, io: CliIo, o: { in
     if (built) io.err(`built the pixel cache for ${built} image(s)\n`)
     if (o.inProcess) {
       try {
-        const r: TrainResult = await train({ db: p.db, projectPath: p.path, config: job.config, resumeFrom: job.resumeFrom, name: job.name, parentRunId: job.parentRunId, compute: job.compute, signal: controller.signal, progress: (e) => reporter.update(e) })
+        const r: TrainResult = await train({
+          db: p.db,
+          projectPath: p.path,
+          config: job.config,
+          resumeFrom: job.resumeFrom,
+          name: job.name,
+          parentRunId: job.parentRunId,
+          compute: job.compute,
+          signal: controller.signal,
+          progress: (e) => reporter.update(e)
+        })
         return { status: r.status, runId: r.runId, result: r, error: null, exitCode: null }
       } catch (e) {
         return { status: 'failed', runId: null, result: null, error: (e as Error).message, exitCode: null }
       }
     }
-    return await runTrainingWorker(job, { db: p.db, signal: controller.signal, onProgress: (w) => reporter.update(w.detail) })
+    return await runTrainingWorker(job, {
+      db: p.db,
+      signal: controller.signal,
+      onProgress: (w) => reporter.update(w.detail)
+    })
   } finally {
     cacheBar.stop()
     reporter.stop()
@@ -214,22 +242,45 @@ export async function runJobWithUi(p: Project, job: StartJob, io: CliIo, o: { in
 
 export function printOutcome(io: CliIo, out: WorkerOutcome, projectPath: string, json: boolean): number {
   if (json) {
-    io.out(JSON.stringify({ status: out.status, runId: out.runId, error: out.error, metrics: out.result?.metrics ?? null, checkpoint: out.result?.checkpoint ?? null }, null, 2) + '\n')
+    io.out(
+      JSON.stringify(
+        {
+          status: out.status,
+          runId: out.runId,
+          error: out.error,
+          metrics: out.result?.metrics ?? null,
+          checkpoint: out.result?.checkpoint ?? null
+        },
+        null,
+        2
+      ) + '\n'
+    )
   } else if (out.status === 'done' && out.result) {
     const r = out.result
     const m = r.metrics
     io.out(`Run ${r.runId} finished in ${fmtSeconds(m.seconds)} (${m.backend})\n`)
-    io.out(`  ${m.trainImages} training images, ${m.valImages} validation images (${m.valSource}), ${m.scored} images scored\n`)
+    io.out(
+      `  ${m.trainImages} training images, ${m.valImages} validation images (${m.valSource}), ${m.scored} images scored\n`
+    )
     io.out(
       formatTable([
         ['model', 'epochs', 'loss', 'train acc', 'val acc', 'img/s'],
-        ...m.final.map((f) => [f.fold < 0 ? 'single' : `fold ${f.fold + 1}`, f.epoch, (f.loss.total ?? 0).toFixed(3), pct(f.trainAcc), pct(f.valAcc), Number(f.imgPerSec.toFixed(1))])
+        ...m.final.map((f) => [
+          f.fold < 0 ? 'single' : `fold ${f.fold + 1}`,
+          f.epoch,
+          (f.loss.total ?? 0).toFixed(3),
+          pct(f.trainAcc),
+          pct(f.valAcc),
+          Number(f.imgPerSec.toFixed(1))
+        ])
       ]) + '\n'
     )
     if (r.checkpoint) io.out(`  checkpoint: ${r.checkpoint}\n`)
     io.out(`  next: poi-audit audit ${projectPath} --run ${r.runId}\n`)
   } else if (out.status === 'cancelled') {
-    io.out(`Run ${out.runId ?? '?'} cancelled.${out.runId != null ? ` Resume it with: poi-audit train ${projectPath} --resume ${out.runId}` : ''}\n`)
+    io.out(
+      `Run ${out.runId ?? '?'} cancelled.${out.runId != null ? ` Resume it with: poi-audit train ${projectPath} --resume ${out.runId}` : ''}\n`
+    )
   }
   if (out.status === 'failed' || out.status === 'crashed') {
     io.err(`poi-audit: training ${out.status}${out.runId != null ? ` (run ${out.runId})` : ''}: ${out.error}\n`)
@@ -238,31 +289,44 @@ export function printOutcome(io: CliIo, out: WorkerOutcome, projectPath: string,
   return out.status === 'cancelled' ? EXIT.error : EXIT.ok
 }
 
-export async function trainCommand(project: string, o: TrainCliOptions, io: CliIo = processIo, signal?: AbortSignal): Promise<number> {
-  return runGuarded(io, async () => {
-    const config = configFromFlags(o)
-    const compute = computeFromFlags(o)
-    if (o.resume !== undefined && Object.keys(config).length) {
-      throw new UsageError('--resume continues a run with its own configuration; drop the other training options')
-    }
-    if (o.resume !== undefined && o.fromRun !== undefined) throw new UsageError('--resume and --from-run exclude each other (resume continues a run; --from-run starts a new one)')
-    const p = openProject(project)
-    try {
-      let job: StartJob = { projectPath: p.path, config, compute, resumeFrom: o.resume, name: o.name }
-      if (o.fromRun !== undefined) {
-        const parent = getRun(p.db, o.fromRun)
-        if (!parent) throw new ProjectError('INVALID', `--from-run ${o.fromRun}: no run ${o.fromRun} in ${p.path}`)
-        const r = fromRunJob(parent, config)
-        job = { ...job, config: r.config, name: o.name ?? r.name, parentRunId: r.parentRunId }
+export async function trainCommand(
+  project: string,
+  o: TrainCliOptions,
+  io: CliIo = processIo,
+  signal?: AbortSignal
+): Promise<number> {
+  return runGuarded(
+    io,
+    async () => {
+      const config = configFromFlags(o)
+      const compute = computeFromFlags(o)
+      if (o.resume !== undefined && Object.keys(config).length) {
+        throw new UsageError('--resume continues a run with its own configuration; drop the other training options')
       }
-      const out = await runJobWithUi(p, job, io, { inProcess: o.inProcess, signal })
-      const code = printOutcome(io, out, p.path, !!o.json)
-      if (!o.json && out.status === 'done' && job.parentRunId != null) io.out(`  before/after: poi-audit compare ${p.path} ${job.parentRunId} ${out.runId}\n`)
-      return code
-    } finally {
-      p.close()
-    }
-  }, project)
+      if (o.resume !== undefined && o.fromRun !== undefined)
+        throw new UsageError(
+          '--resume and --from-run exclude each other (resume continues a run; --from-run starts a new one)'
+        )
+      const p = openProject(project)
+      try {
+        let job: StartJob = { projectPath: p.path, config, compute, resumeFrom: o.resume, name: o.name }
+        if (o.fromRun !== undefined) {
+          const parent = getRun(p.db, o.fromRun)
+          if (!parent) throw new ProjectError('INVALID', `--from-run ${o.fromRun}: no run ${o.fromRun} in ${p.path}`)
+          const r = fromRunJob(parent, config)
+          job = { ...job, config: r.config, name: o.name ?? r.name, parentRunId: r.parentRunId }
+        }
+        const out = await runJobWithUi(p, job, io, { inProcess: o.inProcess, signal })
+        const code = printOutcome(io, out, p.path, !!o.json)
+        if (!o.json && out.status === 'done' && job.parentRunId != null)
+          io.out(`  before/after: poi-audit compare ${p.path} ${job.parentRunId} ${out.runId}\n`)
+        return code
+      } finally {
+        p.close()
+      }
+    },
+    project
+  )
 }
 
 export function registerTrain(program: Command): void {
@@ -271,7 +335,10 @@ export function registerTrain(program: Command): void {
       .command('train')
       .description('train the POI network (or the CE baseline) on a project, then score its images')
       .argument('<project>', 'project file')
-      .option('--backbone <name>', `${BACKBONES.join(' | ')} (default: vgg on native TensorFlow, faceapi-landmark on wasm, resnet18 on a GPU)`)
+      .option(
+        '--backbone <name>',
+        `${BACKBONES.join(' | ')} (default: vgg on native TensorFlow, faceapi-landmark on wasm, resnet18 on a GPU)`
+      )
       .option('--stem <stem>', 'ResNet stem: imagenet | stride2 | cifar')
       .option('--widths <a,b,c,d>', 'ResNet stage widths (slim default 32,64,128,256; the fast slim: 16,32,64,128)')
       .option('--blocks <a,b,c,d>', 'ResNet blocks per stage (default 2,2,2,2; the fast slim: 1,1,1,1)')
@@ -280,11 +347,21 @@ export function registerTrain(program: Command): void {
         'frozen backbones: none (default) | residual-conv, a trainable 3×3 conv the PIN and TRN share (≈ 1.4× the training time; ' +
           'on FER2013 it made UEM confidence rank correctness far better at 20 epochs, see docs/compute-defaults.md)'
       )
-      .option('--input-size <px>', 'square input side (default: the project’s pixel cache size)', posInt('--input-size', 512))
-      .option('--epochs <n>', 'epochs (default 10 with a frozen face-api backbone, 30 otherwise)', posInt('--epochs', 1000))
+      .option(
+        '--input-size <px>',
+        'square input side (default: the project’s pixel cache size)',
+        posInt('--input-size', 512)
+      )
+      .option(
+        '--epochs <n>',
+        'epochs (default 10 with a frozen face-api backbone, 30 otherwise)',
+        posInt('--epochs', 1000)
+      )
       .option('--batch <n>', 'batch size (default 32)', posInt('--batch', 1024))
       .option('--lr <x>', 'initial learning rate (default 0.05; ×0.1 at 1/3 and 2/3 of the epochs)', positive('--lr'))
-      .addOption(kfoldOption('train k models for out-of-sample scores (each image scored by a model that never saw it)'))
+      .addOption(
+        kfoldOption('train k models for out-of-sample scores (each image scored by a model that never saw it)')
+      )
       .option('--backend <name>', `auto | ${BACKEND_ORDER.join(' | ')}`, 'auto')
       .option('--threads <n>', 'wasm threads (default: one per core that is free now, up to 4)', posInt('--threads', 8))
       .option('--seed <n>', 'random seed', (v) => {
@@ -292,9 +369,16 @@ export function registerTrain(program: Command): void {
         return Number(v)
       })
       .option('--resume <run>', 'continue a cancelled or crashed run from its last checkpoint', posInt('--resume'))
-      .option('--from-run <run>', "retrain with that run's configuration on the current labels (curator decisions included); other flags override", posInt('--from-run'))
+      .option(
+        '--from-run <run>',
+        "retrain with that run's configuration on the current labels (curator decisions included); other flags override",
+        posInt('--from-run')
+      )
       .option('--mode <mode>', 'poi (default) or ce (plain cross-entropy baseline)')
-      .option('--ablation <list>', `POI ablations, comma list: ${Object.keys(ABLATIONS).join(', ')} (no-gate = Table III's 'inpre')`)
+      .option(
+        '--ablation <list>',
+        `POI ablations, comma list: ${Object.keys(ABLATIONS).join(', ')} (no-gate = Table III's 'inpre')`
+      )
       .option('--loss <k=v,…>', `loss weights: ${LOSS_KEYS.join(', ')} (defaults 0.5, 0.5, 1, 1, 1, 0.5)`)
       .option('--uem <form>', 'UEM form: entropy (default) | variance | mi')
       .option('--no-score', 'do not score the images when training ends')

@@ -63,7 +63,8 @@ export function exitCodeFor(e: unknown): number {
 /** Parses a positive integer option, or throws a UsageError naming it. */
 export function positiveInt(name: string, v: string): number {
   const n = Number(v)
-  if (!/^\s*\d+\s*$/.test(v) || n < 1 || !Number.isSafeInteger(n)) throw new UsageError(`${name} must be a positive integer, got "${v}"`)
+  if (!/^\s*\d+\s*$/.test(v) || n < 1 || !Number.isSafeInteger(n))
+    throw new UsageError(`${name} must be a positive integer, got "${v}"`)
   return n
 }
 

@@ -6,7 +6,14 @@ export function formatTable(rows: readonly (readonly (string | number)[])[], ind
   const widths: number[] = []
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, String(c).length)))
   return rows
-    .map((r) => indent + r.map((c, i) => (typeof c === 'number' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join('  ').trimEnd())
+    .map(
+      (r) =>
+        indent +
+        r
+          .map((c, i) => (typeof c === 'number' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i])))
+          .join('  ')
+          .trimEnd()
+    )
     .join('\n')
 }
 

@@ -1,7 +1,16 @@
 import { ensureTfBackend, tf } from '../faceapi/backend'
 import type { Detection, DetectorName } from '../faceapi/detectors'
 import { detectorNet } from '../faceapi/nets'
-import { alignScaleDistance, distance, eyeAlignTransform, keyPoints, withMargin, type Affine, type CanonicalFrame, type Point } from './geometry'
+import {
+  alignScaleDistance,
+  distance,
+  eyeAlignTransform,
+  keyPoints,
+  withMargin,
+  type Affine,
+  type CanonicalFrame,
+  type Point
+} from './geometry'
 import { landmarksInBox, refineLandmarks, toRgbTensor, type Box } from './landmarks'
 import type { AlignMode } from './mode'
 import { checkRawImage, convertChannels, warpAffine, type RawImage } from './warp'
@@ -110,10 +119,28 @@ interface Found {
  * input only half sees (JAFFE: one of 213 scored 0.45 at 224) thus gets a second look at 416 before it
  * is called low-score, while the common case still costs one pass.
  */
-async function runDetector(name: DetectorName, image: tf.Tensor3D, minScore: number, pad: number, tinySizes = TINY_SIZES, confidentScore = DEFAULTS.confidentScore): Promise<Found> {
+async function runDetector(
+  name: DetectorName,
+  image: tf.Tensor3D,
+  minScore: number,
+  pad: number,
+  tinySizes = TINY_SIZES,
+  confidentScore = DEFAULTS.confidentScore
+): Promise<Found> {
   const sizes = name === 'tiny_face_detector' ? tinySizes : [512]
   let input = image
-  if (pad > 0) input = tf.tidy(() => tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], 128)) as tf.Tensor3D
+  if (pad > 0)
+    input = tf.tidy(() =>
+      tf.pad(
+        image,
+        [
+          [pad, pad],
+          [pad, pad],
+          [0, 0]
+        ],
+        128
+      )
+    ) as tf.Tensor3D
   try {
     let best: Found | null = null
     const top = (f: Found | null): number => (f ? Math.max(...f.dets.map((d) => d.score)) : -1)
@@ -170,7 +197,8 @@ const isSquarish = (w: number, h: number) => Math.max(w, h) / Math.min(w, h) <= 
 export async function alignFace(src: RawImage, options: AlignOptions = {}): Promise<AlignResult> {
   checkRawImage(src, 'alignFace')
   const o = { ...DEFAULTS, ...options }
-  if (!(Number.isInteger(o.outSize) && o.outSize >= 16 && o.outSize <= 1024)) throw new Error(`alignFace: outSize ${o.outSize} must be an integer in 16..1024`)
+  if (!(Number.isInteger(o.outSize) && o.outSize >= 16 && o.outSize <= 1024))
+    throw new Error(`alignFace: outSize ${o.outSize} must be an integer in 16..1024`)
   const frame = withMargin(o.frame ?? CANONICAL_FRAME, o.margin)
   const { width: W, height: H } = src
   const none = (status: AlignStatus, detector: string | null): AlignResult => ({
@@ -199,16 +227,22 @@ export async function alignFace(src: RawImage, options: AlignOptions = {}): Prom
     if (o.faceBox) {
       const b = o.faceBox
       if (!(b.width > 1 && b.height > 1) || b.x + b.width <= 0 || b.y + b.height <= 0 || b.x >= W || b.y >= H) {
-        throw new Error(`alignFace: faceBox [${b.x}, ${b.y}, ${b.width}, ${b.height}] is empty or outside the ${W}×${H} image`)
+        throw new Error(
+          `alignFace: faceBox [${b.x}, ${b.y}, ${b.width}, ${b.height}] is empty or outside the ${W}×${H} image`
+        )
       }
       // Score 1 only for the selection logic below; the record says null (not a detection).
       found = { dets: [{ score: 1, ...b }], detector: 'source-box', pad: 0 }
     } else {
-      found = small ? await runDetector(o.detector, rgb, o.minScore, pad, SMALL_SIZES, o.confidentScore) : await runDetector(o.detector, rgb, o.minScore, 0, TINY_SIZES, o.confidentScore)
+      found = small
+        ? await runDetector(o.detector, rgb, o.minScore, pad, SMALL_SIZES, o.confidentScore)
+        : await runDetector(o.detector, rgb, o.minScore, 0, TINY_SIZES, o.confidentScore)
       // In auto mode a faceless known-size crop is passed through either way: skip the second pass.
       const knownCrop = o.mode === 'auto' && W === H && KNOWN_CROP_SIZES.includes(W)
       if (!found.dets.length && isSquarish(W, H) && !(small && knownCrop)) {
-        found = small ? await runDetector(o.detector, rgb, o.minScore, 0, SMALL_SIZES, o.confidentScore) : await runDetector(o.detector, rgb, o.minScore, pad, TINY_SIZES, o.confidentScore)
+        found = small
+          ? await runDetector(o.detector, rgb, o.minScore, 0, SMALL_SIZES, o.confidentScore)
+          : await runDetector(o.detector, rgb, o.minScore, pad, TINY_SIZES, o.confidentScore)
       }
     }
     const confident = found.dets.filter((d) => d.score >= o.confidentScore)
@@ -223,7 +257,8 @@ export async function alignFace(src: RawImage, options: AlignOptions = {}): Prom
     const box = clip(chosen, W, H)
     let landmarks = await landmarksInBox(rgb, { x: chosen.x, y: chosen.y, width: chosen.width, height: chosen.height })
     const first = keyPoints(landmarks)
-    const tight = coverage(box, W, H) >= TIGHT_COVERAGE || distance(first.leftEye, first.rightEye) >= TIGHT_EYE_DISTANCE * W
+    const tight =
+      coverage(box, W, H) >= TIGHT_COVERAGE || distance(first.leftEye, first.rightEye) >= TIGHT_EYE_DISTANCE * W
     const passThrough = o.mode === 'auto' && isSquarish(W, H) && tight
     // The refinement pass only matters for the crop; pass-through images keep the first pass (faster).
     if (o.refine && !passThrough) landmarks = await refineLandmarks(src, landmarks, REFINE_FRAME)
@@ -235,7 +270,8 @@ export async function alignFace(src: RawImage, options: AlignOptions = {}): Prom
       chosenIndex,
       detector: found.detector
     }
-    const status: AlignStatus = confident.length > 1 ? 'several-faces' : chosen.score < o.confidentScore ? 'low-score' : 'aligned'
+    const status: AlignStatus =
+      confident.length > 1 ? 'several-faces' : chosen.score < o.confidentScore ? 'low-score' : 'aligned'
     if (passThrough) {
       // Passed through whatever the score or face count: facesFound still tells about extra faces.
       return { ...base, status: 'already-aligned', image: src, transform: null }

@@ -66,7 +66,11 @@ export function angleDeg(a: Point, b: Point): number {
  */
 export function keyPoints(landmarks: readonly Point[]): { leftEye: Point; rightEye: Point; mouth: Point } {
   if (landmarks.length === 68) {
-    return { leftEye: mean(landmarks.slice(36, 42)), rightEye: mean(landmarks.slice(42, 48)), mouth: mean(landmarks.slice(48, 68)) }
+    return {
+      leftEye: mean(landmarks.slice(36, 42)),
+      rightEye: mean(landmarks.slice(42, 48)),
+      mouth: mean(landmarks.slice(48, 68))
+    }
   }
   if (landmarks.length === 5) {
     return { leftEye: landmarks[0], rightEye: landmarks[1], mouth: mean([landmarks[3], landmarks[4]]) }
@@ -102,7 +106,13 @@ export function withMargin(frame: CanonicalFrame, margin: number): CanonicalFram
  * `scaleDistance` (source pixels, default the eye distance) replaces the eye distance for the scale only,
  * e.g. to stop a turned head, whose projected eyes are close together, from being over-zoomed.
  */
-export function eyeAlignTransform(leftEye: Point, rightEye: Point, frame: CanonicalFrame, outSize: number, scaleDistance?: number): Affine {
+export function eyeAlignTransform(
+  leftEye: Point,
+  rightEye: Point,
+  frame: CanonicalFrame,
+  outSize: number,
+  scaleDistance?: number
+): Affine {
   const d = distance(leftEye, rightEye)
   if (!(d > 1e-6)) throw new Error('eye centres coincide: cannot align')
   const ds = scaleDistance ?? d

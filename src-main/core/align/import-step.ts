@@ -37,8 +37,15 @@ export function alignImportStep(mode: AlignMode, outSize = IMPORT_ALIGN_SIZE): P
     samples.set(key, s)
     if (mode === 'auto' && s.seen >= AUTO_SAMPLE && s.tight >= AUTO_TIGHT_SHARE * s.seen && !ctx.faceBox) {
       const face: AlignResult = {
-        status: 'already-aligned', image: img, detScore: null, box: null, landmarks: null, transform: null,
-        facesFound: 0, chosenIndex: null, detector: 'dataset-sample'
+        status: 'already-aligned',
+        image: img,
+        detScore: null,
+        box: null,
+        landmarks: null,
+        transform: null,
+        facesFound: 0,
+        chosenIndex: null,
+        detector: 'dataset-sample'
       }
       return { pixels: img, store: (db, imageId) => void saveFace(db, imageId, face, mode, outSize, nowIso()) }
     }
@@ -63,7 +70,10 @@ export function storedFaceStep(db: DB): PrepareFace {
     if (id === undefined) {
       let rows = byPath.all(ctx.relPath) as { id: number; width: number | null; height: number | null }[]
       if (rows.length > 1) rows = rows.filter((r) => r.width === img.width && r.height === img.height)
-      if (rows.length > 1) throw new Error(`cannot tell which image ${ctx.relPath} is: ${rows.length} images share that path and size (ids ${rows.map((r) => r.id).join(', ')})`)
+      if (rows.length > 1)
+        throw new Error(
+          `cannot tell which image ${ctx.relPath} is: ${rows.length} images share that path and size (ids ${rows.map((r) => r.id).join(', ')})`
+        )
       id = rows[0]?.id
     }
     const face = id === undefined ? null : getFace(db, id)

@@ -1,7 +1,15 @@
 import { tf } from '../faceapi/backend'
 import { FEATURE_INPUT_SIZE } from '../faceapi/featureExtractor'
 import { landmarkNet } from '../faceapi/nets'
-import { applyAffine, eyeAlignTransform, invertAffine, keyPoints, type Affine, type CanonicalFrame, type Point } from './geometry'
+import {
+  applyAffine,
+  eyeAlignTransform,
+  invertAffine,
+  keyPoints,
+  type Affine,
+  type CanonicalFrame,
+  type Point
+} from './geometry'
 import { convertChannels, warpAffine, type RawImage } from './warp'
 
 /** An axis-aligned box in source pixels. */
@@ -31,8 +39,17 @@ export async function landmarksInBox(image: tf.Tensor3D, box: Box): Promise<Poin
   const y0 = box.y + box.height / 2 - side / 2
   const out = tf.tidy(() => {
     // cropAndResize samples box corners at pixel centres: normalise by (size - 1).
-    const b = tf.tensor2d([[y0 / (H - 1 || 1), x0 / (W - 1 || 1), (y0 + side) / (H - 1 || 1), (x0 + side) / (W - 1 || 1)]])
-    const crop = tf.image.cropAndResize(tf.expandDims(tf.cast(image, 'float32'), 0) as tf.Tensor4D, b, [0], [FEATURE_INPUT_SIZE, FEATURE_INPUT_SIZE], 'bilinear', 0)
+    const b = tf.tensor2d([
+      [y0 / (H - 1 || 1), x0 / (W - 1 || 1), (y0 + side) / (H - 1 || 1), (x0 + side) / (W - 1 || 1)]
+    ])
+    const crop = tf.image.cropAndResize(
+      tf.expandDims(tf.cast(image, 'float32'), 0) as tf.Tensor4D,
+      b,
+      [0],
+      [FEATURE_INPUT_SIZE, FEATURE_INPUT_SIZE],
+      'bilinear',
+      0
+    )
     return net.predict(crop)
   })
   const v = await out.data()
@@ -51,13 +68,19 @@ export async function landmarksInBox(image: tf.Tensor3D, box: Box): Promise<Poin
 export async function refineLandmarks(src: RawImage, first: Point[], frame: CanonicalFrame): Promise<Point[]> {
   const { leftEye, rightEye } = keyPoints(first)
   const m: Affine = eyeAlignTransform(leftEye, rightEye, frame, FEATURE_INPUT_SIZE)
-  const crop = warpAffine(convertChannels(src, 3), m, FEATURE_INPUT_SIZE, FEATURE_INPUT_SIZE, { mode: 'constant', value: 0 })
+  const crop = warpAffine(convertChannels(src, 3), m, FEATURE_INPUT_SIZE, FEATURE_INPUT_SIZE, {
+    mode: 'constant',
+    value: 0
+  })
   const net = await landmarkNet()
-  const out = tf.tidy(() => net.predict(tf.tensor4d(crop.data, [1, FEATURE_INPUT_SIZE, FEATURE_INPUT_SIZE, 3], 'int32')))
+  const out = tf.tidy(() =>
+    net.predict(tf.tensor4d(crop.data, [1, FEATURE_INPUT_SIZE, FEATURE_INPUT_SIZE, 3], 'int32'))
+  )
   const v = await out.data()
   out.dispose()
   const inv = invertAffine(m)
   const pts: Point[] = []
-  for (let k = 0; k < 68; k++) pts.push(applyAffine(inv, { x: v[2 * k] * FEATURE_INPUT_SIZE, y: v[2 * k + 1] * FEATURE_INPUT_SIZE }))
+  for (let k = 0; k < 68; k++)
+    pts.push(applyAffine(inv, { x: v[2 * k] * FEATURE_INPUT_SIZE, y: v[2 * k + 1] * FEATURE_INPUT_SIZE }))
   return pts
 }

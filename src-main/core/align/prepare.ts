@@ -37,11 +37,17 @@ export type PrepareFaceHook = (decoded: RawImage, ctx?: FaceHookContext) => Prom
  * Throws only on malformed pixel buffers or a face box outside the image (the message names the
  * problem); a file with no face is not an error.
  */
-export function makePrepareFace(mode: AlignMode, options: Omit<AlignOptions, 'mode' | 'faceBox'> = {}): PrepareFaceHook {
+export function makePrepareFace(
+  mode: AlignMode,
+  options: Omit<AlignOptions, 'mode' | 'faceBox'> = {}
+): PrepareFaceHook {
   const opts: AlignOptions = { outSize: 112, ...options, mode, channels: 'same' }
   return async (decoded, ctx) => {
     const b = ctx?.faceBox
-    const face = await alignFace(decoded, b ? { ...opts, faceBox: { x: b[0], y: b[1], width: b[2], height: b[3] } } : opts)
+    const face = await alignFace(
+      decoded,
+      b ? { ...opts, faceBox: { x: b[0], y: b[1], width: b[2], height: b[3] } } : opts
+    )
     const img = face.image
     const pixels = img.channels === 1 || img.channels === 3 ? img : convertChannels(img, img.channels === 2 ? 1 : 3)
     return { pixels: pixels as FacePixels, face }

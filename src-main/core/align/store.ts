@@ -5,7 +5,13 @@ import type { Box } from './landmarks'
 
 /** Statuses stored in the `faces` table (migration 0030); 'skipped' (mode never) is never stored. */
 export type StoredFaceStatus = Exclude<AlignStatus, 'skipped'>
-export const STORED_FACE_STATUSES: readonly StoredFaceStatus[] = ['aligned', 'already-aligned', 'no-face', 'several-faces', 'low-score']
+export const STORED_FACE_STATUSES: readonly StoredFaceStatus[] = [
+  'aligned',
+  'already-aligned',
+  'no-face',
+  'several-faces',
+  'low-score'
+]
 
 /** One `faces` row, parsed. Geometry in source pixels (see migration 0030). */
 export interface FaceRecord {
@@ -44,7 +50,14 @@ const r2 = (v: number) => Math.round(v * 100) / 100
  * Inserts or replaces the face record of an image. Call inside the importer's transaction (synchronous,
  * no await). Returns false (and writes nothing) for 'skipped' results.
  */
-export function saveFace(db: Database, imageId: number, r: AlignResult, mode: AlignMode, outSize: number | null, at: string): boolean {
+export function saveFace(
+  db: Database,
+  imageId: number,
+  r: AlignResult,
+  mode: AlignMode,
+  outSize: number | null,
+  at: string
+): boolean {
   if (r.status === 'skipped' || mode === 'never') return false
   db.prepare(
     `INSERT OR REPLACE INTO faces (image_id, status, mode, det_score, box, landmarks, transform, out_size, faces_found, chosen_index, detector, updated_at)
@@ -74,16 +87,23 @@ function parseJson<T>(text: string | null, imageId: number, column: string, chec
   } catch {
     throw new Error(`faces row for image ${imageId}: column ${column} is not JSON: ${text.slice(0, 80)}`)
   }
-  if (!check(v)) throw new Error(`faces row for image ${imageId}: column ${column} has an unexpected shape: ${text.slice(0, 80)}`)
+  if (!check(v))
+    throw new Error(`faces row for image ${imageId}: column ${column} has an unexpected shape: ${text.slice(0, 80)}`)
   return v as T
 }
 
-const numArray = (n: number) => (v: unknown) => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x))
+const numArray = (n: number) => (v: unknown) =>
+  Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x))
 
 function fromRow(row: Row): FaceRecord {
   const id = row.image_id
   const box = parseJson<number[]>(row.box, id, 'box', numArray(4))
-  const lm = parseJson<number[][]>(row.landmarks, id, 'landmarks', (v) => Array.isArray(v) && (v.length === 68 || v.length === 5) && v.every(numArray(2)))
+  const lm = parseJson<number[][]>(
+    row.landmarks,
+    id,
+    'landmarks',
+    (v) => Array.isArray(v) && (v.length === 68 || v.length === 5) && v.every(numArray(2))
+  )
   return {
     imageId: id,
     status: row.status as StoredFaceStatus,
@@ -111,7 +131,11 @@ export function faceStatusCounts(db: Database, importId?: number): Record<Stored
   const rows = (
     importId === undefined
       ? db.prepare('SELECT status, count(*) AS n FROM faces GROUP BY status').all()
-      : db.prepare('SELECT f.status, count(*) AS n FROM faces f JOIN images i ON i.id = f.image_id WHERE i.import_id = ? GROUP BY f.status').all(importId)
+      : db
+          .prepare(
+            'SELECT f.status, count(*) AS n FROM faces f JOIN images i ON i.id = f.image_id WHERE i.import_id = ? GROUP BY f.status'
+          )
+          .all(importId)
   ) as { status: StoredFaceStatus; n: number }[]
   for (const r of rows) out[r.status] = r.n
   return out
@@ -122,11 +146,11 @@ export function faceStatusCounts(db: Database, importId?: number): Record<Stored
  * detection. Uses the partial index `faces_flagged`.
  */
 export function flaggedFaces(db: Database): { imageId: number; status: StoredFaceStatus }[] {
-  return (
-    db
-      .prepare("SELECT image_id AS imageId, status FROM faces WHERE status IN ('no-face', 'several-faces', 'low-score') ORDER BY image_id")
-      .all() as { imageId: number; status: StoredFaceStatus }[]
-  )
+  return db
+    .prepare(
+      "SELECT image_id AS imageId, status FROM faces WHERE status IN ('no-face', 'several-faces', 'low-score') ORDER BY image_id"
+    )
+    .all() as { imageId: number; status: StoredFaceStatus }[]
 }
 
 /** One line for the CLI: "faces: 209 aligned, 3 already aligned, 1 low score, 0 no face, 0 several faces". */

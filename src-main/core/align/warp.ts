@@ -19,7 +19,9 @@ export function checkRawImage(img: RawImage, who = 'image'): void {
   }
   if (![1, 2, 3, 4].includes(channels)) throw new Error(`${who}: unsupported channel count ${channels} (1–4)`)
   if (!data || data.length !== width * height * channels) {
-    throw new Error(`${who}: ${data?.length ?? 0} bytes for ${width}×${height}×${channels} (expected ${width * height * channels})`)
+    throw new Error(
+      `${who}: ${data?.length ?? 0} bytes for ${width}×${height}×${channels} (expected ${width * height * channels})`
+    )
   }
 }
 
@@ -56,9 +58,16 @@ export function convertChannels(img: RawImage, channels: 1 | 3): RawImage {
  * When the transform shrinks by more than 1.5×, the source is sampled on a small grid per output pixel
  * (box prefilter) so that downscaled crops do not alias.
  */
-export function warpAffine(src: RawImage, m: Affine, outW: number, outH: number, border: BorderMode = { mode: 'replicate' }): RawImage {
+export function warpAffine(
+  src: RawImage,
+  m: Affine,
+  outW: number,
+  outH: number,
+  border: BorderMode = { mode: 'replicate' }
+): RawImage {
   checkRawImage(src, 'warp source')
-  if (!(outW >= 1 && outH >= 1 && Number.isInteger(outW) && Number.isInteger(outH))) throw new Error(`warp: invalid output size ${outW}×${outH}`)
+  if (!(outW >= 1 && outH >= 1 && Number.isInteger(outW) && Number.isInteger(outH)))
+    throw new Error(`warp: invalid output size ${outW}×${outH}`)
   const inv = invertAffine(m)
   const { width: W, height: H, channels: C, data } = src
   const out = new Uint8Array(outW * outH * C)

@@ -69,7 +69,12 @@ export function createBundleHandler(opts: BundleServeOptions): BundleHandler {
       const body = await fsp.readFile(real)
       return new Response(new Uint8Array(body), {
         status: 200,
-        headers: { ...opts.headers, 'content-type': type, 'content-length': String(body.byteLength), 'cache-control': 'no-cache' }
+        headers: {
+          ...opts.headers,
+          'content-type': type,
+          'content-length': String(body.byteLength),
+          'cache-control': 'no-cache'
+        }
       })
     } catch {
       return fail(404)

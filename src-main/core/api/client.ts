@@ -12,7 +12,14 @@
  * No Node imports and no runtime import of the zod contract (types only), so it bundles into the
  * renderer as a few hundred bytes. Calls never throw: transport failures become `{ok: false}` too.
  */
-import { BRIDGE_GLOBAL, IMAGE_SCHEME, METHOD_NAMES, type ImageVariant, type MethodName, type MethodNamespace } from './methods'
+import {
+  BRIDGE_GLOBAL,
+  IMAGE_SCHEME,
+  METHOD_NAMES,
+  type ImageVariant,
+  type MethodName,
+  type MethodNamespace
+} from './methods'
 import type { ApiErrorCode, ApiEvent, ApiResult, ArgsOf, ResultOf } from './contract'
 
 export type { ImageVariant, MethodName } from './methods'
@@ -123,7 +130,9 @@ export interface HttpTransportOptions {
 export function httpTransport(opts: HttpTransportOptions = {}): Transport {
   const base = opts.base ?? ''
   const doFetch = opts.fetch ?? ((input, init) => fetch(input, init))
-  const makeSource = opts.eventSource ?? ((url: string) => new EventSource(url, { withCredentials: false }) as unknown as EventSourceLike)
+  const makeSource =
+    opts.eventSource ??
+    ((url: string) => new EventSource(url, { withCredentials: false }) as unknown as EventSourceLike)
   const listeners = new Set<(event: ApiEvent) => void>()
   let source: EventSourceLike | null = null
   const headers: Record<string, string> = { 'content-type': 'application/json' }
@@ -209,7 +218,9 @@ export function electronTransport(bridge: PoiBridge): Transport {
     mode: 'electron',
     async call(method, args) {
       const dot = method.indexOf('.')
-      const fn = (bridge as unknown as Record<string, Record<string, BridgeFn> | undefined>)[method.slice(0, dot)]?.[method.slice(dot + 1)]
+      const fn = (bridge as unknown as Record<string, Record<string, BridgeFn> | undefined>)[method.slice(0, dot)]?.[
+        method.slice(dot + 1)
+      ]
       if (typeof fn !== 'function') return failure('UNKNOWN_METHOD', `the preload has no verb for ${method}`)
       try {
         const r = await fn(args)

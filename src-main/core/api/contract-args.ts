@@ -27,7 +27,10 @@ export const zQueueFilter = z.strictObject({
   /** Annotation state is one of these. */
   states: z.array(z.enum(LABEL_STATES)).max(LABEL_STATES.length).optional(),
   /** Split is one of these ('none' = no split assigned). */
-  splits: z.array(z.enum([...SPLITS, 'none'])).max(4).optional(),
+  splits: z
+    .array(z.enum([...SPLITS, 'none']))
+    .max(4)
+    .optional(),
   /** Only images that have an exact duplicate (same bytes) in the project. */
   duplicatesOnly: z.boolean().optional(),
   /** Relative path contains this text (case-insensitive). */
@@ -92,8 +95,22 @@ export const TRAIN_BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cp
  * (core/run/config.ts; a test keeps
  * the two lists equal).
  */
-export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'vgg', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const
-export const DIALOG_PURPOSES = ['project-open', 'project-create', 'import-folder', 'import-file', 'export-dest'] as const
+export const TRAIN_BACKBONES = [
+  'auto',
+  'slim',
+  'resnet18',
+  'vgg',
+  'faceapi-landmark',
+  'faceapi-landmark-14',
+  'faceapi-expression'
+] as const
+export const DIALOG_PURPOSES = [
+  'project-open',
+  'project-create',
+  'import-folder',
+  'import-file',
+  'export-dest'
+] as const
 
 /**
  * Training configuration; every field optional, the engine fills the spec's defaults
@@ -108,8 +125,19 @@ export const zTrainConfig = z.strictObject({
   /** Square input side in pixels. */
   inputSize: z.union([z.literal(48), z.literal(64), z.literal(112), z.literal(224)]).optional(),
   /** 0 = one model scored in-training; k ≥ 2 = k-fold out-of-sample scores. */
-  folds: z.number().int().min(0).max(10).refine((k) => k !== 1, { message: 'folds must be 0 or 2..10' }).optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  folds: z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .refine((k) => k !== 1, { message: 'folds must be 0 or 2..10' })
+    .optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   backend: z.enum(TRAIN_BACKENDS).optional(),
   /** Shared extractor; frozen face-api backbones read their own input size (112 or 150 px) from the aligned face. */
   backbone: z.enum(TRAIN_BACKBONES).optional(),
@@ -118,7 +146,13 @@ export const zTrainConfig = z.strictObject({
   /** Corner-crop side k on the shared feature map (spec §2.2). */
   cropK: z.number().int().min(1).max(32).optional(),
   /** λ1 (AU), λ2 (PIN CE), λ3 (TRN CE) of spec eq. 12. */
-  lambdas: z.strictObject({ au: z.number().min(0).max(100), pinCe: z.number().min(0).max(100), trnCe: z.number().min(0).max(100) }).optional(),
+  lambdas: z
+    .strictObject({
+      au: z.number().min(0).max(100),
+      pinCe: z.number().min(0).max(100),
+      trnCe: z.number().min(0).max(100)
+    })
+    .optional(),
   /** AU pseudolabel smoothing ε. */
   smoothing: z.number().min(0).max(0.5).optional(),
   /** Share of the train split held out for validation. */

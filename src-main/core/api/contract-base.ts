@@ -29,7 +29,11 @@ export function zText(max: number, min = 0): z.ZodType<string, string> {
 /** A row id (images.id, label_history.id, runs.id ...): a positive safe integer. */
 export const zId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)
 /** A class index into the project's class list (checked against the real count by the handler). */
-export const zClassIdx = z.number().int().min(0).max(LIMITS.maxClasses - 1)
+export const zClassIdx = z
+  .number()
+  .int()
+  .min(0)
+  .max(LIMITS.maxClasses - 1)
 /** A file-system path chosen by the user (absolute or relative to the process cwd). */
 export const zPath = zText(LIMITS.maxPath, 1)
 /** A probability in [0, 1]. */

@@ -50,7 +50,8 @@ export const AUDIT_SETTING_RANGES = {
   regionMinStrength: [0, 1]
 } as const satisfies Record<keyof AuditSettings, readonly [number, number]>
 
-const zSetting = (k: keyof AuditSettings) => z.number().min(AUDIT_SETTING_RANGES[k][0]).max(AUDIT_SETTING_RANGES[k][1]).optional()
+const zSetting = (k: keyof AuditSettings) =>
+  z.number().min(AUDIT_SETTING_RANGES[k][0]).max(AUDIT_SETTING_RANGES[k][1]).optional()
 export const zAuditSettings = z.strictObject({
   thresholdScale: zSetting('thresholdScale'),
   minMargin: zSetting('minMargin'),
@@ -77,7 +78,13 @@ export interface OverviewStats {
    * ConfidenceSpread.saturated), so the bins are equal steps of log(c / (1 − c)) between the run's
    * lowest and highest value, where they spread; the edges are still confidence values.
    */
-  confidence: { runId: number; scale: 'linear' | 'logit'; edges: number[]; counts: number[]; byClass: number[][] } | null
+  confidence: {
+    runId: number
+    scale: 'linear' | 'logit'
+    edges: number[]
+    counts: number[]
+    byClass: number[][]
+  } | null
   /** Mean AU occurrence probability per given class (left and mirrored-right regions averaged): mean[class][au]. */
   auHeatmap: { runId: number; aus: number[]; names: string[]; mean: number[][]; imagesPerClass: number[] } | null
   /** Flag counts per given class: perClass[flag][class]. */
@@ -174,7 +181,8 @@ export interface TrainProgress {
   total?: number | null
 }
 
-export type TrainState = 'idle' | 'starting' | 'running' | 'cancelling' | 'completed' | 'cancelled' | 'failed' | 'crashed'
+export type TrainState =
+  'idle' | 'starting' | 'running' | 'cancelling' | 'completed' | 'cancelled' | 'failed' | 'crashed'
 
 export interface TrainStatus {
   /** Training engine present in this build. */

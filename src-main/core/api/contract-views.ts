@@ -261,7 +261,15 @@ export interface HistoryEntryView {
    * For an undo / revert entry: what the reverted action was (its first entry and its size), so the
    * row can say in words what it undid. null for other entries.
    */
-  undoes: { source: HistorySource; images: number; imageId: number; oldLabel: number | null; newLabel: number | null; newState: LabelState; newReview: ReviewState | null } | null
+  undoes: {
+    source: HistorySource
+    images: number
+    imageId: number
+    oldLabel: number | null
+    newLabel: number | null
+    newState: LabelState
+    newReview: ReviewState | null
+  } | null
 }
 
 export interface ImageDetail {

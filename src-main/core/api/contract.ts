@@ -17,9 +17,39 @@ import type { MethodName } from './methods'
 import type { DoctorReport } from '../compute/doctor-report'
 import type { RunComparisonView } from '../evaluate/compare-types'
 import { HISTORY_SOURCES, LIMITS, SPLITS, zClassIdx, zEmpty, zId, zPath, zText } from './contract-base'
-import { DIALOG_PURPOSES, EXPORT_FORMATS, IMPORT_FORMATS, zDecision, zExportScope, zQueueFilter, zQueueSort, zTrainConfig } from './contract-args'
-import { type AppInfo, type BatchResult, type BulkDecideResult, type DecideResult, type HistoryEntryView, type ImageCounts, type ImageDetail, type LearningQueueState, type ProjectInfo, type QueuePage, type RecentProject, type UndoResult } from './contract-views'
-import { type ImportSummary, type JobInfo, type OverviewStats, type RunDetail, type RunSummary, type TrainStatus, zAuditSettings } from './contract-runs'
+import {
+  DIALOG_PURPOSES,
+  EXPORT_FORMATS,
+  IMPORT_FORMATS,
+  zDecision,
+  zExportScope,
+  zQueueFilter,
+  zQueueSort,
+  zTrainConfig
+} from './contract-args'
+import {
+  type AppInfo,
+  type BatchResult,
+  type BulkDecideResult,
+  type DecideResult,
+  type HistoryEntryView,
+  type ImageCounts,
+  type ImageDetail,
+  type LearningQueueState,
+  type ProjectInfo,
+  type QueuePage,
+  type RecentProject,
+  type UndoResult
+} from './contract-views'
+import {
+  type ImportSummary,
+  type JobInfo,
+  type OverviewStats,
+  type RunDetail,
+  type RunSummary,
+  type TrainStatus,
+  zAuditSettings
+} from './contract-runs'
 
 export * from './contract-base'
 export * from './contract-args'
@@ -200,7 +230,9 @@ export const CONTRACT = {
    * Scores and ranks every image from a run's predictions (default: the newest finished run). Settings
    * not given take their defaults, not the previous audit's.
    */
-  'audit.run': method<{ jobId: string }>()(z.strictObject({ runId: zId.optional(), settings: zAuditSettings.optional() })),
+  'audit.run': method<{ jobId: string }>()(
+    z.strictObject({ runId: zId.optional(), settings: zAuditSettings.optional() })
+  ),
 
   /** Writes an export atomically; `path` is where it will be (dest, or a default beside the project). */
   'export.start': method<{ jobId: string; path: string }>()(
@@ -233,7 +265,9 @@ export const CONTRACT = {
    * resolved against the project file's folder; no dest = the default beside the project (whose folder
    * is created). `folderMissing`: an explicit dest's folder does not exist (the export would fail).
    */
-  'export.plan': method<{ path: string; exists: boolean; folderMissing: boolean; isDefault: boolean }>()(z.strictObject({ format: z.enum(EXPORT_FORMATS), dest: zPath.optional() })),
+  'export.plan': method<{ path: string; exists: boolean; folderMissing: boolean; isDefault: boolean }>()(
+    z.strictObject({ format: z.enum(EXPORT_FORMATS), dest: zPath.optional() })
+  ),
 
   'jobs.list': method<JobInfo[]>()(zEmpty),
   'jobs.cancel': method<{ cancelled: boolean }>()(z.strictObject({ jobId: zText(64, 1) }))

@@ -37,7 +37,12 @@ export const auditEngine: AuditEngine = {
   }
 }
 
-const SINGLE_FILE_EXT: Partial<Record<ExportRequest['format'], string>> = { csv: '.csv', jsonl: '.jsonl', ferplus: '.csv', labelstudio: '.json' }
+const SINGLE_FILE_EXT: Partial<Record<ExportRequest['format'], string>> = {
+  csv: '.csv',
+  jsonl: '.jsonl',
+  ferplus: '.csv',
+  labelstudio: '.json'
+}
 
 function engineScope(req: ExportRequest): EngineScope {
   const s = req.scope
@@ -66,7 +71,10 @@ export const exportEngine: ExportEngine = {
   },
   async run(project, req, ctx) {
     if (req.options.includeExcluded !== undefined) {
-      throw new ApiFailure('NOT_AVAILABLE', 'options.includeExcluded is not supported: each export format decides how excluded images are written')
+      throw new ApiFailure(
+        'NOT_AVAILABLE',
+        'options.includeExcluded is not supported: each export format decides how excluded images are written'
+      )
     }
     if (req.createParent) await mkdir(dirname(req.dest), { recursive: true })
     const res = await exportProject(project.db, {
@@ -81,7 +89,14 @@ export const exportEngine: ExportEngine = {
       signal: ctx.signal,
       progress: (e) => ctx.progress({ phase: e.phase, done: e.done, total: e.total })
     })
-    return { out: res.out, format: res.format, rows: res.rows, skipped: res.skipped, files: res.files.length, seconds: res.seconds }
+    return {
+      out: res.out,
+      format: res.format,
+      rows: res.rows,
+      skipped: res.skipped,
+      files: res.files.length,
+      seconds: res.seconds
+    }
   }
 }
 
@@ -99,7 +114,10 @@ function alignStep(): PrepareFace {
 export const importEngine: ImportEngine = {
   async run(project, req, ctx) {
     if (req.labelsFile !== undefined) {
-      throw new ApiFailure('NOT_AVAILABLE', 'labelsFile is not supported: pass the annotation file itself as source (with root for its images)')
+      throw new ApiFailure(
+        'NOT_AVAILABLE',
+        'labelsFile is not supported: pass the annotation file itself as source (with root for its images)'
+      )
     }
     let source = req.source
     let format = req.format
@@ -146,7 +164,8 @@ export function defaultEngines(opts: DefaultEngineOptions = {}): (session: Proje
     training: createTrainingHost({
       resolveDb(projectPath) {
         const p = session.require()
-        if (p.path !== projectPath) throw new ApiFailure('CONFLICT', `training was asked for ${projectPath}, but ${p.path} is open`)
+        if (p.path !== projectPath)
+          throw new ApiFailure('CONFLICT', `training was asked for ${projectPath}, but ${p.path} is open`)
         return p.db
       },
       spawn: opts.spawnTrainer,

@@ -46,11 +46,17 @@ function run(script: string): Promise<DoctorReport> {
       clearTimeout(timer)
       try {
         const r = JSON.parse(out) as DoctorReport
-        if (r.format !== DOCTOR_FORMAT || r.version !== DOCTOR_VERSION) throw new Error(`format ${String(r.format)} v${String(r.version)}`)
+        if (r.format !== DOCTOR_FORMAT || r.version !== DOCTOR_VERSION)
+          throw new Error(`format ${String(r.format)} v${String(r.version)}`)
         resolve(r)
       } catch (e) {
         const why = err.trim().split('\n').pop() || (e as Error).message
-        reject(new ApiFailure('NOT_AVAILABLE', `poi-audit doctor --json failed (exit ${code}): ${why}; run it in a terminal to see the whole report`))
+        reject(
+          new ApiFailure(
+            'NOT_AVAILABLE',
+            `poi-audit doctor --json failed (exit ${code}): ${why}; run it in a terminal to see the whole report`
+          )
+        )
       }
     })
   })

@@ -4,7 +4,15 @@
  * instead of pretending. `app.info.capabilities` tells the renderer which are present.
  */
 import type { Project } from '../project'
-import type { AuditSettings, ExportScope, JsonValue, QueueFilter, TrainConfig, TrainProgress, TrainStatus } from './contract'
+import type {
+  AuditSettings,
+  ExportScope,
+  JsonValue,
+  QueueFilter,
+  TrainConfig,
+  TrainProgress,
+  TrainStatus
+} from './contract'
 import type { JobContext } from './jobs'
 import type { DoctorReport } from '../compute/doctor-report'
 
@@ -33,7 +41,13 @@ export interface ExportRequest {
   scope: ExportScope
   /** Absolute destination path (file or folder, by format). */
   dest: string
-  options: { spreadsheetSafe?: boolean; bom?: boolean; bySplit?: boolean; overwrite?: boolean; includeExcluded?: boolean }
+  options: {
+    spreadsheetSafe?: boolean
+    bom?: boolean
+    bySplit?: boolean
+    overwrite?: boolean
+    includeExcluded?: boolean
+  }
   /** Create the destination's parent folder (true for the default destination). */
   createParent?: boolean
   /** For scope 'filter': the matching image ids, resolved by the API's queue query. */
@@ -77,7 +91,9 @@ export interface TrainingHost {
 
 /** Native dialogs (Electron); absent in browser mode. */
 export interface DialogHost {
-  open(purpose: 'project-open' | 'project-create' | 'import-folder' | 'import-file' | 'export-dest'): Promise<string | null>
+  open(
+    purpose: 'project-open' | 'project-create' | 'import-folder' | 'import-file' | 'export-dest'
+  ): Promise<string | null>
 }
 
 /**

@@ -48,7 +48,12 @@ export function classify(e: unknown): ApiErrorCode | null {
 }
 
 /** Maps a thrown value to a failed result; `log` receives the detail of unexpected errors. */
-export function toFailure(e: unknown, method: string, log: (msg: string) => void, file?: string | null): ApiResult<never> {
+export function toFailure(
+  e: unknown,
+  method: string,
+  log: (msg: string) => void,
+  file?: string | null
+): ApiResult<never> {
   e = storageFailure(e, file) ?? e
   const code = classify(e)
   const err = e as Error
@@ -76,9 +81,15 @@ export function describeIssues(method: string, error: z.ZodError, input: unknown
   const parts = error.issues.slice(0, 4).map((i) => {
     const path = i.path.map(String).join('.')
     let value: unknown = input
-    for (const k of i.path) value = value != null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined
+    for (const k of i.path)
+      value =
+        value != null && typeof value === 'object'
+          ? (value as Record<PropertyKey, unknown>)[k as PropertyKey]
+          : undefined
     const where = path || '(arguments)'
-    return i.code === 'unrecognized_keys' || value === undefined ? `${where}: ${i.message}` : `${where}: ${i.message} (got ${show(value)})`
+    return i.code === 'unrecognized_keys' || value === undefined
+      ? `${where}: ${i.message}`
+      : `${where}: ${i.message} (got ${show(value)})`
   })
   const more = error.issues.length > 4 ? ` (+${error.issues.length - 4} more)` : ''
   return `invalid arguments for ${method}: ${parts.join('; ')}${more}`
@@ -93,6 +104,7 @@ export function describeIssues(method: string, error: z.ZodError, input: unknown
 export function userMessage(e: unknown): string {
   const fs = describeFsError(e)
   if (fs) return fs
-  if (e instanceof ImportError) return `${e.message}\nnothing was imported; fix the problems listed above in the source and import again`
+  if (e instanceof ImportError)
+    return `${e.message}\nnothing was imported; fix the problems listed above in the source and import again`
   return e instanceof Error ? e.message : String(e)
 }

@@ -8,7 +8,15 @@
  */
 import { existsSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { CONTRACT, type ApiEvent, type ApiResult, type AppInfo, type ParsedArgsOf, type ResultOf, type TrainStatus } from './contract'
+import {
+  CONTRACT,
+  type ApiEvent,
+  type ApiResult,
+  type AppInfo,
+  type ParsedArgsOf,
+  type ResultOf,
+  type TrainStatus
+} from './contract'
 import { isMethodName, type MethodName } from './methods'
 import { ApiFailure, describeIssues, toFailure } from './errors'
 import { EventBus, changedIds } from './events'
@@ -62,7 +70,15 @@ export interface Api {
 
 type Handlers = { [M in MethodName]: (args: ParsedArgsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> }
 
-const NO_TRAINING: TrainStatus = { available: false, state: 'idle', runId: null, jobId: null, progress: null, error: null, exitCode: null }
+const NO_TRAINING: TrainStatus = {
+  available: false,
+  state: 'idle',
+  runId: null,
+  jobId: null,
+  progress: null,
+  error: null,
+  exitCode: null
+}
 
 export function createApi(opts: ApiOptions): Api {
   const log = opts.log ?? (() => {})
@@ -75,7 +91,11 @@ export function createApi(opts: ApiOptions): Api {
   if (opts.project) session.open(opts.project, { readonly: opts.readonly })
 
   const unsubscribeTraining = engines.training?.subscribe((e) => {
-    bus.emit(e.type === 'progress' ? { type: 'train.progress', progress: e.progress } : { type: 'train.state', status: e.status })
+    bus.emit(
+      e.type === 'progress'
+        ? { type: 'train.progress', progress: e.progress }
+        : { type: 'train.state', status: e.status }
+    )
     if (e.type === 'state' && e.status.state === 'completed') bus.emit({ type: 'project.changed', what: 'runs' })
   })
 
@@ -83,12 +103,18 @@ export function createApi(opts: ApiOptions): Api {
   const learning = new LearningQueue(session, (e) => bus.emit(e), log)
   const ctx = () => readContext(db())
   const needSwitch = (): void => {
-    if (!allowSwitch) throw new ApiFailure('UNSUPPORTED', 'this server serves one project; restart `poi-audit serve` with another project to switch')
+    if (!allowSwitch)
+      throw new ApiFailure(
+        'UNSUPPORTED',
+        'this server serves one project; restart `poi-audit serve` with another project to switch'
+      )
     // Jobs and training write through the open project's connection: it must stay open until they end.
     const running = jobs.list().find((j) => j.state === 'running')
-    if (running) throw new ApiFailure('BUSY', `a ${running.kind} job is running; cancel it or wait before switching projects`)
+    if (running)
+      throw new ApiFailure('BUSY', `a ${running.kind} job is running; cancel it or wait before switching projects`)
     const t = engines.training?.status().state
-    if (t === 'starting' || t === 'running' || t === 'cancelling') throw new ApiFailure('BUSY', 'training is running; cancel it before switching projects')
+    if (t === 'starting' || t === 'running' || t === 'cancelling')
+      throw new ApiFailure('BUSY', 'training is running; cancel it before switching projects')
   }
   const notAvailable = (what: string): never => {
     throw new ApiFailure('NOT_AVAILABLE', `${what} is not available in this build yet`)
@@ -103,13 +129,16 @@ export function createApi(opts: ApiOptions): Api {
       const c = ctx()
       if (c.auditId != null) reassessAuditItems(db(), c.auditId, ids)
     } catch (e) {
-      log(`could not refresh the audit items of images ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''} after a label change: ${(e as Error).message}`)
+      log(
+        `could not refresh the audit items of images ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''} after a label change: ${(e as Error).message}`
+      )
     }
     bus.emit({ type: 'project.changed', what, imageIds: changedIds(ids) })
   }
   const absolute = (p: string): string => (isAbsolute(p) ? p : resolve(p))
   /** Export destinations: a relative path means "beside the project", wherever the server was started. */
-  const exportDest = (projectPath: string, dest: string): string => (isAbsolute(dest) ? resolve(dest) : resolve(dirname(projectPath), dest))
+  const exportDest = (projectPath: string, dest: string): string =>
+    isAbsolute(dest) ? resolve(dest) : resolve(dirname(projectPath), dest)
   let doctorReport: Promise<ResultOf<'app.doctor'>> | null = null
 
   const handlers: Handlers = {
@@ -139,7 +168,8 @@ export function createApi(opts: ApiOptions): Api {
       }
     },
     'dialog.open': async ({ purpose }) => {
-      if (!opts.dialogs) throw new ApiFailure('UNSUPPORTED', 'native dialogs exist only in the desktop app; type the path instead')
+      if (!opts.dialogs)
+        throw new ApiFailure('UNSUPPORTED', 'native dialogs exist only in the desktop app; type the path instead')
       return { path: await opts.dialogs.open(purpose) }
     },
 
@@ -168,7 +198,11 @@ export function createApi(opts: ApiOptions): Api {
       const p = session.require()
       const engine = engines.import ?? notAvailable('importing')
       const job = jobs.start('import', async (jc) => {
-        const report = await engine.run(p, { ...args, source: absolute(args.source), root: args.root && absolute(args.root) }, jc)
+        const report = await engine.run(
+          p,
+          { ...args, source: absolute(args.source), root: args.root && absolute(args.root) },
+          jc
+        )
         bus.emit({ type: 'project.changed', what: 'images' })
         return report
       })
@@ -181,7 +215,9 @@ export function createApi(opts: ApiOptions): Api {
              im.finished_at AS finishedAt, im.report FROM imports im JOIN datasets d ON d.id = im.dataset_id
            ${importId != null ? 'WHERE im.id = ?' : ''} ORDER BY im.id DESC LIMIT 200`
         )
-        .all(...(importId != null ? [importId] : [])) as (Omit<ResultOf<'import.report'>[number], 'report'> & { report: string })[]
+        .all(...(importId != null ? [importId] : [])) as (Omit<ResultOf<'import.report'>[number], 'report'> & {
+        report: string
+      })[]
       if (importId != null && !rows.length) throw new ApiFailure('NOT_FOUND', `no import ${importId}`)
       return rows.map((r) => {
         const json = storedJsonReader(`import ${r.id}`, log)
@@ -240,10 +276,19 @@ export function createApi(opts: ApiOptions): Api {
     'history.revert': ({ entryIds }) => {
       const d = db()
       const ids = [...new Set(entryIds)]
-      const found = (d.prepare('SELECT count(*) AS n FROM label_history WHERE id IN (SELECT value FROM json_each(?))').get(JSON.stringify(ids)) as { n: number }).n
-      if (found !== ids.length) throw new ApiFailure('NOT_FOUND', `${ids.length - found} of the ${ids.length} history entries do not exist`)
+      const found = (
+        d
+          .prepare('SELECT count(*) AS n FROM label_history WHERE id IN (SELECT value FROM json_each(?))')
+          .get(JSON.stringify(ids)) as { n: number }
+      ).n
+      if (found !== ids.length)
+        throw new ApiFailure('NOT_FOUND', `${ids.length - found} of the ${ids.length} history entries do not exist`)
       const r = revertEntries(d, ids, actor)
-      const imageIds = (d.prepare('SELECT DISTINCT image_id AS i FROM label_history WHERE batch_id = ?').all(r.batchId) as { i: number }[]).map((x) => x.i)
+      const imageIds = (
+        d.prepare('SELECT DISTINCT image_id AS i FROM label_history WHERE batch_id = ?').all(r.batchId) as {
+          i: number
+        }[]
+      ).map((x) => x.i)
       if (r.changed) changed('labels', imageIds)
       return { batchId: r.changed ? r.batchId : null, changed: r.changed }
     },
@@ -276,10 +321,12 @@ export function createApi(opts: ApiOptions): Api {
       if (fromRun != null) {
         const run = p.db.prepare('SELECT status FROM runs WHERE id = ?').get(fromRun) as { status: string } | undefined
         if (!run) throw new ApiFailure('NOT_FOUND', `fromRun: no run ${fromRun}`)
-        if (run.status !== 'done') throw new ApiFailure('INVALID_ARGS', `fromRun: run ${fromRun} is ${run.status}; retrain from a finished run`)
+        if (run.status !== 'done')
+          throw new ApiFailure('INVALID_ARGS', `fromRun: run ${fromRun} is ${run.status}; retrain from a finished run`)
       }
       const st = host.status()
-      if (st.state === 'starting' || st.state === 'running' || st.state === 'cancelling') throw new ApiFailure('BUSY', 'a training run is in progress')
+      if (st.state === 'starting' || st.state === 'running' || st.state === 'cancelling')
+        throw new ApiFailure('BUSY', 'a training run is in progress')
       host.start({ projectPath: p.path, config, ...(fromRun != null ? { fromRunId: fromRun } : {}) })
       return { jobId: host.status().jobId ?? '' }
     },
@@ -289,7 +336,8 @@ export function createApi(opts: ApiOptions): Api {
       const run = p.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string } | undefined
       if (!run) throw new ApiFailure('NOT_FOUND', `no run ${runId}`)
       const st = host.status()
-      if (st.state === 'starting' || st.state === 'running' || st.state === 'cancelling') throw new ApiFailure('BUSY', 'a training run is in progress')
+      if (st.state === 'starting' || st.state === 'running' || st.state === 'cancelling')
+        throw new ApiFailure('BUSY', 'a training run is in progress')
       host.start({ projectPath: p.path, config: {}, resumeRunId: runId })
       return { jobId: host.status().jobId ?? '' }
     },
@@ -323,7 +371,12 @@ export function createApi(opts: ApiOptions): Api {
       }
       const filterIds = scope.kind === 'filter' ? matchingIds(p.db, readContext(p.db), scope.filter) : undefined
       if (filterIds && !filterIds.length) throw new ApiFailure('INVALID_ARGS', 'scope.filter matches no image')
-      const job = jobs.start('export', (jc) => engine.run(p, { format, scope, dest: path, options: options ?? {}, filterIds, createParent: !dest }, jc), { exclusive: false })
+      const job = jobs.start(
+        'export',
+        (jc) =>
+          engine.run(p, { format, scope, dest: path, options: options ?? {}, filterIds, createParent: !dest }, jc),
+        { exclusive: false }
+      )
       return { jobId: job.id, path }
     },
 
@@ -343,7 +396,11 @@ export function createApi(opts: ApiOptions): Api {
 
   async function dispatch(method: string, args: unknown): Promise<ApiResult<unknown>> {
     if (!isMethodName(method)) {
-      return { ok: false, code: 'UNKNOWN_METHOD', message: `no API method ${JSON.stringify(String(method).slice(0, 80))}` }
+      return {
+        ok: false,
+        code: 'UNKNOWN_METHOD',
+        message: `no API method ${JSON.stringify(String(method).slice(0, 80))}`
+      }
     }
     const parsed = CONTRACT[method].args.safeParse(args === undefined ? {} : args)
     if (!parsed.success) return { ok: false, code: 'INVALID_ARGS', message: describeIssues(method, parsed.error, args) }

@@ -176,7 +176,10 @@ export function createImageHandler(opts: ImageServeOptions): ImageHandler {
       }
       const img = sharp(bytes, input).rotate()
       if (variant === 'thumb') {
-        const out = await img.resize(thumbSize, thumbSize, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 82 }).toBuffer()
+        const out = await img
+          .resize(thumbSize, thumbSize, { fit: 'inside', withoutEnlargement: true })
+          .webp({ quality: 82 })
+          .toBuffer()
         return imageResponse(out, 'image/webp')
       }
       return imageResponse(await img.png().toBuffer(), 'image/png')

@@ -18,7 +18,12 @@ export function defaultCaseInsensitive(platform: string = process.platform): boo
  * already realpath'ed by the caller. Compares `path.relative` results rather than string prefixes,
  * so `/data/a-evil/x` is not inside `/data/a`.
  */
-export function isInside(root: string, target: string, p: PathImpl = path, caseInsensitive = defaultCaseInsensitive()): boolean {
+export function isInside(
+  root: string,
+  target: string,
+  p: PathImpl = path,
+  caseInsensitive = defaultCaseInsensitive()
+): boolean {
   if (!p.isAbsolute(root) || !p.isAbsolute(target)) return false
   const r = caseInsensitive ? root.toLowerCase() : root
   const t = caseInsensitive ? target.toLowerCase() : target

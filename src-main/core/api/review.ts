@@ -13,15 +13,16 @@ import type { ReadContext } from './queries/context'
 import { remap } from './queries/prediction'
 
 function checkLabel(label: number, nClasses: number, field: string): void {
-  if (label >= nClasses) throw new ApiFailure('INVALID_ARGS', `${field}: class index ${label} is outside the project's ${nClasses} classes`)
+  if (label >= nClasses)
+    throw new ApiFailure('INVALID_ARGS', `${field}: class index ${label} is outside the project's ${nClasses} classes`)
 }
 
 /** The audit's current suggestion for an image, or null. */
 function suggestion(db: DB, ctx: ReadContext, imageId: number): number | null {
   if (ctx.auditId == null) return null
-  const r = db.prepare('SELECT suggested_label AS s FROM audit_items WHERE audit_id = ? AND image_id = ?').get(ctx.auditId, imageId) as
-    | { s: number | null }
-    | undefined
+  const r = db
+    .prepare('SELECT suggested_label AS s FROM audit_items WHERE audit_id = ? AND image_id = ?')
+    .get(ctx.auditId, imageId) as { s: number | null } | undefined
   return r?.s ?? null
 }
 
@@ -47,14 +48,19 @@ export function decisionChange(db: DB, ctx: ReadContext, imageId: number, d: Dec
       const s = suggestion(db, ctx, imageId)
       if (d.label != null) checkLabel(d.label, n, 'decision.label')
       if (s != null && d.label != null && s !== d.label) {
-        throw new ApiFailure('CONFLICT', `the suggestion for image ${imageId} is now class ${s}, not ${d.label}; reload the item`)
+        throw new ApiFailure(
+          'CONFLICT',
+          `the suggestion for image ${imageId} is now class ${s}, not ${d.label}; reload the item`
+        )
       }
       const label = s ?? d.label
-      if (label == null) throw new ApiFailure('NOT_AVAILABLE', `image ${imageId} has no suggested label to accept (no audit suggestion)`)
+      if (label == null)
+        throw new ApiFailure('NOT_AVAILABLE', `image ${imageId} has no suggested label to accept (no audit suggestion)`)
       return { imageId, label, state: 'labeled', softLabel: null, review: 'accepted' }
     }
     case 'keep':
-      if (ann.currentLabel == null) throw new ApiFailure('INVALID_ARGS', `image ${imageId} has no label to keep; relabel it instead`)
+      if (ann.currentLabel == null)
+        throw new ApiFailure('INVALID_ARGS', `image ${imageId} has no label to keep; relabel it instead`)
       return { imageId, state: 'labeled', softLabel: null, review: 'kept' }
     case 'relabel':
       checkLabel(d.label, n, 'decision.label')
@@ -64,7 +70,11 @@ export function decisionChange(db: DB, ctx: ReadContext, imageId: number, d: Dec
     case 'ambiguous': {
       let soft = d.softLabel ?? null
       if (soft) {
-        if (soft.length !== n) throw new ApiFailure('INVALID_ARGS', `decision.softLabel: has ${soft.length} values, the project has ${n} classes`)
+        if (soft.length !== n)
+          throw new ApiFailure(
+            'INVALID_ARGS',
+            `decision.softLabel: has ${soft.length} values, the project has ${n} classes`
+          )
         const sum = soft.reduce((s, x) => s + x, 0)
         if (Math.abs(sum - 1) > 1e-3) throw new ApiFailure('INVALID_ARGS', `decision.softLabel: sums to ${sum}, not 1`)
       } else {
@@ -77,22 +87,45 @@ export function decisionChange(db: DB, ctx: ReadContext, imageId: number, d: Dec
   }
 }
 
-export function decide(db: DB, ctx: ReadContext, actor: string, imageId: number, d: Decision, reason?: string): { batchId: string | null } {
+export function decide(
+  db: DB,
+  ctx: ReadContext,
+  actor: string,
+  imageId: number,
+  d: Decision,
+  reason?: string
+): { batchId: string | null } {
   const change = decisionChange(db, ctx, imageId, d)
   const r = applyChanges(db, [change], { actor, source: 'curator', reason })
   return { batchId: r.changed ? r.batchId : null }
 }
 
-export function bulkRelabel(db: DB, ctx: ReadContext, actor: string, imageIds: readonly number[], label: number, reason?: string): BatchResult {
+export function bulkRelabel(
+  db: DB,
+  ctx: ReadContext,
+  actor: string,
+  imageIds: readonly number[],
+  label: number,
+  reason?: string
+): BatchResult {
   checkLabel(label, ctx.classes, 'label')
   const ids = [...new Set(imageIds)]
-  const known = db.prepare(`SELECT count(*) AS n FROM annotations WHERE image_id IN (SELECT value FROM json_each(?))`).get(JSON.stringify(ids)) as {
+  const known = db
+    .prepare(`SELECT count(*) AS n FROM annotations WHERE image_id IN (SELECT value FROM json_each(?))`)
+    .get(JSON.stringify(ids)) as {
     n: number
   }
-  if (known.n !== ids.length) throw new ApiFailure('NOT_FOUND', `${ids.length - known.n} of the ${ids.length} images are not in this project`)
+  if (known.n !== ids.length)
+    throw new ApiFailure('NOT_FOUND', `${ids.length - known.n} of the ${ids.length} images are not in this project`)
   const r = applyChanges(
     db,
-    ids.map((imageId) => ({ imageId, label, state: 'labeled' as const, softLabel: null, review: 'relabeled' as const })),
+    ids.map((imageId) => ({
+      imageId,
+      label,
+      state: 'labeled' as const,
+      softLabel: null,
+      review: 'relabeled' as const
+    })),
     { actor, source: 'bulk', reason }
   )
   return { batchId: r.changed ? r.batchId : null, changed: r.changed }
@@ -110,7 +143,14 @@ export interface BulkDecision {
  * takes only images whose audit suggestion has strength ≥ minStrength; a relabel to the image's own
  * label is a keep.
  */
-export function bulkDecide(db: DB, ctx: ReadContext, actor: string, imageIds: readonly number[], d: BulkDecision, reason?: string): BulkDecideResult {
+export function bulkDecide(
+  db: DB,
+  ctx: ReadContext,
+  actor: string,
+  imageIds: readonly number[],
+  d: BulkDecision,
+  reason?: string
+): BulkDecideResult {
   const ids = [...new Set(imageIds)]
   if (d.kind === 'relabel') {
     if (d.label == null) throw new ApiFailure('INVALID_ARGS', 'label: a bulk relabel needs the class to set')
@@ -132,7 +172,8 @@ export function bulkDecide(db: DB, ctx: ReadContext, actor: string, imageIds: re
       }
       one = { kind: 'accept', label: a.s }
     } else if (d.kind === 'relabel') {
-      one = getAnnotation(db, imageId)?.currentLabel === d.label ? { kind: 'keep' } : { kind: 'relabel', label: d.label! }
+      one =
+        getAnnotation(db, imageId)?.currentLabel === d.label ? { kind: 'keep' } : { kind: 'relabel', label: d.label! }
     } else one = { kind: d.kind }
     changes.push(decisionChange(db, ctx, imageId, one))
   }

@@ -25,9 +25,7 @@ export function hasTable(db: DB, name: string): boolean {
 export class ProjectSession {
   private current: Project | null = null
 
-  constructor(
-    private readonly opts: { userDataDir?: string; log?: (msg: string) => void } = {}
-  ) {}
+  constructor(private readonly opts: { userDataDir?: string; log?: (msg: string) => void } = {}) {}
 
   get project(): Project | null {
     return this.current
@@ -81,7 +79,9 @@ export class ProjectSession {
     const p = this.require()
     const db = p.db
     const one = (sql: string): number => (db.prepare(sql).get() as { n: number | null }).n ?? 0
-    const latestAuditId = hasTable(db, 'audits') ? (db.prepare('SELECT max(id) AS n FROM audits').get() as { n: number | null }).n : null
+    const latestAuditId = hasTable(db, 'audits')
+      ? (db.prepare('SELECT max(id) AS n FROM audits').get() as { n: number | null }).n
+      : null
     return {
       path: p.path,
       name: p.settings().name,
@@ -95,7 +95,9 @@ export class ProjectSession {
         decodeErrors: one("SELECT count(*) AS n FROM images WHERE decode_status = 'error'")
       },
       datasets: db
-        .prepare('SELECT d.id, d.root, (SELECT count(*) FROM images i WHERE i.dataset_id = d.id) AS images FROM datasets d ORDER BY d.id')
+        .prepare(
+          'SELECT d.id, d.root, (SELECT count(*) FROM images i WHERE i.dataset_id = d.id) AS images FROM datasets d ORDER BY d.id'
+        )
         .all() as ProjectInfo['datasets'],
       latestRunId: (db.prepare("SELECT max(id) AS n FROM runs WHERE status = 'done'").get() as { n: number | null }).n,
       latestAuditId
@@ -133,7 +135,12 @@ export class ProjectSession {
     const file = this.recentFile()
     if (!file) return
     const name = this.current ? this.current.settings().name : defaultName(path)
-    const items = [{ path, name, openedAt: nowIso() }, ...this.recent().filter((r) => r.path !== path).map(({ exists: _e, ...r }) => r)]
+    const items = [
+      { path, name, openedAt: nowIso() },
+      ...this.recent()
+        .filter((r) => r.path !== path)
+        .map(({ exists: _e, ...r }) => r)
+    ]
     try {
       writeJsonAtomic(file, { format: RECENT_FORMAT, version: RECENT_VERSION, items: items.slice(0, RECENT_MAX) })
     } catch (e) {

@@ -37,7 +37,9 @@ export function storedJsonReader(record: string, log: (msg: string) => void): St
         if (seen.has(key)) return null
         if (seen.size > 10_000) seen.clear()
         seen.add(key)
-        log(`damaged record: ${record} ${column} is not valid JSON (${(e as Error).message}; ${text.length} chars); shown as empty`)
+        log(
+          `damaged record: ${record} ${column} is not valid JSON (${(e as Error).message}; ${text.length} chars); shown as empty`
+        )
         return null
       }
     }

@@ -36,7 +36,8 @@ export function checkThumbIds(text: string | null, max = THUMB_BATCH_MAX): { ids
   const ids: number[] = []
   const seen = new Set<number>()
   for (const p of parts) {
-    if (!/^[1-9][0-9]{0,15}$/.test(p) || !Number.isSafeInteger(Number(p))) return { error: `"${p.slice(0, 20)}" is not an image id (positive integer)` }
+    if (!/^[1-9][0-9]{0,15}$/.test(p) || !Number.isSafeInteger(Number(p)))
+      return { error: `"${p.slice(0, 20)}" is not an image id (positive integer)` }
     const id = Number(p)
     if (seen.has(id)) return { error: `id ${id} is repeated; give each id once` }
     seen.add(id)
@@ -75,21 +76,28 @@ export function encodeThumbBatch(items: readonly ThumbBatchItem[]): Uint8Array<A
 /** Decodes a batch; throws with the reason on a wrong magic, version, or lengths that do not add up. */
 export function decodeThumbBatch(buf: ArrayBuffer | Uint8Array): ThumbBatchItem[] {
   const bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf)
-  if (bytes.byteLength < 8 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('not a poi-thumbs batch (bad magic)')
+  if (bytes.byteLength < 8 || MAGIC.some((b, i) => bytes[i] !== b))
+    throw new Error('not a poi-thumbs batch (bad magic)')
   const h = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true)
-  if (8 + h > bytes.byteLength) throw new Error(`poi-thumbs batch: header of ${h} bytes overruns the ${bytes.byteLength}-byte body`)
+  if (8 + h > bytes.byteLength)
+    throw new Error(`poi-thumbs batch: header of ${h} bytes overruns the ${bytes.byteLength}-byte body`)
   const head = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + h))) as {
     format?: unknown
     version?: unknown
     items?: { id: number; status: number; mime: string; bytes: number }[]
   }
-  if (head.format !== THUMB_BATCH_FORMAT) throw new Error(`not a poi-thumbs batch (format ${JSON.stringify(head.format)})`)
-  if (head.version !== THUMB_BATCH_VERSION) throw new Error(`poi-thumbs batch version ${JSON.stringify(head.version)} is not supported (this build reads ${THUMB_BATCH_VERSION})`)
+  if (head.format !== THUMB_BATCH_FORMAT)
+    throw new Error(`not a poi-thumbs batch (format ${JSON.stringify(head.format)})`)
+  if (head.version !== THUMB_BATCH_VERSION)
+    throw new Error(
+      `poi-thumbs batch version ${JSON.stringify(head.version)} is not supported (this build reads ${THUMB_BATCH_VERSION})`
+    )
   if (!Array.isArray(head.items)) throw new Error('poi-thumbs batch: no item list')
   let at = 8 + h
   const out: ThumbBatchItem[] = []
   for (const it of head.items) {
-    if (!Number.isSafeInteger(it.bytes) || it.bytes < 0 || at + it.bytes > bytes.byteLength) throw new Error(`poi-thumbs batch: item ${it.id} overruns the body`)
+    if (!Number.isSafeInteger(it.bytes) || it.bytes < 0 || at + it.bytes > bytes.byteLength)
+      throw new Error(`poi-thumbs batch: item ${it.id} overruns the body`)
     out.push({ id: it.id, status: it.status, mime: it.mime, data: bytes.subarray(at, at + it.bytes) })
     at += it.bytes
   }
@@ -108,7 +116,11 @@ export function createThumbBatchHandler(images: SingleImageHandler): (idsText: s
   return async (idsText) => {
     const checked = checkThumbIds(idsText)
     if ('error' in checked) {
-      const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': 'text/plain; charset=utf-8' }
+      const headers = {
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'content-type': 'text/plain; charset=utf-8'
+      }
       return new Response(`bad thumbnail batch: ${checked.error}\n`, { status: 400, headers })
     }
     const ids = checked.ids
@@ -116,7 +128,12 @@ export function createThumbBatchHandler(images: SingleImageHandler): (idsText: s
     for (const id of ids) {
       const r = await images({ id: String(id), variant: 'thumb' })
       const ok = r.status === 200
-      items.push({ id, status: r.status, mime: ok ? (r.headers.get('content-type') ?? 'application/octet-stream') : '', data: ok ? new Uint8Array(await r.arrayBuffer()) : new Uint8Array(0) })
+      items.push({
+        id,
+        status: r.status,
+        mime: ok ? (r.headers.get('content-type') ?? 'application/octet-stream') : '',
+        data: ok ? new Uint8Array(await r.arrayBuffer()) : new Uint8Array(0)
+      })
     }
     const body = encodeThumbBatch(items)
     return new Response(body, {

@@ -13,15 +13,28 @@ import { fromRunJob } from '../run/run'
 import { getRun } from '../store/runs'
 import { ProjectError } from '../store/errors'
 
-/** The worker job of a request: the app's config as is, or (fromRunId) that run's config with the app's fields on top. */
+/**
+ * The worker job of a request: the app's config as is, or (fromRunId) that run's config with the app's fields on
+ * top.
+ */
 function jobFor(db: DB, req: TrainStartRequest): StartJob {
-  const base: StartJob = { projectPath: req.projectPath, apiConfig: req.config as ApiTrainConfigT, resumeFrom: req.resumeRunId }
+  const base: StartJob = {
+    projectPath: req.projectPath,
+    apiConfig: req.config as ApiTrainConfigT,
+    resumeFrom: req.resumeRunId
+  }
   if (req.fromRunId == null) return base
   const parent = getRun(db, req.fromRunId)
   if (!parent) throw new ProjectError('NOT_FOUND', `no run ${req.fromRunId} to retrain from`)
   const mapped = fromApiConfig(req.config as ApiTrainConfigT)
   const r = fromRunJob(parent, mapped.config)
-  return { projectPath: req.projectPath, config: r.config, name: r.name, parentRunId: r.parentRunId, compute: { backend: mapped.backend } }
+  return {
+    projectPath: req.projectPath,
+    config: r.config,
+    name: r.name,
+    parentRunId: r.parentRunId,
+    compute: { backend: mapped.backend }
+  }
 }
 
 export interface TrainingHostOptions {
@@ -34,7 +47,15 @@ export interface TrainingHostOptions {
 /** The app API's TrainingHost over worker threads. One run at a time. */
 export function createTrainingHost(opts: TrainingHostOptions): TrainingHost {
   const listeners = new Set<(e: TrainHostEvent) => void>()
-  let status: TrainStatus = { available: true, state: 'idle', runId: null, jobId: null, progress: null, error: null, exitCode: null }
+  let status: TrainStatus = {
+    available: true,
+    state: 'idle',
+    runId: null,
+    jobId: null,
+    progress: null,
+    error: null,
+    exitCode: null
+  }
   let controller: AbortController | null = null
   let running: Promise<void> | null = null
   const emit = (e: TrainHostEvent): void => listeners.forEach((l) => l(e))
@@ -44,7 +65,8 @@ export function createTrainingHost(opts: TrainingHostOptions): TrainingHost {
   }
   return {
     start(req: TrainStartRequest) {
-      if (status.state === 'starting' || status.state === 'running' || status.state === 'cancelling') throw new Error('a training run is in progress')
+      if (status.state === 'starting' || status.state === 'running' || status.state === 'cancelling')
+        throw new Error('a training run is in progress')
       const db = opts.resolveDb(req.projectPath)
       controller = new AbortController()
       const signal = controller.signal

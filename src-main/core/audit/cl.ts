@@ -41,7 +41,12 @@ export interface ConfidentJoint {
 }
 
 /** Step 2: the (uncalibrated) confident joint. */
-export function confidentJoint(labels: readonly number[], probs: ProbRows, C: number, thresholds?: readonly number[]): ConfidentJoint {
+export function confidentJoint(
+  labels: readonly number[],
+  probs: ProbRows,
+  C: number,
+  thresholds?: readonly number[]
+): ConfidentJoint {
   const t = thresholds ? [...thresholds] : confidentThresholds(labels, probs, C)
   const joint = Array.from({ length: C }, () => new Array<number>(C).fill(0))
   const guess = new Array<number>(labels.length).fill(-1)
@@ -95,10 +100,16 @@ function roundHalfEven(x: number): number {
 export function calibrateConfidentJoint(joint: readonly number[][], labelCounts: readonly number[]): number[][] {
   const N = labelCounts.reduce((a, b) => a + b, 0)
   const rows = joint.map((row, i) => {
-    const s = Math.max(row.reduce((a, b) => a + b, 0), 1e-16)
+    const s = Math.max(
+      row.reduce((a, b) => a + b, 0),
+      1e-16
+    )
     return row.map((v) => (v / s) * labelCounts[i])
   })
-  const total = Math.max(rows.flat().reduce((a, b) => a + b, 0), 1e-16)
+  const total = Math.max(
+    rows.flat().reduce((a, b) => a + b, 0),
+    1e-16
+  )
   return rows.map((row) => roundPreservingSum(row.map((v) => (v / total) * N)))
 }
 
@@ -156,7 +167,12 @@ export interface LabelIssues {
 }
 
 /** cleanlab `find_label_issues` for multi-class labels (steps 1–5 above). */
-export function findLabelIssues(labels: readonly number[], probs: ProbRows, C: number, opts: FindIssuesOptions = {}): LabelIssues {
+export function findLabelIssues(
+  labels: readonly number[],
+  probs: ProbRows,
+  C: number,
+  opts: FindIssuesOptions = {}
+): LabelIssues {
   if (labels.length !== probs.length) throw new Error(`${labels.length} labels but ${probs.length} probability rows`)
   labels.forEach((y, i) => {
     if (!Number.isInteger(y) || y < 0 || y >= C) throw new Error(`label ${y} of example ${i} is outside 0..${C - 1}`)
@@ -196,6 +212,10 @@ export function findLabelIssues(labels: readonly number[], probs: ProbRows, C: n
 }
 
 /** cleanlab `get_label_quality_scores` (unadjusted): lower = more likely a label issue. */
-export function labelQualityScores(labels: readonly number[], probs: ProbRows, method: 'self_confidence' | 'normalized_margin'): number[] {
+export function labelQualityScores(
+  labels: readonly number[],
+  probs: ProbRows,
+  method: 'self_confidence' | 'normalized_margin'
+): number[] {
   return labels.map((y, i) => (method === 'self_confidence' ? probs[i][y] : normalizedMargin(probs[i], y)))
 }

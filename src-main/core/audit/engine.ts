@@ -112,11 +112,22 @@ interface JudgeContext {
 }
 
 /** The label signals of a scored image and the distribution its thresholds and suggestion use (m or p̂). */
-function signalsOf(im: AuditImage, C: number, config: AuditConfig): { s: LabelSignals & { combined: number[] }; m: number[] } {
+function signalsOf(
+  im: AuditImage,
+  C: number,
+  config: AuditConfig
+): { s: LabelSignals & { combined: number[] }; m: number[] } {
   const poi = config.method === 'poi'
   const p = im.pred!
   const g = givenDistribution(im.label!, C, config.useVotes ? im.votes : null, im.softLabel)
-  const s = labelSignals(im.label!, g, p.trnProbs, poi ? softOf(p) : null, poi ? p.uemConfidence : null, config.score.softWeight)
+  const s = labelSignals(
+    im.label!,
+    g,
+    p.trnProbs,
+    poi ? softOf(p) : null,
+    poi ? p.uemConfidence : null,
+    config.score.softWeight
+  )
   return { s, m: poi ? s.combined : Array.from(p.trnProbs) }
 }
 
@@ -126,7 +137,12 @@ function signalsOf(im: AuditImage, C: number, config: AuditConfig): { s: LabelSi
  * left to the caller (POI: a cut of the ranking; CL: confident learning over all images). `score` is
  * the POI score; the CL baseline's score is set by the caller.
  */
-function judge(jc: JudgeContext, im: AuditImage, s: LabelSignals & { combined: number[] }, m: ArrayLike<number>): { item: AuditItem; confident: number } {
+function judge(
+  jc: JudgeContext,
+  im: AuditImage,
+  s: LabelSignals & { combined: number[] },
+  m: ArrayLike<number>
+): { item: AuditItem; confident: number } {
   const { C, config } = jc
   const poi = config.method === 'poi'
   const p = im.pred!
@@ -179,7 +195,14 @@ function judge(jc: JudgeContext, im: AuditImage, s: LabelSignals & { combined: n
     flags,
     signals: poi
       ? { ...signals, ...extra, evidence }
-      : { trnSelfConfidence: s.trnSelfConfidence, trnMargin: s.trnMargin, trnJs: s.trnJs, trnKl: s.trnKl, softEntropy: normalizedEntropy(p.trnProbs), evidence },
+      : {
+          trnSelfConfidence: s.trnSelfConfidence,
+          trnMargin: s.trnMargin,
+          trnJs: s.trnJs,
+          trnKl: s.trnKl,
+          softEntropy: normalizedEntropy(p.trnProbs),
+          evidence
+        },
     explanation: null as unknown as Explanation
   }
   return { item, confident: guess }
@@ -193,7 +216,11 @@ function duplicateConflicts(images: readonly AuditImage[]): Map<number, AuditIma
   for (const members of groups.values()) {
     const labelled = members.filter((m) => m.groupLabel != null)
     if (new Set(labelled.map((m) => m.groupLabel)).size < 2) continue
-    for (const m of labelled) dupOf.set(m.imageId, labelled.filter((o) => o.groupLabel !== m.groupLabel))
+    for (const m of labelled)
+      dupOf.set(
+        m.imageId,
+        labelled.filter((o) => o.groupLabel !== m.groupLabel)
+      )
   }
   return dupOf
 }
@@ -208,12 +235,25 @@ function independentFlags(im: AuditImage, dupOf: Map<number, AuditImage[]>): num
 }
 
 const unscored = (im: AuditImage, flags: number): AuditItem => ({
-  imageId: im.imageId, givenLabel: im.label ?? im.groupLabel, score: null, rank: null, suggestedLabel: null,
-  strength: null, flags, signals: null, explanation: null as unknown as Explanation
+  imageId: im.imageId,
+  givenLabel: im.label ?? im.groupLabel,
+  score: null,
+  rank: null,
+  suggestedLabel: null,
+  strength: null,
+  flags,
+  signals: null,
+  explanation: null as unknown as Explanation
 })
 
 /** The item's "why" text (and its structured parts), from its final flags and suggestion. */
-function explainItem(classes: readonly string[], config: AuditConfig, it: AuditItem, im: AuditImage, dupOf: Map<number, AuditImage[]>): Explanation {
+function explainItem(
+  classes: readonly string[],
+  config: AuditConfig,
+  it: AuditItem,
+  im: AuditImage,
+  dupOf: Map<number, AuditImage[]>
+): Explanation {
   const poi = config.method === 'poi'
   const p = im.pred
   const notes: string[] = []
@@ -230,7 +270,10 @@ function explainItem(classes: readonly string[], config: AuditConfig, it: AuditI
     gate: poi && p ? p.gate : null,
     auProb: poi && p ? p.auProb : null,
     auImportance: poi && p ? p.auImportance : null,
-    duplicates: (dupOf.get(it.imageId) ?? []).map((o) => ({ imageId: o.imageId, label: o.groupLabel != null ? classes[o.groupLabel] : null })),
+    duplicates: (dupOf.get(it.imageId) ?? []).map((o) => ({
+      imageId: o.imageId,
+      label: o.groupLabel != null ? classes[o.groupLabel] : null
+    })),
     notes,
     auActive: config.explanation.auActive,
     maxAus: config.explanation.maxAus
@@ -238,7 +281,11 @@ function explainItem(classes: readonly string[], config: AuditConfig, it: AuditI
 }
 
 /** Runs the audit over `images` with `config`. `classes` names the project's class indices. */
-export function computeAudit(classes: readonly string[], images: readonly AuditImage[], config: AuditConfig): { items: AuditItem[]; summary: EngineSummary } {
+export function computeAudit(
+  classes: readonly string[],
+  images: readonly AuditImage[],
+  config: AuditConfig
+): { items: AuditItem[]; summary: EngineSummary } {
   const C = classes.length
   const scored = images.filter((im) => im.label != null && im.pred != null)
   const y = scored.map((im) => im.label!)
@@ -255,11 +302,17 @@ export function computeAudit(classes: readonly string[], images: readonly AuditI
   })
   // The mislabeled.* threshold settings shape the POI rule; the CL baseline stays cleanlab's own.
   const t = poi
-    ? cl.thresholds.map((v, j) => config.mislabeled.thresholdOverrides[classes[j]] ?? (v >= 2 ? 2 : v * config.mislabeled.thresholdScale))
+    ? cl.thresholds.map(
+        (v, j) =>
+          config.mislabeled.thresholdOverrides[classes[j]] ?? (v >= 2 ? 2 : v * config.mislabeled.thresholdScale)
+      )
     : cl.thresholds
 
   const uems = poi ? scored.map((im) => im.pred!.uemConfidence).filter((c): c is number => c != null) : []
-  const cutMis = uems.length && config.mislabeled.minConfidencePercentile > 0 ? quantile(uems, config.mislabeled.minConfidencePercentile) : null
+  const cutMis =
+    uems.length && config.mislabeled.minConfidencePercentile > 0
+      ? quantile(uems, config.mislabeled.minConfidencePercentile)
+      : null
   const cutAmb = uems.length ? quantile(uems, config.ambiguous.confidencePercentile) : null
   const clScores = poi ? null : labelQualityScores(y, dist, config.cl.ranking)
   const jc: JudgeContext = { C, config, thresholds: t, cutMis, cutAmb }
@@ -294,7 +347,9 @@ export function computeAudit(classes: readonly string[], images: readonly AuditI
   }
 
   // Ranks: ascending score, ties by image id, so the order is reproducible.
-  const ranked = [...items.values()].filter((it) => it.score != null).sort((a, b) => a.score! - b.score! || a.imageId - b.imageId)
+  const ranked = [...items.values()]
+    .filter((it) => it.score != null)
+    .sort((a, b) => a.score! - b.score! || a.imageId - b.imageId)
   ranked.forEach((it, i) => (it.rank = i + 1))
   let mislabeledCut: EngineSummary['mislabeledCut'] = null
   if (poi) {
@@ -346,7 +401,12 @@ export function computeAudit(classes: readonly string[], images: readonly AuditI
  * (its confident-joint rule; cleanlab's prune-by-noise-rate counts need the whole table). Ranks are
  * left null: the store places the new score among the stored ones.
  */
-export function reassessImages(classes: readonly string[], images: readonly AuditImage[], config: AuditConfig, summary: EngineSummary): AuditItem[] {
+export function reassessImages(
+  classes: readonly string[],
+  images: readonly AuditImage[],
+  config: AuditConfig,
+  summary: EngineSummary
+): AuditItem[] {
   const C = classes.length
   const poi = config.method === 'poi'
   const jc: JudgeContext = {

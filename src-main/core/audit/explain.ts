@@ -82,7 +82,13 @@ function prior(cls: string | null, half: HalfName): number[] {
 }
 
 /** The gate-weighted vote of one half from regions a and b. */
-export function halfVote(regionProbs: ArrayLike<number>, gate: ArrayLike<number> | null, C: number, a: number, b: number): { dist: number[]; weight: number | null } {
+export function halfVote(
+  regionProbs: ArrayLike<number>,
+  gate: ArrayLike<number> | null,
+  C: number,
+  a: number,
+  b: number
+): { dist: number[]; weight: number | null } {
   const ga = gate ? gate[a] : 0.5
   const gb = gate ? gate[b] : 0.5
   const s = ga + gb
@@ -116,7 +122,14 @@ function halfEvidence(x: ExplainInput, half: HalfName): HalfExplanation {
       const prob = probs[m]
       if (prob < x.auActive) return
       const importance = importances ? importances[m] : null
-      aus.push({ au, name: AU_NAMES[au] ?? `AU${au}`, prob, importance, ofGiven: givenPrior.includes(au), ofSuggested: suggestedPrior.includes(au) })
+      aus.push({
+        au,
+        name: AU_NAMES[au] ?? `AU${au}`,
+        prob,
+        importance,
+        ofGiven: givenPrior.includes(au),
+        ofSuggested: suggestedPrior.includes(au)
+      })
     })
     aus.sort((p, q) => q.prob - p.prob || p.au - q.au)
     aus.splice(x.maxAus)
@@ -125,7 +138,15 @@ function halfEvidence(x: ExplainInput, half: HalfName): HalfExplanation {
     a.prob = r4(a.prob)
     if (a.importance != null) a.importance = r4(a.importance)
   }
-  return { half, gate: gate == null ? null : r4(gate), vote, voteProb: voteProb == null ? null : r4(voteProb), aus, givenPrior, suggestedPrior }
+  return {
+    half,
+    gate: gate == null ? null : r4(gate),
+    vote,
+    voteProb: voteProb == null ? null : r4(voteProb),
+    aus,
+    givenPrior,
+    suggestedPrior
+  }
 }
 
 const f2 = (v: number): string => v.toFixed(2)
@@ -156,9 +177,14 @@ export function explain(x: ExplainInput): Explanation {
   else parts.push(top.length ? `model: ${top.map((t) => `${t.label} ${f2(t.p)}`).join(', ')}` : 'model: no prediction')
   parts.push(...(x.notes ?? []))
   parts.push(`labelled: ${given ?? 'none'}`)
-  parts.push(suggested ? `suggested: ${suggested}${x.strength != null ? ` (strength ${f2(x.strength)})` : ''}` : 'no other label suggested')
+  parts.push(
+    suggested
+      ? `suggested: ${suggested}${x.strength != null ? ` (strength ${f2(x.strength)})` : ''}`
+      : 'no other label suggested'
+  )
   const duplicates = x.duplicates ?? []
-  if (duplicates.length) parts.push(`same image as ${duplicates.map((d) => `#${d.imageId} labelled ${d.label ?? 'none'}`).join(', ')}`)
+  if (duplicates.length)
+    parts.push(`same image as ${duplicates.map((d) => `#${d.imageId} labelled ${d.label ?? 'none'}`).join(', ')}`)
   return {
     given,
     suggested,

@@ -34,7 +34,10 @@ export function reassessAuditItems(db: DB, auditId: number, imageIds: readonly n
        ORDER BY i.id`
     )
     .all(ids, ids) as ImgRow[]
-  const faces = faceStatuses(db, rows.map((r) => r.id))
+  const faces = faceStatuses(
+    db,
+    rows.map((r) => r.id)
+  )
   const space = { C: classes.length, map, known: new Set(map), useVotes: audit.config.useVotes }
   const images = rows.map((r) => toAuditImage(r, getPrediction(db, audit.runId!, r.id), space, faces).image)
   const items = reassessImages(classes, images, audit.config, audit.summary)
@@ -54,7 +57,9 @@ export function reassessAuditItems(db: DB, auditId: number, imageIds: readonly n
     if (auditFlags !== it.flags) it.signals = { ...(it.signals ?? {}), auditFlags }
   }
 
-  const rankOf = db.prepare('SELECT count(*) + 1 AS r FROM audit_items WHERE audit_id = ? AND score < ? AND image_id != ?')
+  const rankOf = db.prepare(
+    'SELECT count(*) + 1 AS r FROM audit_items WHERE audit_id = ? AND score < ? AND image_id != ?'
+  )
   const update = db.prepare(
     `UPDATE audit_items SET given_label = ?, score = ?, rank = ?, suggested_label = ?, strength = ?, flags = ?, signals = ?, explanation = ?
      WHERE audit_id = ? AND image_id = ?`
@@ -69,8 +74,16 @@ export function reassessAuditItems(db: DB, auditId: number, imageIds: readonly n
       // The new score's place among the stored scores (the other images keep their ranks).
       const rank = it.score == null ? null : (rankOf.get(auditId, it.score, it.imageId) as { r: number }).r
       const vals = [
-        it.givenLabel, it.score, rank, it.suggestedLabel, it.strength, it.flags,
-        it.signals ? JSON.stringify(round6(it.signals)) : null, JSON.stringify(it.explanation), auditId, it.imageId
+        it.givenLabel,
+        it.score,
+        rank,
+        it.suggestedLabel,
+        it.strength,
+        it.flags,
+        it.signals ? JSON.stringify(round6(it.signals)) : null,
+        JSON.stringify(it.explanation),
+        auditId,
+        it.imageId
       ]
       if (update.run(...vals).changes) written.push(it.imageId)
       else if (it.score != null || it.flags) {

@@ -81,7 +81,12 @@ export function mix(a: ArrayLike<number>, b: ArrayLike<number>, alpha: number): 
  * distribution (when it still agrees with the current label, i.e. the label was not changed away
  * from the votes' majority), else one-hot at y.
  */
-export function givenDistribution(y: number, C: number, votes: ArrayLike<number> | null, soft: ArrayLike<number> | null): number[] {
+export function givenDistribution(
+  y: number,
+  C: number,
+  votes: ArrayLike<number> | null,
+  soft: ArrayLike<number> | null
+): number[] {
   if (soft && soft.length === C) {
     const s = normalise(soft)
     if (s) return s

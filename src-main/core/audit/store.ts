@@ -78,7 +78,9 @@ export function faceStatuses(db: DB, ids?: readonly number[]): Map<number, 'no-f
   if (!cols.has('image_id') || !cols.has('status')) return null
   const out = new Map<number, 'no-face' | 'several-faces'>()
   const rows = ids
-    ? db.prepare('SELECT image_id, status FROM faces WHERE image_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids))
+    ? db
+        .prepare('SELECT image_id, status FROM faces WHERE image_id IN (SELECT value FROM json_each(?))')
+        .all(JSON.stringify(ids))
     : db.prepare('SELECT image_id, status FROM faces').all()
   for (const r of rows as { image_id: number; status: string }[]) {
     const s = String(r.status).toLowerCase().replace(/_/g, '-')
@@ -156,17 +158,24 @@ export function toAuditImage(
  * Audits `runId`'s predictions against the current labels with `config` (defaults filled), stores
  * the result and returns the new audit's id.
  */
-export async function runAudit(db: DB, runId: number, config: AuditConfigInput = {}, opts: RunAuditOptions = {}): Promise<number> {
+export async function runAudit(
+  db: DB,
+  runId: number,
+  config: AuditConfigInput = {},
+  opts: RunAuditOptions = {}
+): Promise<number> {
   const started = Date.now()
   const cfg = resolveAuditConfig(config)
   const run = getRun(db, runId)
   if (!run) throw new ProjectError('INVALID', `no run ${runId} in this project`)
-  if (run.status === 'running') throw new ProjectError('INVALID', `run ${runId} is still running; audit it when it has finished`)
+  if (run.status === 'running')
+    throw new ProjectError('INVALID', `run ${runId} is still running; audit it when it has finished`)
   const classes = getClasses(db)
   const C = classes.length
   const map = run.classes.map((name) => classes.indexOf(name as (typeof classes)[number]))
   const unknown = run.classes.filter((_, k) => map[k] < 0)
-  if (unknown.length) throw new ProjectError('INVALID', `run ${runId} predicts classes this project lacks: ${unknown.join(', ')}`)
+  if (unknown.length)
+    throw new ProjectError('INVALID', `run ${runId} predicts classes this project lacks: ${unknown.join(', ')}`)
   const known = new Set(map)
   const warnings: string[] = []
   if (run.status !== 'done') warnings.push(`run ${runId} ended as '${run.status}'; its predictions may be incomplete`)
@@ -234,8 +243,16 @@ export async function runAudit(db: DB, runId: number, config: AuditConfigInput =
     )
     for (const it of items) {
       ins.run(
-        auditId, it.imageId, it.givenLabel, it.score, it.rank, it.suggestedLabel, it.strength, it.flags,
-        it.signals ? JSON.stringify(round6(it.signals)) : null, JSON.stringify(it.explanation)
+        auditId,
+        it.imageId,
+        it.givenLabel,
+        it.score,
+        it.rank,
+        it.suggestedLabel,
+        it.strength,
+        it.flags,
+        it.signals ? JSON.stringify(round6(it.signals)) : null,
+        JSON.stringify(it.explanation)
       )
     }
     full.durationMs = Date.now() - started
@@ -245,7 +262,8 @@ export async function runAudit(db: DB, runId: number, config: AuditConfigInput =
   return auditId
 }
 
-// Signals keep 6 decimals (exported for reassess.ts, which writes items the same way) (a flat object: rounding in place beats a JSON.stringify replacer).
+// Signals keep 6 decimals (exported for reassess.ts, which writes items the same way) (a flat object: rounding
+// in place beats a JSON.stringify replacer).
 export function round6(o: ItemSignals): ItemSignals {
   const r = o as Record<string, number | number[] | null | undefined>
   const round = (v: number): number => (Number.isInteger(v) ? v : Math.round(v * 1e6) / 1e6)
@@ -269,9 +287,19 @@ interface AuditRow {
 function toAudit(r: AuditRow): AuditRecord {
   const summary = JSON.parse(r.summary) as AuditSummary
   if (summary.version !== AUDIT_SUMMARY_VERSION) {
-    throw new ProjectError('FUTURE_VERSION', `audit ${r.id} has summary version ${summary.version}; this build reads ${AUDIT_SUMMARY_VERSION}`)
+    throw new ProjectError(
+      'FUTURE_VERSION',
+      `audit ${r.id} has summary version ${summary.version}; this build reads ${AUDIT_SUMMARY_VERSION}`
+    )
   }
-  return { id: r.id, runId: r.run_id, method: r.method, createdAt: r.created_at, config: resolveAuditConfig(JSON.parse(r.config)), summary }
+  return {
+    id: r.id,
+    runId: r.run_id,
+    method: r.method,
+    createdAt: r.created_at,
+    config: resolveAuditConfig(JSON.parse(r.config)),
+    summary
+  }
 }
 
 export function getAudit(db: DB, auditId: number): AuditRecord | null {
@@ -364,7 +392,8 @@ export function auditItems(db: DB, auditId: number, q: AuditItemQuery = {}): Aud
 }
 
 export function getAuditItem(db: DB, auditId: number, imageId: number): AuditItemRecord | null {
-  const r = db.prepare(`${ITEM_SELECT} WHERE ai.audit_id = ? AND ai.image_id = ?`).get(auditId, imageId) as ItemRow | undefined
+  const r = db.prepare(`${ITEM_SELECT} WHERE ai.audit_id = ? AND ai.image_id = ?`).get(auditId, imageId) as
+    ItemRow | undefined
   return r ? toItem(r) : null
 }
 
@@ -381,7 +410,9 @@ export interface AuditSummaryTable {
 export function auditSummary(db: DB, auditId: number): AuditSummaryTable {
   const audit = getAudit(db, auditId)
   if (!audit) throw new ProjectError('INVALID', `no audit ${auditId}`)
-  const cols = FLAG_NAMES.map((n) => `sum(flags & ${FLAG_BITS[n]} != 0), sum(flags & ${FLAG_BITS[n]} != 0 AND r.image_id IS NOT NULL)`).join(', ')
+  const cols = FLAG_NAMES.map(
+    (n) => `sum(flags & ${FLAG_BITS[n]} != 0), sum(flags & ${FLAG_BITS[n]} != 0 AND r.image_id IS NOT NULL)`
+  ).join(', ')
   const rows = db
     .prepare(
       `SELECT given_label, count(*), ${cols} FROM audit_items ai LEFT JOIN reviews r ON r.image_id = ai.image_id

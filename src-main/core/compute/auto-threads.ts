@@ -54,7 +54,12 @@ export async function measureMachineLoad(sampleMs = 400): Promise<MachineLoad> {
   const a = cpuSnapshot()
   await new Promise((r) => setTimeout(r, sampleMs))
   const b = cpuSnapshot()
-  return { cores: availableParallelism(), load1: loadavg()[0], others: othersBetween(a, b), sampleMs: Math.round(b.wallMs - a.wallMs) }
+  return {
+    cores: availableParallelism(),
+    load1: loadavg()[0],
+    others: othersBetween(a, b),
+    sampleMs: Math.round(b.wallMs - a.wallMs)
+  }
 }
 
 /** The auto thread count and a few words on why, for the backend report. */

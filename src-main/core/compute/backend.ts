@@ -101,7 +101,10 @@ export interface ComputeInfo {
 
 /** A backend was asked for by name and cannot be used, or initCompute was called with conflicting options. */
 export class ComputeError extends Error {
-  constructor(message: string, readonly tried: TriedBackend[] = []) {
+  constructor(
+    message: string,
+    readonly tried: TriedBackend[] = []
+  ) {
     super(message)
     this.name = 'ComputeError'
   }
@@ -175,7 +178,10 @@ export async function initCompute(opts: ComputeOptions = {}): Promise<ComputeInf
   const info = await current
   const want = opts.backend ?? 'auto'
   if (want !== 'auto' && want !== info.backend) {
-    throw new ComputeError(`compute is already initialised with backend ${info.backend} in this process; restart to use ${want}`, info.tried)
+    throw new ComputeError(
+      `compute is already initialised with backend ${info.backend} in this process; restart to use ${want}`,
+      info.tried
+    )
   }
   return info
 }
@@ -218,9 +224,15 @@ async function selectBackend(opts: ComputeOptions): Promise<ComputeInfo> {
   }
   const last = tried[tried.length - 1]
   if (want !== 'auto') {
-    throw new ComputeError(`backend '${want}' was requested but cannot be used: ${want} ${last.error}${installHint(want, last.error)}`, tried)
+    throw new ComputeError(
+      `backend '${want}' was requested but cannot be used: ${want} ${last.error}${installHint(want, last.error)}`,
+      tried
+    )
   }
-  throw new ComputeError(`no TensorFlow.js backend could be initialised: ${tried.map((t) => `${t.name} ${t.error}`).join('; ')}`, tried)
+  throw new ComputeError(
+    `no TensorFlow.js backend could be initialised: ${tried.map((t) => `${t.name} ${t.error}`).join('; ')}`,
+    tried
+  )
 }
 
 /** What initialising one backend yields; selectBackend adds the name, the tried list and the reason. */
@@ -230,7 +242,15 @@ async function tryBackend(name: ComputeBackend, loaders: ComputeLoaders, opts: C
   if (name === 'tfjs-node-gpu' || name === 'tfjs-node') return tryTensorflow(name, loaders[name], opts)
   if (name === 'wasm') return tryWasm(loaders.wasm, opts)
   if (!(await setBackendReporting('cpu'))) throw new InitError('the cpu backend did not initialise')
-  return { tfBackend: 'cpu', threads: 1, simd: null, gpu: null, shims: installCpuShims(tf), wasmDir: null, warnings: [] }
+  return {
+    tfBackend: 'cpu',
+    threads: 1,
+    simd: null,
+    gpu: null,
+    shims: installCpuShims(tf),
+    wasmDir: null,
+    warnings: []
+  }
 }
 
 class InitError extends Error {}
@@ -261,10 +281,20 @@ async function tryTensorflow(
         `(a second copy of @tensorflow/tfjs? its version must be ${tf.version.tfjs})`
     )
   }
-  if (!(await setBackendReporting('tensorflow'))) throw new InitError(lastWarning ?? 'tf.setBackend(tensorflow) returned false')
+  if (!(await setBackendReporting('tensorflow')))
+    throw new InitError(lastWarning ?? 'tf.setBackend(tensorflow) returned false')
   const be = tf.backend() as unknown as { isUsingGpuDevice?: boolean }
   const gpu = name === 'tfjs-node-gpu' && typeof be.isUsingGpuDevice === 'boolean' ? be.isUsingGpuDevice : null
-  return { tfBackend: 'tensorflow', threads: th.threads, threadsWhy: th.why, simd: null, gpu, shims: [], wasmDir: null, warnings: th.warnings }
+  return {
+    tfBackend: 'tensorflow',
+    threads: th.threads,
+    threadsWhy: th.why,
+    simd: null,
+    gpu,
+    shims: [],
+    wasmDir: null,
+    warnings: th.warnings
+  }
 }
 
 function wasmBinaryName(simd: boolean, threaded: boolean): string {
@@ -297,12 +327,17 @@ async function tryWasm(load: () => Promise<WasmBackendModule>, opts: ComputeOpti
   }
   if (!alreadyUp) {
     const binary = join(wasmDir, wasmBinaryName(simd, threads > 1))
-    if (!existsSync(binary)) throw new InitError(`wasm binary not found: ${binary} (set POI_WASM_DIR to the folder holding tfjs-backend-wasm*.wasm)`)
+    if (!existsSync(binary))
+      throw new InitError(
+        `wasm binary not found: ${binary} (set POI_WASM_DIR to the folder holding tfjs-backend-wasm*.wasm)`
+      )
     try {
       wasm.setWasmPaths(wasmDir.endsWith(sep) ? wasmDir : wasmDir + sep)
     } catch (e) {
       // tfjs-backend-wasm refuses once an init has aborted; that state lasts for the process.
-      throw new InitError(`an earlier wasm initialisation in this process failed; restart to retry (${(e as Error).message})`)
+      throw new InitError(
+        `an earlier wasm initialisation in this process failed; restart to retry (${(e as Error).message})`
+      )
     }
   }
   let patch: ThreadsPatch | null = null
@@ -324,7 +359,16 @@ async function tryWasm(load: () => Promise<WasmBackendModule>, opts: ComputeOpti
   const actual = wasm.getThreadsCount()
   if (threads > 1 && actual !== threads) warnings.push(`asked for ${threads} wasm threads, XNNPACK runs ${actual}`)
   const threadsWhy = auto ? auto.why : wantsAuto ? 'auto: wasm was already initialised in this process' : 'requested'
-  return { tfBackend: 'wasm', threads: actual, threadsWhy, simd, gpu: null, shims: installWasmShims(tf, opts.shims), wasmDir, warnings }
+  return {
+    tfBackend: 'wasm',
+    threads: actual,
+    threadsWhy,
+    simd,
+    gpu: null,
+    shims: installWasmShims(tf, opts.shims),
+    wasmDir,
+    warnings
+  }
 }
 
 let lastWarning: string | null = null
@@ -339,7 +383,14 @@ async function setBackendReporting(name: string): Promise<boolean> {
   }
   try {
     const ok = await tf.setBackend(name)
-    if (!ok) lastWarning = seen.filter((s) => !/^Initialization of backend/.test(s)).join(' ').split('\n')[0] || seen.join(' ') || null
+    if (!ok)
+      lastWarning =
+        seen
+          .filter((s) => !/^Initialization of backend/.test(s))
+          .join(' ')
+          .split('\n')[0] ||
+        seen.join(' ') ||
+        null
     else seen.forEach((s) => saved(s))
     return ok
   } finally {
@@ -351,7 +402,8 @@ function failureText(e: unknown): string {
   if (e instanceof BackendNotInstalledError) return 'not installed'
   const err = e as NodeJS.ErrnoException
   const msg = (err && err.message) || String(e)
-  if ((err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') && /@tensorflow\/tfjs-node/.test(msg)) return 'not installed'
+  if ((err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') && /@tensorflow\/tfjs-node/.test(msg))
+    return 'not installed'
   if (e instanceof InitError || e instanceof ComputeError) return `init failed: ${msg}`
   return `load error: ${msg.split('\n')[0]}`
 }
@@ -363,7 +415,12 @@ function installHint(name: ComputeBackend, error: string | undefined): string {
 
 function explain(name: ComputeBackend, want: 'auto' | ComputeBackend, tried: TriedBackend[], p: BackendSetup): string {
   const failed = tried.filter((t) => !t.ok).map((t) => `${t.name} ${t.error}`)
-  const why = want !== 'auto' ? 'requested explicitly' : failed.length ? `the faster ones are unavailable (${failed.join('; ')})` : 'it is the fastest backend'
+  const why =
+    want !== 'auto'
+      ? 'requested explicitly'
+      : failed.length
+        ? `the faster ones are unavailable (${failed.join('; ')})`
+        : 'it is the fastest backend'
   switch (name) {
     case 'tfjs-node-gpu':
       return p.gpu === false

@@ -31,11 +31,22 @@ function tensorflowVersion(info: ComputeInfo): string | null {
 }
 
 /** Advice for a faster engine, given what runs. Docs only for GPUs: nothing here can test one. */
-export function adviceFor(engine: ComputeBackend, gpu: boolean | null, native: NativeSetupStatus | null, hasNativePkg: boolean): string[] {
+export function adviceFor(
+  engine: ComputeBackend,
+  gpu: boolean | null,
+  native: NativeSetupStatus | null,
+  hasNativePkg: boolean
+): string[] {
   const out: string[] = []
   if (engine === 'wasm' || engine === 'cpu') {
-    if (!hasNativePkg) out.push('Install the native engine: `npm install @tensorflow/tfjs-node@4.22.0`, then `npm run setup:native` (2–4× faster training than wasm).')
-    else if (native && !native.ok) out.push(`The native engine is installed but not set up (${native.reason ?? 'unknown reason'}). Run \`npm run setup:native\`; it needs either internet access (tfjs-node's own download) or pip with the tensorflow-cpu wheel, unzip, g++ and make.`)
+    if (!hasNativePkg)
+      out.push(
+        'Install the native engine: `npm install @tensorflow/tfjs-node@4.22.0`, then `npm run setup:native` (2–4× faster training than wasm).'
+      )
+    else if (native && !native.ok)
+      out.push(
+        `The native engine is installed but not set up (${native.reason ?? 'unknown reason'}). Run \`npm run setup:native\`; it needs either internet access (tfjs-node's own download) or pip with the tensorflow-cpu wheel, unzip, g++ and make.`
+      )
     else out.push('Run `npm run setup:native` to build the native engine (2–4× faster training than wasm).')
   }
   if (engine !== 'tfjs-node-gpu' || gpu === false) {

@@ -17,6 +17,19 @@ export {
   type TriedBackend,
   type WasmBackendModule
 } from './backend'
-export { installCpuShims, installWasmShims, uninstallCpuShims, uninstallWasmShims, type FilterGradStrategy, type WasmShimOptions } from './wasm-shims'
-export { AUTO_THREADS_MAX, autoWasmThreads, measureMachineLoad, type AutoThreads, type MachineLoad } from './auto-threads'
+export {
+  installCpuShims,
+  installWasmShims,
+  uninstallCpuShims,
+  uninstallWasmShims,
+  type FilterGradStrategy,
+  type WasmShimOptions
+} from './wasm-shims'
+export {
+  AUTO_THREADS_MAX,
+  autoWasmThreads,
+  measureMachineLoad,
+  type AutoThreads,
+  type MachineLoad
+} from './auto-threads'
 export { enableWasmThreadsInNode, unrefPoolThreads, type ThreadsPatch } from './wasm-threads'

@@ -18,7 +18,13 @@ import { tf } from './tf'
 
 /** The part of tfjs-node's NodeJSKernelBackend used here (its TFE op runner and attribute type codes). */
 interface NodeBackend {
-  binding: { TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_FLOAT: number }
+  binding: {
+    TF_ATTR_FLOAT: number
+    TF_ATTR_STRING: number
+    TF_ATTR_BOOL: number
+    TF_ATTR_TYPE: number
+    TF_FLOAT: number
+  }
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.Tensor[]): tf.Tensor
   executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[]
 }
@@ -42,7 +48,13 @@ export interface NativeTrainOps {
    * tf.moments): y = γ·(x − μ)/√(σ² + eps) + β, differentiable in x, γ and β through one fused gradient
    * kernel. `onStats` receives the batch statistics (untracked by any tidy scope: the receiver disposes them).
    */
-  batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, onStats: (s: BatchStats) => void): tf.Tensor4D
+  batchNormTrain(
+    x: tf.Tensor4D,
+    gamma: tf.Tensor1D,
+    beta: tf.Tensor1D,
+    eps: number,
+    onStats: (s: BatchStats) => void
+  ): tf.Tensor4D
   /** max(x, 0) whose gradient is one ReluGrad kernel (dy where the output is > 0, else 0). */
   relu<T extends tf.Tensor>(x: T): T
 }
@@ -71,7 +83,10 @@ function makeOps(be: NodeBackend): NativeTrainOps {
     const y = tf.relu(x as tf.Tensor)
     ;(save as tf.GradSaveFunc)([y])
     // ReluGrad(gradients, features) masks by features > 0; the output is > 0 exactly where the input is.
-    return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => be.executeSingleOutput('ReluGrad', floatT, [dy, saved[0]]) }
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => be.executeSingleOutput('ReluGrad', floatT, [dy, saved[0]])
+    }
   })
 
   return {
@@ -83,7 +98,12 @@ function makeOps(be: NodeBackend): NativeTrainOps {
         // kernel reads (mean, biased variance, scratch). exponential_avg_factor 1 (the default): the
         // population-statistics inputs are ignored, so empty tensors serve.
         const empty = tf.tensor1d([], 'float32')
-        const [y, mean, variance, r1, r2, r3] = be.executeMultipleOutputs('FusedBatchNormV3', attrs, [xi as tf.Tensor, g as tf.Tensor, bt as tf.Tensor, empty, empty], 6)
+        const [y, mean, variance, r1, r2, r3] = be.executeMultipleOutputs(
+          'FusedBatchNormV3',
+          attrs,
+          [xi as tf.Tensor, g as tf.Tensor, bt as tf.Tensor, empty, empty],
+          6
+        )
         ;(save as tf.GradSaveFunc)([xi as tf.Tensor, g as tf.Tensor, r1, r2, r3])
         onStats({ mean: tf.keep(mean) as tf.Tensor1D, unbiasedVariance: tf.keep(variance) as tf.Tensor1D })
         return {

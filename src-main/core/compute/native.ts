@@ -50,7 +50,8 @@ export function nativeAddonPresent(pkg: string | null = nativePackageDir()): boo
 export function nativeSetupFailure(pkg: string | null = nativePackageDir()): string | null {
   if (!pkg) return null
   const s = readNativeSetupStatus(pkg)
-  if (s && !s.ok) return `the native set-up did not complete (${s.reason ?? 'no reason recorded'}); run \`npm run setup:native\``
+  if (s && !s.ok)
+    return `the native set-up did not complete (${s.reason ?? 'no reason recorded'}); run \`npm run setup:native\``
   if (!nativeAddonPresent(pkg)) return 'the tfjs-node addon is not built; run `npm run setup:native`'
   return null
 }

@@ -32,7 +32,12 @@ export interface ConvGeometry {
  * filter [Ho, Wo, N, Cout]; one stride-1 forward conv with dilation = stride then yields [Cin, kh, kw, Cout].
  * 'pertap': for each tap, dy^T [Cout, M] @ window [M, Cin] with M = N*Ho*Wo (an NN matmul, XNNPACK).
  */
-export function conv2dFilterGrad(x: Tensor4D, dy: Tensor4D, g: ConvGeometry, strategy: FilterGradStrategy = 'conv'): Tensor4D {
+export function conv2dFilterGrad(
+  x: Tensor4D,
+  dy: Tensor4D,
+  g: ConvGeometry,
+  strategy: FilterGradStrategy = 'conv'
+): Tensor4D {
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outHeight: ho, outWidth: wo } = g
   const { top, left } = g.padInfo
   // Exactly the padded rows/cols the taps read: [-top, -top + (Ho-1)*sh + kh). Rows past the last window
@@ -124,7 +129,12 @@ export function conv2dInputGrad(dy: Tensor4D, filter: Tensor4D, g: ConvGeometry)
       phaseOut.set(`${p.rh},${p.rw}`, tf.zeros([g.batchSize, rows, cols, cin]))
       continue
     }
-    const sub = tf.reshape(tf.slice(permT, [offset, 0, 0], [p.th * p.tw, cout, cin]), [p.th, p.tw, cout, cin]) as Tensor4D
+    const sub = tf.reshape(tf.slice(permT, [offset, 0, 0], [p.th * p.tw, cout, cin]), [
+      p.th,
+      p.tw,
+      cout,
+      cin
+    ]) as Tensor4D
     offset += p.th * p.tw
     // dx_phase[q] = sum_t dy[q - (th-1) + t] * sub[t]: dy rows [q0 - (th-1), q1) are needed.
     const padT = p.th - 1 - q0h
@@ -140,7 +150,12 @@ export function conv2dInputGrad(dy: Tensor4D, filter: Tensor4D, g: ConvGeometry)
     // Negative amounts (rows dy has but this range never reads) are cropped; conv2d's explicit padding
     // takes only non-negative amounts.
     if (padT < 0 || padB < 0 || padL < 0 || padR < 0) {
-      src = padOrCrop(dy, [[0, 0], [Math.min(0, padT), Math.min(0, padB)], [Math.min(0, padL), Math.min(0, padR)], [0, 0]])
+      src = padOrCrop(dy, [
+        [0, 0],
+        [Math.min(0, padT), Math.min(0, padB)],
+        [Math.min(0, padL), Math.min(0, padR)],
+        [0, 0]
+      ])
     }
     const explicit: [[number, number], [number, number], [number, number], [number, number]] = [
       [0, 0],

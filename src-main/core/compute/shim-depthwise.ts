@@ -24,7 +24,12 @@ export function depthwiseFilterGrad(x: Tensor4D, dy: Tensor4D, g: ConvGeometry, 
   const taps: Tensor[] = []
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      const win = tf.stridedSlice(xp, [0, i, j, 0], [g.batchSize, i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1, c], [1, sh, sw, 1])
+      const win = tf.stridedSlice(
+        xp,
+        [0, i, j, 0],
+        [g.batchSize, i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1, c],
+        [1, sh, sw, 1]
+      )
       taps.push(tf.sum(tf.mul(tf.expandDims(win, 4), dy5), [0, 1, 2])) // [C, M]
     }
   }
@@ -44,11 +49,23 @@ export function depthwiseInputGrad(dy: Tensor4D, filter: Tensor4D, g: ConvGeomet
   const lh = (ho - 1) * sh + 1
   const lw = (wo - 1) * sw + 1
   if (sh > 1) {
-    const z = tf.pad(tf.reshape(dy, [n, ho, 1, wo, cm]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, 0]])
+    const z = tf.pad(tf.reshape(dy, [n, ho, 1, wo, cm]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, 0]
+    ])
     dyz = tf.slice(tf.reshape(z, [n, ho * sh, wo, cm]), [0, 0, 0, 0], [n, lh, wo, cm]) as Tensor4D
   }
   if (sw > 1) {
-    const z = tf.pad(tf.reshape(dyz, [n, lh, wo, 1, cm]), [[0, 0], [0, 0], [0, 0], [0, sw - 1], [0, 0]])
+    const z = tf.pad(tf.reshape(dyz, [n, lh, wo, 1, cm]), [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0]
+    ])
     dyz = tf.slice(tf.reshape(z, [n, lh, wo * sw, cm]), [0, 0, 0, 0], [n, lh, lw, cm]) as Tensor4D
   }
   const { top, left } = g.padInfo

@@ -28,11 +28,15 @@ export function padOrCrop<T extends Tensor>(t: T, amounts: Array<[number, number
   if (amounts.some(([b, a]) => b < 0 || a < 0)) {
     const begin = amounts.map(([b]) => Math.max(0, -b))
     const size = amounts.map(([b, a], i) => t.shape[i] - Math.max(0, -b) - Math.max(0, -a))
-    if (size.some((s) => s <= 0)) throw new Error(`padOrCrop: cropping ${JSON.stringify(amounts)} empties shape [${t.shape}]`)
+    if (size.some((s) => s <= 0))
+      throw new Error(`padOrCrop: cropping ${JSON.stringify(amounts)} empties shape [${t.shape}]`)
     out = tf.slice(out, begin, size)
   }
   if (amounts.some(([b, a]) => b > 0 || a > 0)) {
-    out = tf.pad(out, amounts.map(([b, a]) => [Math.max(0, b), Math.max(0, a)] as [number, number]))
+    out = tf.pad(
+      out,
+      amounts.map(([b, a]) => [Math.max(0, b), Math.max(0, a)] as [number, number])
+    )
   }
   return out as T
 }
@@ -46,7 +50,8 @@ export function padOrCrop<T extends Tensor>(t: T, amounts: Array<[number, number
 export function selectionMatrix(rows: readonly number[], n: number): Tensor {
   const m = new Float32Array(rows.length * n)
   rows.forEach((src, r) => {
-    if (!Number.isInteger(src) || src < 0 || src >= n) throw new Error(`selectionMatrix: index ${src} outside [0, ${n})`)
+    if (!Number.isInteger(src) || src < 0 || src >= n)
+      throw new Error(`selectionMatrix: index ${src} outside [0, ${n})`)
     m[r * n + src] = 1
   })
   return tf.tensor2d(m, [rows.length, n])

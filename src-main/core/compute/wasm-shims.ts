@@ -56,7 +56,8 @@ const originals = new Map<string, Map<string, KernelConfig | null>>()
  * removes the previous shims, so options can be changed (the kernel benchmark does).
  */
 export function installWasmShims(tfArg: TF = tf, opts: WasmShimOptions = {}): string[] {
-  if (tfArg.engine() !== tf.engine()) throw new Error('installWasmShims: pass the tf exported by src-main/core/compute/tf (one tfjs instance)')
+  if (tfArg.engine() !== tf.engine())
+    throw new Error('installWasmShims: pass the tf exported by src-main/core/compute/tf (one tfjs instance)')
   uninstallShims('wasm')
   const strategy = opts.filterGradStrategy ?? 'conv'
   const names: string[] = []
@@ -65,9 +66,18 @@ export function installWasmShims(tfArg: TF = tf, opts: WasmShimOptions = {}): st
     names.push(label)
   }
   put('Conv2DBackpropFilter', `Conv2DBackpropFilter(${strategy})`, () => conv2dBackpropFilterKernel(strategy))
-  if (opts.fastConvInputGrad !== false) put('Conv2DBackpropInput', 'Conv2DBackpropInput(phase)', () => conv2dBackpropInputKernel)
-  put('DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter(pertap)', () => depthwiseBackpropFilterKernel)
-  put('DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropInput(flip)', () => depthwiseBackpropInputKernel)
+  if (opts.fastConvInputGrad !== false)
+    put('Conv2DBackpropInput', 'Conv2DBackpropInput(phase)', () => conv2dBackpropInputKernel)
+  put(
+    'DepthwiseConv2dNativeBackpropFilter',
+    'DepthwiseConv2dNativeBackpropFilter(pertap)',
+    () => depthwiseBackpropFilterKernel
+  )
+  put(
+    'DepthwiseConv2dNativeBackpropInput',
+    'DepthwiseConv2dNativeBackpropInput(flip)',
+    () => depthwiseBackpropInputKernel
+  )
   if (opts.fastTile !== false) put('Tile', 'Tile(broadcast)', (orig) => tileKernel(need(orig, 'Tile')))
   if (opts.fixMaxPoolGrad !== false) put('MaxPoolGrad', 'MaxPoolGrad(js)', () => maxPoolGradKernel)
   if (opts.fastReverse !== false) put('Reverse', 'Reverse(matmul)', (orig) => reverseKernel(need(orig, 'Reverse')))
@@ -83,7 +93,8 @@ export function installWasmShims(tfArg: TF = tf, opts: WasmShimOptions = {}): st
  * conv training hang; the conv-swap dW on cpu is ~10x faster. Returns the installed names.
  */
 export function installCpuShims(tfArg: TF = tf): string[] {
-  if (tfArg.engine() !== tf.engine()) throw new Error('installCpuShims: pass the tf exported by src-main/core/compute/tf (one tfjs instance)')
+  if (tfArg.engine() !== tf.engine())
+    throw new Error('installCpuShims: pass the tf exported by src-main/core/compute/tf (one tfjs instance)')
   uninstallShims('cpu')
   replaceKernel('cpu', 'Conv2DBackpropFilter', () => conv2dBackpropFilterKernel('conv'))
   return ['Conv2DBackpropFilter(conv)']
@@ -116,11 +127,18 @@ function replaceKernel(backendName: string, kernelName: string, make: (orig: Ker
   originals.get(backendName)!.set(kernelName, orig)
   // Keep the original's setupFunc: wasm kernels bind their C function there when the backend initialises,
   // and the wrapped original (BatchMatMul, Tile, ...) fails without it if shims go in before setBackend.
-  tf.registerKernel({ kernelName, backendName, kernelFunc: make(orig), setupFunc: orig?.setupFunc, disposeFunc: orig?.disposeFunc })
+  tf.registerKernel({
+    kernelName,
+    backendName,
+    kernelFunc: make(orig),
+    setupFunc: orig?.setupFunc,
+    disposeFunc: orig?.disposeFunc
+  })
 }
 
 function need(orig: KernelConfig | null, name: string): KernelConfig {
-  if (!orig) throw new Error(`wasm shims: the wasm backend has no ${name} kernel to wrap (tfjs-backend-wasm version changed?)`)
+  if (!orig)
+    throw new Error(`wasm shims: the wasm backend has no ${name} kernel to wrap (tfjs-backend-wasm version changed?)`)
   return orig
 }
 
@@ -133,7 +151,16 @@ function conv2dBackpropFilterKernel(strategy: FilterGradStrategy): KernelFunc {
     return tf.tidy(() => {
       const x = asTensor<Tensor4D>(inputs.x)
       const dy = asTensor<Tensor4D>(inputs.dy)
-      const g = tf.backend_util.computeConv2DInfo(x.shape, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast')
+      const g = tf.backend_util.computeConv2DInfo(
+        x.shape,
+        a.filterShape,
+        a.strides,
+        1,
+        a.pad,
+        a.dimRoundingMode,
+        false,
+        'channelsLast'
+      )
       return conv2dFilterGrad(x, dy, g, strategy)
     })
   }
@@ -145,7 +172,16 @@ const conv2dBackpropInputKernel: KernelFunc = ({ inputs, attrs }) => {
   return tf.tidy(() => {
     const dy = asTensor<Tensor4D>(inputs.dy)
     const filter = asTensor<Tensor4D>(inputs.filter)
-    const g = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast')
+    const g = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      'channelsLast'
+    )
     return conv2dInputGrad(dy, filter, g)
   })
 }
@@ -174,7 +210,15 @@ const depthwiseBackpropInputKernel: KernelFunc = ({ inputs, attrs }) => {
   return tf.tidy(() => {
     const dy = asTensor<Tensor4D>(inputs.dy)
     const filter = asTensor<Tensor4D>(inputs.filter)
-    const g = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape, a.strides, 1, a.pad, a.dimRoundingMode, true)
+    const g = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+      true
+    )
     return depthwiseInputGrad(dy, filter, g, filter.shape[3])
   })
 }
@@ -185,7 +229,14 @@ const maxPoolGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as MaxPoolGradAttrs
   const { dy, input } = inputs
   if (!dy || !input) throw new Error('MaxPoolGrad (wasm shim): missing input dy or input')
-  const g = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode)
+  const g = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode
+  )
   const be = backend as KernelBackend
   const dx = maxPoolGradValues(be.readSync(input.dataId) as Float32Array, be.readSync(dy.dataId) as Float32Array, g)
   return tf.tensor(dx, input.shape, 'float32')

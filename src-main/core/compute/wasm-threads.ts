@@ -32,7 +32,8 @@ export interface ThreadsPatch {
 }
 
 /** The worker script statement that imports the main script from a string or a Blob (tfjs 4.22 text). */
-const WORKER_IMPORT_RE = /if\(typeof e\.data\.urlOrBlob=="string"\)\{importScripts\(e\.data\.urlOrBlob\)\}else\{var objectUrl=URL\.createObjectURL\(e\.data\.urlOrBlob\);importScripts\(objectUrl\);URL\.revokeObjectURL\(objectUrl\)\}/
+const WORKER_IMPORT_RE =
+  /if\(typeof e\.data\.urlOrBlob=="string"\)\{importScripts\(e\.data\.urlOrBlob\)\}else\{var objectUrl=URL\.createObjectURL\(e\.data\.urlOrBlob\);importScripts\(objectUrl\);URL\.revokeObjectURL\(objectUrl\)\}/
 
 /**
  * Locates the standalone threaded-SIMD module script ('tfjs-backend-wasm-threaded-simd.js'): next to the
@@ -89,7 +90,8 @@ export function enableWasmThreadsInNode(wasm: WasmThreadsModule, threads: number
     if (script.includes('importScripts(e.data.urlOrBlob)')) {
       // The pthread worker: import the standalone threaded module from disk instead of the main-thread Blob
       // (that Blob holds a factory whose closure only exists in the main bundle).
-      if (!WORKER_IMPORT_RE.test(script)) throw new Error('wasm threads: unexpected tfjs-backend-wasm worker script (version changed?)')
+      if (!WORKER_IMPORT_RE.test(script))
+        throw new Error('wasm threads: unexpected tfjs-backend-wasm worker script (version changed?)')
       script = script.replace(WORKER_IMPORT_RE, `importScripts(${JSON.stringify(workerMainScript)});`)
     }
     const file = join(tmp, `blob-${files++}.cjs`)

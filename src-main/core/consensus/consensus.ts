@@ -52,11 +52,14 @@ function check(input: ConsensusInput): void {
   if (!Number.isInteger(N) || N < 0) throw new Error(`consensus: images must be a non-negative integer, got ${N}`)
   if (!Number.isInteger(C) || C < 2) throw new Error(`consensus: classes must be an integer ≥ 2, got ${C}`)
   input.votes.forEach((v, i) => {
-    if (!Number.isInteger(v.image) || v.image < 0 || v.image >= N) throw new Error(`consensus: vote ${i} names image ${v.image}, outside 0..${N - 1}`)
-    if (!Number.isInteger(v.label) || v.label < 0 || v.label >= C) throw new Error(`consensus: vote ${i} (annotator ${v.annotator}) has label ${v.label}, outside 0..${C - 1}`)
+    if (!Number.isInteger(v.image) || v.image < 0 || v.image >= N)
+      throw new Error(`consensus: vote ${i} names image ${v.image}, outside 0..${N - 1}`)
+    if (!Number.isInteger(v.label) || v.label < 0 || v.label >= C)
+      throw new Error(`consensus: vote ${i} (annotator ${v.annotator}) has label ${v.label}, outside 0..${C - 1}`)
   })
   if (input.modelProbs) {
-    if (input.modelProbs.length !== N) throw new Error(`consensus: ${input.modelProbs.length} model rows for ${N} images`)
+    if (input.modelProbs.length !== N)
+      throw new Error(`consensus: ${input.modelProbs.length} model rows for ${N} images`)
     input.modelProbs.forEach((r, i) => {
       if (r.length !== C) throw new Error(`consensus: model row ${i} has ${r.length} values for ${C} classes`)
     })
@@ -115,7 +118,15 @@ export function majorityVote(input: ConsensusInput): ConsensusResult {
   })
   const label = per.map((vs, i) => (vs.length || input.modelProbs ? argmax(probs[i]) : -1))
   const quality = probs.map((p, i) => (label[i] < 0 ? 0 : Math.min(1, Math.max(0, p[label[i]]))))
-  return { method: 'majority', label, probs, quality, annotatorQuality: agreement(input.votes, label), modelWeight: null, iterations: 0 }
+  return {
+    method: 'majority',
+    label,
+    probs,
+    quality,
+    annotatorQuality: agreement(input.votes, label),
+    modelWeight: null,
+    iterations: 0
+  }
 }
 
 export interface DawidSkeneOptions {
@@ -152,10 +163,11 @@ export function dawidSkene(input: ConsensusInput, opts: DawidSkeneOptions = {}):
       const m = pi[idx.get(v.annotator)!]
       for (let k = 0; k < C; k++) m[k][v.label] += T[v.image][k]
     }
-    for (const m of pi) for (const row of m) {
-      const s = row.reduce((x, y) => x + y, 0)
-      for (let l = 0; l < C; l++) row[l] /= s
-    }
+    for (const m of pi)
+      for (const row of m) {
+        const s = row.reduce((x, y) => x + y, 0)
+        for (let l = 0; l < C; l++) row[l] /= s
+      }
     // E-step in log space.
     const next = per.map((vs) => {
       const lp = prior.map((p) => Math.log(p / ps))
@@ -177,7 +189,15 @@ export function dawidSkene(input: ConsensusInput, opts: DawidSkeneOptions = {}):
   const prior = new Array<number>(C).fill(0)
   for (const r of T) for (let k = 0; k < C; k++) prior[k] += r[k] / Math.max(1, N)
   const annotatorQuality = new Map(names.map((n, j) => [n, prior.reduce((s, p, k) => s + p * pi[j][k][k], 0)]))
-  return { method: 'dawid-skene', label, probs: T, quality: T.map((r, i) => (label[i] < 0 ? 0 : r[label[i]])), annotatorQuality, modelWeight: null, iterations: it }
+  return {
+    method: 'dawid-skene',
+    label,
+    probs: T,
+    quality: T.map((r, i) => (label[i] < 0 ? 0 : r[label[i]])),
+    annotatorQuality,
+    modelWeight: null,
+    iterations: it
+  }
 }
 
 export interface CrowdlabOptions {
@@ -208,7 +228,10 @@ const BETAS = Array.from({ length: 41 }, (_, i) => i * 0.05)
 export function crowdlab(input: ConsensusInput, opts: CrowdlabOptions = {}): ConsensusResult {
   check(input)
   const model = input.modelProbs
-  if (!model) throw new Error('consensus: crowdlab needs model probabilities (modelProbs); use majorityVote or dawidSkene without a model')
+  if (!model)
+    throw new Error(
+      'consensus: crowdlab needs model probabilities (modelProbs); use majorityVote or dawidSkene without a model'
+    )
   const { images: N, classes: C } = input
   const tol = opts.tol ?? 1e-6
   const maxIter = opts.maxIter ?? 100
@@ -259,5 +282,13 @@ export function crowdlab(input: ConsensusInput, opts: CrowdlabOptions = {}): Con
     }
   }
   const label = T.map((r) => argmax(r))
-  return { method: 'crowdlab', label, probs: T, quality: T.map((r, i) => r[label[i]]), annotatorQuality: acc, modelWeight: beta, iterations: it }
+  return {
+    method: 'crowdlab',
+    label,
+    probs: T,
+    quality: T.map((r, i) => r[label[i]]),
+    annotatorQuality: acc,
+    modelWeight: beta,
+    iterations: it
+  }
 }

@@ -56,9 +56,16 @@ export function projectConsensus(db: DB, opts: ProjectConsensusOptions = {}): Pr
   const classes = getClasses(db)
   const all = [...readVotes(db), ...curatorVotes(db)]
   const current = new Map(
-    (db.prepare(`SELECT image_id AS id, original_label AS orig, current_label AS cur FROM annotations WHERE original_label IS NOT NULL OR current_label IS NOT NULL`).all() as { id: number; orig: number | null; cur: number | null }[]).map((r) => [r.id, r])
+    (
+      db
+        .prepare(
+          `SELECT image_id AS id, original_label AS orig, current_label AS cur FROM annotations WHERE original_label IS NOT NULL OR current_label IS NOT NULL`
+        )
+        .all() as { id: number; orig: number | null; cur: number | null }[]
+    ).map((r) => [r.id, r])
   )
-  if (opts.includeGiven ?? true) for (const [id, r] of current) if (r.orig != null) all.push({ imageId: id, annotator: 'given', label: r.orig })
+  if (opts.includeGiven ?? true)
+    for (const [id, r] of current) if (r.orig != null) all.push({ imageId: id, annotator: 'given', label: r.orig })
   const ids = [...new Set(all.map((v) => v.imageId))].sort((a, b) => a - b)
   const index = new Map(ids.map((id, i) => [id, i]))
   const votes: Vote[] = all.map((v) => ({ image: index.get(v.imageId)!, annotator: v.annotator, label: v.label }))
@@ -69,14 +76,23 @@ export function projectConsensus(db: DB, opts: ProjectConsensusOptions = {}): Pr
   if (runId != null) {
     const preds = new Map(readPredictions(db, runId).map((p) => [p.imageId, p]))
     const missing = ids.filter((id) => !preds.has(id))
-    if (missing.length) throw new Error(`run ${runId} has no prediction for ${missing.length} voted image(s) (first: image ${missing[0]}); score the run first`)
+    if (missing.length)
+      throw new Error(
+        `run ${runId} has no prediction for ${missing.length} voted image(s) (first: image ${missing[0]}); score the run first`
+      )
     modelProbs = ids.map((id) => Array.from(preds.get(id)!.trnProbs))
     outOfSample = ids.every((id) => preds.get(id)!.fold != null)
   }
   const method = opts.method ?? 'auto'
   const input = { images: ids.length, classes: classes.length, votes, modelProbs }
-  if (method === 'crowdlab' && !modelProbs) throw new Error('consensus method crowdlab needs a run (--run N) for the model probabilities')
-  const r = method === 'majority' ? majorityVote(input) : method === 'dawid-skene' || (method === 'auto' && !modelProbs) ? dawidSkene(input) : crowdlab(input)
+  if (method === 'crowdlab' && !modelProbs)
+    throw new Error('consensus method crowdlab needs a run (--run N) for the model probabilities')
+  const r =
+    method === 'majority'
+      ? majorityVote(input)
+      : method === 'dawid-skene' || (method === 'auto' && !modelProbs)
+        ? dawidSkene(input)
+        : crowdlab(input)
 
   const counts = new Map<string, [number, number]>()
   for (const v of votes) {
@@ -87,7 +103,13 @@ export function projectConsensus(db: DB, opts: ProjectConsensusOptions = {}): Pr
   }
   const perImage = new Array<number>(ids.length).fill(0)
   for (const v of votes) perImage[v.image]++
-  const images = ids.map((id, i) => ({ imageId: id, currentLabel: current.get(id)?.cur ?? null, consensus: r.label[i], quality: r.quality[i], votes: perImage[i] }))
+  const images = ids.map((id, i) => ({
+    imageId: id,
+    currentLabel: current.get(id)?.cur ?? null,
+    consensus: r.label[i],
+    quality: r.quality[i],
+    votes: perImage[i]
+  }))
   return {
     method: r.method,
     classes,
@@ -96,7 +118,12 @@ export function projectConsensus(db: DB, opts: ProjectConsensusOptions = {}): Pr
     modelWeight: r.modelWeight,
     images,
     annotators: [...counts]
-      .map(([annotator, [n, agree]]) => ({ annotator, votes: n, quality: r.annotatorQuality.get(annotator) ?? NaN, agreement: agree / n }))
+      .map(([annotator, [n, agree]]) => ({
+        annotator,
+        votes: n,
+        quality: r.annotatorQuality.get(annotator) ?? NaN,
+        agreement: agree / n
+      }))
       .sort((a, b) => b.quality - a.quality || a.annotator.localeCompare(b.annotator)),
     disagreeing: images.filter((im) => im.currentLabel != null && im.currentLabel !== im.consensus).length
   }

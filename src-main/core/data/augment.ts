@@ -46,7 +46,14 @@ const clampInt = (v: number, hi: number): number => (v < 0 ? 0 : v > hi ? hi : v
  * Writes one augmented image into `out` at `offset` (side × side × channels floats). Translation
  * repeats the edge pixels (no black borders the model could learn from).
  */
-export function augmentInto(src: Uint8Array, side: number, channels: number, d: AugmentDraw, out: Float32Array, offset: number): void {
+export function augmentInto(
+  src: Uint8Array,
+  side: number,
+  channels: number,
+  d: AugmentDraw,
+  out: Float32Array,
+  offset: number
+): void {
   const last = side - 1
   const inv = 1 / 255
   let sum = 0

@@ -39,7 +39,10 @@ export function loadDataset(db: DB, classCount: number): Dataset {
   const images = rows.map((r) => {
     const ok = r.state === 'labeled' && r.current_label != null
     if (ok && !(r.current_label! >= 0 && r.current_label! < classCount)) {
-      throw new ProjectError('CORRUPT', `image ${r.id}: label ${r.current_label} is outside the project's ${classCount} classes`)
+      throw new ProjectError(
+        'CORRUPT',
+        `image ${r.id}: label ${r.current_label} is outside the project's ${classCount} classes`
+      )
     }
     return { imageId: r.id, label: ok ? r.current_label : null, split: r.split }
   })
@@ -121,7 +124,11 @@ export function planFolds(ds: Dataset, k: number, seed: number): FoldPlan {
     for (let g = 0; g < k; g++) if (g !== f) train[g].push(it.imageId)
   }
   for (let f = 0; f < k; f++) {
-    if (train[f].length < 2) throw new ProjectError('INVALID', `fold ${f} has ${train[f].length} training image(s); k-fold needs more labelled images than k`)
+    if (train[f].length < 2)
+      throw new ProjectError(
+        'INVALID',
+        `fold ${f} has ${train[f].length} training image(s); k-fold needs more labelled images than k`
+      )
   }
   return { k, foldOf, train, val }
 }

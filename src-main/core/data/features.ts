@@ -151,7 +151,15 @@ export class FeatureCache {
     const fps = ids.map((id) => pixelFingerprint(o.pixels.image(id)))
     const data = new Uint16Array(ids.length * views * per)
     const have = new Set<number>()
-    if (file && existsSync(file)) readInto(file, { extractor: spec.extractor, size: o.pixels.size, channels: o.pixels.channels, shape, mirror: o.mirror }, ids, fps, data, have)
+    if (file && existsSync(file))
+      readInto(
+        file,
+        { extractor: spec.extractor, size: o.pixels.size, channels: o.pixels.channels, shape, mirror: o.mirror },
+        ids,
+        fps,
+        data,
+        have
+      )
     const todo = ids.map((_, i) => i).filter((i) => !have.has(i))
     const total = ids.length
     let done = have.size
@@ -180,7 +188,14 @@ export class FeatureCache {
       done += slots.length
       o.progress?.({ phase: 'features', done, total, reused: have.size })
     }
-    if (file && todo.length) await writeCache(file, { extractor: spec.extractor, size: side, channels: ch, shape, mirror: o.mirror }, ids, fps, data)
+    if (file && todo.length)
+      await writeCache(
+        file,
+        { extractor: spec.extractor, size: side, channels: ch, shape, mirror: o.mirror },
+        ids,
+        fps,
+        data
+      )
     return new FeatureCache(shape, o.mirror, data, ids, have.size, file)
   }
 }
@@ -214,7 +229,13 @@ function readInto(file: string, w: Want, ids: number[], fps: number[], data: Uin
       return
     }
     if (h.format !== FEATURE_CACHE_FORMAT || h.version !== FEATURE_CACHE_VERSION || h.extractor !== w.extractor) return
-    if (h.input.size !== w.size || h.input.channels !== w.channels || h.featureShape.join() !== w.shape.join() || (w.mirror && !h.mirror)) return
+    if (
+      h.input.size !== w.size ||
+      h.input.channels !== w.channels ||
+      h.featureShape.join() !== w.shape.join() ||
+      (w.mirror && !h.mirror)
+    )
+      return
     const per = w.shape[0] * w.shape[1] * w.shape[2]
     const fileViews = h.mirror ? 2 : 1
     const views = w.mirror ? 2 : 1
@@ -235,7 +256,11 @@ function readInto(file: string, w: Want, ids: number[], fps: number[], data: Uin
 }
 
 /** The compatible records of an existing file for images not in `ids` (kept when the file is rewritten). */
-function oldExtras(file: string, w: Want, ids: number[]): { fd: number; ids: number[]; fps: number[]; slots: number[]; start: number; views: number } | null {
+function oldExtras(
+  file: string,
+  w: Want,
+  ids: number[]
+): { fd: number; ids: number[]; fps: number[]; slots: number[]; start: number; views: number } | null {
   if (!existsSync(file)) return null
   const fd = openSync(file, 'r')
   const head = Buffer.alloc(8)
@@ -250,14 +275,29 @@ function oldExtras(file: string, w: Want, ids: number[]): { fd: number; ids: num
   } catch {
     h = null
   }
-  const ok = h && h.format === FEATURE_CACHE_FORMAT && h.version === FEATURE_CACHE_VERSION && h.extractor === w.extractor && h.input.size === w.size && h.input.channels === w.channels && h.featureShape.join() === w.shape.join() && h.mirror === w.mirror
+  const ok =
+    h &&
+    h.format === FEATURE_CACHE_FORMAT &&
+    h.version === FEATURE_CACHE_VERSION &&
+    h.extractor === w.extractor &&
+    h.input.size === w.size &&
+    h.input.channels === w.channels &&
+    h.featureShape.join() === w.shape.join() &&
+    h.mirror === w.mirror
   if (!ok || !h) {
     closeSync(fd)
     return null
   }
   const want = new Set(ids)
   const keep = h.ids.map((id, k) => [id, k] as const).filter(([id]) => !want.has(id))
-  return { fd, ids: keep.map(([id]) => id), fps: keep.map(([, k]) => h!.fingerprints[k]), slots: keep.map(([, k]) => k), start: 8 + hlen + ((8 + hlen) % 2), views: h.mirror ? 2 : 1 }
+  return {
+    fd,
+    ids: keep.map(([id]) => id),
+    fps: keep.map(([, k]) => h!.fingerprints[k]),
+    slots: keep.map(([, k]) => k),
+    start: 8 + hlen + ((8 + hlen) % 2),
+    views: h.mirror ? 2 : 1
+  }
 }
 
 async function writeCache(file: string, w: Want, ids: number[], fps: number[], data: Uint16Array): Promise<void> {
@@ -270,7 +310,14 @@ async function writeCache(file: string, w: Want, ids: number[], fps: number[], d
   }
 }
 
-async function writeMerged(file: string, w: Want, ids: number[], fps: number[], data: Uint16Array, extra: ReturnType<typeof oldExtras>): Promise<void> {
+async function writeMerged(
+  file: string,
+  w: Want,
+  ids: number[],
+  fps: number[],
+  data: Uint16Array,
+  extra: ReturnType<typeof oldExtras>
+): Promise<void> {
   const header: Header = {
     format: FEATURE_CACHE_FORMAT,
     version: FEATURE_CACHE_VERSION,
@@ -298,7 +345,8 @@ async function writeMerged(file: string, w: Want, ids: number[], fps: number[], 
       for (const k of extra.slots) {
         // A new buffer per record: the writer keeps references until it flushes (1 MiB), it does not copy.
         const rec = Buffer.alloc(recBytes)
-        if (readSync(extra.fd, rec, 0, recBytes, extra.start + k * recBytes) !== recBytes) throw new Error(`feature cache ${file} is truncated`)
+        if (readSync(extra.fd, rec, 0, recBytes, extra.start + k * recBytes) !== recBytes)
+          throw new Error(`feature cache ${file} is truncated`)
         await out.write(rec)
       }
     }

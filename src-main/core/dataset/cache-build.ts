@@ -51,7 +51,11 @@ export type PrepareFace = (
 export const identityFace: PrepareFace = (img) => img
 
 /** Runs a face step and normalises what it returned. */
-export async function runPrepareFace(prepare: PrepareFace, img: DecodedImage, ctx: FaceContext): Promise<PreparedFaceResult> {
+export async function runPrepareFace(
+  prepare: PrepareFace,
+  img: DecodedImage,
+  ctx: FaceContext
+): Promise<PreparedFaceResult> {
   const r = await prepare(img, ctx)
   return 'pixels' in r ? r : { pixels: r }
 }
@@ -87,7 +91,8 @@ export async function cachePixels(face: RawPixels, size: number, channels: 1 | 3
       .raw()
       .toBuffer({ resolveWithObject: true })
       .then((r) => {
-        if (r.info.channels !== src.channels) throw new Error(`resize returned ${r.info.channels} channels, expected ${src.channels}`)
+        if (r.info.channels !== src.channels)
+          throw new Error(`resize returned ${r.info.channels} channels, expected ${src.channels}`)
         return r.data
       })
     out = { data, width: size, height: size, channels: src.channels }
@@ -120,8 +125,10 @@ function pngHasExif(b: Uint8Array): boolean {
  */
 export async function makeThumbnail(bytes: Uint8Array, format: ImageFormat, img: RawPixels): Promise<Thumbnail> {
   const small = img.width <= THUMB_SIDE && img.height <= THUMB_SIDE && bytes.length <= THUMB_REUSE_MAX_BYTES
-  if (small && format === 'jpeg' && !jpegHasExif(bytes)) return { mime: 'image/jpeg', width: img.width, height: img.height, data: bytes }
-  if (small && format === 'png' && !pngHasExif(bytes)) return { mime: 'image/png', width: img.width, height: img.height, data: bytes }
+  if (small && format === 'jpeg' && !jpegHasExif(bytes))
+    return { mime: 'image/jpeg', width: img.width, height: img.height, data: bytes }
+  if (small && format === 'png' && !pngHasExif(bytes))
+    return { mime: 'image/png', width: img.width, height: img.height, data: bytes }
   const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
     raw: { width: img.width, height: img.height, channels: img.channels }
   })
@@ -159,7 +166,12 @@ const CHUNK = 128
  * it finished and a rerun continues. A source file whose bytes changed since import is not cached
  * (its labels were given to the old content).
  */
-export async function ensurePixelCache(project: Project, size: number, channels: 1 | 3, opts: EnsureCacheOptions = {}): Promise<EnsureCacheResult> {
+export async function ensurePixelCache(
+  project: Project,
+  size: number,
+  channels: 1 | 3,
+  opts: EnsureCacheOptions = {}
+): Promise<EnsureCacheResult> {
   const db: DB = project.db
   const todo = uncachedImages(db, size, channels)
   const total = (db.prepare("SELECT count(*) FROM images WHERE decode_status = 'ok'").pluck().get() as number) ?? 0
@@ -185,7 +197,11 @@ export async function ensurePixelCache(project: Project, size: number, channels:
           const d = await decodeImage(bytes, limits)
           if (!d.ok) throw new Error(d.reason)
           // imageId lets a replaying face step (align/storedFaceStep) find the record without a path lookup.
-          const face = await runPrepareFace(prepare, d.image, { relPath: img.relPath, faceBox: faceBoxOf(img.extra), imageId: id })
+          const face = await runPrepareFace(prepare, d.image, {
+            relPath: img.relPath,
+            faceBox: faceBoxOf(img.extra),
+            imageId: id
+          })
           rows.push({ id, pixels: await cachePixels(face.pixels, size, channels) })
         } catch (e) {
           const err = e as NodeJS.ErrnoException
@@ -206,5 +222,7 @@ export async function ensurePixelCache(project: Project, size: number, channels:
 /** The AffectNet-style face box kept in images.extra.face, if any. */
 export function faceBoxOf(extra: Record<string, unknown> | null): [number, number, number, number] | undefined {
   const f = extra?.face
-  return Array.isArray(f) && f.length === 4 && f.every((v) => typeof v === 'number') ? (f as [number, number, number, number]) : undefined
+  return Array.isArray(f) && f.length === 4 && f.every((v) => typeof v === 'number')
+    ? (f as [number, number, number, number])
+    : undefined
 }

@@ -20,9 +20,12 @@ export function readTextFile(file: string): string {
     throw new ImportError([{ file, message: `annotation file too large (${size} bytes > ${MAX_ANNOTATION_BYTES})` }])
   }
   const bytes = readFileSync(file)
-  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2))
-  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2))
-  const body = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe)
+    return new TextDecoder('utf-16le').decode(bytes.subarray(2))
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff)
+    return new TextDecoder('utf-16be').decode(bytes.subarray(2))
+  const body =
+    bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(body)
   } catch {
@@ -108,7 +111,10 @@ export function parseCsvText(file: string, text: string, layout: CsvLayout = sni
 
 /** Lower-cased, trimmed, spaces/underscores/dashes removed: how header names are compared. */
 export function headerKey(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_-]+/g, '')
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '')
 }
 
 /** Index of the first header whose key is in `aliases`, or -1. */

@@ -21,7 +21,8 @@ export const ALLOWED_FORMATS = ['jpeg', 'png', 'tiff', 'webp'] as const
 export type ImageFormat = (typeof ALLOWED_FORMATS)[number]
 
 /** What the first bytes say a file is (null: nothing we recognise). */
-export type SniffedFormat = ImageFormat | 'gif' | 'bmp' | 'svg' | 'pdf' | 'heif' | 'avif' | 'jxl' | 'ico' | 'psd' | 'bigtiff'
+export type SniffedFormat =
+  ImageFormat | 'gif' | 'bmp' | 'svg' | 'pdf' | 'heif' | 'avif' | 'jxl' | 'ico' | 'psd' | 'bigtiff'
 
 export interface DecodeLimits {
   /** Largest file accepted, in bytes. */
@@ -38,8 +39,7 @@ export interface DecodedImage extends RawPixels {
 }
 
 export type DecodeOutcome =
-  | { ok: true; image: DecodedImage }
-  | { ok: false; format: SniffedFormat | null; reason: string }
+  { ok: true; image: DecodedImage } | { ok: false; format: SniffedFormat | null; reason: string }
 
 function ascii(b: Uint8Array, start: number, len: number): string {
   return Buffer.from(b.buffer, b.byteOffset + start, Math.max(0, Math.min(len, b.length - start))).toString('latin1')
@@ -64,7 +64,10 @@ export function sniffFormat(b: Uint8Array): SniffedFormat | null {
     return brand === 'avif' || brand === 'avis' ? 'avif' : 'heif'
   }
   // SVG/XML: text that opens with a tag, after an optional BOM and whitespace.
-  const head = ascii(b, 0, 512).replace(/^\xef\xbb\xbf/, '').trimStart().toLowerCase()
+  const head = ascii(b, 0, 512)
+    .replace(/^\xef\xbb\xbf/, '')
+    .trimStart()
+    .toLowerCase()
   if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return 'svg'
   return null
 }
@@ -151,7 +154,11 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
     let msg = describe(e)
     // libvips keeps error text per thread; under concurrency it sometimes comes back empty. Once more
     // alone usually gives the real message (the failure itself is deterministic).
-    if (/unknown error/i.test(msg)) msg = await run().then(() => msg, (e2: unknown) => describe(e2))
+    if (/unknown error/i.test(msg))
+      msg = await run().then(
+        () => msg,
+        (e2: unknown) => describe(e2)
+      )
     return failure(input, format, msg, limits)
   }
 }
@@ -161,21 +168,31 @@ function endsWithMarker(b: Uint8Array, format: ImageFormat): boolean | null {
     for (let i = b.length - 2; i >= Math.max(0, b.length - 64); i--) if (b[i] === 0xff && b[i + 1] === 0xd9) return true
     return false
   }
-  if (format === 'png') return Buffer.from(b.buffer, b.byteOffset, b.length).includes('IEND', Math.max(0, b.length - 64), 'latin1')
+  if (format === 'png')
+    return Buffer.from(b.buffer, b.byteOffset, b.length).includes('IEND', Math.max(0, b.length - 64), 'latin1')
   return null
 }
 
 async function failure(input: Buffer, format: ImageFormat, msg: string, limits: DecodeLimits): Promise<DecodeOutcome> {
   if (/pixel limit/i.test(msg)) {
     // Header-only read, to say how big; sharp's metadata() never allocates the pixel buffer.
-    const meta = await sharp(input, { limitInputPixels: false }).metadata().catch(() => null)
+    const meta = await sharp(input, { limitInputPixels: false })
+      .metadata()
+      .catch(() => null)
     if (meta?.width && meta?.height) {
       const mp = (meta.width * meta.height) / 1e6
-      return { ok: false, format, reason: `${meta.width}×${meta.height} = ${mp.toFixed(1)} MP exceeds the ${limits.maxPixels / 1e6} MP limit` }
+      return {
+        ok: false,
+        format,
+        reason: `${meta.width}×${meta.height} = ${mp.toFixed(1)} MP exceeds the ${limits.maxPixels / 1e6} MP limit`
+      }
     }
     return { ok: false, format, reason: `image exceeds the ${limits.maxPixels / 1e6} MP limit` }
   }
-  if (/premature end|truncat|unexpected end|short read|read error|out of data/i.test(msg) || endsWithMarker(input, format) === false) {
+  if (
+    /premature end|truncat|unexpected end|short read|read error|out of data/i.test(msg) ||
+    endsWithMarker(input, format) === false
+  ) {
     return { ok: false, format, reason: `truncated or corrupt ${format}: ${msg}` }
   }
   return { ok: false, format, reason: `cannot decode ${format}: ${msg}` }
@@ -192,11 +209,16 @@ export async function probeImage(
   const format = sniffFormat(bytes)
   if (!isAllowed(format)) return { ok: false, reason: format ? `unsupported format ${format}` : 'not an image' }
   try {
-    const m = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), { limitInputPixels: false }).metadata()
+    const m = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), {
+      limitInputPixels: false
+    }).metadata()
     const w = m.autoOrient?.width ?? m.width ?? 0
     const h = m.autoOrient?.height ?? m.height ?? 0
     if (w * h > limits.maxPixels) {
-      return { ok: false, reason: `${w}×${h} = ${((w * h) / 1e6).toFixed(1)} MP exceeds the ${limits.maxPixels / 1e6} MP limit` }
+      return {
+        ok: false,
+        reason: `${w}×${h} = ${((w * h) / 1e6).toFixed(1)} MP exceeds the ${limits.maxPixels / 1e6} MP limit`
+      }
     }
     return { ok: true, format, width: w, height: h }
   } catch (e) {

@@ -16,7 +16,10 @@ function head(file: string, n = 64 * 1024): string {
   try {
     const buf = Buffer.alloc(n)
     const got = readSync(fd, buf, 0, n, 0)
-    return buf.subarray(0, got).toString('utf8').replace(/^\ufeff/, '')
+    return buf
+      .subarray(0, got)
+      .toString('utf8')
+      .replace(/^\ufeff/, '')
   } finally {
     closeSync(fd)
   }
@@ -36,7 +39,10 @@ export function detectFormat(source: string): ImportFormat {
   const text = head(path)
   if (looksLikeRafdb(text)) return 'rafdb'
   // Only whole lines: the 64 KiB window may end inside a record.
-  const firstLines = text.split(/\r\n|\n|\r/).slice(0, 3).join('\n')
+  const firstLines = text
+    .split(/\r\n|\n|\r/)
+    .slice(0, 3)
+    .join('\n')
   let header: string[] = []
   try {
     header = parseCsvText(path, firstLines, sniffLayout(firstLines))[0]?.fields ?? []

@@ -102,7 +102,9 @@ function nearPairs(phash: (string | null)[], sig: (Uint8Array | null)[], onPair:
  * transaction (an import's); synchronous. Returns how many rows changed.
  */
 export function assignDuplicateGroups(db: DB): { changed: number } {
-  const rows = db.prepare('SELECT id, sha256, pixel_hash, phash, sig, dup_group, near_group FROM images ORDER BY id').all() as {
+  const rows = db
+    .prepare('SELECT id, sha256, pixel_hash, phash, sig, dup_group, near_group FROM images ORDER BY id')
+    .all() as {
     id: number
     sha256: string
     pixel_hash: string | null
@@ -112,8 +114,14 @@ export function assignDuplicateGroups(db: DB): { changed: number } {
     near_group: number | null
   }[]
   const strict = new UnionFind(rows.length)
-  unionByKey(strict, rows.map((r) => r.sha256))
-  unionByKey(strict, rows.map((r) => r.pixel_hash))
+  unionByKey(
+    strict,
+    rows.map((r) => r.sha256)
+  )
+  unionByKey(
+    strict,
+    rows.map((r) => r.pixel_hash)
+  )
   const near = new UnionFind(rows.length)
   for (let i = 0; i < rows.length; i++) near.union(i, strict.find(i))
   nearPairs(
@@ -167,7 +175,10 @@ export function collectDuplicateGroups(db: DB, importId?: number): Record<Duplic
   const out = {} as Record<DuplicateKind, DuplicateGroup[]>
   for (const kind of Object.keys(keyExpr) as DuplicateKind[]) {
     const k = keyExpr[kind]
-    const filter = importId != null ? `AND ${k} IN (SELECT ${k} FROM images i WHERE i.import_id = ${Number(importId)} AND ${k} IS NOT NULL)` : ''
+    const filter =
+      importId != null
+        ? `AND ${k} IN (SELECT ${k} FROM images i WHERE i.import_id = ${Number(importId)} AND ${k} IS NOT NULL)`
+        : ''
     const members = db
       .prepare(
         `SELECT i.id, i.rel_path, i.split, c.name AS label, a.state, ${k} AS key

@@ -78,7 +78,14 @@ function axisWeights(src: number, dst: number): AxisWeights {
  * Area-average (box) resampling of one channel to `dw`×`dh`, as doubles. Upscaling repeats source
  * pixels, so any size works; the pixel hash only ever shrinks or keeps the size.
  */
-export function areaResize(src: Uint8Array, sw: number, sh: number, channels: number, dw: number, dh: number): Float64Array {
+export function areaResize(
+  src: Uint8Array,
+  sw: number,
+  sh: number,
+  channels: number,
+  dw: number,
+  dh: number
+): Float64Array {
   const ax = axisWeights(sw, dw)
   const ay = axisWeights(sh, dh)
   const tmp = new Float64Array(sh * dw * channels)
@@ -114,7 +121,8 @@ function roundBytes(v: Float64Array): Uint8Array {
 // DCT-II basis for the pHash, rows k = 0..7 over n = 0..HASH_SIDE-1.
 const DCT = (() => {
   const m = new Float64Array(8 * HASH_SIDE)
-  for (let k = 0; k < 8; k++) for (let n = 0; n < HASH_SIDE; n++) m[k * HASH_SIDE + n] = Math.cos((Math.PI * (2 * n + 1) * k) / (2 * HASH_SIDE))
+  for (let k = 0; k < 8; k++)
+    for (let n = 0; n < HASH_SIDE; n++) m[k * HASH_SIDE + n] = Math.cos((Math.PI * (2 * n + 1) * k) / (2 * HASH_SIDE))
   return m
 })()
 

@@ -25,7 +25,14 @@ import { ensureDataset, existingPaths, imageInserter, type NewImage } from '../s
 import { pixelWriter, thumbnailWriter, type Thumbnail } from '../store/cache'
 import type { LabelState } from '../store/labels'
 import { ensureClasses } from '../store/meta'
-import { cachePixels, identityFace, makeThumbnail, runPrepareFace, type PrepareFace, type PreparedFaceResult } from './cache-build'
+import {
+  cachePixels,
+  identityFace,
+  makeThumbnail,
+  runPrepareFace,
+  type PrepareFace,
+  type PreparedFaceResult
+} from './cache-build'
 import { decodeImage, DEFAULT_LIMITS, type DecodeLimits } from './decode'
 import { assignDuplicateGroups, collectDuplicateGroups, isConflicting, summariseGroups } from './duplicates'
 import { hashPixels, sha256Hex } from './hash'
@@ -69,7 +76,13 @@ type Processed =
 
 const CHUNK = 256
 
-async function processItem(item: SourceItem, size: number, channels: 1 | 3, prepare: PrepareFace, limits: DecodeLimits): Promise<Processed> {
+async function processItem(
+  item: SourceItem,
+  size: number,
+  channels: 1 | 3,
+  prepare: PrepareFace,
+  limits: DecodeLimits
+): Promise<Processed> {
   let bytes: Buffer
   try {
     // Synchronous on purpose: files are small (≤ maxBytes, usually a few KB) and one blocking read
@@ -78,7 +91,11 @@ async function processItem(item: SourceItem, size: number, channels: 1 | 3, prep
     bytes = readFileSync(item.absPath)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    return { kind: 'skip', reason: code === 'ENOENT' ? 'file not found (removed during import)' : `cannot read (${code ?? (e as Error).message})` }
+    return {
+      kind: 'skip',
+      reason:
+        code === 'ENOENT' ? 'file not found (removed during import)' : `cannot read (${code ?? (e as Error).message})`
+    }
   }
   const base = {
     relPath: item.relPath,
@@ -93,7 +110,18 @@ async function processItem(item: SourceItem, size: number, channels: 1 | 3, prep
   if (!d.ok) {
     return {
       kind: 'image',
-      row: { ...base, format: d.format, width: null, height: null, channels: null, decodeStatus: 'error', decodeError: d.reason, pixelHash: null, phash: null, sig: null },
+      row: {
+        ...base,
+        format: d.format,
+        width: null,
+        height: null,
+        channels: null,
+        decodeStatus: 'error',
+        decodeError: d.reason,
+        pixelHash: null,
+        phash: null,
+        sig: null
+      },
       pixels: null,
       thumb: null,
       uniform: false
@@ -102,7 +130,10 @@ async function processItem(item: SourceItem, size: number, channels: 1 | 3, prep
   const img = d.image
   const hashes = hashPixels(img)
   const face = await runPrepareFace(prepare, img, { relPath: item.relPath, faceBox: item.faceBox })
-  const [pixels, thumb] = await Promise.all([cachePixels(face.pixels, size, channels), makeThumbnail(bytes, img.format, img)])
+  const [pixels, thumb] = await Promise.all([
+    cachePixels(face.pixels, size, channels),
+    makeThumbnail(bytes, img.format, img)
+  ])
   return {
     kind: 'image',
     row: {
@@ -129,7 +160,11 @@ function bump(rec: Record<string, number>, key: string, n = 1): void {
 }
 
 /** Imports a parsed source into an open, writable project, all or nothing. */
-export async function runImport(project: Project, parsed: ParsedSource, opts: RunImportOptions = {}): Promise<ImportReport> {
+export async function runImport(
+  project: Project,
+  parsed: ParsedSource,
+  opts: RunImportOptions = {}
+): Promise<ImportReport> {
   if (project.readonly) throw new ProjectError('INVALID', `${project.path} is open read-only; cannot import`)
   const db = project.db
   const t0 = performance.now()
@@ -156,12 +191,15 @@ export async function runImport(project: Project, parsed: ParsedSource, opts: Ru
     const todo: SourceItem[] = []
     for (const it of parsed.items) {
       const prev = have.get(it.relPath)
-      if (prev != null) skipped.push({ path: it.relPath, reason: `already in the project (import #${prev})`, line: it.line })
+      if (prev != null)
+        skipped.push({ path: it.relPath, reason: `already in the project (import #${prev})`, line: it.line })
       else todo.push(it)
     }
     const importId = Number(
       db
-        .prepare('INSERT INTO imports (dataset_id, format, source, started_at, finished_at, report) VALUES (?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO imports (dataset_id, format, source, started_at, finished_at, report) VALUES (?, ?, ?, ?, ?, ?)'
+        )
         .run(datasetId, parsed.format, parsed.source, startedAt, startedAt, '{}').lastInsertRowid
     )
     const batchId = randomUUID()
@@ -179,7 +217,11 @@ export async function runImport(project: Project, parsed: ParsedSource, opts: Ru
     const reason = `import #${importId} (${parsed.format}) from ${parsed.source}`
     const at = nowIso()
 
-    const counts = { byClass: {} as Record<string, number>, bySplit: {} as Record<string, number>, bySplitClass: {} as Record<string, Record<string, number>> }
+    const counts = {
+      byClass: {} as Record<string, number>,
+      bySplit: {} as Record<string, number>,
+      bySplitClass: {} as Record<string, Record<string, number>>
+    }
     const states: Partial<Record<LabelState, number>> = {}
     const decodeErrors: SkippedFile[] = []
     const uniform: string[] = []
@@ -243,9 +285,15 @@ export async function runImport(project: Project, parsed: ParsedSource, opts: Ru
     }
     if (opts.signal?.aborted) throw new ImportAbortedError()
     if (imported === 0) {
-      const why = skipped.slice(0, 5).map((s) => `${s.path || `line ${s.line}`}: ${s.reason}`).join('; ')
+      const why = skipped
+        .slice(0, 5)
+        .map((s) => `${s.path || `line ${s.line}`}: ${s.reason}`)
+        .join('; ')
       throw new ImportError([
-        { file: parsed.source, message: `nothing to import: all ${parsed.items.length + parsed.skipped.length} listed file(s) were skipped${why ? ` (${why}${skipped.length > 5 ? '; …' : ''})` : ''}. Is --root right?` }
+        {
+          file: parsed.source,
+          message: `nothing to import: all ${parsed.items.length + parsed.skipped.length} listed file(s) were skipped${why ? ` (${why}${skipped.length > 5 ? '; …' : ''})` : ''}. Is --root right?`
+        }
       ])
     }
 
@@ -256,7 +304,10 @@ export async function runImport(project: Project, parsed: ParsedSource, opts: Ru
     const kinds = Object.keys(groups) as DuplicateKind[]
     const warnings = [...parsed.warnings]
     if (uniform.length) warnings.push(`${uniform.length} image(s) are blank (every pixel the same value)`)
-    if (decodeErrors.length) warnings.push(`${decodeErrors.length} file(s) could not be decoded; they are kept with decode_status 'error' and will not be trained on`)
+    if (decodeErrors.length)
+      warnings.push(
+        `${decodeErrors.length} file(s) could not be decoded; they are kept with decode_status 'error' and will not be trained on`
+      )
     const cross = groups.exact.filter((g) => new Set(g.splits).size > 1).length
     if (cross) warnings.push(`${cross} group(s) of identical files span more than one split (train/test leakage)`)
 
@@ -287,7 +338,11 @@ export async function runImport(project: Project, parsed: ParsedSource, opts: Ru
     }
     progress({ phase: 'commit', done: 0, total: 1 })
     report.seconds = Math.round((performance.now() - t0) / 10) / 100
-    db.prepare('UPDATE imports SET finished_at = ?, report = ? WHERE id = ?').run(report.finishedAt, JSON.stringify(report), importId)
+    db.prepare('UPDATE imports SET finished_at = ?, report = ? WHERE id = ?').run(
+      report.finishedAt,
+      JSON.stringify(report),
+      importId
+    )
     if (opts.signal?.aborted) throw new ImportAbortedError()
     db.exec('COMMIT')
     progress({ phase: 'commit', done: 1, total: 1 })

@@ -17,8 +17,21 @@ import type { ImportFormat, ImportReport, ParsedSource, Split } from './types'
 export * from './types'
 export { runImport, type RunImportOptions } from './import'
 export { detectFormat } from './detect'
-export { ensurePixelCache, identityFace, type PrepareFace, type FaceContext, type EnsureCacheResult } from './cache-build'
-export { decodeImage, sniffFormat, DEFAULT_LIMITS, ALLOWED_FORMATS, type DecodeLimits, type DecodedImage } from './decode'
+export {
+  ensurePixelCache,
+  identityFace,
+  type PrepareFace,
+  type FaceContext,
+  type EnsureCacheResult
+} from './cache-build'
+export {
+  decodeImage,
+  sniffFormat,
+  DEFAULT_LIMITS,
+  ALLOWED_FORMATS,
+  type DecodeLimits,
+  type DecodedImage
+} from './decode'
 
 export interface ImportOptions extends RunImportOptions {
   /** Default 'auto'. */
@@ -30,7 +43,10 @@ export interface ImportOptions extends RunImportOptions {
 }
 
 /** Parses a source without touching any project (for previews and for `importDataset`). */
-export function parseSource(source: string, opts: Pick<ImportOptions, 'format' | 'root' | 'split' | 'limits'> = {}): ParsedSource {
+export function parseSource(
+  source: string,
+  opts: Pick<ImportOptions, 'format' | 'root' | 'split' | 'limits'> = {}
+): ParsedSource {
   const format = !opts.format || opts.format === 'auto' ? detectFormat(source) : opts.format
   const common = { root: opts.root, split: opts.split, maxBytes: (opts.limits ?? DEFAULT_LIMITS).maxBytes }
   switch (format) {

@@ -21,7 +21,12 @@ function errno(e: unknown): string {
  * Checks each item's file. `file` names the annotation file (or folder) in problem messages.
  * `maxBytes` is the decode size cap: larger files are skipped without being read.
  */
-export function locateItems(items: readonly SourceItem[], realRoot: string, file: string, maxBytes: number): LocateResult {
+export function locateItems(
+  items: readonly SourceItem[],
+  realRoot: string,
+  file: string,
+  maxBytes: number
+): LocateResult {
   const out: LocateResult = { items: [], skipped: [], problems: [] }
   for (const it of items) {
     let real: string
@@ -41,7 +46,11 @@ export function locateItems(items: readonly SourceItem[], realRoot: string, file
       continue
     }
     if (!isInside(realRoot, real)) {
-      out.problems.push({ file, line: it.line, message: `"${it.relPath}" resolves outside the dataset root (to ${real})` })
+      out.problems.push({
+        file,
+        line: it.line,
+        message: `"${it.relPath}" resolves outside the dataset root (to ${real})`
+      })
       continue
     }
     let st
@@ -52,7 +61,11 @@ export function locateItems(items: readonly SourceItem[], realRoot: string, file
       continue
     }
     if (!st.isFile()) {
-      out.skipped.push({ path: it.relPath, reason: st.isDirectory() ? 'is a folder, not a file' : 'not a regular file', line: it.line })
+      out.skipped.push({
+        path: it.relPath,
+        reason: st.isDirectory() ? 'is a folder, not a file' : 'not a regular file',
+        line: it.line
+      })
       continue
     }
     if (st.size > maxBytes) {

@@ -70,18 +70,29 @@ export function projectSummary(project: Project, limit = 50): ProjectSummary {
     ;(countsBySplitClass[r.split] ??= {})[key] = r.n
   }
   const states = Object.fromEntries(
-    (db.prepare('SELECT state, count(*) AS n FROM annotations GROUP BY state ORDER BY state').all() as { state: string; n: number }[]).map((r) => [r.state, r.n])
+    (
+      db.prepare('SELECT state, count(*) AS n FROM annotations GROUP BY state ORDER BY state').all() as {
+        state: string
+        n: number
+      }[]
+    ).map((r) => [r.state, r.n])
   )
   const groups = collectDuplicateGroups(db)
   const kinds = Object.keys(groups) as DuplicateKind[]
   const decodeErrors = (
-    db.prepare("SELECT id, rel_path, decode_error FROM images WHERE decode_status = 'error' ORDER BY id LIMIT ?").all(limit) as {
+    db
+      .prepare("SELECT id, rel_path, decode_error FROM images WHERE decode_status = 'error' ORDER BY id LIMIT ?")
+      .all(limit) as {
       id: number
       rel_path: string
       decode_error: string | null
     }[]
   ).map((r) => ({ imageId: r.id, path: r.rel_path, reason: r.decode_error ?? '' }))
-  const importRows = db.prepare('SELECT i.id, i.format, i.source, d.root, i.started_at, i.finished_at, i.report FROM imports i JOIN datasets d ON d.id = i.dataset_id ORDER BY i.id').all() as {
+  const importRows = db
+    .prepare(
+      'SELECT i.id, i.format, i.source, d.root, i.started_at, i.finished_at, i.report FROM imports i JOIN datasets d ON d.id = i.dataset_id ORDER BY i.id'
+    )
+    .all() as {
     id: number
     format: string
     source: string
@@ -127,7 +138,10 @@ export function projectSummary(project: Project, limit = 50): ProjectSummary {
     countsByClass,
     countsBySplitClass,
     states,
-    duplicates: Object.fromEntries(kinds.map((k) => [k, summariseGroups(groups[k])])) as Record<DuplicateKind, DuplicateSummary>,
+    duplicates: Object.fromEntries(kinds.map((k) => [k, summariseGroups(groups[k])])) as Record<
+      DuplicateKind,
+      DuplicateSummary
+    >,
     conflictingGroups: kinds.flatMap((k) => groups[k].filter(isConflicting)),
     decodeErrors,
     skipped,

@@ -114,7 +114,10 @@ const SPLIT_ALIASES: Record<string, Split | null> = {
  * PublicTest and reports PrivateTest, hence val and test. Returns undefined for unknown values.
  */
 export function normaliseSplit(raw: string): Split | null | undefined {
-  const key = raw.trim().toLowerCase().replace(/[\s_-]+/g, '')
+  const key = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '')
   return key in SPLIT_ALIASES ? SPLIT_ALIASES[key] : undefined
 }
 

@@ -24,15 +24,27 @@ export interface VotesImportReport {
 /** Parses and checks a votes file against the project; throws ImportError listing every bad row. */
 export function parseVotes(project: Project, file: string): StoredVote[] {
   const records = parseCsvText(file, readTextFile(file))
-  if (!records.length) throw new ImportError([{ file, message: 'empty file: expected a header image,annotator,label and one row per vote' }])
+  if (!records.length)
+    throw new ImportError([
+      { file, message: 'empty file: expected a header image,annotator,label and one row per vote' }
+    ])
   const header = records[0].fields
   const col = {
     image: findColumn(header, ['image', 'path', 'file', 'filename', 'image_path']),
     annotator: findColumn(header, ['annotator', 'rater', 'worker', 'annotator_id', 'who', 'user']),
     label: findColumn(header, ['label', 'emotion', 'class', 'expression'])
   }
-  const missing = Object.entries(col).filter(([, i]) => i < 0).map(([k]) => k)
-  if (missing.length) throw new ImportError([{ file, line: records[0].line, message: `header lacks column(s) ${missing.join(', ')}; expected image,annotator,label (got ${header.join(',')})` }])
+  const missing = Object.entries(col)
+    .filter(([, i]) => i < 0)
+    .map(([k]) => k)
+  if (missing.length)
+    throw new ImportError([
+      {
+        file,
+        line: records[0].line,
+        message: `header lacks column(s) ${missing.join(', ')}; expected image,annotator,label (got ${header.join(',')})`
+      }
+    ])
 
   const classes = getClasses(project.db)
   const byPath = new Map<string, number[]>()
@@ -57,13 +69,18 @@ export function parseVotes(project: Project, file: string): StoredVote[] {
       if (!ids.has(imageId)) bad(`no image with id ${imageId} in this project`)
     } else {
       const hit = byPath.get(image.replace(/\\/g, '/'))
-      if (!hit) bad(image ? `image "${image}" is not in this project (give its path as imported, or #id)` : 'empty image column')
-      else if (hit.length > 1) bad(`image path "${image}" names ${hit.length} images (from different datasets); give #id instead`)
+      if (!hit)
+        bad(
+          image ? `image "${image}" is not in this project (give its path as imported, or #id)` : 'empty image column'
+        )
+      else if (hit.length > 1)
+        bad(`image path "${image}" names ${hit.length} images (from different datasets); give #id instead`)
       else imageId = hit[0]
     }
     if (!annotator) bad('empty annotator column')
     else if (annotator.length > 200) bad(`annotator name longer than 200 characters`)
-    else if (annotator.startsWith('curator:')) bad(`annotator "${annotator}": names starting with "curator:" are reserved for the project's curators`)
+    else if (annotator.startsWith('curator:'))
+      bad(`annotator "${annotator}": names starting with "curator:" are reserved for the project's curators`)
     const cls = normaliseClassName(label)
     const idx = cls ? classes.indexOf(cls) : -1
     if (!cls) bad(`label "${label}" is not an expression class`)

@@ -49,7 +49,13 @@ export function auAurocWithinClass(rows: readonly AuTruthRow[], minPairs = 50): 
       const pos = drawn.filter(Boolean).length
       const neg = list.length - pos
       if (!pos || !neg) continue
-      u += auroc(list.map((r) => r.rho[k]), drawn) * pos * neg
+      u +=
+        auroc(
+          list.map((r) => r.rho[k]),
+          drawn
+        ) *
+        pos *
+        neg
       n += pos * neg
     }
     pairs[key] = n

@@ -13,7 +13,13 @@ import type { DB } from '../store/db'
 import { ProjectError } from '../store/errors'
 import { getClasses } from '../store/meta'
 import { decodeF32, getRun, type RunInfo } from '../store/runs'
-import { compareRuns, type CompareImage, type CompareRunInput, type RunComparison, type SplitName } from './compare-runs'
+import {
+  compareRuns,
+  type CompareImage,
+  type CompareRunInput,
+  type RunComparison,
+  type SplitName
+} from './compare-runs'
 
 interface AnnRow {
   id: number
@@ -26,25 +32,40 @@ interface AnnRow {
 function requireRun(db: DB, runId: number): RunInfo {
   const run = getRun(db, runId)
   if (!run) throw new ProjectError('NOT_FOUND', `no run ${runId} in this project`)
-  if (run.status !== 'done') throw new ProjectError('INVALID', `run ${runId} is ${run.status}; only finished runs can be compared`)
+  if (run.status !== 'done')
+    throw new ProjectError('INVALID', `run ${runId} is ${run.status}; only finished runs can be compared`)
   return run
 }
 
 /** imageId → p̂ of the run in the project's class order (classes the run did not know get 0). */
-export function runProbs(db: DB, run: Pick<RunInfo, 'id' | 'classes'>, projectClasses: readonly string[]): Map<number, Float32Array> {
+export function runProbs(
+  db: DB,
+  run: Pick<RunInfo, 'id' | 'classes'>,
+  projectClasses: readonly string[]
+): Map<number, Float32Array> {
   const toRun = projectClasses.map((c) => run.classes.indexOf(c))
   const out = new Map<number, Float32Array>()
-  const rows = db.prepare('SELECT image_id AS id, trn_probs AS probs FROM predictions WHERE run_id = ?').all(run.id) as { id: number; probs: Buffer }[]
+  const rows = db
+    .prepare('SELECT image_id AS id, trn_probs AS probs FROM predictions WHERE run_id = ?')
+    .all(run.id) as { id: number; probs: Buffer }[]
   for (const r of rows) {
     const v = decodeF32(r.probs)
-    out.set(r.id, Float32Array.from(toRun, (k) => (k >= 0 ? v[k] : 0)))
+    out.set(
+      r.id,
+      Float32Array.from(toRun, (k) => (k >= 0 ? v[k] : 0))
+    )
   }
-  if (!out.size) throw new ProjectError('INVALID', `run ${run.id} has no predictions to compare (it was trained with --no-score?)`)
+  if (!out.size)
+    throw new ProjectError('INVALID', `run ${run.id} has no predictions to compare (it was trained with --no-score?)`)
   return out
 }
 
 /** The labels the project had when `run` read them (see the header), as imageId → class index. */
-export function labelsAtRun(db: DB, run: Pick<RunInfo, 'config' | 'startedAt'>, classCount: number): Map<number, number> {
+export function labelsAtRun(
+  db: DB,
+  run: Pick<RunInfo, 'config' | 'startedAt'>,
+  classCount: number
+): Map<number, number> {
   const asOf = (run.config as { labelsAsOf?: { historyId?: unknown } } | null)?.labelsAsOf?.historyId
   const later =
     typeof asOf === 'number'
@@ -54,7 +75,9 @@ export function labelsAtRun(db: DB, run: Pick<RunInfo, 'config' | 'startedAt'>, 
     .prepare(`SELECT image_id AS id, old_state AS state, old_label AS label FROM label_history WHERE id IN (${later})`)
     .all(typeof asOf === 'number' ? asOf : run.startedAt) as AnnRow[]
   const current = db
-    .prepare(`SELECT i.id, a.state, a.current_label AS label FROM images i JOIN annotations a ON a.image_id = i.id WHERE i.decode_status = 'ok'`)
+    .prepare(
+      `SELECT i.id, a.state, a.current_label AS label FROM images i JOIN annotations a ON a.image_id = i.id WHERE i.decode_status = 'ok'`
+    )
     .all() as AnnRow[]
   const byId = new Map(current.map((r) => [r.id, r]))
   for (const r of rolledBack) if (byId.has(r.id)) byId.set(r.id, r)
@@ -78,7 +101,15 @@ export function compareStoredRuns(db: DB, a: number, b: number): RunComparison {
          WHERE i.decode_status = 'ok' ORDER BY i.id`
       )
       .all() as AnnRow[]
-  ).map((r): CompareImage => ({ imageId: r.id, split: r.split, label: r.state === 'labeled' && r.label != null && r.label < classes.length ? r.label : null }))
-  const input = (run: RunInfo): CompareRunInput => ({ runId: run.id, probs: runProbs(db, run, classes), trainedLabels: labelsAtRun(db, run, classes.length) })
+  ).map((r): CompareImage => ({
+    imageId: r.id,
+    split: r.split,
+    label: r.state === 'labeled' && r.label != null && r.label < classes.length ? r.label : null
+  }))
+  const input = (run: RunInfo): CompareRunInput => ({
+    runId: run.id,
+    probs: runProbs(db, run, classes),
+    trainedLabels: labelsAtRun(db, run, classes.length)
+  })
   return compareRuns(classes, images, input(ra), input(rb))
 }

@@ -16,21 +16,45 @@
  */
 import { findLabelIssues } from '../audit/cl'
 import { argmax } from '../util/vector'
-import type { CompareImage, CompareRunInput, NoiseEstimate, PrecisionRecall, RunComparison, RunComparisonView } from './compare-types'
+import type {
+  CompareImage,
+  CompareRunInput,
+  NoiseEstimate,
+  PrecisionRecall,
+  RunComparison,
+  RunComparisonView
+} from './compare-types'
 
-export type { CompareImage, CompareRunInput, NoiseEstimate, PrecisionRecall, RunComparison, RunComparisonView, SplitName } from './compare-types'
+export type {
+  CompareImage,
+  CompareRunInput,
+  NoiseEstimate,
+  PrecisionRecall,
+  RunComparison,
+  RunComparisonView,
+  SplitName
+} from './compare-types'
 
 const ratio = (num: number, den: number): number | null => (den ? num / den : null)
 
 /** Accuracy of `probs` on `ids` against `labels` (ids without a current label are skipped). */
-function accuracyOn(ids: readonly number[], probs: ReadonlyMap<number, ArrayLike<number>>, labels: ReadonlyMap<number, number>): number | null {
+function accuracyOn(
+  ids: readonly number[],
+  probs: ReadonlyMap<number, ArrayLike<number>>,
+  labels: ReadonlyMap<number, number>
+): number | null {
   let agree = 0
   for (const id of ids) if (argmax(probs.get(id)!) === labels.get(id)) agree++
   return ratio(agree, ids.length)
 }
 
 /** Per-class precision/recall of `probs` on `ids` against `labels`. */
-export function precisionRecall(ids: readonly number[], probs: ReadonlyMap<number, ArrayLike<number>>, labels: ReadonlyMap<number, number>, C: number): { support: number[]; pr: PrecisionRecall[] } {
+export function precisionRecall(
+  ids: readonly number[],
+  probs: ReadonlyMap<number, ArrayLike<number>>,
+  labels: ReadonlyMap<number, number>,
+  C: number
+): { support: number[]; pr: PrecisionRecall[] } {
   const tp = new Array<number>(C).fill(0)
   const predicted = new Array<number>(C).fill(0)
   const support = new Array<number>(C).fill(0)
@@ -66,7 +90,12 @@ export function runFlagsAndNoise(run: CompareRunInput, C: number): { flagged: Se
 }
 
 /** Compares run A (before) with run B (after) over the project's `images`. */
-export function compareRuns(classes: readonly string[], images: readonly CompareImage[], a: CompareRunInput, b: CompareRunInput): RunComparison {
+export function compareRuns(
+  classes: readonly string[],
+  images: readonly CompareImage[],
+  a: CompareRunInput,
+  b: CompareRunInput
+): RunComparison {
   const C = classes.length
   const current = new Map<number, number>()
   for (const im of images) if (im.label != null) current.set(im.imageId, im.label)
@@ -78,7 +107,12 @@ export function compareRuns(classes: readonly string[], images: readonly Compare
     if (ids.length) sets.push({ set: s, ids })
   }
   sets.push({ set: 'all', ids: measured.map((im) => im.imageId) })
-  const accuracy = sets.map(({ set, ids }) => ({ set, images: ids.length, a: accuracyOn(ids, a.probs, current), b: accuracyOn(ids, b.probs, current) }))
+  const accuracy = sets.map(({ set, ids }) => ({
+    set,
+    images: ids.length,
+    a: accuracyOn(ids, a.probs, current),
+    b: accuracyOn(ids, b.probs, current)
+  }))
   const basis = sets.find((s) => s.set === 'test') ?? sets.find((s) => s.set === 'val') ?? sets[sets.length - 1]
   const prA = precisionRecall(basis.ids, a.probs, current, C)
   const prB = precisionRecall(basis.ids, b.probs, current, C)
@@ -105,7 +139,9 @@ export function compareRuns(classes: readonly string[], images: readonly Compare
       resolved: asc([...fa.flagged].filter((id) => !fb.flagged.has(id))),
       introduced: asc([...fb.flagged].filter((id) => !fa.flagged.has(id)))
     },
-    suggestionChanged: asc(both.filter((im) => argmax(a.probs.get(im.imageId)!) !== argmax(b.probs.get(im.imageId)!)).map((im) => im.imageId)),
+    suggestionChanged: asc(
+      both.filter((im) => argmax(a.probs.get(im.imageId)!) !== argmax(b.probs.get(im.imageId)!)).map((im) => im.imageId)
+    ),
     labelsChanged,
     noise: classes.map((name, c) => ({ name, a: fa.noise[c], b: fb.noise[c] }))
   }
@@ -115,7 +151,14 @@ export function comparisonView(c: RunComparison, cap = 500): RunComparisonView {
   const { flags, suggestionChanged, ...rest } = c
   return {
     ...rest,
-    flags: { a: flags.a, b: flags.b, resolved: flags.resolved.length, introduced: flags.introduced.length, resolvedIds: flags.resolved.slice(0, cap), introducedIds: flags.introduced.slice(0, cap) },
+    flags: {
+      a: flags.a,
+      b: flags.b,
+      resolved: flags.resolved.length,
+      introduced: flags.introduced.length,
+      resolvedIds: flags.resolved.slice(0, cap),
+      introducedIds: flags.introduced.slice(0, cap)
+    },
     suggestionChanged: suggestionChanged.length,
     suggestionChangedIds: suggestionChanged.slice(0, cap),
     idsCap: cap

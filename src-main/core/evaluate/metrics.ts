@@ -32,7 +32,7 @@ export function auroc(suspicion: readonly number[], positive: readonly boolean[]
   const idx = suspicion.map((_, i) => i).sort((a, b) => suspicion[a] - suspicion[b])
   let rankSumPos = 0
   let pos = 0
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i
     while (j + 1 < n && suspicion[idx[j + 1]] === suspicion[idx[i]]) j++
     const avgRank = (i + j) / 2 + 1
@@ -73,7 +73,8 @@ export function precisionAt(suspicion: readonly number[], positive: readonly boo
 
 /** All three metrics, k = number of positives. */
 export function detectionMetrics(suspicion: readonly number[], positive: readonly boolean[]): DetectionMetrics {
-  if (suspicion.length !== positive.length) throw new Error(`detectionMetrics: ${suspicion.length} values for ${positive.length} labels`)
+  if (suspicion.length !== positive.length)
+    throw new Error(`detectionMetrics: ${suspicion.length} values for ${positive.length} labels`)
   for (let i = 0; i < suspicion.length; i++) {
     if (Number.isNaN(suspicion[i])) throw new Error(`detectionMetrics: suspicion[${i}] is NaN`)
   }
@@ -88,7 +89,10 @@ export function detectionMetrics(suspicion: readonly number[], positive: readonl
 }
 
 /** Precision and recall of a yes/no flag set against the truth (CL's issue mask, our likely_mislabeled). */
-export function flagPrecisionRecall(flagged: readonly boolean[], positive: readonly boolean[]): { flagged: number; precision: number; recall: number } {
+export function flagPrecisionRecall(
+  flagged: readonly boolean[],
+  positive: readonly boolean[]
+): { flagged: number; precision: number; recall: number } {
   let tp = 0
   let f = 0
   let pos = 0

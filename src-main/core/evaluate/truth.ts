@@ -44,14 +44,20 @@ export interface TruthEvaluation {
 }
 
 /** Compares a run's predictions (and optionally an audit) with a synthetic dataset's ground truth. */
-export function evaluateAgainstTruth(db: DB, runId: number, gt: GroundTruth, auditId: number | null = null): TruthEvaluation {
-  const classes = (db.prepare('SELECT name FROM classes ORDER BY idx').pluck().all() as ClassName[])
+export function evaluateAgainstTruth(
+  db: DB,
+  runId: number,
+  gt: GroundTruth,
+  auditId: number | null = null
+): TruthEvaluation {
+  const classes = db.prepare('SELECT name FROM classes ORDER BY idx').pluck().all() as ClassName[]
   const byPath = new Map(gt.images.map((g) => [g.path, g]))
   const rows = db.prepare('SELECT id, rel_path FROM images').all() as { id: number; rel_path: string }[]
   const truth = new Map(rows.map((r) => [r.id, byPath.get(r.rel_path)]))
   const preds = readPredictions(db, runId)
   const held = preds.filter((p) => truth.get(p.imageId) && truth.get(p.imageId)!.split !== 'train')
-  const right = (v: ArrayLike<number> | null, id: number): boolean => v != null && classes[argmax(v)] === truth.get(id)!.trueClass
+  const right = (v: ArrayLike<number> | null, id: number): boolean =>
+    v != null && classes[argmax(v)] === truth.get(id)!.trueClass
   const hasPin = held.some((p) => p.oimSoftT1)
   const auAuroc: Record<string, number> = {}
   if (held.some((p) => p.auProb)) {
@@ -65,13 +71,23 @@ export function evaluateAgainstTruth(db: DB, runId: number, gt: GroundTruth, aud
     })
   }
   const within = auAurocWithinClass(
-    held.filter((p) => p.auProb).map((p) => ({ trueClass: truth.get(p.imageId)!.trueClass, aus: truth.get(p.imageId)!.aus, rho: auMeans(p.auProb!) }))
+    held
+      .filter((p) => p.auProb)
+      .map((p) => ({
+        trueClass: truth.get(p.imageId)!.trueClass,
+        aus: truth.get(p.imageId)!.aus,
+        rho: auMeans(p.auProb!)
+      }))
   )
   const auVals = Object.values(auAuroc)
   const tr = preds.filter((p) => truth.get(p.imageId)?.split === 'train')
   const isFlip = (id: number): boolean => truth.get(id)!.flipped
-  const disagree = (p: (typeof preds)[number]): number => 1 - (p.oimSoftT1 ?? p.trnProbs)[classes.indexOf(truth.get(p.imageId)!.givenLabel)]
-  const flipAurocSoft = aurocOf(tr.filter((p) => isFlip(p.imageId)).map(disagree), tr.filter((p) => !isFlip(p.imageId)).map(disagree))
+  const disagree = (p: (typeof preds)[number]): number =>
+    1 - (p.oimSoftT1 ?? p.trnProbs)[classes.indexOf(truth.get(p.imageId)!.givenLabel)]
+  const flipAurocSoft = aurocOf(
+    tr.filter((p) => isFlip(p.imageId)).map(disagree),
+    tr.filter((p) => !isFlip(p.imageId)).map(disagree)
+  )
   let flipAurocAudit: number | null = null
   let precisionAtK: number | null = null
   let flaggedPrecision: number | null = null
@@ -79,7 +95,10 @@ export function evaluateAgainstTruth(db: DB, runId: number, gt: GroundTruth, aud
   const nFlip = tr.filter((p) => isFlip(p.imageId)).length
   if (auditId != null) {
     const items = auditItems(db, auditId, { scoredOnly: true }).filter((i) => truth.get(i.imageId)?.split === 'train')
-    flipAurocAudit = aurocOf(items.filter((i) => isFlip(i.imageId)).map((i) => -i.score!), items.filter((i) => !isFlip(i.imageId)).map((i) => -i.score!))
+    flipAurocAudit = aurocOf(
+      items.filter((i) => isFlip(i.imageId)).map((i) => -i.score!),
+      items.filter((i) => !isFlip(i.imageId)).map((i) => -i.score!)
+    )
     const top = items.slice(0, nFlip)
     precisionAtK = top.length ? top.filter((i) => isFlip(i.imageId)).length / top.length : null
     const flagged = items.filter((i) => i.flags.includes('likely_mislabeled'))

@@ -14,7 +14,8 @@ import { ExportFormatError, verifyExport, type ExportManifest } from './manifest
 import { decodeNpy, encodeNpy } from './npy'
 
 export async function writeCleanlab(ctx: FormatContext): Promise<FormatResult> {
-  if (ctx.runId == null) throw new ExportFormatError('the cleanlab export needs a run with predictions; train one first')
+  if (ctx.runId == null)
+    throw new ExportFormatError('the cleanlab export needs a run with predictions; train one first')
   const preds = predictionsByImage(ctx.db, ctx.runId, ctx.classes)
   const C = ctx.classes.length
   const labels: number[] = []
@@ -70,7 +71,9 @@ export async function writeCleanlab(ctx: FormatContext): Promise<FormatResult> {
 }
 
 /** Verifies a cleanlab export and reads it back (NumPy arrays and the CSV twins, cross-checked). */
-export async function readCleanlabExport(target: string): Promise<{ manifest: ExportManifest; labels: number[]; predProbs: number[][]; imageIds: number[] }> {
+export async function readCleanlabExport(
+  target: string
+): Promise<{ manifest: ExportManifest; labels: number[]; predProbs: number[][]; imageIds: number[] }> {
   const v = await verifyExport(target, 'cleanlab')
   const file = (name: string): string => {
     const f = v.files.find((x) => x.endsWith(name))
@@ -81,16 +84,22 @@ export async function readCleanlabExport(target: string): Promise<{ manifest: Ex
   const P = decodeNpy(await readFile(file('pred_probs.npy')), 'pred_probs.npy')
   const N = L.shape[0]
   const C = P.shape[1]
-  if (L.dtype !== '<i8' || P.dtype !== '<f4' || P.shape[0] !== N) throw new ExportFormatError(`${target}: labels.npy and pred_probs.npy do not match`)
+  if (L.dtype !== '<i8' || P.dtype !== '<f4' || P.shape[0] !== N)
+    throw new ExportFormatError(`${target}: labels.npy and pred_probs.npy do not match`)
   const labels = Array.from(L.data as BigInt64Array, Number)
-  const predProbs = Array.from({ length: N }, (_, i) => Array.from((P.data as Float32Array).subarray(i * C, (i + 1) * C)))
+  const predProbs = Array.from({ length: N }, (_, i) =>
+    Array.from((P.data as Float32Array).subarray(i * C, (i + 1) * C))
+  )
   const lrows = parse(await readFile(file('labels.csv'), 'utf8'), { columns: true }) as Record<string, string>[]
   const prows = parse(await readFile(file('pred_probs.csv'), 'utf8'), { columns: false, from_line: 2 }) as string[][]
-  if (lrows.length !== N || prows.length !== N) throw new ExportFormatError(`${target}: the CSV and .npy files hold different row counts`)
+  if (lrows.length !== N || prows.length !== N)
+    throw new ExportFormatError(`${target}: the CSV and .npy files hold different row counts`)
   lrows.forEach((r, i) => {
-    if (Number(r.label) !== labels[i]) throw new ExportFormatError(`${target}: labels.csv line ${i + 2} disagrees with labels.npy`)
+    if (Number(r.label) !== labels[i])
+      throw new ExportFormatError(`${target}: labels.csv line ${i + 2} disagrees with labels.npy`)
     prows[i].forEach((x, k) => {
-      if (Math.fround(Number(x)) !== predProbs[i][k]) throw new ExportFormatError(`${target}: pred_probs.csv line ${i + 2} disagrees with pred_probs.npy`)
+      if (Math.fround(Number(x)) !== predProbs[i][k])
+        throw new ExportFormatError(`${target}: pred_probs.csv line ${i + 2} disagrees with pred_probs.npy`)
     })
   })
   return { manifest: v.manifest, labels, predProbs, imageIds: lrows.map((r) => Number(r.image_id)) }

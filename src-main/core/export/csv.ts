@@ -11,7 +11,18 @@ import { className, step, type FormatContext, type FormatResult } from './contex
 import { csvLine, num6, spreadsheetSafe, unSpreadsheetSafe } from './csvutil'
 import { ExportFormatError, verifyExport, type ExportManifest } from './manifest'
 
-export const CSV_COLUMNS = ['path', 'label', 'split', 'original_label', 'state', 'changed_by', 'changed_at', 'flags', 'score', 'suggested_label'] as const
+export const CSV_COLUMNS = [
+  'path',
+  'label',
+  'split',
+  'original_label',
+  'state',
+  'changed_by',
+  'changed_at',
+  'flags',
+  'score',
+  'suggested_label'
+] as const
 export const CSV_FILE = 'labels.csv'
 
 export async function writeCsv(ctx: FormatContext): Promise<FormatResult> {
@@ -68,13 +79,16 @@ export function parseLabelsCsv(text: string, opts: { spreadsheetSafe?: boolean; 
   }
   const header = records[0] ?? []
   if (header.join(',') !== CSV_COLUMNS.join(',')) {
-    throw new ExportFormatError(`${name}: line 1 has columns "${header.join(',')}", expected "${CSV_COLUMNS.join(',')}"`)
+    throw new ExportFormatError(
+      `${name}: line 1 has columns "${header.join(',')}", expected "${CSV_COLUMNS.join(',')}"`
+    )
   }
   const un = (s: string): string => (opts.spreadsheetSafe ? unSpreadsheetSafe(s) : s)
   const orNull = (s: string): string | null => (s === '' ? null : s)
   return records.slice(1).map((c, i) => {
     const score = c[8] === '' ? null : Number(c[8])
-    if (score != null && !Number.isFinite(score)) throw new ExportFormatError(`${name}: line ${i + 2}: score "${c[8]}" is not a number`)
+    if (score != null && !Number.isFinite(score))
+      throw new ExportFormatError(`${name}: line ${i + 2}: score "${c[8]}" is not a number`)
     return {
       path: un(c[0]),
       label: orNull(c[1]),
@@ -94,5 +108,8 @@ export function parseLabelsCsv(text: string, opts: { spreadsheetSafe?: boolean; 
 export async function readCsvExport(target: string): Promise<{ manifest: ExportManifest; rows: CsvLabelRow[] }> {
   const v = await verifyExport(target, 'csv')
   const text = await readFile(v.files[0], 'utf8')
-  return { manifest: v.manifest, rows: parseLabelsCsv(text, { spreadsheetSafe: !!v.manifest.options.spreadsheetSafe, name: v.files[0] }) }
+  return {
+    manifest: v.manifest,
+    rows: parseLabelsCsv(text, { spreadsheetSafe: !!v.manifest.options.spreadsheetSafe, name: v.files[0] })
+  }
 }

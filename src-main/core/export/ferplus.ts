@@ -71,7 +71,8 @@ export async function writeFerplus(ctx: FormatContext): Promise<FormatResult> {
       continue
     }
     sources[v.source]++
-    const usage = r.sourceSplit && SOURCE_USAGES.has(r.sourceSplit) ? r.sourceSplit : (USAGE[r.split ?? 'train'] ?? 'Training')
+    const usage =
+      r.sourceSplit && SOURCE_USAGES.has(r.sourceSplit) ? r.sourceSplit : (USAGE[r.split ?? 'train'] ?? 'Training')
     chunk += csvLine([usage, ctx.spreadsheetSafe ? spreadsheetSafe(r.path) : r.path, ...v.votes])
     if (chunk.length > 1 << 16) {
       await f.write(chunk)
@@ -95,12 +96,14 @@ export interface FerplusRow {
 export async function readFerplusExport(target: string): Promise<{ manifest: ExportManifest; rows: FerplusRow[] }> {
   const v = await verifyExport(target, 'ferplus')
   const records = parse(await readFile(v.files[0], 'utf8'), { bom: true, skip_empty_lines: true }) as string[][]
-  if ((records[0] ?? []).join(',') !== FERPLUS_COLUMNS.join(',')) throw new ExportFormatError(`${v.files[0]}: line 1 is not the FERPlus header`)
+  if ((records[0] ?? []).join(',') !== FERPLUS_COLUMNS.join(','))
+    throw new ExportFormatError(`${v.files[0]}: line 1 is not the FERPlus header`)
   return {
     manifest: v.manifest,
     rows: records.slice(1).map((c, i) => {
       const votes = c.slice(2).map(Number)
-      if (votes.length !== 10 || votes.some((x) => !Number.isInteger(x))) throw new ExportFormatError(`${v.files[0]}: line ${i + 2} has bad vote counts`)
+      if (votes.length !== 10 || votes.some((x) => !Number.isInteger(x)))
+        throw new ExportFormatError(`${v.files[0]}: line ${i + 2} has bad vote counts`)
       return { usage: c[0], imageName: v.manifest.options.spreadsheetSafe ? unSpreadsheetSafe(c[1]) : c[1], votes }
     })
   }

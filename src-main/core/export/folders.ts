@@ -12,7 +12,8 @@ import { skip, step, type FormatContext, type FormatResult } from './context'
 import { verifyExport, type ExportManifest } from './manifest'
 
 /** Characters that cannot appear in a file name on some platform (and control characters), replaced by '_'. */
-const safeName = (s: string): string => Array.from(s, (ch) => (ch.charCodeAt(0) < 32 || '<>:"/\\|?*'.includes(ch) ? '_' : ch)).join('')
+const safeName = (s: string): string =>
+  Array.from(s, (ch) => (ch.charCodeAt(0) < 32 || '<>:"/\\|?*'.includes(ch) ? '_' : ch)).join('')
 
 /**
  * Linking runs as blocking calls on the real file system (see AtomicDir.linkOrCopy), so the loop
@@ -62,7 +63,9 @@ export async function writeFolders(ctx: FormatContext): Promise<FormatResult> {
 }
 
 /** Verifies a folder export (every file's size and sha256) and lists `class → files`. */
-export async function readFoldersExport(target: string): Promise<{ manifest: ExportManifest; byClass: Map<string, string[]> }> {
+export async function readFoldersExport(
+  target: string
+): Promise<{ manifest: ExportManifest; byClass: Map<string, string[]> }> {
   const v = await verifyExport(target, 'folders')
   const byClass = new Map<string, string[]>()
   for (const f of v.manifest.files) {
@@ -76,7 +79,8 @@ export async function readFoldersExport(target: string): Promise<{ manifest: Exp
     for (const e of await readdir(join(v.base, rel), { withFileTypes: true })) {
       const p = rel ? `${rel}/${e.name}` : e.name
       if (e.isDirectory()) await walk(p)
-      else if (p !== 'manifest.json' && !listed.has(p) && (await stat(join(v.base, p))).isFile()) throw new Error(`${join(v.base, p)} is not in the manifest`)
+      else if (p !== 'manifest.json' && !listed.has(p) && (await stat(join(v.base, p))).isFile())
+        throw new Error(`${join(v.base, p)} is not in the manifest`)
     }
   }
   await walk('')

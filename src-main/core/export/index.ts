@@ -12,7 +12,14 @@ import type { AtomicFs } from '../fsutil/atomic'
 import type { FormatContext, FormatResult } from './context'
 import { collectRows, type ExportScope } from './rows'
 import { fileSink, folderSink, type ExportSink } from './sink'
-import { EXPORT_MANIFEST_FORMAT, EXPORT_MANIFEST_VERSION, FORMAT_VERSIONS, type ExportFormat, type ExportManifest, type ManifestFile } from './manifest'
+import {
+  EXPORT_MANIFEST_FORMAT,
+  EXPORT_MANIFEST_VERSION,
+  FORMAT_VERSIONS,
+  type ExportFormat,
+  type ExportManifest,
+  type ManifestFile
+} from './manifest'
 import { writeCsv } from './csv'
 import { writeJsonl } from './jsonl'
 import { writeFerplus } from './ferplus'
@@ -21,7 +28,14 @@ import { LS_DEFAULT_PREFIX, writeLabelStudio } from './labelstudio'
 import { writeCleanlab } from './cleanlab'
 
 export { recoverExportTarget } from './recover'
-export { EXPORT_FORMATS, FORMAT_VERSIONS, verifyExport, ExportFormatError, type ExportFormat, type ExportManifest } from './manifest'
+export {
+  EXPORT_FORMATS,
+  FORMAT_VERSIONS,
+  verifyExport,
+  ExportFormatError,
+  type ExportFormat,
+  type ExportManifest
+} from './manifest'
 export { readCsvExport, parseLabelsCsv, CSV_COLUMNS, type CsvLabelRow } from './csv'
 export { readJsonlExport, type JsonlRecord } from './jsonl'
 export { readFerplusExport, votesFor, FERPLUS_COLUMNS, type FerplusRow } from './ferplus'
@@ -43,7 +57,12 @@ const WRITERS: Record<ExportFormat, (ctx: FormatContext) => Promise<FormatResult
 }
 
 /** File extensions that select single-file output, per format. */
-const SINGLE_EXT: Partial<Record<ExportFormat, RegExp>> = { csv: /\.csv$/i, jsonl: /\.jsonl?$/i, ferplus: /\.csv$/i, labelstudio: /\.json$/i }
+const SINGLE_EXT: Partial<Record<ExportFormat, RegExp>> = {
+  csv: /\.csv$/i,
+  jsonl: /\.jsonl?$/i,
+  ferplus: /\.csv$/i,
+  labelstudio: /\.json$/i
+}
 
 export interface ExportProgress {
   phase: 'collecting' | 'writing' | 'committing' | 'done'
@@ -93,7 +112,8 @@ export interface ExportResult {
 /** Writes one export. Nothing is visible at `out` unless everything (manifest included) was written. */
 export async function exportProject(db: DB, o: ExportOptions): Promise<ExportResult> {
   const t0 = performance.now()
-  if (!(o.format in WRITERS)) throw new ProjectError('INVALID', `unknown export format "${o.format}" (known: ${Object.keys(WRITERS).join(', ')})`)
+  if (!(o.format in WRITERS))
+    throw new ProjectError('INVALID', `unknown export format "${o.format}" (known: ${Object.keys(WRITERS).join(', ')})`)
   const out = resolve(o.out)
   const scope = o.scope ?? { kind: 'all' }
   o.progress?.({ phase: 'collecting', done: 0, total: 0 })
@@ -146,7 +166,9 @@ export async function exportProject(db: DB, o: ExportOptions): Promise<ExportRes
         rows: res.rows,
         skipped: ctx.skipped,
         options: res.options ?? {},
-        files: list.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+        files: list
+          .map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 }))
+          .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
       }
       return manifest
     })
@@ -155,5 +177,14 @@ export async function exportProject(db: DB, o: ExportOptions): Promise<ExportRes
     throw e
   }
   o.progress?.({ phase: 'done', done: total, total })
-  return { out, format: o.format, rows: res.rows, skipped: ctx.skipped, files, manifest: manifest!, seconds: (performance.now() - t0) / 1000, recovered: sink.recovered }
+  return {
+    out,
+    format: o.format,
+    rows: res.rows,
+    skipped: ctx.skipped,
+    files,
+    manifest: manifest!,
+    seconds: (performance.now() - t0) / 1000,
+    recovered: sink.recovered
+  }
 }

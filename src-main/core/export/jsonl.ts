@@ -50,7 +50,8 @@ export function predictionsByImage(db: DB, runId: number, classes: readonly stri
 
 function auBlock(v: ArrayLike<number> | null): Record<string, Record<string, number>> | null {
   if (!v) return null
-  const block = (off: number, ids: readonly number[]) => Object.fromEntries(ids.map((au, m) => [`AU${au}`, r6(v[off + m])]))
+  const block = (off: number, ids: readonly number[]) =>
+    Object.fromEntries(ids.map((au, m) => [`AU${au}`, r6(v[off + m])]))
   return { UL: block(0, EYE_AUS), UR: block(6, EYE_AUS), LL: block(12, MOUTH_AUS), LR: block(19, MOUTH_AUS) }
 }
 
@@ -64,7 +65,9 @@ function predictionRecord(runId: number, p: Prediction, C: number) {
     uem_uncertainty: p.uemUncertainty == null ? null : r6(p.uemUncertainty),
     uem_confidence: p.uemConfidence == null ? null : r6(p.uemConfidence),
     gate: p.gate ? Object.fromEntries(REGION_NAMES.map((n, j) => [n, r6(p.gate![j])])) : null,
-    region_probs: p.regionProbs ? Object.fromEntries(REGION_NAMES.map((n, j) => [n, arr(p.regionProbs!.subarray(j * C, (j + 1) * C))])) : null,
+    region_probs: p.regionProbs
+      ? Object.fromEntries(REGION_NAMES.map((n, j) => [n, arr(p.regionProbs!.subarray(j * C, (j + 1) * C))]))
+      : null,
     au_prob: auBlock(p.auProb),
     au_importance: auBlock(p.auImportance)
   }
@@ -91,7 +94,9 @@ interface HistRow {
 export async function writeJsonl(ctx: FormatContext): Promise<FormatResult> {
   const preds = ctx.runId != null ? predictionsByImage(ctx.db, ctx.runId, ctx.classes) : new Map<number, Prediction>()
   const history = new Map<number, HistRow[]>()
-  for (const h of ctx.db.prepare('SELECT * FROM label_history ORDER BY image_id, id').iterate() as IterableIterator<HistRow>) {
+  for (const h of ctx.db
+    .prepare('SELECT * FROM label_history ORDER BY image_id, id')
+    .iterate() as IterableIterator<HistRow>) {
     const list = history.get(h.image_id)
     if (list) list.push(h)
     else history.set(h.image_id, [h])

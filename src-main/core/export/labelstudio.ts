@@ -25,7 +25,9 @@ export function labelConfig(classes: readonly string[]): string {
   return `<View>\n  <Image name="image" value="$image"/>\n  <Choices name="label" toName="image" choice="single-radio" showInLine="true">\n${choices}\n  </Choices>\n</View>\n`
 }
 
-const choice = (label: string) => [{ from_name: 'label', to_name: 'image', type: 'choices', value: { choices: [label] } }]
+const choice = (label: string) => [
+  { from_name: 'label', to_name: 'image', type: 'choices', value: { choices: [label] } }
+]
 
 export async function writeLabelStudio(ctx: FormatContext): Promise<FormatResult> {
   const preds = ctx.runId != null ? predictionsByImage(ctx.db, ctx.runId, ctx.classes) : new Map<number, Prediction>()
@@ -47,10 +49,19 @@ export async function writeLabelStudio(ctx: FormatContext): Promise<FormatResult
         poi_score: r.audit?.score ?? null,
         poi_flags: r.audit ? flagNames(r.audit.flags).join('|') : ''
       },
-      annotations: label && (r.state === 'labeled' || r.state === 'ambiguous') ? [{ result: choice(label), ground_truth: false }] : [],
+      annotations:
+        label && (r.state === 'labeled' || r.state === 'ambiguous')
+          ? [{ result: choice(label), ground_truth: false }]
+          : [],
       predictions:
         predicted != null && dist && ctx.runId != null
-          ? [{ model_version: `run-${ctx.runId}`, score: Math.round(dist[predicted] * 1e6) / 1e6, result: choice(ctx.classes[predicted]) }]
+          ? [
+              {
+                model_version: `run-${ctx.runId}`,
+                score: Math.round(dist[predicted] * 1e6) / 1e6,
+                result: choice(ctx.classes[predicted])
+              }
+            ]
           : []
     }
     chunk += (n ? ',\n' : '\n') + JSON.stringify(task)
@@ -78,7 +89,9 @@ export interface LabelStudioTask {
 }
 
 /** Verifies a Label Studio export and reads its tasks back. */
-export async function readLabelStudioExport(target: string): Promise<{ manifest: ExportManifest; tasks: LabelStudioTask[] }> {
+export async function readLabelStudioExport(
+  target: string
+): Promise<{ manifest: ExportManifest; tasks: LabelStudioTask[] }> {
   const v = await verifyExport(target, 'labelstudio')
   const file = v.files.find((f) => f.endsWith('.json')) ?? v.files[0]
   let tasks: unknown
@@ -89,7 +102,8 @@ export async function readLabelStudioExport(target: string): Promise<{ manifest:
   }
   if (!Array.isArray(tasks)) throw new ExportFormatError(`${file} is not a JSON array of tasks`)
   tasks.forEach((t, i) => {
-    if (!t || typeof t !== 'object' || typeof (t as LabelStudioTask).data?.image !== 'string') throw new ExportFormatError(`${file}: task ${i} has no data.image`)
+    if (!t || typeof t !== 'object' || typeof (t as LabelStudioTask).data?.image !== 'string')
+      throw new ExportFormatError(`${file}: task ${i} has no data.image`)
   })
   return { manifest: v.manifest, tasks: tasks as LabelStudioTask[] }
 }

@@ -18,7 +18,14 @@ export const EXPORT_FORMATS = ['csv', 'jsonl', 'ferplus', 'folders', 'labelstudi
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
 /** Version of each format's content (columns, record fields); bump on any change. */
-export const FORMAT_VERSIONS: Record<ExportFormat, number> = { csv: 1, jsonl: 1, ferplus: 1, folders: 1, labelstudio: 1, cleanlab: 1 }
+export const FORMAT_VERSIONS: Record<ExportFormat, number> = {
+  csv: 1,
+  jsonl: 1,
+  ferplus: 1,
+  folders: 1,
+  labelstudio: 1,
+  cleanlab: 1
+}
 
 export interface ManifestFile {
   /** Relative to the export folder (or the single file's directory), '/'-separated. */
@@ -58,12 +65,17 @@ export class ExportFormatError extends Error {
 export async function manifestPathFor(target: string): Promise<{ manifest: string; base: string }> {
   const st = await stat(target).catch(() => null)
   if (!st) throw new ExportFormatError(`no export at ${target}`)
-  return st.isDirectory() ? { manifest: join(target, 'manifest.json'), base: target } : { manifest: `${target}.manifest.json`, base: dirname(target) }
+  return st.isDirectory()
+    ? { manifest: join(target, 'manifest.json'), base: target }
+    : { manifest: `${target}.manifest.json`, base: dirname(target) }
 }
 
 async function sha256File(path: string, size: number): Promise<string> {
   // Small files (images) in one read; big ones streamed.
-  if (size <= 1 << 20) return createHash('sha256').update(await readFile(path)).digest('hex')
+  if (size <= 1 << 20)
+    return createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex')
   const h = createHash('sha256')
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer)
   return h.digest('hex')
@@ -82,7 +94,11 @@ export interface VerifiedExport {
  * Reads and checks an export: the manifest's format and version (a newer version is refused with a
  * message saying so), the expected kind, and every listed file's size and sha256.
  */
-export async function verifyExport(target: string, kind?: ExportFormat, opts: { checkHashes?: boolean } = {}): Promise<VerifiedExport> {
+export async function verifyExport(
+  target: string,
+  kind?: ExportFormat,
+  opts: { checkHashes?: boolean } = {}
+): Promise<VerifiedExport> {
   // A crash mid-commit may have left a pair recovery completes (or a folder swap half done).
   const recovered = await recoverExportTarget(target)
   const { manifest: mpath, base } = await manifestPathFor(target)
@@ -90,7 +106,9 @@ export async function verifyExport(target: string, kind?: ExportFormat, opts: { 
   try {
     raw = await readFile(mpath, 'utf8')
   } catch {
-    throw new ExportFormatError(`${target} has no manifest (${basename(mpath)}): it is incomplete or not a POI Audit export`)
+    throw new ExportFormatError(
+      `${target} has no manifest (${basename(mpath)}): it is incomplete or not a POI Audit export`
+    )
   }
   let m: ExportManifest
   try {
@@ -98,17 +116,23 @@ export async function verifyExport(target: string, kind?: ExportFormat, opts: { 
   } catch (e) {
     throw new ExportFormatError(`${mpath} is not valid JSON: ${(e as Error).message}`)
   }
-  if (m.format !== EXPORT_MANIFEST_FORMAT) throw new ExportFormatError(`${mpath} is not a POI Audit export manifest (format "${m.format}")`)
+  if (m.format !== EXPORT_MANIFEST_FORMAT)
+    throw new ExportFormatError(`${mpath} is not a POI Audit export manifest (format "${m.format}")`)
   if (m.version !== EXPORT_MANIFEST_VERSION) {
-    throw new ExportFormatError(`${mpath} has manifest version ${m.version}; this build reads version ${EXPORT_MANIFEST_VERSION} (written by a newer POI Audit?)`)
+    throw new ExportFormatError(
+      `${mpath} has manifest version ${m.version}; this build reads version ${EXPORT_MANIFEST_VERSION} (written by a newer POI Audit?)`
+    )
   }
   if (kind && m.kind !== kind) throw new ExportFormatError(`${target} is a ${m.kind} export, not ${kind}`)
   if (!(m.kind in FORMAT_VERSIONS)) throw new ExportFormatError(`${mpath}: unknown export kind "${m.kind}"`)
   if (m.kindVersion !== FORMAT_VERSIONS[m.kind]) {
-    throw new ExportFormatError(`${target} is ${m.kind} version ${m.kindVersion}; this build reads version ${FORMAT_VERSIONS[m.kind]}`)
+    throw new ExportFormatError(
+      `${target} is ${m.kind} version ${m.kindVersion}; this build reads version ${FORMAT_VERSIONS[m.kind]}`
+    )
   }
   for (const f of m.files) {
-    if (f.path.split('/').some((s) => s === '..' || s === '') || f.path.startsWith('/')) throw new ExportFormatError(`${mpath} lists a bad path "${f.path}"`)
+    if (f.path.split('/').some((s) => s === '..' || s === '') || f.path.startsWith('/'))
+      throw new ExportFormatError(`${mpath} lists a bad path "${f.path}"`)
   }
   const files = m.files.map((f) => join(base, ...f.path.split('/')))
   // Checked 16 at a time: a class-folder export lists one file per image.
@@ -121,7 +145,8 @@ export async function verifyExport(target: string, kind?: ExportFormat, opts: { 
       const st = await stat(abs).catch(() => null)
       if (!st) throw new ExportFormatError(`${abs} is listed in the manifest but missing`)
       if (st.size !== f.bytes) throw new ExportFormatError(`${abs} has ${st.size} bytes; the manifest says ${f.bytes}`)
-      if (opts.checkHashes !== false && (await sha256File(abs, st.size)) !== f.sha256) throw new ExportFormatError(`${abs} does not match its sha256 in the manifest`)
+      if (opts.checkHashes !== false && (await sha256File(abs, st.size)) !== f.sha256)
+        throw new ExportFormatError(`${abs} does not match its sha256 in the manifest`)
     }
   }
   await Promise.all(Array.from({ length: Math.min(16, m.files.length) }, worker))

@@ -68,7 +68,8 @@ export function decodeNpy(buf: Buffer, name = 'npy file'): NpyArray {
   const n = shape.reduce((a, b) => a * b, 1)
   const start = 10 + hlen
   const size = descr === '<f4' ? 4 : 8
-  if (buf.length - start !== n * size) throw new Error(`${name} holds ${buf.length - start} data bytes; shape (${shape.join(', ')}) needs ${n * size}`)
+  if (buf.length - start !== n * size)
+    throw new Error(`${name} holds ${buf.length - start} data bytes; shape (${shape.join(', ')}) needs ${n * size}`)
   const raw = buf.subarray(start)
   if (descr === '<f4') {
     const out = new Float32Array(n)

@@ -55,13 +55,17 @@ export async function recoverFileTarget(dest: string): Promise<string[]> {
     if (dataSha == null && existsSync(dest)) dataSha = await sha256Of(dest)
     if (dataSha?.startsWith(m[2])) {
       renameSync(p, manifest)
-      found.push(`finished an interrupted export: ${dest} is the new data, so its pending manifest ${n} was put in place`)
+      found.push(
+        `finished an interrupted export: ${dest} is the new data, so its pending manifest ${n} was put in place`
+      )
     } else {
       remove(p, found, 'the manifest of an export that never replaced the data (the previous export is intact):')
     }
   }
   // Temp files of the data and of the manifests: `<name>.<pid>.<random>.tmp` (fsutil/atomic.ts).
-  const tmpRe = new RegExp(`^${base}(?:\\.manifest\\.json|\\.manifest\\.pending-\\d+-[0-9a-f]{16}\\.json)?\\.(\\d+)\\.[0-9a-f]{12}\\.tmp$`)
+  const tmpRe = new RegExp(
+    `^${base}(?:\\.manifest\\.json|\\.manifest\\.pending-\\d+-[0-9a-f]{16}\\.json)?\\.(\\d+)\\.[0-9a-f]{12}\\.tmp$`
+  )
   for (const n of names) {
     const m = tmpRe.exec(n)
     const p = join(dir, n)

@@ -44,7 +44,15 @@ export interface ExportRow {
   /** Actor and time of the latest curator/bulk/revert change, null if never changed. */
   changedBy: string | null
   changedAt: string | null
-  audit: { score: number | null; rank: number | null; flags: number; suggested: number | null; strength: number | null; signals: string | null; explanation: string | null } | null
+  audit: {
+    score: number | null
+    rank: number | null
+    flags: number
+    suggested: number | null
+    strength: number | null
+    signals: string | null
+    explanation: string | null
+  } | null
 }
 
 export interface CollectedRows {
@@ -88,18 +96,22 @@ interface Raw {
 export function collectRows(db: DB, scope: ExportScope, auditId?: number | null, withDetails = false): CollectedRows {
   const audit = auditId === undefined ? latestAudit(db) : auditId === null ? null : getAudit(db, auditId)
   if (auditId != null && !audit) throw new ProjectError('INVALID', `no audit ${auditId} in this project`)
-  if (scope.kind === 'flagged' && !audit) throw new ProjectError('INVALID', 'scope "flagged" needs an audit; run `poi-audit audit` first')
+  if (scope.kind === 'flagged' && !audit)
+    throw new ProjectError('INVALID', 'scope "flagged" needs an audit; run `poi-audit audit` first')
   const classes = getClasses(db)
   const roots = (db.prepare('SELECT root FROM datasets ORDER BY id').all() as { root: string }[]).map((r) => r.root)
   const where: string[] = []
   const args: unknown[] = [audit?.id ?? -1]
-  if (scope.kind === 'changed') where.push('(a.current_label IS NOT a.original_label OR a.state IS NOT a.original_state)')
+  if (scope.kind === 'changed')
+    where.push('(a.current_label IS NOT a.original_label OR a.state IS NOT a.original_state)')
   if (scope.kind === 'reviewed') where.push('r.image_id IS NOT NULL')
   if (scope.kind === 'flagged') {
     where.push('ai.flags & ? != 0')
     args.push(scope.flags?.length ? flagMask(scope.flags) : ACTIONABLE_MASK)
   }
-  const details = withDetails ? 'ai.signals AS a_signals, ai.explanation AS a_expl' : 'NULL AS a_signals, NULL AS a_expl'
+  const details = withDetails
+    ? 'ai.signals AS a_signals, ai.explanation AS a_expl'
+    : 'NULL AS a_signals, NULL AS a_expl'
   // The latest non-import change per image, in one pass over the history index.
   const sql = `
     WITH last AS (
@@ -124,7 +136,10 @@ export function collectRows(db: DB, scope: ExportScope, auditId?: number | null,
     if (raws.length !== want.size) {
       const have = new Set(raws.map((r) => r.id))
       const missing = [...want].filter((id) => !have.has(id))
-      throw new ProjectError('INVALID', `${missing.length} image id(s) are not in this project: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ' …' : ''}`)
+      throw new ProjectError(
+        'INVALID',
+        `${missing.length} image id(s) are not in this project: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ' …' : ''}`
+      )
     }
   }
   const single = roots.length <= 1
@@ -150,7 +165,15 @@ export function collectRows(db: DB, scope: ExportScope, auditId?: number | null,
     audit:
       r.a_flags == null
         ? null
-        : { score: r.a_score, rank: r.a_rank, flags: r.a_flags, suggested: r.a_sugg, strength: r.a_strength, signals: r.a_signals, explanation: r.a_expl }
+        : {
+            score: r.a_score,
+            rank: r.a_rank,
+            flags: r.a_flags,
+            suggested: r.a_sugg,
+            strength: r.a_strength,
+            signals: r.a_signals,
+            explanation: r.a_expl
+          }
   }))
   return { rows, classes, audit, datasetRoots: roots }
 }

@@ -6,7 +6,15 @@
  */
 import { basename, dirname } from 'node:path'
 import { AtomicDir, type DirFileRecord } from '../fsutil/atomic-dir'
-import { AtomicWriteError, fsyncDir, nodeFs, openAtomicFile, writeFileAtomic, type AtomicFileWriter, type AtomicFs } from '../fsutil/atomic'
+import {
+  AtomicWriteError,
+  fsyncDir,
+  nodeFs,
+  openAtomicFile,
+  writeFileAtomic,
+  type AtomicFileWriter,
+  type AtomicFs
+} from '../fsutil/atomic'
 import { inFlight, killPoint } from '../fsutil/fault'
 import { pendingManifestName, recoverDirTarget, recoverFileTarget } from './recover'
 

@@ -31,7 +31,13 @@ export interface FaceDetector {
 function toSquareInput(image: tf.Tensor3D, size: number): tf.Tensor4D {
   const [h, w] = image.shape
   let x = tf.expandDims(tf.cast(image, 'float32'), 0) as tf.Tensor4D
-  if (h !== w) x = tf.pad(x, [[0, 0], [0, Math.max(0, w - h)], [0, Math.max(0, h - w)], [0, 0]])
+  if (h !== w)
+    x = tf.pad(x, [
+      [0, 0],
+      [0, Math.max(0, w - h)],
+      [0, Math.max(0, h - w)],
+      [0, 0]
+    ])
   if (x.shape[1] !== size) x = tf.image.resizeBilinear(x, [size, size], false, false)
   return x
 }
@@ -84,7 +90,24 @@ export class TinyFaceDetectorNet implements FaceDetector {
   /** Raw grid output [1, cells, cells, 5 anchors × 5] for a prepared [1, S, S, 3] 0..255 input. */
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const sep = (t: tf.Tensor4D, p: SepConvParams) => leaky(tf.add(tf.separableConv2d(tf.pad(t, [[0, 0], [1, 1], [1, 1], [0, 0]]), p.depthwise, p.pointwise, [1, 1], 'valid'), p.bias))
+      const sep = (t: tf.Tensor4D, p: SepConvParams) =>
+        leaky(
+          tf.add(
+            tf.separableConv2d(
+              tf.pad(t, [
+                [0, 0],
+                [1, 1],
+                [1, 1],
+                [0, 0]
+              ]),
+              p.depthwise,
+              p.pointwise,
+              [1, 1],
+              'valid'
+            ),
+            p.bias
+          )
+        )
       let out = leaky(conv(normalizeRgb(x, TinyFaceDetectorNet.MEAN_RGB), this.conv0, [1, 1], 'valid'))
       for (let i = 0; i < 5; i++) {
         out = tf.maxPool(out, [2, 2], [2, 2], 'same')
@@ -153,7 +176,10 @@ export class SsdMobilenetV1Net implements FaceDetector {
       filters: w.get<tf.Rank.R4>(`${prefix}/Conv2d_${i}_pointwise/weights`, 4),
       offset: w.get<tf.Rank.R1>(`${prefix}/Conv2d_${i}_pointwise/convolution_bn_offset`, 1)
     })
-    const cp = (prefix: string): ConvParams => ({ filters: w.get<tf.Rank.R4>(`${prefix}/weights`, 4), bias: w.get<tf.Rank.R1>(`${prefix}/biases`, 1) })
+    const cp = (prefix: string): ConvParams => ({
+      filters: w.get<tf.Rank.R4>(`${prefix}/weights`, 4),
+      bias: w.get<tf.Rank.R1>(`${prefix}/biases`, 1)
+    })
     this.conv0 = pw('MobilenetV1', 0)
     this.pairs = Array.from({ length: 13 }, (_, k) => {
       const i = k + 1
@@ -181,9 +207,21 @@ export class SsdMobilenetV1Net implements FaceDetector {
   /** Boxes [N, 4] (ymin, xmin, ymax, xmax, relative to the padded square) and scores [N] for one image. */
   forward(x: tf.Tensor4D): { boxes: tf.Tensor2D; scores: tf.Tensor1D } {
     return tf.tidy(() => {
-      const pwc = (t: tf.Tensor4D, p: PointwiseParams, s: [number, number]) => tf.clipByValue(tf.add(tf.conv2d(t, p.filters, s, 'same'), p.offset), 0, 6) as tf.Tensor4D
+      const pwc = (t: tf.Tensor4D, p: PointwiseParams, s: [number, number]) =>
+        tf.clipByValue(tf.add(tf.conv2d(t, p.filters, s, 'same'), p.offset), 0, 6) as tf.Tensor4D
       const dwc = (t: tf.Tensor4D, p: DepthwiseParams, s: [number, number]) =>
-        tf.clipByValue(tf.batchNorm(tf.depthwiseConv2d(t, p.filters, s, 'same'), p.mean, p.variance, p.offset, p.scale, 0.0010000000474974513), 0, 6) as tf.Tensor4D
+        tf.clipByValue(
+          tf.batchNorm(
+            tf.depthwiseConv2d(t, p.filters, s, 'same'),
+            p.mean,
+            p.variance,
+            p.offset,
+            p.scale,
+            0.0010000000474974513
+          ),
+          0,
+          6
+        ) as tf.Tensor4D
       let out = pwc(tf.sub(tf.div(x, 127.5), 1), this.conv0, [2, 2])
       let conv11: tf.Tensor4D | null = null
       this.pairs.forEach((p, k) => {
@@ -198,8 +236,14 @@ export class SsdMobilenetV1Net implements FaceDetector {
       const c5 = pwc(pwc(c3, this.pred[4], [1, 1]), this.pred[5], [2, 2])
       const c7 = pwc(pwc(c5, this.pred[6], [1, 1]), this.pred[7], [2, 2])
       const maps = [conv11 as unknown as tf.Tensor4D, out, c1, c3, c5, c7]
-      const enc = tf.concat(maps.map((m, i) => tf.reshape(conv(m, this.boxPred[i].box, [1, 1]), [-1, 4])), 0) as tf.Tensor2D
-      const cls = tf.concat(maps.map((m, i) => tf.reshape(conv(m, this.boxPred[i].cls, [1, 1]), [-1, 3])), 0) as tf.Tensor2D
+      const enc = tf.concat(
+        maps.map((m, i) => tf.reshape(conv(m, this.boxPred[i].box, [1, 1]), [-1, 4])),
+        0
+      ) as tf.Tensor2D
+      const cls = tf.concat(
+        maps.map((m, i) => tf.reshape(conv(m, this.boxPred[i].cls, [1, 1]), [-1, 3])),
+        0
+      ) as tf.Tensor2D
       // Decode SSD offsets against the anchors (ycenter/xcenter scaled by 10, sizes by 5).
       const a = tf.reshape(this.anchors, [-1, 4])
       const [a0, a1, a2, a3] = tf.unstack(a, 1)

@@ -1,5 +1,15 @@
 import { tf } from './backend'
-import { checkRgbBatch, conv, normalizeRgb, readConv, readSepConv, resizeTo, sepConv, type ConvParams, type SepConvParams } from './layers'
+import {
+  checkRgbBatch,
+  conv,
+  normalizeRgb,
+  readConv,
+  readSepConv,
+  resizeTo,
+  sepConv,
+  type ConvParams,
+  type SepConvParams
+} from './layers'
 import { loadWeightMap, WeightReader, type FaceApiModelName } from './weights'
 
 /** The input side of face-api's FaceFeatureExtractor: square RGB crops, resized to this. */

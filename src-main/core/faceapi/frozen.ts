@@ -46,13 +46,48 @@ interface Spec {
 }
 
 const SPECS: Record<FrozenExtractorName, Spec> = {
-  'landmark68.dense2': { model: 'face_landmark_68_model', inputSize: FEATURE_INPUT_SIZE, outputShape: [14, 14, 128], trainedFor: 'landmarks' },
-  'landmark68.dense3': { model: 'face_landmark_68_model', inputSize: FEATURE_INPUT_SIZE, outputShape: [7, 7, 256], trainedFor: 'landmarks' },
-  'expression.dense2': { model: 'face_expression_model', inputSize: FEATURE_INPUT_SIZE, outputShape: [14, 14, 128], trainedFor: 'expression' },
-  'expression.dense3': { model: 'face_expression_model', inputSize: FEATURE_INPUT_SIZE, outputShape: [7, 7, 256], trainedFor: 'expression' },
-  'recognition.conv64': { model: 'face_recognition_model', inputSize: RECOGNITION_INPUT_SIZE, outputShape: [17, 17, 64], trainedFor: 'identity' },
-  'recognition.conv128': { model: 'face_recognition_model', inputSize: RECOGNITION_INPUT_SIZE, outputShape: [8, 8, 128], trainedFor: 'identity' },
-  'recognition.conv256': { model: 'face_recognition_model', inputSize: RECOGNITION_INPUT_SIZE, outputShape: [4, 4, 256], trainedFor: 'identity' }
+  'landmark68.dense2': {
+    model: 'face_landmark_68_model',
+    inputSize: FEATURE_INPUT_SIZE,
+    outputShape: [14, 14, 128],
+    trainedFor: 'landmarks'
+  },
+  'landmark68.dense3': {
+    model: 'face_landmark_68_model',
+    inputSize: FEATURE_INPUT_SIZE,
+    outputShape: [7, 7, 256],
+    trainedFor: 'landmarks'
+  },
+  'expression.dense2': {
+    model: 'face_expression_model',
+    inputSize: FEATURE_INPUT_SIZE,
+    outputShape: [14, 14, 128],
+    trainedFor: 'expression'
+  },
+  'expression.dense3': {
+    model: 'face_expression_model',
+    inputSize: FEATURE_INPUT_SIZE,
+    outputShape: [7, 7, 256],
+    trainedFor: 'expression'
+  },
+  'recognition.conv64': {
+    model: 'face_recognition_model',
+    inputSize: RECOGNITION_INPUT_SIZE,
+    outputShape: [17, 17, 64],
+    trainedFor: 'identity'
+  },
+  'recognition.conv128': {
+    model: 'face_recognition_model',
+    inputSize: RECOGNITION_INPUT_SIZE,
+    outputShape: [8, 8, 128],
+    trainedFor: 'identity'
+  },
+  'recognition.conv256': {
+    model: 'face_recognition_model',
+    inputSize: RECOGNITION_INPUT_SIZE,
+    outputShape: [4, 4, 256],
+    trainedFor: 'identity'
+  }
 }
 
 /** Every name frozenExtractor() accepts. */

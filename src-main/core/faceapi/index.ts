@@ -6,7 +6,19 @@
 export { tf, ensureTfBackend } from './backend'
 export { loadWeightMap, faceApiModelDir, setFaceApiModelDir, FACEAPI_VERSION, type FaceApiModelName } from './weights'
 export { FaceFeatureNet, FEATURE_INPUT_SIZE, type DenseStages, type DenseStageName } from './featureExtractor'
-export { FaceRecognitionNet, RECOGNITION_INPUT_SIZE, type RecognitionStages, type RecognitionStageName } from './recognition'
-export { TinyFaceDetectorNet, SsdMobilenetV1Net, nonMaxSuppression, type Detection, type DetectorName, type FaceDetector } from './detectors'
+export {
+  FaceRecognitionNet,
+  RECOGNITION_INPUT_SIZE,
+  type RecognitionStages,
+  type RecognitionStageName
+} from './recognition'
+export {
+  TinyFaceDetectorNet,
+  SsdMobilenetV1Net,
+  nonMaxSuppression,
+  type Detection,
+  type DetectorName,
+  type FaceDetector
+} from './detectors'
 export { landmarkNet, expressionNet, recognitionNet, detectorNet } from './nets'
 export { frozenExtractor, FROZEN_EXTRACTORS, type FrozenExtractor, type FrozenExtractorName } from './frozen'

@@ -26,11 +26,21 @@ export function readSepConv(w: WeightReader, prefix: string): SepConvParams {
   }
 }
 
-export function sepConv(x: tf.Tensor4D, p: SepConvParams, stride: [number, number], pad: 'same' | 'valid' = 'same'): tf.Tensor4D {
+export function sepConv(
+  x: tf.Tensor4D,
+  p: SepConvParams,
+  stride: [number, number],
+  pad: 'same' | 'valid' = 'same'
+): tf.Tensor4D {
   return tf.add(tf.separableConv2d(x, p.depthwise, p.pointwise, stride, pad), p.bias)
 }
 
-export function conv(x: tf.Tensor4D, p: ConvParams, stride: [number, number], pad: 'same' | 'valid' = 'same'): tf.Tensor4D {
+export function conv(
+  x: tf.Tensor4D,
+  p: ConvParams,
+  stride: [number, number],
+  pad: 'same' | 'valid' = 'same'
+): tf.Tensor4D {
   return tf.add(tf.conv2d(x, p.filters, stride, pad), p.bias)
 }
 

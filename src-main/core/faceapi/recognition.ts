@@ -30,7 +30,13 @@ export interface RecognitionStages {
 }
 export type RecognitionStageName = keyof RecognitionStages
 
-function convLayer(x: tf.Tensor4D, p: ConvScale, stride: number, relu: boolean, pad: 'same' | 'valid' = 'same'): tf.Tensor4D {
+function convLayer(
+  x: tf.Tensor4D,
+  p: ConvScale,
+  stride: number,
+  relu: boolean,
+  pad: 'same' | 'valid' = 'same'
+): tf.Tensor4D {
   const out = tf.add(tf.mul(tf.add(tf.conv2d(x, p.filters, stride, pad), p.bias), p.scale), p.shift) as tf.Tensor4D
   return relu ? tf.relu(out) : out
 }
@@ -70,7 +76,22 @@ export class FaceRecognitionNet {
     })
     const res = (prefix: string): Residual => ({ conv1: cs(`${prefix}/conv1`), conv2: cs(`${prefix}/conv2`) })
     this.p = { conv32_down: cs('conv32_down') }
-    for (const n of ['conv32_1', 'conv32_2', 'conv32_3', 'conv64_down', 'conv64_1', 'conv64_2', 'conv64_3', 'conv128_down', 'conv128_1', 'conv128_2', 'conv256_down', 'conv256_1', 'conv256_2', 'conv256_down_out']) {
+    for (const n of [
+      'conv32_1',
+      'conv32_2',
+      'conv32_3',
+      'conv64_down',
+      'conv64_1',
+      'conv64_2',
+      'conv64_3',
+      'conv128_down',
+      'conv128_1',
+      'conv128_2',
+      'conv256_down',
+      'conv256_1',
+      'conv256_2',
+      'conv256_down_out'
+    ]) {
       this.p[n] = res(n)
     }
     this.fc = w.get<tf.Rank.R2>('fc', 2)

@@ -75,7 +75,9 @@ export function loadWeightMap(name: FaceApiModelName, dir = faceApiModelDir()): 
     throw new Error(`face-api weights manifest ${manifestPath} is not valid JSON: ${(e as Error).message}`)
   }
   if (!Array.isArray(groups) || groups.some((g) => !Array.isArray(g.paths) || !Array.isArray(g.weights))) {
-    throw new Error(`face-api weights manifest ${manifestPath} is not a tfjs weights manifest (expected [{paths, weights}])`)
+    throw new Error(
+      `face-api weights manifest ${manifestPath} is not a tfjs weights manifest (expected [{paths, weights}])`
+    )
   }
   const out: WeightMap = {}
   for (const group of groups) {
@@ -87,7 +89,9 @@ export function loadWeightMap(name: FaceApiModelName, dir = faceApiModelDir()): 
     const buf = Buffer.concat(shards)
     const expected = group.weights.reduce((n, w) => n + entryBytes(w), 0)
     if (buf.byteLength !== expected) {
-      throw new Error(`face-api weights ${group.paths.join(', ')}: ${buf.byteLength} bytes, manifest ${manifestPath} needs ${expected}`)
+      throw new Error(
+        `face-api weights ${group.paths.join(', ')}: ${buf.byteLength} bytes, manifest ${manifestPath} needs ${expected}`
+      )
     }
     // decodeWeights wants an ArrayBuffer holding exactly the group's bytes.
     const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer

@@ -41,7 +41,8 @@ export interface AtomicDirOptions extends AtomicOptions {
 /** Checks a relative output path: no absolute paths, no '..', no empty segments, no NUL. */
 function checkRel(rel: string): string {
   const norm = rel.replace(/\\/g, '/')
-  if (!norm || norm.startsWith('/') || /^[a-zA-Z]:/.test(norm) || norm.includes('\0')) throw new Error(`bad output path "${rel}"`)
+  if (!norm || norm.startsWith('/') || /^[a-zA-Z]:/.test(norm) || norm.includes('\0'))
+    throw new Error(`bad output path "${rel}"`)
   const parts = norm.split('/')
   if (parts.some((p) => p === '' || p === '.' || p === '..')) throw new Error(`bad output path "${rel}"`)
   return norm
@@ -148,7 +149,8 @@ export class AtomicDir {
       try {
         linkSync(src, target)
       } catch (e) {
-        if (!LINK_FALLBACK.includes(code(e))) throw new AtomicWriteError('link', join(this.dest, norm), code(e), false, e)
+        if (!LINK_FALLBACK.includes(code(e)))
+          throw new AtomicWriteError('link', join(this.dest, norm), code(e), false, e)
         return this.copyIn(src, norm, target)
       }
       let data: Buffer
@@ -204,7 +206,10 @@ export class AtomicDir {
    * folder to `dest`. Any failure before the rename removes the temp folder and leaves `dest` as
    * it was; a failing final directory sync reports `committed: true`.
    */
-  async commit(manifestFor: (files: readonly DirFileRecord[]) => unknown, manifestName = 'manifest.json'): Promise<DirFileRecord> {
+  async commit(
+    manifestFor: (files: readonly DirFileRecord[]) => unknown,
+    manifestName = 'manifest.json'
+  ): Promise<DirFileRecord> {
     if (this.state !== 'open') throw new Error(`export folder ${this.dest} is already ${this.state}`)
     let manifestRec: DirFileRecord
     try {

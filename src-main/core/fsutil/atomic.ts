@@ -14,7 +14,8 @@ import { basename, dirname, join } from 'node:path'
 import { killPoint } from './fault'
 
 /** The steps of an atomic write, named in errors so a message can say what failed. */
-export type AtomicStep = 'open' | 'write' | 'fsync' | 'close' | 'rename' | 'dir-fsync' | 'mkdir' | 'link' | 'copy' | 'read'
+export type AtomicStep =
+  'open' | 'write' | 'fsync' | 'close' | 'rename' | 'dir-fsync' | 'mkdir' | 'link' | 'copy' | 'read'
 
 /**
  * The file-system primitives the atomic writers use (fd based, promise returning). `nodeFs` is the
@@ -158,7 +159,10 @@ export class SyncedFileWriter {
   /** Appends a chunk (buffered; flushed in 1 MiB writes). */
   async write(chunk: string | Uint8Array): Promise<void> {
     if (this.done) throw new Error(`write after close on ${this.label}`)
-    const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const b =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     if (!b.length) return
     this.hash.update(b)
     this.buf.push(b)
@@ -215,7 +219,11 @@ export class SyncedFileWriter {
 }
 
 /** Writes every chunk of `content` to `w`, checking `signal` between chunks. */
-export async function pump(w: { write(c: string | Uint8Array): Promise<void> }, content: Content, signal?: AbortSignal): Promise<void> {
+export async function pump(
+  w: { write(c: string | Uint8Array): Promise<void> },
+  content: Content,
+  signal?: AbortSignal
+): Promise<void> {
   if (typeof content === 'string' || content instanceof Uint8Array) {
     await w.write(content)
     return

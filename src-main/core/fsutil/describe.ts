@@ -61,7 +61,9 @@ export function describeFsError(e: unknown): string | null {
   switch (e.code) {
     case 'ENOTDIR': {
       const file = fileInTheWay(path)
-      return file ? `${path}: ${file} is a file, not a folder; check the path` : `${path}: a part of the path is a file, not a folder; check the path`
+      return file
+        ? `${path}: ${file} is a file, not a folder; check the path`
+        : `${path}: a part of the path is a file, not a folder; check the path`
     }
     case 'ENOENT': {
       const parent = existingAncestor(path)

@@ -21,8 +21,13 @@ export function owned(path: string, pid: string | undefined): boolean {
 /** Whether `dir` holds a complete atomic folder: its manifest lists files that are all there at their sizes. */
 function completeFolder(dir: string): boolean {
   try {
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files?: { path: string; bytes: number }[] }
-    return Array.isArray(m.files) && m.files.every((f) => statSync(join(dir, ...f.path.split('/')), { throwIfNoEntry: false })?.size === f.bytes)
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+      files?: { path: string; bytes: number }[]
+    }
+    return (
+      Array.isArray(m.files) &&
+      m.files.every((f) => statSync(join(dir, ...f.path.split('/')), { throwIfNoEntry: false })?.size === f.bytes)
+    )
   } catch {
     return false
   }
@@ -61,4 +66,3 @@ export function recoverDirTarget(dest: string): string[] {
   }
   return found
 }
-

@@ -7,16 +7,7 @@
  */
 import { tf } from './tf'
 import type { ModelGeometry, PoiModelConfig, ResnetExtractorConfig, VggExtractorConfig } from './config'
-import {
-  convBnRelu,
-  dense,
-  gap,
-  maxPool2,
-  maxPool3s2,
-  resStage,
-  type ForwardCtx,
-  type Module4D
-} from './layers'
+import { convBnRelu, dense, gap, maxPool2, maxPool3s2, resStage, type ForwardCtx, type Module4D } from './layers'
 import type { ParamRegistry } from './params'
 
 /** x [B, H, W, Ch] → F [B, H3, W3, C3]. */
@@ -40,7 +31,11 @@ export const identityFeatures: FrozenFeatureFn = (x) => x
  * F' = F + ReLU(BN(conv3×3(F))), same shape as F. The residual form keeps the pretrained map intact at
  * the start, so the heads begin from the same features as without the adapter.
  */
-export function withResidualAdapter(reg: ParamRegistry, base: FeatureExtractor, bn: PoiModelConfig['bn']): FeatureExtractor {
+export function withResidualAdapter(
+  reg: ParamRegistry,
+  base: FeatureExtractor,
+  bn: PoiModelConfig['bn']
+): FeatureExtractor {
   const c = base.outShape[2]
   const stage = convBnRelu(reg, 'extractor.adapter', { cin: c, cout: c, k: 3, stride: 1 }, bn)
   return {
@@ -97,7 +92,14 @@ export function vggStage(
 ): Module4D {
   const convs: Module4D[] = []
   for (let i = 0; i < o.convs; i++) {
-    convs.push(convBnRelu(reg, `${name}.${i}`, { cin: i === 0 ? o.cin : o.cout, cout: o.cout, k: 3, stride: i === 0 ? o.stride : 1 }, bn))
+    convs.push(
+      convBnRelu(
+        reg,
+        `${name}.${i}`,
+        { cin: i === 0 ? o.cin : o.cout, cout: o.cout, k: 3, stride: i === 0 ? o.stride : 1 },
+        bn
+      )
+    )
   }
   return { apply: (x, ctx) => convs.reduce((h, c) => c.apply(h, ctx), x) }
 }
@@ -127,7 +129,11 @@ export function vggExtractor(
 }
 
 /** Wraps an injected function and checks that every batch it returns has the configured shape. */
-export function frozenExtractor(name: string, fn: FrozenFeatureFn, outShape: [number, number, number]): FeatureExtractor {
+export function frozenExtractor(
+  name: string,
+  fn: FrozenFeatureFn,
+  outShape: [number, number, number]
+): FeatureExtractor {
   return {
     kind: 'frozen',
     outShape,
@@ -158,7 +164,9 @@ export function headStage(
 ): Module4D {
   if (kind === 'conv') return convBnRelu(reg, name, { cin: o.cin, cout: o.cout, k: 3, stride: o.stride }, bn)
   // For a VGG extractor 'layer4' is its stage 4 (o.blocks = convs per stage).
-  return family === 'vgg' ? vggStage(reg, name, { cin: o.cin, cout: o.cout, convs: o.blocks, stride: o.stride }, bn) : resStage(reg, name, o, bn)
+  return family === 'vgg'
+    ? vggStage(reg, name, { cin: o.cin, cout: o.cout, convs: o.blocks, stride: o.stride }, bn)
+    : resStage(reg, name, o, bn)
 }
 
 /** Blocks (ResNet) or convs (VGG) per head stage; 2 for frozen maps. */

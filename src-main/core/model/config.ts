@@ -376,8 +376,10 @@ export function parseModelConfig(raw: unknown): PoiModelConfig {
     const msgs = r.error.issues.map((i) => {
       const path = i.path.join('.') || '(root)'
       let value: unknown = raw
-      for (const key of i.path) value = value == null ? undefined : (value as Record<PropertyKey, unknown>)[key as PropertyKey]
-      const got = value === undefined || (typeof value === 'object' && value !== null) ? '' : ` (got ${JSON.stringify(value)})`
+      for (const key of i.path)
+        value = value == null ? undefined : (value as Record<PropertyKey, unknown>)[key as PropertyKey]
+      const got =
+        value === undefined || (typeof value === 'object' && value !== null) ? '' : ` (got ${JSON.stringify(value)})`
       return `${path}: ${i.message}${got}`
     })
     throw new ModelConfigError(`invalid POI model config: ${msgs.join('; ')}`)

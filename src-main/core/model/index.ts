@@ -8,6 +8,13 @@ export { identityFeatures, type FeatureExtractor, type FrozenFeatureFn } from '.
 export { cornerCrops, mirrorW, type CornerCrops } from './pin'
 export { gateMix, temperedProbs, uem, uemVariance, uemMutualInformation, type UemOut } from './oim'
 export * from './losses'
-export { PoiNetwork, createPoiModel, disposeOutputs, type PoiOutputs, type WeightMap, type CreateModelOptions } from './poi-model'
+export {
+  PoiNetwork,
+  createPoiModel,
+  disposeOutputs,
+  type PoiOutputs,
+  type WeightMap,
+  type CreateModelOptions
+} from './poi-model'
 export * from './optimizer'
 export * from './train-step'

@@ -109,10 +109,22 @@ export function batchNorm(reg: ParamRegistry, name: string, channels: number, o:
       const nat = x.rank === 4 && n > 1 ? nativeTrainOps() : null
       if (nat) {
         let stats: BatchStats | null = null
-        const y = nat.batchNormTrain(x as unknown as tf.Tensor4D, gamma as tf.Tensor1D, beta as tf.Tensor1D, o.eps, (s) => (stats = s))
+        const y = nat.batchNormTrain(
+          x as unknown as tf.Tensor4D,
+          gamma as tf.Tensor1D,
+          beta as tf.Tensor1D,
+          o.eps,
+          (s) => (stats = s)
+        )
         const s = stats as unknown as BatchStats
-        ctx.bnUpdates.push({ variable: runMean, value: tf.keep(tf.tidy(() => tf.add(tf.mul(runMean, 1 - m), tf.mul(s.mean, m)))) })
-        ctx.bnUpdates.push({ variable: runVar, value: tf.keep(tf.tidy(() => tf.add(tf.mul(runVar, 1 - m), tf.mul(s.unbiasedVariance, m)))) })
+        ctx.bnUpdates.push({
+          variable: runMean,
+          value: tf.keep(tf.tidy(() => tf.add(tf.mul(runMean, 1 - m), tf.mul(s.mean, m))))
+        })
+        ctx.bnUpdates.push({
+          variable: runVar,
+          value: tf.keep(tf.tidy(() => tf.add(tf.mul(runVar, 1 - m), tf.mul(s.unbiasedVariance, m))))
+        })
         tf.dispose([s.mean, s.unbiasedVariance])
         return y as unknown as T
       }
@@ -239,7 +251,17 @@ export function conv2dSymmetric(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, 
   if (numericPadOk()) return tf.conv2d(x, w, stride, pad)
   const [kh, kw] = w.shape
   if (stride === 1 && kh === kw && kh % 2 === 1 && pad === (kh - 1) / 2) return tf.conv2d(x, w, 1, 'same')
-  return tf.conv2d(tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), w, stride, 'valid')
+  return tf.conv2d(
+    tf.pad(x, [
+      [0, 0],
+      [pad, pad],
+      [pad, pad],
+      [0, 0]
+    ]),
+    w,
+    stride,
+    'valid'
+  )
 }
 
 /**
@@ -248,7 +270,21 @@ export function conv2dSymmetric(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, 
  */
 export function maxPool3s2(x: tf.Tensor4D): tf.Tensor4D {
   if (numericPadOk()) return tf.maxPool(x, 3, 2, 1)
-  return tf.maxPool(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], -3.4e38), 3, 2, 'valid')
+  return tf.maxPool(
+    tf.pad(
+      x,
+      [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0]
+      ],
+      -3.4e38
+    ),
+    3,
+    2,
+    'valid'
+  )
 }
 
 /** 2×2 stride-2 max-pool without padding (VGG stages); odd sides drop the last row/column as PyTorch does. */

@@ -190,7 +190,13 @@ export function poiLoss(inp: LossInputs, y: tf.Tensor1D, cfg: PoiModelConfig, ta
   // Absent weights (configs written before they existed) mean the old fixed 1 and no gate loss.
   const lKl = L.lambdaKl ?? 1
   const lOr = L.lambdaOr ?? 1
-  let total = tf.addN([tf.mul(ceTrn, L.lambda3), tf.mul(or, lOr), tf.mul(au, L.lambda1), tf.mul(cePin, L.lambda2), tf.mul(kl, lKl)]) as tf.Scalar
+  let total = tf.addN([
+    tf.mul(ceTrn, L.lambda3),
+    tf.mul(or, lOr),
+    tf.mul(au, L.lambda1),
+    tf.mul(cePin, L.lambda2),
+    tf.mul(kl, lKl)
+  ]) as tf.Scalar
   const out: LossTensors = { total, ceTrn, or, au, cePin, kl }
   if (L.klVariant === 'one' && !cfg.ablation.noGate) {
     out.gateCe = gateCeLoss(inp.q, y)

@@ -103,16 +103,23 @@ export class SgdMomentum {
    * match). Every buffer must name a parameter of `registry` with the same shape.
    */
   setState(state: OptimizerState, registry: ParamRegistry): void {
-    if (state.format !== OPTIMIZER_STATE_FORMAT) throw new Error(`optimizer state has format '${String(state.format)}', expected '${OPTIMIZER_STATE_FORMAT}'`)
-    if (state.version !== OPTIMIZER_STATE_VERSION) throw new Error(`optimizer state version ${String(state.version)} is not supported (expected ${OPTIMIZER_STATE_VERSION})`)
+    if (state.format !== OPTIMIZER_STATE_FORMAT)
+      throw new Error(`optimizer state has format '${String(state.format)}', expected '${OPTIMIZER_STATE_FORMAT}'`)
+    if (state.version !== OPTIMIZER_STATE_VERSION)
+      throw new Error(
+        `optimizer state version ${String(state.version)} is not supported (expected ${OPTIMIZER_STATE_VERSION})`
+      )
     for (const k of ['momentum', 'weightDecay', 'weightDecayMode'] as const) {
-      if (state[k] !== this[k]) throw new Error(`optimizer state has ${k} ${String(state[k])}, this optimizer uses ${String(this[k])}`)
+      if (state[k] !== this[k])
+        throw new Error(`optimizer state has ${k} ${String(state[k])}, this optimizer uses ${String(this[k])}`)
     }
     for (const [name, s] of state.slots) {
       if (!registry.has(name)) throw new Error(`optimizer state has a buffer for unknown parameter '${name}'`)
       const p = registry.get(name)
       if (s.shape.length !== p.shape.length || s.shape.some((d, i) => d !== p.shape[i]) || s.data.length !== p.size) {
-        throw new Error(`optimizer buffer '${name}' has shape [${s.shape.join(', ')}], the parameter has [${p.shape.join(', ')}]`)
+        throw new Error(
+          `optimizer buffer '${name}' has shape [${s.shape.join(', ')}], the parameter has [${p.shape.join(', ')}]`
+        )
       }
     }
     this.disposeSlots()
@@ -136,6 +143,9 @@ export class SgdMomentum {
 }
 
 /** An optimizer with the model config's momentum / weight-decay settings. */
-export function createSgd(opt: { momentum: number; weightDecay: number; weightDecayMode: 'l2' | 'decoupled' }, lr: number): SgdMomentum {
+export function createSgd(
+  opt: { momentum: number; weightDecay: number; weightDecayMode: 'l2' | 'decoupled' },
+  lr: number
+): SgdMomentum {
   return new SgdMomentum({ lr, ...opt })
 }

@@ -131,7 +131,10 @@ export class PoiNetwork {
     const T = this.config.temperature
     const regionProbs = tf.softmax(raw.regionLogits) as tf.Tensor3D
     const u = uem(regionProbs, this.config.uem)
-    const auProb = { eye: tf.sigmoid(raw.auLogits.eye) as tf.Tensor3D, mouth: tf.sigmoid(raw.auLogits.mouth) as tf.Tensor3D }
+    const auProb = {
+      eye: tf.sigmoid(raw.auLogits.eye) as tf.Tensor3D,
+      mouth: tf.sigmoid(raw.auLogits.mouth) as tf.Tensor3D
+    }
     return {
       ...out,
       regionLogits: raw.regionLogits,
@@ -211,16 +214,22 @@ export class PoiNetwork {
   setWeights(map: WeightMap, opts: { mode?: 'exact' | 'subset' } = {}): void {
     const mode = opts.mode ?? 'exact'
     const unknown = [...map.keys()].filter((n) => !this.registry.has(n))
-    if (unknown.length) throw new Error(`weights for unknown variables: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}`)
+    if (unknown.length)
+      throw new Error(
+        `weights for unknown variables: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}`
+      )
     if (mode === 'exact') {
       const missing = this.registry.names().filter((n) => !map.has(n))
-      if (missing.length) throw new Error(`weights missing for: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`)
+      if (missing.length)
+        throw new Error(`weights missing for: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`)
     }
     for (const [name, w] of map) {
       const v = this.registry.get(name)
       const same = w.shape.length === v.shape.length && w.shape.every((d, i) => d === v.shape[i])
-      if (!same) throw new Error(`weight '${name}' has shape [${w.shape.join(', ')}], the model expects [${v.shape.join(', ')}]`)
-      if (w.data.length !== v.size) throw new Error(`weight '${name}' holds ${w.data.length} values, its shape needs ${v.size}`)
+      if (!same)
+        throw new Error(`weight '${name}' has shape [${w.shape.join(', ')}], the model expects [${v.shape.join(', ')}]`)
+      if (w.data.length !== v.size)
+        throw new Error(`weight '${name}' holds ${w.data.length} values, its shape needs ${v.size}`)
     }
     for (const [name, w] of map) {
       const t = tf.tensor(w.data, w.shape, 'float32')
@@ -235,6 +244,9 @@ export class PoiNetwork {
 }
 
 /** Resolves defaults, validates, and builds the network. */
-export function createPoiModel(config: PoiModelConfigInput | PoiModelConfig, opts: CreateModelOptions = {}): PoiNetwork {
+export function createPoiModel(
+  config: PoiModelConfigInput | PoiModelConfig,
+  opts: CreateModelOptions = {}
+): PoiNetwork {
   return new PoiNetwork(resolveConfig(config as PoiModelConfigInput), opts)
 }

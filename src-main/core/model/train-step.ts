@@ -31,7 +31,8 @@ export function checkBatch(model: PoiNetwork, batch: TrainBatch): void {
   if (b < 2) throw new Error(`a training batch needs at least 2 images (batch norm statistics), got ${b}`)
   const c = model.config.classes.length
   const t = batch.targets
-  if (t && (t.rank !== 2 || t.shape[0] !== b || t.shape[1] !== c)) throw new Error(`soft targets have shape [${t.shape.join(', ')}], expected [${b}, ${c}]`)
+  if (t && (t.rank !== 2 || t.shape[0] !== b || t.shape[1] !== c))
+    throw new Error(`soft targets have shape [${t.shape.join(', ')}], expected [${b}, ${c}]`)
   const ys = y.dataSync()
   for (let i = 0; i < ys.length; i++) {
     if (!(ys[i] >= 0 && ys[i] < c)) throw new Error(`label ${ys[i]} at batch index ${i} is outside 0..${c - 1}`)
@@ -49,7 +50,11 @@ export interface GradientResult {
  * Train-mode forward + backward. BN running statistics are updated when the loss is finite (so a
  * diverged batch leaves the model untouched); gradients are returned for the caller to apply.
  */
-export function computeGradients(model: PoiNetwork, batch: TrainBatch, opts: { collect?: CollectOutputs } = {}): GradientResult {
+export function computeGradients(
+  model: PoiNetwork,
+  batch: TrainBatch,
+  opts: { collect?: CollectOutputs } = {}
+): GradientResult {
   checkBatch(model, batch)
   const trainable = model.registry.trainable()
   if (trainable.length === 0) throw new Error('the model has no trainable parameters (everything is frozen)')
@@ -58,14 +63,17 @@ export function computeGradients(model: PoiNetwork, batch: TrainBatch, opts: { c
   let terms: LossTensors | null = null
   let rawGrads: Record<string, tf.Tensor> = {}
   try {
-    const r = tf.variableGrads(() => {
-      const out = model.run(batch.x, ctx)
-      opts.collect?.(out)
-      const t = poiLoss(out, batch.y, model.config, batch.targets)
-      for (const s of Object.values(t)) if (s) tf.keep(s)
-      terms = t
-      return t.total
-    }, trainable.map((e) => e.variable))
+    const r = tf.variableGrads(
+      () => {
+        const out = model.run(batch.x, ctx)
+        opts.collect?.(out)
+        const t = poiLoss(out, batch.y, model.config, batch.targets)
+        for (const s of Object.values(t)) if (s) tf.keep(s)
+        terms = t
+        return t.total
+      },
+      trainable.map((e) => e.variable)
+    )
     rawGrads = r.grads
   } catch (e) {
     dropBnUpdates(ctx)
@@ -111,7 +119,9 @@ export function trainStep(
   const { loss, grads } = computeGradients(model, batch, { collect: opts.collect })
   try {
     if (!Number.isFinite(loss.total)) {
-      throw new Error(`non-finite loss (${JSON.stringify(loss)}) at optimizer step ${optimizer.step}; weights not updated`)
+      throw new Error(
+        `non-finite loss (${JSON.stringify(loss)}) at optimizer step ${optimizer.step}; weights not updated`
+      )
     }
     optimizer.apply(grads, model.registry)
   } finally {

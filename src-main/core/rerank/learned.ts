@@ -41,9 +41,14 @@ export type DecisionSignal = 'wrong' | 'right' | 'none'
  * accepted (the suggestion) or relabeled = wrong, unless the new label equals the old one; excluded,
  * ambiguous and skipped say nothing about it.
  */
-export function decisionSignal(review: ReviewState | null, currentLabel: number | null, givenLabel: number | null): DecisionSignal {
+export function decisionSignal(
+  review: ReviewState | null,
+  currentLabel: number | null,
+  givenLabel: number | null
+): DecisionSignal {
   if (review === 'kept') return 'right'
-  if (review === 'accepted' || review === 'relabeled') return currentLabel != null && currentLabel === givenLabel ? 'right' : 'wrong'
+  if (review === 'accepted' || review === 'relabeled')
+    return currentLabel != null && currentLabel === givenLabel ? 'right' : 'wrong'
   return 'none'
 }
 
@@ -87,7 +92,16 @@ function rawFeatures(it: RerankItem, C: number): number[] {
 }
 
 function featureNames(C: number): string[] {
-  const n = ['static', 'log p_trn[given]', 'log q[given]', 'trn margin', 'oim margin', 'uem confidence', 'soft entropy', 'region conflict']
+  const n = [
+    'static',
+    'log p_trn[given]',
+    'log q[given]',
+    'trn margin',
+    'oim margin',
+    'uem confidence',
+    'soft entropy',
+    'region conflict'
+  ]
   for (let k = 0; k < C; k++) n.push(`given=${k}`)
   for (let k = 0; k < C; k++) n.push(`suggested=${k}`)
   return n
@@ -154,7 +168,9 @@ function newton(rows: readonly Row[], D: number, prior: number, iterations: numb
   const w = [...w0]
   for (let it = 0; it < iterations && rows.length > 0; it++) {
     const g = w.map((wj, j) => (j === 0 ? 0 : prior * (wj - w0[j])))
-    const H = Array.from({ length: D }, (_, i) => Array.from({ length: D }, (_, j) => (i === j ? (i === 0 ? 1e-6 : prior) : 0)))
+    const H = Array.from({ length: D }, (_, i) =>
+      Array.from({ length: D }, (_, j) => (i === j ? (i === 0 ? 1e-6 : prior) : 0))
+    )
     for (const r of rows) {
       let z = 0
       for (let j = 0; j < D; j++) z += w[j] * r.x[j]
@@ -179,7 +195,11 @@ function newton(rows: readonly Row[], D: number, prior: number, iterations: numb
   return w
 }
 
-function rowsOf(d: Design, all: readonly RerankItem[], decided: ReadonlyMap<number, DecisionSignal>): { rows: Row[]; ids: number[] } {
+function rowsOf(
+  d: Design,
+  all: readonly RerankItem[],
+  decided: ReadonlyMap<number, DecisionSignal>
+): { rows: Row[]; ids: number[] } {
   const rows: Row[] = []
   const ids: number[] = []
   all.forEach((it, i) => {
@@ -215,7 +235,12 @@ function model(d: Design, w: number[], rows: readonly Row[], C: number): Reranke
  * Fits the re-ranker. `all` are every scored item of the audit (feature scaling comes from them);
  * `decided` maps image id → what its decision says. C = classes.
  */
-export function fitReranker(all: readonly RerankItem[], decided: ReadonlyMap<number, DecisionSignal>, C: number, opts: RerankerOptions = {}): Reranker {
+export function fitReranker(
+  all: readonly RerankItem[],
+  decided: ReadonlyMap<number, DecisionSignal>,
+  C: number,
+  opts: RerankerOptions = {}
+): Reranker {
   const d = design(all, C)
   const { rows } = rowsOf(d, all, decided)
   return model(d, newton(rows, d.names.length, opts.prior ?? 20, opts.iterations ?? 25), rows, C)
@@ -242,7 +267,12 @@ export const MIN_EACH = 10
  * merely fits that sample must not reshuffle a ranking that is already right further down.
  * Otherwise, the audit's static order (ties: static order). Returns image ids.
  */
-export function rerankQueue(all: readonly RerankItem[], decided: ReadonlyMap<number, DecisionSignal>, C: number, opts: RerankerOptions = {}): { order: number[]; model: Reranker; decision: RerankDecision } {
+export function rerankQueue(
+  all: readonly RerankItem[],
+  decided: ReadonlyMap<number, DecisionSignal>,
+  C: number,
+  opts: RerankerOptions = {}
+): { order: number[]; model: Reranker; decision: RerankDecision } {
   const d = design(all, C)
   const { rows, ids } = rowsOf(d, all, decided)
   const prior = opts.prior ?? 20
@@ -252,7 +282,15 @@ export function rerankQueue(all: readonly RerankItem[], decided: ReadonlyMap<num
   const staticOrder = open.map(({ it }) => it.imageId)
   const wrong = rows.filter((r) => r.y === 1).length
   if (wrong < MIN_EACH || rows.length - wrong < MIN_EACH) {
-    return { order: staticOrder, model: full, decision: { used: 'static', reason: `too few decisions of each kind yet (${wrong} wrong, ${rows.length - wrong} right; ${MIN_EACH} each needed)`, cv: null } }
+    return {
+      order: staticOrder,
+      model: full,
+      decision: {
+        used: 'static',
+        reason: `too few decisions of each kind yet (${wrong} wrong, ${rows.length - wrong} right; ${MIN_EACH} each needed)`,
+        cv: null
+      }
+    }
   }
   // Validate on the most recent decisions (the last fifth, in the order they were made): they lie
   // deepest in the queue, where the next images come from, so this measures the extrapolation the
@@ -266,7 +304,10 @@ export function rerankQueue(all: readonly RerankItem[], decided: ReadonlyMap<num
   const wl = newton(tr, d.names.length, prior, iterations)
   const ws = newton(tr, 2, 1e-3, iterations)
   for (const r of te) {
-    for (const [key, w] of [['learned', wl], ['static', ws]] as const) {
+    for (const [key, w] of [
+      ['learned', wl],
+      ['static', ws]
+    ] as const) {
       let z = 0
       for (let j = 0; j < w.length; j++) z += w[j] * r.x[j]
       const p = clampP(1 / (1 + Math.exp(-z)))
@@ -274,9 +315,25 @@ export function rerankQueue(all: readonly RerankItem[], decided: ReadonlyMap<num
     }
   }
   if (!(loss.learned < loss.static - 0.002)) {
-    return { order: staticOrder, model: full, decision: { used: 'static', reason: `the decisions so far do not show the audit's order is off (recent-decision log-loss ${loss.learned.toFixed(3)} learned vs ${loss.static.toFixed(3)} static)`, cv: loss } }
+    return {
+      order: staticOrder,
+      model: full,
+      decision: {
+        used: 'static',
+        reason: `the decisions so far do not show the audit's order is off (recent-decision log-loss ${loss.learned.toFixed(3)} learned vs ${loss.static.toFixed(3)} static)`,
+        cv: loss
+      }
+    }
   }
   const s = full.suspicion(open.map(({ it }) => it))
   const idx = open.map((_, k) => k).sort((a, b) => s[b] - s[a] || open[a].it.score - open[b].it.score)
-  return { order: idx.map((k) => open[k].it.imageId), model: full, decision: { used: 'learned', reason: `re-ranked from ${rows.length} decisions (recent-decision log-loss ${loss.learned.toFixed(3)} learned vs ${loss.static.toFixed(3)} static)`, cv: loss } }
+  return {
+    order: idx.map((k) => open[k].it.imageId),
+    model: full,
+    decision: {
+      used: 'learned',
+      reason: `re-ranked from ${rows.length} decisions (recent-decision log-loss ${loss.learned.toFixed(3)} learned vs ${loss.static.toFixed(3)} static)`,
+      cv: loss
+    }
+  }
 }

@@ -79,7 +79,10 @@ export interface RerankRecord {
   fitMs: number
   /** Reading the audit and the decisions (ms, in the worker). */
   readMs: number
-  /** Storing the order: time spent in write transactions on the writer's connection (ms, review can wait only on these). */
+  /**
+   * Storing the order: time spent in write transactions on the writer's connection (ms, review can wait only on
+   * these).
+   */
   storeMs: number
   /** The longest of those transactions (ms): the most one review call can have waited. */
   storeMaxMs: number

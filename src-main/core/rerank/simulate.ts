@@ -29,12 +29,19 @@ export interface EffortResult {
 }
 
 /** `items` in the audit's static order (most suspicious first); `wrong`: image ids whose label is wrong. */
-export function simulateReview(items: readonly RerankItem[], wrong: ReadonlySet<number>, C: number, order: ReviewOrder, opts: EffortOptions = {}): EffortResult {
+export function simulateReview(
+  items: readonly RerankItem[],
+  wrong: ReadonlySet<number>,
+  C: number,
+  order: ReviewOrder,
+  opts: EffortOptions = {}
+): EffortResult {
   const batch = opts.batch ?? 50
   const at = [...(opts.at ?? [500, 1000, 2000])].sort((a, b) => a - b)
   const budget = Math.min(at[at.length - 1], items.length)
   const decided = new Map<number, DecisionSignal>()
-  let queue = order === 'random' ? new Rng(opts.seed ?? 1).shuffle(items.map((it) => it.imageId)) : items.map((it) => it.imageId)
+  let queue =
+    order === 'random' ? new Rng(opts.seed ?? 1).shuffle(items.map((it) => it.imageId)) : items.map((it) => it.imageId)
   const found: number[] = []
   let hits = 0
   let reviewed = 0
@@ -61,5 +68,11 @@ export function simulateReview(items: readonly RerankItem[], wrong: ReadonlySet<
     }
   }
   while (found.length < at.length) found.push(hits)
-  return { order, found, at, rerankMs: reranks ? ms / reranks : null, learnedUsed: order === 'learning' ? { learned, of: reranks } : null }
+  return {
+    order,
+    found,
+    at,
+    rerankMs: reranks ? ms / reranks : null,
+    learnedUsed: order === 'learning' ? { learned, of: reranks } : null
+  }
 }

@@ -52,7 +52,16 @@ export interface CheckpointManifest {
   position: CheckpointPosition
   /** Training randomness is derived, not stored: hashSeed(seed, purpose, fold, epoch[, step]). */
   rng: { scheme: 'derived-v1'; seed: number }
-  optimizer: { format: typeof OPTIMIZER_STATE_FORMAT; version: typeof OPTIMIZER_STATE_VERSION; lr: number; momentum: number; weightDecay: number; weightDecayMode: 'l2' | 'decoupled'; step: number; slots: TensorIndexEntry[] }
+  optimizer: {
+    format: typeof OPTIMIZER_STATE_FORMAT
+    version: typeof OPTIMIZER_STATE_VERSION
+    lr: number
+    momentum: number
+    weightDecay: number
+    weightDecayMode: 'l2' | 'decoupled'
+    step: number
+    slots: TensorIndexEntry[]
+  }
   weights: TensorIndexEntry[]
   /** Per-epoch metrics so far (what run_epochs holds), so a resumed run keeps its history. */
   history: unknown[]
@@ -77,7 +86,10 @@ export class CheckpointError extends Error {
 
 const LE = endianness() === 'LE'
 
-function pack(map: Map<string, { shape: number[]; data: Float32Array }>): { index: TensorIndexEntry[]; bytes: Uint8Array } {
+function pack(map: Map<string, { shape: number[]; data: Float32Array }>): {
+  index: TensorIndexEntry[]
+  bytes: Uint8Array
+} {
   const index: TensorIndexEntry[] = []
   let total = 0
   for (const [name, t] of map) {
@@ -97,7 +109,11 @@ function pack(map: Map<string, { shape: number[]; data: Float32Array }>): { inde
   return { index, bytes: new Uint8Array(all.buffer) }
 }
 
-function unpack(bytes: Buffer, index: TensorIndexEntry[], file: string): Map<string, { shape: number[]; data: Float32Array }> {
+function unpack(
+  bytes: Buffer,
+  index: TensorIndexEntry[],
+  file: string
+): Map<string, { shape: number[]; data: Float32Array }> {
   const floats = new Float32Array(bytes.byteLength / 4)
   if (LE) new Uint8Array(floats.buffer).set(bytes)
   else for (let j = 0; j < floats.length; j++) floats[j] = bytes.readFloatLE(j * 4)
@@ -105,7 +121,9 @@ function unpack(bytes: Buffer, index: TensorIndexEntry[], file: string): Map<str
   for (const e of index) {
     const size = e.shape.reduce((a, b) => a * b, 1)
     if (size !== e.length || e.offset < 0 || e.offset + e.length > floats.length) {
-      throw new CheckpointError(`${file}: tensor '${e.name}' [${e.shape.join(', ')}] at ${e.offset}+${e.length} does not fit the file (${floats.length} floats)`)
+      throw new CheckpointError(
+        `${file}: tensor '${e.name}' [${e.shape.join(', ')}] at ${e.offset}+${e.length} does not fit the file (${floats.length} floats)`
+      )
     }
     out.set(e.name, { shape: e.shape, data: floats.slice(e.offset, e.offset + e.length) })
   }
@@ -177,7 +195,9 @@ export async function readCheckpointManifest(path: string): Promise<CheckpointMa
   try {
     text = await readFile(join(path, 'manifest.json'), 'utf8')
   } catch (e) {
-    throw new CheckpointError(`checkpoint ${path} cannot be read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no manifest.json (not a checkpoint, or an unfinished one)' : (e as Error).message}`)
+    throw new CheckpointError(
+      `checkpoint ${path} cannot be read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no manifest.json (not a checkpoint, or an unfinished one)' : (e as Error).message}`
+    )
   }
   let m: CheckpointManifest
   try {
@@ -200,7 +220,14 @@ export async function readCheckpointManifest(path: string): Promise<CheckpointMa
     throw new CheckpointError(`checkpoint ${path}: ${(e as Error).message}`)
   }
   const p = m.position
-  if (!p || !Number.isInteger(p.fold) || !Number.isInteger(p.epoch) || !Number.isInteger(p.step) || p.epoch < 0 || p.step < 0) {
+  if (
+    !p ||
+    !Number.isInteger(p.fold) ||
+    !Number.isInteger(p.epoch) ||
+    !Number.isInteger(p.step) ||
+    p.epoch < 0 ||
+    p.step < 0
+  ) {
     throw new CheckpointError(`checkpoint ${path}: invalid position ${JSON.stringify(p)}`)
   }
   return m
@@ -251,6 +278,9 @@ export async function pruneCheckpoints(dir: string, keep: number): Promise<void>
     return
   }
   const done = names.filter((n) => /^ckpt-\d+(-s\d+)?$/.test(n)).sort()
-  const stale = [...done.slice(0, Math.max(0, done.length - keep)), ...names.filter((n) => /^ckpt-.*\.(tmp|old)-[0-9a-f]+$/.test(n))]
+  const stale = [
+    ...done.slice(0, Math.max(0, done.length - keep)),
+    ...names.filter((n) => /^ckpt-.*\.(tmp|old)-[0-9a-f]+$/.test(n))
+  ]
   for (const n of stale) await rm(join(dir, n), { recursive: true, force: true })
 }

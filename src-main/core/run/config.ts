@@ -18,7 +18,14 @@ export const TRAIN_CONFIG_VERSION = 1
  * Trainable nets (ResNets; 'vgg' = VGG-style 4 stages × 2 convs, see core/model/config VggExtractorConfig),
  * then the frozen face-api maps (see FROZEN_BACKBONES).
  */
-export const BACKBONES = ['slim', 'resnet18', 'vgg', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const
+export const BACKBONES = [
+  'slim',
+  'resnet18',
+  'vgg',
+  'faceapi-landmark',
+  'faceapi-landmark-14',
+  'faceapi-expression'
+] as const
 export type BackboneName = (typeof BACKBONES)[number]
 
 /** What each frozen backbone reads from face-api (core/faceapi/frozen.ts). */
@@ -27,7 +34,9 @@ export const FROZEN_BACKBONES = {
   'faceapi-landmark-14': { extractor: 'landmark68.dense2', featureShape: [14, 14, 128] },
   // Trained on expression labels: never use it for FER2013 benchmarks (bench scripts refuse it).
   'faceapi-expression': { extractor: 'expression.dense3', featureShape: [7, 7, 256] }
-} as const satisfies Partial<Record<BackboneName, { extractor: string; featureShape: readonly [number, number, number] }>>
+} as const satisfies Partial<
+  Record<BackboneName, { extractor: string; featureShape: readonly [number, number, number] }>
+>
 
 export function isFrozenBackbone(b: BackboneName): b is keyof typeof FROZEN_BACKBONES {
   return b in FROZEN_BACKBONES
@@ -98,7 +107,9 @@ export interface TrainConfig {
 }
 
 type DeepPartial<T> = T extends Array<unknown> ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T
-export type TrainConfigInput = DeepPartial<Omit<TrainConfig, 'format' | 'version' | 'model'>> & { model?: TrainConfig['model'] }
+export type TrainConfigInput = DeepPartial<Omit<TrainConfig, 'format' | 'version' | 'model'>> & {
+  model?: TrainConfig['model']
+}
 
 /**
  * The CPU default backbone, chosen by bench/config-search.ts: on FER2013 (2 cores) the frozen face-api
@@ -124,10 +135,19 @@ export function slimFast(): Pick<TrainConfigInput, 'backbone' | 'stem' | 'widths
 export const NATIVE_DEFAULT = { backbone: 'vgg', stem: 'cifar', widths: null, blocks: null } as const
 
 /** Default backbone settings for a compute backend. */
-export function defaultBackbone(backend: ComputeBackend | null, gpu: boolean | null): Pick<TrainConfig, 'backbone' | 'stem' | 'widths' | 'blocks'> {
-  if (backend === 'tfjs-node-gpu' && gpu !== false) return { backbone: 'resnet18', stem: 'imagenet', widths: null, blocks: null }
+export function defaultBackbone(
+  backend: ComputeBackend | null,
+  gpu: boolean | null
+): Pick<TrainConfig, 'backbone' | 'stem' | 'widths' | 'blocks'> {
+  if (backend === 'tfjs-node-gpu' && gpu !== false)
+    return { backbone: 'resnet18', stem: 'imagenet', widths: null, blocks: null }
   if (backend === 'tfjs-node' || backend === 'tfjs-node-gpu') return { ...NATIVE_DEFAULT }
-  return { backbone: CPU_DEFAULT.backbone, stem: CPU_DEFAULT.stem, widths: CPU_DEFAULT.widths, blocks: CPU_DEFAULT.blocks }
+  return {
+    backbone: CPU_DEFAULT.backbone,
+    stem: CPU_DEFAULT.stem,
+    widths: CPU_DEFAULT.widths,
+    blocks: CPU_DEFAULT.blocks
+  }
 }
 
 /** Default epochs: heads on cached frozen features converge in far fewer epochs than a network from scratch. */
@@ -151,17 +171,37 @@ const schema = z
     epochs: z.number().int().min(1).max(1000),
     batchSize: z.number().int().min(2).max(1024),
     lr: z.number().finite().positive().max(10),
-    schedule: z.object({ milestones: z.array(z.number().finite().gt(0).lt(1)).max(10), gamma: z.number().finite().positive().max(1) }).strict(),
+    schedule: z
+      .object({
+        milestones: z.array(z.number().finite().gt(0).lt(1)).max(10),
+        gamma: z.number().finite().positive().max(1)
+      })
+      .strict(),
     momentum: frac,
     weightDecay: z.number().finite().min(0).max(1),
     augment: z
-      .object({ flip: z.boolean(), translate: z.number().finite().min(0).max(0.5), brightness: frac, contrast: frac, saturation: frac })
+      .object({
+        flip: z.boolean(),
+        translate: z.number().finite().min(0).max(0.5),
+        brightness: frac,
+        contrast: frac,
+        saturation: frac
+      })
       .strict(),
     normalize: z.enum(['unit', 'standardize']),
     valFraction: z.number().finite().min(0).max(0.5),
     softTargets: z.boolean().optional(),
-    kfold: z.number().int().min(0).max(20).refine((k) => k !== 1, { message: 'kfold must be 0 or 2..20' }),
-    seed: z.number().int().min(0).max(2 ** 32 - 1),
+    kfold: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .refine((k) => k !== 1, { message: 'kfold must be 0 or 2..20' }),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1),
     scoreAfter: z.boolean(),
     checkpointMinutes: z.number().finite().min(0),
     model: z.record(z.string(), z.unknown())
@@ -235,10 +275,14 @@ export function resolveTrainConfig(input: TrainConfigInput, d: TrainDefaults): T
 export function parseTrainConfig(raw: unknown, source = 'training config'): TrainConfig {
   const head = raw as { format?: unknown; version?: unknown } | null
   if (!head || typeof head !== 'object' || head.format !== TRAIN_CONFIG_FORMAT) {
-    throw new TrainConfigError(`${source}: not a POI Audit training config (format ${JSON.stringify(head?.format)}, expected "${TRAIN_CONFIG_FORMAT}")`)
+    throw new TrainConfigError(
+      `${source}: not a POI Audit training config (format ${JSON.stringify(head?.format)}, expected "${TRAIN_CONFIG_FORMAT}")`
+    )
   }
   if (head.version !== TRAIN_CONFIG_VERSION) {
-    throw new TrainConfigError(`${source}: version ${JSON.stringify(head.version)} is not supported (this build reads version ${TRAIN_CONFIG_VERSION})`)
+    throw new TrainConfigError(
+      `${source}: version ${JSON.stringify(head.version)} is not supported (this build reads version ${TRAIN_CONFIG_VERSION})`
+    )
   }
   const r = schema.safeParse(raw)
   if (!r.success) {
@@ -252,7 +296,8 @@ export function parseTrainConfig(raw: unknown, source = 'training config'): Trai
   }
   const cfg = r.data as TrainConfig
   const ms = cfg.schedule.milestones
-  if (ms.some((m, i) => i > 0 && m <= ms[i - 1])) throw new TrainConfigError(`${source}: schedule.milestones must increase (got ${ms.join(', ')})`)
+  if (ms.some((m, i) => i > 0 && m <= ms[i - 1]))
+    throw new TrainConfigError(`${source}: schedule.milestones must increase (got ${ms.join(', ')})`)
   if (isFrozenBackbone(cfg.backbone) && cfg.augment.translate + cfg.augment.brightness + cfg.augment.contrast > 0) {
     // Features are cached once per image (and its mirror); pixel jitter cannot reach them.
     cfg.augment = { ...cfg.augment, translate: 0, brightness: 0, contrast: 0, saturation: 0 }
@@ -263,7 +308,8 @@ export function parseTrainConfig(raw: unknown, source = 'training config'): Trai
 /** Learning rate for an epoch (0-based): lr × gamma^(milestones passed), milestones at round(f·epochs). */
 export function lrAt(cfg: Pick<TrainConfig, 'lr' | 'epochs' | 'schedule'>, epoch: number): number {
   let lr = cfg.lr
-  for (const f of cfg.schedule.milestones) if (epoch >= Math.max(1, Math.round(f * cfg.epochs))) lr *= cfg.schedule.gamma
+  for (const f of cfg.schedule.milestones)
+    if (epoch >= Math.max(1, Math.round(f * cfg.epochs))) lr *= cfg.schedule.gamma
   return lr
 }
 
@@ -284,8 +330,14 @@ export function describeTrainConfig(cfg: TrainConfig): string {
  */
 export function describeAugment(cfg: Pick<TrainConfig, 'backbone' | 'augment'>): string {
   const a = cfg.augment
-  if (isFrozenBackbone(cfg.backbone)) return `augment ${a.flip ? 'flip only' : 'none'} (pixel augmentation off: frozen features are cached once per image and its mirror)`
-  const parts = [a.flip ? 'flip' : '', a.translate ? `translate ±${a.translate}` : '', a.brightness ? `brightness ±${a.brightness}` : '', a.contrast ? `contrast ±${a.contrast}` : '']
+  if (isFrozenBackbone(cfg.backbone))
+    return `augment ${a.flip ? 'flip only' : 'none'} (pixel augmentation off: frozen features are cached once per image and its mirror)`
+  const parts = [
+    a.flip ? 'flip' : '',
+    a.translate ? `translate ±${a.translate}` : '',
+    a.brightness ? `brightness ±${a.brightness}` : '',
+    a.contrast ? `contrast ±${a.contrast}` : ''
+  ]
   const on = parts.filter(Boolean)
   return `augment ${on.length ? on.join(', ') : 'none'}`
 }

@@ -45,7 +45,11 @@ export function modelConfigFor(cfg: TrainConfig, classes: readonly ClassName[]):
     return resolveConfig({
       ...base,
       // blocks[0], when set, is the convs per stage.
-      extractor: { kind: 'vgg', ...(cfg.widths ? { widths: cfg.widths } : {}), ...(cfg.blocks ? { convs: cfg.blocks[0] } : {}) },
+      extractor: {
+        kind: 'vgg',
+        ...(cfg.widths ? { widths: cfg.widths } : {}),
+        ...(cfg.blocks ? { convs: cfg.blocks[0] } : {})
+      },
       pin: { ...SMALL_PIN, ...(m.pin ?? {}) }
     })
   }

@@ -54,9 +54,14 @@ function auRows(eye: Float32Array, mouth: Float32Array, b: number): Float32Array
 }
 
 /** Reads one forward pass into prediction rows (values copied; the caller disposes `out`). */
-export async function toPredictions(out: PoiOutputs, ids: readonly number[], fold: number | null): Promise<PredictionInput[]> {
+export async function toPredictions(
+  out: PoiOutputs,
+  ids: readonly number[],
+  fold: number | null
+): Promise<PredictionInput[]> {
   const b = ids.length
-  const get = async (t: tf.Tensor | undefined): Promise<Float32Array | null> => (t ? ((await t.data()) as Float32Array) : null)
+  const get = async (t: tf.Tensor | undefined): Promise<Float32Array | null> =>
+    t ? ((await t.data()) as Float32Array) : null
   const trn = rows((await get(out.trnProbs))!, b)
   const q = await get(out.q)
   const q1 = await get(out.qT1)
@@ -65,7 +70,9 @@ export async function toPredictions(out: PoiOutputs, ids: readonly number[], fol
   const u = await get(out.uemUncertainty)
   const c = await get(out.uemConfidence)
   const auP = out.auProb ? auRows((await get(out.auProb.eye))!, (await get(out.auProb.mouth))!, b) : null
-  const auW = out.auImportance ? auRows((await get(out.auImportance.eye))!, (await get(out.auImportance.mouth))!, b) : null
+  const auW = out.auImportance
+    ? auRows((await get(out.auImportance.eye))!, (await get(out.auImportance.mouth))!, b)
+    : null
   const qR = q && rows(q, b)
   const q1R = q1 && rows(q1, b)
   const regionR = region && rows(region, b)
@@ -86,7 +93,12 @@ export async function toPredictions(out: PoiOutputs, ids: readonly number[], fol
 }
 
 /** Scores `ids` (no augmentation, eval mode), in order. Yields to the event loop between batches. */
-export async function scoreImages(model: PoiNetwork, inputs: EvalInputs, ids: readonly number[], o: ScoreImagesOptions): Promise<PredictionInput[]> {
+export async function scoreImages(
+  model: PoiNetwork,
+  inputs: EvalInputs,
+  ids: readonly number[],
+  o: ScoreImagesOptions
+): Promise<PredictionInput[]> {
   const bs = o.batchSize ?? 64
   const [h, w, ch] = inputs.shape
   const preds: PredictionInput[] = []
@@ -110,7 +122,14 @@ export async function scoreImages(model: PoiNetwork, inputs: EvalInputs, ids: re
 }
 
 /** TRN accuracy of `ids` against `labels` (eval mode), in [0, 1]; null for no images. */
-export async function accuracy(model: PoiNetwork, inputs: EvalInputs, ids: readonly number[], labels: ReadonlyMap<number, number>, signal?: AbortSignal, batchSize = 128): Promise<number | null> {
+export async function accuracy(
+  model: PoiNetwork,
+  inputs: EvalInputs,
+  ids: readonly number[],
+  labels: ReadonlyMap<number, number>,
+  signal?: AbortSignal,
+  batchSize = 128
+): Promise<number | null> {
   if (!ids.length) return null
   const [h, w, ch] = inputs.shape
   let right = 0

@@ -63,9 +63,15 @@ export async function openRunModel(run: Pick<RunInfo, 'id' | 'config' | 'checkpo
  * scoring only the images of its held-out fold (a new run of kind '<mode>-kfold'). The CLI runs it in
  * a worker, tests and benchmarks with train(); either way the folds are planned by data/dataset.ts.
  */
-export function kfoldScoreJob(run: Pick<RunInfo, 'id' | 'config'>, k: number): { config: TrainConfigInput; name: string } {
+export function kfoldScoreJob(
+  run: Pick<RunInfo, 'id' | 'config'>,
+  k: number
+): { config: TrainConfigInput; name: string } {
   if (!Number.isInteger(k) || k < 2) throw new ProjectError('INVALID', `k-fold scoring needs k ≥ 2, got ${k}`)
-  return { config: { ...runTrainConfig(run.config, run.id), kfold: k, scoreAfter: true }, name: `${k}-fold scores of run ${run.id}` }
+  return {
+    config: { ...runTrainConfig(run.config, run.id), kfold: k, scoreAfter: true },
+    name: `${k}-fold scores of run ${run.id}`
+  }
 }
 
 /** What a "retrain from run N" job trains with: run N's configuration, the caller's overrides on top. */
@@ -83,8 +89,12 @@ export interface FromRunJob {
  * excluded ones are left out — training has no soft targets). `overrides` (other CLI flags, the app's
  * form) replace single options; `model` overrides merge key by key.
  */
-export function fromRunJob(run: Pick<RunInfo, 'id' | 'config' | 'status'>, overrides: TrainConfigInput = {}): FromRunJob {
-  if (run.status === 'running') throw new ProjectError('INVALID', `run ${run.id} is still running; retrain from a finished run`)
+export function fromRunJob(
+  run: Pick<RunInfo, 'id' | 'config' | 'status'>,
+  overrides: TrainConfigInput = {}
+): FromRunJob {
+  if (run.status === 'running')
+    throw new ProjectError('INVALID', `run ${run.id} is still running; retrain from a finished run`)
   const base = runTrainConfig(run.config, run.id)
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as TrainConfigInput
   const config: TrainConfigInput = { ...base, ...defined, model: { ...base.model, ...(overrides.model ?? {}) } }

@@ -90,12 +90,16 @@ function storeOver(call: (op: StoreOp) => Promise<never>): RunStore {
 
 /** A store over a writable connection in this thread. */
 export function dbRunStore(db: DB): RunStore {
-  if (db.readonly) throw new ProjectError('INVALID', 'training needs the project open for writing (or a host that writes for it)')
+  if (db.readonly)
+    throw new ProjectError('INVALID', 'training needs the project open for writing (or a host that writes for it)')
   return storeOver((m) => Promise.resolve(applyStoreOp(db, m) as never))
 }
 
 /** A store whose operations are sent with `send` and answered asynchronously (a worker's side). */
-export function remoteRunStore(send: (id: number, op: StoreOp) => void): { store: RunStore; resolve(id: number, ok: boolean, value: unknown): void } {
+export function remoteRunStore(send: (id: number, op: StoreOp) => void): {
+  store: RunStore
+  resolve(id: number, ok: boolean, value: unknown): void
+} {
   let next = 1
   const pending = new Map<number, { res: (v: unknown) => void; rej: (e: Error) => void }>()
   return {

@@ -43,20 +43,38 @@ export async function scoreRun(o: ScoreRunOptions): Promise<ScoreRunResult> {
     const run = await store.getRun(o.runId)
     if (!run) throw new ProjectError('INVALID', `no run ${o.runId} in this project`)
     const cfg = runTrainConfig(run.config, run.id)
-    if (run.status !== 'done') throw new ProjectError('INVALID', `run ${run.id} is '${run.status}'; only a finished run can score (resume it first)`)
-    if (cfg.kfold >= 2) throw new ProjectError('INVALID', `run ${run.id} is a ${cfg.kfold}-fold run; its out-of-sample scores were written when it trained`)
+    if (run.status !== 'done')
+      throw new ProjectError(
+        'INVALID',
+        `run ${run.id} is '${run.status}'; only a finished run can score (resume it first)`
+      )
+    if (cfg.kfold >= 2)
+      throw new ProjectError(
+        'INVALID',
+        `run ${run.id} is a ${cfg.kfold}-fold run; its out-of-sample scores were written when it trained`
+      )
     if (!run.checkpoint) throw new ProjectError('INVALID', `run ${run.id} has no checkpoint`)
     await initCompute(o.compute ?? {})
     const classes = getClasses(db)
-    if (run.classes.join() !== classes.join()) throw new ProjectError('INVALID', `run ${run.id} predicts ${run.classes.join(', ')}; the project now has ${classes.join(', ')}`)
+    if (run.classes.join() !== classes.join())
+      throw new ProjectError(
+        'INVALID',
+        `run ${run.id} predicts ${run.classes.join(', ')}; the project now has ${classes.join(', ')}`
+      )
     const { model } = await openRunModel(run)
     try {
       const ids = loadDataset(db, classes.length).images.map((i) => i.imageId)
       const inputs = await openInputs(cfg, { db, projectPath: o.projectPath ?? db.name, ids, signal: o.signal })
       try {
-        const preds = await scoreImages(model, inputs, ids, { fold: null, signal: o.signal, batchSize: o.batchSize, progress: o.progress })
+        const preds = await scoreImages(model, inputs, ids, {
+          fold: null,
+          signal: o.signal,
+          batchSize: o.batchSize,
+          progress: o.progress
+        })
         let scored = 0
-        for (let s = 0; s < preds.length; s += 2000) scored += await store.writePredictions(run.id, preds.slice(s, s + 2000))
+        for (let s = 0; s < preds.length; s += 2000)
+          scored += await store.writePredictions(run.id, preds.slice(s, s + 2000))
         return { runId: run.id, mode: 'in-training', scored, status: 'done' }
       } finally {
         inputs.release()

@@ -22,7 +22,10 @@ export function pixelWriter(db: DB): (imageId: number, size: number, channels: n
   const stmt = db.prepare('INSERT OR REPLACE INTO pixel_cache (image_id, size, channels, pixels) VALUES (?, ?, ?, ?)')
   return (imageId, size, channels, pixels) => {
     if (pixels.length !== size * size * channels) {
-      throw new ProjectError('INVALID', `pixel cache row for image ${imageId} has ${pixels.length} bytes, expected ${size}×${size}×${channels}`)
+      throw new ProjectError(
+        'INVALID',
+        `pixel cache row for image ${imageId} has ${pixels.length} bytes, expected ${size}×${size}×${channels}`
+      )
     }
     stmt.run(imageId, size, channels, Buffer.from(pixels.buffer, pixels.byteOffset, pixels.length))
   }
@@ -30,14 +33,17 @@ export function pixelWriter(db: DB): (imageId: number, size: number, channels: n
 
 /** A prepared writer of thumbnails (replaces an existing one). */
 export function thumbnailWriter(db: DB): (imageId: number, t: Thumbnail) => void {
-  const stmt = db.prepare('INSERT OR REPLACE INTO thumbnails (image_id, mime, width, height, data) VALUES (?, ?, ?, ?, ?)')
+  const stmt = db.prepare(
+    'INSERT OR REPLACE INTO thumbnails (image_id, mime, width, height, data) VALUES (?, ?, ?, ?, ?)'
+  )
   return (imageId, t) => {
     stmt.run(imageId, t.mime, t.width, t.height, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.length))
   }
 }
 
 export function getThumbnail(db: DB, imageId: number): Thumbnail | null {
-  const r = db.prepare('SELECT mime, width, height, data FROM thumbnails WHERE image_id = ?').get(imageId) as Thumbnail | undefined
+  const r = db.prepare('SELECT mime, width, height, data FROM thumbnails WHERE image_id = ?').get(imageId) as
+    Thumbnail | undefined
   return r ?? null
 }
 
@@ -67,7 +73,10 @@ export function readPixels(db: DB, imageIds: readonly number[], size: number, ch
   }
   if (missing.length) {
     const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? `, … (${missing.length} in all)` : '')
-    throw new ProjectError('INVALID', `no ${size}×${size}×${channels} pixel cache for image(s) ${shown}; build it with ensurePixelCache`)
+    throw new ProjectError(
+      'INVALID',
+      `no ${size}×${size}×${channels} pixel cache for image(s) ${shown}; build it with ensurePixelCache`
+    )
   }
   return out
 }
@@ -85,7 +94,11 @@ export function uncachedImages(db: DB, size: number, channels: number): number[]
 
 /** The (size, channels) pairs cached, with row counts. */
 export function cacheSizes(db: DB): { size: number; channels: number; images: number }[] {
-  return db.prepare('SELECT size, channels, count(*) AS images FROM pixel_cache GROUP BY size, channels ORDER BY size, channels').all() as {
+  return db
+    .prepare(
+      'SELECT size, channels, count(*) AS images FROM pixel_cache GROUP BY size, channels ORDER BY size, channels'
+    )
+    .all() as {
     size: number
     channels: number
     images: number

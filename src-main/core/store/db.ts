@@ -79,10 +79,16 @@ export function openProjectDb(file: string, opts: OpenOptions = {}): ProjectDb {
     const fresh = appId === 0 && version === 0 && tableCount(db) === 0
     // An existing empty file is not a project; only creating turns it into one (never as a side effect of an import).
     if (fresh && exists && !opts.create) {
-      throw new ProjectError('NOT_A_PROJECT', `${path} is empty, not a POI Audit project; create a project with \`poi-audit init\` (or \`import --create\`)`)
+      throw new ProjectError(
+        'NOT_A_PROJECT',
+        `${path} is empty, not a POI Audit project; create a project with \`poi-audit init\` (or \`import --create\`)`
+      )
     }
     if (!fresh && appId !== APPLICATION_ID) {
-      throw new ProjectError('NOT_A_PROJECT', `${path} is an SQLite file of another application (application_id ${appId})`)
+      throw new ProjectError(
+        'NOT_A_PROJECT',
+        `${path} is an SQLite file of another application (application_id ${appId})`
+      )
     }
     const latest = latestVersion(migrations)
     if (version > latest) {
@@ -96,12 +102,18 @@ export function openProjectDb(file: string, opts: OpenOptions = {}): ProjectDb {
     if (opts.quickCheck !== false && !fresh) {
       const rows = db.pragma('quick_check') as { quick_check: string }[]
       if (rows.length !== 1 || rows[0].quick_check !== 'ok') {
-        throw new ProjectError('CORRUPT', `${path} failed its integrity check: ${rows.map((r) => r.quick_check).join('; ')}`)
+        throw new ProjectError(
+          'CORRUPT',
+          `${path} failed its integrity check: ${rows.map((r) => r.quick_check).join('; ')}`
+        )
       }
     }
     if (version < latest) {
       if (opts.readonly) {
-        throw new ProjectError('MIGRATION_FAILED', `${path} needs migrating (schema ${version} → ${latest}); open it for writing once`)
+        throw new ProjectError(
+          'MIGRATION_FAILED',
+          `${path} needs migrating (schema ${version} → ${latest}); open it for writing once`
+        )
       }
       migrate(db, migrations, version)
     }

@@ -74,16 +74,34 @@ export function imageInserter(db: DB): (img: NewImage) => number {
   return (m) =>
     Number(
       stmt.run(
-        m.datasetId, m.relPath, m.sha256, m.byteSize, m.format, m.width, m.height, m.channels, m.split, m.sourceSplit,
-        m.decodeStatus, m.decodeError, m.importId, m.pixelHash, m.phash, m.sig ? Buffer.from(m.sig) : null,
-        m.sourceDupGroup, m.extra ? JSON.stringify(m.extra) : null
+        m.datasetId,
+        m.relPath,
+        m.sha256,
+        m.byteSize,
+        m.format,
+        m.width,
+        m.height,
+        m.channels,
+        m.split,
+        m.sourceSplit,
+        m.decodeStatus,
+        m.decodeError,
+        m.importId,
+        m.pixelHash,
+        m.phash,
+        m.sig ? Buffer.from(m.sig) : null,
+        m.sourceDupGroup,
+        m.extra ? JSON.stringify(m.extra) : null
       ).lastInsertRowid
     )
 }
 
 /** rel_path → import id of every image already stored under a dataset. */
 export function existingPaths(db: DB, datasetId: number): Map<string, number> {
-  const rows = db.prepare('SELECT rel_path, import_id FROM images WHERE dataset_id = ?').all(datasetId) as { rel_path: string; import_id: number }[]
+  const rows = db.prepare('SELECT rel_path, import_id FROM images WHERE dataset_id = ?').all(datasetId) as {
+    rel_path: string
+    import_id: number
+  }[]
   return new Map(rows.map((r) => [r.rel_path, r.import_id]))
 }
 

@@ -8,7 +8,10 @@ import { ProjectError } from './errors'
 
 const CAUSES: [RegExp, string][] = [
   [/^(SQLITE_FULL|ENOSPC|EDQUOT)$/, 'the disk is full (free some space and try again; nothing was half-written)'],
-  [/^(SQLITE_READONLY.*|EROFS|EACCES|EPERM)$/, 'the file or its folder is read-only (check its permissions, or copy the project somewhere writable)'],
+  [
+    /^(SQLITE_READONLY.*|EROFS|EACCES|EPERM)$/,
+    'the file or its folder is read-only (check its permissions, or copy the project somewhere writable)'
+  ],
   [/^(SQLITE_IOERR.*|EIO)$/, 'the disk reported an input/output error'],
   [/^SQLITE_CANTOPEN$/, 'it cannot be opened for writing (read-only folder, or it was moved)']
 ]

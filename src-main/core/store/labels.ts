@@ -9,8 +9,22 @@ export type LabelState = 'labeled' | 'unlabeled' | 'unknown' | 'not_face' | 'exc
 export type ReviewState = 'accepted' | 'kept' | 'relabeled' | 'excluded' | 'ambiguous' | 'skipped'
 export type ChangeSource = 'import' | 'curator' | 'bulk' | 'revert'
 
-export const LABEL_STATES: readonly LabelState[] = ['labeled', 'unlabeled', 'unknown', 'not_face', 'excluded', 'ambiguous']
-export const REVIEW_STATES: readonly ReviewState[] = ['accepted', 'kept', 'relabeled', 'excluded', 'ambiguous', 'skipped']
+export const LABEL_STATES: readonly LabelState[] = [
+  'labeled',
+  'unlabeled',
+  'unknown',
+  'not_face',
+  'excluded',
+  'ambiguous'
+]
+export const REVIEW_STATES: readonly ReviewState[] = [
+  'accepted',
+  'kept',
+  'relabeled',
+  'excluded',
+  'ambiguous',
+  'skipped'
+]
 
 /** An image's annotation as stored. */
 export interface Annotation {
@@ -107,7 +121,10 @@ function validate(db: DB, c: LabelChange, nClasses: number): void {
     const s = c.softLabel
     const sum = s.reduce((a, b) => a + b, 0)
     if (s.length !== nClasses || s.some((v) => !Number.isFinite(v) || v < 0) || Math.abs(sum - 1) > 1e-3) {
-      throw new ProjectError('INVALID', `soft label for image ${c.imageId} must be ${nClasses} non-negative numbers summing to 1`)
+      throw new ProjectError(
+        'INVALID',
+        `soft label for image ${c.imageId} must be ${nClasses} non-negative numbers summing to 1`
+      )
     }
   }
 }
@@ -117,13 +134,19 @@ function validate(db: DB, c: LabelChange, nClasses: number): void {
  * rows and one append-only history row per image. Returns the batch id (the unit of undo).
  * With synchronous=FULL the changes are on disk when this returns.
  */
-export function applyChanges(db: DB, changes: readonly LabelChange[], ctx: ChangeContext): { batchId: string; changed: number } {
+export function applyChanges(
+  db: DB,
+  changes: readonly LabelChange[],
+  ctx: ChangeContext
+): { batchId: string; changed: number } {
   const nClasses = classCount(db)
   for (const c of changes) validate(db, c, nClasses)
   const batchId = ctx.batchId ?? randomUUID()
   const at = nowIso()
   const getAnn = db.prepare(`${SELECT_ANN} WHERE a.image_id = ?`)
-  const updAnn = db.prepare('UPDATE annotations SET current_label = ?, state = ?, soft_label = ?, updated_at = ? WHERE image_id = ?')
+  const updAnn = db.prepare(
+    'UPDATE annotations SET current_label = ?, state = ?, soft_label = ?, updated_at = ? WHERE image_id = ?'
+  )
   const setReview = db.prepare(
     `INSERT INTO reviews (image_id, state, decided_at, actor, batch_id) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT(image_id) DO UPDATE SET state = excluded.state, decided_at = excluded.decided_at,
@@ -144,13 +167,27 @@ export function applyChanges(db: DB, changes: readonly LabelChange[], ctx: Chang
       const state: LabelState = c.state ?? (c.label != null && row.state === 'unlabeled' ? 'labeled' : row.state)
       const soft = c.softLabel !== undefined ? (c.softLabel ? JSON.stringify(c.softLabel) : null) : row.soft_label
       const review = c.review !== undefined ? c.review : row.review
-      if (label === row.current_label && state === row.state && soft === row.soft_label && review === row.review) continue
+      if (label === row.current_label && state === row.state && soft === row.soft_label && review === row.review)
+        continue
       updAnn.run(label, state, soft, at, c.imageId)
       if (review == null) delReview.run(c.imageId)
       else setReview.run(c.imageId, review, at, ctx.actor, batchId)
       insHist.run(
-        c.imageId, at, ctx.actor, ctx.source, row.current_label, label, row.state, state,
-        row.soft_label, soft, row.review, review, ctx.reason ?? null, batchId, revertsOf(ctx)
+        c.imageId,
+        at,
+        ctx.actor,
+        ctx.source,
+        row.current_label,
+        label,
+        row.state,
+        state,
+        row.soft_label,
+        soft,
+        row.review,
+        review,
+        ctx.reason ?? null,
+        batchId,
+        revertsOf(ctx)
       )
       changed++
     }
@@ -219,7 +256,12 @@ function restoring(rows: HistRow[]): LabelChange[] {
 }
 
 /** Undoes one batch: a new 'revert' batch restores every image it changed. */
-export function revertBatch(db: DB, batchId: string, actor: string, reason?: string): { batchId: string; changed: number } {
+export function revertBatch(
+  db: DB,
+  batchId: string,
+  actor: string,
+  reason?: string
+): { batchId: string; changed: number } {
   const rows = db.prepare('SELECT * FROM label_history WHERE batch_id = ? ORDER BY id').all(batchId) as HistRow[]
   if (!rows.length) throw new ProjectError('INVALID', `no change batch ${batchId}`)
   const ctx: RevertCtx = { actor, source: 'revert', reason: reason ?? `revert of ${batchId}`, [REVERTS]: batchId }
@@ -227,13 +269,21 @@ export function revertBatch(db: DB, batchId: string, actor: string, reason?: str
 }
 
 /** Reverts chosen history entries (the History page's "revert selected") as one new batch. */
-export function revertEntries(db: DB, entryIds: readonly number[], actor: string): { batchId: string; changed: number } {
+export function revertEntries(
+  db: DB,
+  entryIds: readonly number[],
+  actor: string
+): { batchId: string; changed: number } {
   if (!entryIds.length) return { batchId: '', changed: 0 }
   const rows = db
     .prepare(`SELECT * FROM label_history WHERE id IN (${entryIds.map(() => '?').join(',')}) ORDER BY id`)
     .all(...entryIds) as HistRow[]
   if (rows.length !== new Set(entryIds).size) throw new ProjectError('INVALID', 'some history entries do not exist')
-  return applyChanges(db, restoring(rows), { actor, source: 'revert', reason: `revert of entries ${entryIds.join(', ')}` })
+  return applyChanges(db, restoring(rows), {
+    actor,
+    source: 'revert',
+    reason: `revert of entries ${entryIds.join(', ')}`
+  })
 }
 
 /**
@@ -241,7 +291,11 @@ export function revertEntries(db: DB, entryIds: readonly number[], actor: string
  * curator/bulk batches push onto undo (and clear redo); a revert of the top undo batch moves it to
  * redo; a revert of that revert (a redo) moves it back.
  */
-export function undoStacks(db: DB, actor: string, limit = 500): { undo: string[]; redo: { batch: string; undoneBy: string }[] } {
+export function undoStacks(
+  db: DB,
+  actor: string,
+  limit = 500
+): { undo: string[]; redo: { batch: string; undoneBy: string }[] } {
   const batches = db
     .prepare(
       `SELECT batch_id, source, reverts_batch, max(id) AS last FROM label_history
@@ -290,9 +344,9 @@ export function redo(db: DB, actor: string): { batchId: string; redone: string; 
 }
 
 function batchImages(db: DB, batchId: string): number[] {
-  return (db.prepare('SELECT DISTINCT image_id FROM label_history WHERE batch_id = ?').all(batchId) as { image_id: number }[]).map(
-    (r) => r.image_id
-  )
+  return (
+    db.prepare('SELECT DISTINCT image_id FROM label_history WHERE batch_id = ?').all(batchId) as { image_id: number }[]
+  ).map((r) => r.image_id)
 }
 
 export interface HistoryQuery {

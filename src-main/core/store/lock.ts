@@ -34,7 +34,8 @@ export interface LockHolder {
   at: string
 }
 
-const SCHEMA = 'CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, host TEXT NOT NULL, command TEXT NOT NULL, at TEXT NOT NULL)'
+const SCHEMA =
+  'CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, host TEXT NOT NULL, command TEXT NOT NULL, at TEXT NOT NULL)'
 
 const GRACE_MS = 300
 
@@ -52,7 +53,11 @@ function fileError(path: string, e: unknown, what: string): ProjectError {
   const cause =
     err.code === 'ENOSPC' || err.code === 'SQLITE_FULL'
       ? 'the disk is full'
-      : err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'EPERM' || err.code === 'SQLITE_READONLY' || err.code === 'SQLITE_CANTOPEN'
+      : err.code === 'EACCES' ||
+          err.code === 'EROFS' ||
+          err.code === 'EPERM' ||
+          err.code === 'SQLITE_READONLY' ||
+          err.code === 'SQLITE_CANTOPEN'
         ? 'the folder or file is read-only'
         : err.message
   return new ProjectError('IO', `cannot ${what} ${path}: ${cause}`, { file: path, cause: err.code ?? err.message })
@@ -149,7 +154,12 @@ function tryTake(path: string): Database.Database | null {
     db.exec(SCHEMA)
     db.exec('DELETE FROM holder')
     const command = process.argv.slice(1).join(' ').slice(0, 500)
-    db.prepare('INSERT INTO holder (pid, host, command, at) VALUES (?, ?, ?, ?)').run(process.pid, hostname(), command, new Date().toISOString())
+    db.prepare('INSERT INTO holder (pid, host, command, at) VALUES (?, ?, ?, ?)').run(
+      process.pid,
+      hostname(),
+      command,
+      new Date().toISOString()
+    )
     // In EXCLUSIVE locking mode the exclusive lock outlives this commit: it is held until close.
     db.exec('COMMIT')
   } catch (e) {
@@ -179,11 +189,17 @@ export function acquireLock(projectPath: string, opts: LockOptions = {}): Projec
   }
   if (!db) {
     const h = readLockHolder(path)
-    const who = h ? `process ${h.pid} on ${h.host} (${h.command || 'unknown command'}, since ${h.at})` : 'another process'
-    throw new ProjectError('LOCKED', `project ${projectPath} is open for writing by ${who}; close it there first, or wait for it to finish`, {
-      lockFile: path,
-      ...(h ?? {})
-    })
+    const who = h
+      ? `process ${h.pid} on ${h.host} (${h.command || 'unknown command'}, since ${h.at})`
+      : 'another process'
+    throw new ProjectError(
+      'LOCKED',
+      `project ${projectPath} is open for writing by ${who}; close it there first, or wait for it to finish`,
+      {
+        lockFile: path,
+        ...(h ?? {})
+      }
+    )
   }
   held.add(db)
   const conn = db

@@ -12,7 +12,6 @@ import { AU_VECTOR_LENGTH, REGION_COUNT } from '../model/prediction-layout'
 export type RunKind = 'poi' | 'ce' | 'poi-kfold' | 'ce-kfold'
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled'
 
-
 export interface RunInfo {
   id: number
   kind: RunKind
@@ -89,7 +88,8 @@ function parseColumn(text: string): unknown {
 function toRun(r: RunRow): RunInfo {
   const need = (column: 'config' | 'classes'): unknown => {
     const v = parseColumn(r[column])
-    if (v === undefined) throw new ProjectError('CORRUPT', `run ${r.id}: the stored ${column} is not valid JSON (damaged record)`)
+    if (v === undefined)
+      throw new ProjectError('CORRUPT', `run ${r.id}: the stored ${column} is not valid JSON (damaged record)`)
     return v
   }
   const metrics = r.metrics ? parseColumn(r.metrics) : null
@@ -123,7 +123,15 @@ export function createRun(db: DB, run: NewRun): number {
   if (!run.classes.length) throw new ProjectError('INVALID', 'a run needs at least one class')
   const r = db
     .prepare('INSERT INTO runs (kind, name, config, classes, backend, status, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(run.kind, run.name ?? null, JSON.stringify(run.config ?? {}), JSON.stringify(run.classes), run.backend ?? null, 'running', nowIso())
+    .run(
+      run.kind,
+      run.name ?? null,
+      JSON.stringify(run.config ?? {}),
+      JSON.stringify(run.classes),
+      run.backend ?? null,
+      'running',
+      nowIso()
+    )
   return Number(r.lastInsertRowid)
 }
 
@@ -134,8 +142,17 @@ export function finishRun(
   end: { status: Exclude<RunStatus, 'running'>; metrics?: unknown; error?: string | null; checkpoint?: string | null }
 ): void {
   const r = db
-    .prepare('UPDATE runs SET status = ?, finished_at = ?, metrics = ?, error = ?, checkpoint = coalesce(?, checkpoint) WHERE id = ?')
-    .run(end.status, nowIso(), end.metrics === undefined ? null : JSON.stringify(end.metrics), end.error ?? null, end.checkpoint ?? null, runId)
+    .prepare(
+      'UPDATE runs SET status = ?, finished_at = ?, metrics = ?, error = ?, checkpoint = coalesce(?, checkpoint) WHERE id = ?'
+    )
+    .run(
+      end.status,
+      nowIso(),
+      end.metrics === undefined ? null : JSON.stringify(end.metrics),
+      end.error ?? null,
+      end.checkpoint ?? null,
+      runId
+    )
   if (!r.changes) throw new ProjectError('INVALID', `no run ${runId}`)
 }
 
@@ -176,11 +193,13 @@ export function addEpoch(db: DB, runId: number, epoch: number, metrics: unknown,
 }
 
 export function listEpochs(db: DB, runId: number): { fold: number; epoch: number; metrics: unknown }[] {
-  return (db.prepare('SELECT fold, epoch, metrics FROM run_epochs WHERE run_id = ? ORDER BY fold, epoch').all(runId) as {
-    fold: number
-    epoch: number
-    metrics: string
-  }[]).map((r) => ({ fold: r.fold, epoch: r.epoch, metrics: JSON.parse(r.metrics) }))
+  return (
+    db.prepare('SELECT fold, epoch, metrics FROM run_epochs WHERE run_id = ? ORDER BY fold, epoch').all(runId) as {
+      fold: number
+      epoch: number
+      metrics: string
+    }[]
+  ).map((r) => ({ fold: r.fold, epoch: r.epoch, metrics: JSON.parse(r.metrics) }))
 }
 
 const LITTLE_ENDIAN = endianness() === 'LE'
@@ -199,7 +218,8 @@ export function encodeF32(v: ArrayLike<number>): Buffer {
  * aligned one is viewed in place (no copy); an unaligned one is copied.
  */
 export function decodeF32(b: Buffer | Uint8Array): Float32Array {
-  if (b.byteLength % 4) throw new ProjectError('CORRUPT', `a Float32 BLOB has ${b.byteLength} bytes (not a multiple of 4)`)
+  if (b.byteLength % 4)
+    throw new ProjectError('CORRUPT', `a Float32 BLOB has ${b.byteLength} bytes (not a multiple of 4)`)
   if (LITTLE_ENDIAN && b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4)
   const out = new Float32Array(b.byteLength / 4)
   if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(b)
@@ -212,14 +232,21 @@ export function decodeF32(b: Buffer | Uint8Array): Float32Array {
 
 function checkLen(name: string, imageId: number, v: ArrayLike<number> | null, want: number): void {
   if (v == null) return
-  if (v.length !== want) throw new ProjectError('INVALID', `prediction for image ${imageId}: ${name} has ${v.length} values, expected ${want}`)
+  if (v.length !== want)
+    throw new ProjectError(
+      'INVALID',
+      `prediction for image ${imageId}: ${name} has ${v.length} values, expected ${want}`
+    )
   for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i])) throw new ProjectError('INVALID', `prediction for image ${imageId}: ${name}[${i}] is ${v[i]}`)
+    if (!Number.isFinite(v[i]))
+      throw new ProjectError('INVALID', `prediction for image ${imageId}: ${name}[${i}] is ${v[i]}`)
   }
 }
 
 /** The input form of a prediction: plain number arrays are accepted too. */
-export type PredictionInput = { [K in keyof Prediction]: Prediction[K] extends Float32Array | null ? ArrayLike<number> | null : Prediction[K] } & {
+export type PredictionInput = {
+  [K in keyof Prediction]: Prediction[K] extends Float32Array | null ? ArrayLike<number> | null : Prediction[K]
+} & {
   trnProbs: ArrayLike<number>
 }
 
@@ -247,8 +274,18 @@ export function writePredictions(db: DB, runId: number, preds: Iterable<Predicti
       checkLen('auProb', p.imageId, p.auProb, AU_VECTOR_LENGTH)
       checkLen('auImportance', p.imageId, p.auImportance, AU_VECTOR_LENGTH)
       ins.run(
-        runId, p.imageId, p.fold, blob(p.trnProbs), blob(p.oimSoft), blob(p.oimSoftT1), blob(p.regionProbs), blob(p.gate),
-        p.uemUncertainty, p.uemConfidence, blob(p.auProb), blob(p.auImportance)
+        runId,
+        p.imageId,
+        p.fold,
+        blob(p.trnProbs),
+        blob(p.oimSoft),
+        blob(p.oimSoftT1),
+        blob(p.regionProbs),
+        blob(p.gate),
+        p.uemUncertainty,
+        p.uemConfidence,
+        blob(p.auProb),
+        blob(p.auImportance)
       )
       n++
     }
@@ -275,7 +312,10 @@ function toPrediction(r: PredRow, C: number, runId: number): Prediction {
     if (b == null) return null
     const v = decodeF32(b)
     if (v.length !== want) {
-      throw new ProjectError('CORRUPT', `run ${runId}, image ${r.image_id}: ${name} has ${v.length} values, expected ${want}`)
+      throw new ProjectError(
+        'CORRUPT',
+        `run ${runId}, image ${r.image_id}: ${name} has ${v.length} values, expected ${want}`
+      )
     }
     return v
   }
@@ -299,7 +339,9 @@ export function* iteratePredictions(db: DB, runId: number): Generator<Prediction
   const run = getRun(db, runId)
   if (!run) throw new ProjectError('INVALID', `no run ${runId}`)
   const C = run.classes.length
-  const it = db.prepare('SELECT * FROM predictions WHERE run_id = ? ORDER BY image_id').iterate(runId) as IterableIterator<PredRow>
+  const it = db
+    .prepare('SELECT * FROM predictions WHERE run_id = ? ORDER BY image_id')
+    .iterate(runId) as IterableIterator<PredRow>
   for (const r of it) yield toPrediction(r, C, runId)
 }
 
@@ -315,12 +357,16 @@ export function readPredictions(db: DB, runId: number): Prediction[] {
 export function getPrediction(db: DB, runId: number, imageId: number): Prediction | null {
   const run = getRun(db, runId)
   if (!run) throw new ProjectError('INVALID', `no run ${runId}`)
-  const r = db.prepare('SELECT * FROM predictions WHERE run_id = ? AND image_id = ?').get(runId, imageId) as PredRow | undefined
+  const r = db.prepare('SELECT * FROM predictions WHERE run_id = ? AND image_id = ?').get(runId, imageId) as
+    PredRow | undefined
   return r ? toPrediction(r, run.classes.length, runId) : null
 }
 
 /** Counts of a run's predictions: total, and how many are out-of-sample (fold not null). */
 export function predictionCounts(db: DB, runId: number): { total: number; outOfSample: number } {
-  const r = db.prepare('SELECT count(*) AS total, count(fold) AS oos FROM predictions WHERE run_id = ?').get(runId) as { total: number; oos: number }
+  const r = db.prepare('SELECT count(*) AS total, count(fold) AS oos FROM predictions WHERE run_id = ?').get(runId) as {
+    total: number
+    oos: number
+  }
   return { total: r.total, outOfSample: r.oos }
 }

@@ -48,7 +48,10 @@ export function voteTargets(db: DB, classCount: number): Map<number, Float32Arra
     .all() as { imageId: number; label: number; n: number }[]
   const out = new Map<number, Float32Array>()
   for (const r of rows) {
-    if (!(r.label >= 0 && r.label < classCount)) throw new Error(`annotator_votes: image ${r.imageId} has a vote for class ${r.label}, outside the project's ${classCount} classes`)
+    if (!(r.label >= 0 && r.label < classCount))
+      throw new Error(
+        `annotator_votes: image ${r.imageId} has a vote for class ${r.label}, outside the project's ${classCount} classes`
+      )
     let t = out.get(r.imageId)
     if (!t) out.set(r.imageId, (t = new Float32Array(classCount)))
     t[r.label] += r.n
@@ -61,7 +64,9 @@ export function voteTargets(db: DB, classCount: number): Map<number, Float32Arra
 }
 
 export function readVotes(db: DB): StoredVote[] {
-  return db.prepare('SELECT image_id AS imageId, annotator, label FROM annotator_votes ORDER BY image_id, annotator').all() as StoredVote[]
+  return db
+    .prepare('SELECT image_id AS imageId, annotator, label FROM annotator_votes ORDER BY image_id, annotator')
+    .all() as StoredVote[]
 }
 
 /**

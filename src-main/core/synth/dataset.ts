@@ -12,7 +12,14 @@ import { join } from 'node:path'
 import { ALL_AUS, CANONICAL_CLASSES, canonicalOrder, type ClassName } from '../classes'
 import { writeFileAtomic } from '../fsutil/atomic'
 import type { ExpressionOptions } from './expression'
-import { GROUND_TRUTH_FORMAT, GROUND_TRUTH_VERSION, SPLITS, type GroundTruth, type GroundTruthImage, type Split } from './ground-truth'
+import {
+  GROUND_TRUTH_FORMAT,
+  GROUND_TRUTH_VERSION,
+  SPLITS,
+  type GroundTruth,
+  type GroundTruthImage,
+  type Split
+} from './ground-truth'
 import { sampleIdentity, type FaceIdentity } from './params'
 import { renderFace } from './render'
 import { Rng, hashSeed } from '../util/rng'
@@ -87,23 +94,34 @@ interface PlanItem {
 function checkOptions(o: GenerateDatasetOptions, classes: ClassName[]): void {
   if (classes.length === 0) throw new Error('classes: at least one class is needed')
   for (const c of o.classes ?? []) {
-    if (!(CANONICAL_CLASSES as readonly string[]).includes(c)) throw new Error(`classes: unknown class "${c}" (known: ${CANONICAL_CLASSES.join(', ')})`)
+    if (!(CANONICAL_CLASSES as readonly string[]).includes(c))
+      throw new Error(`classes: unknown class "${c}" (known: ${CANONICAL_CLASSES.join(', ')})`)
   }
   const rate = o.noiseRate ?? 0.2
   if (!(rate >= 0 && rate <= 1)) throw new Error(`noiseRate must be in 0..1, got ${rate}`)
-  if (rate > 0 && classes.length < 2) throw new Error('noiseRate > 0 needs at least 2 classes (a flipped label must be another class)')
+  if (rate > 0 && classes.length < 2)
+    throw new Error('noiseRate > 0 needs at least 2 classes (a flipped label must be another class)')
   const s = o.splits ?? { train: 0.8, val: 0.1, test: 0.1 }
   if (![s.train, s.val, s.test].every((v) => v >= 0) || Math.abs(s.train + s.val + s.test - 1) > 1e-6) {
-    throw new Error(`splits must be non-negative fractions summing to 1, got train ${s.train}, val ${s.val}, test ${s.test}`)
+    throw new Error(
+      `splits must be non-negative fractions summing to 1, got train ${s.train}, val ${s.val}, test ${s.test}`
+    )
   }
   for (const sp of o.flipSplits ?? []) if (!SPLITS.includes(sp)) throw new Error(`flipSplits: unknown split "${sp}"`)
-  if (o.perClass !== undefined && !(Number.isInteger(o.perClass) && o.perClass >= 1)) throw new Error(`perClass must be a positive integer, got ${o.perClass}`)
-  if (o.n !== undefined && !(Number.isInteger(o.n) && o.n >= 1)) throw new Error(`n must be a positive integer, got ${o.n}`)
-  if (o.identities !== undefined && !(Number.isInteger(o.identities) && o.identities >= 1)) throw new Error(`identities must be a positive integer, got ${o.identities}`)
+  if (o.perClass !== undefined && !(Number.isInteger(o.perClass) && o.perClass >= 1))
+    throw new Error(`perClass must be a positive integer, got ${o.perClass}`)
+  if (o.n !== undefined && !(Number.isInteger(o.n) && o.n >= 1))
+    throw new Error(`n must be a positive integer, got ${o.n}`)
+  if (o.identities !== undefined && !(Number.isInteger(o.identities) && o.identities >= 1))
+    throw new Error(`identities must be a positive integer, got ${o.identities}`)
 }
 
 /** Decides class, split, identity and given label of every image (no rendering). */
-export function planDataset(o: GenerateDatasetOptions): { items: PlanItem[]; classes: ClassName[]; identities: number } {
+export function planDataset(o: GenerateDatasetOptions): {
+  items: PlanItem[]
+  classes: ClassName[]
+  identities: number
+} {
   const classes = canonicalOrder(o.classes ?? CANONICAL_CLASSES)
   checkOptions(o, classes)
   const seed = o.seed ?? 1
@@ -126,7 +144,14 @@ export function planDataset(o: GenerateDatasetOptions): { items: PlanItem[]; cla
   const width = Math.max(6, String(total - 1).length)
   const items: PlanItem[] = order.map((cls, index) => {
     const split: Split = index < nTrain ? 'train' : index < nTrain + nVal ? 'val' : 'test'
-    return { index, id: `s${String(index).padStart(width, '0')}`, cls, split, identity: rng.int(identities), given: cls }
+    return {
+      index,
+      id: `s${String(index).padStart(width, '0')}`,
+      cls,
+      split,
+      identity: rng.int(identities),
+      given: cls
+    }
   })
   // Exactly round(noiseRate × n_split) flips per flipped split, each to a uniformly chosen other class.
   const rate = o.noiseRate ?? 0.2
@@ -146,7 +171,9 @@ async function prepareOutDir(outDir: string, overwrite: boolean): Promise<void> 
   const entries = await readdir(outDir)
   const ours = entries.filter((e) => OWN_ENTRIES.includes(e))
   if (entries.length > 0 && !overwrite) {
-    throw new Error(`${outDir} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose an empty folder or pass overwrite`)
+    throw new Error(
+      `${outDir} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose an empty folder or pass overwrite`
+    )
   }
   // ground_truth.json first: from here on the folder reads as an interrupted run until we finish.
   for (const e of ['ground_truth.json', ...ours.filter((x) => x !== 'ground_truth.json')]) {
@@ -219,10 +246,20 @@ export async function generateDataset(o: GenerateDatasetOptions): Promise<SynthS
     format: GROUND_TRUTH_FORMAT,
     version: GROUND_TRUTH_VERSION,
     createdBy: 'poi-audit synth',
-    settings: { seed, size, channels, classes, noiseRate, flipSplits, splits: o.splits ?? { train: 0.8, val: 0.1, test: 0.1 }, identities },
+    settings: {
+      seed,
+      size,
+      channels,
+      classes,
+      noiseRate,
+      flipSplits,
+      splits: o.splits ?? { train: 0.8, val: 0.1, test: 0.1 },
+      identities
+    },
     images: records
   }
-  const csv = ['path,label,split', ...records.map((r) => `${csvField(r.path)},${r.givenLabel},${r.split}`)].join('\n') + '\n'
+  const csv =
+    ['path,label,split', ...records.map((r) => `${csvField(r.path)},${r.givenLabel},${r.split}`)].join('\n') + '\n'
   const perClass: Record<string, number> = {}
   const perSplit = { train: 0, val: 0, test: 0 }
   const flipped = { train: 0, val: 0, test: 0 }

@@ -72,26 +72,57 @@ export function drawLowerFace(p: FaceParams): string {
     out += `<clipPath id="mouth"><path d="${interior}"/></clipPath>`
     out += `<path d="${interior}" fill="rgb(60,18,20)"/>`
     out += `<g clip-path="url(#mouth)"><rect x="${f(-mw * 0.7)}" y="${f(partU - 2)}" width="${f(mw * 1.4)}" height="${f(2 + Math.min(2.4, open * 0.5))}" fill="rgb(236,232,222)"/>`
-    if (open > 4) out += `<rect x="${f(-mw * 0.55)}" y="${f(partL - 1.6)}" width="${f(mw * 1.1)}" height="3" fill="rgb(220,214,204)"/>`
+    if (open > 4)
+      out += `<rect x="${f(-mw * 0.55)}" y="${f(partL - 1.6)}" width="${f(mw * 1.1)}" height="3" fill="rgb(220,214,204)"/>`
     out += '</g>'
   }
   out += `<path d="${upperLip}" fill="${rgb(shade(lipColor, 0.92))}"/>`
   out += `<path d="${lowerLip}" fill="${rgb(lipColor)}"/>`
   // Lip contact line, faded out as the mouth opens (the dark interior takes over).
-  out += stroke(`M${f(cL.x)} ${f(cL.y)}Q0 ${f(ctrlPU)} ${f(cR.x)} ${f(cR.y)}`, shade(lipColor, 0.45), 0.6 + 0.6 * a[24], Math.max(0, 1 - open / 1.5))
+  out += stroke(
+    `M${f(cL.x)} ${f(cL.y)}Q0 ${f(ctrlPU)} ${f(cR.x)} ${f(cR.y)}`,
+    shade(lipColor, 0.45),
+    0.6 + 0.6 * a[24],
+    Math.max(0, 1 - open / 1.5)
+  )
   for (const s of [-1, 1] as const) {
     const k = s < 0 ? cL : cR
     out += `<circle cx="${f(k.x)}" cy="${f(k.y)}" r="0.55" fill="${rgb(shade(lipColor, 0.5))}" fill-opacity="0.7"/>`
     // AU15: lines pulled down from the corners; AU14: the dimple beside a tightened corner.
-    out += stroke(`M${f(k.x + s * 0.6)} ${f(k.y + 0.8)}Q${f(k.x + s * 1.7)} ${f(k.y + 3.6)} ${f(k.x + s * 1.2)} ${f(k.y + 6.5)}`, c, 0.6, 0.85 * a[15])
-    out += stroke(`M${f(k.x + s * 1.2)} ${f(k.y - 2.6)}Q${f(k.x + s * 3)} ${f(k.y)} ${f(k.x + s * 1.2)} ${f(k.y + 2.6)}`, c, 0.9, a14(s))
+    out += stroke(
+      `M${f(k.x + s * 0.6)} ${f(k.y + 0.8)}Q${f(k.x + s * 1.7)} ${f(k.y + 3.6)} ${f(k.x + s * 1.2)} ${f(k.y + 6.5)}`,
+      c,
+      0.6,
+      0.85 * a[15]
+    )
+    out += stroke(
+      `M${f(k.x + s * 1.2)} ${f(k.y - 2.6)}Q${f(k.x + s * 3)} ${f(k.y)} ${f(k.x + s * 1.2)} ${f(k.y + 2.6)}`,
+      c,
+      0.9,
+      a14(s)
+    )
   }
   // AU24: pressed lips bulge the skin just above and below them.
-  out += stroke(`M${f(-mw * 0.45)} ${f(dipY - 1.6)}Q0 ${f(dipY - 2.3)} ${f(mw * 0.45)} ${f(dipY - 1.6)}`, c, 0.6, 0.85 * a[24])
-  out += stroke(`M${f(-mw * 0.45)} ${f(bottom + 1.5)}Q0 ${f(bottom + 2.3)} ${f(mw * 0.45)} ${f(bottom + 1.5)}`, c, 0.6, 0.85 * a[24])
+  out += stroke(
+    `M${f(-mw * 0.45)} ${f(dipY - 1.6)}Q0 ${f(dipY - 2.3)} ${f(mw * 0.45)} ${f(dipY - 1.6)}`,
+    c,
+    0.6,
+    0.85 * a[24]
+  )
+  out += stroke(
+    `M${f(-mw * 0.45)} ${f(bottom + 1.5)}Q0 ${f(bottom + 2.3)} ${f(mw * 0.45)} ${f(bottom + 1.5)}`,
+    c,
+    0.6,
+    0.85 * a[24]
+  )
   // AU17: chin boss pushed up — deepened crease under the lower lip and a dimpled chin.
   const cy = chinY(a)
-  out += stroke(`M${f(-mw * 0.6)} ${f(bottom + 2.8)}Q0 ${f(bottom + 1.3)} ${f(mw * 0.6)} ${f(bottom + 2.8)}`, c, 0.6, 0.85 * a[17])
+  out += stroke(
+    `M${f(-mw * 0.6)} ${f(bottom + 2.8)}Q0 ${f(bottom + 1.3)} ${f(mw * 0.6)} ${f(bottom + 2.8)}`,
+    c,
+    0.6,
+    0.85 * a[17]
+  )
   if (a[17] > 0.005) {
     out += `<ellipse cx="0" cy="${f(cy - 5)}" rx="5.5" ry="3" fill="${rgb(shade(id.skin, 1.1))}" fill-opacity="${f(0.5 * a[17])}"/>`
     for (const [dx, dy] of [

@@ -44,7 +44,12 @@ function forehead(p: FaceParams): string {
   }
   // AU4 frown lines between the brows; AU9 horizontal wrinkles and "bunny lines" on the nose bridge.
   for (const s of [-1, 1]) {
-    out += stroke(`M${f(s * 1.3)} ${f(by + 0.8)}Q${f(s * 2.1)} ${f(by + 3.6)} ${f(s * 1.6)} ${f(by + 6.2)}`, c, 0.7, a[4])
+    out += stroke(
+      `M${f(s * 1.3)} ${f(by + 0.8)}Q${f(s * 2.1)} ${f(by + 3.6)} ${f(s * 1.6)} ${f(by + 6.2)}`,
+      c,
+      0.7,
+      a[4]
+    )
     out += stroke(`M${f(s * 2.4)} -4.5Q${f(s * 4.8)} -2 ${f(s * 5.4)} 1.5`, c, 0.6, 0.8 * a[9])
   }
   for (const y of [-3.4, -1.4, 0.6]) out += stroke(`M-2.8 ${f(y)}Q0 ${f(y - 0.9)} 2.8 ${f(y)}`, c, 0.55, 0.9 * a[9])
@@ -77,7 +82,12 @@ function eye(p: FaceParams, s: -1 | 1): string {
   out += `<circle cx="${f(cx + gaze)}" cy="${f(EYE_Y + 0.15)}" r="${f(r * 0.48)}" fill="rgb(12,10,10)"/>`
   out += `<circle cx="${f(cx + gaze - 0.5)}" cy="${f(EYE_Y - 0.45)}" r="${f(r * 0.2)}" fill="rgb(250,250,250)"/></g>`
   // Lid crease (static fold above the eye), upper lid with lashes, lower lid.
-  out += stroke(`M${f(cx - s * ew * 0.8)} ${f(EYE_Y - eh - 1.3)}Q${f(cx)} ${f(EYE_Y - eh * 2.1 - 1.4)} ${f(cx + s * ew * 0.95)} ${f(EYE_Y - eh - 1.0)}`, c, 0.45, 0.55)
+  out += stroke(
+    `M${f(cx - s * ew * 0.8)} ${f(EYE_Y - eh - 1.3)}Q${f(cx)} ${f(EYE_Y - eh * 2.1 - 1.4)} ${f(cx + s * ew * 0.95)} ${f(EYE_Y - eh - 1.0)}`,
+    c,
+    0.45,
+    0.55
+  )
   out += stroke(`M${f(xi)} ${f(yi)}Q${f(cx)} ${f(cu)} ${f(xo)} ${f(yo)}`, dark, 1.0)
   out += stroke(`M${f(xi)} ${f(yi)}Q${f(cx)} ${f(cl)} ${f(xo)} ${f(yo)}`, c, 0.45, 0.85)
   // AU6: crow's feet at the outer corner and the lower-lid bulge pushed up by the cheek.
@@ -85,7 +95,12 @@ function eye(p: FaceParams, s: -1 | 1): string {
     const x0 = xo + s * 1.0
     out += stroke(`M${f(x0)} ${f(EYE_Y + 0.6 * k)}L${f(x0 + s * 3.4)} ${f(EYE_Y + 1.7 * k - 0.2)}`, c, 0.5, 0.85 * a[6])
   }
-  out += stroke(`M${f(cx - s * ew * 0.8)} ${f(yLo + 1.3)}Q${f(cx)} ${f(yLo + 2.6)} ${f(cx + s * ew * 0.9)} ${f(yLo + 1.0)}`, c, 0.5, 0.8 * a[6])
+  out += stroke(
+    `M${f(cx - s * ew * 0.8)} ${f(yLo + 1.3)}Q${f(cx)} ${f(yLo + 2.6)} ${f(cx + s * ew * 0.9)} ${f(yLo + 1.0)}`,
+    c,
+    0.5,
+    0.8 * a[6]
+  )
   return out
 }
 
@@ -111,7 +126,12 @@ export function drawNose(p: FaceParams): string {
   let out = `<ellipse cx="0" cy="${f(t - 1.2)}" rx="${f(w * 0.55)}" ry="2" fill="${rgb(shade(id.skin, 1.08))}" fill-opacity="0.6"/>`
   for (const s of [-1, 1]) {
     out += stroke(`M${f(s * 2.2)} -5Q${f(s * 2.7)} ${f(t - 6)} ${f(s * 3.0)} ${f(t - 3)}`, c, 0.45, 0.35)
-    out += stroke(`M${f(s * w * 0.8)} ${f(t - 2.6)}Q${f(s * (w + 1.1))} ${f(t + 0.4)} ${f(s * w * 0.45)} ${f(t + 1.6)}`, c, 0.6, 0.8)
+    out += stroke(
+      `M${f(s * w * 0.8)} ${f(t - 2.6)}Q${f(s * (w + 1.1))} ${f(t + 0.4)} ${f(s * w * 0.45)} ${f(t + 1.6)}`,
+      c,
+      0.6,
+      0.8
+    )
     out += `<ellipse cx="${f(s * w * 0.5)}" cy="${f(t + 0.7)}" rx="1.2" ry="0.7" fill="${rgb(shade(id.skin, 0.35))}"/>`
   }
   return out

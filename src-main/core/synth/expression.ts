@@ -76,7 +76,8 @@ export function sampleExpression(rng: Rng, cls: ClassName, opts: ExpressionOptio
   const [lo, hi] = opts.intensity ?? [0.55, 1]
   const distractorRate = opts.distractorRate ?? 0.25
   const [dlo, dhi] = opts.distractorIntensity ?? [0.1, 0.3]
-  if (!(lo >= 0 && hi <= 1 && lo <= hi)) throw new Error(`intensity range must satisfy 0 ≤ lo ≤ hi ≤ 1, got [${lo}, ${hi}]`)
+  if (!(lo >= 0 && hi <= 1 && lo <= hi))
+    throw new Error(`intensity range must satisfy 0 ≤ lo ≤ hi ≤ 1, got [${lo}, ${hi}]`)
   if (!(dlo >= 0 && dhi <= 1 && dlo <= dhi)) throw new Error(`distractor intensity range invalid: [${dlo}, ${dhi}]`)
 
   const prior = classAus(cls)
@@ -96,7 +97,9 @@ export function sampleExpression(rng: Rng, cls: ClassName, opts: ExpressionOptio
   if (rng.chance(distractorRate)) {
     const count = rng.chance(0.25) ? 2 : 1
     for (let k = 0; k < count; k++) {
-      const candidates = ALL.filter((au) => !prior.includes(au) && !distractors.includes(au) && !conflicts(au, [...present, ...distractors]))
+      const candidates = ALL.filter(
+        (au) => !prior.includes(au) && !distractors.includes(au) && !conflicts(au, [...present, ...distractors])
+      )
       if (candidates.length === 0) break
       const au = rng.pick(candidates)
       distractors.push(au)

@@ -61,10 +61,14 @@ export type GroundTruth = z.infer<typeof fileSchema>
 export function parseGroundTruth(json: unknown, source = 'ground_truth.json'): GroundTruth {
   const head = json as { format?: unknown; version?: unknown } | null
   if (!head || typeof head !== 'object' || head.format !== GROUND_TRUTH_FORMAT) {
-    throw new Error(`${source}: not a synthetic-dataset ground truth (format is ${JSON.stringify(head?.format)}, expected "${GROUND_TRUTH_FORMAT}")`)
+    throw new Error(
+      `${source}: not a synthetic-dataset ground truth (format is ${JSON.stringify(head?.format)}, expected "${GROUND_TRUTH_FORMAT}")`
+    )
   }
   if (head.version !== GROUND_TRUTH_VERSION) {
-    throw new Error(`${source}: ground-truth version ${JSON.stringify(head.version)} is not supported (this build reads version ${GROUND_TRUTH_VERSION})`)
+    throw new Error(
+      `${source}: ground-truth version ${JSON.stringify(head.version)} is not supported (this build reads version ${GROUND_TRUTH_VERSION})`
+    )
   }
   const parsed = fileSchema.safeParse(json)
   if (!parsed.success) {
@@ -77,7 +81,9 @@ export function parseGroundTruth(json: unknown, source = 'ground_truth.json'): G
     if (seen.has(img.path)) throw new Error(`${source}: images.${i}: duplicate path "${img.path}"`)
     seen.add(img.path)
     if (img.flipped !== (img.givenLabel !== img.trueClass)) {
-      throw new Error(`${source}: images.${i} (${img.path}): flipped=${img.flipped} but given "${img.givenLabel}" vs true "${img.trueClass}"`)
+      throw new Error(
+        `${source}: images.${i} (${img.path}): flipped=${img.flipped} but given "${img.givenLabel}" vs true "${img.trueClass}"`
+      )
     }
     for (const key of auKeys) {
       if (!(key in img.aus)) throw new Error(`${source}: images.${i} (${img.path}): missing intensity of ${key}`)

@@ -23,7 +23,13 @@ export { faceSvg, FRAME_SCALE, FRAME_DY } from './svg'
 export { renderFace, renderFaceRaw, encodePng, type RawImage } from './render'
 export { UPPER_FACE_MAX_Y } from './draw-upper'
 export { LOWER_FACE_MIN_Y } from './draw-lower'
-export { generateDataset, planDataset, type GenerateDatasetOptions, type SynthSummary, type SynthProgress } from './dataset'
+export {
+  generateDataset,
+  planDataset,
+  type GenerateDatasetOptions,
+  type SynthSummary,
+  type SynthProgress
+} from './dataset'
 export {
   loadGroundTruth,
   parseGroundTruth,

@@ -239,7 +239,13 @@ export function sampleBackground(rng: Rng): FaceBackground {
   if (kind === 'blobs') {
     const n = 3 + rng.int(5)
     for (let i = 0; i < n; i++) {
-      blobs.push({ cx: rng.uniform(0, 100), cy: rng.uniform(0, 100), r: rng.uniform(6, 22), color: base(), opacity: rng.uniform(0.3, 0.8) })
+      blobs.push({
+        cx: rng.uniform(0, 100),
+        cy: rng.uniform(0, 100),
+        r: rng.uniform(6, 22),
+        color: base(),
+        opacity: rng.uniform(0.3, 0.8)
+      })
     }
   }
   return { kind, colors, angle: rng.uniform(0, 360), blobs }

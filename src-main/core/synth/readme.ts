@@ -32,6 +32,11 @@ export function datasetReadme(gt: GroundTruth, s: SynthSummary): string {
     const aus = [...AU_PRIOR[c].eye, ...AU_PRIOR[c].mouth]
     lines.push(`  ${c.padEnd(10)} ${aus.length ? aus.map((au) => `AU${au} ${AU_NAMES[au]}`).join(', ') : '(none)'}`)
   }
-  lines.push('', 'Regenerate (other options at their defaults): poi-audit synth <outDir> ' + `--n ${s.total} --size ${st.size}${st.channels === 3 ? ' --rgb' : ''} --noise ${st.noiseRate} --seed ${st.seed} --classes ${st.classes.join(',')}`, '')
+  lines.push(
+    '',
+    'Regenerate (other options at their defaults): poi-audit synth <outDir> ' +
+      `--n ${s.total} --size ${st.size}${st.channels === 3 ? ' --rgb' : ''} --noise ${st.noiseRate} --seed ${st.seed} --classes ${st.classes.join(',')}`,
+    ''
+  )
   return lines.join('\n')
 }

@@ -23,7 +23,8 @@ function checkParams(p: FaceParams): void {
   if (!Number.isInteger(p.size) || p.size < MIN_SIZE || p.size > MAX_SIZE) {
     throw new Error(`face size must be an integer in ${MIN_SIZE}..${MAX_SIZE} pixels, got ${p.size}`)
   }
-  if (p.channels !== 1 && p.channels !== 3) throw new Error(`face channels must be 1 (grey) or 3 (RGB), got ${String(p.channels)}`)
+  if (p.channels !== 1 && p.channels !== 3)
+    throw new Error(`face channels must be 1 (grey) or 3 (RGB), got ${String(p.channels)}`)
   const n = p.noise
   if (!(n.sigma >= 0) || !(n.blur >= 0) || (n.blur > 0 && n.blur < 0.3)) {
     throw new Error(`noise must have sigma ≥ 0 and blur = 0 or ≥ 0.3 px, got sigma ${n.sigma}, blur ${n.blur}`)
@@ -40,7 +41,9 @@ export async function renderFaceRaw(p: FaceParams): Promise<RawImage> {
   if (p.noise.blur > 0) img = img.blur(p.noise.blur)
   const { data, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true })
   if (info.width !== p.size || info.height !== p.size || info.channels !== 3) {
-    throw new Error(`internal: SVG rendered as ${info.width}×${info.height}×${info.channels}, expected ${p.size}×${p.size}×3`)
+    throw new Error(
+      `internal: SVG rendered as ${info.width}×${info.height}×${info.channels}, expected ${p.size}×${p.size}×3`
+    )
   }
   const pixels = p.size * p.size
   const out = Buffer.alloc(pixels * p.channels)
@@ -75,7 +78,8 @@ function occludeQuadrant(out: Buffer, size: number, channels: number, o: NonNull
   const grey = 64 + Math.floor(rng.next() * 128)
   for (let y = y0; y < y0 + half; y++) {
     for (let x = x0; x < x0 + half; x++) {
-      for (let c = 0; c < channels; c++) out[(y * size + x) * channels + c] = o.kind === 'noise' ? Math.floor(rng.next() * 256) : grey
+      for (let c = 0; c < channels; c++)
+        out[(y * size + x) * channels + c] = o.kind === 'noise' ? Math.floor(rng.next() * 256) : grey
     }
   }
 }

@@ -25,7 +25,12 @@ function background(p: FaceParams): string {
   if (b.kind === 'flat') return `<rect width="100" height="100" fill="${rgb(b.colors[0])}"/>`
   if (b.kind === 'gradient') {
     const r = (b.angle * Math.PI) / 180
-    const [x1, y1, x2, y2] = [0.5 - 0.5 * Math.cos(r), 0.5 - 0.5 * Math.sin(r), 0.5 + 0.5 * Math.cos(r), 0.5 + 0.5 * Math.sin(r)]
+    const [x1, y1, x2, y2] = [
+      0.5 - 0.5 * Math.cos(r),
+      0.5 - 0.5 * Math.sin(r),
+      0.5 + 0.5 * Math.cos(r),
+      0.5 + 0.5 * Math.sin(r)
+    ]
     return (
       `<linearGradient id="bg" x1="${f(x1)}" y1="${f(y1)}" x2="${f(x2)}" y2="${f(y2)}">` +
       `<stop offset="0" stop-color="${rgb(b.colors[0])}"/><stop offset="1" stop-color="${rgb(b.colors[1])}"/></linearGradient>` +
@@ -33,7 +38,8 @@ function background(p: FaceParams): string {
     )
   }
   let out = `<rect width="100" height="100" fill="${rgb(b.colors[0])}"/>`
-  for (const c of b.blobs) out += `<circle cx="${f(c.cx)}" cy="${f(c.cy)}" r="${f(c.r)}" fill="${rgb(c.color)}" fill-opacity="${f(c.opacity)}"/>`
+  for (const c of b.blobs)
+    out += `<circle cx="${f(c.cx)}" cy="${f(c.cy)}" r="${f(c.r)}" fill="${rgb(c.color)}" fill-opacity="${f(c.opacity)}"/>`
   return out
 }
 
@@ -95,7 +101,12 @@ function lightingOverlay(p: FaceParams): string {
   if (l.strength <= 0.005) return ''
   const r = (l.angle * Math.PI) / 180
   // Light comes from direction (cos r, sin r) with y pointing up: that side is brightened, the opposite darkened.
-  const [x1, y1, x2, y2] = [0.5 + 0.5 * Math.cos(r), 0.5 - 0.5 * Math.sin(r), 0.5 - 0.5 * Math.cos(r), 0.5 + 0.5 * Math.sin(r)]
+  const [x1, y1, x2, y2] = [
+    0.5 + 0.5 * Math.cos(r),
+    0.5 - 0.5 * Math.sin(r),
+    0.5 - 0.5 * Math.cos(r),
+    0.5 + 0.5 * Math.sin(r)
+  ]
   return (
     `<linearGradient id="light" x1="${f(x1)}" y1="${f(y1)}" x2="${f(x2)}" y2="${f(y2)}">` +
     `<stop offset="0" stop-color="#fff" stop-opacity="${f(l.strength)}"/><stop offset="0.5" stop-color="#fff" stop-opacity="0"/>` +

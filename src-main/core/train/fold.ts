@@ -72,7 +72,12 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
  * one-hot of its label; null when no image of the batch has a soft target (the loss then builds the
  * one-hot itself, exactly as without votes).
  */
-export function batchTargets(ids: readonly number[], labels: ReadonlyMap<number, number>, soft: ReadonlyMap<number, Float32Array>, C: number): Float32Array | null {
+export function batchTargets(
+  ids: readonly number[],
+  labels: ReadonlyMap<number, number>,
+  soft: ReadonlyMap<number, Float32Array>,
+  C: number
+): Float32Array | null {
   if (!ids.some((id) => soft.has(id))) return null
   const out = new Float32Array(ids.length * C)
   ids.forEach((id, j) => {
@@ -110,13 +115,18 @@ async function runEpoch(
     const ts = performance.now()
     const rng = stepRng(cfg.seed, job.fold, epoch, step)
     const x = tf.tensor4d(inputs.batch(ids, cfg.augment, rng), [ids.length, ...inputs.shape])
-    const y = tf.tensor1d(ids.map((id) => labels.get(id)!), 'int32')
+    const y = tf.tensor1d(
+      ids.map((id) => labels.get(id)!),
+      'int32'
+    )
     const soft = c.softTargets ? batchTargets(ids, labels, c.softTargets, c.modelConfig.classes.length) : null
     const targets = soft ? tf.tensor2d(soft, [ids.length, c.modelConfig.classes.length]) : undefined
     let pred: tf.Tensor | null = null
     let loss: LossValues
     try {
-      loss = trainStep(model, { x, y, targets }, opt, { collect: (out) => void (pred = tf.keep(tf.argMax(out.trnLogits, 1))) })
+      loss = trainStep(model, { x, y, targets }, opt, {
+        collect: (out) => void (pred = tf.keep(tf.argMax(out.trnLogits, 1)))
+      })
       const pv = (await (pred as tf.Tensor | null)!.data()) as Int32Array
       ids.forEach((id, j) => {
         if (pv[j] === labels.get(id)) t.right++
@@ -172,7 +182,14 @@ export async function trainFold(c: FoldContext, job: FoldJob): Promise<{ scored:
     let lastValAcc: number | null = history.filter((h) => h.fold === fold).at(-1)?.valAcc ?? null
     let lastSave = performance.now()
     const save = async (epoch: number, step: number): Promise<void> => {
-      c.progress({ phase: 'checkpoint', fold, epoch: Math.min(epoch + 1, cfg.epochs), step, steps: job.steps, valAcc: lastValAcc })
+      c.progress({
+        phase: 'checkpoint',
+        fold,
+        epoch: Math.min(epoch + 1, cfg.epochs),
+        step,
+        steps: job.steps,
+        valAcc: lastValAcc
+      })
       const path = await saveCheckpoint(foldDir, {
         runId,
         trainConfig: cfg,
@@ -191,7 +208,8 @@ export async function trainFold(c: FoldContext, job: FoldJob): Promise<{ scored:
       opt.lr = lrAt(cfg, epoch)
       const first = epoch === startEpoch ? startStep : 0
       const maybeSave = async (step: number): Promise<void> => {
-        if (cfg.checkpointMinutes > 0 && performance.now() - lastSave > cfg.checkpointMinutes * 60_000) await save(epoch, step)
+        if (cfg.checkpointMinutes > 0 && performance.now() - lastSave > cfg.checkpointMinutes * 60_000)
+          await save(epoch, step)
       }
       const t = await runEpoch(c, job, model, opt, epoch, first, lastValAcc, maybeSave)
       trainSeconds += t.seconds
@@ -223,9 +241,11 @@ export async function trainFold(c: FoldContext, job: FoldJob): Promise<{ scored:
       const preds = await scoreImages(model, c.inputs, job.scoreIds, {
         fold: job.recordFold ? fold : null,
         signal: c.signal,
-        progress: (e) => c.progress({ phase: 'score', fold, epoch: cfg.epochs, done: e.done, total: e.total, valAcc: lastValAcc })
+        progress: (e) =>
+          c.progress({ phase: 'score', fold, epoch: cfg.epochs, done: e.done, total: e.total, valAcc: lastValAcc })
       })
-      for (let s = 0; s < preds.length; s += 2000) scored += await store.writePredictions(runId, preds.slice(s, s + 2000))
+      for (let s = 0; s < preds.length; s += 2000)
+        scored += await store.writePredictions(runId, preds.slice(s, s + 2000))
     }
     return { scored, trainSeconds }
   } finally {

@@ -41,18 +41,31 @@ export async function startRun(
   if (o.resumeFrom != null) {
     const run = await store.getRun(o.resumeFrom)
     if (!run) throw new ProjectError('INVALID', `no run ${o.resumeFrom} in this project`)
-    if (run.status === 'done') throw new ProjectError('INVALID', `run ${run.id} already finished; start a new run instead of resuming it`)
-    if (!run.checkpoint) throw new ProjectError('INVALID', `run ${run.id} has no checkpoint to resume from (it stopped before its first epoch ended)`)
+    if (run.status === 'done')
+      throw new ProjectError('INVALID', `run ${run.id} already finished; start a new run instead of resuming it`)
+    if (!run.checkpoint)
+      throw new ProjectError(
+        'INVALID',
+        `run ${run.id} has no checkpoint to resume from (it stopped before its first epoch ended)`
+      )
     resume = await loadCheckpoint(run.checkpoint)
     cfg = resume.manifest.trainConfig
     if (run.classes.join() !== classes.join()) {
-      throw new ProjectError('INVALID', `run ${run.id} was trained on classes ${run.classes.join(', ')}; the project now has ${classes.join(', ')}`)
+      throw new ProjectError(
+        'INVALID',
+        `run ${run.id} was trained on classes ${run.classes.join(', ')}; the project now has ${classes.join(', ')}`
+      )
     }
     runId = run.id
     await store.reopenRun(runId)
   } else {
     const s = projectCacheSettings(db)
-    cfg = resolveTrainConfig(o.config ?? {}, { inputSize: s.inputSize, channels: s.channels, backend: info.backend, gpu: info.gpu })
+    cfg = resolveTrainConfig(o.config ?? {}, {
+      inputSize: s.inputSize,
+      channels: s.channels,
+      backend: info.backend,
+      gpu: info.gpu
+    })
   }
   const missing = uncachedImages(db, cfg.inputSize, cfg.channels)
   if (missing.length) {
@@ -97,11 +110,20 @@ export interface Partition {
 }
 
 /** The labelled images, divided into a validation split or k folds, as fold jobs. */
-export function partition(db: DB, cfg: TrainConfig, classCount: number, override?: ReadonlyMap<number, number>): Partition {
+export function partition(
+  db: DB,
+  cfg: TrainConfig,
+  classCount: number,
+  override?: ReadonlyMap<number, number>
+): Partition {
   const ds = loadDataset(db, classCount)
   const labels = new Map<number, number>(override ?? ds.labelled.map((i) => [i.imageId, i.label!]))
-  const data: Dataset = { images: ds.images, labelled: ds.images.filter((i) => labels.has(i.imageId)).map((i) => ({ ...i, label: labels.get(i.imageId)! })) }
-  if (data.labelled.length < 2) throw new ProjectError('INVALID', 'the project has fewer than 2 labelled images to train on')
+  const data: Dataset = {
+    images: ds.images,
+    labelled: ds.images.filter((i) => labels.has(i.imageId)).map((i) => ({ ...i, label: labels.get(i.imageId)! }))
+  }
+  if (data.labelled.length < 2)
+    throw new ProjectError('INVALID', 'the project has fewer than 2 labelled images to train on')
   const plan = cfg.kfold >= 2 ? planFolds(data, cfg.kfold, cfg.seed) : null
   const split = plan ? null : trainValSplit(data, cfg.valFraction, cfg.seed)
   const allIds = data.images.map((i) => i.imageId)

@@ -76,12 +76,35 @@ async function trainOn(db: DB, projectPath: string, o: TrainOptions): Promise<Tr
   const backend = describeCompute(info)
   const store = o.store ?? dbRunStore(db)
   const classes = getClasses(db)
-  if (classes.length < 2) throw new ProjectError('INVALID', `the project has ${classes.length} class(es); training needs at least 2 (import labelled images first)`)
+  if (classes.length < 2)
+    throw new ProjectError(
+      'INVALID',
+      `the project has ${classes.length} class(es); training needs at least 2 (import labelled images first)`
+    )
   const { runId, cfg, modelConfig, resume } = await startRun(db, store, o, info, classes, backend)
   const emitBase = { runId, backend, backendReason: info.reason, folds: cfg.kfold, epochs: cfg.epochs }
   const progress: ProgressEmit = (e) =>
-    o.progress?.({ fold: -1, epoch: 0, step: 0, steps: 0, lossTerms: {}, trainAcc: null, valAcc: null, imgPerSec: null, etaSeconds: null, ...emitBase, ...e })
-  const result = (status: TrainResult['status'], metrics: RunMetrics): TrainResult => ({ runId, status, config: cfg, metrics, checkpoint, compute: { backend, reason: info.reason } })
+    o.progress?.({
+      fold: -1,
+      epoch: 0,
+      step: 0,
+      steps: 0,
+      lossTerms: {},
+      trainAcc: null,
+      valAcc: null,
+      imgPerSec: null,
+      etaSeconds: null,
+      ...emitBase,
+      ...e
+    })
+  const result = (status: TrainResult['status'], metrics: RunMetrics): TrainResult => ({
+    runId,
+    status,
+    config: cfg,
+    metrics,
+    checkpoint,
+    compute: { backend, reason: info.reason }
+  })
 
   let inputs: ModelInputs | null = null
   let checkpoint: string | null = resume?.path ?? null
@@ -93,9 +116,20 @@ async function trainOn(db: DB, projectPath: string, o: TrainOptions): Promise<Tr
       projectPath,
       ids: part.needed,
       signal: o.signal,
-      progress: (e) => progress({ phase: 'features', done: e.done, total: e.total, message: e.reused ? `${e.reused} from the feature cache` : undefined })
+      progress: (e) =>
+        progress({
+          phase: 'features',
+          done: e.done,
+          total: e.total,
+          message: e.reused ? `${e.reused} from the feature cache` : undefined
+        })
     })
-    const clock: StepClock = { total: part.jobs.reduce((a, j) => a + j.steps * cfg.epochs, 0), done: 0, seconds: 0, timed: 0 }
+    const clock: StepClock = {
+      total: part.jobs.reduce((a, j) => a + j.steps * cfg.epochs, 0),
+      done: 0,
+      seconds: 0,
+      timed: 0
+    }
     const history: EpochMetrics[] = (resume?.manifest.history as EpochMetrics[] | undefined) ?? []
     const ctx: FoldContext = {
       cfg,
@@ -148,9 +182,22 @@ async function trainOn(db: DB, projectPath: string, o: TrainOptions): Promise<Tr
     // Whatever was interrupted (a step, validation, feature extraction, scoring), an abort means cancelled.
     if (e instanceof Cancelled || o.signal?.aborted) {
       await store.finishRun(runId, { status: 'cancelled', checkpoint, error: null })
-      return result('cancelled', { epochs: cfg.epochs, folds: cfg.kfold, valSource: '', trainImages: 0, valImages: 0, scored: 0, final: [], seconds: (performance.now() - t0) / 1000, trainSeconds: 0, backend })
+      return result('cancelled', {
+        epochs: cfg.epochs,
+        folds: cfg.kfold,
+        valSource: '',
+        trainImages: 0,
+        valImages: 0,
+        scored: 0,
+        final: [],
+        seconds: (performance.now() - t0) / 1000,
+        trainSeconds: 0,
+        backend
+      })
     }
-    await store.finishRun(runId, { status: 'failed', error: (e as Error)?.message ?? String(e), checkpoint }).catch(() => undefined)
+    await store
+      .finishRun(runId, { status: 'failed', error: (e as Error)?.message ?? String(e), checkpoint })
+      .catch(() => undefined)
     throw e
   } finally {
     inputs?.release()

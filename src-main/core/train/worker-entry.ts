@@ -30,16 +30,30 @@ function connect(): Port | null {
     return { post: (m) => p.postMessage(m), onMessage: (fn) => p.on('message', fn), close: () => undefined }
   }
   const ep = (process as unknown as { parentPort?: ElectronParentPort }).parentPort
-  if (ep) return { post: (m) => ep.postMessage(m), onMessage: (fn) => ep.on('message', (e) => fn(e.data as HostMessage)), close: () => undefined }
+  if (ep)
+    return {
+      post: (m) => ep.postMessage(m),
+      onMessage: (fn) => ep.on('message', (e) => fn(e.data as HostMessage)),
+      close: () => undefined
+    }
   if (process.send) {
     const send = process.send.bind(process)
-    return { post: (m) => void send(m), onMessage: (fn) => process.on('message', (m) => fn(m as HostMessage)), close: () => process.disconnect?.() }
+    return {
+      post: (m) => void send(m),
+      onMessage: (fn) => process.on('message', (m) => fn(m as HostMessage)),
+      close: () => process.disconnect?.()
+    }
   }
   return null
 }
 
 /** Runs the job of one `start` message; resolves when a terminal message has been posted. */
-async function runJob(port: Port, job: StartJob, controller: AbortController, store: ReturnType<typeof remoteRunStore>): Promise<void> {
+async function runJob(
+  port: Port,
+  job: StartJob,
+  controller: AbortController,
+  store: ReturnType<typeof remoteRunStore>
+): Promise<void> {
   let started = false
   let lastSent = 0
   let lastPhase = ''
@@ -75,7 +89,12 @@ async function runJob(port: Port, job: StartJob, controller: AbortController, st
     else port.post({ type: 'done', runId: result.runId, result })
   } catch (e) {
     if (controller.signal.aborted) port.post({ type: 'cancelled', runId: lastRunId, result: null })
-    else port.post({ type: 'failed', message: String((e as Error)?.message ?? e).slice(0, 4000), code: (e as { code?: string })?.code })
+    else
+      port.post({
+        type: 'failed',
+        message: String((e as Error)?.message ?? e).slice(0, 4000),
+        code: (e as { code?: string })?.code
+      })
   }
 }
 
@@ -94,7 +113,10 @@ function main(): void {
     else if (m.type === 'store-result') store.resolve(m.id, m.ok, m.value)
     else if (m.type === 'start') {
       if (m.protocol !== TRAIN_WORKER_PROTOCOL) {
-        port.post({ type: 'failed', message: `training worker speaks protocol ${TRAIN_WORKER_PROTOCOL}, the host sent ${m.protocol}` })
+        port.post({
+          type: 'failed',
+          message: `training worker speaks protocol ${TRAIN_WORKER_PROTOCOL}, the host sent ${m.protocol}`
+        })
         return
       }
       if (running) {

@@ -17,7 +17,13 @@ import type { Project } from '../project'
 import { fromApiConfig } from '../run/api-config'
 import { resolveTrainConfig } from '../run/config'
 import { projectCacheSettings } from '../run/paths'
-import { TRAIN_WORKER_PROTOCOL, type HostMessage, type StartJob, type WireProgress, type WorkerMessage } from './protocol'
+import {
+  TRAIN_WORKER_PROTOCOL,
+  type HostMessage,
+  type StartJob,
+  type WireProgress,
+  type WorkerMessage
+} from './protocol'
 import { applyStoreOp } from '../run/store'
 import type { TrainResult } from './train'
 
@@ -65,7 +71,10 @@ export function spawnThreadWorker(): WorkerLink {
  */
 export function spawnProcessWorker(): WorkerLink {
   const file = workerScript()
-  const child = fork(file, [], { execArgv: file.endsWith('.ts') ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(file, [], {
+    execArgv: file.endsWith('.ts') ? ['--import', 'tsx'] : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+  })
   let exited = false
   return {
     post: (m) => {
@@ -122,13 +131,29 @@ export function runTrainingWorker(job: StartJob, o: RunWorkerOptions): Promise<W
     }
     const onAbort = (): void => {
       link.post({ type: 'cancel' })
-      killTimer = setTimeout(() => finish({ status: 'cancelled', runId, result: null, error: 'the worker did not stop in time and was terminated', exitCode: null }), o.graceMs ?? 5000)
+      killTimer = setTimeout(
+        () =>
+          finish({
+            status: 'cancelled',
+            runId,
+            result: null,
+            error: 'the worker did not stop in time and was terminated',
+            exitCode: null
+          }),
+        o.graceMs ?? 5000
+      )
     }
     link.onMessage((m) => {
       switch (m.type) {
         case 'ready':
           if (m.protocol !== TRAIN_WORKER_PROTOCOL) {
-            finish({ status: 'failed', runId, result: null, error: `the training worker speaks protocol ${m.protocol}, this host ${TRAIN_WORKER_PROTOCOL}`, exitCode: null })
+            finish({
+              status: 'failed',
+              runId,
+              result: null,
+              error: `the training worker speaks protocol ${m.protocol}, this host ${TRAIN_WORKER_PROTOCOL}`,
+              exitCode: null
+            })
             return
           }
           link.post({ type: 'start', protocol: TRAIN_WORKER_PROTOCOL, ...job })
@@ -164,7 +189,13 @@ export function runTrainingWorker(job: StartJob, o: RunWorkerOptions): Promise<W
       }
     })
     link.onExit((code, err) => {
-      finish({ status: 'crashed', runId, result: null, error: err ? err.message : `the training worker exited with code ${code}`, exitCode: code })
+      finish({
+        status: 'crashed',
+        runId,
+        result: null,
+        error: err ? err.message : `the training worker exited with code ${code}`,
+        exitCode: code
+      })
     })
     if (o.signal?.aborted) onAbort()
     else o.signal?.addEventListener('abort', onAbort, { once: true })
@@ -175,17 +206,28 @@ export function runTrainingWorker(job: StartJob, o: RunWorkerOptions): Promise<W
  * Builds the pixel cache a job needs (main side: it decodes source images and writes the project),
  * so the worker only ever reads. Returns how many rows were built.
  */
-export async function ensureJobCache(db: DB, job: Pick<StartJob, 'config' | 'apiConfig'>, signal?: AbortSignal, progress?: (done: number, total: number) => void): Promise<number> {
+export async function ensureJobCache(
+  db: DB,
+  job: Pick<StartJob, 'config' | 'apiConfig'>,
+  signal?: AbortSignal,
+  progress?: (done: number, total: number) => void
+): Promise<number> {
   const s = projectCacheSettings(db)
   const input = job.apiConfig ? fromApiConfig(job.apiConfig).config : (job.config ?? {})
   const cfg = resolveTrainConfig(input, { inputSize: s.inputSize, channels: s.channels })
   if (!uncachedImages(db, cfg.inputSize, cfg.channels).length) return 0
   // Faces aligned at import are re-cut with their stored transform, so a new input size trains on the
   // same crops the curator reviews (no detector runs here).
-  const r = await ensurePixelCache({ db } as unknown as Project, cfg.inputSize, cfg.channels, { signal, prepareFace: storedFaceStep(db), progress: (e) => progress?.(e.done, e.total) })
+  const r = await ensurePixelCache({ db } as unknown as Project, cfg.inputSize, cfg.channels, {
+    signal,
+    prepareFace: storedFaceStep(db),
+    progress: (e) => progress?.(e.done, e.total)
+  })
   if (r.failed.length) {
     const f = r.failed[0]
-    throw new Error(`${r.failed.length} image(s) could not be cached at ${cfg.inputSize} px (e.g. ${f.path}: ${f.reason})`)
+    throw new Error(
+      `${r.failed.length} image(s) could not be cached at ${cfg.inputSize} px (e.g. ${f.path}: ${f.reason})`
+    )
   }
   return r.built
 }

@@ -19,7 +19,12 @@ export interface Activity {
   cancelling: boolean
 }
 
-const JOB_TITLES: Record<JobInfo['kind'], string> = { import: 'Import', audit: 'Audit', export: 'Export', train: 'Training' }
+const JOB_TITLES: Record<JobInfo['kind'], string> = {
+  import: 'Import',
+  audit: 'Audit',
+  export: 'Export',
+  train: 'Training'
+}
 
 export function jobActivity(job: JobInfo, eta: number | null): Activity {
   const frac = job.total ? Math.min(1, job.done / job.total) : null
@@ -45,7 +50,9 @@ export function trainPhaseText(p: TrainProgress): string {
     case 'done':
       return 'finishing'
     default:
-      return p.steps > 0 && p.step > 0 ? `${fold}epoch ${p.epoch}/${p.epochs}, step ${count(p.step)} / ${count(p.steps)}` : `${fold}epoch ${p.epoch}/${p.epochs}`
+      return p.steps > 0 && p.step > 0
+        ? `${fold}epoch ${p.epoch}/${p.epochs}, step ${count(p.step)} / ${count(p.steps)}`
+        : `${fold}epoch ${p.epoch}/${p.epochs}`
   }
 }
 
@@ -60,5 +67,12 @@ export function trainActivity(s: TrainStatus): Activity | null {
   if (s.state !== 'starting' && s.state !== 'running' && s.state !== 'cancelling') return null
   const p = s.progress
   const detail = s.state === 'cancelling' ? 'cancelling…' : !p ? 'starting the engine…' : trainPhaseText(p)
-  return { id: 'train', title: 'Training', detail, frac: p ? trainFrac(p) : null, eta: p?.etaSec ?? null, cancelling: s.state === 'cancelling' }
+  return {
+    id: 'train',
+    title: 'Training',
+    detail,
+    frac: p ? trainFrac(p) : null,
+    eta: p?.etaSec ?? null,
+    cancelling: s.state === 'cancelling'
+  }
 }

@@ -57,10 +57,32 @@ import type {
 export type { HistorySource }
 
 /** Review decisions a curator can record (the contract's REVIEW_STATES). */
-export const REVIEW_STATES = ['accepted', 'kept', 'relabeled', 'excluded', 'ambiguous', 'skipped'] as const satisfies readonly ReviewState[]
+export const REVIEW_STATES = [
+  'accepted',
+  'kept',
+  'relabeled',
+  'excluded',
+  'ambiguous',
+  'skipped'
+] as const satisfies readonly ReviewState[]
 export const HISTORY_SOURCES = ['import', 'curator', 'bulk', 'revert'] as const satisfies readonly HistorySource[]
-export const EXPORT_FORMATS = ['csv', 'jsonl', 'ferplus', 'folders', 'labelstudio', 'cleanlab'] as const satisfies typeof C_EXPORT
-export const IMPORT_FORMATS = ['auto', 'folder', 'csv', 'ferplus', 'rafdb', 'affectnet', 'demo'] as const satisfies typeof C_IMPORT
+export const EXPORT_FORMATS = [
+  'csv',
+  'jsonl',
+  'ferplus',
+  'folders',
+  'labelstudio',
+  'cleanlab'
+] as const satisfies typeof C_EXPORT
+export const IMPORT_FORMATS = [
+  'auto',
+  'folder',
+  'csv',
+  'ferplus',
+  'rafdb',
+  'affectnet',
+  'demo'
+] as const satisfies typeof C_IMPORT
 export const TRAIN_BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const satisfies typeof C_BACKENDS
 export const INPUT_SIZES = [48, 64, 112, 224] as const
 /** [min, max] of each audit setting (the contract's AUDIT_SETTING_RANGES; the type check keeps them equal). */
@@ -71,7 +93,15 @@ export const AUDIT_SETTING_RANGES = {
   flatEntropy: [0, 1],
   regionMinStrength: [0, 1]
 } as const satisfies typeof C_RANGES
-export const TRAIN_BACKBONES = ['auto', 'slim', 'resnet18', 'vgg', 'faceapi-landmark', 'faceapi-landmark-14', 'faceapi-expression'] as const satisfies typeof C_BACKBONES
+export const TRAIN_BACKBONES = [
+  'auto',
+  'slim',
+  'resnet18',
+  'vgg',
+  'faceapi-landmark',
+  'faceapi-landmark-14',
+  'faceapi-expression'
+] as const satisfies typeof C_BACKBONES
 /** Short names of the backbone choices, for the Train form's select. */
 export const BACKBONE_LABELS: Record<(typeof TRAIN_BACKBONES)[number], string> = {
   auto: 'auto (best for this machine)',
@@ -88,7 +118,8 @@ export const BACKBONE_HELP: Record<(typeof TRAIN_BACKBONES)[number], string> = {
   slim: 'A small ResNet trained from scratch: fast, needs more data.',
   resnet18: "The paper's backbone, trained from scratch end to end: slow on CPU, the choice on a GPU.",
   vgg: 'VGG-style net (4 stages × 2 convs, no early downsampling) trained end to end: the native-engine default for small faces.',
-  'faceapi-landmark': 'Pretrained landmark network, frozen (features cached once); POI heads on its 7×7 map. CPU default.',
+  'faceapi-landmark':
+    'Pretrained landmark network, frozen (features cached once); POI heads on its 7×7 map. CPU default.',
   'faceapi-landmark-14': 'The same network read at 14×14: larger corner crops, slower.',
   'faceapi-expression': 'Pretrained on FER2013 expressions: never use it to audit FER2013 (it has seen those labels).'
 }

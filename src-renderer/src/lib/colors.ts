@@ -25,7 +25,10 @@ export function heat(v: number): { bg: string; fg: string } {
   const g = Math.round(255 + (58 - 255) * t)
   const b = Math.round(255 + (138 - 255) * t)
   // The text colour with the higher contrast (a fixed switch at t = 0.5 left white text at 3:1 on mid blues).
-  return { bg: `rgb(${r}, ${g}, ${b})`, fg: contrast(r, g, b, 255, 255, 255) >= contrast(r, g, b, 0, 0, 0) ? '#ffffff' : '#000000' }
+  return {
+    bg: `rgb(${r}, ${g}, ${b})`,
+    fg: contrast(r, g, b, 255, 255, 255) >= contrast(r, g, b, 0, 0, 0) ? '#ffffff' : '#000000'
+  }
 }
 
 /** WCAG relative luminance of an sRGB colour (0..255 channels). */

@@ -5,7 +5,8 @@
  */
 import type { ConfidenceSpread } from './api'
 
-export type ConfScale = { kind: 'value'; min: number; max: number; step: number } | { kind: 'rank'; quantiles: number[] }
+export type ConfScale =
+  { kind: 'value'; min: number; max: number; step: number } | { kind: 'rank'; quantiles: number[] }
 
 export function confScale(spread: ConfidenceSpread | null): ConfScale {
   if (!spread || spread.quantiles.length < 3) return { kind: 'value', min: 0, max: 1, step: 0.05 }

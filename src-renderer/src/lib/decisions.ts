@@ -12,7 +12,9 @@ export function applyDecision(item: QueueItem, decision: Decision): QueueItem {
   switch (decision.kind) {
     case 'accept': {
       const label = decision.label ?? item.suggested
-      return label == null ? { ...item, review: 'accepted' } : { ...item, given: label, state: 'labeled', review: 'accepted' }
+      return label == null
+        ? { ...item, review: 'accepted' }
+        : { ...item, given: label, state: 'labeled', review: 'accepted' }
     }
     case 'keep':
       return { ...item, review: 'kept' }
@@ -40,7 +42,9 @@ export function mergeAnnotation(item: QueueItem, a: AnnotationViewLike): QueueIt
 export function mergeDetail(item: QueueItem, d: Pick<ImageDetail, 'annotation' | 'audit'>): QueueItem {
   const row = mergeAnnotation(item, d.annotation)
   const a = d.audit
-  return a ? { ...row, suggested: a.suggestedLabel, strength: a.strength, score: a.score, rank: a.rank, flags: a.flags } : row
+  return a
+    ? { ...row, suggested: a.suggestedLabel, strength: a.strength, score: a.score, rank: a.rank, flags: a.flags }
+    : row
 }
 
 /**

@@ -36,7 +36,8 @@ export function suggestionEvidence(audit: AuditView | null, pred: PredictionView
   if (pred) {
     return {
       name: 'TRN',
-      meaning: 'the TRN probabilities (this audit did not store its evidence: re-run the audit to see what produced the suggestion)',
+      meaning:
+        'the TRN probabilities (this audit did not store its evidence: re-run the audit to see what produced the suggestion)',
       values: pred.trnProbs,
       drivesSuggestion: false
     }

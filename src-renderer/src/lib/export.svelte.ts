@@ -51,7 +51,9 @@ export class ExportState {
       case 'reviewed':
         return 'Reviewed images only (any curator decision)'
       case 'flagged':
-        return this.app.project?.latestAuditId != null ? 'Images the audit flagged' : 'Images the audit flagged (needs an audit)'
+        return this.app.project?.latestAuditId != null
+          ? 'Images the audit flagged'
+          : 'Images the audit flagged (needs an audit)'
       case 'filter':
         return `The review's current filter: ${describeFilter(this.app.review.filter, this.app.classes)}`
       case 'selection':

@@ -110,7 +110,13 @@ const SORTS: readonly SortKey[] = ['default', 'score', 'confidence', 'id']
 
 /** Reads viewToParams' output back; unknown or malformed values fall back to the default view. */
 export function viewFromParams(p: URLSearchParams): { filter: UiFilter; sort: UiSort; imageId: number | null } {
-  const ints = (v: string | null): number[] => (v ? v.split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 0) : [])
+  const ints = (v: string | null): number[] =>
+    v
+      ? v
+          .split(',')
+          .map(Number)
+          .filter((n) => Number.isInteger(n) && n >= 0)
+      : []
   const filter = defaultFilter()
   filter.given = ints(p.get('given'))
   filter.suggested = ints(p.get('suggested'))
@@ -120,7 +126,8 @@ export function viewFromParams(p: URLSearchParams): { filter: UiFilter; sort: Ui
   const status = p.get('status') as ReviewScope | null
   if (status && SCOPES.includes(status)) filter.review = status
   const conf = (p.get('conf') ?? '').split('-').map(Number)
-  if (conf.length === 2 && conf.every((v) => Number.isFinite(v))) [filter.confMin, filter.confMax] = [clamp01(conf[0]), clamp01(conf[1])]
+  if (conf.length === 2 && conf.every((v) => Number.isFinite(v)))
+    [filter.confMin, filter.confMax] = [clamp01(conf[0]), clamp01(conf[1])]
   const sort = defaultSort()
   const [by, dir] = (p.get('sort') ?? '').split('-')
   if (SORTS.includes(by as SortKey)) sort.by = by as SortKey

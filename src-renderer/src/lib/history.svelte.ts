@@ -62,7 +62,10 @@ export class HistoryState {
     }
     this.loading = true
     // The Undo / Redo buttons (and Z) need the undo stack even when Review was never opened.
-    const [r] = await Promise.all([this.app.api.history.list({ ...q, limit: PAGE }), this.app.review.refreshUndoState()])
+    const [r] = await Promise.all([
+      this.app.api.history.list({ ...q, limit: PAGE }),
+      this.app.review.refreshUndoState()
+    ])
     this.loading = false
     if (!r.ok) {
       this.error = errorText(r)
@@ -113,7 +116,10 @@ export class HistoryState {
       this.app.notify('error', `Revert failed: ${r.message}`)
       return
     }
-    this.app.notify('info', `Reverted ${ids.length} ${ids.length === 1 ? 'entry' : 'entries'} (${r.value.changed} images changed).`)
+    this.app.notify(
+      'info',
+      `Reverted ${ids.length} ${ids.length === 1 ? 'entry' : 'entries'} (${r.value.changed} images changed).`
+    )
     await Promise.all([this.load(true), this.app.review.refreshRows(imageIds), this.app.review.refreshUndoState()])
   }
 

@@ -65,7 +65,10 @@ export function asImportReport(v: JsonValue | null): ImportReportView | null {
 }
 
 /** Rows class × split (+ total) for the counts table, classes in descending total. */
-export function countTable(r: ImportReportView): { splits: string[]; rows: { cls: string; bySplit: number[]; total: number }[] } {
+export function countTable(r: ImportReportView): {
+  splits: string[]
+  rows: { cls: string; bySplit: number[]; total: number }[]
+} {
   const splits = Object.keys(r.countsBySplitClass)
   const rows = Object.entries(r.countsByClass)
     .map(([cls, total]) => ({ cls, total, bySplit: splits.map((s) => r.countsBySplitClass[s]?.[cls] ?? 0) }))

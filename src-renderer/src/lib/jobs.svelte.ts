@@ -22,7 +22,11 @@ interface PhaseStart {
 }
 
 /** Seconds left in the job's current phase at the rate since the phase began; null while unknown. */
-export function phaseEta(job: Pick<JobInfo, 'done' | 'total'>, start: PhaseStart | undefined, now: number): number | null {
+export function phaseEta(
+  job: Pick<JobInfo, 'done' | 'total'>,
+  start: PhaseStart | undefined,
+  now: number
+): number | null {
   if (!start || job.total == null || job.done <= start.done || job.done >= job.total) return null
   const perUnit = (now - start.at) / 1000 / (job.done - start.done)
   return perUnit * (job.total - job.done)
@@ -89,7 +93,8 @@ export class JobsState {
   private update(job: JobInfo): void {
     const ph = this.phases.get(job.id)
     if (job.state !== 'running') this.phases.delete(job.id)
-    else if (!ph || ph.phase !== job.phase) this.phases.set(job.id, { phase: job.phase, at: Date.now(), done: job.done })
+    else if (!ph || ph.phase !== job.phase)
+      this.phases.set(job.id, { phase: job.phase, at: Date.now(), done: job.done })
     this.byId = { ...this.byId, [job.id]: job }
   }
 

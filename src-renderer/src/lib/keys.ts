@@ -55,7 +55,14 @@ export function keyToAction(e: KeyLike, classCount: number): ReviewAction | null
   }
   if (e.altKey) return null
   if (e.shiftKey) {
-    const ext: Record<string, [number, 'item' | 'row']> = { ArrowRight: [1, 'item'], ArrowLeft: [-1, 'item'], ArrowDown: [1, 'row'], ArrowUp: [-1, 'row'], J: [1, 'item'], K: [-1, 'item'] }
+    const ext: Record<string, [number, 'item' | 'row']> = {
+      ArrowRight: [1, 'item'],
+      ArrowLeft: [-1, 'item'],
+      ArrowDown: [1, 'row'],
+      ArrowUp: [-1, 'row'],
+      J: [1, 'item'],
+      K: [-1, 'item']
+    }
     const x = ext[k]
     if (x) return { type: 'extend', delta: x[0], unit: x[1] }
   }
@@ -174,7 +181,10 @@ export const KEY_HELP: { keys: string[]; what: string }[] = [
   { keys: ['X'], what: 'Add the open image to the selection / take it out' },
   { keys: ['Shift', '→'], what: 'Extend the selection (also Shift + ← ↑ ↓ J K)' },
   { keys: ['Ctrl', 'A'], what: 'Select every image of the queue (its current filter)' },
-  { keys: ['Q', 'E', 'A', 'Enter', '1…8'], what: 'With a selection: keep / exclude / ambiguous / accept suggestions / relabel all of it, after a count confirmation (Enter confirms, Esc cancels)' },
+  {
+    keys: ['Q', 'E', 'A', 'Enter', '1…8'],
+    what: 'With a selection: keep / exclude / ambiguous / accept suggestions / relabel all of it, after a count confirmation (Enter confirms, Esc cancels)'
+  },
   { keys: ['Click'], what: 'Open an image' },
   { keys: ['Ctrl', 'Click'], what: 'Add to / remove from the selection' },
   { keys: ['Shift', 'Click'], what: 'Select a range' },

@@ -35,7 +35,8 @@ export class LearningQueueStore {
   /** On/off (persisted in the project); the default queue order follows at once. */
   async setEnabled(enabled: boolean): Promise<void> {
     const r = await this.app.api.queue.setLearning({ enabled })
-    if (!r.ok) return this.app.notify('error', `Could not turn the learning queue ${enabled ? 'on' : 'off'}: ${r.message}`)
+    if (!r.ok)
+      return this.app.notify('error', `Could not turn the learning queue ${enabled ? 'on' : 'off'}: ${r.message}`)
     this.state = r.value
     this.ownUntil = Date.now() + ECHO_MS
     await this.app.review.reload()

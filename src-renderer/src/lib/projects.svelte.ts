@@ -77,7 +77,10 @@ export class ProjectsState {
   }
 
   /** Native file dialog (Electron only); fills `field` with the chosen path. */
-  async browse(purpose: 'project-open' | 'project-create' | 'import-folder' | 'import-file', field: 'openPath' | 'createPath' | 'source' | 'root'): Promise<void> {
+  async browse(
+    purpose: 'project-open' | 'project-create' | 'import-folder' | 'import-file',
+    field: 'openPath' | 'createPath' | 'source' | 'root'
+  ): Promise<void> {
     const r = await this.app.api.dialog.open({ purpose })
     if (!r.ok) return this.app.notify('error', r.message)
     if (r.value.path) this[field] = r.value.path

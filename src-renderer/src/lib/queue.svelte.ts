@@ -134,7 +134,12 @@ export class QueueList {
         // Yield between pages so input and painting are never starved by the stream.
         await new Promise((r) => setTimeout(r, 0))
         if (gen !== this.gen) return
-        const r = await this.api.images.queue({ ...this.args(this.query), cursor: this.cursor, limit: PAGE, withTotal: false })
+        const r = await this.api.images.queue({
+          ...this.args(this.query),
+          cursor: this.cursor,
+          limit: PAGE,
+          withTotal: false
+        })
         if (gen !== this.gen) return
         if (!r.ok) {
           this.error = { code: r.code, message: `loading more rows failed: ${r.message}` }

@@ -11,7 +11,16 @@
 import type { AppState } from './app.svelte'
 import type { Decision, ImageCounts, ImageDetail, QueueItem } from './api'
 import { QueueList } from './queue.svelte'
-import { defaultFilter, defaultSort, viewFromParams, viewToParams, toQueueFilter, toQueueSort, type UiFilter, type UiSort } from './filters'
+import {
+  defaultFilter,
+  defaultSort,
+  viewFromParams,
+  viewToParams,
+  toQueueFilter,
+  toQueueSort,
+  type UiFilter,
+  type UiSort
+} from './filters'
 import { applyDecision, classDecision, describeDecision, mergeAnnotation, mergeDetail } from './decisions'
 import { keyToAction, reviewKeyAllowed, type KeyLike, type ReviewAction } from './keys'
 import { ImagePreloader } from './prefetch'
@@ -30,7 +39,11 @@ const OWN_ECHO_MS = 10_000
 /** Resolves after the next frame has been produced (next macrotask where there are no frames). */
 function afterPaint(): Promise<void> {
   return new Promise((resolve) => {
-    if (typeof requestAnimationFrame === 'function' && typeof document !== 'undefined' && document.visibilityState !== 'hidden') {
+    if (
+      typeof requestAnimationFrame === 'function' &&
+      typeof document !== 'undefined' &&
+      document.visibilityState !== 'hidden'
+    ) {
       requestAnimationFrame(() => setTimeout(resolve, 0))
     } else setTimeout(resolve, 0)
   })
@@ -580,7 +593,11 @@ export class ReviewStore {
     if (!ids.length) return
     const rows = ids.map((id) => this.queue.get(id)).filter((r): r is QueueItem => !!r)
     const affected =
-      b.kind === 'accept' ? rows.filter((r) => r.suggested != null && r.suggested !== r.given && (r.strength ?? 0) >= this.bulkMinStrength).length : ids.length
+      b.kind === 'accept'
+        ? rows.filter(
+            (r) => r.suggested != null && r.suggested !== r.given && (r.strength ?? 0) >= this.bulkMinStrength
+          ).length
+        : ids.length
     this.pendingBulk = { ...b, ids, affected, minStrength: b.kind === 'accept' ? this.bulkMinStrength : undefined }
   }
 
@@ -719,7 +736,10 @@ export class ReviewStore {
     this.pending++
     this.saveState = 'saving'
     // The request starts after the next frame, so the optimistic change paints first.
-    const run = this.writes.then(afterPaint).then(fn).catch((e: unknown) => this.fail(`Save failed: ${(e as Error).message}`))
+    const run = this.writes
+      .then(afterPaint)
+      .then(fn)
+      .catch((e: unknown) => this.fail(`Save failed: ${(e as Error).message}`))
     this.writes = run
     return run.finally(() => {
       this.pending--

@@ -114,7 +114,8 @@ export class ThumbLoader {
       got = new Map()
       for (const it of items) {
         // Only the raster types the image handler produces become data: URLs; anything else loads alone.
-        if (it.status === 200 && it.data.byteLength > 0 && SAFE_MIME.has(it.mime)) got.set(it.id, dataUrl(it.mime, it.data))
+        if (it.status === 200 && it.data.byteLength > 0 && SAFE_MIME.has(it.mime))
+          got.set(it.id, dataUrl(it.mime, it.data))
       }
     } catch {
       got = null

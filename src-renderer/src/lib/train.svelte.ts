@@ -4,7 +4,18 @@
  * nothing that would pretend to train.
  */
 import type { AppState } from './app.svelte'
-import type { ApiEvent, AuditSettings, DoctorReport, JobInfo, RunComparisonView, RunDetail, RunSummary, TrainConfig, TrainProgress, TrainStatus } from './api'
+import type {
+  ApiEvent,
+  AuditSettings,
+  DoctorReport,
+  JobInfo,
+  RunComparisonView,
+  RunDetail,
+  RunSummary,
+  TrainConfig,
+  TrainProgress,
+  TrainStatus
+} from './api'
 import { TRAIN_BACKENDS, TRAIN_BACKBONES, INPUT_SIZES } from './api'
 import { errorText } from './format'
 
@@ -25,14 +36,26 @@ export interface TrainForm {
 }
 
 export function defaultTrainForm(): TrainForm {
-  return { model: 'poi', inputSize: 48, epochs: 10, folds: 0, batchSize: 32, learningRate: null, backend: 'auto', backbone: 'auto' }
+  return {
+    model: 'poi',
+    inputSize: 48,
+    epochs: 10,
+    folds: 0,
+    batchSize: 32,
+    learningRate: null,
+    backend: 'auto',
+    backbone: 'auto'
+  }
 }
 
 /** Validates the form and turns it into the API's config; returns an error message instead when invalid. */
 export function toTrainConfig(f: TrainForm): TrainConfig | string {
-  if (!Number.isInteger(f.epochs) || f.epochs < 1 || f.epochs > 1000) return `Epochs must be a whole number from 1 to 1000 (got ${f.epochs}).`
-  if (!Number.isInteger(f.folds) || f.folds === 1 || f.folds < 0 || f.folds > 10) return `Folds must be 0 (no k-fold) or 2 to 10 (got ${f.folds}).`
-  if (!Number.isInteger(f.batchSize) || f.batchSize < 1 || f.batchSize > 1024) return `Batch size must be 1 to 1024 (got ${f.batchSize}).`
+  if (!Number.isInteger(f.epochs) || f.epochs < 1 || f.epochs > 1000)
+    return `Epochs must be a whole number from 1 to 1000 (got ${f.epochs}).`
+  if (!Number.isInteger(f.folds) || f.folds === 1 || f.folds < 0 || f.folds > 10)
+    return `Folds must be 0 (no k-fold) or 2 to 10 (got ${f.folds}).`
+  if (!Number.isInteger(f.batchSize) || f.batchSize < 1 || f.batchSize > 1024)
+    return `Batch size must be 1 to 1024 (got ${f.batchSize}).`
   // An emptied number input reads back as null (or undefined): the engine picks its tuned default.
   const lr = f.learningRate == null || (f.learningRate as unknown) === '' ? null : f.learningRate
   if (lr !== null && !(lr > 0 && lr <= 10)) return `Learning rate must be above 0 and at most 10 (got ${lr}).`
@@ -128,7 +151,9 @@ export class TrainState {
 
   /** Ticks or unticks a run for comparison; a third tick replaces the oldest. */
   togglePick(runId: number): void {
-    this.picked = this.picked.includes(runId) ? this.picked.filter((id) => id !== runId) : [...this.picked, runId].slice(-2)
+    this.picked = this.picked.includes(runId)
+      ? this.picked.filter((id) => id !== runId)
+      : [...this.picked, runId].slice(-2)
     this.comparison = null
     this.compareError = null
   }
@@ -146,7 +171,10 @@ export class TrainState {
   /** The run "Retrain with my corrections" starts from: the last ticked finished run, else the newest finished one. */
   get retrainFrom(): RunSummary | null {
     const done = this.runs.filter((r) => r.status === 'done')
-    const ticked = [...this.picked].reverse().map((id) => done.find((r) => r.id === id)).find((r) => r)
+    const ticked = [...this.picked]
+      .reverse()
+      .map((id) => done.find((r) => r.id === id))
+      .find((r) => r)
     return ticked ?? done[0] ?? null
   }
 
@@ -208,7 +236,9 @@ export class TrainState {
   }
 
   get canAudit(): boolean {
-    return (this.app.info?.capabilities.audit ?? false) && this.runs.some((r) => r.status === 'done' && r.predictions > 0)
+    return (
+      (this.app.info?.capabilities.audit ?? false) && this.runs.some((r) => r.status === 'done' && r.predictions > 0)
+    )
   }
 
   /**
@@ -276,12 +306,18 @@ export function inEpoch(p: TrainProgress): boolean {
 /** The final validation accuracy recorded in a run's metrics (mean over folds), or null. */
 export function runValAcc(r: RunSummary): number | null {
   const final = (r.metrics as { final?: { valAcc?: number | null }[] } | null)?.final
-  const v = Array.isArray(final) ? final.map((f) => f?.valAcc).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)) : []
+  const v = Array.isArray(final)
+    ? final.map((f) => f?.valAcc).filter((x): x is number => typeof x === 'number' && Number.isFinite(x))
+    : []
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null
 }
 
 /** Curve series of a finished run's stored epochs (x = epoch; folds after one another). */
-export function epochCurves(d: RunDetail): { loss: [number, number][]; trainAcc: [number, number][]; valAcc: [number, number][] } {
+export function epochCurves(d: RunDetail): {
+  loss: [number, number][]
+  trainAcc: [number, number][]
+  valAcc: [number, number][]
+} {
   const out = { loss: [] as [number, number][], trainAcc: [] as [number, number][], valAcc: [] as [number, number][] }
   const perFold = Math.max(1, ...d.epochs.map((e) => e.epoch))
   for (const e of d.epochs) {
@@ -294,7 +330,11 @@ export function epochCurves(d: RunDetail): { loss: [number, number][]; trainAcc:
 }
 
 /** Curve series from progress points: x = fractional epoch; only points that carry the value. */
-export function curves(points: readonly TrainProgress[]): { loss: [number, number][]; trainAcc: [number, number][]; valAcc: [number, number][] } {
+export function curves(points: readonly TrainProgress[]): {
+  loss: [number, number][]
+  trainAcc: [number, number][]
+  valAcc: [number, number][]
+} {
   const loss: [number, number][] = []
   const trainAcc: [number, number][] = []
   const valAcc: [number, number][] = []

@@ -19,17 +19,26 @@ async function synthFace(seed: number, size: number): Promise<RawImage> {
   return { data: new Uint8Array(r.data), width: r.width, height: r.height, channels: r.channels }
 }
 
-const png = (img: RawImage) => sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels as 3 } }).png().toBuffer()
+const png = (img: RawImage) =>
+  sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels as 3 } })
+    .png()
+    .toBuffer()
 
 /** Faces pasted onto a flat canvas at the given places. */
-async function scene(w: number, h: number, faces: { img: RawImage; left: number; top: number; rotate?: number }[]): Promise<RawImage> {
+async function scene(
+  w: number,
+  h: number,
+  faces: { img: RawImage; left: number; top: number; rotate?: number }[]
+): Promise<RawImage> {
   const layers = []
   for (const f of faces) {
     let s = sharp(await png(f.img))
     if (f.rotate) s = s.rotate(f.rotate, { background: { r: 96, g: 112, b: 120 } })
     layers.push({ input: await s.png().toBuffer(), left: f.left, top: f.top })
   }
-  return raw(sharp({ create: { width: w, height: h, channels: 3, background: { r: 96, g: 112, b: 120 } } }).composite(layers))
+  return raw(
+    sharp({ create: { width: w, height: h, channels: 3, background: { r: 96, g: 112, b: 120 } } }).composite(layers)
+  )
 }
 
 /** Eye line of an aligned crop as the detector + landmark net see it on a fresh run. */
@@ -46,8 +55,20 @@ beforeAll(async () => {
 
 describe('alignFace on images without a face', () => {
   it.each([
-    ['uniform noise', async () => raw(sharp(Buffer.from(Array.from({ length: 200 * 150 * 3 }, (_, i) => (i * 2654435761) % 251)), { raw: { width: 200, height: 150, channels: 3 } }))],
-    ['a plain colour', async () => raw(sharp({ create: { width: 240, height: 180, channels: 3, background: { r: 200, g: 120, b: 40 } } }))],
+    [
+      'uniform noise',
+      async () =>
+        raw(
+          sharp(Buffer.from(Array.from({ length: 200 * 150 * 3 }, (_, i) => (i * 2654435761) % 251)), {
+            raw: { width: 200, height: 150, channels: 3 }
+          })
+        )
+    ],
+    [
+      'a plain colour',
+      async () =>
+        raw(sharp({ create: { width: 240, height: 180, channels: 3, background: { r: 200, g: 120, b: 40 } } }))
+    ],
     [
       'rendered text',
       async () =>
@@ -74,7 +95,9 @@ describe('alignFace on images without a face', () => {
   })
 
   it('a faceless image of a known crop size counts as already aligned in auto mode only', async () => {
-    const img = await raw(sharp({ create: { width: 48, height: 48, channels: 3, background: { r: 128, g: 128, b: 128 } } }))
+    const img = await raw(
+      sharp({ create: { width: 48, height: 48, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+    )
     const auto = await alignFace(img, { mode: 'auto' })
     expect(auto.status).toBe('already-aligned')
     expect(auto.facesFound).toBe(0)
@@ -152,7 +175,9 @@ describe('alignFace on synthetic faces', () => {
 
   it('keeps gray sources gray, honours margin, and returns every tensor it made', async () => {
     const face = await synthFace(9, 128)
-    const grayImg = await scene(300, 260, [{ img: face, left: 80, top: 60 }]).then((i) => raw(sharp(Buffer.from(i.data), { raw: { width: 300, height: 260, channels: 3 } }).grayscale()))
+    const grayImg = await scene(300, 260, [{ img: face, left: 80, top: 60 }]).then((i) =>
+      raw(sharp(Buffer.from(i.data), { raw: { width: 300, height: 260, channels: 3 } }).grayscale())
+    )
     expect(grayImg.channels).toBe(1)
     const small = await synthFace(10, 96)
     const noFace = { data: new Uint8Array(64 * 64).fill(90), width: 64, height: 64, channels: 1 }
@@ -190,9 +215,13 @@ describe('alignFace on synthetic faces', () => {
     expect(hinted.face.status).toBe('aligned')
     const k = keyPoints(hinted.face.landmarks!)
     expect(Math.abs(angleDeg(k.leftEye, k.rightEye))).toBeLessThan(5)
-    await expect(prep(img, { faceBox: [400, 10, 50, 50] })).rejects.toThrow(/faceBox \[400, 10, 50, 50\] is empty or outside the 320×260 image/)
+    await expect(prep(img, { faceBox: [400, 10, 50, 50] })).rejects.toThrow(
+      /faceBox \[400, 10, 50, 50\] is empty or outside the 320×260 image/
+    )
     expect(parseAlignMode('never')).toBe('never')
     expect(() => parseAlignMode('sometimes')).toThrow(/--align must be auto, always or never \(got 'sometimes'\)/)
-    await expect(prep({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 })).rejects.toThrow(/5 bytes for 2×2×3/)
+    await expect(prep({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 })).rejects.toThrow(
+      /5 bytes for 2×2×3/
+    )
   })
 })

@@ -18,7 +18,10 @@ describe("align 'auto' decides per image size from a sample", () => {
     for (let i = 0; i < AUTO_SAMPLE + 6; i++) {
       const { params } = sampleFaceParams(new Rng(100 + i), i % 2 ? 'happiness' : 'anger', { size: 48, channels: 1 })
       const raw = await renderFaceRaw(params)
-      const out = (await step({ data: raw.data, width: 48, height: 48, channels: 1, format: 'png' }, { relPath: `f${i}.png` })) as { store?: (db: never, id: number) => void }
+      const out = (await step(
+        { data: raw.data, width: 48, height: 48, channels: 1, format: 'png' },
+        { relPath: `f${i}.png` }
+      )) as { store?: (db: never, id: number) => void }
       detectors.push(recorded(out.store))
     }
     // The sample ran the detector on every image; afterwards the sample's verdict stands in.
@@ -27,7 +30,10 @@ describe("align 'auto' decides per image size from a sample", () => {
 
     // A 200×160 photo is a different size: it is detected, never waved through.
     const bg = new Uint8Array(200 * 160).fill(120)
-    const out = (await step({ data: new Uint8Array(bg), width: 200, height: 160, channels: 1, format: 'png' }, { relPath: 'photo.png' })) as { store?: (db: never, id: number) => void }
+    const out = (await step(
+      { data: new Uint8Array(bg), width: 200, height: 160, channels: 1, format: 'png' },
+      { relPath: 'photo.png' }
+    )) as { store?: (db: never, id: number) => void }
     expect(recorded(out.store)).not.toBe('dataset-sample')
   })
 })

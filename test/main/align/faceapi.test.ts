@@ -90,7 +90,14 @@ describe('parity with face-api 1.7.15', () => {
     const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js')
     expect(faceapi.tf.engine()).toBe(tf.engine())
     const dir = faceApiModelDir()
-    for (const n of ['faceLandmark68Net', 'faceExpressionNet', 'faceRecognitionNet', 'tinyFaceDetector', 'ssdMobilenetv1']) await faceapi.nets[n].loadFromDisk(dir)
+    for (const n of [
+      'faceLandmark68Net',
+      'faceExpressionNet',
+      'faceRecognitionNet',
+      'tinyFaceDetector',
+      'ssdMobilenetv1'
+    ])
+      await faceapi.nets[n].loadFromDisk(dir)
     const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])
     const img112 = tf.tidy(() => tf.round(tf.randomUniform([112, 112, 3], 0, 255, 'float32', 1))) as tf.Tensor3D
     const img150 = tf.tidy(() => tf.round(tf.randomUniform([150, 150, 3], 0, 255, 'float32', 2))) as tf.Tensor3D
@@ -98,13 +105,42 @@ describe('parity with face-api 1.7.15', () => {
     const batch = (t: tf.Tensor3D) => tf.expandDims(t, 0) as tf.Tensor4D
 
     const pairs: [string, tf.Tensor, tf.Tensor][] = []
-    pairs.push(['landmarks', (await landmarkNet()).predict(batch(img112)), faceapi.nets.faceLandmark68Net.runNet(await faceapi.toNetInput(img112))])
-    pairs.push(['expression', (await expressionNet()).predict(batch(img112)), faceapi.nets.faceExpressionNet.runNet(await faceapi.toNetInput(img112))])
-    pairs.push(['recognition', (await recognitionNet()).descriptor(batch(img150)), faceapi.nets.faceRecognitionNet.forwardInput(await faceapi.toNetInput(img150))])
-    const padded = (size: number) => tf.tidy(() => tf.image.resizeBilinear(tf.pad(batch(wide), [[0, 0], [0, 116], [0, 0], [0, 0]]), [size, size])) as tf.Tensor4D
+    pairs.push([
+      'landmarks',
+      (await landmarkNet()).predict(batch(img112)),
+      faceapi.nets.faceLandmark68Net.runNet(await faceapi.toNetInput(img112))
+    ])
+    pairs.push([
+      'expression',
+      (await expressionNet()).predict(batch(img112)),
+      faceapi.nets.faceExpressionNet.runNet(await faceapi.toNetInput(img112))
+    ])
+    pairs.push([
+      'recognition',
+      (await recognitionNet()).descriptor(batch(img150)),
+      faceapi.nets.faceRecognitionNet.forwardInput(await faceapi.toNetInput(img150))
+    ])
+    const padded = (size: number) =>
+      tf.tidy(() =>
+        tf.image.resizeBilinear(
+          tf.pad(batch(wide), [
+            [0, 0],
+            [0, 116],
+            [0, 0],
+            [0, 0]
+          ]),
+          [size, size]
+        )
+      ) as tf.Tensor4D
     const tiny = (await detectorNet('tiny_face_detector', 416)) as unknown as { forward(x: tf.Tensor4D): tf.Tensor4D }
-    pairs.push(['tiny_face_detector', tiny.forward(padded(416)), await faceapi.nets.tinyFaceDetector.forward(wide, 416)])
-    const ssd = (await detectorNet('ssd_mobilenetv1')) as unknown as { forward(x: tf.Tensor4D): { boxes: tf.Tensor; scores: tf.Tensor } }
+    pairs.push([
+      'tiny_face_detector',
+      tiny.forward(padded(416)),
+      await faceapi.nets.tinyFaceDetector.forward(wide, 416)
+    ])
+    const ssd = (await detectorNet('ssd_mobilenetv1')) as unknown as {
+      forward(x: tf.Tensor4D): { boxes: tf.Tensor; scores: tf.Tensor }
+    }
     const ours = ssd.forward(padded(512))
     const theirs = await faceapi.nets.ssdMobilenetv1.forward(wide)
     pairs.push(['ssd boxes', ours.boxes, theirs.boxes[0]], ['ssd scores', ours.scores, theirs.scores[0]])
@@ -112,7 +148,14 @@ describe('parity with face-api 1.7.15', () => {
       expect(a.shape, what).toEqual(b.shape)
       expect(maxDiff(a, b), what).toBeLessThanOrEqual(1e-5)
     }
-    for (const n of ['faceLandmark68Net', 'faceExpressionNet', 'faceRecognitionNet', 'tinyFaceDetector', 'ssdMobilenetv1']) faceapi.nets[n].dispose()
+    for (const n of [
+      'faceLandmark68Net',
+      'faceExpressionNet',
+      'faceRecognitionNet',
+      'tinyFaceDetector',
+      'ssdMobilenetv1'
+    ])
+      faceapi.nets[n].dispose()
     tf.dispose([img112, img150, wide, ...pairs.flatMap(([, a, b]) => [a, b])])
   })
 })

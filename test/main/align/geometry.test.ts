@@ -24,7 +24,11 @@ const close = (a: Point, b: Point, tol = 1e-9) => {
 /** A 68-point set for a face whose eye centres are known: eye rings of 6 points, mouth ring of 20. */
 function face68(le: Point, re: Point, mouth: Point, r = 3): Point[] {
   const pts: Point[] = Array.from({ length: 68 }, (_, i) => ({ x: 1000 + i, y: -1000 - i }))
-  const ring = (c: Point, n: number) => Array.from({ length: n }, (_, k) => ({ x: c.x + r * Math.cos((2 * Math.PI * k) / n), y: c.y + r * Math.sin((2 * Math.PI * k) / n) }))
+  const ring = (c: Point, n: number) =>
+    Array.from({ length: n }, (_, k) => ({
+      x: c.x + r * Math.cos((2 * Math.PI * k) / n),
+      y: c.y + r * Math.sin((2 * Math.PI * k) / n)
+    }))
   ring(le, 6).forEach((p, k) => (pts[36 + k] = p))
   ring(re, 6).forEach((p, k) => (pts[42 + k] = p))
   ring(mouth, 20).forEach((p, k) => (pts[48 + k] = p))
@@ -35,7 +39,12 @@ describe('affine maths', () => {
   it('inverts and composes', () => {
     const m: Affine = [1.3, -0.4, 12, 0.5, 0.9, -7]
     const inv = invertAffine(m)
-    for (const p of [{ x: 0, y: 0 }, { x: 13.5, y: -2 }, { x: 100, y: 40 }]) close(applyAffine(inv, applyAffine(m, p)), p, 1e-9)
+    for (const p of [
+      { x: 0, y: 0 },
+      { x: 13.5, y: -2 },
+      { x: 100, y: 40 }
+    ])
+      close(applyAffine(inv, applyAffine(m, p)), p, 1e-9)
     const id = composeAffine(inv, m)
     ;[1, 0, 0, 0, 1, 0].forEach((v, i) => expect(id[i]).toBeCloseTo(v, 12))
     expect(() => invertAffine([1, 2, 0, 2, 4, 0])).toThrow(/singular/)
@@ -46,7 +55,13 @@ describe('affine maths', () => {
     close(k.leftEye, { x: 30, y: 40 }, 1e-9)
     close(k.rightEye, { x: 70, y: 42 }, 1e-9)
     close(k.mouth, { x: 50, y: 80 }, 1e-9)
-    const k5 = keyPoints([{ x: 1, y: 2 }, { x: 5, y: 2 }, { x: 3, y: 4 }, { x: 2, y: 6 }, { x: 4, y: 8 }])
+    const k5 = keyPoints([
+      { x: 1, y: 2 },
+      { x: 5, y: 2 },
+      { x: 3, y: 4 },
+      { x: 2, y: 6 },
+      { x: 4, y: 8 }
+    ])
     close(k5.mouth, { x: 3, y: 7 })
     expect(() => keyPoints([{ x: 0, y: 0 }])).toThrow(/68 or 5/)
   })
@@ -98,7 +113,9 @@ describe('eyeAlignTransform', () => {
     expect(d).toBeCloseTo(YAW_GUARD_RATIO * Math.hypot(5, 30), 9)
     const m = eyeAlignTransform(turned[36], turned[45], { eyeDistance: 0.36, eyeY: 0.38 }, 112, d)
     expect(affineScale(m)).toBeCloseTo((0.36 * 112) / d, 9)
-    expect(() => eyeAlignTransform({ x: 0, y: 0 }, { x: 5, y: 0 }, { eyeDistance: 0.36, eyeY: 0.38 }, 112, 0)).toThrow(/scale distance/)
+    expect(() => eyeAlignTransform({ x: 0, y: 0 }, { x: 5, y: 0 }, { eyeDistance: 0.36, eyeY: 0.38 }, 112, 0)).toThrow(
+      /scale distance/
+    )
   })
 
   it('widens the frame by a margin without moving the face centre off the middle', () => {

@@ -20,7 +20,12 @@ const tmp = tempDir('poi-align-import-')
 afterAll(() => tmp.cleanup())
 
 function io(): CliIo & { stdout: string; stderr: string } {
-  const o = { stdout: '', stderr: '', out: (s: string) => void (o.stdout += s), err: (s: string) => void (o.stderr += s) }
+  const o = {
+    stdout: '',
+    stderr: '',
+    out: (s: string) => void (o.stdout += s),
+    err: (s: string) => void (o.stderr += s)
+  }
   return o
 }
 
@@ -34,17 +39,27 @@ async function makeDataset(root: string): Promise<Record<string, RawImage>> {
   const face = async (seed: number, size: number) => {
     const { params } = sampleFaceParams(new Rng(seed), 'happiness', { size, channels: 3, jitter: 0 })
     const r = await renderFaceRaw(params)
-    return sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } }).png().toBuffer()
+    return sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } })
+      .png()
+      .toBuffer()
   }
   const scene = await toRaw(
-    sharp({ create: { width: 320, height: 260, channels: 3, background: { r: 90, g: 110, b: 120 } } }).composite([{ input: await face(21, 128), left: 110, top: 60 }])
+    sharp({ create: { width: 320, height: 260, channels: 3, background: { r: 90, g: 110, b: 120 } } }).composite([
+      { input: await face(21, 128), left: 110, top: 60 }
+    ])
   )
   const tight = await toRaw(sharp(await face(22, 96)))
-  const noise = await toRaw(sharp(Buffer.from(Array.from({ length: 200 * 150 * 3 }, (_, i) => (i * 2654435761) % 251)), { raw: { width: 200, height: 150, channels: 3 } }))
+  const noise = await toRaw(
+    sharp(Buffer.from(Array.from({ length: 200 * 150 * 3 }, (_, i) => (i * 2654435761) % 251)), {
+      raw: { width: 200, height: 150, channels: 3 }
+    })
+  )
   const files: Record<string, RawImage> = { 'happy/scene.png': scene, 'happy/tight.png': tight, 'sad/noise.png': noise }
   for (const [rel, img] of Object.entries(files)) {
     mkdirSync(join(root, rel.split('/')[0]), { recursive: true })
-    await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toFile(join(root, rel))
+    await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } })
+      .png()
+      .toFile(join(root, rel))
   }
   return files
 }
@@ -58,14 +73,17 @@ beforeAll(async () => {
 
 /** Plain Uint8Array copies, so Buffer vs Uint8Array does not matter to the comparison. */
 const u8 = (a: Uint8Array) => new Uint8Array(a)
-const idOf = (db: ReturnType<typeof openProject>['db'], rel: string) => db.prepare('SELECT id FROM images WHERE rel_path = ?').pluck().get(rel) as number
+const idOf = (db: ReturnType<typeof openProject>['db'], rel: string) =>
+  db.prepare('SELECT id FROM images WHERE rel_path = ?').pluck().get(rel) as number
 
 describe('poi-audit import --align', () => {
   it('auto: aligns the scene, passes the tight crop through, flags the faceless picture, and caches the aligned pixels', async () => {
     const file = join(tmp.dir, 'auto.poi')
     const out = io()
     expect(await importCommand(file, root, { create: true, align: 'auto' }, out)).toBe(EXIT.ok)
-    expect(out.stdout).toMatch(/faces: 1 aligned, 1 already aligned, 1 no face, 0 several faces, 0 low score \(--align auto\)/)
+    expect(out.stdout).toMatch(
+      /faces: 1 aligned, 1 already aligned, 1 no face, 0 several faces, 0 low score \(--align auto\)/
+    )
     const p = openProject(file)
     try {
       const { inputSize, channels } = p.settings()
@@ -76,7 +94,11 @@ describe('poi-audit import --align', () => {
       expect(getFace(p.db, idOf(p.db, 'happy/tight.png'))!.status).toBe('already-aligned')
       expect(getFace(p.db, idOf(p.db, 'sad/noise.png'))!.status).toBe('no-face')
       // The cache holds the aligned crop, resized by the importer's own resize.
-      const expected = await cachePixels((await alignFace(files['happy/scene.png'], { outSize: 112, mode: 'auto' })).image as never, inputSize, channels)
+      const expected = await cachePixels(
+        (await alignFace(files['happy/scene.png'], { outSize: 112, mode: 'auto' })).image as never,
+        inputSize,
+        channels
+      )
       expect(u8(readPixels(p.db, [idOf(p.db, 'happy/scene.png')], inputSize, channels))).toEqual(u8(expected))
       // Pass-through: the tight crop is cached from its own pixels.
       const tight = await cachePixels(files['happy/tight.png'] as never, inputSize, channels)
@@ -86,12 +108,20 @@ describe('poi-audit import --align', () => {
       const built = await ensurePixelCache(p, 64, 3, { prepareFace: storedFaceStep(p.db) })
       expect(built.built).toBe(3)
       expect(built.failed).toEqual([])
-      const at64 = await cachePixels((await alignFace(files['happy/scene.png'], { outSize: 112, mode: 'auto' })).image as never, 64, 3)
+      const at64 = await cachePixels(
+        (await alignFace(files['happy/scene.png'], { outSize: 112, mode: 'auto' })).image as never,
+        64,
+        3
+      )
       expect(u8(readPixels(p.db, [idOf(p.db, 'happy/scene.png')], 64, 3))).toEqual(u8(at64))
 
       // The training engine's cache step (another input size) re-cuts the same aligned crop too.
       expect(await ensureJobCache(p.db, { config: { inputSize: 32, channels: 1 } })).toBe(3)
-      const at32 = await cachePixels((await alignFace(files['happy/scene.png'], { outSize: 112, mode: 'auto' })).image as never, 32, 1)
+      const at32 = await cachePixels(
+        (await alignFace(files['happy/scene.png'], { outSize: 112, mode: 'auto' })).image as never,
+        32,
+        1
+      )
       expect(u8(readPixels(p.db, [idOf(p.db, 'happy/scene.png')], 32, 1))).toEqual(u8(at32))
     } finally {
       p.close()
@@ -110,7 +140,9 @@ describe('poi-audit import --align', () => {
       p.close()
     }
     const bad = io()
-    expect(await importCommand(join(tmp.dir, 'bad.poi'), root, { create: true, align: 'sometimes' }, bad)).toBe(EXIT.usage)
+    expect(await importCommand(join(tmp.dir, 'bad.poi'), root, { create: true, align: 'sometimes' }, bad)).toBe(
+      EXIT.usage
+    )
     expect(bad.stderr).toMatch(/--align must be auto, always or never \(got 'sometimes'\)/)
   })
 })

@@ -17,11 +17,18 @@ afterEach(() => {
 afterAll(() => tmp.cleanup())
 
 function open(): ProjectDb {
-  project = openProjectDb(join(tmp.dir, `p${Math.random().toString(36).slice(2)}.poi`), { create: true, migrations: [migration0010, migration0030] })
+  project = openProjectDb(join(tmp.dir, `p${Math.random().toString(36).slice(2)}.poi`), {
+    create: true,
+    migrations: [migration0010, migration0030]
+  })
   const db = project.db
   db.exec("INSERT INTO datasets (id, root, added_at) VALUES (1, '/data', 'now')")
-  db.exec("INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'folder', '/data', 'n', 'n', '{}')")
-  const ins = db.prepare("INSERT INTO images (id, dataset_id, rel_path, sha256, byte_size, decode_status, import_id) VALUES (?, 1, ?, 'h', 1, 'ok', 1)")
+  db.exec(
+    "INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'folder', '/data', 'n', 'n', '{}')"
+  )
+  const ins = db.prepare(
+    "INSERT INTO images (id, dataset_id, rel_path, sha256, byte_size, decode_status, import_id) VALUES (?, 1, ?, 'h', 1, 'ok', 1)"
+  )
   for (let i = 1; i <= 6; i++) ins.run(i, `img${i}.png`)
   return project
 }
@@ -81,7 +88,13 @@ describe('faces table (migration 0030)', () => {
       { imageId: 3, status: 'several-faces' },
       { imageId: 5, status: 'low-score' }
     ])
-    const plan = (db.prepare("EXPLAIN QUERY PLAN SELECT image_id AS imageId, status FROM faces WHERE status IN ('no-face', 'several-faces', 'low-score') ORDER BY image_id").all() as { detail: string }[])
+    const plan = (
+      db
+        .prepare(
+          "EXPLAIN QUERY PLAN SELECT image_id AS imageId, status FROM faces WHERE status IN ('no-face', 'several-faces', 'low-score') ORDER BY image_id"
+        )
+        .all() as { detail: string }[]
+    )
       .map((r) => r.detail)
       .join(' | ')
     expect(plan).toMatch(/faces_flagged/)
@@ -95,7 +108,11 @@ describe('faces table (migration 0030)', () => {
   it('enforces its value sets and foreign key, and names the row and column of corrupt JSON', () => {
     const { db } = open()
     const ins = (status: string, score: number | null, image = 1) =>
-      db.prepare("INSERT INTO faces (image_id, status, mode, det_score, faces_found, updated_at) VALUES (?, ?, 'auto', ?, 0, 't')").run(image, status, score)
+      db
+        .prepare(
+          "INSERT INTO faces (image_id, status, mode, det_score, faces_found, updated_at) VALUES (?, ?, 'auto', ?, 0, 't')"
+        )
+        .run(image, status, score)
     expect(() => ins('maybe', null)).toThrow(/CHECK/)
     expect(() => ins('aligned', 1.5)).toThrow(/CHECK/)
     expect(() => ins('aligned', 0.9, 999)).toThrow(/FOREIGN KEY/)

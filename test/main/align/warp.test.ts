@@ -5,7 +5,9 @@ import { checkRawImage, convertChannels, warpAffine, type RawImage } from '../..
 
 function gradient(w: number, h: number, channels: 1 | 3): RawImage {
   const data = new Uint8Array(w * h * channels)
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < channels; c++) data[(y * w + x) * channels + c] = (x * 7 + y * 3 + c * 50) % 256
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let c = 0; c < channels; c++) data[(y * w + x) * channels + c] = (x * 7 + y * 3 + c * 50) % 256
   return { data, width: w, height: h, channels }
 }
 
@@ -32,14 +34,17 @@ describe('warpAffine', () => {
     const img = gradient(23, 17, 3)
     expect(warpAffine(img, [1, 0, 0, 0, 1, 0], 23, 17).data).toEqual(img.data)
     const shifted = warpAffine(img, [1, 0, -5, 0, 1, -3], 10, 8)
-    for (let y = 0; y < 8; y++) for (let x = 0; x < 10; x++) expect(shifted.data[(y * 10 + x) * 3 + 1]).toBe(img.data[((y + 3) * 23 + x + 5) * 3 + 1])
+    for (let y = 0; y < 8; y++)
+      for (let x = 0; x < 10; x++)
+        expect(shifted.data[(y * 10 + x) * 3 + 1]).toBe(img.data[((y + 3) * 23 + x + 5) * 3 + 1])
   })
 
   it('rotates by 90° exactly', () => {
     const img = gradient(12, 12, 1)
     // (x, y) -> (12 - y, x): a quarter turn clockwise on screen inside the same 12×12 frame.
     const out = warpAffine(img, [0, -1, 12, 1, 0, 0], 12, 12)
-    for (let y = 0; y < 12; y++) for (let x = 0; x < 12; x++) expect(out.data[y * 12 + x]).toBe(img.data[(11 - x) * 12 + y])
+    for (let y = 0; y < 12; y++)
+      for (let x = 0; x < 12; x++) expect(out.data[y * 12 + x]).toBe(img.data[(11 - x) * 12 + y])
   })
 
   it('fills outside pixels by border mode and keeps output size and channels', () => {
@@ -67,7 +72,12 @@ describe('warpAffine', () => {
     const re = { x: 70 + 60 * Math.cos(0.4363), y: 60 + 60 * Math.sin(0.4363) }
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="200" height="160"><rect width="200" height="160" fill="black"/><circle cx="${le.x}" cy="${le.y}" r="4" fill="white"/><circle cx="${re.x}" cy="${re.y}" r="4" fill="white"/></svg>`
     const { data, info } = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true })
-    const img: RawImage = { data: new Uint8Array(data), width: info.width, height: info.height, channels: info.channels }
+    const img: RawImage = {
+      data: new Uint8Array(data),
+      width: info.width,
+      height: info.height,
+      channels: info.channels
+    }
     // Where the rasteriser actually put the dots (sub-pixel), measured, not assumed.
     const mL = centroid(img, 55, 45, 85, 75)
     const mR = centroid(img, 110, 70, 145, 105)
@@ -94,16 +104,28 @@ describe('warpAffine', () => {
 
 describe('pixel buffers', () => {
   it('converts channel layouts', () => {
-    const rgba: RawImage = { data: new Uint8Array([10, 20, 30, 255, 200, 100, 50, 0]), width: 2, height: 1, channels: 4 }
+    const rgba: RawImage = {
+      data: new Uint8Array([10, 20, 30, 255, 200, 100, 50, 0]),
+      width: 2,
+      height: 1,
+      channels: 4
+    }
     expect(Array.from(convertChannels(rgba, 3).data)).toEqual([10, 20, 30, 200, 100, 50])
-    expect(Array.from(convertChannels(rgba, 1).data)).toEqual([Math.round(0.299 * 10 + 0.587 * 20 + 0.114 * 30), Math.round(0.299 * 200 + 0.587 * 100 + 0.114 * 50)])
+    expect(Array.from(convertChannels(rgba, 1).data)).toEqual([
+      Math.round(0.299 * 10 + 0.587 * 20 + 0.114 * 30),
+      Math.round(0.299 * 200 + 0.587 * 100 + 0.114 * 50)
+    ])
     const ga: RawImage = { data: new Uint8Array([9, 255, 77, 0]), width: 2, height: 1, channels: 2 }
     expect(Array.from(convertChannels(ga, 3).data)).toEqual([9, 9, 9, 77, 77, 77])
   })
 
   it('rejects malformed buffers with a message naming the problem', () => {
-    expect(() => checkRawImage({ data: new Uint8Array(11), width: 2, height: 2, channels: 3 })).toThrow(/11 bytes for 2×2×3 \(expected 12\)/)
-    expect(() => checkRawImage({ data: new Uint8Array(10), width: 2, height: 1, channels: 5 })).toThrow(/channel count 5/)
+    expect(() => checkRawImage({ data: new Uint8Array(11), width: 2, height: 2, channels: 3 })).toThrow(
+      /11 bytes for 2×2×3 \(expected 12\)/
+    )
+    expect(() => checkRawImage({ data: new Uint8Array(10), width: 2, height: 1, channels: 5 })).toThrow(
+      /channel count 5/
+    )
     expect(() => checkRawImage({ data: new Uint8Array(0), width: 0, height: 1, channels: 1 })).toThrow(/invalid size/)
   })
 })

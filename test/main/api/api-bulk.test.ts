@@ -43,30 +43,46 @@ afterEach(async () => {
 
 describe('review.bulkDecide', () => {
   it('relabel to the current label is recorded as kept; the rest relabeled; one batch', async () => {
-    const rows = disk<{ id: number; label: number }>('SELECT image_id AS id, current_label AS label FROM annotations ORDER BY image_id LIMIT 6')
+    const rows = disk<{ id: number; label: number }>(
+      'SELECT image_id AS id, current_label AS label FROM annotations ORDER BY image_id LIMIT 6'
+    )
     const target = rows[0].label
-    const r = value<BulkDecideResult>(await api.dispatch('review.bulkDecide', { imageIds: rows.map((x) => x.id), kind: 'relabel', label: target }))
+    const r = value<BulkDecideResult>(
+      await api.dispatch('review.bulkDecide', { imageIds: rows.map((x) => x.id), kind: 'relabel', label: target })
+    )
     expect(r.decided).toBe(6)
-    const states = disk<{ id: number; state: string; b: string }>(`SELECT image_id AS id, state, batch_id AS b FROM reviews WHERE image_id IN (${rows.map((x) => x.id).join(',')}) ORDER BY image_id`)
+    const states = disk<{ id: number; state: string; b: string }>(
+      `SELECT image_id AS id, state, batch_id AS b FROM reviews WHERE image_id IN (${rows.map((x) => x.id).join(',')}) ORDER BY image_id`
+    )
     expect(states.map((s) => s.state)).toEqual(rows.map((x) => (x.label === target ? 'kept' : 'relabeled')))
     expect(new Set(states.map((s) => s.b)).size).toBe(1)
   })
 
   it('accept takes only suggestions at least minStrength strong, and counts the rest as skipped', async () => {
-    const items = disk<{ id: number; s: number | null; st: number | null }>('SELECT image_id AS id, suggested_label AS s, strength AS st FROM audit_items WHERE audit_id = ?', auditId)
+    const items = disk<{ id: number; s: number | null; st: number | null }>(
+      'SELECT image_id AS id, suggested_label AS s, strength AS st FROM audit_items WHERE audit_id = ?',
+      auditId
+    )
     const ids = items.map((i) => i.id)
     const cut = 0.2
     const strong = items.filter((i) => i.s != null && (i.st ?? 0) >= cut)
     expect(strong.length, 'the fixture has strong suggestions').toBeGreaterThan(0)
     expect(strong.length, 'and images left alone').toBeLessThan(ids.length)
-    const r = value<BulkDecideResult>(await api.dispatch('review.bulkDecide', { imageIds: ids, kind: 'accept', minStrength: cut }))
+    const r = value<BulkDecideResult>(
+      await api.dispatch('review.bulkDecide', { imageIds: ids, kind: 'accept', minStrength: cut })
+    )
     expect(r.decided).toBe(strong.length)
     expect(r.skipped).toBe(ids.length - strong.length)
-    const accepted = disk<{ id: number }>("SELECT image_id AS id FROM reviews WHERE state = 'accepted' ORDER BY image_id").map((x) => x.id)
+    const accepted = disk<{ id: number }>(
+      "SELECT image_id AS id FROM reviews WHERE state = 'accepted' ORDER BY image_id"
+    ).map((x) => x.id)
     expect(accepted).toEqual(strong.map((i) => i.id).sort((a, b) => a - b))
     // The progress counter sees them: flagged reviewed and today's decisions (one bulk batch = one).
     const c = value<ImageCounts>(await api.dispatch('images.counts', {}))
-    const flagged = disk<{ id: number }>('SELECT image_id AS id FROM audit_items WHERE audit_id = ? AND flags & 1', auditId).map((x) => x.id)
+    const flagged = disk<{ id: number }>(
+      'SELECT image_id AS id FROM audit_items WHERE audit_id = ? AND flags & 1',
+      auditId
+    ).map((x) => x.id)
     expect(c.progress.flagged).toBe(flagged.length)
     expect(c.progress.flaggedReviewed).toBe(flagged.filter((id) => accepted.includes(id)).length)
     expect(c.progress.decisionsToday).toBe(strong.length ? 1 : 0)

@@ -29,7 +29,11 @@ function fingerprint(): { changes: number; history: number; labels: string; file
     // total_changes() counts every row this connection (the API's only one) has written.
     changes: (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n,
     history: (db.prepare('SELECT count(*) AS n FROM label_history').get() as { n: number }).n,
-    labels: (db.prepare("SELECT group_concat(image_id || ':' || current_label || ':' || state, ',') AS s FROM annotations").get() as { s: string }).s,
+    labels: (
+      db
+        .prepare("SELECT group_concat(image_id || ':' || current_label || ':' || state, ',') AS s FROM annotations")
+        .get() as { s: string }
+    ).s,
     files: readdirSync(dir).sort()
   }
 }

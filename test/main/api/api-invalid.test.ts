@@ -31,7 +31,10 @@ describe('hand-written invalid arguments', () => {
   it('cover every method, with an unknown-key case each', () => {
     for (const m of METHOD_NAMES) {
       expect(INVALID_ARGS_BY_METHOD[m].length, m).toBeGreaterThanOrEqual(2)
-      expect(INVALID_ARGS_BY_METHOD[m].some((c) => c.why === 'an unknown key'), m).toBe(true)
+      expect(
+        INVALID_ARGS_BY_METHOD[m].some((c) => c.why === 'an unknown key'),
+        m
+      ).toBe(true)
     }
   })
 
@@ -61,6 +64,8 @@ describe('hand-written invalid arguments', () => {
     const loose = CONTRACT['images.detail'].args.loose()
     expect(acceptedInvalid(loose, INVALID_ARGS_BY_METHOD['images.detail'])).toEqual(['an unknown key'])
     const anyNumber = CONTRACT['images.detail'].args.extend({ imageId: z.number() })
-    expect(acceptedInvalid(anyNumber, INVALID_ARGS_BY_METHOD['images.detail'])).toEqual(expect.arrayContaining(['negative image id', 'unsafe integer']))
+    expect(acceptedInvalid(anyNumber, INVALID_ARGS_BY_METHOD['images.detail'])).toEqual(
+      expect.arrayContaining(['negative image id', 'unsafe integer'])
+    )
   })
 })

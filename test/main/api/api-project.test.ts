@@ -57,12 +57,30 @@ describe('dispatch', () => {
   it('answers NOT_AVAILABLE for engines that are not wired, never fake data', async () => {
     const f = await makeProjectFile(dir, 3)
     expect((await api.dispatch('project.open', { path: f.file })).ok).toBe(true)
-    expect(await api.dispatch('train.start', { config: { epochs: 1 } })).toMatchObject({ ok: false, code: 'NOT_AVAILABLE' })
-    expect(await api.dispatch('import.start', { source: dir, format: 'folder' })).toMatchObject({ ok: false, code: 'NOT_AVAILABLE' })
-    expect(await api.dispatch('export.start', { format: 'csv', scope: { kind: 'all' } })).toMatchObject({ ok: false, code: 'NOT_AVAILABLE' })
-    expect(await api.dispatch('dialog.open', { purpose: 'project-open' })).toMatchObject({ ok: false, code: 'UNSUPPORTED' })
-    expect(await api.dispatch('train.status', {})).toMatchObject({ ok: true, value: { available: false, state: 'idle' } })
-    expect(await api.dispatch('images.queue', { sort: { by: 'score' } })).toMatchObject({ ok: false, code: 'NOT_AVAILABLE' })
+    expect(await api.dispatch('train.start', { config: { epochs: 1 } })).toMatchObject({
+      ok: false,
+      code: 'NOT_AVAILABLE'
+    })
+    expect(await api.dispatch('import.start', { source: dir, format: 'folder' })).toMatchObject({
+      ok: false,
+      code: 'NOT_AVAILABLE'
+    })
+    expect(await api.dispatch('export.start', { format: 'csv', scope: { kind: 'all' } })).toMatchObject({
+      ok: false,
+      code: 'NOT_AVAILABLE'
+    })
+    expect(await api.dispatch('dialog.open', { purpose: 'project-open' })).toMatchObject({
+      ok: false,
+      code: 'UNSUPPORTED'
+    })
+    expect(await api.dispatch('train.status', {})).toMatchObject({
+      ok: true,
+      value: { available: false, state: 'idle' }
+    })
+    expect(await api.dispatch('images.queue', { sort: { by: 'score' } })).toMatchObject({
+      ok: false,
+      code: 'NOT_AVAILABLE'
+    })
   })
 })
 
@@ -75,7 +93,10 @@ describe('project lifecycle', () => {
     expect(await api.dispatch('project.close', {})).toMatchObject({ ok: true, value: { closed: true } })
     const f = await makeProjectFile(dir, 5, { name: 'other.poi' })
     const o = await api.dispatch('project.open', { path: f.file })
-    expect(o).toMatchObject({ ok: true, value: { counts: { images: 5, labeled: 5 }, classes: expect.arrayContaining(['neutral']) } })
+    expect(o).toMatchObject({
+      ok: true,
+      value: { counts: { images: 5, labeled: 5 }, classes: expect.arrayContaining(['neutral']) }
+    })
     const recent = await api.dispatch('project.recent', {})
     expect(recent.ok && (recent.value as { path: string }[]).map((r) => r.path)).toEqual([f.file, file])
   })
@@ -86,7 +107,10 @@ describe('project lifecycle', () => {
     const r = await api.dispatch('project.open', { path: junk })
     expect(r).toMatchObject({ ok: false, code: 'NOT_A_PROJECT' })
     if (!r.ok) expect(r.message).toContain(junk)
-    expect(await api.dispatch('project.open', { path: join(dir, 'missing.poi') })).toMatchObject({ ok: false, code: 'NOT_FOUND' })
+    expect(await api.dispatch('project.open', { path: join(dir, 'missing.poi') })).toMatchObject({
+      ok: false,
+      code: 'NOT_FOUND'
+    })
     expect(existsSync(join(dir, 'missing.poi'))).toBe(false)
   })
 

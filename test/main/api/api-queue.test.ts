@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApi, type Api } from '../../../src-main/core/api/handlers'
-import type { ApiResult, ImageCounts, ImageDetail, OverviewStats, QueueItem, QueuePage } from '../../../src-main/core/api/contract'
+import type {
+  ApiResult,
+  ImageCounts,
+  ImageDetail,
+  OverviewStats,
+  QueueItem,
+  QueuePage
+} from '../../../src-main/core/api/contract'
 import { tempDir } from '../../helpers/tmp'
 import { addAudit, addRun, makeProjectFile, type ProjectFixture } from './fixture'
 
@@ -72,7 +79,9 @@ describe('images.queue', () => {
       expect(paged, JSON.stringify(sort)).toEqual(big)
       expect(big).toHaveLength(60)
     }
-    const desc = value<QueuePage>(await api.dispatch('images.queue', { sort: { by: 'id', dir: 'desc' }, limit: 3 })).items
+    const desc = value<QueuePage>(
+      await api.dispatch('images.queue', { sort: { by: 'id', dir: 'desc' }, limit: 3 })
+    ).items
     expect(desc.map((i) => i.imageId)).toEqual([60, 59, 58])
   })
 
@@ -89,7 +98,9 @@ describe('images.queue', () => {
     const conf = await allPages({ filter: { confidence: { min: 0.5, max: 1 } } }, 100)
     expect(conf.every((i) => i.confidence! >= 0.5)).toBe(true)
     expect(conf.length).toBeLessThan(50)
-    expect((await allPages({ filter: { splits: ['test'] } }, 100)).map((i) => i.imageId).sort((a, b) => a - b)).toEqual([10, 20, 30, 40, 50, 60])
+    expect((await allPages({ filter: { splits: ['test'] } }, 100)).map((i) => i.imageId).sort((a, b) => a - b)).toEqual(
+      [10, 20, 30, 40, 50, 60]
+    )
     expect((await allPages({ filter: { duplicatesOnly: true } }, 100)).map((i) => i.imageId).sort()).toEqual([1, 2])
     expect((await allPages({ filter: { pathContains: 'img1' } }, 100)).length).toBe(11) // img1, img10..img19
     expect((await allPages({ filter: { pathContains: '%' } }, 100)).length).toBe(0)
@@ -102,12 +113,27 @@ describe('images.queue', () => {
   })
 
   it('refuses bad filters and foreign cursors with INVALID_ARGS', async () => {
-    expect(await api.dispatch('images.queue', { filter: { given: [9] } })).toMatchObject({ ok: false, code: 'INVALID_ARGS' })
-    expect(await api.dispatch('images.queue', { filter: { flags: ['made_up'] } })).toMatchObject({ ok: false, code: 'INVALID_ARGS' })
-    expect(await api.dispatch('images.queue', { filter: { confidence: { min: 0.9, max: 0.1 } } })).toMatchObject({ ok: false, code: 'INVALID_ARGS' })
+    expect(await api.dispatch('images.queue', { filter: { given: [9] } })).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGS'
+    })
+    expect(await api.dispatch('images.queue', { filter: { flags: ['made_up'] } })).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGS'
+    })
+    expect(await api.dispatch('images.queue', { filter: { confidence: { min: 0.9, max: 0.1 } } })).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGS'
+    })
     const p = value<QueuePage>(await api.dispatch('images.queue', { sort: { by: 'id' }, limit: 2 }))
-    expect(await api.dispatch('images.queue', { sort: { by: 'score' }, cursor: p.nextCursor })).toMatchObject({ ok: false, code: 'INVALID_ARGS' })
-    expect(await api.dispatch('images.queue', { cursor: 'garbage!!' })).toMatchObject({ ok: false, code: 'INVALID_ARGS' })
+    expect(await api.dispatch('images.queue', { sort: { by: 'score' }, cursor: p.nextCursor })).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGS'
+    })
+    expect(await api.dispatch('images.queue', { cursor: 'garbage!!' })).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGS'
+    })
     expect(await api.dispatch('images.queue', { limit: 501 })).toMatchObject({ ok: false, code: 'INVALID_ARGS' })
   })
 })
@@ -147,7 +173,13 @@ describe('images.counts, images.detail, overview.stats', () => {
       )
       .run()
     const withFace = value<ImageDetail>(await api.dispatch('images.detail', { imageId: 55 }))
-    expect(withFace.face).toEqual({ status: 'several-faces', facesFound: 2, box: [1, 2, 10, 12], detectorScore: 0.91, landmarks: null })
+    expect(withFace.face).toEqual({
+      status: 'several-faces',
+      facesFound: 2,
+      box: [1, 2, 10, 12],
+      detectorScore: 0.91,
+      landmarks: null
+    })
     expect(await api.dispatch('images.detail', { imageId: 61 })).toMatchObject({ ok: false, code: 'NOT_FOUND' })
   })
 

@@ -63,22 +63,41 @@ describe(`queue and detail at ${N} images`, () => {
       'overview.stats (first call)': await median(() => api.dispatch('overview.stats', {}), 1),
       'queue first page (score, with total)': await median(() => q({ limit: 100 })),
       'queue page 51 (keyset)': await median(() => q({ limit: 100, cursor: deep! })),
-      'queue flag filter + given': await median(() => q({ limit: 100, filter: { flags: ['likely_mislabeled'], given: [3] } })),
+      'queue flag filter + given': await median(() =>
+        q({ limit: 100, filter: { flags: ['likely_mislabeled'], given: [3] } })
+      ),
       'queue confidence sort': await median(() => q({ limit: 100, sort: { by: 'confidence', dir: 'asc' } })),
-      'queue unreviewed by id': await median(() => q({ limit: 100, sort: { by: 'id' }, filter: { review: 'unreviewed' } })),
+      'queue unreviewed by id': await median(() =>
+        q({ limit: 100, sort: { by: 'id' }, filter: { review: 'unreviewed' } })
+      ),
       'images.counts (all facets)': await median(() => api.dispatch('images.counts', {})),
       'images.detail': await median(() => api.dispatch('images.detail', { imageId: 12345 })),
       'review.decide + next': await median(() =>
-        api.dispatch('review.decide', { imageId: 777, decision: { kind: 'skip' }, next: { filter: { review: 'unreviewed' } } })
+        api.dispatch('review.decide', {
+          imageId: 777,
+          decision: { kind: 'skip' },
+          next: { filter: { review: 'unreviewed' } }
+        })
       ),
       'overview.stats (cached)': await median(() => api.dispatch('overview.stats', {}), 3)
     }
     // With the statistics session.open refreshes, the joins read the covering indexes (migration 0060).
     const db = api.session.require().db
-    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ')
-    expect(plan('SELECT sum(ai.flags & 1 != 0) FROM images i LEFT JOIN audit_items ai ON ai.audit_id = 1 AND ai.image_id = i.id')).toContain('audit_items_cover')
-    expect(plan('SELECT p.uem_confidence FROM images i LEFT JOIN predictions p ON p.run_id = 1 AND p.image_id = i.id')).toContain('predictions_cover')
-    console.log(Object.entries(figures).map(([k, v]) => `${k.padEnd(40)} ${v.toFixed(1)} ms`).join('\n'))
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ')
+    expect(
+      plan(
+        'SELECT sum(ai.flags & 1 != 0) FROM images i LEFT JOIN audit_items ai ON ai.audit_id = 1 AND ai.image_id = i.id'
+      )
+    ).toContain('audit_items_cover')
+    expect(
+      plan('SELECT p.uem_confidence FROM images i LEFT JOIN predictions p ON p.run_id = 1 AND p.image_id = i.id')
+    ).toContain('predictions_cover')
+    console.log(
+      Object.entries(figures)
+        .map(([k, v]) => `${k.padEnd(40)} ${v.toFixed(1)} ms`)
+        .join('\n')
+    )
     for (const [k, v] of Object.entries(figures)) {
       // decide includes an fsync (synchronous=FULL); counts scan every image once per facet.
       const cap = k.includes('first call') ? 3000 : k.includes('counts') || k.includes('decide') ? 400 : 100

@@ -24,7 +24,9 @@ beforeAll(async () => {
     p.db.prepare('UPDATE runs SET metrics = ? WHERE id = ?').run('{"epochs": 3, "final": [', runId)
     p.db.prepare('UPDATE imports SET report = ? WHERE id = 1').run('{not json')
     p.db
-      .prepare("INSERT INTO faces (image_id, status, mode, det_score, box, landmarks, faces_found, updated_at) VALUES (2, 'aligned', 'auto', 0.9, ?, NULL, 1, ?)")
+      .prepare(
+        "INSERT INTO faces (image_id, status, mode, det_score, box, landmarks, faces_found, updated_at) VALUES (2, 'aligned', 'auto', 0.9, ?, NULL, 1, ?)"
+      )
       .run('[1, 2, 3', new Date().toISOString())
   } finally {
     p.close()
@@ -41,7 +43,9 @@ describe('damaged stored records', () => {
   it('runs.list: metrics that are not JSON are logged and marked damaged', async () => {
     const r = await api.dispatch('runs.list', {})
     expect(r.ok).toBe(true)
-    const run = (r as { value: { id: number; metrics: unknown; damaged?: string[] }[] }).value.find((x) => x.id === runId)!
+    const run = (r as { value: { id: number; metrics: unknown; damaged?: string[] }[] }).value.find(
+      (x) => x.id === runId
+    )!
     expect(run.metrics).toBeNull()
     expect(run.damaged).toEqual(['metrics'])
     expect(logged.join('\n')).toMatch(new RegExp(`damaged record: run ${runId} metrics is not valid JSON`))
@@ -58,7 +62,11 @@ describe('damaged stored records', () => {
   })
   it('logs a damaged record once, with its image id, however often the review reads it (issue 16, item 11)', async () => {
     const lines = () => logged.filter((l) => l.includes('damaged record: image 2 face.box')).length
-    for (let i = 0; i < 5; i++) expect(await api.dispatch('images.detail', { imageId: 2 })).toMatchObject({ ok: true, value: { damaged: ['face.box'] } })
+    for (let i = 0; i < 5; i++)
+      expect(await api.dispatch('images.detail', { imageId: 2 })).toMatchObject({
+        ok: true,
+        value: { damaged: ['face.box'] }
+      })
     expect(lines()).toBe(1)
     for (let i = 0; i < 3; i++) await api.dispatch('runs.list', {})
     expect(logged.filter((l) => l.includes(`damaged record: run ${runId} metrics`)).length).toBe(1)

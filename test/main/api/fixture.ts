@@ -37,14 +37,20 @@ export interface ProjectFixture {
  * Creates `<dir>/p.poi` with `n` images labelled round-robin over the 7 classes in dataset root
  * `<dir>/data`; with `files`, each image is a real 24×24 PNG (distinct colour). Closes the file.
  */
-export async function makeProjectFile(dir: string, n: number, opts: { files?: boolean; name?: string } = {}): Promise<ProjectFixture> {
+export async function makeProjectFile(
+  dir: string,
+  n: number,
+  opts: { files?: boolean; name?: string } = {}
+): Promise<ProjectFixture> {
   const file = join(dir, opts.name ?? 'p.poi')
   const root = join(dir, 'data')
   mkdirSync(join(root, 'imgs'), { recursive: true })
   const bytes: Buffer[] = []
   if (opts.files) {
     for (let i = 0; i < n; i++) {
-      const png = await sharp({ create: { width: 24, height: 24, channels: 3, background: { r: (i * 37) % 256, g: (i * 91) % 256, b: 128 } } })
+      const png = await sharp({
+        create: { width: 24, height: 24, channels: 3, background: { r: (i * 37) % 256, g: (i * 91) % 256, b: 128 } }
+      })
         .png()
         .toBuffer()
       writeFileSync(join(root, 'imgs', `img${i + 1}.png`), png)
@@ -67,11 +73,9 @@ export function seedRows(db: DB, root: string, n: number, bytes: Buffer[] = []):
   const now = new Date().toISOString()
   db.transaction(() => {
     db.prepare('INSERT INTO datasets (id, root, added_at) VALUES (1, ?, ?)').run(root, now)
-    db.prepare("INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'folder', ?, ?, ?, '{\"images\":1}')").run(
-      root,
-      now,
-      now
-    )
+    db.prepare(
+      "INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'folder', ?, ?, ?, '{\"images\":1}')"
+    ).run(root, now, now)
     const img = db.prepare(
       `INSERT INTO images (id, dataset_id, rel_path, sha256, byte_size, format, width, height, channels, split, decode_status, dup_group, import_id)
        VALUES (?, 1, ?, ?, ?, 'png', 24, 24, 3, ?, 'ok', ?, 1)`

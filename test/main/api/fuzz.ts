@@ -19,7 +19,11 @@ export const VALID_ARGS: { [M in MethodName]: Record<string, unknown> } = {
   'project.info': {},
   'import.start': { source: '/tmp/data', format: 'folder', align: false },
   'import.report': { importId: 1 },
-  'images.queue': { filter: { given: [1], review: 'unreviewed', confidence: { min: 0, max: 1 } }, sort: { by: 'id', dir: 'asc' }, limit: 10 },
+  'images.queue': {
+    filter: { given: [1], review: 'unreviewed', confidence: { min: 0, max: 1 } },
+    sort: { by: 'id', dir: 'asc' },
+    limit: 10
+  },
   'images.counts': { filter: { splits: ['train'] } },
   'images.detail': { imageId: 1 },
   'review.decide': { imageId: 1, decision: { kind: 'relabel', label: 2 }, reason: 'x', next: { sort: { by: 'id' } } },
@@ -48,7 +52,30 @@ export const VALID_ARGS: { [M in MethodName]: Record<string, unknown> } = {
   'jobs.cancel': { jobId: 'abc' }
 }
 
-const KEYS = ['imageId', 'label', 'path', 'filter', 'sort', 'cursor', 'limit', 'decision', 'kind', 'given', 'imageIds', 'entryIds', 'config', 'format', 'scope', '__proto__', 'constructor', 'prototype', 'toString', '', 'x\u0000y', '💥']
+const KEYS = [
+  'imageId',
+  'label',
+  'path',
+  'filter',
+  'sort',
+  'cursor',
+  'limit',
+  'decision',
+  'kind',
+  'given',
+  'imageIds',
+  'entryIds',
+  'config',
+  'format',
+  'scope',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  '',
+  'x\u0000y',
+  '💥'
+]
 
 export class Fuzzer {
   private readonly r: () => number
@@ -84,7 +111,13 @@ export class Fuzzer {
       default: {
         const o: Record<string, unknown> = {}
         const n = this.int(5)
-        for (let i = 0; i < n; i++) Object.defineProperty(o, this.pick(KEYS), { value: this.value(depth + 1, json), enumerable: true, configurable: true, writable: true })
+        for (let i = 0; i < n; i++)
+          Object.defineProperty(o, this.pick(KEYS), {
+            value: this.value(depth + 1, json),
+            enumerable: true,
+            configurable: true,
+            writable: true
+          })
         return o
       }
     }
@@ -113,12 +146,18 @@ export class Fuzzer {
     const paths: (string | number)[][] = []
     const walk = (v: unknown, p: (string | number)[]): void => {
       if (p.length) paths.push(p)
-      if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...p, Array.isArray(v) ? Number(k) : k])
+      if (v && typeof v === 'object')
+        for (const [k, x] of Object.entries(v)) walk(x, [...p, Array.isArray(v) ? Number(k) : k])
     }
     walk(copy, [])
     const op = this.int(4)
     if (op === 0 || !paths.length) {
-      Object.defineProperty(copy, this.pick(KEYS.filter((k) => !(k in copy))), { value: this.value(1, json), enumerable: true, configurable: true, writable: true })
+      Object.defineProperty(copy, this.pick(KEYS.filter((k) => !(k in copy))), {
+        value: this.value(1, json),
+        enumerable: true,
+        configurable: true,
+        writable: true
+      })
       return copy
     }
     const path = this.pick(paths)

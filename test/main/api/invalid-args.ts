@@ -16,7 +16,11 @@ export interface InvalidCase {
   expect: RegExp
 }
 
-const extra = (m: MethodName): InvalidCase => ({ why: 'an unknown key', args: { ...VALID_ARGS[m], sneaky: 1 }, expect: /sneaky/ })
+const extra = (m: MethodName): InvalidCase => ({
+  why: 'an unknown key',
+  args: { ...VALID_ARGS[m], sneaky: 1 },
+  expect: /sneaky/
+})
 const notObject: InvalidCase = { why: 'arguments that are not an object', args: [1, 2], expect: /\(arguments\)/ }
 const empty = (m: MethodName): InvalidCase[] => [extra(m), notObject]
 const nul = 'a\u0000b'
@@ -24,7 +28,11 @@ const nul = 'a\u0000b'
 export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
   'app.info': empty('app.info'),
   'app.doctor': [extra('app.doctor'), { why: 'refresh not a boolean', args: { refresh: 'yes' }, expect: /refresh/ }],
-  'dialog.open': [extra('dialog.open'), { why: 'unknown purpose', args: { purpose: 'format-disk' }, expect: /purpose/ }, { why: 'missing purpose', args: {}, expect: /purpose/ }],
+  'dialog.open': [
+    extra('dialog.open'),
+    { why: 'unknown purpose', args: { purpose: 'format-disk' }, expect: /purpose/ },
+    { why: 'missing purpose', args: {}, expect: /purpose/ }
+  ],
   'project.open': [
     extra('project.open'),
     { why: 'empty path', args: { path: '' }, expect: /path/ },
@@ -59,7 +67,10 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'unknown sort', args: { sort: { by: 'label' } }, expect: /sort\.by/ },
     { why: 'malformed flag name', args: { filter: { flags: ['Robert"); DROP'] } }, expect: /filter\.flags/ }
   ],
-  'images.counts': [extra('images.counts'), { why: 'unknown split', args: { filter: { splits: ['holdout'] } }, expect: /filter\.splits/ }],
+  'images.counts': [
+    extra('images.counts'),
+    { why: 'unknown split', args: { filter: { splits: ['holdout'] } }, expect: /filter\.splits/ }
+  ],
   'images.detail': [
     extra('images.detail'),
     { why: 'missing image id', args: {}, expect: /imageId/ },
@@ -72,8 +83,16 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'relabel without a label', args: { imageId: 1, decision: { kind: 'relabel' } }, expect: /decision\.label/ },
     { why: 'unknown decision', args: { imageId: 1, decision: { kind: 'delete' } }, expect: /decision/ },
     { why: 'extra key in the decision', args: { imageId: 1, decision: { kind: 'keep', label: 2 } }, expect: /label/ },
-    { why: 'soft label above 1', args: { imageId: 1, decision: { kind: 'ambiguous', softLabel: [0.5, 1.5] } }, expect: /softLabel/ },
-    { why: 'reason too long', args: { imageId: 1, decision: { kind: 'keep' }, reason: 'x'.repeat(501) }, expect: /reason/ }
+    {
+      why: 'soft label above 1',
+      args: { imageId: 1, decision: { kind: 'ambiguous', softLabel: [0.5, 1.5] } },
+      expect: /softLabel/
+    },
+    {
+      why: 'reason too long',
+      args: { imageId: 1, decision: { kind: 'keep' }, reason: 'x'.repeat(501) },
+      expect: /reason/
+    }
   ],
   'review.undo': empty('review.undo'),
   'review.redo': empty('review.redo'),
@@ -81,7 +100,11 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
   'review.bulkRelabel': [
     extra('review.bulkRelabel'),
     { why: 'no images', args: { imageIds: [], label: 1 }, expect: /imageIds/ },
-    { why: 'more than the bulk limit', args: { imageIds: Array.from({ length: 10_001 }, (_, i) => i + 1), label: 1 }, expect: /imageIds/ },
+    {
+      why: 'more than the bulk limit',
+      args: { imageIds: Array.from({ length: 10_001 }, (_, i) => i + 1), label: 1 },
+      expect: /imageIds/
+    },
     { why: 'label not an index', args: { imageIds: [1], label: 'happiness' }, expect: /label/ }
   ],
   'review.bulkDecide': [
@@ -102,11 +125,24 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'enabled not a boolean', args: { enabled: 'yes' }, expect: /enabled/ }
   ],
   'queue.rerank': [extra('queue.rerank'), notObject, { why: 'wait not a boolean', args: { wait: 1 }, expect: /wait/ }],
-  'history.list': [extra('history.list'), { why: 'limit above 500', args: { limit: 501 }, expect: /limit/ }, { why: 'unknown source', args: { source: 'robot' }, expect: /source/ }],
-  'history.revert': [extra('history.revert'), { why: 'no entries', args: { entryIds: [] }, expect: /entryIds/ }, { why: 'entry id 0', args: { entryIds: [0] }, expect: /entryIds/ }],
+  'history.list': [
+    extra('history.list'),
+    { why: 'limit above 500', args: { limit: 501 }, expect: /limit/ },
+    { why: 'unknown source', args: { source: 'robot' }, expect: /source/ }
+  ],
+  'history.revert': [
+    extra('history.revert'),
+    { why: 'no entries', args: { entryIds: [] }, expect: /entryIds/ },
+    { why: 'entry id 0', args: { entryIds: [0] }, expect: /entryIds/ }
+  ],
   'overview.stats': empty('overview.stats'),
   'runs.list': empty('runs.list'),
-  'runs.detail': [extra('runs.detail'), { why: 'missing run id', args: {}, expect: /runId/ }, { why: 'run id 0', args: { runId: 0 }, expect: /runId/ }, { why: 'fractional run id', args: { runId: 1.5 }, expect: /runId/ }],
+  'runs.detail': [
+    extra('runs.detail'),
+    { why: 'missing run id', args: {}, expect: /runId/ },
+    { why: 'run id 0', args: { runId: 0 }, expect: /runId/ },
+    { why: 'fractional run id', args: { runId: 1.5 }, expect: /runId/ }
+  ],
   'train.start': [
     extra('train.start'),
     { why: 'unknown key in the config', args: { config: { epochs: 2, dropout: 0.5 } }, expect: /dropout/ },
@@ -148,7 +184,11 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'empty destination', args: { format: 'csv', dest: '' }, expect: /dest/ }
   ],
   'jobs.list': empty('jobs.list'),
-  'jobs.cancel': [extra('jobs.cancel'), { why: 'empty job id', args: { jobId: '' }, expect: /jobId/ }, { why: 'job id too long', args: { jobId: 'j'.repeat(65) }, expect: /jobId/ }]
+  'jobs.cancel': [
+    extra('jobs.cancel'),
+    { why: 'empty job id', args: { jobId: '' }, expect: /jobId/ },
+    { why: 'job id too long', args: { jobId: 'j'.repeat(65) }, expect: /jobId/ }
+  ]
 }
 
 /** The cases a schema accepts although they must be refused (empty = the schema is strict enough). */

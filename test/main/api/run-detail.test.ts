@@ -21,7 +21,11 @@ describe('runs.detail', () => {
     addEpoch(p.db, runId, 2, { loss: { total: 1.1 }, trainAcc: 0.5, valAcc: 0.4 })
     finishRun(p.db, runId, { status: 'done', metrics: { valSource: 'holdout', final: [{ valAcc: 0.4 }] } })
     // The expected figures, straight from the rows.
-    const rows = p.db.prepare('SELECT p.trn_probs AS b, a.current_label AS y FROM predictions p JOIN annotations a USING (image_id) WHERE p.run_id = ?').all(runId) as { b: Buffer; y: number }[]
+    const rows = p.db
+      .prepare(
+        'SELECT p.trn_probs AS b, a.current_label AS y FROM predictions p JOIN annotations a USING (image_id) WHERE p.run_id = ?'
+      )
+      .all(runId) as { b: Buffer; y: number }[]
     const pred = rows.map((r) => {
       const v = decodeF32(r.b)
       return v.indexOf(Math.max(...v))

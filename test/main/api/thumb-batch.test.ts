@@ -31,8 +31,24 @@ afterEach(() => {
 describe('thumbnail batch format', () => {
   it('parses id lists: positive decimal, no repeats, at most the maximum', () => {
     expect(parseThumbIds('3,1,2')).toEqual([3, 1, 2])
-    expect(parseThumbIds(Array.from({ length: THUMB_BATCH_MAX }, (_, i) => i + 1).join(','))).toHaveLength(THUMB_BATCH_MAX)
-    for (const bad of [null, '', ',', '1,', '0', '01', '1,1', '-2', '2.5', '1e3', ' 1', '99999999999999999', String(Array.from({ length: THUMB_BATCH_MAX + 1 }, (_, i) => i + 1))]) {
+    expect(parseThumbIds(Array.from({ length: THUMB_BATCH_MAX }, (_, i) => i + 1).join(','))).toHaveLength(
+      THUMB_BATCH_MAX
+    )
+    for (const bad of [
+      null,
+      '',
+      ',',
+      '1,',
+      '0',
+      '01',
+      '1,1',
+      '-2',
+      '2.5',
+      '1e3',
+      ' 1',
+      '99999999999999999',
+      String(Array.from({ length: THUMB_BATCH_MAX + 1 }, (_, i) => i + 1))
+    ]) {
       expect(parseThumbIds(bad), String(bad)).toBeNull()
     }
   })
@@ -44,7 +60,9 @@ describe('thumbnail batch format', () => {
       { id: 9, status: 200, mime: 'image/webp', data: Uint8Array.from([9, 9]) }
     ]
     const body = encodeThumbBatch(items)
-    expect(decodeThumbBatch(body.buffer).map((i) => ({ ...i, data: [...i.data] }))).toEqual(items.map((i) => ({ ...i, data: [...i.data] })))
+    expect(decodeThumbBatch(body.buffer).map((i) => ({ ...i, data: [...i.data] }))).toEqual(
+      items.map((i) => ({ ...i, data: [...i.data] }))
+    )
     const bad = body.slice()
     bad[0] = 0x58
     expect(() => decodeThumbBatch(bad)).toThrow(/bad magic/)
@@ -64,17 +82,30 @@ describe('thumbnail batch format', () => {
   it('serves a batch through the real image handler: cached, transcoded, unknown and escaping ids', async () => {
     const t = tempDir('poi-thumb-batch-')
     cleanup = t.cleanup
-    const f = makeProject(t.dir, ['neutral', 'happiness'], [
-      { relPath: 'a.png', label: 0 },
-      { relPath: 'b.png', label: 1 },
-      { relPath: 'link.png', label: 1 }
-    ])
+    const f = makeProject(
+      t.dir,
+      ['neutral', 'happiness'],
+      [
+        { relPath: 'a.png', label: 0 },
+        { relPath: 'b.png', label: 1 },
+        { relPath: 'link.png', label: 1 }
+      ]
+    )
     fx = f
-    await sharp({ create: { width: 20, height: 10, channels: 3, background: { r: 200, g: 0, b: 0 } } }).png().toFile(join(f.root, 'b.png'))
+    await sharp({ create: { width: 20, height: 10, channels: 3, background: { r: 200, g: 0, b: 0 } } })
+      .png()
+      .toFile(join(f.root, 'b.png'))
     mkdirSync(join(t.dir, 'outside'))
-    writeFileSync(join(t.dir, 'outside', 'secret.png'), await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } }).png().toBuffer())
+    writeFileSync(
+      join(t.dir, 'outside', 'secret.png'),
+      await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } })
+        .png()
+        .toBuffer()
+    )
     symlinkSync(join(t.dir, 'outside', 'secret.png'), join(f.root, 'link.png'))
-    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } }).jpeg().toBuffer()
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } })
+      .jpeg()
+      .toBuffer()
     thumbnailWriter(f.p.db)(f.ids[0], { mime: 'image/jpeg', width: 8, height: 8, data: jpeg })
     const batch = createThumbBatchHandler(createImageHandler({ lookup: (id) => lookupImage(f.p.db, id) }))
     const res = await batch([f.ids[0], f.ids[1], 999, f.ids[2]].join(','))

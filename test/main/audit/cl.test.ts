@@ -53,7 +53,16 @@ describe('confident learning (cleanlab find_label_issues)', () => {
     expect(t[1]).toBeCloseTo(1.7 / 3, 10)
     expect(t[2]).toBeCloseTo(1.9 / 3, 10)
     // A class nobody carries is never confident.
-    expect(confidentThresholds([0, 0], [[0.5, 0.5, 0], [0.6, 0.4, 0]], 3)[2]).toBe(2)
+    expect(
+      confidentThresholds(
+        [0, 0],
+        [
+          [0.5, 0.5, 0],
+          [0.6, 0.4, 0]
+        ],
+        3
+      )[2]
+    ).toBe(2)
   })
 
   it('counts the confident joint of the worked example', () => {
@@ -146,9 +155,25 @@ describe('confident learning (cleanlab find_label_issues)', () => {
   })
 
   it('never flags an example whose argmax is its label, and validates inputs', () => {
-    const r = findLabelIssues([0, 1], [[0.6, 0.4], [0.3, 0.7]], 2)
+    const r = findLabelIssues(
+      [0, 1],
+      [
+        [0.6, 0.4],
+        [0.3, 0.7]
+      ],
+      2
+    )
     expect(r.issues).toEqual([false, false])
-    expect(() => findLabelIssues([0, 3], [[1, 0], [0, 1]], 2)).toThrow(/label 3 of example 1/)
+    expect(() =>
+      findLabelIssues(
+        [0, 3],
+        [
+          [1, 0],
+          [0, 1]
+        ],
+        2
+      )
+    ).toThrow(/label 3 of example 1/)
     expect(() => findLabelIssues([0], [[1, 0, 0]], 2)).toThrow(/row 0 has 3 values/)
   })
 

@@ -17,7 +17,12 @@ afterEach(() => {
 })
 
 function io(): CliIo & { stdout: string; stderr: string } {
-  const o = { stdout: '', stderr: '', out: (s: string) => void (o.stdout += s), err: (s: string) => void (o.stderr += s) }
+  const o = {
+    stdout: '',
+    stderr: '',
+    out: (s: string) => void (o.stdout += s),
+    err: (s: string) => void (o.stderr += s)
+  }
   return o
 }
 
@@ -25,16 +30,20 @@ function io(): CliIo & { stdout: string; stderr: string } {
 function project(withRun = true): { file: string; dir: string; f: Fixture } {
   const t = tempDir('poi-cli-')
   cleanup = t.cleanup
-  const f = makeProject(t.dir, ['neutral', 'happiness', 'surprise'], [
-    { relPath: 'a.png', label: 0 },
-    { relPath: 'b.png', label: 0 },
-    { relPath: 'c.png', label: 0 },
-    { relPath: 'd.png', label: 1 },
-    { relPath: 'e.png', label: 1 },
-    { relPath: 'f.png', label: 2 },
-    { relPath: 'g.png', label: 2 },
-    { relPath: 'h.png', label: null }
-  ])
+  const f = makeProject(
+    t.dir,
+    ['neutral', 'happiness', 'surprise'],
+    [
+      { relPath: 'a.png', label: 0 },
+      { relPath: 'b.png', label: 0 },
+      { relPath: 'c.png', label: 0 },
+      { relPath: 'd.png', label: 1 },
+      { relPath: 'e.png', label: 1 },
+      { relPath: 'f.png', label: 2 },
+      { relPath: 'g.png', label: 2 },
+      { relPath: 'h.png', label: null }
+    ]
+  )
   if (withRun) addUniformRun(f, [0, 0, 1, 1, 1, 2, 2, null])
   f.p.close()
   return { file: f.file, dir: t.dir, f }
@@ -49,10 +58,14 @@ describe('poi-audit audit / export (in process)', () => {
     expect(o.stdout).toMatch(/class\s+images\s+likely_mislabeled\s+ambiguous/)
     expect(o.stdout).toMatch(/neutral\s+3\s+1\s/)
     expect(o.stdout).toContain('Top 3 suspects')
-    expect(o.stdout).toMatch(/1\. #3 c\.png {2}score \d\.\d{3} {2}neutral → happiness \(\d\.\d\d\) {2}\[likely_mislabeled/)
+    expect(o.stdout).toMatch(
+      /1\. #3 c\.png {2}score \d\.\d{3} {2}neutral → happiness \(\d\.\d\d\) {2}\[likely_mislabeled/
+    )
     expect(o.stdout).toContain('labelled: neutral; suggested: happiness')
     const j = io()
-    expect(await auditCommand(file, { json: true, method: 'cl', threshold: ['cl.ranking=normalized_margin'] }, j)).toBe(0)
+    expect(await auditCommand(file, { json: true, method: 'cl', threshold: ['cl.ranking=normalized_margin'] }, j)).toBe(
+      0
+    )
     const parsed = JSON.parse(j.stdout)
     expect(parsed.method).toBe('cl')
     expect(parsed.top[0].imageId).toBe(3)
@@ -83,11 +96,19 @@ describe('poi-audit audit / export (in process)', () => {
     const { file, dir } = project()
     expect(await auditCommand(file, {}, io())).toBe(0)
     const o = io()
-    expect(await exportCommand(file, { format: 'csv', out: join(dir, 'out'), scope: 'flagged', flags: 'likely_mislabeled' }, o)).toBe(0)
+    expect(
+      await exportCommand(
+        file,
+        { format: 'csv', out: join(dir, 'out'), scope: 'flagged', flags: 'likely_mislabeled' },
+        o
+      )
+    ).toBe(0)
     expect(o.stdout).toMatch(/Exported 1 csv records to .*out in/)
     expect((await readCsvExport(join(dir, 'out'))).rows.map((r) => r.path)).toEqual(['c.png'])
     writeFileSync(join(dir, 'ids.txt'), '1, 2\n8\n')
-    expect(await exportCommand(file, { format: 'jsonl', out: join(dir, 'ids.jsonl'), ids: join(dir, 'ids.txt') }, io())).toBe(0)
+    expect(
+      await exportCommand(file, { format: 'jsonl', out: join(dir, 'ids.jsonl'), ids: join(dir, 'ids.txt') }, io())
+    ).toBe(0)
     writeFileSync(join(dir, 'bad-ids.txt'), '1\n2 x3\n')
     const cases: [Parameters<typeof exportCommand>[1], number, RegExp][] = [
       [{ format: 'xml', out: join(dir, 'x') }, 2, /--format must be one of csv, jsonl/],
@@ -95,7 +116,11 @@ describe('poi-audit audit / export (in process)', () => {
       [{ format: 'csv', out: join(dir, 'y'), scope: 'some' }, 2, /--scope must be/],
       [{ format: 'csv', out: join(dir, 'y'), scope: 'flagged', flags: 'odd' }, 2, /unknown flag odd/],
       [{ format: 'csv', out: join(dir, 'out') }, 3, /already exists/],
-      [{ format: 'csv', out: join(dir, 'z'), ids: join(dir, 'bad-ids.txt') }, 3, /bad-ids.txt:2: "x3" is not an image id/],
+      [
+        { format: 'csv', out: join(dir, 'z'), ids: join(dir, 'bad-ids.txt') },
+        3,
+        /bad-ids.txt:2: "x3" is not an image id/
+      ],
       [{ format: 'csv', out: join(dir, 'z'), audit: '99' }, 3, /no audit 99/]
     ]
     for (const [opts, code, msg] of cases) {
@@ -110,7 +135,10 @@ describe('poi-audit audit / export (in process)', () => {
 
 describe('poi-audit (the real CLI process)', () => {
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', resolve('src-main/cli/index.ts'), ...args], { encoding: 'utf8', timeout: 60_000 })
+    spawnSync(process.execPath, ['--import', 'tsx', resolve('src-main/cli/index.ts'), ...args], {
+      encoding: 'utf8',
+      timeout: 60_000
+    })
 
   it('exits 2 on an unknown option and 4 when another process holds the project', () => {
     const { file, dir } = project()

@@ -55,10 +55,37 @@ describe('label-quality signals', () => {
 
 /** A prediction whose OIM soft label and TRN probabilities are both `m` (so m is exact). */
 function pred(m: number[], c: number | null, extra: Partial<AuditPrediction> = {}): AuditPrediction {
-  return { fold: 0, trnProbs: m, oimSoft: null, oimSoftT1: m, regionProbs: null, gate: null, uemConfidence: c, auProb: null, auImportance: null, ...extra }
+  return {
+    fold: 0,
+    trnProbs: m,
+    oimSoft: null,
+    oimSoftT1: m,
+    regionProbs: null,
+    gate: null,
+    uemConfidence: c,
+    auProb: null,
+    auImportance: null,
+    ...extra
+  }
 }
-function img(id: number, label: number | null, m: number[] | null, c: number | null, more: Partial<AuditImage> = {}): AuditImage {
-  return { imageId: id, label, groupLabel: label, votes: null, softLabel: null, dupGroup: null, face: null, pred: m ? pred(m, c) : null, ...more }
+function img(
+  id: number,
+  label: number | null,
+  m: number[] | null,
+  c: number | null,
+  more: Partial<AuditImage> = {}
+): AuditImage {
+  return {
+    imageId: id,
+    label,
+    groupLabel: label,
+    votes: null,
+    softLabel: null,
+    dupGroup: null,
+    face: null,
+    pred: m ? pred(m, c) : null,
+    ...more
+  }
 }
 
 // Classes: 0 happiness, 1 surprise, 2 anger.
@@ -123,7 +150,11 @@ describe('audit engine on a hand-made table', () => {
     // m = [.05, .5, .45] labelled happiness: only anger passes its (overridden) threshold, but the
     // evidence's top is surprise; the suggestion and the explanation must both be surprise.
     const t = [...table(), img(11, 0, [0.05, 0.5, 0.45], 0.9)]
-    const { items } = computeAudit(classes, t, applyOverrides({}, ['mislabeled.thresholdOverrides.surprise=0.9', 'mislabeled.thresholdOverrides.anger=0.4']))
+    const { items } = computeAudit(
+      classes,
+      t,
+      applyOverrides({}, ['mislabeled.thresholdOverrides.surprise=0.9', 'mislabeled.thresholdOverrides.anger=0.4'])
+    )
     const it11 = items.find((it) => it.imageId === 11)!
     expect(it11.signals!.evidence).toEqual([0.05, 0.5, 0.45])
     expect(it11.suggestedLabel).toBe(1)
@@ -139,14 +170,24 @@ describe('audit engine on a hand-made table', () => {
   it('likely_mislabeled is a cut of the ranking: the rule counts, the lowest scores with a suggestion get the flag (issue 14, defect 5)', () => {
     for (const cfg of [[], ['mislabeled.minConfidencePercentile=0'], ['mislabeled.thresholdScale=0.5']]) {
       const { items, summary } = computeAudit(classes, table(), applyOverrides({}, cfg))
-      const withSuggestion = items.filter((it) => it.rank != null && it.suggestedLabel != null).sort((a, b) => a.rank! - b.rank!)
+      const withSuggestion = items
+        .filter((it) => it.rank != null && it.suggestedLabel != null)
+        .sort((a, b) => a.rank! - b.rank!)
       const flagged = items.filter((it) => it.flags & FLAG_BITS.likely_mislabeled)
       const cut = summary.mislabeledCut!
       expect(cut.count, cfg.join()).toBe(flagged.length)
-      expect(flagged.map((it) => it.imageId).sort(), cfg.join()).toEqual(withSuggestion.slice(0, cut.count).map((it) => it.imageId).sort())
+      expect(flagged.map((it) => it.imageId).sort(), cfg.join()).toEqual(
+        withSuggestion
+          .slice(0, cut.count)
+          .map((it) => it.imageId)
+          .sort()
+      )
       if (cut.count) {
         expect(cut.rank).toBe(withSuggestion[cut.count - 1].rank)
-        for (const it of withSuggestion) expect(it.rank! <= cut.rank! ? 1 : 0, `image ${it.imageId} ${cfg.join()}`).toBe(it.flags & FLAG_BITS.likely_mislabeled ? 1 : 0)
+        for (const it of withSuggestion)
+          expect(it.rank! <= cut.rank! ? 1 : 0, `image ${it.imageId} ${cfg.join()}`).toBe(
+            it.flags & FLAG_BITS.likely_mislabeled ? 1 : 0
+          )
       }
     }
     // The default rule counts #3 only; #6 (regions disagree) has a suggestion but a higher score.
@@ -234,7 +275,9 @@ describe('audit engine on a hand-made table', () => {
     expect(summary.calibratedJoint).not.toBeNull()
     // Self-confidence ranking: score = p̂[y].
     expect(items.find((it) => it.imageId === 3)!.score).toBeCloseTo(0.1, 10)
-    expect(items.find((it) => it.imageId === 3)!.explanation.text).toBe('model: surprise 0.80, happiness 0.10, anger 0.10; labelled: happiness; suggested: surprise (strength 0.70)')
+    expect(items.find((it) => it.imageId === 3)!.explanation.text).toBe(
+      'model: surprise 0.80, happiness 0.10, anger 0.10; labelled: happiness; suggested: surprise (strength 0.70)'
+    )
     expect(items.some((it) => it.flags & FLAG_BITS.region_conflict)).toBe(false)
   })
 
@@ -242,7 +285,9 @@ describe('audit engine on a hand-made table', () => {
     expect(() => resolveAuditConfig({ score: { softWeight: 2 } })).toThrow(/score.softWeight/)
     expect(() => applyOverrides({}, ['nope=1'])).toThrow(/unknown setting nope/)
     expect(() => applyOverrides({}, ['ambiguous.mode=sometimes'])).toThrow(/ambiguous.mode/)
-    expect(applyOverrides({}, ['mislabeled.thresholdOverrides.anger=0.4']).mislabeled.thresholdOverrides).toEqual({ anger: 0.4 })
+    expect(applyOverrides({}, ['mislabeled.thresholdOverrides.anger=0.4']).mislabeled.thresholdOverrides).toEqual({
+      anger: 0.4
+    })
     const cfg = resolveAuditConfig({})
     expect(cfg.ambiguous.confidencePercentile).toBeCloseTo(1 / 3, 12)
     expect(cfg.version).toBe(1)

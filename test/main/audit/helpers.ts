@@ -39,14 +39,13 @@ export function makeProject(dir: string, classes: ClassName[], images: FixtureIm
   const p = createProject(file)
   const db = p.db
   const got = ensureClasses(db, classes)
-  if (got.join() !== classes.join()) throw new Error(`fixture classes must be in canonical order: ${classes.join()} vs ${got.join()}`)
+  if (got.join() !== classes.join())
+    throw new Error(`fixture classes must be in canonical order: ${classes.join()} vs ${got.join()}`)
   const now = new Date().toISOString()
   db.prepare('INSERT INTO datasets (id, root, added_at) VALUES (1, ?, ?)').run(root, now)
-  db.prepare("INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'csv', ?, ?, ?, '{}')").run(
-    join(root, 'labels.csv'),
-    now,
-    now
-  )
+  db.prepare(
+    "INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'csv', ?, ?, ?, '{}')"
+  ).run(join(root, 'labels.csv'), now, now)
   const insImg = db.prepare(
     `INSERT INTO images (dataset_id, rel_path, sha256, byte_size, format, width, height, channels, split, source_split, decode_status, dup_group, import_id)
      VALUES (1, ?, ?, 100, 'jpeg', 48, 48, 1, ?, ?, 'ok', ?, 1)`
@@ -59,8 +58,13 @@ export function makeProject(dir: string, classes: ClassName[], images: FixtureIm
   db.transaction(() => {
     images.forEach((im, i) => {
       const id = Number(
-        insImg.run(im.relPath, im.sha256 ?? `sha-${i}`, im.split === undefined ? 'train' : im.split, im.sourceSplit ?? null, im.dupGroup ?? null)
-          .lastInsertRowid
+        insImg.run(
+          im.relPath,
+          im.sha256 ?? `sha-${i}`,
+          im.split === undefined ? 'train' : im.split,
+          im.sourceSplit ?? null,
+          im.dupGroup ?? null
+        ).lastInsertRowid
       )
       const state = im.state ?? (im.label == null ? 'unlabeled' : 'labeled')
       insAnn.run(id, im.label, im.label, state, state, im.votes ? JSON.stringify(im.votes) : null, now)
@@ -81,10 +85,21 @@ export function addUniformRun(f: Fixture, looksLike: (number | null)[], p = 0.85
   const preds = f.ids.flatMap((id, i) => {
     const k = looksLike[i]
     if (k == null) return []
-    return [{
-      imageId: id, fold: i % 2, trnProbs: v(k), oimSoft: v(k), oimSoftT1: v(k), regionProbs: [...v(k), ...v(k), ...v(k), ...v(k)],
-      gate: [0.25, 0.25, 0.25, 0.25], uemUncertainty: 1 - c, uemConfidence: c, auProb: new Array(26).fill(0.2), auImportance: new Array(26).fill(0.5)
-    }]
+    return [
+      {
+        imageId: id,
+        fold: i % 2,
+        trnProbs: v(k),
+        oimSoft: v(k),
+        oimSoftT1: v(k),
+        regionProbs: [...v(k), ...v(k), ...v(k), ...v(k)],
+        gate: [0.25, 0.25, 0.25, 0.25],
+        uemUncertainty: 1 - c,
+        uemConfidence: c,
+        auProb: new Array(26).fill(0.2),
+        auImportance: new Array(26).fill(0.5)
+      }
+    ]
   })
   writePredictions(f.p.db, runId, preds)
   finishRun(f.p.db, runId, { status: 'done' })

@@ -5,7 +5,12 @@
  * file: a decision rewrites that image's audit item (and undo rewrites it back).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { computeAudit, reassessImages, type AuditImage, type AuditPrediction } from '../../../src-main/core/audit/engine'
+import {
+  computeAudit,
+  reassessImages,
+  type AuditImage,
+  type AuditPrediction
+} from '../../../src-main/core/audit/engine'
 import { resolveAuditConfig } from '../../../src-main/core/audit/config'
 import { FLAG_BITS } from '../../../src-main/core/audit/flags'
 import { createApi, type Api } from '../../../src-main/core/api/handlers'
@@ -14,10 +19,36 @@ import { tempDir } from '../../helpers/tmp'
 import { addAudit, addRun, makeProjectFile } from '../api/fixture'
 
 function pred(m: number[], c: number | null): AuditPrediction {
-  return { fold: 0, trnProbs: m, oimSoft: null, oimSoftT1: m, regionProbs: null, gate: null, uemConfidence: c, auProb: null, auImportance: null }
+  return {
+    fold: 0,
+    trnProbs: m,
+    oimSoft: null,
+    oimSoftT1: m,
+    regionProbs: null,
+    gate: null,
+    uemConfidence: c,
+    auProb: null,
+    auImportance: null
+  }
 }
-function img(id: number, label: number | null, m: number[] | null, c: number | null, more: Partial<AuditImage> = {}): AuditImage {
-  return { imageId: id, label, groupLabel: label, votes: null, softLabel: null, dupGroup: null, face: null, pred: m ? pred(m, c) : null, ...more }
+function img(
+  id: number,
+  label: number | null,
+  m: number[] | null,
+  c: number | null,
+  more: Partial<AuditImage> = {}
+): AuditImage {
+  return {
+    imageId: id,
+    label,
+    groupLabel: label,
+    votes: null,
+    softLabel: null,
+    dupGroup: null,
+    face: null,
+    pred: m ? pred(m, c) : null,
+    ...more
+  }
 }
 const classes = ['happiness', 'surprise', 'anger']
 const table = (): AuditImage[] => [
@@ -39,7 +70,11 @@ describe('reassessImages', () => {
       const cfg = resolveAuditConfig({ method })
       const { items, summary } = computeAudit(classes, table(), cfg)
       const again = reassessImages(classes, table(), cfg, summary)
-      const strip = (it: (typeof items)[number]) => ({ ...it, rank: null, flags: method === 'cl' ? it.flags & ~FLAG_BITS.likely_mislabeled : it.flags })
+      const strip = (it: (typeof items)[number]) => ({
+        ...it,
+        rank: null,
+        flags: method === 'cl' ? it.flags & ~FLAG_BITS.likely_mislabeled : it.flags
+      })
       expect(again.map(strip)).toEqual(items.map(strip))
       if (method === 'poi') expect(again.map((it) => it.flags)).toEqual(items.map((it) => it.flags))
     })
@@ -87,7 +122,12 @@ describe('a decision refreshes the audit item through the API (real project file
     file = f.file
     const p = openProject(f.file)
     try {
-      const runId = addRun(p.db, Array.from({ length: 60 }, (_, i) => i + 1), 3, 0.3)
+      const runId = addRun(
+        p.db,
+        Array.from({ length: 60 }, (_, i) => i + 1),
+        3,
+        0.3
+      )
       await addAudit(p.db, runId)
     } finally {
       p.close()
@@ -100,7 +140,15 @@ describe('a decision refreshes the audit item through the API (real project file
     cleanup()
   })
 
-  type Detail = { annotation: { currentLabel: number }; audit: { auditedLabel: number; suggestedLabel: number | null; flags: string[]; explanation: { given: string; text: string } } }
+  type Detail = {
+    annotation: { currentLabel: number }
+    audit: {
+      auditedLabel: number
+      suggestedLabel: number | null
+      flags: string[]
+      explanation: { given: string; text: string }
+    }
+  }
   const detail = async (imageId: number): Promise<Detail> => {
     const r = (await api.dispatch('images.detail', { imageId })) as { ok: true; value: Detail }
     expect(r.ok).toBe(true)
@@ -110,7 +158,9 @@ describe('a decision refreshes the audit item through the API (real project file
   it('accept: the stored item judges the accepted label; undo judges the old one again', async () => {
     const db = api.session.require().db
     const row = db
-      .prepare("SELECT image_id AS i, given_label AS g, suggested_label AS s, flags, explanation FROM audit_items WHERE suggested_label IS NOT NULL AND flags & 1 != 0 ORDER BY score LIMIT 1")
+      .prepare(
+        'SELECT image_id AS i, given_label AS g, suggested_label AS s, flags, explanation FROM audit_items WHERE suggested_label IS NOT NULL AND flags & 1 != 0 ORDER BY score LIMIT 1'
+      )
       .get() as { i: number; g: number; s: number; flags: number; explanation: string }
     expect(row).toBeDefined()
     type Counts = { ok: true; value: { progress: { flagged: number; flaggedReviewed: number } } }
@@ -129,7 +179,10 @@ describe('a decision refreshes the audit item through the API (real project file
     expect(after.audit.explanation.given).toBe(classes[row.s])
     expect(after.audit.explanation.text).not.toBe(before.audit.explanation.text)
     // Queue rows (the grid's badges) read the same rows.
-    const q = (await api.dispatch('images.queue', { filter: { review: 'any' }, limit: 500 })) as { ok: true; value: { items: { imageId: number; flags: string[]; suggested: number | null }[] } }
+    const q = (await api.dispatch('images.queue', { filter: { review: 'any' }, limit: 500 })) as {
+      ok: true
+      value: { items: { imageId: number; flags: string[]; suggested: number | null }[] }
+    }
     const qi = q.value.items.find((x) => x.imageId === row.i)!
     expect(qi.flags).not.toContain('likely_mislabeled')
     expect(qi.suggested).toBeNull()
@@ -137,7 +190,9 @@ describe('a decision refreshes the audit item through the API (real project file
     expect(await progress()).toMatchObject({ flagged: p0.flagged, flaggedReviewed: p0.flaggedReviewed + 1 })
     // Undo: the old label, its flag and its explanation come back exactly.
     expect((await api.dispatch('review.undo', {})).ok).toBe(true)
-    const undone = db.prepare('SELECT given_label AS g, suggested_label AS s, flags, explanation FROM audit_items WHERE image_id = ?').get(row.i)
+    const undone = db
+      .prepare('SELECT given_label AS g, suggested_label AS s, flags, explanation FROM audit_items WHERE image_id = ?')
+      .get(row.i)
     expect(undone).toEqual({ g: row.g, s: row.s, flags: row.flags, explanation: row.explanation })
     expect(file).toBeTruthy()
   })

@@ -1,8 +1,24 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../../helpers/tmp'
 import { makeProject, type Fixture } from './helpers'
-import { createRun, decodeF32, encodeF32, finishRun, getPrediction, predictionCounts, readPredictions, writePredictions } from '../../../src-main/core/store/runs'
-import { auditItems, auditSummary, getAudit, getAuditItem, latestAudit, runAudit } from '../../../src-main/core/audit/store'
+import {
+  createRun,
+  decodeF32,
+  encodeF32,
+  finishRun,
+  getPrediction,
+  predictionCounts,
+  readPredictions,
+  writePredictions
+} from '../../../src-main/core/store/runs'
+import {
+  auditItems,
+  auditSummary,
+  getAudit,
+  getAuditItem,
+  latestAudit,
+  runAudit
+} from '../../../src-main/core/audit/store'
 import { FLAG_BITS } from '../../../src-main/core/audit/flags'
 import { applyChanges } from '../../../src-main/core/store/labels'
 import { openProject } from '../../../src-main/core/project'
@@ -21,15 +37,19 @@ function project(): Fixture {
   const t = tempDir('poi-audit-')
   cleanup = t.cleanup
   // Classes: 0 neutral, 1 happiness, 2 surprise.
-  fx = makeProject(t.dir, ['neutral', 'happiness', 'surprise'], [
-    { relPath: 'a.jpg', label: 0, dupGroup: 1 },
-    { relPath: 'b.jpg', label: 1, dupGroup: 1 },
-    { relPath: 'c.jpg', label: 1 },
-    { relPath: 'd.jpg', label: 2, votes: [1, 2, 7] },
-    { relPath: 'e.jpg', label: 0 },
-    { relPath: 'f.jpg', label: null },
-    { relPath: 'g.jpg', label: 2 }
-  ])
+  fx = makeProject(
+    t.dir,
+    ['neutral', 'happiness', 'surprise'],
+    [
+      { relPath: 'a.jpg', label: 0, dupGroup: 1 },
+      { relPath: 'b.jpg', label: 1, dupGroup: 1 },
+      { relPath: 'c.jpg', label: 1 },
+      { relPath: 'd.jpg', label: 2, votes: [1, 2, 7] },
+      { relPath: 'e.jpg', label: 0 },
+      { relPath: 'f.jpg', label: null },
+      { relPath: 'g.jpg', label: 2 }
+    ]
+  )
   return fx
 }
 
@@ -54,7 +74,14 @@ function addRun(f: Fixture, kfold = true): number {
     auImportance: new Array(26).fill(0.5)
   })
   const [a, b, c, d, e, , g] = f.ids
-  writePredictions(db, runId, [mk(a, 0, 0.9, 0.9), mk(b, 1, 0.9, 0.8), mk(c, 0, 0.85, 0.95), mk(d, 2, 0.8, 0.7), mk(e, 0, 0.8, 0.6), mk(g, 2, 0.9, 0.5)])
+  writePredictions(db, runId, [
+    mk(a, 0, 0.9, 0.9),
+    mk(b, 1, 0.9, 0.8),
+    mk(c, 0, 0.85, 0.95),
+    mk(d, 2, 0.8, 0.7),
+    mk(e, 0, 0.8, 0.6),
+    mk(g, 2, 0.9, 0.5)
+  ])
   finishRun(db, runId, { status: 'done', metrics: { acc: 1 } })
   return runId
 }
@@ -69,7 +96,9 @@ describe('runs and predictions store', () => {
     expect(p.fold).toBe(f.ids[0] % 2)
     expect(readPredictions(f.p.db, runId)).toHaveLength(6)
     expect(predictionCounts(f.p.db, runId)).toEqual({ total: 6, outOfSample: 6 })
-    expect(() => writePredictions(f.p.db, runId, [{ ...p, trnProbs: [0.5, 0.5] }])).toThrow(/trnProbs has 2 values, expected 3/)
+    expect(() => writePredictions(f.p.db, runId, [{ ...p, trnProbs: [0.5, 0.5] }])).toThrow(
+      /trnProbs has 2 values, expected 3/
+    )
     expect(() => writePredictions(f.p.db, runId, [{ ...p, gate: [NaN, 0, 0, 1] }])).toThrow(/gate\[0\] is NaN/)
     expect(Array.from(decodeF32(encodeF32([1.5, -2])))).toEqual([1.5, -2])
     expect(() => decodeF32(Buffer.alloc(5))).toThrow(/not a multiple of 4/)
@@ -81,7 +110,12 @@ describe('runAudit', () => {
     const f = project()
     const runId = addRun(f)
     const phases: string[] = []
-    const auditId = await runAudit(f.p.db, runId, { ambiguous: { mode: 'flat' } }, { progress: (e) => phases.push(e.phase) })
+    const auditId = await runAudit(
+      f.p.db,
+      runId,
+      { ambiguous: { mode: 'flat' } },
+      { progress: (e) => phases.push(e.phase) }
+    )
     expect(phases[0]).toBe('reading')
     expect(phases[phases.length - 1]).toBe('done')
     const audit = latestAudit(f.p.db)!
@@ -106,7 +140,11 @@ describe('runAudit', () => {
     expect(items[0].signals!.trnSelfConfidence).toBeCloseTo(0.075, 5)
     // a and b are the same bytes with different labels.
     expect(getAuditItem(f.p.db, auditId, a)!.flags).toContain('duplicate_conflict')
-    expect(auditItems(f.p.db, auditId, { flag: 'duplicate_conflict' }).map((i) => i.imageId).sort()).toEqual([a, b])
+    expect(
+      auditItems(f.p.db, auditId, { flag: 'duplicate_conflict' })
+        .map((i) => i.imageId)
+        .sort()
+    ).toEqual([a, b])
     expect(auditItems(f.p.db, auditId, { flag: 'likely_mislabeled' }).map((i) => i.imageId)).toEqual([c])
 
     const table = auditSummary(f.p.db, auditId)
@@ -127,13 +165,22 @@ describe('runAudit', () => {
   it('uses the flag and score indexes', async () => {
     const f = project()
     const auditId = await runAudit(f.p.db, addRun(f))
-    const plan = (sql: string): string => (f.p.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ')
-    expect(plan(`SELECT * FROM audit_items ai WHERE ai.audit_id = ${auditId} AND ai.flags & 1 != 0 ORDER BY ai.score`)).toMatch(/INDEX audit_items_f_mislabeled/)
-    expect(plan(`SELECT * FROM audit_items ai WHERE ai.audit_id = ${auditId} AND ai.flags & 8 != 0 ORDER BY ai.score`)).toMatch(/INDEX audit_items_f_duplicate/)
-    expect(plan(`SELECT * FROM audit_items ai WHERE ai.audit_id = ${auditId} AND ai.score IS NOT NULL ORDER BY ai.score, ai.image_id`)).toMatch(
-      /INDEX audit_items_score/
+    const plan = (sql: string): string =>
+      (f.p.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ')
+    expect(
+      plan(`SELECT * FROM audit_items ai WHERE ai.audit_id = ${auditId} AND ai.flags & 1 != 0 ORDER BY ai.score`)
+    ).toMatch(/INDEX audit_items_f_mislabeled/)
+    expect(
+      plan(`SELECT * FROM audit_items ai WHERE ai.audit_id = ${auditId} AND ai.flags & 8 != 0 ORDER BY ai.score`)
+    ).toMatch(/INDEX audit_items_f_duplicate/)
+    expect(
+      plan(
+        `SELECT * FROM audit_items ai WHERE ai.audit_id = ${auditId} AND ai.score IS NOT NULL ORDER BY ai.score, ai.image_id`
+      )
+    ).toMatch(/INDEX audit_items_score/)
+    expect(plan(`SELECT * FROM audit_items WHERE audit_id = ${auditId} ORDER BY rank`)).toMatch(
+      /INDEX audit_items_rank/
     )
-    expect(plan(`SELECT * FROM audit_items WHERE audit_id = ${auditId} ORDER BY rank`)).toMatch(/INDEX audit_items_rank/)
   })
 
   it('warns about in-sample predictions and runs the CL baseline', async () => {
@@ -156,7 +203,9 @@ describe('runAudit', () => {
     await expect(runAudit(f.p.db, running)).rejects.toThrow(/still running/)
     const runId = addRun(f)
     const ac = new AbortController()
-    await expect(runAudit(f.p.db, runId, {}, { signal: ac.signal, progress: (e) => e.phase === 'scoring' && ac.abort() })).rejects.toThrow(/abort/i)
+    await expect(
+      runAudit(f.p.db, runId, {}, { signal: ac.signal, progress: (e) => e.phase === 'scoring' && ac.abort() })
+    ).rejects.toThrow(/abort/i)
     expect(latestAudit(f.p.db)).toBeNull()
     await expect(runAudit(f.p.db, runId, { score: { softWeight: 7 } })).rejects.toThrow(/score.softWeight/)
   })
@@ -167,13 +216,17 @@ describe('runAudit', () => {
     const hasFaces = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'faces'").get()
     if (hasFaces) {
       // The aligner's table (migration 0030): fill its required columns.
-      const ins = db.prepare("INSERT INTO faces (image_id, status, mode, faces_found, updated_at) VALUES (?, ?, 'auto', ?, 'now')")
+      const ins = db.prepare(
+        "INSERT INTO faces (image_id, status, mode, faces_found, updated_at) VALUES (?, ?, 'auto', ?, 'now')"
+      )
       ins.run(f.ids[5], 'no-face', 0)
       ins.run(f.ids[4], 'several-faces', 2)
       ins.run(f.ids[0], 'aligned', 1)
     } else {
       db.exec('CREATE TABLE faces (image_id INTEGER PRIMARY KEY, status TEXT NOT NULL)')
-      db.prepare("INSERT INTO faces (image_id, status) VALUES (?, 'no-face'), (?, 'several-faces'), (?, 'aligned')").run(f.ids[5], f.ids[4], f.ids[0])
+      db.prepare(
+        "INSERT INTO faces (image_id, status) VALUES (?, 'no-face'), (?, 'several-faces'), (?, 'aligned')"
+      ).run(f.ids[5], f.ids[4], f.ids[0])
     }
     const auditId = await runAudit(db, addRun(f))
     expect(getAudit(db, auditId)!.summary.faceFlags).toBe(true)

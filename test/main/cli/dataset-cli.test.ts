@@ -24,7 +24,12 @@ function tmp(): string {
   return t.dir
 }
 function io(): CliIo & { stdout: string; stderr: string } {
-  const o = { stdout: '', stderr: '', out: (s: string) => void (o.stdout += s), err: (s: string) => void (o.stderr += s) }
+  const o = {
+    stdout: '',
+    stderr: '',
+    out: (s: string) => void (o.stdout += s),
+    err: (s: string) => void (o.stderr += s)
+  }
   return o
 }
 
@@ -69,7 +74,13 @@ describe('poi-audit init / import / info (command functions)', () => {
     await initCommand(file, {}, io())
     const root = join(dir, 'ds')
     await makeClassFolders(root, { happy: 1 })
-    write(join(root, 'bad.csv'), csv([['path', 'label'], ['happy/happy_0.jpg', 'joyful-ish']]))
+    write(
+      join(root, 'bad.csv'),
+      csv([
+        ['path', 'label'],
+        ['happy/happy_0.jpg', 'joyful-ish']
+      ])
+    )
     const a = io()
     expect(await importCommand(file, join(root, 'bad.csv'), {}, a)).toBe(EXIT.badInput)
     expect(a.stderr).toMatch(/bad\.csv:2: unknown class "joyful-ish"/)
@@ -119,24 +130,50 @@ describe('progress output', () => {
     p.update(100, 100, 'decode') // the end is always shown
     p.update(0, 1, 'commit')
     p.stop()
-    expect(o.stderr.trim().split('\n')).toEqual(['import decode: 0/100 (0%)', 'import decode: 50/100 (50%)', 'import decode: 100/100 (100%)', 'import commit: 0/1 (0%)'])
+    expect(o.stderr.trim().split('\n')).toEqual([
+      'import decode: 0/100 (0%)',
+      'import decode: 50/100 (50%)',
+      'import decode: 100/100 (100%)',
+      'import commit: 0/1 (0%)'
+    ])
   })
 
   it('training goes through the same kit: on a non-TTY a line at the start, at each epoch end and at the end, not per step', () => {
     const o = io()
     const r = trainReporter(o, { intervalMs: 60_000 })
-    const base = { runId: 1, fold: -1, epochs: 2, steps: 4, lossTerms: { total: 1 }, trainAcc: 0.5, valAcc: null, imgPerSec: 10, etaSeconds: 5, backend: 'wasm', backendReason: 'test' }
-    for (let epoch = 1; epoch <= 2; epoch++) for (let step = 1; step <= 4; step++) r.update({ ...base, phase: 'train', epoch, step } as TrainProgressEvent)
+    const base = {
+      runId: 1,
+      fold: -1,
+      epochs: 2,
+      steps: 4,
+      lossTerms: { total: 1 },
+      trainAcc: 0.5,
+      valAcc: null,
+      imgPerSec: 10,
+      etaSeconds: 5,
+      backend: 'wasm',
+      backendReason: 'test'
+    }
+    for (let epoch = 1; epoch <= 2; epoch++)
+      for (let step = 1; step <= 4; step++) r.update({ ...base, phase: 'train', epoch, step } as TrainProgressEvent)
     r.stop()
     const lines = o.stderr.trim().split('\n')
     expect(lines.slice(0, 2)).toEqual(['wasm', '  (test)'])
-    expect(lines.slice(2).map((l) => l.split(' | ')[0])).toEqual(['train epochs: 1/8 (12%)', 'train epochs: 4/8 (50%)', 'train epochs: 8/8 (100%)'])
+    expect(lines.slice(2).map((l) => l.split(' | ')[0])).toEqual([
+      'train epochs: 1/8 (12%)',
+      'train epochs: 4/8 (50%)',
+      'train epochs: 8/8 (100%)'
+    ])
     expect(lines[2]).toMatch(/epoch 1\/2 step 1\/4 \| loss 1\.000/)
   })
 })
 
 describe('the poi-audit binary (spawned)', () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', ...args], { encoding: 'utf8', timeout: 60_000 })
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', ...args], {
+      encoding: 'utf8',
+      timeout: 60_000
+    })
 
   it('has --help for init, import and info, and exits 2 on a usage error', () => {
     const program = buildProgram()

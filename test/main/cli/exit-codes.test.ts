@@ -25,7 +25,12 @@ let cleanup: () => void
 let source: string
 
 function io(): CliIo & { stdout: string; stderr: string } {
-  const o = { stdout: '', stderr: '', out: (s: string) => void (o.stdout += s), err: (s: string) => void (o.stderr += s) }
+  const o = {
+    stdout: '',
+    stderr: '',
+    out: (s: string) => void (o.stdout += s),
+    err: (s: string) => void (o.stderr += s)
+  }
   return o
 }
 
@@ -67,7 +72,10 @@ beforeAll(async () => {
     return f
   }
   FIXTURES['missing file'] = { code: EXIT.badInput, make: () => join(dir, 'nope.poi') }
-  FIXTURES['not SQLite'] = { code: EXIT.badInput, make: () => mk('text.poi', (f) => writeFileSync(f, 'hello, not a database\n')) }
+  FIXTURES['not SQLite'] = {
+    code: EXIT.badInput,
+    make: () => mk('text.poi', (f) => writeFileSync(f, 'hello, not a database\n'))
+  }
   FIXTURES['empty file'] = { code: EXIT.badInput, make: () => mk('empty.poi', (f) => writeFileSync(f, '')) }
   FIXTURES['another application'] = {
     code: EXIT.badInput,
@@ -144,7 +152,8 @@ describe('exit codes', () => {
 
   it('every command lists the one exit-code table in --help', () => {
     const program = buildProgram()
-    for (const c of program.commands) expect(c.helpInformation() + (c as unknown as { _helpText?: string })._helpText, c.name()).toBeDefined()
+    for (const c of program.commands)
+      expect(c.helpInformation() + (c as unknown as { _helpText?: string })._helpText, c.name()).toBeDefined()
     let text = ''
     for (const c of program.commands) {
       c.configureOutput({ writeOut: (s) => (text = s), writeErr: () => {} })

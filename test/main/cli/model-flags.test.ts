@@ -6,8 +6,17 @@ import { modelConfigFor } from '../../../src-main/core/run/model-config'
 
 describe('ablation and loss flags', () => {
   it('each Table III / X ablation is one flag and reaches the model config', () => {
-    const cfg = configFromFlags({ backbone: 'vgg', ablation: 'no-gate,no-kl,no-or', loss: 'lambdaGate=1,lambda1=0.25', uem: 'mi' })
-    const m = modelConfigFor(resolveTrainConfig(cfg, { inputSize: 48, channels: 1 }), ['neutral', 'happiness', 'sadness'])
+    const cfg = configFromFlags({
+      backbone: 'vgg',
+      ablation: 'no-gate,no-kl,no-or',
+      loss: 'lambdaGate=1,lambda1=0.25',
+      uem: 'mi'
+    })
+    const m = modelConfigFor(resolveTrainConfig(cfg, { inputSize: 48, channels: 1 }), [
+      'neutral',
+      'happiness',
+      'sadness'
+    ])
     expect(m.ablation).toEqual({ noPIN: false, noGate: true, noUEM: false })
     expect(m.loss).toMatchObject({ lambdaKl: 0, lambdaOr: 0, lambdaGate: 1, lambda1: 0.25, lambda2: 0.5, lambda3: 1 })
     expect(m.uem).toBe('mi')

@@ -34,7 +34,8 @@ beforeAll(async () => {
   if (process.getuid?.() !== 0) cannot = 'not running as root: cannot start a child as another user'
   else {
     const probe = spawnSync(process.execPath, [cli, '--version'], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' })
-    if (probe.error || probe.status !== 0) cannot = `the CLI does not start as uid ${NOBODY}: ${probe.error?.message ?? probe.stderr}`
+    if (probe.error || probe.status !== 0)
+      cannot = `the CLI does not start as uid ${NOBODY}: ${probe.error?.message ?? probe.stderr}`
   }
   if (cannot) console.log(`read-only tests skipped: ${cannot}`)
 })
@@ -58,7 +59,9 @@ function history(file: string): { rows: number; labels: number[] } {
   const p = openProjectDb(file, { readonly: true })
   try {
     const rows = (p.db.prepare('SELECT count(*) AS n FROM label_history').get() as { n: number }).n
-    const labels = (p.db.prepare('SELECT current_label FROM annotations ORDER BY image_id').all() as { current_label: number }[]).map((r) => r.current_label)
+    const labels = (
+      p.db.prepare('SELECT current_label FROM annotations ORDER BY image_id').all() as { current_label: number }[]
+    ).map((r) => r.current_label)
     return { rows, labels }
   } finally {
     p.close()
@@ -66,9 +69,16 @@ function history(file: string): { rows: number; labels: number[] } {
 }
 
 /** Starts `poi-audit serve` as nobody; resolves with its sign-in URL and what it printed, or its exit. */
-function serveAsNobody(f: { file: string; folder: string }): Promise<{ url: string | null; stderr: string; code: number | null; kill: () => Promise<void> }> {
+function serveAsNobody(f: {
+  file: string
+  folder: string
+}): Promise<{ url: string | null; stderr: string; code: number | null; kill: () => Promise<void> }> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, [cli, 'serve', f.file, '--static', f.folder], { uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [cli, 'serve', f.file, '--static', f.folder], {
+      uid: NOBODY,
+      gid: NOBODY,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     const exited = new Promise<void>((r) => child.on('exit', () => r()))
     const kill = async (): Promise<void> => {
       child.kill('SIGKILL')
@@ -100,7 +110,10 @@ describe('a read-only project', () => {
       const api = createClient(httpTransport({ base: login.origin, token: login.searchParams.get('token')! }))
       const info = await api.project.info()
       expect(info.ok && info.value.counts.images).toBe(6)
-      const r = await api.review.decide({ imageId: f.ids[0], decision: { kind: 'relabel', label: (before.labels[0] + 1) % 7 } })
+      const r = await api.review.decide({
+        imageId: f.ids[0],
+        decision: { kind: 'relabel', label: (before.labels[0] + 1) % 7 }
+      })
       expect(r.ok).toBe(false)
       if (r.ok) return
       expect(r.code).toBe('IO_ERROR')
@@ -131,7 +144,11 @@ describe('a read-only project', () => {
     const source = join(dir, 'ds')
     await makeClassFolders(source, { happy: 2 })
     const before = history(f.file)
-    const r = spawnSync(process.execPath, [cli, 'import', f.file, source, '--align', 'never'], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' })
+    const r = spawnSync(process.execPath, [cli, 'import', f.file, source, '--align', 'never'], {
+      uid: NOBODY,
+      gid: NOBODY,
+      encoding: 'utf8'
+    })
     expect(r.status, r.stderr).toBe(EXIT.error)
     expect(r.stderr).toContain(f.file)
     expect(r.stderr).toMatch(/read-only/)

@@ -1,6 +1,11 @@
 // threads: 'auto' — one XNNPACK thread per free core (src-main/core/compute/auto-threads.ts).
 import { describe, expect, it } from 'vitest'
-import { AUTO_THREADS_MAX, autoWasmThreads, measureMachineLoad, othersBetween } from '../../../src-main/core/compute/auto-threads'
+import {
+  AUTO_THREADS_MAX,
+  autoWasmThreads,
+  measureMachineLoad,
+  othersBetween
+} from '../../../src-main/core/compute/auto-threads'
 
 describe('autoWasmThreads', () => {
   it('counts the cores that are free now, rounded, between 1 and min(cores, AUTO_THREADS_MAX)', () => {

@@ -25,7 +25,11 @@ describe('wasm initialisation failure', () => {
     expect(wasm.error).toMatch(/^init failed: .*CompileError.*expected magic word/)
     expect(describeCompute(info)).toMatch(/^backend cpu \(pure JS, slow\) — .*wasm init failed: /)
     // cpu still trains a conv (through the cpu conv-swap dW shim)
-    const g = tf.tidy(() => tf.grad((w: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 5, 5, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')))(tf.ones([3, 3, 1, 2])))
+    const g = tf.tidy(() =>
+      tf.grad((w: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 5, 5, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')))(
+        tf.ones([3, 3, 1, 2])
+      )
+    )
     expect(Array.from(g.dataSync())).toEqual([16, 16, 20, 20, 16, 16, 20, 20, 25, 25, 20, 20, 16, 16, 20, 20, 16, 16])
     g.dispose()
     resetCompute()

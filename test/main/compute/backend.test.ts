@@ -24,16 +24,24 @@ const notInstalled = (pkg: string) => async (): Promise<never> => {
 }
 /** What Node throws for `import('@tensorflow/tfjs-node')` when the package is absent. */
 const nodeStyleMissing = async (): Promise<never> => {
-  throw Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node-gpu' imported from /app/out/main/index.js"), {
-    code: 'ERR_MODULE_NOT_FOUND'
-  })
+  throw Object.assign(
+    new Error("Cannot find package '@tensorflow/tfjs-node-gpu' imported from /app/out/main/index.js"),
+    {
+      code: 'ERR_MODULE_NOT_FOUND'
+    }
+  )
 }
 /** Mimics tfjs-node's import side effect: a backend registered under 'tensorflow'. */
 const registersTensorflow = (gpu: boolean | undefined, calls?: { n: number }) => async (): Promise<void> => {
   if (calls) calls.n++
-  tf.registerBackend('tensorflow', () => Object.assign(new MathBackendCPU(), gpu === undefined ? {} : { isUsingGpuDevice: gpu }))
+  tf.registerBackend('tensorflow', () =>
+    Object.assign(new MathBackendCPU(), gpu === undefined ? {} : { isUsingGpuDevice: gpu })
+  )
 }
-const NONE: Partial<ComputeLoaders> = { 'tfjs-node-gpu': nodeStyleMissing, 'tfjs-node': notInstalled('@tensorflow/tfjs-node') }
+const NONE: Partial<ComputeLoaders> = {
+  'tfjs-node-gpu': nodeStyleMissing,
+  'tfjs-node': notInstalled('@tensorflow/tfjs-node')
+}
 
 afterEach(async () => {
   resetCompute()
@@ -72,8 +80,12 @@ describe('initCompute', () => {
     expect(info.simd).toBe(true)
     expect(info.shims).toContain('Conv2DBackpropFilter(conv)')
     expect(info.shims).toContain('Conv2DBackpropInput(phase)')
-    expect(info.reason).toMatch(/^wasm \(XNNPACK SIMD, 1 thread \[auto: 0\.7 of 2 cores free \(1-min load 1\.30\)\], training shims\): the faster ones are unavailable \(tfjs-node-gpu not installed; tfjs-node not installed\)/)
-    expect(describeCompute(info)).toBe('backend wasm (SIMD, 1 thread) — tfjs-node-gpu not installed, tfjs-node not installed')
+    expect(info.reason).toMatch(
+      /^wasm \(XNNPACK SIMD, 1 thread \[auto: 0\.7 of 2 cores free \(1-min load 1\.30\)\], training shims\): the faster ones are unavailable \(tfjs-node-gpu not installed; tfjs-node not installed\)/
+    )
+    expect(describeCompute(info)).toBe(
+      'backend wasm (SIMD, 1 thread) — tfjs-node-gpu not installed, tfjs-node not installed'
+    )
     expect(info.tf).toBe(tf)
   })
 
@@ -113,21 +125,31 @@ describe('initCompute', () => {
     const info = await initCompute({
       loaders: {
         'tfjs-node-gpu': async () => {
-          throw new Error('libcudart.so.11.0: cannot open shared object file: No such file or directory\n    at Module._extensions')
+          throw new Error(
+            'libcudart.so.11.0: cannot open shared object file: No such file or directory\n    at Module._extensions'
+          )
         },
         'tfjs-node': registersTensorflow(undefined)
       }
     })
     expect(info.backend).toBe('tfjs-node')
-    expect(info.tried[0]).toEqual({ name: 'tfjs-node-gpu', ok: false, error: 'load error: libcudart.so.11.0: cannot open shared object file: No such file or directory' })
+    expect(info.tried[0]).toEqual({
+      name: 'tfjs-node-gpu',
+      ok: false,
+      error: 'load error: libcudart.so.11.0: cannot open shared object file: No such file or directory'
+    })
     expect(info.reason).toMatch(/^tfjs-node .*tfjs-node-gpu load error: libcudart/)
     expect(info.gpu).toBeNull()
   })
 
   it('a binding that loads but registers into another tfjs copy is reported, not used', async () => {
-    const info = await initCompute({ loaders: { 'tfjs-node-gpu': async () => undefined, 'tfjs-node': notInstalled('@tensorflow/tfjs-node') } })
+    const info = await initCompute({
+      loaders: { 'tfjs-node-gpu': async () => undefined, 'tfjs-node': notInstalled('@tensorflow/tfjs-node') }
+    })
     expect(info.backend).toBe('wasm')
-    expect(info.tried[0].error).toMatch(/^init failed: @tensorflow\/tfjs-node-gpu loaded but did not register .*4\.22\.0/)
+    expect(info.tried[0].error).toMatch(
+      /^init failed: @tensorflow\/tfjs-node-gpu loaded but did not register .*4\.22\.0/
+    )
   })
 
   it('wasm fails → cpu, with the conv filter-gradient shim for cpu', async () => {
@@ -141,7 +163,12 @@ describe('initCompute', () => {
     })
     expect(info.backend).toBe('cpu')
     expect(tf.getBackend()).toBe('cpu')
-    expect(info.tried.map((t) => t.error)).toEqual(['not installed', 'not installed', 'load error: WebAssembly is not available', undefined])
+    expect(info.tried.map((t) => t.error)).toEqual([
+      'not installed',
+      'not installed',
+      'load error: WebAssembly is not available',
+      undefined
+    ])
     expect(info.shims).toEqual(['Conv2DBackpropFilter(conv)'])
     expect(describeCompute(info)).toBe(
       'backend cpu (pure JS, slow) — tfjs-node-gpu not installed, tfjs-node not installed, wasm load error: WebAssembly is not available'
@@ -150,7 +177,10 @@ describe('initCompute', () => {
 
   it('an explicit backend is honoured even when a faster one is installed', async () => {
     const calls = { n: 0 }
-    const info = await initCompute({ backend: 'wasm', loaders: { ...NONE, 'tfjs-node-gpu': registersTensorflow(true, calls) } })
+    const info = await initCompute({
+      backend: 'wasm',
+      loaders: { ...NONE, 'tfjs-node-gpu': registersTensorflow(true, calls) }
+    })
     expect(info.backend).toBe('wasm')
     expect(calls.n).toBe(0)
     expect(info.tried).toEqual([{ name: 'wasm', ok: true }])
@@ -164,7 +194,9 @@ describe('initCompute', () => {
     await expect(initCompute({ backend: 'tfjs-node', loaders: NONE })).rejects.toThrow(
       "backend 'tfjs-node' was requested but cannot be used: tfjs-node not installed (install it with: npm install @tensorflow/tfjs-node@4.22.0)"
     )
-    await expect(initCompute({ backend: 'tfjs-node-gpu', loaders: NONE })).rejects.toThrow(/tfjs-node-gpu not installed/)
+    await expect(initCompute({ backend: 'tfjs-node-gpu', loaders: NONE })).rejects.toThrow(
+      /tfjs-node-gpu not installed/
+    )
     expect(currentCompute()).toBeNull()
   })
 

@@ -11,13 +11,19 @@ export function seeded(n: number, seed: number): Float32Array {
     let t = a
     t = Math.imul(t ^ (t >>> 15), t | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 * 2 - 1
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1
   }
   return out
 }
 
 export function rand(shape: number[], seed: number): Tensor {
-  return tf.tensor(seeded(shape.reduce((p, d) => p * d, 1), seed), shape)
+  return tf.tensor(
+    seeded(
+      shape.reduce((p, d) => p * d, 1),
+      seed
+    ),
+    shape
+  )
 }
 
 export interface Outputs {

@@ -16,7 +16,16 @@ const K = 5 // crop size on a 7x7 map (k = floor(9*7/14 + 0.5))
 const C = 16
 
 /** A miniature of one POI training step's math; returns the scalar loss. */
-function poiLoss(F: Tensor, w1: Tensor, w2: Tensor, gamma: Tensor, beta: Tensor, wAu: Tensor, wEmo: Tensor, target: Tensor): Tensor {
+function poiLoss(
+  F: Tensor,
+  w1: Tensor,
+  w2: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  wAu: Tensor,
+  wEmo: Tensor,
+  target: Tensor
+): Tensor {
   const crop = (r: number, c: number): Tensor => tf.slice(F, [0, r, c, 0], [B, K, K, C])
   const x1 = crop(0, 0)
   const x2 = tf.reverse(crop(0, H - K), 2) // upper-right, mirrored
@@ -70,7 +79,9 @@ describe('POI op set on wasm', () => {
     await tf.setBackend('wasm')
     const args = inputs()
     const prof = await tf.profile(() => {
-      const g = tf.grads((...a: Tensor[]) => poiLoss(a[0], a[1], a[2], a[3], a[4], a[5], a[6], args[7]))(args.slice(0, 7))
+      const g = tf.grads((...a: Tensor[]) => poiLoss(a[0], a[1], a[2], a[3], a[4], a[5], a[6], args[7]))(
+        args.slice(0, 7)
+      )
       return g
     })
     tf.dispose(args)
@@ -79,7 +90,9 @@ describe('POI op set on wasm', () => {
     const missing = names.filter((n) => tf.getKernel(n, 'wasm') == null)
     expect(missing).toEqual([])
     // The kernels this op set needs that wasm lacks or runs slowly natively, now shims:
-    expect(names).toEqual(expect.arrayContaining(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Reverse', 'MaxPoolGrad']))
+    expect(names).toEqual(
+      expect.arrayContaining(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Reverse', 'MaxPoolGrad'])
+    )
   })
 
   it('loss and all gradients match the cpu backend', async () => {

@@ -11,7 +11,9 @@ let seed = 1
 const init = (): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed: seed++ })
 
 function convBn(x: SymbolicTensor, filters: number, kernel: number, strides: number, relu: boolean): SymbolicTensor {
-  let y = tf.layers.conv2d({ filters, kernelSize: kernel, strides, padding: 'same', useBias: false, kernelInitializer: init() }).apply(x) as SymbolicTensor
+  let y = tf.layers
+    .conv2d({ filters, kernelSize: kernel, strides, padding: 'same', useBias: false, kernelInitializer: init() })
+    .apply(x) as SymbolicTensor
   y = tf.layers.batchNormalization({ gammaInitializer: 'ones', betaInitializer: 'zeros' }).apply(y) as SymbolicTensor
   return relu ? (tf.layers.reLU().apply(y) as SymbolicTensor) : y
 }
@@ -87,7 +89,10 @@ describe('small ResNet, training mode', () => {
     const start = tf.memory().numTensors
     const opt = tf.train.adam(1e-3)
     const step = (): void => {
-      const loss = opt.minimize(() => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as Tensor)) as tf.Scalar, true)
+      const loss = opt.minimize(
+        () => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as Tensor)) as tf.Scalar,
+        true
+      )
       loss?.dispose()
     }
     step() // creates Adam's moment slots (2 per trainable variable) and its step counters

@@ -29,8 +29,30 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 10, 10, 3], k: [1, 1], cout: 4, strides: 2, pad: 'valid' },
   { x: [2, 9, 8, 5], k: [3, 3], cout: 3, strides: 3, pad: 'same' },
   { x: [1, 12, 12, 3], k: [5, 3], cout: 2, strides: 3, pad: 'valid' },
-  { x: [2, 7, 6, 3], k: [3, 3], cout: 4, strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  { x: [2, 8, 9, 2], k: [3, 3], cout: 3, strides: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+  {
+    x: [2, 7, 6, 3],
+    k: [3, 3],
+    cout: 4,
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0]
+    ]
+  },
+  {
+    x: [2, 8, 9, 2],
+    k: [3, 3],
+    cout: 3,
+    strides: 2,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 3],
+      [0, 0]
+    ]
+  },
   { x: [2, 7, 7, 16], k: [3, 3], cout: 16, strides: 1, pad: 'same' },
   { x: [1, 6, 6, 40], k: [3, 3], cout: 8, strides: 2, pad: 'same' },
   { x: [2, 10, 10, 3], k: [1, 1], cout: 2, strides: 3, pad: 'valid' },
@@ -46,7 +68,8 @@ function convGeometry(c: ConvCase): { dyShape: number[]; filterShape: [number, n
   return { dyShape: [c.x[0], info.outHeight, info.outWidth, c.cout], filterShape }
 }
 
-const label = (c: ConvCase): string => `x${c.x.join('x')} k${c.k.join('x')} s${JSON.stringify(c.strides)} pad ${JSON.stringify(c.pad)}`
+const label = (c: ConvCase): string =>
+  `x${c.x.join('x')} k${c.k.join('x')} s${JSON.stringify(c.strides)} pad ${JSON.stringify(c.pad)}`
 
 beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true)
@@ -61,9 +84,17 @@ describe('Conv2DBackpropFilter shim', () => {
       for (const [i, c] of CONV_CASES.entries()) {
         const { dyShape, filterShape } = convGeometry(c)
         const { err, shapes } = await compareBackends(() =>
-          kernel('Conv2DBackpropFilter', { x: rand(c.x, 10 + i), dy: rand(dyShape, 50 + i) }, {
-            strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: c.round, filterShape
-          })
+          kernel(
+            'Conv2DBackpropFilter',
+            { x: rand(c.x, 10 + i), dy: rand(dyShape, 50 + i) },
+            {
+              strides: c.strides,
+              pad: c.pad,
+              dataFormat: 'NHWC',
+              dimRoundingMode: c.round,
+              filterShape
+            }
+          )
         )
         expect(shapes[0], label(c)).toEqual(filterShape)
         expect(err, label(c)).toBeLessThanOrEqual(TOL)
@@ -78,9 +109,17 @@ describe('Conv2DBackpropInput shim (phase decomposition)', () => {
     for (const [i, c] of CONV_CASES.entries()) {
       const { dyShape, filterShape } = convGeometry(c)
       const { err, shapes } = await compareBackends(() =>
-        kernel('Conv2DBackpropInput', { dy: rand(dyShape, 70 + i), filter: rand(filterShape, 90 + i) }, {
-          strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: c.round, inputShape: c.x
-        })
+        kernel(
+          'Conv2DBackpropInput',
+          { dy: rand(dyShape, 70 + i), filter: rand(filterShape, 90 + i) },
+          {
+            strides: c.strides,
+            pad: c.pad,
+            dataFormat: 'NHWC',
+            dimRoundingMode: c.round,
+            inputShape: c.x
+          }
+        )
       )
       expect(shapes[0], label(c)).toEqual(c.x)
       expect(err, label(c)).toBeLessThanOrEqual(TOL)
@@ -90,9 +129,18 @@ describe('Conv2DBackpropInput shim (phase decomposition)', () => {
   it('rejects NCHW with a clear error', async () => {
     await tf.setBackend('wasm')
     expect(() =>
-      tf.tidy(() => kernel('Conv2DBackpropInput', { dy: rand([1, 2, 4, 4], 1), filter: rand([3, 3, 2, 2], 2) }, {
-        strides: 1, pad: 'same', dataFormat: 'NCHW', inputShape: [1, 2, 4, 4]
-      }))
+      tf.tidy(() =>
+        kernel(
+          'Conv2DBackpropInput',
+          { dy: rand([1, 2, 4, 4], 1), filter: rand([3, 3, 2, 2], 2) },
+          {
+            strides: 1,
+            pad: 'same',
+            dataFormat: 'NCHW',
+            inputShape: [1, 2, 4, 4]
+          }
+        )
+      )
     ).toThrow(/dataFormat 'NCHW' is not supported/)
   })
 })
@@ -113,7 +161,13 @@ describe('tf.grads of conv2d end to end', () => {
 })
 
 describe('depthwise conv2d gradients (missing in wasm)', () => {
-  const cases: Array<{ x: [number, number, number, number]; k: [number, number]; mult: number; strides: number | [number, number]; pad: 'same' | 'valid' }> = [
+  const cases: Array<{
+    x: [number, number, number, number]
+    k: [number, number]
+    mult: number
+    strides: number | [number, number]
+    pad: 'same' | 'valid'
+  }> = [
     { x: [2, 8, 8, 3], k: [3, 3], mult: 1, strides: 1, pad: 'same' },
     { x: [2, 9, 9, 4], k: [3, 3], mult: 2, strides: 2, pad: 'same' },
     { x: [1, 10, 8, 2], k: [5, 3], mult: 1, strides: [2, 1], pad: 'valid' },
@@ -123,11 +177,20 @@ describe('depthwise conv2d gradients (missing in wasm)', () => {
   it('filter and input gradients match cpu via tf.grads(depthwiseConv2d)', async () => {
     for (const [i, c] of cases.entries()) {
       const fshape = [c.k[0], c.k[1], c.x[3], c.mult]
-      const info = tf.backend_util.computeConv2DInfo(c.x, fshape as [number, number, number, number], c.strides, 1, c.pad, undefined, true)
+      const info = tf.backend_util.computeConv2DInfo(
+        c.x,
+        fshape as [number, number, number, number],
+        c.strides,
+        1,
+        c.pad,
+        undefined,
+        true
+      )
       const dyShape = [c.x[0], info.outHeight, info.outWidth, c.x[3] * c.mult]
       const { err, shapes } = await compareBackends(() => {
         const r = rand(dyShape, 200 + i)
-        const f = (x: Tensor, w: Tensor): Tensor => tf.sum(tf.mul(tf.depthwiseConv2d(x as Tensor4D, w as Tensor4D, c.strides, c.pad), r))
+        const f = (x: Tensor, w: Tensor): Tensor =>
+          tf.sum(tf.mul(tf.depthwiseConv2d(x as Tensor4D, w as Tensor4D, c.strides, c.pad), r))
         return tf.grads(f)([rand(c.x, 300 + i), rand(fshape, 400 + i)])
       })
       expect(shapes, JSON.stringify(c)).toEqual([c.x, fshape])
@@ -188,11 +251,17 @@ describe('Reverse (0/1 matmul)', () => {
   it('matches cpu exactly, forward and gradient, incl. fallbacks', async () => {
     const cases: Array<[number[], number[]]> = [
       [[2, 5, 9, 8], [2]], // horizontal flip of an NHWC feature map (the POI crops)
-      [[2, 5, 9, 8], [1, 2]],
+      [
+        [2, 5, 9, 8],
+        [1, 2]
+      ],
       [[4, 7], [-1]],
       [[3, 70], [1]], // longer than REVERSE_MATMUL_MAX_LEN: native
       [[2, 30, 3], [1]],
-      [[2, 3, 4], [0, 2]],
+      [
+        [2, 3, 4],
+        [0, 2]
+      ],
       [[2, 1, 4], [1]]
     ]
     for (const [i, [shape, dims]] of cases.entries()) {
@@ -221,7 +290,7 @@ describe('MaxPoolGrad (wasm drops all-negative windows)', () => {
         const { err } = await compareBackends(() => {
           const x0 = rand(shape, 1000 + i)
           // Values in {-2..2}: many equal maxima, some all-negative windows.
-    const x = ties ? tf.round(tf.mul(x0, 2)) : x0
+          const x = ties ? tf.round(tf.mul(x0, 2)) : x0
           const outShape = tf.tidy(() => tf.maxPool(tf.zeros(shape) as Tensor4D, k, s, pad).shape)
           const r = rand(outShape, 1100 + i)
           return tf.grad((v: Tensor) => tf.sum(tf.mul(tf.maxPool(v as Tensor4D, k, s, pad), r)))(x)
@@ -251,8 +320,12 @@ describe('tensor bookkeeping', () => {
     const dw = rand([3, 3, 3, 1], 5)
     const before = tf.memory().numTensors
     for (let step = 0; step < 3; step++) {
-      const g = tf.grads((p: Tensor, q: Tensor) => tf.sum(tf.square(tf.conv2d(p as Tensor4D, q as Tensor4D, 2, 'same'))))([x, w])
-      const gd = tf.grads((p: Tensor, q: Tensor) => tf.sum(tf.depthwiseConv2d(p as Tensor4D, q as Tensor4D, 1, 'same')))([x, dw])
+      const g = tf.grads((p: Tensor, q: Tensor) =>
+        tf.sum(tf.square(tf.conv2d(p as Tensor4D, q as Tensor4D, 2, 'same')))
+      )([x, w])
+      const gd = tf.grads((p: Tensor, q: Tensor) =>
+        tf.sum(tf.depthwiseConv2d(p as Tensor4D, q as Tensor4D, 1, 'same'))
+      )([x, dw])
       const t = tf.tile(x, [1, 2, 1, 1])
       const r = tf.reverse(x, 2)
       const m = tf.matMul(a, b, true, true)

@@ -18,7 +18,9 @@ describe('wasm threads in Node (experimental)', () => {
     expect(info.threadsWhy).toBe('auto: 1.9 of 2 cores free (1-min load 0.10)')
     expect(getThreadsCount()).toBe(2)
     expect(info.warnings).toEqual([])
-    expect(describeCompute(info)).toBe('backend wasm (SIMD, 2 threads) — tfjs-node-gpu not installed, tfjs-node not installed')
+    expect(describeCompute(info)).toBe(
+      'backend wasm (SIMD, 2 threads) — tfjs-node-gpu not installed, tfjs-node not installed'
+    )
     expect(globalThis.Blob).toBe(blob) // the init-time patches are undone
     expect(unrefPoolThreads()).toBeGreaterThanOrEqual(1) // the pool's workers exist (and do not hold the process)
 

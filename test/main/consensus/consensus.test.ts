@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { crowdlab, dawidSkene, majorityVote, type ConsensusInput, type Vote } from '../../../src-main/core/consensus/consensus'
+import {
+  crowdlab,
+  dawidSkene,
+  majorityVote,
+  type ConsensusInput,
+  type Vote
+} from '../../../src-main/core/consensus/consensus'
 import { Rng } from '../../../src-main/core/util/rng'
 import { spearman } from '../../../src-main/core/evaluate/metrics'
 
@@ -8,14 +14,22 @@ import { spearman } from '../../../src-main/core/evaluate/metrics'
  * an error goes to a uniformly drawn other class. The model is right with probability modelAcc and
  * puts most of its mass on its answer.
  */
-function synthetic(seed: number, reliab: number[], modelAcc: number, N = 800, C = 5, perImage = 3): { input: ConsensusInput; truth: number[] } {
+function synthetic(
+  seed: number,
+  reliab: number[],
+  modelAcc: number,
+  N = 800,
+  C = 5,
+  perImage = 3
+): { input: ConsensusInput; truth: number[] } {
   const rng = new Rng(seed)
   const truth = Array.from({ length: N }, () => rng.int(C))
   const votes: Vote[] = []
   const other = (y: number): number => (y + 1 + rng.int(C - 1)) % C
   for (let i = 0; i < N; i++) {
     const who = rng.shuffle([...reliab.keys()]).slice(0, perImage)
-    for (const j of who) votes.push({ image: i, annotator: `a${j}`, label: rng.chance(reliab[j]) ? truth[i] : other(truth[i]) })
+    for (const j of who)
+      votes.push({ image: i, annotator: `a${j}`, label: rng.chance(reliab[j]) ? truth[i] : other(truth[i]) })
   }
   const modelProbs = truth.map((y) => {
     const top = rng.chance(modelAcc) ? y : other(y)
@@ -27,7 +41,8 @@ function synthetic(seed: number, reliab: number[], modelAcc: number, N = 800, C 
   return { input: { images: N, classes: C, votes, modelProbs }, truth }
 }
 
-const accuracy = (label: number[], truth: number[]): number => label.filter((l, i) => l === truth[i]).length / truth.length
+const accuracy = (label: number[], truth: number[]): number =>
+  label.filter((l, i) => l === truth[i]).length / truth.length
 
 describe('consensus labels', () => {
   it('on a hand-made table: majority vote, ties broken by the model, Dawid–Skene down-weights the contrarian', () => {
@@ -65,10 +80,16 @@ describe('consensus labels', () => {
   })
 
   it('names the bad value', () => {
-    expect(() => majorityVote({ images: 2, classes: 3, votes: [{ image: 2, annotator: 'x', label: 0 }] })).toThrow(/vote 0 names image 2, outside 0..1/)
-    expect(() => majorityVote({ images: 2, classes: 3, votes: [{ image: 0, annotator: 'x', label: 3 }] })).toThrow(/annotator x\) has label 3/)
+    expect(() => majorityVote({ images: 2, classes: 3, votes: [{ image: 2, annotator: 'x', label: 0 }] })).toThrow(
+      /vote 0 names image 2, outside 0..1/
+    )
+    expect(() => majorityVote({ images: 2, classes: 3, votes: [{ image: 0, annotator: 'x', label: 3 }] })).toThrow(
+      /annotator x\) has label 3/
+    )
     expect(() => crowdlab({ images: 1, classes: 3, votes: [] })).toThrow(/needs model probabilities/)
-    expect(() => crowdlab({ images: 2, classes: 3, votes: [], modelProbs: [[1, 0, 0]] })).toThrow(/1 model rows for 2 images/)
+    expect(() => crowdlab({ images: 2, classes: 3, votes: [], modelProbs: [[1, 0, 0]] })).toThrow(
+      /1 model rows for 2 images/
+    )
   })
 
   it('with annotators of different reliability, model + annotators beats majority vote and Dawid–Skene, and ranks annotators', () => {
@@ -83,7 +104,12 @@ describe('consensus labels', () => {
       const accOurs = accuracy(ours.label, truth)
       const est = reliab.map((_, j) => ours.annotatorQuality.get(`a${j}`)!)
       const rho = spearman(est, reliab)
-      console.log(`seed ${seed}: consensus accuracy majority ${accMv.toFixed(3)}, Dawid–Skene ${accDs.toFixed(3)}, ours ${accOurs.toFixed(3)} (model weight ${ours.modelWeight!.toFixed(2)}); annotator-quality Spearman ${rho.toFixed(3)}, DS ${spearman(reliab.map((_, j) => ds.annotatorQuality.get(`a${j}`)!), reliab).toFixed(3)}`)
+      console.log(
+        `seed ${seed}: consensus accuracy majority ${accMv.toFixed(3)}, Dawid–Skene ${accDs.toFixed(3)}, ours ${accOurs.toFixed(3)} (model weight ${ours.modelWeight!.toFixed(2)}); annotator-quality Spearman ${rho.toFixed(3)}, DS ${spearman(
+          reliab.map((_, j) => ds.annotatorQuality.get(`a${j}`)!),
+          reliab
+        ).toFixed(3)}`
+      )
       expect(accOurs).toBeGreaterThan(accMv)
       expect(accOurs).toBeGreaterThan(accDs)
       expect(rho).toBeGreaterThanOrEqual(0.9)

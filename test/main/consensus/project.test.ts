@@ -24,7 +24,12 @@ async function fixture(): Promise<{ dir: string; path: string; ids: Map<string, 
   const p = createProject(path)
   try {
     await importDataset(p, join(t.dir, 'data'), { format: 'folder' })
-    const ids = new Map((p.db.prepare('SELECT rel_path AS r, id FROM images').all() as { r: string; id: number }[]).map((x) => [x.r, x.id]))
+    const ids = new Map(
+      (p.db.prepare('SELECT rel_path AS r, id FROM images').all() as { r: string; id: number }[]).map((x) => [
+        x.r,
+        x.id
+      ])
+    )
     return { dir: t.dir, path, ids }
   } finally {
     p.close()
@@ -32,7 +37,12 @@ async function fixture(): Promise<{ dir: string; path: string; ids: Map<string, 
 }
 
 function captureIo(): { out(s: string): void; err(s: string): void; stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) }
+  const io = {
+    stdout: '',
+    stderr: '',
+    out: (s: string) => void (io.stdout += s),
+    err: (s: string) => void (io.stderr += s)
+  }
   return io
 }
 
@@ -98,7 +108,11 @@ describe('annotator votes and project consensus', () => {
       expect(importVotes(p, join(fx.dir, 'votes.csv'))).toMatchObject({ added: 0, replaced: 27 })
       const classes = getClasses(p.db)
       // A curator relabels sad_0 to anger: a vote of "curator:alice".
-      applyChanges(p.db, [{ imageId: fx.ids.get('sad/sad_0.jpg')!, label: classes.indexOf('anger'), review: 'relabeled' }], { actor: 'alice', source: 'curator' })
+      applyChanges(
+        p.db,
+        [{ imageId: fx.ids.get('sad/sad_0.jpg')!, label: classes.indexOf('anger'), review: 'relabeled' }],
+        { actor: 'alice', source: 'curator' }
+      )
       const c = projectConsensus(p.db, { method: 'majority' })
       const by = new Map(c.images.map((im) => [im.imageId, im]))
       expect(classes[by.get(fx.ids.get(flip)!)!.consensus]).toBe('happiness')
@@ -126,7 +140,13 @@ describe('annotator votes and project consensus', () => {
     expect(io.stdout).toMatch(/noisy\s+9\s+[\d.]+\s+33\.3 %/)
     expect(io.stdout).toMatch(/2 image\(s\) whose consensus differs from the current label/)
     const bad = captureIo()
-    write(join(fx.dir, 'v2.csv'), csv([['image', 'annotator', 'label'], ['x.jpg', 'a', 'sad']]))
+    write(
+      join(fx.dir, 'v2.csv'),
+      csv([
+        ['image', 'annotator', 'label'],
+        ['x.jpg', 'a', 'sad']
+      ])
+    )
     expect(await consensusCommand(fx.path, { votes: join(fx.dir, 'v2.csv') }, bad)).toBe(3)
     expect(bad.stderr).toMatch(/v2\.csv:2: image "x\.jpg" is not in this project/)
     expect(await consensusCommand(fx.path, { method: 'best' }, bad)).toBe(2)

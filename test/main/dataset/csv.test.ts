@@ -32,7 +32,14 @@ async function refused(p: Project, source: string, opts = {}): Promise<ImportErr
 }
 function rowCounts(p: Project): Record<string, number> {
   const n = (t: string) => p.db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number
-  return { images: n('images'), annotations: n('annotations'), history: n('label_history'), imports: n('imports'), pixels: n('pixel_cache'), thumbs: n('thumbnails') }
+  return {
+    images: n('images'),
+    annotations: n('annotations'),
+    history: n('label_history'),
+    imports: n('imports'),
+    pixels: n('pixel_cache'),
+    thumbs: n('thumbnails')
+  }
 }
 const EMPTY = { images: 0, annotations: 0, history: 0, imports: 0, pixels: 0, thumbs: 0 }
 
@@ -67,8 +74,17 @@ describe('CSV import', () => {
     expect(r.countsBySplit).toEqual({ train: 3, val: 1, test: 1, none: 1 })
     expect(r.classMapping).toEqual({ angry: 'anger', Happy: 'happiness', happy: 'happiness', sad: 'sadness' })
     expect(p.classes()).toEqual(['happiness', 'sadness', 'anger'])
-    const row = p.db.prepare("SELECT split, source_split, extra, source_dup_group FROM images WHERE rel_path = 'images/angry/angry_1.jpg'").get()
-    expect(row).toEqual({ split: 'val', source_split: 'PublicTest', extra: JSON.stringify({ subject: 'S2' }), source_dup_group: '7' })
+    const row = p.db
+      .prepare(
+        "SELECT split, source_split, extra, source_dup_group FROM images WHERE rel_path = 'images/angry/angry_1.jpg'"
+      )
+      .get()
+    expect(row).toEqual({
+      split: 'val',
+      source_split: 'PublicTest',
+      extra: JSON.stringify({ subject: 'S2' }),
+      source_dup_group: '7'
+    })
     // Windows separators name the same file.
     expect(p.db.prepare("SELECT count(*) FROM images WHERE rel_path = 'images/sad/sad_1.jpg'").pluck().get()).toBe(1)
     expect(r.duplicates.source).toMatchObject({ groups: 1, images: 2, conflicting: 1, crossSplit: 1 })
@@ -80,7 +96,11 @@ describe('CSV import', () => {
   it('reads UTF-8 with a BOM, ";" and tab delimiters, an Excel sep= line and CRLF', async () => {
     const dir = tmp()
     const root = await dataset(dir)
-    const rows = [['path', 'label'], ['images/angry/angry_0.jpg', 'anger'], ['images/happy/happy_0.jpg', 'happiness']]
+    const rows = [
+      ['path', 'label'],
+      ['images/angry/angry_0.jpg', 'anger'],
+      ['images/happy/happy_0.jpg', 'happiness']
+    ]
     const variants: [string, string | Buffer][] = [
       ['bom.csv', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(csv(rows))])],
       ['semi.csv', csv(rows, ';')],
@@ -137,7 +157,14 @@ describe('CSV import', () => {
     const root = await dataset(dir)
     await writeImage(join(dir, 'secret', 'x.jpg'), 99)
     symlinkSync(join(dir, 'secret'), join(root, 'images', 'link'))
-    write(join(root, 'l.csv'), csv([['path', 'label'], ['images/angry/angry_0.jpg', 'anger'], ['images/link/x.jpg', 'anger']]))
+    write(
+      join(root, 'l.csv'),
+      csv([
+        ['path', 'label'],
+        ['images/angry/angry_0.jpg', 'anger'],
+        ['images/link/x.jpg', 'anger']
+      ])
+    )
     const p = project(dir)
     const e = await refused(p, join(root, 'l.csv'))
     expect(e.problems).toHaveLength(1)
@@ -153,7 +180,14 @@ describe('CSV import', () => {
     const p = project(dir)
     const q = await refused(p, join(root, 'q.csv'))
     expect(q.problems[0].message).toMatch(/CSV syntax error/)
-    write(join(root, 'latin1.csv'), Buffer.concat([Buffer.from('path,label\nimages/angry/angry_0.jpg,anger\nimages/happy/caf'), Buffer.from([0xe9]), Buffer.from('.jpg,happy\n')]))
+    write(
+      join(root, 'latin1.csv'),
+      Buffer.concat([
+        Buffer.from('path,label\nimages/angry/angry_0.jpg,anger\nimages/happy/caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('.jpg,happy\n')
+      ])
+    )
     const l = await refused(p, join(root, 'latin1.csv'))
     expect(l.problems[0]).toMatchObject({ line: 3 })
     expect(l.problems[0].message).toMatch(/not valid UTF-8/)
@@ -163,12 +197,26 @@ describe('CSV import', () => {
   it('skips and reports missing files, and refuses a CSV none of whose files exist', async () => {
     const dir = tmp()
     const root = await dataset(dir)
-    write(join(root, 'm.csv'), csv([['path', 'label'], ['images/angry/angry_0.jpg', 'anger'], ['images/angry/nope.jpg', 'anger']]))
+    write(
+      join(root, 'm.csv'),
+      csv([
+        ['path', 'label'],
+        ['images/angry/angry_0.jpg', 'anger'],
+        ['images/angry/nope.jpg', 'anger']
+      ])
+    )
     const p = project(dir)
     const r = await importDataset(p, join(root, 'm.csv'))
     expect(r.imported).toBe(1)
     expect(r.skipped).toEqual([{ path: 'images/angry/nope.jpg', reason: 'file not found', line: 3 }])
-    write(join(root, 'none.csv'), csv([['path', 'label'], ['x/a.jpg', 'anger'], ['x/b.jpg', 'anger']]))
+    write(
+      join(root, 'none.csv'),
+      csv([
+        ['path', 'label'],
+        ['x/a.jpg', 'anger'],
+        ['x/b.jpg', 'anger']
+      ])
+    )
     const e = await refused(p, join(root, 'none.csv'))
     expect(e.message).toMatch(/nothing to import: all 2 listed file\(s\) were skipped/)
     expect(rowCounts(p).images).toBe(1)
@@ -191,28 +239,56 @@ describe('CSV import', () => {
     const r = await importDataset(p, join(root, 'export.csv'))
     expect(r.states).toEqual({ labeled: 2, not_face: 1 })
     const rows = p.db
-      .prepare('SELECT i.rel_path, c.name AS label, a.state, i.extra FROM images i JOIN annotations a ON a.image_id = i.id LEFT JOIN classes c ON c.idx = a.current_label ORDER BY i.id')
+      .prepare(
+        'SELECT i.rel_path, c.name AS label, a.state, i.extra FROM images i JOIN annotations a ON a.image_id = i.id LEFT JOIN classes c ON c.idx = a.current_label ORDER BY i.id'
+      )
       .all()
     expect(rows).toEqual([
-      { rel_path: 'images/angry/angry_0.jpg', label: 'anger', state: 'labeled', extra: '{"original_label":"anger","reviewed":"no"}' },
-      { rel_path: 'images/happy/happy_0.jpg', label: 'sadness', state: 'labeled', extra: '{"original_label":"happiness","reviewed":"yes"}' },
-      { rel_path: 'images/sad/sad_0.jpg', label: null, state: 'not_face', extra: '{"original_label":"sadness","reviewed":"yes"}' }
+      {
+        rel_path: 'images/angry/angry_0.jpg',
+        label: 'anger',
+        state: 'labeled',
+        extra: '{"original_label":"anger","reviewed":"no"}'
+      },
+      {
+        rel_path: 'images/happy/happy_0.jpg',
+        label: 'sadness',
+        state: 'labeled',
+        extra: '{"original_label":"happiness","reviewed":"yes"}'
+      },
+      {
+        rel_path: 'images/sad/sad_0.jpg',
+        label: null,
+        state: 'not_face',
+        extra: '{"original_label":"sadness","reviewed":"yes"}'
+      }
     ])
   })
 
   it('keeps the import after reopening (it was committed), with one history row per image in one batch', async () => {
     const dir = tmp()
     const root = await dataset(dir)
-    write(join(root, 'a.csv'), csv([['path', 'label'], ['images/angry/angry_0.jpg', 'anger'], ['images/happy/happy_1.jpg', 'happy']]))
+    write(
+      join(root, 'a.csv'),
+      csv([
+        ['path', 'label'],
+        ['images/angry/angry_0.jpg', 'anger'],
+        ['images/happy/happy_1.jpg', 'happy']
+      ])
+    )
     const file = join(dir, 'p.poi')
     const p = createProject(file)
     await importDataset(p, join(root, 'a.csv'))
     p.close()
     const again = openProject(file)
     try {
-      const h = again.db.prepare("SELECT count(*) AS n, count(DISTINCT batch_id) AS batches, min(source) AS source FROM label_history").get()
+      const h = again.db
+        .prepare('SELECT count(*) AS n, count(DISTINCT batch_id) AS batches, min(source) AS source FROM label_history')
+        .get()
       expect(h).toEqual({ n: 2, batches: 1, source: 'import' })
-      const ann = again.db.prepare('SELECT original_label, current_label, state, original_state FROM annotations ORDER BY image_id').all()
+      const ann = again.db
+        .prepare('SELECT original_label, current_label, state, original_state FROM annotations ORDER BY image_id')
+        .all()
       expect(ann).toEqual([
         { original_label: 1, current_label: 1, state: 'labeled', original_state: 'labeled' },
         { original_label: 0, current_label: 0, state: 'labeled', original_state: 'labeled' }

@@ -4,7 +4,16 @@ import { join } from 'node:path'
 import { createProject, type Project } from '../../../src-main/core/project'
 import { detectFormat, importDataset, ImportError } from '../../../src-main/core/dataset/index'
 import { integrityCheck } from '../../../src-main/core/store/db'
-import { blobImage, encode, hugePngHeader, makeClassFolders, paletteTiff, truncated, write, writeImage } from '../../fixtures-gen/images'
+import {
+  blobImage,
+  encode,
+  hugePngHeader,
+  makeClassFolders,
+  paletteTiff,
+  truncated,
+  write,
+  writeImage
+} from '../../fixtures-gen/images'
 import { tempDir } from '../../helpers/tmp'
 
 const cleanups: (() => void)[] = []
@@ -41,7 +50,12 @@ describe('class-folder import', () => {
     copyFileSync(join(root, 'happy', readdirSync(join(root, 'happy'))[0]), raw)
     const r = await importDataset(project(dir), root)
     expect(r.imported).toBe(2)
-    expect(r.skipped).toEqual([expect.objectContaining({ path: 'happy/caf\uFFFD.png', reason: expect.stringMatching(/not valid UTF-8 \(bytes 636166e92e706e67\)/) })])
+    expect(r.skipped).toEqual([
+      expect.objectContaining({
+        path: 'happy/caf\uFFFD.png',
+        reason: expect.stringMatching(/not valid UTF-8 \(bytes 636166e92e706e67\)/)
+      })
+    ])
   })
 
   it('imports root/<class>/ trees with class names normalised', async () => {
@@ -75,7 +89,11 @@ describe('class-folder import', () => {
     const p = project(dir)
     const r = await importDataset(p, root)
     expect(r.countsBySplitClass).toEqual({ train: { anger: 2, sadness: 1 }, val: { anger: 1 }, test: { sadness: 1 } })
-    expect(p.db.prepare("SELECT DISTINCT source_split FROM images ORDER BY 1").pluck().all()).toEqual(['PublicTest', 'Training', 'test'])
+    expect(p.db.prepare('SELECT DISTINCT source_split FROM images ORDER BY 1').pluck().all()).toEqual([
+      'PublicTest',
+      'Training',
+      'test'
+    ])
   })
 
   it('refuses unknown class folders and empty folders with a clear message', async () => {
@@ -113,12 +131,21 @@ describe('class-folder import', () => {
     expect(reasons['happy/bomb.png']).toMatch(/exceeds the 100 MP limit/)
     expect(reasons['happy/vector.svg']).toMatch(/unsupported format svg/)
     const rows = p.db
-      .prepare('SELECT rel_path, decode_status, channels, (SELECT count(*) FROM pixel_cache c WHERE c.image_id = i.id) AS px FROM images i ORDER BY rel_path')
+      .prepare(
+        'SELECT rel_path, decode_status, channels, (SELECT count(*) FROM pixel_cache c WHERE c.image_id = i.id) AS px FROM images i ORDER BY rel_path'
+      )
       .all() as { rel_path: string; decode_status: string; channels: number | null; px: number }[]
     for (const row of rows) expect(row.px, row.rel_path).toBe(row.decode_status === 'ok' ? 1 : 0)
     expect(rows.find((x) => x.rel_path === 'sad/KA.SA1.tiff')).toMatchObject({ decode_status: 'ok', channels: 1 })
     // Labels of undecodable files are kept, so curators see them.
-    expect(p.db.prepare("SELECT count(*) FROM annotations a JOIN images i ON i.id = a.image_id WHERE i.decode_status = 'error' AND a.state = 'labeled'").pluck().get()).toBe(4)
+    expect(
+      p.db
+        .prepare(
+          "SELECT count(*) FROM annotations a JOIN images i ON i.id = a.image_id WHERE i.decode_status = 'error' AND a.state = 'labeled'"
+        )
+        .pluck()
+        .get()
+    ).toBe(4)
     expect(integrityCheck(p.db)).toBe('ok')
   })
 

@@ -20,7 +20,9 @@ function project(dir: string): Project {
   cleanups.unshift(() => p.close())
   return p
 }
-function annotations(p: Project): { path: string; label: string | null; state: string; votes: string | null; split: string | null }[] {
+function annotations(
+  p: Project
+): { path: string; label: string | null; state: string; votes: string | null; split: string | null }[] {
   return p.db
     .prepare(
       `SELECT i.rel_path AS path, c.name AS label, a.state, a.votes, i.split FROM images i JOIN annotations a ON a.image_id = i.id
@@ -58,7 +60,20 @@ describe('FERPlus import', () => {
     write(
       file,
       csv([
-        ['Usage', 'Image name', 'neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt', 'unknown', 'NF'],
+        [
+          'Usage',
+          'Image name',
+          'neutral',
+          'happiness',
+          'surprise',
+          'sadness',
+          'anger',
+          'disgust',
+          'fear',
+          'contempt',
+          'unknown',
+          'NF'
+        ],
         ['Training', 'fer0000000.png', 4, 6, 0, 0, 0, 0, 0, 0, 0, 0],
         ['Training', 'fer0000001.png', 0, 0, 0, 0, 0, 0, 0, 0, 2, 8],
         ['Training', '', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0],
@@ -75,20 +90,61 @@ describe('FERPlus import', () => {
     expect(r.states).toEqual({ labeled: 2, not_face: 1, unknown: 1 })
     expect(p.classes()).toEqual(['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'])
     expect(annotations(p)).toEqual([
-      { path: 'FER2013Train/fer0000000.png', label: 'happiness', state: 'labeled', votes: '[4,6,0,0,0,0,0,0]', split: 'train' },
-      { path: 'FER2013Train/fer0000001.png', label: null, state: 'not_face', votes: '[0,0,0,0,0,0,0,0]', split: 'train' },
+      {
+        path: 'FER2013Train/fer0000000.png',
+        label: 'happiness',
+        state: 'labeled',
+        votes: '[4,6,0,0,0,0,0,0]',
+        split: 'train'
+      },
+      {
+        path: 'FER2013Train/fer0000001.png',
+        label: null,
+        state: 'not_face',
+        votes: '[0,0,0,0,0,0,0,0]',
+        split: 'train'
+      },
       { path: 'FER2013Valid/fer0000002.png', label: null, state: 'unknown', votes: '[3,3,4,0,0,0,0,0]', split: 'val' },
-      { path: 'FER2013Test/fer0000003.png', label: 'contempt', state: 'labeled', votes: '[0,0,0,0,0,0,0,9]', split: 'test' }
+      {
+        path: 'FER2013Test/fer0000003.png',
+        label: 'contempt',
+        state: 'labeled',
+        votes: '[0,0,0,0,0,0,0,9]',
+        split: 'test'
+      }
     ])
-    expect(p.db.prepare("SELECT extra FROM images WHERE rel_path LIKE '%0001.png'").pluck().get()).toBe('{"unknown":2,"NF":8}')
+    expect(p.db.prepare("SELECT extra FROM images WHERE rel_path LIKE '%0001.png'").pluck().get()).toBe(
+      '{"unknown":2,"NF":8}'
+    )
   })
 
   it('refuses bad vote cells naming the line', async () => {
     const dir = tmp()
     const file = join(dir, 'v.csv')
-    write(file, csv([['Usage', 'Image name', 'neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt', 'unknown', 'NF'], ['Training', 'a.png', 1, 'x', 0, 0, 0, 0, 0, 0, 0, 0]]))
+    write(
+      file,
+      csv([
+        [
+          'Usage',
+          'Image name',
+          'neutral',
+          'happiness',
+          'surprise',
+          'sadness',
+          'anger',
+          'disgust',
+          'fear',
+          'contempt',
+          'unknown',
+          'NF'
+        ],
+        ['Training', 'a.png', 1, 'x', 0, 0, 0, 0, 0, 0, 0, 0]
+      ])
+    )
     const p = project(dir)
-    await expect(importDataset(p, file)).rejects.toThrow(/v\.csv:2: vote "x" in column happiness is not a non-negative integer/)
+    await expect(importDataset(p, file)).rejects.toThrow(
+      /v\.csv:2: vote "x" in column happiness is not a non-negative integer/
+    )
   })
 })
 
@@ -132,7 +188,17 @@ describe('AffectNet import', () => {
     const imgs = join(dir, 'Manually_Annotated_Images')
     for (let i = 0; i < 5; i++) await writeImage(join(imgs, '12', `f${i}.jpg`), 10 + i, 'jpeg', 64, 3)
     const file = join(dir, 'validation.csv')
-    const header = ['subDirectory_filePath', 'face_x', 'face_y', 'face_width', 'face_height', 'facial_landmarks', 'expression', 'valence', 'arousal']
+    const header = [
+      'subDirectory_filePath',
+      'face_x',
+      'face_y',
+      'face_width',
+      'face_height',
+      'facial_landmarks',
+      'expression',
+      'valence',
+      'arousal'
+    ]
     write(
       file,
       csv([
@@ -155,7 +221,9 @@ describe('AffectNet import', () => {
       [null, 'unknown', 'val'],
       [null, 'not_face', 'val']
     ])
-    expect(JSON.parse(p.db.prepare("SELECT extra FROM images WHERE rel_path = '12/f0.jpg'").pluck().get() as string)).toEqual({
+    expect(
+      JSON.parse(p.db.prepare("SELECT extra FROM images WHERE rel_path = '12/f0.jpg'").pluck().get() as string)
+    ).toEqual({
       expression: 1,
       face: [4, 4, 50, 52],
       valence: 0.5,
@@ -175,8 +243,16 @@ describe('AffectNet import', () => {
   it('refuses unknown expression codes naming the line', async () => {
     const dir = tmp()
     const file = join(dir, 'training.csv')
-    write(file, csv([['subDirectory_filePath', 'expression'], ['a/b.jpg', 11]]))
+    write(
+      file,
+      csv([
+        ['subDirectory_filePath', 'expression'],
+        ['a/b.jpg', 11]
+      ])
+    )
     const p = project(dir)
-    await expect(importDataset(p, file)).rejects.toThrow(/training\.csv:2: expression "11" is not an AffectNet code 0-10/)
+    await expect(importDataset(p, file)).rejects.toThrow(
+      /training\.csv:2: expression "11" is not an AffectNet code 0-10/
+    )
   })
 })

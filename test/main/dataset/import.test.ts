@@ -25,7 +25,8 @@ function project(dir: string, opts = {}): Project {
   cleanups.unshift(() => p.close())
   return p
 }
-const ids = (p: Project, where: string): number[] => p.db.prepare(`SELECT id FROM images WHERE ${where} ORDER BY id`).pluck().all() as number[]
+const ids = (p: Project, where: string): number[] =>
+  p.db.prepare(`SELECT id FROM images WHERE ${where} ORDER BY id`).pluck().all() as number[]
 
 describe('duplicates', () => {
   it('groups same bytes, same pixels (PNG vs TIFF) and JPEG re-encodes, and flags conflicting labels', async () => {
@@ -122,7 +123,8 @@ describe('pixel cache and thumbnails', () => {
     const w = 96
     const h = 48
     const data = new Uint8Array(w * h * 3)
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.fill(x < w / 2 ? 0 : 255, (y * w + x) * 3, (y * w + x) * 3 + 3)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) data.fill(x < w / 2 ? 0 : 255, (y * w + x) * 3, (y * w + x) * 3 + 3)
     write(join(root, 'happy', 'halves.png'), await encode({ data, width: w, height: h, channels: 3 }, 'png'))
     const p = project(dir, { inputSize: 24, channels: 3 })
     await importDataset(p, root)
@@ -162,7 +164,16 @@ describe('all or nothing', () => {
     const ac = new AbortController()
     const run = importDataset(p, root, { signal: ac.signal, onChunk: () => ac.abort() })
     await expect(run).rejects.toBeInstanceOf(ImportAbortedError)
-    for (const t of ['images', 'annotations', 'label_history', 'imports', 'datasets', 'pixel_cache', 'thumbnails', 'classes']) {
+    for (const t of [
+      'images',
+      'annotations',
+      'label_history',
+      'imports',
+      'datasets',
+      'pixel_cache',
+      'thumbnails',
+      'classes'
+    ]) {
       expect(p.db.prepare(`SELECT count(*) FROM ${t}`).pluck().get(), t).toBe(0)
     }
     expect(p.db.inTransaction).toBe(false)
@@ -195,7 +206,9 @@ describe('all or nothing', () => {
     await makeClassFolders(root, { happy: 2 })
     const p = project(dir)
     const stored: number[] = []
-    await importDataset(p, root, { prepareFace: (img) => ({ pixels: img, store: (db, id) => void stored.push(db.inTransaction ? id : -1) }) })
+    await importDataset(p, root, {
+      prepareFace: (img) => ({ pixels: img, store: (db, id) => void stored.push(db.inTransaction ? id : -1) })
+    })
     expect(stored).toEqual(ids(p, '1'))
   })
 })

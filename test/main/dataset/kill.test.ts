@@ -29,7 +29,15 @@ beforeAll(async () => {
   const out = resolve('node_modules/.cache/poi-test')
   mkdirSync(out, { recursive: true })
   childJs = join(out, `import-child-${process.pid}.mjs`)
-  await build({ entryPoints: [resolve('test/fixtures-gen/import-child.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: childJs, logLevel: 'error' })
+  await build({
+    entryPoints: [resolve('test/fixtures-gen/import-child.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: childJs,
+    logLevel: 'error'
+  })
   await makeClassFolders(join(dir, 'base'), { happy: IMAGES / 2, sad: IMAGES / 2 }, { size: 32 })
 })
 
@@ -44,9 +52,15 @@ interface Outcome {
 }
 
 /** Runs the child and SIGKILLs it when `shouldKill(line)` first says so (or after `afterMs` past "begin"). */
-function runChild(project: string, source: string, plan: { onChunk?: number; afterBeginMs?: number }): Promise<Outcome> {
+function runChild(
+  project: string,
+  source: string,
+  plan: { onChunk?: number; afterBeginMs?: number }
+): Promise<Outcome> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [childJs, project, source, String(CHUNK)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [childJs, project, source, String(CHUNK)], {
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     let killedAt = ''
     let stderr = ''
     let buf = ''
@@ -62,7 +76,8 @@ function runChild(project: string, source: string, plan: { onChunk?: number; aft
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl)
         buf = buf.slice(nl + 1)
-        if (line === 'begin' && plan.afterBeginMs != null) setTimeout(() => kill(`${plan.afterBeginMs} ms after begin`), plan.afterBeginMs)
+        if (line === 'begin' && plan.afterBeginMs != null)
+          setTimeout(() => kill(`${plan.afterBeginMs} ms after begin`), plan.afterBeginMs)
         const m = /^chunk (\d+)$/.exec(line)
         if (m && plan.onChunk != null && Number(m[1]) >= plan.onChunk * CHUNK) kill(`after chunk ${plan.onChunk}`)
       }
@@ -91,13 +106,23 @@ describe('import crash safety', () => {
       linkTree(join(dir, 'base'), src)
       const root = realpathSync(src)
       // Even runs: right after a random chunk (surely inside the transaction); odd: a random moment.
-      const plan = i % 2 === 0 ? { onChunk: 1 + Math.floor(random() * (IMAGES / CHUNK - 2)) } : { afterBeginMs: Math.floor(random() * 400) }
+      const plan =
+        i % 2 === 0
+          ? { onChunk: 1 + Math.floor(random() * (IMAGES / CHUNK - 2)) }
+          : { afterBeginMs: Math.floor(random() * 400) }
       const outcome = await runChild(file, src, plan)
       const p = openProject(file)
       try {
         expect(integrityCheck(p.db), `run ${i}`).toBe('ok')
-        const count = (sql: string, ...args: unknown[]): number => p.db.prepare(sql).pluck().get(...args) as number
-        const here = count('SELECT count(*) FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE d.root = ?', root)
+        const count = (sql: string, ...args: unknown[]): number =>
+          p.db
+            .prepare(sql)
+            .pluck()
+            .get(...args) as number
+        const here = count(
+          'SELECT count(*) FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE d.root = ?',
+          root
+        )
         expect([0, IMAGES], `run ${i} (${outcome.killedAt || 'finished'}) holds ${here} images`).toContain(here)
         if (here === IMAGES) complete.add(root)
         else rolledBack++

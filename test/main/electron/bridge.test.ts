@@ -14,7 +14,11 @@ function fakeIpc(): RendererIpc & { calls: unknown[][]; listeners: Map<string, (
       return { ok: true, value: { channel } }
     },
     on: (ch, l) => listeners.set(ch, [...(listeners.get(ch) ?? []), l]),
-    removeListener: (ch, l) => listeners.set(ch, (listeners.get(ch) ?? []).filter((x) => x !== l))
+    removeListener: (ch, l) =>
+      listeners.set(
+        ch,
+        (listeners.get(ch) ?? []).filter((x) => x !== l)
+      )
   }
 }
 
@@ -23,7 +27,23 @@ describe('preload bridge', () => {
     const b = buildBridge(fakeIpc()) as unknown as Record<string, Record<string, unknown>>
     const verbs = Object.entries(b).flatMap(([ns, v]) => Object.keys(v).map((k) => `${ns}.${k}`))
     expect(verbs.filter((v) => !v.startsWith('events.')).sort()).toEqual([...METHOD_NAMES].sort())
-    expect(Object.keys(b).sort()).toEqual(['app', 'audit', 'dialog', 'events', 'export', 'history', 'images', 'import', 'jobs', 'overview', 'project', 'queue', 'review', 'runs', 'train'])
+    expect(Object.keys(b).sort()).toEqual([
+      'app',
+      'audit',
+      'dialog',
+      'events',
+      'export',
+      'history',
+      'images',
+      'import',
+      'jobs',
+      'overview',
+      'project',
+      'queue',
+      'review',
+      'runs',
+      'train'
+    ])
     expect(Object.keys(b.events)).toEqual(['subscribe'])
     for (const v of Object.values(b)) for (const f of Object.values(v)) expect(typeof f).toBe('function')
     expect(JSON.stringify(b)).not.toMatch(/ipcRenderer|invoke|send/)

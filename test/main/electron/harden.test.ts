@@ -24,7 +24,12 @@ describe('hardenWebContents', () => {
     const c = new FakeContents()
     const opened: string[] = []
     hardenWebContents(c as never, { openExternal: (u) => opened.push(u) })
-    for (const url of ['https://evil.example/', 'file:///etc/passwd', 'app://bundle/other.html', 'https://arxiv.org/abs/2411.13024']) {
+    for (const url of [
+      'https://evil.example/',
+      'file:///etc/passwd',
+      'app://bundle/other.html',
+      'https://arxiv.org/abs/2411.13024'
+    ]) {
       for (const name of ['will-navigate', 'will-redirect']) {
         const e = event()
         c.emit(name, e, url)

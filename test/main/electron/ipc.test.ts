@@ -19,7 +19,11 @@ class FakeIpcMain {
   removeHandler(channel: string): void {
     this.handlers.delete(channel)
   }
-  invoke(channel: string, frame: { url: string; parent: unknown } | null, ...args: unknown[]): Promise<ApiResult<unknown>> {
+  invoke(
+    channel: string,
+    frame: { url: string; parent: unknown } | null,
+    ...args: unknown[]
+  ): Promise<ApiResult<unknown>> {
     const h = this.handlers.get(channel)
     if (!h) throw new Error(`no handler for ${channel}`)
     return h({ senderFrame: frame } as unknown as InvokeEventLike, ...args.map((a) => structuredClone(a)))
@@ -33,7 +37,8 @@ let f: ProjectFixture
 const ipc = new FakeIpcMain()
 let dispose: () => void
 
-const history = () => (api.session.require().db.prepare('SELECT count(*) AS n FROM label_history').get() as { n: number }).n
+const history = () =>
+  (api.session.require().db.prepare('SELECT count(*) AS n FROM label_history').get() as { n: number }).n
 const changes = () => (api.session.require().db.prepare('SELECT total_changes() AS n').get() as { n: number }).n
 
 beforeAll(async () => {
@@ -103,7 +108,11 @@ describe('IPC wrapper', () => {
       getURL: () => url,
       send: (_ch, e) => got[name].push(e)
     })
-    const off = forwardEvents(api, () => [target('ui', 'app://bundle/index.html'), target('evil', 'https://evil.example/'), target('dead', 'app://bundle/index.html', true)])
+    const off = forwardEvents(api, () => [
+      target('ui', 'app://bundle/index.html'),
+      target('evil', 'https://evil.example/'),
+      target('dead', 'app://bundle/index.html', true)
+    ])
     await ipc.invoke(ipcChannel('review.decide'), UI, { imageId: 4, decision: { kind: 'keep' } })
     off()
     expect(got.ui).toEqual([{ type: 'project.changed', what: 'labels', imageIds: [4] }])

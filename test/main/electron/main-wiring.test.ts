@@ -18,7 +18,17 @@ const h = vi.hoisted(() => {
   const ipcHandlers = new Map<string, unknown>()
   const windows: { options: Record<string, unknown>; url: string | null }[] = []
   const permission: Record<string, unknown> = {}
-  return { order, ready: () => ready(), readyPromise, appEvents, protocols, ipcHandlers, windows, permission, userData: '' }
+  return {
+    order,
+    ready: () => ready(),
+    readyPromise,
+    appEvents,
+    protocols,
+    ipcHandlers,
+    windows,
+    permission,
+    userData: ''
+  }
 })
 
 vi.mock('electron', () => {
@@ -65,7 +75,10 @@ vi.mock('electron', () => {
         setDevicePermissionHandler: (fn: unknown) => (h.permission.device = fn)
       }
     },
-    ipcMain: { handle: (ch: string, fn: unknown) => h.ipcHandlers.set(ch, fn), removeHandler: (ch: string) => h.ipcHandlers.delete(ch) },
+    ipcMain: {
+      handle: (ch: string, fn: unknown) => h.ipcHandlers.set(ch, fn),
+      removeHandler: (ch: string) => h.ipcHandlers.delete(ch)
+    },
     dialog: { showOpenDialog: vi.fn(), showSaveDialog: vi.fn() },
     shell: { openExternal: vi.fn() },
     utilityProcess: { fork: vi.fn() },
@@ -105,7 +118,12 @@ describe('Electron main wiring', () => {
   })
 
   it('hardens every web contents created', () => {
-    const contents = Object.assign(new EventEmitter(), { openHandler: null as null | ((d: { url: string }) => unknown), setWindowOpenHandler(fn: (d: { url: string }) => unknown) { this.openHandler = fn } })
+    const contents = Object.assign(new EventEmitter(), {
+      openHandler: null as null | ((d: { url: string }) => unknown),
+      setWindowOpenHandler(fn: (d: { url: string }) => unknown) {
+        this.openHandler = fn
+      }
+    })
     h.appEvents.get('web-contents-created')!({}, contents)
     let prevented = false
     contents.emit('will-navigate', { preventDefault: () => (prevented = true) }, 'https://evil.example/')
@@ -114,7 +132,10 @@ describe('Electron main wiring', () => {
   })
 
   it('answers IPC from the UI and quits cleanly', async () => {
-    const info = h.ipcHandlers.get('poi:api:app.info') as (e: unknown, a: unknown) => Promise<{ ok: boolean; value: { mode: string } }>
+    const info = h.ipcHandlers.get('poi:api:app.info') as (
+      e: unknown,
+      a: unknown
+    ) => Promise<{ ok: boolean; value: { mode: string } }>
     const r = await info({ senderFrame: { url: 'app://bundle/index.html', parent: null } }, {})
     expect(r).toMatchObject({ ok: true, value: { mode: 'electron', capabilities: { dialogs: true, train: true } } })
     h.appEvents.get('window-all-closed')!()

@@ -11,7 +11,12 @@ import {
 import { secureWebPreferences } from '../../../src-main/electron/window'
 
 function csp(policy: string): Map<string, string[]> {
-  return new Map(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]))
+  return new Map(
+    policy
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([k, ...v]) => [k, v])
+  )
 }
 
 describe('CSP', () => {
@@ -64,7 +69,17 @@ describe('navigation, new windows, external links', () => {
 describe('permissions', () => {
   it('denies every permission in the table and any unknown one', () => {
     for (const p of Object.keys(PERMISSIONS)) expect(decidePermission(p), p).toBe(false)
-    for (const p of ['geolocation', 'media', 'notifications', 'clipboard-read', 'camera', 'something-new', '__proto__', 'constructor', '']) {
+    for (const p of [
+      'geolocation',
+      'media',
+      'notifications',
+      'clipboard-read',
+      'camera',
+      'something-new',
+      '__proto__',
+      'constructor',
+      ''
+    ]) {
       expect(decidePermission(p), p).toBe(false)
     }
     for (const rule of Object.values(PERMISSIONS)) expect(rule.why.length).toBeGreaterThan(3)
@@ -73,7 +88,8 @@ describe('permissions', () => {
 
 describe('IPC sender check', () => {
   it('accepts only our main frame, and the dev server only when configured', () => {
-    const ok = (url: string | null, isMainFrame = true, devOrigin?: string) => isTrustedSender(url === null ? null : { url, isMainFrame }, { devOrigin })
+    const ok = (url: string | null, isMainFrame = true, devOrigin?: string) =>
+      isTrustedSender(url === null ? null : { url, isMainFrame }, { devOrigin })
     expect(ok('app://bundle/index.html')).toBe(true)
     expect(ok('app://bundle/index.html#/queue')).toBe(true)
     expect(ok('app://bundle/index.html', false)).toBe(false)

@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { createAppProtocolHandler, createImageProtocolHandler, refuseFileProtocol } from '../../../src-main/electron/protocols'
+import {
+  createAppProtocolHandler,
+  createImageProtocolHandler,
+  refuseFileProtocol
+} from '../../../src-main/electron/protocols'
 import { createImageHandler, lookupImage } from '../../../src-main/core/api/image-serve'
 import { APP_CSP } from '../../../src-main/electron/policy'
 import { openProject, type Project } from '../../../src-main/core/project'
@@ -40,7 +44,13 @@ describe('app:// handler', () => {
   it('refuses other hosts, methods and escapes', async () => {
     expect((await app()({ url: 'app://other/index.html' })).status).toBe(404)
     expect((await app()({ url: 'app://bundle/index.html', method: 'POST' })).status).toBe(405)
-    for (const url of ['app://bundle/../secret.txt', 'app://bundle/%2e%2e/secret.txt', 'app://bundle/assets/..%2f..%2fsecret.txt', 'app://bundle/%252e%252e/secret.txt', 'app://bundle/x%00.js']) {
+    for (const url of [
+      'app://bundle/../secret.txt',
+      'app://bundle/%2e%2e/secret.txt',
+      'app://bundle/assets/..%2f..%2fsecret.txt',
+      'app://bundle/%252e%252e/secret.txt',
+      'app://bundle/x%00.js'
+    ]) {
       const r = await app()({ url })
       expect([400, 404], url).toContain(r.status)
       expect(await r.text()).not.toContain('secret')

@@ -16,7 +16,9 @@ describe('app resources', () => {
     const dev = appResource('icon.png', { packaged: false, resourcesPath: '', mainDir: join(root, 'out', 'main') })
     expect(dev).toBe(join(root, 'resources', 'icon.png'))
     expect(await sharp(dev).metadata()).toMatchObject({ format: 'png', width: 256, height: 256 })
-    expect(appResource('icon.png', { packaged: true, resourcesPath: '/opt/POI Audit/resources', mainDir: '/x' })).toBe('/opt/POI Audit/resources/resources/icon.png')
+    expect(appResource('icon.png', { packaged: true, resourcesPath: '/opt/POI Audit/resources', mainDir: '/x' })).toBe(
+      '/opt/POI Audit/resources/resources/icon.png'
+    )
     expect(mainWindowOptions('/p.cjs', dev).icon).toBe(dev)
     expect(mainWindowOptions('/p.cjs')).not.toHaveProperty('icon')
   })
@@ -25,7 +27,11 @@ describe('app resources', () => {
     const yml = readFileSync(join(root, 'build', 'electron-builder.yml'), 'utf8')
     expect(yml).toMatch(/^icon: build\/icon\.png$/m)
     expect(yml).toMatch(/- from: resources\n\s+to: resources/)
-    expect(await sharp(join(root, 'build', 'icon.png')).metadata()).toMatchObject({ format: 'png', width: 1024, height: 1024 })
+    expect(await sharp(join(root, 'build', 'icon.png')).metadata()).toMatchObject({
+      format: 'png',
+      width: 1024,
+      height: 1024
+    })
   })
 
   it('the about page carries the licence and version of the installed face-api', () => {

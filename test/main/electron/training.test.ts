@@ -42,7 +42,11 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 function host(): { h: TrainingHost; states: string[] } {
-  const h = createTrainingHost({ resolveDb: () => p.db, spawn: utilityWorkerSpawner(forker, '/app/out/main/train-worker.js'), graceMs: 50 })
+  const h = createTrainingHost({
+    resolveDb: () => p.db,
+    spawn: utilityWorkerSpawner(forker, '/app/out/main/train-worker.js'),
+    graceMs: 50
+  })
   const states: string[] = []
   h.subscribe((e: TrainHostEvent) => e.type === 'state' && states.push(e.status.state))
   return { h, states }
@@ -70,9 +74,30 @@ describe('training in a utilityProcess (fake fork, real host)', () => {
     const c = children[0]
     c.emit('message', { type: 'ready', protocol: TRAIN_WORKER_PROTOCOL })
     await until(() => c.posted.length === 1)
-    expect(c.posted[0]).toMatchObject({ type: 'start', protocol: TRAIN_WORKER_PROTOCOL, projectPath: p.path, apiConfig: { epochs: 1 } })
+    expect(c.posted[0]).toMatchObject({
+      type: 'start',
+      protocol: TRAIN_WORKER_PROTOCOL,
+      projectPath: p.path,
+      apiConfig: { epochs: 1 }
+    })
     c.emit('message', { type: 'started', runId: 7 })
-    const wire = { runId: 7, fold: -1, epoch: 1, epochs: 1, step: 3, steps: 10, loss: { total: 1.5 }, trainAcc: 0.4, valAcc: null, imagesPerSec: 900, etaSec: 2, backend: 'cpu', backendReason: 'test', at: 'now', detail: {} }
+    const wire = {
+      runId: 7,
+      fold: -1,
+      epoch: 1,
+      epochs: 1,
+      step: 3,
+      steps: 10,
+      loss: { total: 1.5 },
+      trainAcc: 0.4,
+      valAcc: null,
+      imagesPerSec: 900,
+      etaSec: 2,
+      backend: 'cpu',
+      backendReason: 'test',
+      at: 'now',
+      detail: {}
+    }
     c.emit('message', { type: 'progress', progress: wire })
     c.emit('message', { type: 'done', runId: 7, result: {} })
     await until(() => h.status().state === 'completed')

@@ -7,7 +7,11 @@
  */
 import { describe, expect, it } from 'vitest'
 import { ALL_AUS, AU_PRIOR, CANONICAL_CLASSES, type ClassName } from '../../../src-main/core/classes'
-import { auAurocWithinClass, CLASS_ONLY_WITHIN_CLASS_AUROC, type AuTruthRow } from '../../../src-main/core/evaluate/au-truth'
+import {
+  auAurocWithinClass,
+  CLASS_ONLY_WITHIN_CLASS_AUROC,
+  type AuTruthRow
+} from '../../../src-main/core/evaluate/au-truth'
 import { auroc } from '../../../src-main/core/evaluate/metrics'
 import { sampleExpression } from '../../../src-main/core/synth/expression'
 import { Rng } from '../../../src-main/core/util/rng'
@@ -26,11 +30,17 @@ function faces(perClass: number, seed: number): { trueClass: ClassName; aus: Rec
 
 /** The old check: AUROC per AU pooled over all faces, mean over AUs. */
 function pooledMean(rows: readonly AuTruthRow[]): number {
-  const v = ALL_AUS.map((au, k) => auroc(rows.map((r) => r.rho[k]), rows.map((r) => (r.aus[`AU${au}`] ?? 0) > 0)))
+  const v = ALL_AUS.map((au, k) =>
+    auroc(
+      rows.map((r) => r.rho[k]),
+      rows.map((r) => (r.aus[`AU${au}`] ?? 0) > 0)
+    )
+  )
   return v.reduce((a, b) => a + b, 0) / v.length
 }
 
-const prior = (c: ClassName): number[] => ALL_AUS.map((au) => ([...AU_PRIOR[c].eye, ...AU_PRIOR[c].mouth].includes(au) ? 0.9 : 0.05))
+const prior = (c: ClassName): number[] =>
+  ALL_AUS.map((au) => ([...AU_PRIOR[c].eye, ...AU_PRIOR[c].mouth].includes(au) ? 0.9 : 0.05))
 
 describe('AU AUROC within each class', () => {
   const data = faces(90, 11)
@@ -54,7 +64,10 @@ describe('AU AUROC within each class', () => {
 
   it('a head that reads the drawn AUs passes', () => {
     const rng = new Rng(6)
-    const reading: AuTruthRow[] = data.map((f) => ({ ...f, rho: ALL_AUS.map((au) => f.aus[`AU${au}`] + rng.normal() * 0.1) }))
+    const reading: AuTruthRow[] = data.map((f) => ({
+      ...f,
+      rho: ALL_AUS.map((au) => f.aus[`AU${au}`] + rng.normal() * 0.1)
+    }))
     const w = auAurocWithinClass(reading)
     expect(w.mean!).toBeGreaterThanOrEqual(0.9)
   })

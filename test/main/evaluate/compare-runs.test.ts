@@ -73,7 +73,8 @@ describe('compareRuns on a hand-made table', () => {
   })
 
   it('per-class precision/recall on the test split', () => {
-    // A on {2 (0→0), 6 (1→0)}: class 0 predicted twice, right once → P 1/2, R 1/1; class 1 never predicted → P null, R 0/1.
+    // A on {2 (0→0), 6 (1→0)}: class 0 predicted twice, right once → P 1/2, R 1/1; class 1 never predicted → P
+    // null, R 0/1.
     expect(c.perClassSet).toBe('test')
     expect(c.perClass).toEqual([
       { name: 'neutral', support: 1, a: { precision: 0.5, recall: 1 }, b: { precision: 1, recall: 1 } },

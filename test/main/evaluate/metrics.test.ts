@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { auroc, averagePrecision, detectionMetrics, flagPrecisionRecall, precisionAt } from '../../../src-main/core/evaluate/metrics'
+import {
+  auroc,
+  averagePrecision,
+  detectionMetrics,
+  flagPrecisionRecall,
+  precisionAt
+} from '../../../src-main/core/evaluate/metrics'
 
 describe('detection metrics on hand-made rankings', () => {
   it('a perfect ranking scores 1 everywhere', () => {
@@ -39,6 +45,10 @@ describe('detection metrics on hand-made rankings', () => {
   })
 
   it('flag precision and recall', () => {
-    expect(flagPrecisionRecall([true, true, false, false], [true, false, true, false])).toEqual({ flagged: 2, precision: 0.5, recall: 0.5 })
+    expect(flagPrecisionRecall([true, true, false, false], [true, false, true, false])).toEqual({
+      flagged: 2,
+      precision: 0.5,
+      recall: 0.5
+    })
   })
 })

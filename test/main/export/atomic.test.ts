@@ -99,21 +99,24 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(dir)).toEqual([])
   })
 
-  it.skipIf(process.getuid?.() === 0)('a read-only destination folder gives EACCES and keeps the old file', async () => {
-    const dir = tmp()
-    const sub = join(dir, 'ro')
-    mkdirSync(sub)
-    writeFileSync(join(sub, 'a.csv'), 'keep\n')
-    chmodSync(sub, 0o500)
-    try {
-      const err = await writeFileAtomic(join(sub, 'a.csv'), 'new\n').catch((e) => e)
-      expect(err.code).toBe('EACCES')
-      expect(err.message).toMatch(/permission denied/)
-      expect(readFileSync(join(sub, 'a.csv'), 'utf8')).toBe('keep\n')
-    } finally {
-      chmodSync(sub, 0o700)
+  it.skipIf(process.getuid?.() === 0)(
+    'a read-only destination folder gives EACCES and keeps the old file',
+    async () => {
+      const dir = tmp()
+      const sub = join(dir, 'ro')
+      mkdirSync(sub)
+      writeFileSync(join(sub, 'a.csv'), 'keep\n')
+      chmodSync(sub, 0o500)
+      try {
+        const err = await writeFileAtomic(join(sub, 'a.csv'), 'new\n').catch((e) => e)
+        expect(err.code).toBe('EACCES')
+        expect(err.message).toMatch(/permission denied/)
+        expect(readFileSync(join(sub, 'a.csv'), 'utf8')).toBe('keep\n')
+      } finally {
+        chmodSync(sub, 0o700)
+      }
     }
-  })
+  )
 })
 
 describe('AtomicDir (multi-file exports)', () => {
@@ -146,7 +149,9 @@ describe('AtomicDir (multi-file exports)', () => {
     const opens = fs.log.filter((l) => l.startsWith('open') && /\.(txt|json)$/.test(l))
     expect(opens[opens.length - 1]).toMatch(/manifest\.json$/)
     // The rename of the whole folder comes after the manifest.
-    expect(fs.log.findIndex((l) => l.startsWith('rename'))).toBeGreaterThan(fs.log.findIndex((l) => l.endsWith('manifest.json')))
+    expect(fs.log.findIndex((l) => l.startsWith('rename'))).toBeGreaterThan(
+      fs.log.findIndex((l) => l.endsWith('manifest.json'))
+    )
     expect(statSync(join(dest, 'a/b/img.png')).ino).toBe(statSync(join(dir, 'out-src.png')).ino) // a hard link
     expect(readdirSync(dir).sort()).toEqual(['out', 'out-src.png'])
   })

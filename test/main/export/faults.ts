@@ -6,7 +6,10 @@
 import { statSync } from 'node:fs'
 import { nodeFs, type AtomicFs, type AtomicStep } from '../../../src-main/core/fsutil/atomic'
 
-export type FaultStep = Extract<AtomicStep, 'open' | 'write' | 'fsync' | 'close' | 'rename' | 'dir-fsync' | 'mkdir' | 'link'>
+export type FaultStep = Extract<
+  AtomicStep,
+  'open' | 'write' | 'fsync' | 'close' | 'rename' | 'dir-fsync' | 'mkdir' | 'link'
+>
 
 export interface FaultyFs extends AtomicFs {
   /** Calls seen, in order ("open path", "rename a -> b" ...). */
@@ -23,7 +26,11 @@ function errno(code: string): NodeJS.ErrnoException {
  * `step` fails with `code` on its `nth` occurrence (1-based; default the first). `partialWrite`
  * makes the write before the failing one write only half of its buffer (a disk filling up).
  */
-export function faultyFs(step: FaultStep | null, code = 'EIO', opts: { nth?: number; partialWrite?: boolean } = {}): FaultyFs {
+export function faultyFs(
+  step: FaultStep | null,
+  code = 'EIO',
+  opts: { nth?: number; partialWrite?: boolean } = {}
+): FaultyFs {
   const dirFds = new Set<number>()
   const seen: Record<string, number> = {}
   const log: string[] = []
@@ -41,7 +48,8 @@ export function faultyFs(step: FaultStep | null, code = 'EIO', opts: { nth?: num
     },
     async write(fd, data) {
       if (hit('write')) throw errno(code)
-      if (opts.partialWrite && step === 'write') return nodeFs.write(fd, data.subarray(0, Math.max(1, data.length >> 1)))
+      if (opts.partialWrite && step === 'write')
+        return nodeFs.write(fd, data.subarray(0, Math.max(1, data.length >> 1)))
       return nodeFs.write(fd, data)
     },
     async fsync(fd) {

@@ -40,16 +40,27 @@ const CLASSES = ['neutral', 'happiness', 'surprise', 'sadness'] as const
 async function setup(): Promise<{ f: Fixture; dir: string; runId: number; auditId: number }> {
   const t = tempDir('poi-export-')
   cleanup = t.cleanup
-  const f = makeProject(t.dir, [...CLASSES], [
-    { relPath: 'train/a.png', label: 0, votes: [6, 2, 1, 1], sourceSplit: 'Training' },
-    { relPath: 'train/b.png', label: 1 },
-    { relPath: 'test/c.png', label: 2, split: 'test' },
-    { relPath: 'train/d.png', label: 3 },
-    { relPath: 'train/e.png', label: null, split: null },
-    { relPath: '=sum,1.png', label: 1, split: 'val' }
-  ])
+  const f = makeProject(
+    t.dir,
+    [...CLASSES],
+    [
+      { relPath: 'train/a.png', label: 0, votes: [6, 2, 1, 1], sourceSplit: 'Training' },
+      { relPath: 'train/b.png', label: 1 },
+      { relPath: 'test/c.png', label: 2, split: 'test' },
+      { relPath: 'train/d.png', label: 3 },
+      { relPath: 'train/e.png', label: null, split: null },
+      { relPath: '=sum,1.png', label: 1, split: 'val' }
+    ]
+  )
   fx = f
-  for (const [i, rel] of ['train/a.png', 'train/b.png', 'test/c.png', 'train/d.png', 'train/e.png', '=sum,1.png'].entries()) {
+  for (const [i, rel] of [
+    'train/a.png',
+    'train/b.png',
+    'test/c.png',
+    'train/d.png',
+    'train/e.png',
+    '=sum,1.png'
+  ].entries()) {
     mkdirSync(dirname(join(f.root, rel)), { recursive: true })
     await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 40 * i, g: 10, b: 200 } } })
       .png()
@@ -57,7 +68,10 @@ async function setup(): Promise<{ f: Fixture; dir: string; runId: number; auditI
   }
   const [a, b, c, d, , ff] = f.ids
   applyChanges(f.p.db, [{ imageId: b, label: 2, review: 'relabeled' }], { actor: '@curator', source: 'curator' })
-  applyChanges(f.p.db, [{ imageId: c, state: 'ambiguous', softLabel: [0, 0.3, 0.7, 0] }], { actor: 'ann', source: 'curator' })
+  applyChanges(f.p.db, [{ imageId: c, state: 'ambiguous', softLabel: [0, 0.3, 0.7, 0] }], {
+    actor: 'ann',
+    source: 'curator'
+  })
   applyChanges(f.p.db, [{ imageId: d, state: 'not_face' }], { actor: 'ann', source: 'bulk' })
   const runId = createRun(f.p.db, { kind: 'poi-kfold', config: {}, classes: [...CLASSES] })
   const v = (k: number, p: number): number[] => CLASSES.map((_, i) => (i === k ? p : (1 - p) / 3))
@@ -74,7 +88,13 @@ async function setup(): Promise<{ f: Fixture; dir: string; runId: number; auditI
     auProb: new Array(26).fill(0.2),
     auImportance: new Array(26).fill(0.5)
   })
-  writePredictions(f.p.db, runId, [pred(a, 0, 0.9), pred(b, 2, 0.8), pred(c, 2, 0.6), pred(d, 3, 0.7), pred(ff, 0, 0.95)])
+  writePredictions(f.p.db, runId, [
+    pred(a, 0, 0.9),
+    pred(b, 2, 0.8),
+    pred(c, 2, 0.6),
+    pred(d, 3, 0.7),
+    pred(ff, 0, 0.95)
+  ])
   finishRun(f.p.db, runId, { status: 'done' })
   const auditId = await runAudit(f.p.db, runId)
   return { f, dir: t.dir, runId, auditId }
@@ -104,7 +124,8 @@ describe('exports', () => {
     expect(ff.suggestedLabel).toBe('neutral')
     // Every row equals the database.
     for (const r of rows) {
-      const id = f.ids[['train/a.png', 'train/b.png', 'test/c.png', 'train/d.png', 'train/e.png', '=sum,1.png'].indexOf(r.path)]
+      const id =
+        f.ids[['train/a.png', 'train/b.png', 'test/c.png', 'train/d.png', 'train/e.png', '=sum,1.png'].indexOf(r.path)]
       const ann = getAnnotation(f.p.db, id)!
       expect(r.label).toBe(ann.currentLabel == null ? null : CLASSES[ann.currentLabel])
       expect(r.state).toBe(ann.state)
@@ -145,8 +166,19 @@ describe('exports', () => {
     const c = records.find((r) => r.path === 'test/c.png')!
     expect(c.soft_label).toEqual([0, 0.3, 0.7, 0])
     expect(c.history).toHaveLength(1)
-    expect(c.history[0]).toMatchObject({ actor: 'ann', source: 'curator', old_state: 'labeled', new_state: 'ambiguous', new_soft: [0, 0.3, 0.7, 0] })
-    const pred = c.prediction as { trn_probs: number[]; region_probs: Record<string, number[]>; au_prob: Record<string, Record<string, number>>; uem_confidence: number }
+    expect(c.history[0]).toMatchObject({
+      actor: 'ann',
+      source: 'curator',
+      old_state: 'labeled',
+      new_state: 'ambiguous',
+      new_soft: [0, 0.3, 0.7, 0]
+    })
+    const pred = c.prediction as {
+      trn_probs: number[]
+      region_probs: Record<string, number[]>
+      au_prob: Record<string, Record<string, number>>
+      uem_confidence: number
+    }
     expect(pred.trn_probs[2]).toBeCloseTo(0.6, 6)
     expect(pred.region_probs.LR).toHaveLength(4)
     expect(Object.keys(pred.au_prob.UL)).toEqual(['AU1', 'AU2', 'AU4', 'AU5', 'AU6', 'AU9'])
@@ -164,9 +196,17 @@ describe('exports', () => {
     const { rows, manifest } = await readFerplusExport(join(dir, 'fer'))
     const by = new Map(rows.map((r) => [r.imageName, r]))
     //                                  neu hap sur sad ang dis fea con unk NF
-    expect(by.get('train/a.png')).toEqual({ usage: 'Training', imageName: 'train/a.png', votes: [6, 2, 1, 1, 0, 0, 0, 0, 0, 0] })
+    expect(by.get('train/a.png')).toEqual({
+      usage: 'Training',
+      imageName: 'train/a.png',
+      votes: [6, 2, 1, 1, 0, 0, 0, 0, 0, 0]
+    })
     expect(by.get('train/b.png')!.votes).toEqual([0, 0, 10, 0, 0, 0, 0, 0, 0, 0])
-    expect(by.get('test/c.png')).toEqual({ usage: 'PrivateTest', imageName: 'test/c.png', votes: [0, 3, 7, 0, 0, 0, 0, 0, 0, 0] })
+    expect(by.get('test/c.png')).toEqual({
+      usage: 'PrivateTest',
+      imageName: 'test/c.png',
+      votes: [0, 3, 7, 0, 0, 0, 0, 0, 0, 0]
+    })
     expect(by.get('train/d.png')!.votes).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 10])
     expect(by.get('=sum,1.png')!.usage).toBe('PublicTest')
     expect(by.has('train/e.png')).toBe(false)
@@ -189,7 +229,12 @@ describe('exports', () => {
     const meta = await sharp(join(dir, 'tree', 'surprise', 'c.png')).metadata()
     expect([meta.width, meta.height]).toEqual([8, 8])
     // By split, and copies when linking fails across devices.
-    const r2 = await exportProject(f.p.db, { format: 'folders', out: join(dir, 'tree2'), bySplit: true, fs: faultyFs('link', 'EXDEV', { nth: 1 }) })
+    const r2 = await exportProject(f.p.db, {
+      format: 'folders',
+      out: join(dir, 'tree2'),
+      bySplit: true,
+      fs: faultyFs('link', 'EXDEV', { nth: 1 })
+    })
     expect(r2.manifest.options).toMatchObject({ linked: 3, copied: 1 })
     expect(readdirSync(join(dir, 'tree2')).sort()).toEqual(['manifest.json', 'test', 'train', 'val'])
     expect(readdirSync(join(dir, 'tree2', 'test', 'surprise'))).toEqual(['c.png'])
@@ -204,13 +249,20 @@ describe('exports', () => {
 
   it('Label Studio: tasks with the label as annotation and the model as prediction, plus the config', async () => {
     const { f, dir, runId } = await setup()
-    await exportProject(f.p.db, { format: 'labelstudio', out: join(dir, 'ls'), imagePrefix: '/data/local-files/?d=faces/' })
+    await exportProject(f.p.db, {
+      format: 'labelstudio',
+      out: join(dir, 'ls'),
+      imagePrefix: '/data/local-files/?d=faces/'
+    })
     const { tasks } = await readLabelStudioExport(join(dir, 'ls'))
     expect(tasks).toHaveLength(6)
     const t = tasks.find((x) => x.data.poi_path === '=sum,1.png')!
     expect(t.data.image).toBe('/data/local-files/?d=faces/%3Dsum%2C1.png')
     expect(t.annotations[0].result[0].value.choices).toEqual(['happiness'])
-    expect(t.predictions[0]).toMatchObject({ model_version: `run-${runId}`, result: [{ value: { choices: ['neutral'] } }] })
+    expect(t.predictions[0]).toMatchObject({
+      model_version: `run-${runId}`,
+      result: [{ value: { choices: ['neutral'] } }]
+    })
     expect(t.predictions[0].score).toBeCloseTo(0.95, 6)
     expect(t.data.poi_flags).toContain('likely_mislabeled')
     expect(tasks.find((x) => x.data.poi_path === 'train/e.png')!.annotations).toEqual([])
@@ -230,7 +282,9 @@ describe('exports', () => {
     expect(r.manifest.options).toMatchObject({ outOfSample: 4, inSample: 0 })
     const raw = readFileSync(join(dir, 'cl', 'pred_probs.npy'))
     expect((10 + raw.readUInt16LE(8)) % 64).toBe(0)
-    expect(raw.subarray(10, 10 + raw.readUInt16LE(8)).toString('latin1')).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(4, 4\), \} *\n$/)
+    expect(raw.subarray(10, 10 + raw.readUInt16LE(8)).toString('latin1')).toMatch(
+      /^\{'descr': '<f4', 'fortran_order': False, 'shape': \(4, 4\), \} *\n$/
+    )
     expect(decodeNpy(readFileSync(join(dir, 'cl', 'labels.npy'))).shape).toEqual([4])
     expect(readFileSync(join(dir, 'cl', 'classes.txt'), 'utf8')).toBe('neutral\nhappiness\nsurprise\nsadness\n')
   })
@@ -242,14 +296,24 @@ describe('exports', () => {
     expect(await paths('changed.csv')).toEqual(['test/c.png', 'train/b.png', 'train/d.png'])
     await exportProject(f.p.db, { format: 'csv', out: join(dir, 'reviewed.csv'), scope: { kind: 'reviewed' } })
     expect(await paths('reviewed.csv')).toEqual(['train/b.png'])
-    await exportProject(f.p.db, { format: 'csv', out: join(dir, 'flagged.csv'), scope: { kind: 'flagged', flags: ['likely_mislabeled'] } })
+    await exportProject(f.p.db, {
+      format: 'csv',
+      out: join(dir, 'flagged.csv'),
+      scope: { kind: 'flagged', flags: ['likely_mislabeled'] }
+    })
     expect(await paths('flagged.csv')).toEqual(['=sum,1.png'])
-    await exportProject(f.p.db, { format: 'csv', out: join(dir, 'ids.csv'), scope: { kind: 'ids', ids: [f.ids[0], f.ids[3]] } })
+    await exportProject(f.p.db, {
+      format: 'csv',
+      out: join(dir, 'ids.csv'),
+      scope: { kind: 'ids', ids: [f.ids[0], f.ids[3]] }
+    })
     expect(await paths('ids.csv')).toEqual(['train/a.png', 'train/d.png'])
-    await expect(exportProject(f.p.db, { format: 'csv', out: join(dir, 'bad.csv'), scope: { kind: 'ids', ids: [f.ids[0], 9999] } })).rejects.toThrow(
-      /not in this project: 9999/
-    )
-    await expect(exportProject(f.p.db, { format: 'csv', out: join(dir, 'x.csv'), auditId: null, scope: { kind: 'flagged' } })).rejects.toThrow(/needs an audit/)
+    await expect(
+      exportProject(f.p.db, { format: 'csv', out: join(dir, 'bad.csv'), scope: { kind: 'ids', ids: [f.ids[0], 9999] } })
+    ).rejects.toThrow(/not in this project: 9999/)
+    await expect(
+      exportProject(f.p.db, { format: 'csv', out: join(dir, 'x.csv'), auditId: null, scope: { kind: 'flagged' } })
+    ).rejects.toThrow(/needs an audit/)
   })
 
   it('refuses to overwrite unless asked; readers refuse tampered, incomplete or future exports', async () => {
@@ -281,10 +345,16 @@ describe('exports', () => {
     const t = tempDir('poi-export-big-')
     cleanup = t.cleanup
     const n = 4000
-    const f = makeProject(t.dir, [...CLASSES], Array.from({ length: n }, (_, i) => ({ relPath: `img/${i}.png`, label: i % 4 })))
+    const f = makeProject(
+      t.dir,
+      [...CLASSES],
+      Array.from({ length: n }, (_, i) => ({ relPath: `img/${i}.png`, label: i % 4 }))
+    )
     fx = f
     mkdirSync(join(f.root, 'img'), { recursive: true })
-    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toBuffer()
+    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 9, g: 9, b: 9 } } })
+      .png()
+      .toBuffer()
     for (let i = 0; i < n; i++) writeFileSync(join(f.root, 'img', `${i}.png`), png)
     // A timer only fires if the export yields between files; it cancels once some files are in.
     const ac = new AbortController()
@@ -295,7 +365,12 @@ describe('exports', () => {
       if (written >= 500) ac.abort()
     }, 0)
     try {
-      const run = exportProject(f.p.db, { format: 'folders', out: join(t.dir, 'tree'), signal: ac.signal, progress: (e) => void (written = e.done) })
+      const run = exportProject(f.p.db, {
+        format: 'folders',
+        out: join(t.dir, 'tree'),
+        signal: ac.signal,
+        progress: (e) => void (written = e.done)
+      })
       await expect(run).rejects.toThrow(/abort/i)
     } finally {
       clearInterval(timer)
@@ -313,11 +388,17 @@ describe('exports', () => {
   it('a failed or cancelled export leaves no partial output', async () => {
     const { f, dir } = await setup()
     const before = readdirSync(dir).sort()
-    await expect(exportProject(f.p.db, { format: 'jsonl', out: join(dir, 'x'), fs: faultyFs('write', 'ENOSPC') })).rejects.toThrow(/disk is full/)
-    await expect(exportProject(f.p.db, { format: 'csv', out: join(dir, 'x.csv'), fs: faultyFs('rename', 'EIO') })).rejects.toThrow(/EIO/)
+    await expect(
+      exportProject(f.p.db, { format: 'jsonl', out: join(dir, 'x'), fs: faultyFs('write', 'ENOSPC') })
+    ).rejects.toThrow(/disk is full/)
+    await expect(
+      exportProject(f.p.db, { format: 'csv', out: join(dir, 'x.csv'), fs: faultyFs('rename', 'EIO') })
+    ).rejects.toThrow(/EIO/)
     const ac = new AbortController()
     ac.abort()
-    await expect(exportProject(f.p.db, { format: 'folders', out: join(dir, 'y'), signal: ac.signal })).rejects.toThrow(/abort/i)
+    await expect(exportProject(f.p.db, { format: 'folders', out: join(dir, 'y'), signal: ac.signal })).rejects.toThrow(
+      /abort/i
+    )
     expect(readdirSync(dir).sort()).toEqual(before)
   })
 })

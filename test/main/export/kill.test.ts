@@ -35,13 +35,18 @@ let fx: Fixture
 beforeAll(async () => {
   ;({ dir, cleanup } = tempDir('poi-export-kill-'))
   ;({ js: childJs, remove: removeChild } = await bundleChild('test/fixtures-gen/export-child.ts'))
-  fx = makeProject(dir, ['neutral', 'happiness', 'surprise'], [
-    { relPath: 'a.png', label: 0 },
-    { relPath: 'b.png', label: 1 },
-    { relPath: 'c.png', label: 2, split: 'test' },
-    { relPath: 'd.png', label: 1 }
-  ])
-  for (const [i, rel] of ['a.png', 'b.png', 'c.png', 'd.png'].entries()) writeFileSync(join(fx.root, rel), Buffer.alloc(64, i))
+  fx = makeProject(
+    dir,
+    ['neutral', 'happiness', 'surprise'],
+    [
+      { relPath: 'a.png', label: 0 },
+      { relPath: 'b.png', label: 1 },
+      { relPath: 'c.png', label: 2, split: 'test' },
+      { relPath: 'd.png', label: 1 }
+    ]
+  )
+  for (const [i, rel] of ['a.png', 'b.png', 'c.png', 'd.png'].entries())
+    writeFileSync(join(fx.root, rel), Buffer.alloc(64, i))
   addUniformRun(fx, [0, 1, 2, 1])
 })
 
@@ -51,9 +56,16 @@ afterAll(() => {
   removeChild?.()
 })
 
-function runChild(format: ExportFormat, out: string, killAt: string): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+function runChild(
+  format: ExportFormat,
+  out: string,
+  killAt: string
+): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [childJs, fx.file, format, out], { env: { ...process.env, POI_KILL_AT: killAt }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [childJs, fx.file, format, out], {
+      env: { ...process.env, POI_KILL_AT: killAt },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', rej)
@@ -127,26 +139,44 @@ describe('export writers under SIGKILL at every step boundary', () => {
         if (left.length) bad.push(`${what}: leftovers ${left.join(', ')}`)
         // And the next export over it works and leaves nothing behind.
         await exportProject(fx.p.db, { format: c.format, out, overwrite: true, auditId: null })
-        if (leftovers(out).length || !existsSync(out)) bad.push(`${what}: the next export left ${leftovers(out).join(', ')}`)
+        if (leftovers(out).length || !existsSync(out))
+          bad.push(`${what}: the next export left ${leftovers(out).join(', ')}`)
       }
     }
     await Promise.all([worker(), worker()])
-    console.log(`export kills: ${cases.length} (${SINGLE.length} single-file × ${FILE_STEPS.length} + ${FOLDER.length} folder × ${DIR_STEPS.length} boundaries): ${outcomes.old} old, ${outcomes.new} new, ${bad.length} bad`)
+    console.log(
+      `export kills: ${cases.length} (${SINGLE.length} single-file × ${FILE_STEPS.length} + ${FOLDER.length} folder × ${DIR_STEPS.length} boundaries): ${outcomes.old} old, ${outcomes.new} new, ${bad.length} bad`
+    )
     expect(bad).toEqual([])
     // 40 child processes, each loading the exporter: ~1 min idle, minutes on a loaded 2-core machine.
   }, 600_000)
 
   it('info on an interrupted export repairs it and says what it found', async () => {
     for (const [format, name, step, found] of [
-      ['folders', 'out', 'dir:old-aside', /finished an interrupted export: the complete new folder out\.tmp-\d+-\w+ was moved to/],
-      ['csv', 'out.csv', 'file:data-renamed', /finished an interrupted export: .*out\.csv is the new data, so its pending manifest .* was put in place/]
+      [
+        'folders',
+        'out',
+        'dir:old-aside',
+        /finished an interrupted export: the complete new folder out\.tmp-\d+-\w+ was moved to/
+      ],
+      [
+        'csv',
+        'out.csv',
+        'file:data-renamed',
+        /finished an interrupted export: .*out\.csv is the new data, so its pending manifest .* was put in place/
+      ]
     ] as const) {
       const d = join(dir, `info-${format}`)
       mkdirSync(d)
       const out = join(d, name)
       await exportProject(fx.p.db, { format, out, auditId: null })
       expect((await runChild(format, out, step)).signal).toBe('SIGKILL')
-      const o = { stdout: '', stderr: '', out: (x: string) => void (o.stdout += x), err: (x: string) => void (o.stderr += x) }
+      const o = {
+        stdout: '',
+        stderr: '',
+        out: (x: string) => void (o.stdout += x),
+        err: (x: string) => void (o.stderr += x)
+      }
       expect(await infoCommand(out, {}, o)).toBe(0)
       expect(o.stderr).toMatch(found)
       expect(o.stdout).toMatch(new RegExp(`${format} export .* every file matches its manifest`))

@@ -48,7 +48,7 @@ describe('.npy writer/reader (format 1.0)', () => {
     writeFileSync(join(t.dir, 'l.npy'), encodeNpy('<i8', [2], [0, 1]))
     const out = execFileSync('python3', [
       '-c',
-      "import numpy as np,sys; p=np.load(sys.argv[1]); l=np.load(sys.argv[2]); print(p.dtype, p.shape, l.dtype, l.shape, int(p.argmax(1)[1]), int(l[1]), round(float(p.sum()),4))",
+      'import numpy as np,sys; p=np.load(sys.argv[1]); l=np.load(sys.argv[2]); print(p.dtype, p.shape, l.dtype, l.shape, int(p.argmax(1)[1]), int(l[1]), round(float(p.sum()),4))',
       join(t.dir, 'p.npy'),
       join(t.dir, 'l.npy')
     ]).toString()

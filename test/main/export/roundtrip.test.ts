@@ -45,16 +45,22 @@ describe('CSV export → CSV importer round trip', () => {
     mkdirSync(join(data, 'imgs'), { recursive: true })
     const files = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => `imgs/${n}.png`)
     for (const [i, f] of files.entries()) {
-      await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 30 * i, g: 255 - 30 * i, b: 7 * i } } })
+      await sharp({
+        create: { width: 16, height: 16, channels: 3, background: { r: 30 * i, g: 255 - 30 * i, b: 7 * i } }
+      })
         .png()
         .toFile(join(data, f))
     }
     const labels = ['happy', 'sad', 'angry', 'neutral', 'surprise', 'fear']
-    writeFileSync(join(data, 'labels.csv'), 'path,label,split\n' + files.map((f, i) => `${f},${labels[i]},${i < 4 ? 'train' : 'test'}`).join('\n') + '\n')
+    writeFileSync(
+      join(data, 'labels.csv'),
+      'path,label,split\n' + files.map((f, i) => `${f},${labels[i]},${i < 4 ? 'train' : 'test'}`).join('\n') + '\n'
+    )
     const a = createProject(join(t.dir, 'a.poi'))
     open.push(a)
     await importDataset(a, join(data, 'labels.csv'), { format: 'csv' })
-    const id = (rel: string): number => (a.db.prepare('SELECT id FROM images WHERE rel_path = ?').get(rel) as { id: number }).id
+    const id = (rel: string): number =>
+      (a.db.prepare('SELECT id FROM images WHERE rel_path = ?').get(rel) as { id: number }).id
     const cls = (name: string): number => a.classes().indexOf(name as never)
     applyChanges(
       a.db,
@@ -62,7 +68,11 @@ describe('CSV export → CSV importer round trip', () => {
         { imageId: id('imgs/a.png'), label: cls('surprise'), review: 'relabeled' },
         { imageId: id('imgs/b.png'), state: 'not_face' },
         { imageId: id('imgs/c.png'), state: 'excluded' },
-        { imageId: id('imgs/d.png'), state: 'ambiguous', softLabel: a.classes().map((c) => (c === 'neutral' ? 0.6 : c === 'sadness' ? 0.4 : 0)) }
+        {
+          imageId: id('imgs/d.png'),
+          state: 'ambiguous',
+          softLabel: a.classes().map((c) => (c === 'neutral' ? 0.6 : c === 'sadness' ? 0.4 : 0))
+        }
       ],
       { actor: 'curator', source: 'curator' }
     )

@@ -22,8 +22,22 @@ describe('model config', () => {
   it('defaults to the spec recommendations', () => {
     const c = resolveConfig(base)
     expect(c.format).toBe(MODEL_CONFIG_FORMAT)
-    expect(c.extractor).toEqual({ kind: 'resnet', arch: 'resnet18', stem: 'imagenet', widths: [64, 128, 256, 512], blocks: [2, 2, 2, 2] })
-    expect(c.pin).toEqual({ cropK: 'auto', branch: 'layer4', branchStride: 1, auHidden: 512, auReduced: 64, importance: 'scalar', gate: 'fc-zero' })
+    expect(c.extractor).toEqual({
+      kind: 'resnet',
+      arch: 'resnet18',
+      stem: 'imagenet',
+      widths: [64, 128, 256, 512],
+      blocks: [2, 2, 2, 2]
+    })
+    expect(c.pin).toEqual({
+      cropK: 'auto',
+      branch: 'layer4',
+      branchStride: 1,
+      auHidden: 512,
+      auReduced: 64,
+      importance: 'scalar',
+      gate: 'fc-zero'
+    })
     expect(c.temperature).toBe(3)
     expect(c.uem).toBe('entropy')
     expect(c.loss).toEqual({
@@ -42,13 +56,17 @@ describe('model config', () => {
     })
     expect(c.bn).toEqual({ momentum: 0.1, eps: 1e-5 })
     expect(c.optimizer).toEqual({ momentum: 0.9, weightDecay: 1e-4, weightDecayMode: 'l2' })
-    expect(resolveConfig({ ...base, extractor: { arch: 'slim' } }).extractor).toMatchObject({ widths: [32, 64, 128, 256] })
+    expect(resolveConfig({ ...base, extractor: { arch: 'slim' } }).extractor).toMatchObject({
+      widths: [32, 64, 128, 256]
+    })
   })
 
   it('survives a JSON round trip and is checked on read', () => {
     const c = resolveConfig({ ...base, extractor: { arch: 'slim', stem: 'stride2' }, pin: { cropK: 4 } })
     expect(parseModelConfig(JSON.parse(JSON.stringify(c)))).toEqual(c)
-    expect(() => parseModelConfig({ ...c, version: 2 })).toThrow('model config version 2 is not supported (this build reads version 1)')
+    expect(() => parseModelConfig({ ...c, version: 2 })).toThrow(
+      'model config version 2 is not supported (this build reads version 1)'
+    )
     expect(() => parseModelConfig({ ...c, format: 'other' })).toThrow(/format/)
     expect(() => parseModelConfig({ ...c, extra: 1 })).toThrow(/extra/)
   })
@@ -62,7 +80,9 @@ describe('model config', () => {
     expect(() => resolveConfig({ ...base, input: { height: 16, width: 16, channels: 1 } })).toThrow(
       /input 16×16 gives a 1×1 feature map; corner crops need at least 2×2/
     )
-    expect(() => resolveConfig({ ...base, extractor: { kind: 'frozen', name: 'f' } })).toThrow(/extractor\.featureShape/)
+    expect(() => resolveConfig({ ...base, extractor: { kind: 'frozen', name: 'f' } })).toThrow(
+      /extractor\.featureShape/
+    )
   })
 
   it('warns when λ2 ≥ λ3 or k/H leaves the tested range', () => {
@@ -77,9 +97,36 @@ describe('model config', () => {
   it('describeConfig lists every RECONSTRUCTED choice with the value in use', () => {
     const d = describeConfig(resolveConfig(base))
     const rec = d.filter((c) => c.status === 'RECONSTRUCTED').map((c) => c.key)
-    expect(rec).toEqual(['crop-level', 'crop-k', 'mirror', 'branch-stage', 'au-widths', 'au-importance', 'emotion-fc', 'gate', 'q', 'kl-t2', 'stop-gradient', 'uem', 'omega', 'lambdas', 'au-smoothing', 'au-normalisation', 'au14', 'neutral'])
+    expect(rec).toEqual([
+      'crop-level',
+      'crop-k',
+      'mirror',
+      'branch-stage',
+      'au-widths',
+      'au-importance',
+      'emotion-fc',
+      'gate',
+      'q',
+      'kl-t2',
+      'stop-gradient',
+      'uem',
+      'omega',
+      'lambdas',
+      'au-smoothing',
+      'au-normalisation',
+      'au14',
+      'neutral'
+    ])
     expect(d.find((c) => c.key === 'crop-k')!.value).toMatch(/k = 3 on a 4×4 map \(k\/H = 0\.75/)
-    const alt = describeConfig(resolveConfig({ ...base, uem: 'mi', pin: { gate: 'one', branch: 'conv' }, loss: { klVariant: 'one', normaliseOmega: true }, ablation: { noUEM: true } }))
+    const alt = describeConfig(
+      resolveConfig({
+        ...base,
+        uem: 'mi',
+        pin: { gate: 'one', branch: 'conv' },
+        loss: { klVariant: 'one', normaliseOmega: true },
+        ablation: { noUEM: true }
+      })
+    )
     const val = (k: string) => alt.find((c) => c.key === k)!.value
     expect(val('uem')).toMatch(/mutual information/)
     expect(val('gate')).toMatch(/ONE-style/)
@@ -100,7 +147,12 @@ describe('layer toolkit', () => {
   it('batch norm: batch statistics in train mode, PyTorch running update (unbiased var), running stats in eval', () => {
     const reg = new ParamRegistry(0)
     const bn = batchNorm(reg, 'bn', 2, { momentum: 0.1, eps: 1e-5 })
-    const xs = [[1, 10], [2, 20], [3, 30], [6, 0]]
+    const xs = [
+      [1, 10],
+      [2, 20],
+      [3, 30],
+      [6, 0]
+    ]
     const x = tf.tensor4d(xs.flat(), [4, 1, 1, 2])
     const ctx = newCtx(true)
     const y = bn.apply(x, ctx).dataSync()
@@ -145,7 +197,8 @@ describe('layer toolkit', () => {
   it('registry: unique stable names, seeded init independent of creation order, freezing by prefix', () => {
     const a = new ParamRegistry(4)
     const b = new ParamRegistry(4)
-    const he = (n: number) => (shape: number[], seed: number) => tf.randomNormal(shape, 0, Math.sqrt(2 / n), 'float32', seed)
+    const he = (n: number) => (shape: number[], seed: number) =>
+      tf.randomNormal(shape, 0, Math.sqrt(2 / n), 'float32', seed)
     a.weight('x.w', [3], he(3))
     a.weight('y.w', [3], he(3))
     b.weight('y.w', [3], he(3))

@@ -15,10 +15,17 @@ import { batchOf, tinyConfig, useCpu } from './fixtures'
 beforeAll(useCpu)
 
 /** F[b, h, w, c] = 1000·b + 100·h + 10·w + c: every cell says where it came from. */
-function codedMap(b: number, h: number, w: number, c: number): { t: tf.Tensor4D; at: (b: number, h: number, w: number, c: number) => number } {
+function codedMap(
+  b: number,
+  h: number,
+  w: number,
+  c: number
+): { t: tf.Tensor4D; at: (b: number, h: number, w: number, c: number) => number } {
   const at = (bi: number, hi: number, wi: number, ci: number): number => 1000 * bi + 100 * hi + 10 * wi + ci
   const data: number[] = []
-  for (let bi = 0; bi < b; bi++) for (let hi = 0; hi < h; hi++) for (let wi = 0; wi < w; wi++) for (let ci = 0; ci < c; ci++) data.push(at(bi, hi, wi, ci))
+  for (let bi = 0; bi < b; bi++)
+    for (let hi = 0; hi < h; hi++)
+      for (let wi = 0; wi < w; wi++) for (let ci = 0; ci < c; ci++) data.push(at(bi, hi, wi, ci))
   return { t: tf.tensor4d(data, [b, h, w, c]), at }
 }
 
@@ -47,7 +54,9 @@ describe('corner crops', () => {
 
   it('UR is exactly the horizontal flip of the upper-right corner for an asymmetric pattern', () => {
     // A ramp that increases to the right: flipping must make it decrease.
-    const ramp = tf.tidy(() => tf.tile(tf.reshape(tf.range(0, 6, 1, 'float32'), [1, 1, 6, 1]), [1, 6, 1, 1])) as tf.Tensor4D
+    const ramp = tf.tidy(() =>
+      tf.tile(tf.reshape(tf.range(0, 6, 1, 'float32'), [1, 1, 6, 1]), [1, 6, 1, 1])
+    ) as tf.Tensor4D
     const { ul, ur, ll, lr } = cornerCrops(ramp, 4)
     expect((ur.arraySync() as number[][][][])[0][0].map((v) => v[0])).toEqual([5, 4, 3, 2])
     expect((ul.arraySync() as number[][][][])[0][0].map((v) => v[0])).toEqual([0, 1, 2, 3])
@@ -69,7 +78,8 @@ describe('crop size k', () => {
   })
 
   it('matches the spec shape table (§2.6) for ResNet-18', () => {
-    const geo = (hw: number) => computeGeometry(resolveConfig({ classes: [...SEVEN_CLASSES], input: { height: hw, width: hw, channels: 3 } }))
+    const geo = (hw: number) =>
+      computeGeometry(resolveConfig({ classes: [...SEVEN_CLASSES], input: { height: hw, width: hw, channels: 3 } }))
     const rows = [224, 112, 64].map((hw) => {
       const g = geo(hw)
       return [g.feature, g.cropK, g.branchOut[0], g.trnOut[0]]
@@ -84,7 +94,9 @@ describe('crop size k', () => {
   it('an explicit k is used and validated', () => {
     const g = computeGeometry(resolveConfig({ ...tinyConfig(), pin: { cropK: 2 } }))
     expect(g.cropK).toBe(2)
-    expect(() => resolveConfig({ ...tinyConfig(), pin: { cropK: 5 } })).toThrow(/pin.cropK 5 is larger than the 4×4 feature map/)
+    expect(() => resolveConfig({ ...tinyConfig(), pin: { cropK: 5 } })).toThrow(
+      /pin.cropK 5 is larger than the 4×4 feature map/
+    )
   })
 })
 

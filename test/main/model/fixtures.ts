@@ -24,7 +24,11 @@ export function tinyConfig(over: Partial<PoiModelConfigInput> = {}): PoiModelCon
 }
 
 /** A deterministic batch: smooth random images in [0, 1] and the given labels. */
-export function batchOf(shape: [number, number, number, number], labels: number[], seed = 7): { x: tf.Tensor4D; y: tf.Tensor1D } {
+export function batchOf(
+  shape: [number, number, number, number],
+  labels: number[],
+  seed = 7
+): { x: tf.Tensor4D; y: tf.Tensor1D } {
   return {
     x: tf.randomUniform(shape, 0, 1, 'float32', seed) as tf.Tensor4D,
     y: tf.tensor1d(labels, 'int32')

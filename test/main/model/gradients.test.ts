@@ -19,7 +19,11 @@ function gradNorms(model: PoiNetwork, x: tf.Tensor4D, y: tf.Tensor1D): Map<strin
   const { loss, grads } = computeGradients(model, { x, y })
   expect(Number.isFinite(loss.total)).toBe(true)
   const norms = new Map<string, number>()
-  for (const [n, g] of grads) norms.set(n, tf.tidy(() => tf.norm(g).dataSync()[0]))
+  for (const [n, g] of grads)
+    norms.set(
+      n,
+      tf.tidy(() => tf.norm(g).dataSync()[0])
+    )
   tf.dispose([...grads.values()])
   return norms
 }
@@ -37,7 +41,21 @@ describe('gradients of the total loss', () => {
     const { x, y } = batchOf([4, 16, 16, 1], [0, 1, 4, 6])
     const norms = gradNorms(model, x, y)
     expectAllReached(model, norms)
-    const groups = ['extractor.stem', 'extractor.layer3', 'pin.eye.stage', 'pin.mouth.stage', 'pin.eye.au.fc1', 'pin.eye.au.fc2', 'pin.mouth.au.fc4', 'pin.eye.emo', 'pin.mouth.emo', 'pin.gate.fc.w', 'pin.gate.fc.b', 'trn.stage', 'trn.fc']
+    const groups = [
+      'extractor.stem',
+      'extractor.layer3',
+      'pin.eye.stage',
+      'pin.mouth.stage',
+      'pin.eye.au.fc1',
+      'pin.eye.au.fc2',
+      'pin.mouth.au.fc4',
+      'pin.eye.emo',
+      'pin.mouth.emo',
+      'pin.gate.fc.w',
+      'pin.gate.fc.b',
+      'trn.stage',
+      'trn.fc'
+    ]
     for (const g of groups) expect([...norms.keys()].some((n) => n.startsWith(g))).toBe(true)
     // BN running statistics are state, never gradient targets.
     expect([...norms.keys()].some((n) => n.endsWith('.mean') || n.endsWith('.var'))).toBe(false)
@@ -46,7 +64,9 @@ describe('gradients of the total loss', () => {
   })
 
   it('ONE-style gate + vector importance + ONE KL variant: still every trainable variable, incl. the gate BN', () => {
-    const model = createPoiModel(tinyConfig({ pin: { auHidden: 8, auReduced: 4, gate: 'one', importance: 'vector' }, loss: { klVariant: 'one' } }))
+    const model = createPoiModel(
+      tinyConfig({ pin: { auHidden: 8, auReduced: 4, gate: 'one', importance: 'vector' }, loss: { klVariant: 'one' } })
+    )
     expect(model.registry.has('pin.gate.bn.gamma')).toBe(true)
     const { x, y } = batchOf([4, 16, 16, 1], [0, 1, 2, 3])
     expectAllReached(model, gradNorms(model, x, y))
@@ -72,7 +92,9 @@ describe('gradients of the total loss', () => {
     }
     // Something else did move (weights of the heads and the heads' BN statistics).
     expect(before.get('trn.fc.w')!.data.some((v, i) => v !== after.get('trn.fc.w')!.data[i])).toBe(true)
-    expect(before.get('trn.stage.0.bn1.mean')!.data.some((v, i) => v !== after.get('trn.stage.0.bn1.mean')!.data[i])).toBe(true)
+    expect(
+      before.get('trn.stage.0.bn1.mean')!.data.some((v, i) => v !== after.get('trn.stage.0.bn1.mean')!.data[i])
+    ).toBe(true)
     opt.dispose()
     tf.dispose([x, y])
     model.dispose()
@@ -122,16 +144,17 @@ describe('gradients of the total loss', () => {
 })
 
 describe('the shared adapter on a frozen extractor (model.extractor.adapter)', () => {
-  const cfg = (mode: 'poi' | 'baseline') => createPoiModel(
-    {
-      classes: [...SEVEN_CLASSES],
-      mode,
-      input: { height: 5, width: 5, channels: 8 },
-      extractor: { kind: 'frozen', name: 'cached', featureShape: [5, 5, 8], headWidth: 8, adapter: 'residual-conv' },
-      pin: { auHidden: 8, auReduced: 4 }
-    },
-    { frozenExtractor: identityFeatures }
-  )
+  const cfg = (mode: 'poi' | 'baseline') =>
+    createPoiModel(
+      {
+        classes: [...SEVEN_CLASSES],
+        mode,
+        input: { height: 5, width: 5, channels: 8 },
+        extractor: { kind: 'frozen', name: 'cached', featureShape: [5, 5, 8], headWidth: 8, adapter: 'residual-conv' },
+        pin: { auHidden: 8, auReduced: 4 }
+      },
+      { frozenExtractor: identityFeatures }
+    )
 
   it('is trained by the PIN losses as well as the TRN: the PIN alone moves the shared weights', () => {
     const model = cfg('poi')
@@ -144,7 +167,10 @@ describe('the shared adapter on a frozen extractor (model.extractor.adapter)', (
     expectAllReached(model, norms)
     expect([...norms.keys()].filter((n) => n.startsWith('extractor.adapter.')).length).toBeGreaterThanOrEqual(3)
     // With the TRN's weight at zero in the total loss, the adapter still gets a gradient: from the PIN.
-    const pinOnly = createPoiModel({ ...model.config, loss: { ...model.config.loss, lambda3: 0 } }, { frozenExtractor: identityFeatures })
+    const pinOnly = createPoiModel(
+      { ...model.config, loss: { ...model.config.loss, lambda3: 0 } },
+      { frozenExtractor: identityFeatures }
+    )
     const { grads } = computeGradients(pinOnly, { x, y })
     const g = grads.get('extractor.adapter.conv.w')!
     expect(tf.tidy(() => tf.norm(g).dataSync()[0])).toBeGreaterThan(0)

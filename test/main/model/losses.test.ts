@@ -32,7 +32,8 @@ const softmax = (z: number[], T = 1): number[] => {
   return e.map((v) => v / s)
 }
 const sigmoid = (l: number): number => 1 / (1 + Math.exp(-l))
-const kl = (q: number[], p: number[]): number => q.reduce((a, qc, c) => a + qc * (Math.log(qc + LOG_EPS) - Math.log(p[c])), 0)
+const kl = (q: number[], p: number[]): number =>
+  q.reduce((a, qc, c) => a + qc * (Math.log(qc + LOG_EPS) - Math.log(p[c])), 0)
 const num = (t: tf.Tensor): number => t.dataSync()[0]
 const arr = (t: tf.Tensor): number[] => Array.from(t.dataSync())
 
@@ -40,18 +41,46 @@ const CLASSES: ClassName[] = ['neutral', 'happiness', 'surprise']
 const Y = [1, 2] // happiness, surprise
 // z_ij for B = 2, N = 4, C = 3
 const Z = [
-  [[1.0, 2.0, 0.5], [0.2, 1.5, -0.3], [2.0, 0.1, 0.0], [0.0, 0.0, 1.0]],
-  [[-1.0, 0.5, 2.5], [0.3, 0.3, 0.3], [1.2, -0.7, 0.4], [0.0, 2.2, 1.1]]
+  [
+    [1.0, 2.0, 0.5],
+    [0.2, 1.5, -0.3],
+    [2.0, 0.1, 0.0],
+    [0.0, 0.0, 1.0]
+  ],
+  [
+    [-1.0, 0.5, 2.5],
+    [0.3, 0.3, 0.3],
+    [1.2, -0.7, 0.4],
+    [0.0, 2.2, 1.1]
+  ]
 ]
-const S = [[0.3, 1.1, -0.4], [2.0, -1.0, 0.5]] // TRN logits
-const G = [[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25]] // gate
+const S = [
+  [0.3, 1.1, -0.4],
+  [2.0, -1.0, 0.5]
+] // TRN logits
+const G = [
+  [0.1, 0.2, 0.3, 0.4],
+  [0.25, 0.25, 0.25, 0.25]
+] // gate
 const EYE = [
-  [[0.5, -1.0, 2.0, 0.0, 1.5, -0.5], [-0.2, 0.3, 0.1, -2.0, 0.8, 0.0]],
-  [[1.0, 1.0, -1.0, 0.5, 0.0, 0.2], [0.0, -0.5, 0.7, 1.1, -1.2, 0.4]]
+  [
+    [0.5, -1.0, 2.0, 0.0, 1.5, -0.5],
+    [-0.2, 0.3, 0.1, -2.0, 0.8, 0.0]
+  ],
+  [
+    [1.0, 1.0, -1.0, 0.5, 0.0, 0.2],
+    [0.0, -0.5, 0.7, 1.1, -1.2, 0.4]
+  ]
 ]
 const MOUTH = [
-  [[0.1, 2.0, -0.3, 0.0, 0.4, -1.0, 1.5], [0.2, 1.0, 0.9, -0.8, 0.0, 0.3, 0.6]],
-  [[-0.4, 0.0, 0.5, 1.0, -1.5, 0.2, 2.2], [0.7, -0.1, -0.6, 0.3, 0.9, 0.0, 1.0]]
+  [
+    [0.1, 2.0, -0.3, 0.0, 0.4, -1.0, 1.5],
+    [0.2, 1.0, 0.9, -0.8, 0.0, 0.3, 0.6]
+  ],
+  [
+    [-0.4, 0.0, 0.5, 1.0, -1.5, 0.2, 2.2],
+    [0.7, -0.1, -0.6, 0.3, 0.9, 0.0, 1.0]
+  ]
 ]
 // Table I, smoothed symmetrically with ε = 0.1, AU orders [1,2,4,5,6,9] and [10,12,14,15,17,24,26]
 const EYE_T: Record<number, number[]> = {
@@ -82,7 +111,8 @@ function handAu(mask14 = false): number {
   }
   return s / (2 * 4)
 }
-const handCePin = (): number => -(Z.flatMap((zi, i) => zi.map((zij) => Math.log(softmax(zij)[Y[i]]))).reduce((a, b) => a + b) / 8)
+const handCePin = (): number =>
+  -(Z.flatMap((zi, i) => zi.map((zij) => Math.log(softmax(zij)[Y[i]]))).reduce((a, b) => a + b) / 8)
 const handQ = (T: number): number[][] =>
   Z.map((zi, i) => [0, 1, 2].map((c) => zi.reduce((a, zij, j) => a + G[i][j] * softmax(zij, T)[c], 0)))
 const handKl = (T: number): number =>
@@ -123,9 +153,27 @@ describe('loss terms against hand-computed values', () => {
   const y = (): tf.Tensor1D => tf.tensor1d(Y, 'int32')
 
   it('L_AU (eq. 4): BCE summed over AUs, mean over B·N; AU14 mask', () => {
-    const v = tf.tidy(() => num(auLoss({ eye: tf.tensor3d(EYE), mouth: tf.tensor3d(MOUTH) }, y(), { classes: CLASSES, epsilon: 0.1, smoothing: 'symmetric', maskAU14: false })))
+    const v = tf.tidy(() =>
+      num(
+        auLoss({ eye: tf.tensor3d(EYE), mouth: tf.tensor3d(MOUTH) }, y(), {
+          classes: CLASSES,
+          epsilon: 0.1,
+          smoothing: 'symmetric',
+          maskAU14: false
+        })
+      )
+    )
     expect(v).toBeCloseTo(handAu(false), 5)
-    const masked = tf.tidy(() => num(auLoss({ eye: tf.tensor3d(EYE), mouth: tf.tensor3d(MOUTH) }, y(), { classes: CLASSES, epsilon: 0.1, smoothing: 'symmetric', maskAU14: true })))
+    const masked = tf.tidy(() =>
+      num(
+        auLoss({ eye: tf.tensor3d(EYE), mouth: tf.tensor3d(MOUTH) }, y(), {
+          classes: CLASSES,
+          epsilon: 0.1,
+          smoothing: 'symmetric',
+          maskAU14: true
+        })
+      )
+    )
     expect(masked).toBeCloseTo(handAu(true), 5)
     expect(masked).toBeLessThan(v)
   })
@@ -138,7 +186,9 @@ describe('loss terms against hand-computed values', () => {
 
   it('q (eq. 7) and L_KL (eq. 8) with T = 3, with and without T²', () => {
     const q = tf.tidy(() => arr(gateMix(tf.tensor2d(G), temperedProbs(tf.tensor3d(Z), 3))))
-    handQ(3).flat().forEach((v, i) => expect(q[i]).toBeCloseTo(v, 6))
+    handQ(3)
+      .flat()
+      .forEach((v, i) => expect(q[i]).toBeCloseTo(v, 6))
     const withT2 = tf.tidy(() => {
       const qq = gateMix(tf.tensor2d(G), temperedProbs(tf.tensor3d(Z), 3))
       return num(klLoss(qq, tf.tensor3d(Z), { temperature: 3, t2: true, detachQ: false }))
@@ -160,8 +210,22 @@ describe('loss terms against hand-computed values', () => {
     h.u.forEach((v, i) => expect(out.u[i]).toBeCloseTo(v, 6))
     h.c.forEach((v, i) => expect(out.c[i]).toBeCloseTo(v, 6))
     const extremes = tf.tidy(() => {
-      const agree = tf.tensor3d([[[0.2, 0.5, 0.3], [0.2, 0.5, 0.3], [0.2, 0.5, 0.3], [0.2, 0.5, 0.3]]])
-      const disagree = tf.tensor3d([[[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]])
+      const agree = tf.tensor3d([
+        [
+          [0.2, 0.5, 0.3],
+          [0.2, 0.5, 0.3],
+          [0.2, 0.5, 0.3],
+          [0.2, 0.5, 0.3]
+        ]
+      ])
+      const disagree = tf.tensor3d([
+        [
+          [1, 0, 0, 0],
+          [0, 1, 0, 0],
+          [0, 0, 1, 0],
+          [0, 0, 0, 1]
+        ]
+      ])
       return [uemVariance(agree), uemVariance(disagree)].map((r) => [num(r.uncertainty), num(r.confidence)])
     })
     expect(extremes[0][0]).toBeCloseTo(0, 7)
@@ -187,7 +251,9 @@ describe('loss terms against hand-computed values', () => {
 
   it('ω (eq. 11 weight): 1 − c, noUEM → 1, batch-normalised', () => {
     const c = [0.9, 0.4]
-    expect(tf.tidy(() => arr(omegaFromConfidence(tf.tensor1d(c), { noUEM: false, normalise: false })))).toEqual([0.1, 0.6].map((v) => expect.closeTo(v, 6)))
+    expect(tf.tidy(() => arr(omegaFromConfidence(tf.tensor1d(c), { noUEM: false, normalise: false })))).toEqual(
+      [0.1, 0.6].map((v) => expect.closeTo(v, 6))
+    )
     expect(tf.tidy(() => arr(omegaFromConfidence(tf.tensor1d(c), { noUEM: true, normalise: false })))).toEqual([1, 1])
     const n = tf.tidy(() => arr(omegaFromConfidence(tf.tensor1d(c), { noUEM: false, normalise: true })))
     expect(n[0]).toBeCloseTo((0.1 * 2) / 0.7, 5)
@@ -206,12 +272,18 @@ describe('loss terms against hand-computed values', () => {
   it('gate CE of the ONE variant: −mean log(q[y] + 1e-7)', () => {
     const q = handQ(3)
     const hand = -(Math.log(q[0][1] + LOG_EPS) + Math.log(q[1][2] + LOG_EPS)) / 2
-    const v = tf.tidy(() => num(gateCeLoss(gateMix(tf.tensor2d(G), temperedProbs(tf.tensor3d(Z), 3)), tf.tensor1d(Y, 'int32'))))
+    const v = tf.tidy(() =>
+      num(gateCeLoss(gateMix(tf.tensor2d(G), temperedProbs(tf.tensor3d(Z), 3)), tf.tensor1d(Y, 'int32')))
+    )
     expect(v).toBeCloseTo(hand, 6)
   })
 
   it('total (eq. 12) = λ3·CE_TRN + L_OR + λ1·L_AU + λ2·CE_PIN + L_KL; baseline = CE_TRN', () => {
-    const cfg = resolveConfig({ classes: CLASSES, input: { height: 64, width: 64, channels: 1 }, loss: { lambda1: 0.3, lambda2: 0.2, lambda3: 1.5, lambdaGate: 0 } })
+    const cfg = resolveConfig({
+      classes: CLASSES,
+      input: { height: 64, width: 64, channels: 1 },
+      loss: { lambda1: 0.3, lambda2: 0.2, lambda3: 1.5, lambdaGate: 0 }
+    })
     const h = handUem()
     const terms = tf.tidy(() => {
       const z = tf.tensor3d(Z)
@@ -229,7 +301,10 @@ describe('loss terms against hand-computed values', () => {
       return Object.fromEntries(Object.entries(t).map(([k, s]) => [k, num(s as tf.Scalar)]))
     })
     const ceTrn = -(Math.log(softmax(S[0])[1]) + Math.log(softmax(S[1])[2])) / 2
-    const or = handOr(3, h.c.map((c) => 1 - c))
+    const or = handOr(
+      3,
+      h.c.map((c) => 1 - c)
+    )
     expect(terms.ceTrn).toBeCloseTo(ceTrn, 5)
     expect(terms.or).toBeCloseTo(or, 5)
     expect(terms.au).toBeCloseTo(handAu(false), 5)
@@ -249,7 +324,11 @@ describe('loss terms against hand-computed values', () => {
   it('λ_KL, λ_OR switch their terms off; λ_gate adds −log q¹[y] on the T = 1 mixture; absent weights keep the old total', () => {
     const h = handUem()
     const run = (loss: Record<string, number | undefined>) => {
-      const cfg = resolveConfig({ classes: CLASSES, input: { height: 64, width: 64, channels: 1 }, loss: { lambda1: 0.3, lambda2: 0.2, lambda3: 1.5 } })
+      const cfg = resolveConfig({
+        classes: CLASSES,
+        input: { height: 64, width: 64, channels: 1 },
+        loss: { lambda1: 0.3, lambda2: 0.2, lambda3: 1.5 }
+      })
       const c = { ...cfg, loss: { ...cfg.loss, ...loss } }
       for (const k of Object.keys(loss)) if (loss[k] === undefined) delete (c.loss as Record<string, unknown>)[k]
       return tf.tidy(() => {
@@ -270,7 +349,10 @@ describe('loss terms against hand-computed values', () => {
       })
     }
     const ceTrn = -(Math.log(softmax(S[0])[1]) + Math.log(softmax(S[1])[2])) / 2
-    const or = handOr(3, h.c.map((c) => 1 - c))
+    const or = handOr(
+      3,
+      h.c.map((c) => 1 - c)
+    )
     const rest = 1.5 * ceTrn + 0.3 * handAu(false) + 0.2 * handCePin()
     const old = run({ lambdaKl: undefined, lambdaOr: undefined, lambdaGate: undefined })
     expect(old.total).toBeCloseTo(rest + or + handKl(3), 5)
@@ -288,7 +370,9 @@ describe('loss terms against hand-computed values', () => {
     const rhoE = EYE.map((i) => i.map((r) => r.map(sigmoid)))
     const rhoM = MOUTH.map((i) => i.map((r) => r.map(sigmoid)))
     // The stored 26-vector: UL 6, UR 6, LL 7, LR 7 (what score/predict.ts writes).
-    const got = [0, 1].flatMap((i) => priorSupportOf([...rhoE[i][0], ...rhoE[i][1], ...rhoM[i][0], ...rhoM[i][1]], CLASSES))
+    const got = [0, 1].flatMap((i) =>
+      priorSupportOf([...rhoE[i][0], ...rhoE[i][1], ...rhoM[i][0], ...rhoM[i][1]], CLASSES)
+    )
     for (let i = 0; i < 2; i++) {
       const e = [0, 1, 2, 3, 4, 5].map((m) => (rhoE[i][0][m] + rhoE[i][1][m]) / 2)
       const mo = [0, 1, 2, 3, 4, 5, 6].map((m) => (rhoM[i][0][m] + rhoM[i][1][m]) / 2)
@@ -306,7 +390,12 @@ describe('loss terms against hand-computed values', () => {
 describe('stop-gradients (spec §7.8)', () => {
   it('L_OR sends no gradient into q or ω, but into the TRN logits', () => {
     const [gq, gs, gw] = tf.tidy(() => {
-      const q = tf.softmax(tf.tensor2d([[0.2, 0.1, 0.9], [1.0, 0.0, -1.0]])) as tf.Tensor2D
+      const q = tf.softmax(
+        tf.tensor2d([
+          [0.2, 0.1, 0.9],
+          [1.0, 0.0, -1.0]
+        ])
+      ) as tf.Tensor2D
       const g = tf.grads((qq: tf.Tensor, s: tf.Tensor, w: tf.Tensor) =>
         orLoss(qq as tf.Tensor2D, s as tf.Tensor2D, w as tf.Tensor1D, { temperature: 3, t2: true })
       )([q, tf.tensor2d(S), tf.tensor1d([0.5, 0.5])])

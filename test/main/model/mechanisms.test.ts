@@ -54,7 +54,10 @@ async function faces(n: number, seed: number): Promise<FaceSet> {
     let raw = await renderFaceRaw(s.params)
     if (group !== 'none') {
       const oseed = seed * 7919 + i
-      const left = await renderFaceRaw({ ...s.params, occlusion: { region: group === 'eyes' ? 'UL' : 'LL', seed: oseed } })
+      const left = await renderFaceRaw({
+        ...s.params,
+        occlusion: { region: group === 'eyes' ? 'UL' : 'LL', seed: oseed }
+      })
       raw = await renderFaceRaw({ ...s.params, occlusion: { region: group === 'eyes' ? 'UR' : 'LR', seed: oseed } })
       for (let r = 0; r < SIZE; r++) for (let c = 0; c < half; c++) raw.data[r * SIZE + c] = left.data[r * SIZE + c]
     }
@@ -88,7 +91,13 @@ function train(set: FaceSet, lambdaGate: number, epochs: number): PoiNetwork {
     const idx = order.shuffle([...Array(n).keys()])
     for (let s = 0; s + B <= n; s += B) {
       const ids = idx.slice(s, s + B)
-      const batch = tf.tidy(() => ({ x: tf.gather(set.x, ids) as tf.Tensor4D, y: tf.tensor1d(ids.map((i) => set.y[i]), 'int32') }))
+      const batch = tf.tidy(() => ({
+        x: tf.gather(set.x, ids) as tf.Tensor4D,
+        y: tf.tensor1d(
+          ids.map((i) => set.y[i]),
+          'int32'
+        )
+      }))
       trainStep(m, batch, opt)
       tf.dispose([batch.x, batch.y])
     }
@@ -151,7 +160,9 @@ describe('POI mechanisms on the native engine (synthetic faces; eyes or mouth co
     const k = Math.floor(0.3 * byConf.length)
     const accTop = mean(byConf.slice(0, k).map((r) => r.ok))
     const accLow = mean(byConf.slice(-k).map((r) => r.ok))
-    console.log(`UEM confidence q10 ${q10.toFixed(3)} q50 ${sorted[Math.floor(0.5 * sorted.length)].toFixed(3)} q90 ${q90.toFixed(3)}; accuracy top 30 % ${accTop.toFixed(2)}, bottom 30 % ${accLow.toFixed(2)}`)
+    console.log(
+      `UEM confidence q10 ${q10.toFixed(3)} q50 ${sorted[Math.floor(0.5 * sorted.length)].toFixed(3)} q90 ${q90.toFixed(3)}; accuracy top 30 % ${accTop.toFixed(2)}, bottom 30 % ${accLow.toFixed(2)}`
+    )
     console.log(`TRN accuracy ${mean(pred.map((p, i) => (p === testSet.y[i] ? 1 : 0))).toFixed(2)}`)
     expect(eyesCovered).toBeLessThan(mouthCovered - 0.05)
     expect(perImageSd).toBeGreaterThan(0.01)
@@ -162,5 +173,4 @@ describe('POI mechanisms on the native engine (synthetic faces; eyes or mouth co
     // Table IV shape, with the issue's margin (15 points).
     expect(accTop).toBeGreaterThanOrEqual(accLow + 0.15)
   }, 600_000)
-
 })

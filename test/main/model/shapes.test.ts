@@ -4,7 +4,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { tf } from '../../../src-main/core/model/tf'
-import { createPoiModel, disposeOutputs, type PoiNetwork, type PoiOutputs } from '../../../src-main/core/model/poi-model'
+import {
+  createPoiModel,
+  disposeOutputs,
+  type PoiNetwork,
+  type PoiOutputs
+} from '../../../src-main/core/model/poi-model'
 import { identityFeatures } from '../../../src-main/core/model/backbone'
 import { CANONICAL_CLASSES, SEVEN_CLASSES, type ClassName } from '../../../src-main/core/classes'
 import { parseModelConfig, type PoiModelConfigInput } from '../../../src-main/core/model/config'
@@ -42,15 +47,54 @@ function expectPoiShapes(out: PoiOutputs, b: number, c: number): void {
 }
 
 const cases: Array<[string, PoiModelConfigInput, [number, number, number], number]> = [
-  ['slim 48×48×1 imagenet stem', { classes: [...SEVEN_CLASSES], input: { height: 48, width: 48, channels: 1 }, extractor: { arch: 'slim', stem: 'imagenet' } }, [3, 3, 128], 2],
-  ['slim (widths 8-16-32-64) 48×48×1 stride2 stem', { classes: [...SEVEN_CLASSES], input: { height: 48, width: 48, channels: 1 }, extractor: { arch: 'slim', stem: 'stride2', widths: [8, 16, 32, 64] } }, [6, 6, 32], 4],
-  ['slim 64×64×1 imagenet stem, 8 classes', { classes: [...CANONICAL_CLASSES], input: { height: 64, width: 64, channels: 1 }, extractor: { arch: 'slim' } }, [4, 4, 128], 3],
-  ['slim (widths 8-16-32-64) 112×112×3 imagenet stem', { classes: [...SEVEN_CLASSES], input: { height: 112, width: 112, channels: 3 }, extractor: { arch: 'slim', widths: [8, 16, 32, 64] }, pin: { auHidden: 64, auReduced: 16 } }, [7, 7, 32], 5]
+  [
+    'slim 48×48×1 imagenet stem',
+    {
+      classes: [...SEVEN_CLASSES],
+      input: { height: 48, width: 48, channels: 1 },
+      extractor: { arch: 'slim', stem: 'imagenet' }
+    },
+    [3, 3, 128],
+    2
+  ],
+  [
+    'slim (widths 8-16-32-64) 48×48×1 stride2 stem',
+    {
+      classes: [...SEVEN_CLASSES],
+      input: { height: 48, width: 48, channels: 1 },
+      extractor: { arch: 'slim', stem: 'stride2', widths: [8, 16, 32, 64] }
+    },
+    [6, 6, 32],
+    4
+  ],
+  [
+    'slim 64×64×1 imagenet stem, 8 classes',
+    { classes: [...CANONICAL_CLASSES], input: { height: 64, width: 64, channels: 1 }, extractor: { arch: 'slim' } },
+    [4, 4, 128],
+    3
+  ],
+  [
+    'slim (widths 8-16-32-64) 112×112×3 imagenet stem',
+    {
+      classes: [...SEVEN_CLASSES],
+      input: { height: 112, width: 112, channels: 3 },
+      extractor: { arch: 'slim', widths: [8, 16, 32, 64] },
+      pin: { auHidden: 64, auReduced: 16 }
+    },
+    [7, 7, 32],
+    5
+  ]
 ]
 
 function checkForward(model: PoiNetwork, cfg: PoiModelConfigInput): void {
   const c = cfg.classes.length
-  const x = tf.randomUniform([2, cfg.input.height, cfg.input.width, cfg.input.channels], 0, 1, 'float32', 1) as tf.Tensor4D
+  const x = tf.randomUniform(
+    [2, cfg.input.height, cfg.input.width, cfg.input.channels],
+    0,
+    1,
+    'float32',
+    1
+  ) as tf.Tensor4D
   const out = model.forward(x)
   expectPoiShapes(out, 2, c)
   // Probabilities are probabilities.
@@ -75,7 +119,12 @@ describe('forward output shapes', () => {
 
   it('baseline mode (and noPIN) builds the TRN only', () => {
     for (const over of [{ mode: 'baseline' as const }, { ablation: { noPIN: true } }]) {
-      const model = createPoiModel({ classes: [...SEVEN_CLASSES], input: { height: 48, width: 48, channels: 1 }, extractor: { arch: 'slim', widths: [8, 16, 32, 64] }, ...over })
+      const model = createPoiModel({
+        classes: [...SEVEN_CLASSES],
+        input: { height: 48, width: 48, channels: 1 },
+        extractor: { arch: 'slim', widths: [8, 16, 32, 64] },
+        ...over
+      })
       expect(model.registry.names().some((n) => n.startsWith('pin.'))).toBe(false)
       const x = tf.zeros([2, 48, 48, 1]) as tf.Tensor4D
       const out = model.forward(x)
@@ -125,7 +174,11 @@ describe('forward output shapes', () => {
 
   it('configs without the adapter field (older checkpoints) read as no adapter', () => {
     const model = createPoiModel(
-      { classes: [...SEVEN_CLASSES], input: { height: 7, width: 7, channels: 16 }, extractor: { kind: 'frozen', name: 'cached', featureShape: [7, 7, 16] } },
+      {
+        classes: [...SEVEN_CLASSES],
+        input: { height: 7, width: 7, channels: 16 },
+        extractor: { kind: 'frozen', name: 'cached', featureShape: [7, 7, 16] }
+      },
       { frozenExtractor: identityFeatures }
     )
     const old = JSON.parse(JSON.stringify(model.config)) as { extractor: Record<string, unknown> }
@@ -140,22 +193,36 @@ describe('forward output shapes', () => {
   it('a frozen extractor returning the wrong map shape is reported', () => {
     const bad = (x: tf.Tensor4D): tf.Tensor4D => tf.slice(x, [0, 0, 0, 0], [-1, 6, 7, 16])
     const model = createPoiModel(
-      { classes: [...SEVEN_CLASSES], input: { height: 7, width: 7, channels: 16 }, extractor: { kind: 'frozen', name: 'bad', featureShape: [7, 7, 16] } },
+      {
+        classes: [...SEVEN_CLASSES],
+        input: { height: 7, width: 7, channels: 16 },
+        extractor: { kind: 'frozen', name: 'bad', featureShape: [7, 7, 16] }
+      },
       { frozenExtractor: bad }
     )
     const x = tf.zeros([2, 7, 7, 16]) as tf.Tensor4D
     const before = tf.memory().numTensors
-    expect(() => model.forward(x)).toThrow(/frozen extractor 'bad' returned shape \[2, 6, 7, 16\], expected \[2, 7, 7, 16\]/)
+    expect(() => model.forward(x)).toThrow(
+      /frozen extractor 'bad' returned shape \[2, 6, 7, 16\], expected \[2, 7, 7, 16\]/
+    )
     expect(tf.memory().numTensors).toBe(before)
     x.dispose()
     model.dispose()
     expect(() =>
-      createPoiModel({ classes: [...SEVEN_CLASSES], input: { height: 7, width: 7, channels: 16 }, extractor: { kind: 'frozen', featureShape: [7, 7, 16] } })
+      createPoiModel({
+        classes: [...SEVEN_CLASSES],
+        input: { height: 7, width: 7, channels: 16 },
+        extractor: { kind: 'frozen', featureShape: [7, 7, 16] }
+      })
     ).toThrow(/no frozenExtractor function/)
   })
 
   it('rejects inputs of the wrong shape or dtype, naming both', () => {
-    const model = createPoiModel({ classes: [...SEVEN_CLASSES], input: { height: 48, width: 48, channels: 1 }, extractor: { arch: 'slim', widths: [4, 8, 8, 8] } })
+    const model = createPoiModel({
+      classes: [...SEVEN_CLASSES],
+      input: { height: 48, width: 48, channels: 1 },
+      extractor: { arch: 'slim', widths: [4, 8, 8, 8] }
+    })
     const x = tf.zeros([2, 48, 48, 3]) as tf.Tensor4D
     expect(() => model.forward(x)).toThrow('model input has shape [2, 48, 48, 3], expected [B, 48, 48, 1]')
     const xi = tf.zeros([2, 48, 48, 1], 'int32') as tf.Tensor4D
@@ -180,7 +247,7 @@ describe('ResNet-18 (paper widths, spec AU sizes 512/64), C = 8', () => {
     const stage = (cin: number, cout: number) => block(cin, cout, cin !== cout) + block(cout, cout, false)
     const shared = 49 * 1 * 64 + bn(64) + stage(64, 64) + stage(64, 128) + stage(128, 256)
     const layer4 = stage(256, 512)
-    const auNet = (512 * 512 + 512) + (512 + 1) + (512 * 64 + 64) + (64 + 1)
+    const auNet = 512 * 512 + 512 + (512 + 1) + (512 * 64 + 64) + (64 + 1)
     const heads = (512 + 1) * 8 + (6 * 64 + 1) * 8 + (7 * 64 + 1) * 8 + (26 * 64 + 1) * 4
     const counts = model.paramCounts()
     expect(counts.total).toBe(shared + 3 * layer4 + 13 * auNet + heads)

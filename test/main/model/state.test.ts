@@ -16,7 +16,9 @@ beforeAll(useCpu)
 function outputsOf(model: PoiNetwork, x: tf.Tensor4D): number[] {
   const out = model.forward(x)
   const vals = Object.values(out).flatMap((v) =>
-    v instanceof tf.Tensor ? Array.from(v.dataSync()) : Object.values(v as Record<string, tf.Tensor>).flatMap((t) => Array.from(t.dataSync()))
+    v instanceof tf.Tensor
+      ? Array.from(v.dataSync())
+      : Object.values(v as Record<string, tf.Tensor>).flatMap((t) => Array.from(t.dataSync()))
   )
   disposeOutputs(out)
   return vals
@@ -87,7 +89,10 @@ describe('weights', () => {
     expect(() => m.setWeights(unknown)).toThrow('weights for unknown variables: pin.nope.w')
     const shaped = new Map(good)
     // A valid entry first, so a half-applied load would show up below.
-    shaped.set('extractor.stem.conv.w', { ...good.get('extractor.stem.conv.w')!, data: new Float32Array(good.get('extractor.stem.conv.w')!.data.length).fill(3) })
+    shaped.set('extractor.stem.conv.w', {
+      ...good.get('extractor.stem.conv.w')!,
+      data: new Float32Array(good.get('extractor.stem.conv.w')!.data.length).fill(3)
+    })
     shaped.set('trn.fc.w', { shape: [7, 8], data: new Float32Array(56) })
     expect(() => m.setWeights(shaped)).toThrow("weight 'trn.fc.w' has shape [7, 8], the model expects [8, 7]")
     expect(sameWeights(m.getWeights(), good)).toBe(true)
@@ -121,7 +126,12 @@ describe('SGD with momentum and weight decay', () => {
 
   it('matches the torch.optim.SGD formula (L2 in the gradient) and the decoupled SGDW formula', () => {
     const [lr, mu, wd, g] = [0.1, 0.9, 0.01, 0.5]
-    for (const [mode, theta0] of [['l2', 1], ['l2', -2], ['decoupled', 1], ['decoupled', -2]] as const) {
+    for (const [mode, theta0] of [
+      ['l2', 1],
+      ['l2', -2],
+      ['decoupled', 1],
+      ['decoupled', -2]
+    ] as const) {
       let theta: number = theta0
       let v = 0
       for (let s = 0; s < 2; s++) {
@@ -181,10 +191,16 @@ describe('SGD with momentum and weight decay', () => {
     const opt = createSgd(m.config.optimizer, 0.1)
     const st = opt.getState()
     expect(() => opt.setState({ ...st, format: 'x' } as unknown as OptimizerState, m.registry)).toThrow(/format 'x'/)
-    expect(() => opt.setState({ ...st, version: 2 } as unknown as OptimizerState, m.registry)).toThrow(/version 2 is not supported/)
-    expect(() => opt.setState({ ...st, momentum: 0.5 }, m.registry)).toThrow('optimizer state has momentum 0.5, this optimizer uses 0.9')
+    expect(() => opt.setState({ ...st, version: 2 } as unknown as OptimizerState, m.registry)).toThrow(
+      /version 2 is not supported/
+    )
+    expect(() => opt.setState({ ...st, momentum: 0.5 }, m.registry)).toThrow(
+      'optimizer state has momentum 0.5, this optimizer uses 0.9'
+    )
     const bad = { ...st, slots: new Map([['trn.fc.b', { shape: [3], data: new Float32Array(3) }]]) }
-    expect(() => opt.setState(bad, m.registry)).toThrow("optimizer buffer 'trn.fc.b' has shape [3], the parameter has [7]")
+    expect(() => opt.setState(bad, m.registry)).toThrow(
+      "optimizer buffer 'trn.fc.b' has shape [3], the parameter has [7]"
+    )
     const unk = { ...st, slots: new Map([['nope', { shape: [3], data: new Float32Array(3) }]]) }
     expect(() => opt.setState(unk, m.registry)).toThrow("unknown parameter 'nope'")
     expect(() => createSgd(m.config.optimizer, Number.NaN)).toThrow(/lr must be a finite number/)

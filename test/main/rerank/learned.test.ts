@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { decisionSignal, fitReranker, rerankQueue, type DecisionSignal, type RerankItem } from '../../../src-main/core/rerank/learned'
+import {
+  decisionSignal,
+  fitReranker,
+  rerankQueue,
+  type DecisionSignal,
+  type RerankItem
+} from '../../../src-main/core/rerank/learned'
 import { simulateReview } from '../../../src-main/core/rerank/simulate'
 import { Rng } from '../../../src-main/core/util/rng'
 
@@ -20,7 +26,13 @@ function items(seed: number, N = 4000, C = 5): { list: RerankItem[]; wrong: Set<
     const z = (w ? 1.0 : 0) + 1.2 * rng.normal()
     const score = 1 / (1 + Math.exp(z))
     const suggested = w ? (given + 1 + rng.int(C - 1)) % C : rng.chance(0.3) ? (given + 1) % C : null
-    list.push({ imageId: i, score, givenLabel: given, suggestedLabel: suggested, signals: { trnSelfConfidence: score, uemConfidence: rng.next() } })
+    list.push({
+      imageId: i,
+      score,
+      givenLabel: given,
+      suggestedLabel: suggested,
+      signals: { trnSelfConfidence: score, uemConfidence: rng.next() }
+    })
   }
   list.sort((a, b) => a.score - b.score)
   return { list, wrong }
@@ -44,7 +56,9 @@ describe('learning review queue', () => {
     // Decisions that say "ignored signals": not used, order unchanged.
     const ignored = new Map<number, DecisionSignal>(list.slice(0, 100).map((it) => [it.imageId, 'none']))
     expect(rerankQueue(list, ignored, 5).order).toEqual(list.slice(100).map((it) => it.imageId))
-    const decided = new Map<number, DecisionSignal>(list.slice(0, 300).map((it) => [it.imageId, wrong.has(it.imageId) ? 'wrong' : 'right']))
+    const decided = new Map<number, DecisionSignal>(
+      list.slice(0, 300).map((it) => [it.imageId, wrong.has(it.imageId) ? 'wrong' : 'right'])
+    )
     const after = rerankQueue(list, decided, 5)
     expect(after.order).toHaveLength(list.length - 300)
     expect(after.order).not.toEqual(list.slice(300).map((it) => it.imageId))
@@ -62,7 +76,9 @@ describe('learning review queue', () => {
       const st = simulateReview(list, wrong, 5, 'static', { at })
       const le = simulateReview(list, wrong, 5, 'learning', { at })
       const ra = simulateReview(list, wrong, 5, 'random', { at, seed })
-      console.log(`seed ${seed}: wrong labels found after 500 / 1000 reviews — static ${st.found.join(' / ')}, learning ${le.found.join(' / ')}, random ${ra.found.join(' / ')} (${wrong.size} wrong of ${list.length}; re-rank ${le.rerankMs!.toFixed(1)} ms)`)
+      console.log(
+        `seed ${seed}: wrong labels found after 500 / 1000 reviews — static ${st.found.join(' / ')}, learning ${le.found.join(' / ')}, random ${ra.found.join(' / ')} (${wrong.size} wrong of ${list.length}; re-rank ${le.rerankMs!.toFixed(1)} ms)`
+      )
       expect(le.found[1]).toBeGreaterThan(st.found[1] * 1.05)
       expect(le.learnedUsed!.learned).toBeGreaterThan(0)
       expect(st.found[1]).toBeGreaterThan(ra.found[1])

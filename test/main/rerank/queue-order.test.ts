@@ -76,7 +76,11 @@ describe('learning queue', () => {
     // A second re-rank writes a new generation, switches to it and deletes the old one.
     value(await api.dispatch('queue.rerank', { wait: true }))
     const db = new Database(f.file, { readonly: true })
-    expect(db.prepare('SELECT count(*) AS n, min(gen) AS lo, max(gen) AS hi FROM queue_order').get()).toEqual({ n: before.length, lo: 2, hi: 2 })
+    expect(db.prepare('SELECT count(*) AS n, min(gen) AS lo, max(gen) AS hi FROM queue_order').get()).toEqual({
+      n: before.length,
+      lo: 2,
+      hi: 2
+    })
     db.close()
     expect((await defaultQueue()).map((x) => x.id)).toEqual(before)
   })

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer, type PoiServer } from '../../../src-main/server/server'
-import { createClient, httpTransport, unwrap, ApiCallError, detectTransport, type EventSourceLike } from '../../../src-main/core/api/client'
+import {
+  createClient,
+  httpTransport,
+  unwrap,
+  ApiCallError,
+  detectTransport,
+  type EventSourceLike
+} from '../../../src-main/core/api/client'
 import { tempDir } from '../../helpers/tmp'
 import { makeProjectFile } from '../api/fixture'
 
@@ -50,7 +57,14 @@ describe('client over HTTP', () => {
       httpTransport({
         base: server.url,
         eventSource: (url) => {
-          const s = { url, closed: false, onmessage: null, close() { this.closed = true } }
+          const s = {
+            url,
+            closed: false,
+            onmessage: null,
+            close() {
+              this.closed = true
+            }
+          }
           sources.push(s)
           return s
         }

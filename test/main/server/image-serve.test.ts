@@ -12,16 +12,33 @@ let root: string
 let cleanup: () => void
 const records = new Map<number, ImageRecord>()
 const logs: string[] = []
-const serve = createImageHandler({ lookup: (id) => records.get(id) ?? null, log: (m) => logs.push(m), maxBytes: 200_000 })
+const serve = createImageHandler({
+  lookup: (id) => records.get(id) ?? null,
+  log: (m) => logs.push(m),
+  maxBytes: 200_000
+})
 const get = (id: number | string, v: string | null = 'thumb') => serve({ id: String(id), variant: v })
 
 beforeAll(async () => {
   ;({ dir, cleanup } = tempDir('poi-img-'))
   root = join(dir, 'data')
   mkdirSync(join(root, 'sub'), { recursive: true })
-  writeFileSync(join(dir, 'secret.png'), await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).png().toBuffer())
-  writeFileSync(join(root, 'sub', 'ok.png'), await sharp({ create: { width: 600, height: 300, channels: 3, background: '#0a0' } }).png().toBuffer())
-  writeFileSync(join(root, 'pic.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>')
+  writeFileSync(
+    join(dir, 'secret.png'),
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } })
+      .png()
+      .toBuffer()
+  )
+  writeFileSync(
+    join(root, 'sub', 'ok.png'),
+    await sharp({ create: { width: 600, height: 300, channels: 3, background: '#0a0' } })
+      .png()
+      .toBuffer()
+  )
+  writeFileSync(
+    join(root, 'pic.svg'),
+    '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'
+  )
   writeFileSync(join(root, 'text.png'), 'this is not an image')
   writeFileSync(join(root, 'empty.png'), '')
   writeFileSync(join(root, 'big.png'), Buffer.alloc(300_000, 1))
@@ -60,7 +77,11 @@ describe('image handler', () => {
     expect(meta).toMatchObject({ format: 'webp', width: 256, height: 128 })
     const f = await get(1, 'full')
     expect(f.headers.get('content-type')).toBe('image/png')
-    expect(await sharp(Buffer.from(await f.arrayBuffer())).metadata()).toMatchObject({ format: 'png', width: 600, height: 300 })
+    expect(await sharp(Buffer.from(await f.arrayBuffer())).metadata()).toMatchObject({
+      format: 'png',
+      width: 600,
+      height: 300
+    })
     expect((await get(11)).status).toBe(200) // a symlink that stays inside the root is fine
   })
 
@@ -72,7 +93,8 @@ describe('image handler', () => {
 
   it('refuses ids not in the project and malformed ids/variants', async () => {
     expect((await get(999)).status).toBe(404)
-    for (const id of ['abc', '-1', '0', '01', '1.5', '1e3', '../1', '%2e%2e', '99999999999999999', '']) expect((await get(id)).status, id).toBe(400)
+    for (const id of ['abc', '-1', '0', '01', '1.5', '1e3', '../1', '%2e%2e', '99999999999999999', ''])
+      expect((await get(id)).status, id).toBe(400)
     expect((await get(1, 'raw')).status).toBe(400)
     expect((await get(1, null)).status).toBe(200)
   })
@@ -127,7 +149,20 @@ describe('containment rules (POSIX and Windows)', () => {
     expect(safeRelativeSegments('a/b/c.png')).toEqual(['a', 'b', 'c.png'])
     expect(safeRelativeSegments('a\\b.png')).toEqual(['a', 'b.png'])
     expect(safeRelativeSegments('./a/./b.png')).toEqual(['a', 'b.png'])
-    for (const bad of ['', '/etc/passwd', '\\x', 'C:x', 'c:\\x', '\\\\srv\\share', 'a/../b', '..', 'a\\..\\..\\b', 'a\0b', '.', '///']) {
+    for (const bad of [
+      '',
+      '/etc/passwd',
+      '\\x',
+      'C:x',
+      'c:\\x',
+      '\\\\srv\\share',
+      'a/../b',
+      '..',
+      'a\\..\\..\\b',
+      'a\0b',
+      '.',
+      '///'
+    ]) {
       expect(safeRelativeSegments(bad), JSON.stringify(bad)).toBeNull()
     }
   })

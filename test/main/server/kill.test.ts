@@ -66,7 +66,10 @@ describe('serve under SIGKILL', () => {
     const readState = (): number => {
       const p = openProjectDb(f.file, { readonly: true })
       try {
-        for (const r of p.db.prepare('SELECT image_id, current_label FROM annotations').all() as { image_id: number; current_label: number }[]) {
+        for (const r of p.db.prepare('SELECT image_id, current_label FROM annotations').all() as {
+          image_id: number
+          current_label: number
+        }[]) {
           current.set(r.image_id, r.current_label)
         }
         return (p.db.prepare('SELECT coalesce(max(id), 0) AS m FROM label_history').get() as { m: number }).m
@@ -91,8 +94,7 @@ describe('serve under SIGKILL', () => {
           if (r.ok) {
             acked.push(d)
             current.set(imageId, d.label)
-          }
-          else if (!stop) throw new Error(`decision refused before the kill: ${r.code} ${r.message}`)
+          } else if (!stop) throw new Error(`decision refused before the kill: ${r.code} ${r.message}`)
         }
       })()
       await new Promise((r) => setTimeout(r, killAfter))
@@ -105,7 +107,9 @@ describe('serve under SIGKILL', () => {
       const p = openProjectDb(f.file)
       try {
         expect(integrityCheck(p.db)).toBe('ok')
-        const rows = p.db.prepare('SELECT id, image_id, new_label FROM label_history WHERE id > ? ORDER BY id').all(maxHistoryId) as {
+        const rows = p.db
+          .prepare('SELECT id, image_id, new_label FROM label_history WHERE id > ? ORDER BY id')
+          .all(maxHistoryId) as {
           id: number
           image_id: number
           new_label: number

@@ -24,13 +24,21 @@ interface Res {
 }
 
 /** Raw HTTP (fetch cannot set Host), to 127.0.0.1:port. */
-function http(method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<Res> {
+function http(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string | Buffer
+): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, method, path, headers: { host: `127.0.0.1:${server.port}`, ...headers } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
-    })
+    const req = request(
+      { host: '127.0.0.1', port: server.port, method, path, headers: { host: `127.0.0.1:${server.port}`, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+      }
+    )
     req.on('error', reject)
     req.end(body)
   })
@@ -46,7 +54,10 @@ beforeAll(async () => {
   f = await makeProjectFile(dir, 12, { files: true })
   const ui = join(dir, 'ui')
   mkdirSync(join(ui, 'assets'), { recursive: true })
-  writeFileSync(join(ui, 'index.html'), '<!doctype html><title>POI</title><script type="module" src="/assets/app.js"></script>')
+  writeFileSync(
+    join(ui, 'index.html'),
+    '<!doctype html><title>POI</title><script type="module" src="/assets/app.js"></script>'
+  )
   writeFileSync(join(ui, 'assets', 'app.js'), 'console.log(1)')
   writeFileSync(join(dir, 'outside.js'), 'secret')
   server = await createServer({ project: f.file, staticDir: ui, token: 'x'.repeat(40) })
@@ -61,7 +72,9 @@ describe('binding', () => {
     for (const host of ['0.0.0.0', '::', '192.168.1.5', 'example.com', '10.0.0.1']) {
       await expect(createServer({ project: f.file, staticDir: dir, host })).rejects.toThrow(/only binds to loopback/)
     }
-    expect(isLoopbackHost('127.0.0.1') && isLoopbackHost('::1') && isLoopbackHost('localhost') && isLoopbackHost('127.1.2.3')).toBe(true)
+    expect(
+      isLoopbackHost('127.0.0.1') && isLoopbackHost('::1') && isLoopbackHost('localhost') && isLoopbackHost('127.1.2.3')
+    ).toBe(true)
   })
 
   it('prints a token URL on 127.0.0.1', () => {
@@ -98,7 +111,10 @@ describe('authentication', () => {
   })
 
   it('takes the sign-in token once: a second use, as a link or as Bearer, is refused and says what to do', async () => {
-    for (const again of [await http('GET', `/?token=${'x'.repeat(40)}`), await http('GET', '/', { authorization: `Bearer ${'x'.repeat(40)}` })]) {
+    for (const again of [
+      await http('GET', `/?token=${'x'.repeat(40)}`),
+      await http('GET', '/', { authorization: `Bearer ${'x'.repeat(40)}` })
+    ]) {
       expect(again.status).toBe(401)
       expect(again.headers['set-cookie']).toBeUndefined()
       expect(again.body.toString()).toMatch(/already used.*signed in.*restart `poi-audit serve`/)
@@ -110,7 +126,11 @@ describe('authentication', () => {
     const other = await createServer({ staticDir: join(dir, 'ui'), token: 'y'.repeat(40), api: server.api })
     try {
       const ask = (h: Record<string, string>) =>
-        fetch(`${other.url}/api/project.info`, { method: 'POST', headers: { 'content-type': 'application/json', ...h }, body: '{}' })
+        fetch(`${other.url}/api/project.info`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...h },
+          body: '{}'
+        })
       const first = await ask({ authorization: `Bearer ${'y'.repeat(40)}` })
       expect(first.status).toBe(200)
       const session = String(first.headers.get('set-cookie')).split(';')[0]
@@ -123,7 +143,13 @@ describe('authentication', () => {
   })
 
   it('rejects wrong Host headers (DNS rebinding)', async () => {
-    for (const host of ['evil.example', `evil.example:${server.port}`, `127.0.0.1:${server.port + 1}`, `192.168.0.2:${server.port}`, `127.0.0.1.evil.example:${server.port}`]) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${server.port}`,
+      `127.0.0.1:${server.port + 1}`,
+      `192.168.0.2:${server.port}`,
+      `127.0.0.1.evil.example:${server.port}`
+    ]) {
       expect((await http('GET', '/', authed({ host }))).status, host).toBe(403)
     }
     expect((await http('GET', '/', authed({ host: `localhost:${server.port}` }))).status).toBe(200)
@@ -155,8 +181,15 @@ describe('API over HTTP', () => {
     expect((await api('project.info', {}, { origin: 'https://evil.example' })).status).toBe(403)
     expect((await api('project.info', {}, { 'sec-fetch-site': 'cross-site' })).status).toBe(403)
     expect((await http('POST', '/api/project.info', authed({ 'content-type': 'text/plain' }), '{}')).status).toBe(415)
-    expect((await http('POST', '/api/project.info', authed({ 'content-type': 'application/json' }), '{nope')).status).toBe(400)
-    const big = await http('POST', '/api/project.info', authed({ 'content-type': 'application/json' }), Buffer.alloc(2 << 20, 32))
+    expect(
+      (await http('POST', '/api/project.info', authed({ 'content-type': 'application/json' }), '{nope')).status
+    ).toBe(400)
+    const big = await http(
+      'POST',
+      '/api/project.info',
+      authed({ 'content-type': 'application/json' }),
+      Buffer.alloc(2 << 20, 32)
+    )
     expect(big.status).toBe(413)
     expect(json(await api('nope.nothing', {}))).toMatchObject({ ok: false, code: 'UNKNOWN_METHOD' })
     expect((await api('%E0%A4%A', {})).status).toBe(404)
@@ -167,7 +200,15 @@ describe('API over HTTP', () => {
   it('a decision lands in the SQLite file at once and is pushed as an event', async () => {
     const events: unknown[] = []
     const stream = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: server.port, path: '/api/events', headers: { host: `127.0.0.1:${server.port}`, cookie } }, resolve)
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/api/events',
+          headers: { host: `127.0.0.1:${server.port}`, cookie }
+        },
+        resolve
+      )
       req.on('error', reject)
       req.end()
     })
@@ -185,7 +226,9 @@ describe('API over HTTP', () => {
     expect(r).toMatchObject({ ok: true, value: { annotation: { currentLabel: 1 } } })
     const db = new Database(f.file, { readonly: true })
     expect(db.prepare('SELECT current_label AS l FROM annotations WHERE image_id = 4').get()).toEqual({ l: 1 })
-    expect(db.prepare("SELECT count(*) AS n FROM label_history WHERE image_id = 4 AND source = 'curator'").get()).toEqual({ n: 1 })
+    expect(
+      db.prepare("SELECT count(*) AS n FROM label_history WHERE image_id = 4 AND source = 'curator'").get()
+    ).toEqual({ n: 1 })
     db.close()
     for (let i = 0; i < 50 && !events.length; i++) await new Promise((res) => setTimeout(res, 20))
     expect(events).toContainEqual({ type: 'project.changed', what: 'labels', imageIds: [4] })
@@ -241,13 +284,28 @@ describe('images and static files', () => {
     ])
     // Byte for byte what the single request serves.
     expect(Buffer.from(items[0].data).equals((await http('GET', '/img/3?v=thumb', authed())).body)).toBe(true)
-    for (const bad of ['', '1,,2', '0', '1,1', '-1', '1e3', 'abc', Array.from({ length: THUMB_BATCH_MAX + 1 }, (_, i) => i + 1).join(',')]) {
+    for (const bad of [
+      '',
+      '1,,2',
+      '0',
+      '1,1',
+      '-1',
+      '1e3',
+      'abc',
+      Array.from({ length: THUMB_BATCH_MAX + 1 }, (_, i) => i + 1).join(',')
+    ]) {
       expect((await http('GET', `/img/thumbs?ids=${bad}`, authed())).status, bad).toBe(400)
     }
     expect((await http('GET', '/img/thumbs', authed())).status).toBe(400)
     // The 400 says why (it used to have an empty body).
-    const many = await http('GET', `/img/thumbs?ids=${Array.from({ length: THUMB_BATCH_MAX + 1 }, (_, i) => i + 1).join(',')}`, authed())
-    expect(many.body.toString()).toMatch(new RegExp(`too many ids \\(${THUMB_BATCH_MAX + 1}\\); at most ${THUMB_BATCH_MAX}`))
+    const many = await http(
+      'GET',
+      `/img/thumbs?ids=${Array.from({ length: THUMB_BATCH_MAX + 1 }, (_, i) => i + 1).join(',')}`,
+      authed()
+    )
+    expect(many.body.toString()).toMatch(
+      new RegExp(`too many ids \\(${THUMB_BATCH_MAX + 1}\\); at most ${THUMB_BATCH_MAX}`)
+    )
     expect((await http('GET', '/img/thumbs?ids=1,2,1', authed())).body.toString()).toMatch(/id 1 is repeated/)
   })
 
@@ -255,14 +313,26 @@ describe('images and static files', () => {
     const deep = '['.repeat(500_000) + ']'.repeat(500_000)
     const r = await http('POST', '/api/project.info', authed({ 'content-type': 'application/json' }), deep)
     expect(r.status).toBe(400)
-    expect(json(r)).toMatchObject({ ok: false, code: 'INVALID_ARGS', message: expect.stringMatching(/nests deeper than 64 levels/) })
+    expect(json(r)).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGS',
+      message: expect.stringMatching(/nests deeper than 64 levels/)
+    })
   })
 
   it('serves the bundle only from its folder', async () => {
     const js = await http('GET', '/assets/app.js', authed())
     expect(js.status).toBe(200)
     expect(js.headers['content-type']).toContain('text/javascript')
-    for (const p of ['/../outside.js', '/%2e%2e/outside.js', '/assets/..%2f..%2foutside.js', '/%252e%252e/outside.js', '/assets%5c..%5c..%5coutside.js', '/nothing.js', '/../p.poi']) {
+    for (const p of [
+      '/../outside.js',
+      '/%2e%2e/outside.js',
+      '/assets/..%2f..%2foutside.js',
+      '/%252e%252e/outside.js',
+      '/assets%5c..%5c..%5coutside.js',
+      '/nothing.js',
+      '/../p.poi'
+    ]) {
       const r = await http('GET', p, authed())
       expect([400, 404], p).toContain(r.status)
       expect(r.body.toString()).not.toContain('secret')

@@ -3,7 +3,13 @@ import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { APPLICATION_ID, SCHEMA_VERSION, backupProject, integrityCheck, openProjectDb } from '../../../src-main/core/store/db'
+import {
+  APPLICATION_ID,
+  SCHEMA_VERSION,
+  backupProject,
+  integrityCheck,
+  openProjectDb
+} from '../../../src-main/core/store/db'
 import { MIGRATIONS, checkRegistry } from '../../../src-main/core/store/migrations/index'
 import { ProjectError } from '../../../src-main/core/store/errors'
 import { tempDir } from '../../helpers/tmp'
@@ -80,8 +86,18 @@ describe('project database', () => {
     openProjectDb(file, { create: true }).close()
     const broken = [
       ...MIGRATIONS,
-      { version: SCHEMA_VERSION + 10, name: 'adds a table', up: (db: Database.Database) => db.exec('CREATE TABLE x1 (a)') },
-      { version: SCHEMA_VERSION + 20, name: 'fails', up: () => { throw new Error('boom') } }
+      {
+        version: SCHEMA_VERSION + 10,
+        name: 'adds a table',
+        up: (db: Database.Database) => db.exec('CREATE TABLE x1 (a)')
+      },
+      {
+        version: SCHEMA_VERSION + 20,
+        name: 'fails',
+        up: () => {
+          throw new Error('boom')
+        }
+      }
     ]
     expect(code(() => openProjectDb(file, { migrations: broken }))).toBe('MIGRATION_FAILED')
     const p = openProjectDb(file)

@@ -107,18 +107,33 @@ describe('full disk', () => {
       expect(await api.dispatch('project.open', { path: f.file })).toMatchObject({ ok: true })
       const db = api.session.project!.db
       fillDisk(db)
-      const state = () => db.prepare('SELECT (SELECT count(*) FROM label_history) AS h, (SELECT group_concat(current_label) FROM annotations) AS l').get()
+      const state = () =>
+        db
+          .prepare(
+            'SELECT (SELECT count(*) FROM label_history) AS h, (SELECT group_concat(current_label) FROM annotations) AS l'
+          )
+          .get()
       let failed: { ok: boolean; code?: string; message?: string } | null = null
       let before = state()
       for (let i = 0; i < 2000 && !failed; i++) {
         before = state()
-        const r = (await api.dispatch('review.decide', { imageId: 1 + (i % 12), decision: { kind: 'relabel', label: i % 7 }, reason: 'x'.repeat(200) })) as { ok: boolean }
+        const r = (await api.dispatch('review.decide', {
+          imageId: 1 + (i % 12),
+          decision: { kind: 'relabel', label: i % 7 },
+          reason: 'x'.repeat(200)
+        })) as { ok: boolean }
         if (!r.ok) failed = r
       }
-      expect(failed).toMatchObject({ ok: false, code: 'IO_ERROR', message: expect.stringMatching(/cannot write .*p\.poi: the disk is full/) })
+      expect(failed).toMatchObject({
+        ok: false,
+        code: 'IO_ERROR',
+        message: expect.stringMatching(/cannot write .*p\.poi: the disk is full/)
+      })
       expect(state()).toEqual(before)
       db.pragma('max_page_count = 1073741823')
-      expect(await api.dispatch('review.decide', { imageId: 3, decision: { kind: 'relabel', label: 6 } })).toMatchObject({ ok: true })
+      expect(
+        await api.dispatch('review.decide', { imageId: 3, decision: { kind: 'relabel', label: 6 } })
+      ).toMatchObject({ ok: true })
       expect(integrityCheck(db)).toBe('ok')
     } finally {
       await api.close()
@@ -133,16 +148,24 @@ describe('full disk', () => {
     try {
       await api.dispatch('project.open', { path: f.file })
       const db = api.session.project!.db
-      for (const [kind, out] of [['single', join(d, 'out.csv')], ['folder', join(d, 'out')]] as const) {
+      for (const [kind, out] of [
+        ['single', join(d, 'out.csv')],
+        ['folder', join(d, 'out')]
+      ] as const) {
         await exportProject(db, { format: 'csv', out, auditId: null })
         const old = (await verifyExport(out)).manifest.files
         for (const step of STEPS) {
           const fs = faultyFs(step, 'ENOSPC')
-          const err = await exportProject(db, { format: 'csv', out, overwrite: true, auditId: null, fs }).catch((e: unknown) => e as Error)
+          const err = await exportProject(db, { format: 'csv', out, overwrite: true, auditId: null, fs }).catch(
+            (e: unknown) => e as Error
+          )
           if (!fs.fired) continue // this writer has no such step
           expect(String(err), `${kind} ${step}`).toMatch(/disk is full/)
           expect((await verifyExport(out)).manifest.files, `${kind} ${step}`).toEqual(old)
-          expect(readdirSync(d).filter((n) => /\.(tmp|pending)|\.tmp-|\.old-/.test(n)), `${kind} ${step}`).toEqual([])
+          expect(
+            readdirSync(d).filter((n) => /\.(tmp|pending)|\.tmp-|\.old-/.test(n)),
+            `${kind} ${step}`
+          ).toEqual([])
         }
         await exportProject(db, { format: 'csv', out, overwrite: true, auditId: null })
       }
@@ -152,14 +175,24 @@ describe('full disk', () => {
   })
 
   it('checkpoint: ENOSPC at every step leaves the previous checkpoint loadable and nothing else, then works', async () => {
-    const cfg = resolveTrainConfig({ backbone: 'slim', widths: [4, 8, 8, 8], blocks: [1, 1, 1, 1], epochs: 2 }, { inputSize: 24, channels: 1 })
+    const cfg = resolveTrainConfig(
+      { backbone: 'slim', widths: [4, 8, 8, 8], blocks: [1, 1, 1, 1], epochs: 2 },
+      { inputSize: 24, channels: 1 }
+    )
     const input = {
       runId: 1,
       trainConfig: cfg,
       modelConfig: modelConfigFor(cfg, ['neutral', 'happiness']),
       position: { fold: -1, epoch: 1, step: 0 },
       weights: new Map([['w', { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }]]),
-      optimizer: { lr: 0.1, momentum: 0.9, weightDecay: 0, weightDecayMode: 'l2', step: 3, slots: new Map([['w', { shape: [2, 2], data: new Float32Array(4) }]]) },
+      optimizer: {
+        lr: 0.1,
+        momentum: 0.9,
+        weightDecay: 0,
+        weightDecayMode: 'l2',
+        step: 3,
+        slots: new Map([['w', { shape: [2, 2], data: new Float32Array(4) }]])
+      },
       history: []
     } as unknown as Parameters<typeof saveCheckpoint>[1]
     const ck = join(dir, 'ck')

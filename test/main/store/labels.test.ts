@@ -22,7 +22,9 @@ let p: ProjectDb
 function seed(db: Database.Database, n: number): void {
   ensureClasses(db, ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise', 'neutral'])
   db.prepare("INSERT INTO datasets (id, root, added_at) VALUES (1, '/data', 'now')").run()
-  db.prepare("INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'csv', 'x', 'now', 'now', '{}')").run()
+  db.prepare(
+    "INSERT INTO imports (id, dataset_id, format, source, started_at, finished_at, report) VALUES (1, 1, 'csv', 'x', 'now', 'now', '{}')"
+  ).run()
   const img = db.prepare(
     "INSERT INTO images (id, dataset_id, rel_path, sha256, byte_size, decode_status, import_id) VALUES (?, 1, ?, ?, 10, 'ok', 1)"
   )
@@ -49,19 +51,51 @@ afterEach(() => {
 
 describe('labels, history, undo', () => {
   it('writes the annotation and a history row in one durable step, visible to another connection at once', () => {
-    const { changed } = applyChanges(p.db, [{ imageId: 3, label: 5, review: 'relabeled' }], { actor: 'ann', source: 'curator', reason: 'test' })
+    const { changed } = applyChanges(p.db, [{ imageId: 3, label: 5, review: 'relabeled' }], {
+      actor: 'ann',
+      source: 'curator',
+      reason: 'test'
+    })
     expect(changed).toBe(1)
     const other = new Database(file, { readonly: true })
-    expect(other.prepare('SELECT current_label, original_label FROM annotations WHERE image_id = 3').get()).toEqual({ current_label: 5, original_label: 3 })
+    expect(other.prepare('SELECT current_label, original_label FROM annotations WHERE image_id = 3').get()).toEqual({
+      current_label: 5,
+      original_label: 3
+    })
     const h = other.prepare('SELECT * FROM label_history WHERE image_id = 3').all() as Record<string, unknown>[]
     other.close()
     expect(h).toHaveLength(1)
-    expect(h[0]).toMatchObject({ actor: 'ann', source: 'curator', old_label: 3, new_label: 5, new_review: 'relabeled', reason: 'test' })
+    expect(h[0]).toMatchObject({
+      actor: 'ann',
+      source: 'curator',
+      old_label: 3,
+      new_label: 5,
+      new_review: 'relabeled',
+      reason: 'test'
+    })
   })
 
   it('rejects bad labels and unknown images without writing anything', () => {
-    expect(() => applyChanges(p.db, [{ imageId: 1, label: 2 }, { imageId: 2, label: 99 }], { actor: 'a', source: 'curator' })).toThrow(/outside/)
-    expect(() => applyChanges(p.db, [{ imageId: 1, label: 2 }, { imageId: 999, label: 1 }], { actor: 'a', source: 'curator' })).toThrow(/no annotation/)
+    expect(() =>
+      applyChanges(
+        p.db,
+        [
+          { imageId: 1, label: 2 },
+          { imageId: 2, label: 99 }
+        ],
+        { actor: 'a', source: 'curator' }
+      )
+    ).toThrow(/outside/)
+    expect(() =>
+      applyChanges(
+        p.db,
+        [
+          { imageId: 1, label: 2 },
+          { imageId: 999, label: 1 }
+        ],
+        { actor: 'a', source: 'curator' }
+      )
+    ).toThrow(/no annotation/)
     expect(getAnnotation(p.db, 1)?.currentLabel).toBe(1)
     expect(listHistory(p.db)).toHaveLength(0)
   })
@@ -74,7 +108,14 @@ describe('labels, history, undo', () => {
 
   it('undoes and redoes in stack order, across reopen', () => {
     const a = applyChanges(p.db, [{ imageId: 1, label: 4, review: 'relabeled' }], { actor: 'ann', source: 'curator' })
-    const b = applyChanges(p.db, [{ imageId: 2, label: 6 }, { imageId: 3, label: 6 }], { actor: 'ann', source: 'bulk' })
+    const b = applyChanges(
+      p.db,
+      [
+        { imageId: 2, label: 6 },
+        { imageId: 3, label: 6 }
+      ],
+      { actor: 'ann', source: 'bulk' }
+    )
     applyChanges(p.db, [{ imageId: 9, label: 0 }], { actor: 'bob', source: 'curator' })
     expect(undoStacks(p.db, 'ann').undo).toEqual([a.batchId, b.batchId])
 
@@ -105,7 +146,10 @@ describe('labels, history, undo', () => {
 
   it('reverts chosen history entries, keeping soft labels and states', () => {
     const soft = [0.5, 0.5, 0, 0, 0, 0, 0]
-    applyChanges(p.db, [{ imageId: 5, state: 'ambiguous', softLabel: soft, review: 'ambiguous' }], { actor: 'ann', source: 'curator' })
+    applyChanges(p.db, [{ imageId: 5, state: 'ambiguous', softLabel: soft, review: 'ambiguous' }], {
+      actor: 'ann',
+      source: 'curator'
+    })
     expect(getAnnotation(p.db, 5)).toMatchObject({ state: 'ambiguous', softLabel: soft })
     applyChanges(p.db, [{ imageId: 6, state: 'excluded' }], { actor: 'ann', source: 'curator' })
     const ids = listHistory(p.db).map((h) => h.id)
@@ -116,7 +160,12 @@ describe('labels, history, undo', () => {
   })
 
   it('refuses a soft label that is not a distribution', () => {
-    expect(() => applyChanges(p.db, [{ imageId: 5, state: 'ambiguous', softLabel: [1, 1, 0, 0, 0, 0, 0] }], { actor: 'a', source: 'curator' })).toThrow(/summing to 1/)
+    expect(() =>
+      applyChanges(p.db, [{ imageId: 5, state: 'ambiguous', softLabel: [1, 1, 0, 0, 0, 0, 0] }], {
+        actor: 'a',
+        source: 'curator'
+      })
+    ).toThrow(/summing to 1/)
   })
 })
 
@@ -124,7 +173,16 @@ describe('class list', () => {
   it('appends a new class once labels exist, keeping every index', () => {
     // seed() made the 7 classes and labelled images; contempt sorts last canonically, anger/happiness
     // insertions would shift indices — both must append instead.
-    expect(ensureClasses(p.db, ['contempt'])).toEqual(['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'])
+    expect(ensureClasses(p.db, ['contempt'])).toEqual([
+      'neutral',
+      'happiness',
+      'surprise',
+      'sadness',
+      'anger',
+      'disgust',
+      'fear',
+      'contempt'
+    ])
     expect(getAnnotation(p.db, 3)?.currentLabel).toBe(3)
   })
 })

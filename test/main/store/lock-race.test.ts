@@ -133,14 +133,18 @@ async function race(files: string[]): Promise<{ overlaps: number; bothRefused: n
     await Promise.all([a.end(), b.end()])
   }
   skew.sort((p, q) => p - q)
-  console.log(`start skew ms: median ${skew[skew.length >> 1].toFixed(2)}, p90 ${skew[Math.floor(skew.length * 0.9)].toFixed(2)}`)
+  console.log(
+    `start skew ms: median ${skew[skew.length >> 1].toFixed(2)}, p90 ${skew[Math.floor(skew.length * 0.9)].toFixed(2)}`
+  )
   return { overlaps, bothRefused, won }
 }
 
 describe('single-writer lock race', () => {
   it(`${TRIALS} trials of two processes opening one project at once: 0 overlapping holds`, async () => {
     const r = await race(projects('fresh', TRIALS))
-    console.log(`lock race, no lock present: ${TRIALS} trials, ${r.overlaps} overlaps, ${r.won} serialised, ${r.bothRefused} both refused`)
+    console.log(
+      `lock race, no lock present: ${TRIALS} trials, ${r.overlaps} overlaps, ${r.won} serialised, ${r.bothRefused} both refused`
+    )
     expect(r.overlaps).toBe(0)
     expect(r.bothRefused).toBe(0)
   }, 600_000)
@@ -150,7 +154,9 @@ describe('single-writer lock race', () => {
     const holder = await run(['hold', ...files], /held \d+/)
     await holder.kill()
     const r = await race(files)
-    console.log(`lock race, stale lock: ${TRIALS} trials, ${r.overlaps} overlaps, ${r.won} serialised, ${r.bothRefused} both refused`)
+    console.log(
+      `lock race, stale lock: ${TRIALS} trials, ${r.overlaps} overlaps, ${r.won} serialised, ${r.bothRefused} both refused`
+    )
     expect(r.overlaps).toBe(0)
     expect(r.bothRefused).toBe(0)
   }, 600_000)

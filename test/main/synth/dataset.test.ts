@@ -30,7 +30,8 @@ function readCsv(file: string): { path: string; label: string; split: string }[]
 function digest(dir: string): string {
   const h = createHash('sha256')
   for (const split of ['train', 'val', 'test']) {
-    for (const f of readdirSync(join(dir, 'images', split)).sort()) h.update(f).update(readFileSync(join(dir, 'images', split, f)))
+    for (const f of readdirSync(join(dir, 'images', split)).sort())
+      h.update(f).update(readFileSync(join(dir, 'images', split, f)))
   }
   h.update(readFileSync(join(dir, 'labels.csv'))).update(readFileSync(join(dir, 'ground_truth.json')))
   return h.digest('hex')
@@ -44,7 +45,9 @@ describe('generateDataset', () => {
     expect(s.total).toBe(80)
     expect(s.perSplit).toEqual({ train: 64, val: 8, test: 8 })
     for (const c of CANONICAL_CLASSES) expect(s.perClass[c]).toBe(10)
-    expect(events.filter((e) => e.phase === 'render').map((e) => e.done)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1))
+    expect(events.filter((e) => e.phase === 'render').map((e) => e.done)).toEqual(
+      Array.from({ length: 80 }, (_, i) => i + 1)
+    )
     expect(events.at(-1)).toEqual({ phase: 'write', done: 80, total: 80 })
 
     const gt = await loadGroundTruth(join(dir, 'ground_truth.json'))
@@ -62,7 +65,10 @@ describe('generateDataset', () => {
     }
     // Neutral faces show no prior AU; other classes show theirs (the AU record is what was drawn).
     for (const g of gt.images) {
-      if (g.trueClass === 'neutral') expect(Object.entries(g.aus).filter(([k, v]) => v > 0 && !g.distractors.includes(Number(k.slice(2)))).length).toBe(0)
+      if (g.trueClass === 'neutral')
+        expect(
+          Object.entries(g.aus).filter(([k, v]) => v > 0 && !g.distractors.includes(Number(k.slice(2)))).length
+        ).toBe(0)
       if (g.trueClass === 'happiness' && !g.dropped.includes(12)) expect(g.aus.AU12).toBeGreaterThan(0.5)
     }
     expect(readFileSync(join(dir, 'README.txt'), 'utf8')).toMatch(/train 13, val 0, test 0 flipped labels/)
@@ -86,7 +92,13 @@ describe('generateDataset', () => {
     expect(count('test')).toBe(5)
     expect(count('val')).toBe(0)
     // Flipped-to classes are spread over all the other classes, not a fixed permutation.
-    const big = planDataset({ outDir: 'unused', n: 4000, noiseRate: 0.5, seed: 5, classes: ['neutral', 'happiness', 'anger'] })
+    const big = planDataset({
+      outDir: 'unused',
+      n: 4000,
+      noiseRate: 0.5,
+      seed: 5,
+      classes: ['neutral', 'happiness', 'anger']
+    })
     const targets = new Set(big.items.filter((it) => it.cls === 'anger' && it.given !== it.cls).map((it) => it.given))
     expect([...targets].sort()).toEqual(['happiness', 'neutral'])
   })
@@ -105,7 +117,14 @@ describe('generateDataset', () => {
 
   it('writes 112 px RGB, honours class subsets and split fractions', async () => {
     const dir = tmp()
-    const s = await generateDataset({ outDir: dir, n: 10, size: 112, channels: 3, classes: ['fear', 'anger'], splits: { train: 0.5, val: 0, test: 0.5 } })
+    const s = await generateDataset({
+      outDir: dir,
+      n: 10,
+      size: 112,
+      channels: 3,
+      classes: ['fear', 'anger'],
+      splits: { train: 0.5, val: 0, test: 0.5 }
+    })
     expect(s.classes).toEqual(['anger', 'fear'])
     expect(s.perSplit).toEqual({ train: 5, val: 0, test: 5 })
     expect(s.flipped.train).toBe(1)
@@ -146,9 +165,15 @@ describe('generateDataset', () => {
 
   it('rejects bad options with messages naming the value', async () => {
     await expect(generateDataset({ outDir: tmp(), n: 10, noiseRate: 1.5 })).rejects.toThrow(/noiseRate .* 1.5/)
-    await expect(generateDataset({ outDir: tmp(), n: 10, splits: { train: 0.5, val: 0.1, test: 0.1 } })).rejects.toThrow(/summing to 1/)
-    await expect(generateDataset({ outDir: tmp(), n: 10, classes: ['happiness'] })).rejects.toThrow(/at least 2 classes/)
-    await expect(generateDataset({ outDir: tmp(), n: 10, classes: ['joy' as 'happiness', 'anger'] })).rejects.toThrow(/unknown class "joy"/)
+    await expect(
+      generateDataset({ outDir: tmp(), n: 10, splits: { train: 0.5, val: 0.1, test: 0.1 } })
+    ).rejects.toThrow(/summing to 1/)
+    await expect(generateDataset({ outDir: tmp(), n: 10, classes: ['happiness'] })).rejects.toThrow(
+      /at least 2 classes/
+    )
+    await expect(generateDataset({ outDir: tmp(), n: 10, classes: ['joy' as 'happiness', 'anger'] })).rejects.toThrow(
+      /unknown class "joy"/
+    )
     await expect(generateDataset({ outDir: tmp(), n: 0 })).rejects.toThrow(/n must be a positive integer, got 0/)
   })
 })

@@ -46,11 +46,19 @@ function withAu(p: FaceParams, au: AuId, v: number): FaceParams {
   return { ...p, aus }
 }
 
-async function auExtents(size: number, jitter: number, faces: number): Promise<{ eyeLast: number; mouthFirst: number }> {
+async function auExtents(
+  size: number,
+  jitter: number,
+  faces: number
+): Promise<{ eyeLast: number; mouthFirst: number }> {
   let eyeLast = 0
   let mouthFirst = size
   for (let i = 0; i < faces; i++) {
-    const base = sampleFaceParams(new Rng(hashSeed('regions', size, jitter, i)), 'neutral', { size, jitter, distractorRate: 0 }).params
+    const base = sampleFaceParams(new Rng(hashSeed('regions', size, jitter, i)), 'neutral', {
+      size,
+      jitter,
+      distractorRate: 0
+    }).params
     const ref = await renderFaceRaw(base)
     for (const au of [...EYE_AUS, ...MOUTH_AUS] as AuId[]) {
       const r = changedRows(await renderFaceRaw(withAu(base, au, 1)), ref)

@@ -46,7 +46,9 @@ describe('renderFace', () => {
     const grey = await renderFaceRaw({ ...p, channels: 1 })
     let err = 0
     for (let i = 0; i < 48 * 48; i++) {
-      err += Math.abs(grey.data[i] - (0.299 * rgb.data[3 * i] + 0.587 * rgb.data[3 * i + 1] + 0.114 * rgb.data[3 * i + 2]))
+      err += Math.abs(
+        grey.data[i] - (0.299 * rgb.data[3 * i] + 0.587 * rgb.data[3 * i + 1] + 0.114 * rgb.data[3 * i + 2])
+      )
     }
     expect(err / (48 * 48)).toBeLessThan(1)
   })

@@ -49,7 +49,8 @@ export const ACCEPTANCE_RECIPE: TrainConfigInput = {
  * max(1, load / cores), at most 3 h.
  */
 const LOAD_FACTOR = Math.max(1, loadavg()[0] / cpus().length)
-const limit = (unloadedSeconds: number): number => Math.min(3 * 3600_000, Math.round(2.5 * unloadedSeconds * 1000 * LOAD_FACTOR))
+const limit = (unloadedSeconds: number): number =>
+  Math.min(3 * 3600_000, Math.round(2.5 * unloadedSeconds * 1000 * LOAD_FACTOR))
 export const ACCEPTANCE_LIMITS = { setupMs: limit(120), trainMs: limit(360) }
 
 let fx: SynthProject
@@ -61,30 +62,34 @@ beforeAll(async () => {
 afterAll(() => fx?.cleanup())
 
 describe('POI on synthetic faces with 20 % flipped labels', () => {
-  it('learns the true classes, the AUs, and exposes the flipped labels', async () => {
-    const path = fx.fresh('accept')
-    const base = tf.memory().numTensors
-    const t0 = performance.now()
-    const r = await train({ projectPath: path, config: ACCEPTANCE_RECIPE })
-    const seconds = (performance.now() - t0) / 1000
-    expect(r.status).toBe('done')
-    expect(tf.memory().numTensors).toBe(base)
-    const p = openProject(path, { readonly: true })
-    try {
-      const e = evaluateAgainstTruth(p.db, r.runId, fx.gt)
-      // Shown in the test log: the numbers behind the assertions.
-      console.log(
-        `acceptance: ${seconds.toFixed(0)} s (limit ${(ACCEPTANCE_LIMITS.trainMs / 1000).toFixed(0)} s at load factor ` +
-          `${LOAD_FACTOR.toFixed(1)}); TRN acc (true labels, ${e.heldOut} held-out) ${(e.trnAccuracy * 100).toFixed(1)}%, ` +
-          `AU AUROC ${e.auAurocMean?.toFixed(3)} (within class ${e.auAurocWithinClassMean?.toFixed(3)}: ${JSON.stringify(e.auAurocWithinClass)}), flip AUROC ${e.flipAurocSoft.toFixed(3)} (${e.flipped}/${e.train} flipped)`
-      )
-      expect(e.heldOut).toBeGreaterThanOrEqual(700)
-      expect(e.trnAccuracy).toBeGreaterThanOrEqual(0.9)
-      expect(e.auAurocMean!).toBeGreaterThanOrEqual(0.8)
-      expect(e.auAurocWithinClassMean!).toBeGreaterThanOrEqual(AU_WITHIN_CLASS_MIN)
-      expect(e.flipAurocSoft).toBeGreaterThanOrEqual(0.9)
-    } finally {
-      p.close()
-    }
-  }, ACCEPTANCE_LIMITS.trainMs)
+  it(
+    'learns the true classes, the AUs, and exposes the flipped labels',
+    async () => {
+      const path = fx.fresh('accept')
+      const base = tf.memory().numTensors
+      const t0 = performance.now()
+      const r = await train({ projectPath: path, config: ACCEPTANCE_RECIPE })
+      const seconds = (performance.now() - t0) / 1000
+      expect(r.status).toBe('done')
+      expect(tf.memory().numTensors).toBe(base)
+      const p = openProject(path, { readonly: true })
+      try {
+        const e = evaluateAgainstTruth(p.db, r.runId, fx.gt)
+        // Shown in the test log: the numbers behind the assertions.
+        console.log(
+          `acceptance: ${seconds.toFixed(0)} s (limit ${(ACCEPTANCE_LIMITS.trainMs / 1000).toFixed(0)} s at load factor ` +
+            `${LOAD_FACTOR.toFixed(1)}); TRN acc (true labels, ${e.heldOut} held-out) ${(e.trnAccuracy * 100).toFixed(1)}%, ` +
+            `AU AUROC ${e.auAurocMean?.toFixed(3)} (within class ${e.auAurocWithinClassMean?.toFixed(3)}: ${JSON.stringify(e.auAurocWithinClass)}), flip AUROC ${e.flipAurocSoft.toFixed(3)} (${e.flipped}/${e.train} flipped)`
+        )
+        expect(e.heldOut).toBeGreaterThanOrEqual(700)
+        expect(e.trnAccuracy).toBeGreaterThanOrEqual(0.9)
+        expect(e.auAurocMean!).toBeGreaterThanOrEqual(0.8)
+        expect(e.auAurocWithinClassMean!).toBeGreaterThanOrEqual(AU_WITHIN_CLASS_MIN)
+        expect(e.flipAurocSoft).toBeGreaterThanOrEqual(0.9)
+      } finally {
+        p.close()
+      }
+    },
+    ACCEPTANCE_LIMITS.trainMs
+  )
 })

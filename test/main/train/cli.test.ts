@@ -18,7 +18,12 @@ import { listRuns, predictionCounts } from '../../../src-main/core/store/runs'
 import { makeSynthProject, type SynthProject } from './helpers'
 
 function captureIo(): CliIo & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) }
+  const io = {
+    stdout: '',
+    stderr: '',
+    out: (s: string) => void (io.stdout += s),
+    err: (s: string) => void (io.stderr += s)
+  }
   return io
 }
 
@@ -63,17 +68,26 @@ describe('poi-audit train / score', () => {
     expect(await scoreCommand(fx.projectPath, { run: 99 }, io)).toBe(3)
     expect(io.stderr).toMatch(/no run 99/)
     expect(configFromFlags({ mode: 'ce', kfold: 4, score: false })).toEqual({ mode: 'ce', kfold: 4, scoreAfter: false })
-    expect(configFromFlags({ adapter: 'residual-conv' })).toEqual({ model: { extractor: { adapter: 'residual-conv' } } })
+    expect(configFromFlags({ adapter: 'residual-conv' })).toEqual({
+      model: { extractor: { adapter: 'residual-conv' } }
+    })
     expect(await trainCommand(fx.projectPath, { adapter: 'conv' }, io)).toBe(2)
     expect(io.stderr).toMatch(/--adapter must be none or residual-conv; got "conv"/)
     expect(await trainCommand(fx.projectPath, { adapter: 'residual-conv', backbone: 'slim', epochs: 1 }, io)).toBe(2)
-    expect(io.stderr).toMatch(/--adapter residual-conv applies only to frozen backbones \(faceapi-…\); --backbone slim trains its own extractor/)
+    expect(io.stderr).toMatch(
+      /--adapter residual-conv applies only to frozen backbones \(faceapi-…\); --backbone slim trains its own extractor/
+    )
   })
 })
 
 describe('--kfold', () => {
   const parse = (args: string[]): unknown =>
-    new Command().exitOverride().configureOutput({ writeErr: () => {} }).addOption(kfoldOption('k models')).parse(args, { from: 'user' }).opts().kfold
+    new Command()
+      .exitOverride()
+      .configureOutput({ writeErr: () => {} })
+      .addOption(kfoldOption('k models'))
+      .parse(args, { from: 'user' })
+      .opts().kfold
 
   it('alone means 5 folds; a number is checked; absent means one model', () => {
     expect(DEFAULT_KFOLD).toBe(5)

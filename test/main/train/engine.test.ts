@@ -172,7 +172,8 @@ describe('k-fold and rescoring', () => {
     } finally {
       p.close()
     }
-    for (const f of [0, 1, 2]) expect(existsSync(join(path + '.runs', `run-${r.runId}`, `fold-${f}`, 'ckpt-0001', 'manifest.json'))).toBe(true)
+    for (const f of [0, 1, 2])
+      expect(existsSync(join(path + '.runs', `run-${r.runId}`, `fold-${f}`, 'ckpt-0001', 'manifest.json'))).toBe(true)
   })
 
   it('rescoring a run in-training reproduces its predictions and frees its tensors', async () => {
@@ -269,7 +270,12 @@ describe('worker thread host', () => {
     const path = fx.fresh('from-run')
     const p = openProject(path)
     try {
-      const a = await train({ db: p.db, projectPath: path, config: tinyTrainConfig({ epochs: 1, seed: 3 }), compute: { backend: 'wasm' } })
+      const a = await train({
+        db: p.db,
+        projectPath: path,
+        config: tinyTrainConfig({ epochs: 1, seed: 3 }),
+        compute: { backend: 'wasm' }
+      })
       const host = createTrainingHost({ resolveDb: () => p.db })
       const finish = (): Promise<void> =>
         new Promise<void>((resolve) => {
@@ -287,10 +293,15 @@ describe('worker thread host', () => {
       await ended
       const st = host.status()
       expect(st, st.error ?? '').toMatchObject({ state: 'cancelled' })
-      const cfg = (id: number): { train: Record<string, unknown>; parentRunId?: number } => getRun(p.db, id)!.config as never
+      const cfg = (id: number): { train: Record<string, unknown>; parentRunId?: number } =>
+        getRun(p.db, id)!.config as never
       expect(cfg(st.runId!).parentRunId).toBe(a.runId)
       expect(cfg(st.runId!).train).toEqual({ ...cfg(a.runId).train, epochs: 5 })
-      ended = new Promise<void>((resolve) => host.subscribe((e) => e.type === 'state' && ['completed', 'failed', 'crashed'].includes(e.status.state) && resolve()))
+      ended = new Promise<void>((resolve) =>
+        host.subscribe(
+          (e) => e.type === 'state' && ['completed', 'failed', 'crashed'].includes(e.status.state) && resolve()
+        )
+      )
       host.start({ projectPath: path, config: {}, resumeRunId: st.runId! })
       await ended
       expect(host.status(), host.status().error ?? '').toMatchObject({ state: 'completed', runId: st.runId })
@@ -309,7 +320,11 @@ describe('worker thread host', () => {
       const ac = new AbortController()
       const out = await runTrainingWorker(
         { projectPath: path, config: tinyTrainConfig({ epochs: 40 }), compute: { backend: 'wasm' } },
-        { db: p.db, signal: ac.signal, onProgress: (w) => w.detail.phase === 'train' && w.detail.epoch === 2 && ac.abort() }
+        {
+          db: p.db,
+          signal: ac.signal,
+          onProgress: (w) => w.detail.phase === 'train' && w.detail.epoch === 2 && ac.abort()
+        }
       )
       expect(out.status).toBe('cancelled')
       const run = getRun(p.db, out.runId!)!

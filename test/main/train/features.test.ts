@@ -35,7 +35,13 @@ describe('frozen face-api backbone', () => {
     const bytes = readFileSync(file)
     expect(bytes.toString('latin1', 0, 4)).toBe('POIF')
     const header = JSON.parse(bytes.subarray(8, 8 + bytes.readUInt32LE(4)).toString('utf8'))
-    expect(header).toMatchObject({ format: FEATURE_CACHE_FORMAT, version: 1, extractor: 'landmark68.dense3', featureShape: [7, 7, 256], mirror: true })
+    expect(header).toMatchObject({
+      format: FEATURE_CACHE_FORMAT,
+      version: 1,
+      extractor: 'landmark68.dense3',
+      featureShape: [7, 7, 256],
+      mirror: true
+    })
     expect(header.ids.length).toBe(24)
     expect(ev1.some((e) => e.phase === 'features')).toBe(true)
 
@@ -61,7 +67,8 @@ describe('frozen face-api backbone', () => {
     try {
       const ids = loadDataset(p.db, 8).images.map((i) => i.imageId)
       const px = new PixelSource(p.db, 32, 1)
-      const build = () => FeatureCache.build({ backbone: 'faceapi-landmark', pixels: px, ids, mirror: false, projectPath: path })
+      const build = () =>
+        FeatureCache.build({ backbone: 'faceapi-landmark', pixels: px, ids, mirror: false, projectPath: path })
       const a = await build()
       expect(a.reused).toBe(0)
       const b = await build()
@@ -79,14 +86,21 @@ describe('frozen face-api backbone', () => {
       writeFileSync(file, bytes)
       expect((await build()).reused).toBe(0)
       // Builds for disjoint subsets merge into one file instead of replacing each other.
-      const half = (part: number[]) => FeatureCache.build({ backbone: 'faceapi-landmark', pixels: px, ids: part, mirror: false, projectPath: path })
+      const half = (part: number[]) =>
+        FeatureCache.build({ backbone: 'faceapi-landmark', pixels: px, ids: part, mirror: false, projectPath: path })
       rmSync(file)
       expect((await half(ids.slice(0, 10))).reused).toBe(0)
       expect((await half(ids.slice(10))).reused).toBe(0)
       const merged = await build()
       expect(merged.reused).toBe(24)
       // The records copied over from the first file are the same features, byte for byte.
-      const fresh = await FeatureCache.build({ backbone: 'faceapi-landmark', pixels: px, ids, mirror: false, projectPath: null })
+      const fresh = await FeatureCache.build({
+        backbone: 'faceapi-landmark',
+        pixels: px,
+        ids,
+        mirror: false,
+        projectPath: null
+      })
       for (const id of ids) expect(Array.from(merged.batch([id]))).toEqual(Array.from(fresh.batch([id])))
     } finally {
       p.close()

@@ -20,9 +20,24 @@ export interface SynthProject {
   cleanup(): void
 }
 
-export async function makeSynthProject(o: { n: number; size: number; seed?: number; noise?: number; jitter?: number; classes?: ClassName[] }): Promise<SynthProject> {
+export async function makeSynthProject(o: {
+  n: number
+  size: number
+  seed?: number
+  noise?: number
+  jitter?: number
+  classes?: ClassName[]
+}): Promise<SynthProject> {
   const dir = mkdtempSync(join(tmpdir(), 'poi-train-'))
-  const ds = await generateDataset({ outDir: join(dir, 'data'), n: o.n, size: o.size, seed: o.seed ?? 1, noiseRate: o.noise ?? 0.2, jitter: o.jitter, classes: o.classes })
+  const ds = await generateDataset({
+    outDir: join(dir, 'data'),
+    n: o.n,
+    size: o.size,
+    seed: o.seed ?? 1,
+    noiseRate: o.noise ?? 0.2,
+    jitter: o.jitter,
+    classes: o.classes
+  })
   const projectPath = join(dir, 'base.poi')
   const p = createProject(projectPath, { inputSize: o.size, channels: 1 })
   try {

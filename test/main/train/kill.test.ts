@@ -41,7 +41,9 @@ afterAll(() => {
 /** Trains in a child and SIGKILLs it at progress line number `at` (0-based); resolves with the lines seen. */
 function trainAndKill(project: string, at: number): Promise<{ lines: string[]; killed: boolean }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [childJs, project, JSON.stringify(CONFIG)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [childJs, project, JSON.stringify(CONFIG)], {
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     const lines: string[] = []
     let buf = ''
     let stderr = ''
@@ -60,7 +62,9 @@ function trainAndKill(project: string, at: number): Promise<{ lines: string[]; k
       }
     })
     child.on('error', rej)
-    child.on('exit', (code) => (killed || code === 0 ? res({ lines, killed }) : rej(new Error(`train child failed (${code}): ${stderr}`))))
+    child.on('exit', (code) =>
+      killed || code === 0 ? res({ lines, killed }) : rej(new Error(`train child failed (${code}): ${stderr}`))
+    )
   })
 }
 
@@ -78,7 +82,7 @@ describe('training under SIGKILL', () => {
     // Progress lines of a whole run, to spread the kills over it (after the first checkpoint, so there is one to
     // resume).
     let seed = 12345
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
     const report: string[] = []
     for (let t = 0; t < TRIALS; t++) {
       const path = fx.fresh(`kill-${t}`)
@@ -99,7 +103,9 @@ describe('training under SIGKILL', () => {
       } finally {
         p.close()
       }
-      report.push(`${killed ? `killed after "${lines.at(-1)}"` : 'finished first'}${checkpoint ? '' : ', no checkpoint yet'}`)
+      report.push(
+        `${killed ? `killed after "${lines.at(-1)}"` : 'finished first'}${checkpoint ? '' : ', no checkpoint yet'}`
+      )
       if (!killed) continue
       if (!checkpoint) continue // killed before the first checkpoint: nothing to resume, a new run starts over
       const r = await train({ projectPath: path, resumeFrom: runId })
@@ -108,6 +114,8 @@ describe('training under SIGKILL', () => {
       expect(d, `trial ${t}: ${report.at(-1)}`).toBeLessThan(1e-5)
     }
     console.log(`training kills: ${TRIALS} trials: ${report.join('; ')}`)
-    expect(report.filter((r) => r.startsWith('killed') && !r.includes('no checkpoint')).length).toBeGreaterThanOrEqual(Math.ceil(TRIALS / 2))
+    expect(report.filter((r) => r.startsWith('killed') && !r.includes('no checkpoint')).length).toBeGreaterThanOrEqual(
+      Math.ceil(TRIALS / 2)
+    )
   }, 600_000)
 })

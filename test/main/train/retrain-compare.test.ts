@@ -22,7 +22,12 @@ import { slimFast } from '../../../src-main/core/run/config'
 import { makeSynthProject, type SynthProject } from './helpers'
 
 function captureIo(): CliIo & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) }
+  const io = {
+    stdout: '',
+    stderr: '',
+    out: (s: string) => void (io.stdout += s),
+    err: (s: string) => void (io.stderr += s)
+  }
   return io
 }
 
@@ -38,7 +43,14 @@ let fx: SynthProject
 beforeAll(async () => {
   // A few hundred 48×48 faces of four classes (pose/lighting jitter halved, as the acceptance test),
   // a quarter of the training labels flipped.
-  fx = await makeSynthProject({ n: 320, size: 48, seed: 3, noise: 0.25, jitter: 0.5, classes: ['neutral', 'happiness', 'surprise', 'anger'] })
+  fx = await makeSynthProject({
+    n: 320,
+    size: 48,
+    seed: 3,
+    noise: 0.25,
+    jitter: 0.5,
+    classes: ['neutral', 'happiness', 'surprise', 'anger']
+  })
 })
 afterAll(() => fx?.cleanup())
 
@@ -46,24 +58,47 @@ describe('retrain with the corrections and compare (tiny synthetic project)', ()
   it('B trains on the decided labels, resolves flags, and compare reports what the predictions say', async () => {
     const path = fx.fresh('retrain')
     // The fast slim ResNet of the demo and the acceptance test, a few epochs: enough to learn the classes.
-    const a = await train({ projectPath: path, config: { ...slimFast(), epochs: 6, batchSize: 32, lr: 0.2, schedule: { milestones: [0.75], gamma: 0.1 }, checkpointMinutes: 0, seed: 7 }, compute: { backend: 'wasm' } })
+    const a = await train({
+      projectPath: path,
+      config: {
+        ...slimFast(),
+        epochs: 6,
+        batchSize: 32,
+        lr: 0.2,
+        schedule: { milestones: [0.75], gamma: 0.1 },
+        checkpointMinutes: 0,
+        seed: 7
+      },
+      compute: { backend: 'wasm' }
+    })
     expect(a.status).toBe('done')
 
     const p = openProject(path)
     const rows = (): Row[] =>
       p.db
-        .prepare('SELECT i.id, i.split, a.state, a.current_label AS label, i.rel_path AS path FROM images i JOIN annotations a ON a.image_id = i.id ORDER BY i.id')
+        .prepare(
+          'SELECT i.id, i.split, a.state, a.current_label AS label, i.rel_path AS path FROM images i JOIN annotations a ON a.image_id = i.id ORDER BY i.id'
+        )
         .all() as Row[]
     const before = rows()
     const classes = getClasses(p.db)
     const C = classes.length
-    const probsOf = (db: typeof p.db, runId: number): Map<number, number[]> => new Map(readPredictions(db, runId).map((q) => [q.imageId, Array.from(q.trnProbs)]))
-    const flagsOf = (probs: Map<number, number[]>, labels: Map<number, number>): { flagged: Set<number>; noise: number[][] } => {
+    const probsOf = (db: typeof p.db, runId: number): Map<number, number[]> =>
+      new Map(readPredictions(db, runId).map((q) => [q.imageId, Array.from(q.trnProbs)]))
+    const flagsOf = (
+      probs: Map<number, number[]>,
+      labels: Map<number, number>
+    ): { flagged: Set<number>; noise: number[][] } => {
       const ids = [...labels.keys()].filter((id) => probs.has(id)).sort((x, y) => x - y)
-      const li = findLabelIssues(ids.map((id) => labels.get(id)!), ids.map((id) => probs.get(id)!), C)
+      const li = findLabelIssues(
+        ids.map((id) => labels.get(id)!),
+        ids.map((id) => probs.get(id)!),
+        C
+      )
       return { flagged: new Set(ids.filter((_, i) => li.issues[i])), noise: li.calibratedJoint }
     }
-    const labelled = (rs: Row[]): Map<number, number> => new Map(rs.filter((r) => r.state === 'labeled' && r.label != null).map((r) => [r.id, r.label!]))
+    const labelled = (rs: Row[]): Map<number, number> =>
+      new Map(rs.filter((r) => r.state === 'labeled' && r.label != null).map((r) => [r.id, r.label!]))
     const labelsA = labelled(before)
     const probsA = probsOf(p.db, a.runId)
     const flagsA = flagsOf(probsA, labelsA)
@@ -76,10 +111,22 @@ describe('retrain with the corrections and compare (tiny synthetic project)', ()
     expect(flippedFlagged.length, 'run A flags some flipped training labels').toBeGreaterThanOrEqual(4)
     const relabel = flippedFlagged.slice(0, -1)
     const exclude = flippedFlagged.at(-1)!
-    const ambiguous = flaggedTrain.find((r) => !truth.get(r.path)!.flipped) ?? before.find((r) => r.split === 'train' && r.state === 'labeled' && !flagsA.flagged.has(r.id) && r.id !== exclude.id)!
-    const keep = before.find((r) => r.split === 'train' && r.state === 'labeled' && !flagsA.flagged.has(r.id) && r.id !== ambiguous.id)!
+    const ambiguous =
+      flaggedTrain.find((r) => !truth.get(r.path)!.flipped) ??
+      before.find(
+        (r) => r.split === 'train' && r.state === 'labeled' && !flagsA.flagged.has(r.id) && r.id !== exclude.id
+      )!
+    const keep = before.find(
+      (r) => r.split === 'train' && r.state === 'labeled' && !flagsA.flagged.has(r.id) && r.id !== ambiguous.id
+    )!
     const changes: LabelChange[] = [
-      ...relabel.map((r) => ({ imageId: r.id, label: classes.indexOf(truth.get(r.path)!.trueClass), state: 'labeled' as const, softLabel: null, review: 'relabeled' as const })),
+      ...relabel.map((r) => ({
+        imageId: r.id,
+        label: classes.indexOf(truth.get(r.path)!.trueClass),
+        state: 'labeled' as const,
+        softLabel: null,
+        review: 'relabeled' as const
+      })),
       { imageId: exclude.id, state: 'excluded', review: 'excluded' },
       { imageId: ambiguous.id, state: 'ambiguous', softLabel: null, review: 'ambiguous' },
       { imageId: keep.id, state: 'labeled', softLabel: null, review: 'kept' }
@@ -120,11 +167,16 @@ describe('retrain with the corrections and compare (tiny synthetic project)', ()
       const probsB = probsOf(q.db, bId)
       const current = labelsB
       const both = after.filter((r) => probsA.has(r.id) && probsB.has(r.id) && current.has(r.id))
-      const acc = (probs: Map<number, number[]>, ids: number[]): number | null => (ids.length ? ids.filter((id) => argmax(probs.get(id)!) === current.get(id)).length / ids.length : null)
-      const sets = (['val', 'test'] as const).map((s) => ({ set: s, ids: both.filter((r) => r.split === s).map((r) => r.id) })).filter((s) => s.ids.length)
+      const acc = (probs: Map<number, number[]>, ids: number[]): number | null =>
+        ids.length ? ids.filter((id) => argmax(probs.get(id)!) === current.get(id)).length / ids.length : null
+      const sets = (['val', 'test'] as const)
+        .map((s) => ({ set: s, ids: both.filter((r) => r.split === s).map((r) => r.id) }))
+        .filter((s) => s.ids.length)
       sets.push({ set: 'all' as never, ids: both.map((r) => r.id) })
       expect(c.measuredAgainst).toBe('current labels')
-      expect(c.accuracy).toEqual(sets.map((s) => ({ set: s.set, images: s.ids.length, a: acc(probsA, s.ids), b: acc(probsB, s.ids) })))
+      expect(c.accuracy).toEqual(
+        sets.map((s) => ({ set: s.set, images: s.ids.length, a: acc(probsA, s.ids), b: acc(probsB, s.ids) }))
+      )
       const testIds = both.filter((r) => r.split === 'test').map((r) => r.id)
       expect(c.perClassSet).toBe('test')
       const pr = (probs: Map<number, number[]>, k: number): { precision: number | null; recall: number | null } => {
@@ -133,12 +185,26 @@ describe('retrain with the corrections and compare (tiny synthetic project)', ()
         const tp = pred.filter((id) => current.get(id) === k).length
         return { precision: pred.length ? tp / pred.length : null, recall: sup.length ? tp / sup.length : null }
       }
-      expect(c.perClass).toEqual(classes.map((name, k) => ({ name, support: testIds.filter((id) => current.get(id) === k).length, a: pr(probsA, k), b: pr(probsB, k) })))
+      expect(c.perClass).toEqual(
+        classes.map((name, k) => ({
+          name,
+          support: testIds.filter((id) => current.get(id) === k).length,
+          a: pr(probsA, k),
+          b: pr(probsB, k)
+        }))
+      )
 
       const flagsB = flagsOf(probsB, labelsB)
       const resolved = [...flagsA.flagged].filter((id) => !flagsB.flagged.has(id)).sort((x, y) => x - y)
       const introduced = [...flagsB.flagged].filter((id) => !flagsA.flagged.has(id)).sort((x, y) => x - y)
-      expect(c.flags).toEqual({ a: flagsA.flagged.size, b: flagsB.flagged.size, resolved: resolved.length, introduced: introduced.length, resolvedIds: resolved, introducedIds: introduced })
+      expect(c.flags).toEqual({
+        a: flagsA.flagged.size,
+        b: flagsB.flagged.size,
+        resolved: resolved.length,
+        introduced: introduced.length,
+        resolvedIds: resolved,
+        introducedIds: introduced
+      })
       console.info(
         `retrain-compare: ${relabel.length} relabeled, 1 excluded, 1 ambiguous, 1 kept; flags A ${c.flags.a} → B ${c.flags.b} (resolved ${c.flags.resolved}, new ${c.flags.introduced}); ` +
           `accuracy ${c.accuracy.map((x) => `${x.set} ${x.a?.toFixed(3)} → ${x.b?.toFixed(3)}`).join(', ')}; suggestions changed ${c.suggestionChanged}`
@@ -147,17 +213,25 @@ describe('retrain with the corrections and compare (tiny synthetic project)', ()
       // The excluded image was flagged by A and, no longer trained on, is not flagged by B.
       expect(c.flags.resolvedIds).toEqual(expect.arrayContaining([exclude.id]))
 
-      const changed = after.filter((r) => probsA.has(r.id) && probsB.has(r.id) && argmax(probsA.get(r.id)!) !== argmax(probsB.get(r.id)!)).map((r) => r.id)
+      const changed = after
+        .filter((r) => probsA.has(r.id) && probsB.has(r.id) && argmax(probsA.get(r.id)!) !== argmax(probsB.get(r.id)!))
+        .map((r) => r.id)
       expect(c.suggestionChanged).toBe(changed.length)
       expect(c.suggestionChangedIds).toEqual(changed.slice(0, 500))
       expect(c.labelsChanged).toBe(relabel.length + 2)
 
-      const noise = (joint: number[][], labels: Map<number, number>, k: number): { given: number; wrong: number; rate: number | null } => {
+      const noise = (
+        joint: number[][],
+        labels: Map<number, number>,
+        k: number
+      ): { given: number; wrong: number; rate: number | null } => {
         const given = [...labels.entries()].filter(([id, y]) => y === k && (probsA.has(id) || probsB.has(id))).length
         const wrong = joint[k].reduce((s, v, j) => (j === k ? s : s + v), 0)
         return { given, wrong, rate: given ? wrong / given : null }
       }
-      expect(c.noise).toEqual(classes.map((name, k) => ({ name, a: noise(flagsA.noise, labelsA, k), b: noise(flagsB.noise, labelsB, k) })))
+      expect(c.noise).toEqual(
+        classes.map((name, k) => ({ name, a: noise(flagsA.noise, labelsA, k), b: noise(flagsB.noise, labelsB, k) }))
+      )
     } finally {
       q.close()
     }

@@ -54,12 +54,21 @@ describe('soft targets in the loss', () => {
       expect(hard).toBeCloseTo(handHard, 5)
       expect(Math.abs(soft - hard)).toBeGreaterThan(0.1)
       // d/dz of the mean CE = (softmax(z) − t) / B.
-      const g = tf.grad((zz: tf.Tensor) => trnCeLoss(zz as tf.Tensor2D, y, t))(z).arraySync() as number[][]
-      Z.forEach((zi, i) => zi.forEach((_, c) => expect(g[i][c]).toBeCloseTo((Math.exp(logSoftmax(zi)[c]) - T[i][c]) / Z.length, 5)))
+      const g = tf
+        .grad((zz: tf.Tensor) => trnCeLoss(zz as tf.Tensor2D, y, t))(z)
+        .arraySync() as number[][]
+      Z.forEach((zi, i) =>
+        zi.forEach((_, c) => expect(g[i][c]).toBeCloseTo((Math.exp(logSoftmax(zi)[c]) - T[i][c]) / Z.length, 5))
+      )
       // PIN: the same target for every region j of image i.
       const region = tf.stack([z, tf.mul(z, 0.5)], 1) as tf.Tensor3D // [B, 2, C]
       const half = Z.map((zi) => zi.map((v) => v * 0.5))
-      const handPin = -T.reduce((a, t, i) => a + t.reduce((b, tc, c) => b + tc * (logSoftmax(Z[i])[c] + logSoftmax(half[i])[c]), 0), 0) / (Z.length * 2)
+      const handPin =
+        -T.reduce(
+          (a, t, i) => a + t.reduce((b, tc, c) => b + tc * (logSoftmax(Z[i])[c] + logSoftmax(half[i])[c]), 0),
+          0
+        ) /
+        (Z.length * 2)
       expect(pinCeLoss(region, y, t).dataSync()[0]).toBeCloseTo(handPin, 5)
     })
     expect(tf.memory().numTensors).toBe(base)
@@ -96,15 +105,22 @@ describe('soft targets in the loss', () => {
     const f = await makeProjectFile(t.dir, 12)
     const p = openProject(f.file)
     try {
-      putVotes(p.db, [
-        { imageId: 3, annotator: 'a', label: 3 },
-        { imageId: 3, annotator: 'b', label: 3 },
-        { imageId: 3, annotator: 'c', label: 5 },
-        { imageId: 4, annotator: 'a', label: 1 },
-        { imageId: 4, annotator: 'b', label: 2 }
-      ], 'votes.csv')
+      putVotes(
+        p.db,
+        [
+          { imageId: 3, annotator: 'a', label: 3 },
+          { imageId: 3, annotator: 'b', label: 3 },
+          { imageId: 3, annotator: 'c', label: 5 },
+          { imageId: 4, annotator: 'a', label: 1 },
+          { imageId: 4, annotator: 'b', label: 2 }
+        ],
+        'votes.csv'
+      )
       // A curator kept image 4's label: its label is decided, so it trains one-hot.
-      applyChanges(p.db, [{ imageId: 4, state: 'labeled', softLabel: null, review: 'kept' }], { actor: 'ann', source: 'curator' })
+      applyChanges(p.db, [{ imageId: 4, state: 'labeled', softLabel: null, review: 'kept' }], {
+        actor: 'ann',
+        source: 'curator'
+      })
       const soft = voteTargets(p.db, 7)
       expect([...soft.keys()]).toEqual([3])
       expect(Array.from(soft.get(3)!)).toEqual([0, 0, 0, 2 / 3, 0, 1 / 3, 0].map((v) => Math.fround(v)))

@@ -8,7 +8,15 @@ import { describe, expect, it } from 'vitest'
 import { augmentInto, drawAugment, NO_AUGMENT, standardize } from '../../../src-main/core/data/augment'
 import { fromApiConfig } from '../../../src-main/core/run/api-config'
 import { TRAIN_BACKBONES, zTrainConfig } from '../../../src-main/core/api/contract'
-import { BACKBONES, describeTrainConfig, lrAt, parseTrainConfig, resolveTrainConfig, TrainConfigError, TRAIN_CONFIG_VERSION } from '../../../src-main/core/run/config'
+import {
+  BACKBONES,
+  describeTrainConfig,
+  lrAt,
+  parseTrainConfig,
+  resolveTrainConfig,
+  TrainConfigError,
+  TRAIN_CONFIG_VERSION
+} from '../../../src-main/core/run/config'
 import { epochOrder, planFolds, stepRng, trainValSplit, type Dataset } from '../../../src-main/core/data/dataset'
 import { fromHalf, toHalf } from '../../../src-main/core/data/features'
 import { modelConfigFor } from '../../../src-main/core/run/model-config'
@@ -21,7 +29,15 @@ const D = { inputSize: 48, channels: 1 as const }
 describe('training config', () => {
   it('fills the paper recipe and the CPU default backbone, and resnet18 on a GPU backend', () => {
     const c = resolveTrainConfig({}, D)
-    expect(c).toMatchObject({ mode: 'poi', backbone: 'faceapi-landmark', inputSize: 48, channels: 1, momentum: 0.9, weightDecay: 1e-4, epochs: 10 })
+    expect(c).toMatchObject({
+      mode: 'poi',
+      backbone: 'faceapi-landmark',
+      inputSize: 48,
+      channels: 1,
+      momentum: 0.9,
+      weightDecay: 1e-4,
+      epochs: 10
+    })
     expect(resolveTrainConfig({ backbone: 'slim' }, D)).toMatchObject({ epochs: 30, widths: null, blocks: null })
     expect(c.schedule).toEqual({ milestones: [1 / 3, 2 / 3], gamma: 0.1 })
     const g = resolveTrainConfig({}, { ...D, backend: 'tfjs-node-gpu', gpu: true })
@@ -50,7 +66,10 @@ describe('training config', () => {
       net.dispose()
     }
     // blocks[0] is the convs per stage; widths override.
-    const w = modelConfigFor(resolveTrainConfig({ backbone: 'vgg', widths: [8, 16, 32, 64], blocks: [1, 1, 1, 1] }, D), ['neutral', 'happiness'])
+    const w = modelConfigFor(
+      resolveTrainConfig({ backbone: 'vgg', widths: [8, 16, 32, 64], blocks: [1, 1, 1, 1] }, D),
+      ['neutral', 'happiness']
+    )
     expect(w.extractor).toEqual({ kind: 'vgg', widths: [8, 16, 32, 64], convs: 1 })
   })
 
@@ -76,20 +95,37 @@ describe('training config', () => {
   it('passes the shared adapter option to frozen backbones only, naming it when misapplied', () => {
     const plain = modelConfigFor(resolveTrainConfig({ backbone: 'faceapi-landmark' }, D), ['neutral', 'happiness'])
     expect(plain.extractor).toMatchObject({ kind: 'frozen', adapter: 'none' })
-    const c = resolveTrainConfig({ backbone: 'faceapi-landmark', model: { extractor: { adapter: 'residual-conv' } } }, D)
-    expect(modelConfigFor(c, ['neutral', 'happiness']).extractor).toMatchObject({ kind: 'frozen', adapter: 'residual-conv' })
+    const c = resolveTrainConfig(
+      { backbone: 'faceapi-landmark', model: { extractor: { adapter: 'residual-conv' } } },
+      D
+    )
+    expect(modelConfigFor(c, ['neutral', 'happiness']).extractor).toMatchObject({
+      kind: 'frozen',
+      adapter: 'residual-conv'
+    })
     // The one-line summary (CLI, logs) says which parts train.
-    expect(describeTrainConfig(c)).toMatch(/^POI faceapi-landmark \(frozen landmark68\.dense3, trainable residual-conv adapter \+ heads\)/)
-    expect(describeTrainConfig(resolveTrainConfig({ backbone: 'faceapi-landmark' }, D))).toMatch(/\(frozen landmark68\.dense3, heads only\)/)
+    expect(describeTrainConfig(c)).toMatch(
+      /^POI faceapi-landmark \(frozen landmark68\.dense3, trainable residual-conv adapter \+ heads\)/
+    )
+    expect(describeTrainConfig(resolveTrainConfig({ backbone: 'faceapi-landmark' }, D))).toMatch(
+      /\(frozen landmark68\.dense3, heads only\)/
+    )
     const r = resolveTrainConfig({ backbone: 'slim', model: { extractor: { adapter: 'residual-conv' } } }, D)
-    expect(() => modelConfigFor(r, ['neutral', 'happiness'])).toThrow(/adapter 'residual-conv' applies only to frozen backbones, not to 'slim'/)
+    expect(() => modelConfigFor(r, ['neutral', 'happiness'])).toThrow(
+      /adapter 'residual-conv' applies only to frozen backbones, not to 'slim'/
+    )
   })
 
   it('says in the summary that frozen backbones train without pixel augmentation (issue 16)', () => {
     const frozen = resolveTrainConfig({ backbone: 'faceapi-landmark', augment: { translate: 0.1, brightness: 0.2 } }, D)
     expect(frozen.augment).toMatchObject({ translate: 0, brightness: 0, contrast: 0 })
-    expect(describeTrainConfig(frozen)).toMatch(/augment flip only \(pixel augmentation off: frozen features are cached/)
-    const slim = resolveTrainConfig({ backbone: 'slim', augment: { flip: true, translate: 0.1, brightness: 0, contrast: 0.2 } }, D)
+    expect(describeTrainConfig(frozen)).toMatch(
+      /augment flip only \(pixel augmentation off: frozen features are cached/
+    )
+    const slim = resolveTrainConfig(
+      { backbone: 'slim', augment: { flip: true, translate: 0.1, brightness: 0, contrast: 0.2 } },
+      D
+    )
     expect(describeTrainConfig(slim)).toMatch(/augment flip, translate ±0\.1, contrast ±0\.2,/)
   })
 
@@ -104,9 +140,25 @@ describe('training config', () => {
   })
 
   it("maps the app's TrainConfig onto the engine's options", () => {
-    const { config, backend } = fromApiConfig({ model: 'ce', epochs: 3, learningRate: 0.2, folds: 5, lambdas: { au: 1, pinCe: 0.2, trnCe: 2 }, smoothing: 0.05, temperature: 2, cropK: 3, backend: 'wasm' })
+    const { config, backend } = fromApiConfig({
+      model: 'ce',
+      epochs: 3,
+      learningRate: 0.2,
+      folds: 5,
+      lambdas: { au: 1, pinCe: 0.2, trnCe: 2 },
+      smoothing: 0.05,
+      temperature: 2,
+      cropK: 3,
+      backend: 'wasm'
+    })
     expect(backend).toBe('wasm')
-    expect(config).toMatchObject({ mode: 'ce', epochs: 3, lr: 0.2, kfold: 5, model: { temperature: 2, pin: { cropK: 3 }, loss: { lambda1: 1, lambda2: 0.2, lambda3: 2, auEpsilon: 0.05 } } })
+    expect(config).toMatchObject({
+      mode: 'ce',
+      epochs: 3,
+      lr: 0.2,
+      kfold: 5,
+      model: { temperature: 2, pin: { cropK: 3 }, loss: { lambda1: 1, lambda2: 0.2, lambda3: 2, auEpsilon: 0.05 } }
+    })
     expect(config).not.toHaveProperty('backbone')
   })
 
@@ -129,7 +181,8 @@ describe('augmentation', () => {
   it('flip mirrors each row exactly; identity is a plain /255', () => {
     const out = new Float32Array(16)
     augmentInto(img, side, 1, { flip: true, dx: 0, dy: 0, brightness: 0, contrast: 1, saturation: 1 }, out, 0)
-    for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) expect(out[y * 4 + x]).toBeCloseTo(img[y * 4 + (3 - x)] / 255, 6)
+    for (let y = 0; y < 4; y++)
+      for (let x = 0; x < 4; x++) expect(out[y * 4 + x]).toBeCloseTo(img[y * 4 + (3 - x)] / 255, 6)
     augmentInto(img, side, 1, { flip: false, dx: 0, dy: 0, brightness: 0, contrast: 1, saturation: 1 }, out, 0)
     expect(Array.from(out)).toEqual(Array.from(img, (v) => Math.fround(v / 255)))
   })
@@ -146,11 +199,28 @@ describe('augmentation', () => {
   it('draws no saturation jitter for gray, is seeded, and respects the ranges', () => {
     const o = { flip: true, translate: 0.25, brightness: 0.1, contrast: 0.2, saturation: 0.5 }
     const a = Array.from({ length: 50 }, (_, i) => drawAugment(new Rng(i), o, 8, 1))
-    expect(a.every((d) => d.saturation === 1 && Math.abs(d.dx) <= 2 && Math.abs(d.dy) <= 2 && Math.abs(d.brightness) <= 0.1 && d.contrast >= 0.8 && d.contrast <= 1.2)).toBe(true)
+    expect(
+      a.every(
+        (d) =>
+          d.saturation === 1 &&
+          Math.abs(d.dx) <= 2 &&
+          Math.abs(d.dy) <= 2 &&
+          Math.abs(d.brightness) <= 0.1 &&
+          d.contrast >= 0.8 &&
+          d.contrast <= 1.2
+      )
+    ).toBe(true)
     expect(new Set(a.map((d) => d.flip)).size).toBe(2)
     expect(drawAugment(new Rng(7), o, 8, 3)).toEqual(drawAugment(new Rng(7), o, 8, 3))
     expect(drawAugment(new Rng(7), o, 8, 3).saturation).not.toBe(1)
-    expect(drawAugment(new Rng(1), NO_AUGMENT, 8, 3)).toEqual({ flip: false, dx: 0, dy: 0, brightness: 0, contrast: 1, saturation: 1 })
+    expect(drawAugment(new Rng(1), NO_AUGMENT, 8, 3)).toEqual({
+      flip: false,
+      dx: 0,
+      dy: 0,
+      brightness: 0,
+      contrast: 1,
+      saturation: 1
+    })
   })
 
   it('standardises an image to zero mean and unit variance', () => {
@@ -180,9 +250,13 @@ describe('data partitions', () => {
     expect(new Set([...s.train, ...s.val]).size).toBe(s.train.length + s.val.length)
     const pool = ds.labelled.filter((i) => i.split === 'train')
     expect(s.train.length + s.val.length).toBe(pool.length)
-    for (const c of [0, 1, 2]) expect(s.val.filter((id) => ds.images[id - 1].label === c).length).toBeGreaterThanOrEqual(1)
+    for (const c of [0, 1, 2])
+      expect(s.val.filter((id) => ds.images[id - 1].label === c).length).toBeGreaterThanOrEqual(1)
     expect(trainValSplit(ds, 0.2, 3)).toEqual(s)
-    const withVal: Dataset = { ...ds, labelled: ds.labelled.map((i) => (i.imageId === 2 ? { ...i, split: 'val' as never } : i)) }
+    const withVal: Dataset = {
+      ...ds,
+      labelled: ds.labelled.map((i) => (i.imageId === 2 ? { ...i, split: 'val' as never } : i))
+    }
     expect(trainValSplit(withVal, 0.2, 3)).toMatchObject({ val: [2], valSource: 'project' })
   })
 

@@ -21,20 +21,30 @@ export function sortedQuantile(v: ArrayLike<number>, q: number): number {
   return v[lo] + (v[hi] - v[lo]) * (pos - lo)
 }
 
-/** The one saturation rule (the filter's rank scale and the histogram's logit scale both use it), on ascending values. */
+/**
+ * The one saturation rule (the filter's rank scale and the histogram's logit scale both use it), on ascending
+ * values.
+ */
 export function isSaturated(sorted: ArrayLike<number>): boolean {
   return sorted.length >= 3 && sortedQuantile(sorted, 0.95) - sortedQuantile(sorted, 0.05) < SATURATED_WIDTH
 }
 
 export function confidenceSpread(db: DB, ctx: ReadContext): ConfidenceSpread | null {
   if (ctx.runId == null) return null
-  const v = (db.prepare('SELECT uem_confidence AS c FROM predictions WHERE run_id = ? AND uem_confidence IS NOT NULL ORDER BY uem_confidence').all(ctx.runId) as { c: number }[]).map(
-    (r) => r.c
-  )
+  const v = (
+    db
+      .prepare(
+        'SELECT uem_confidence AS c FROM predictions WHERE run_id = ? AND uem_confidence IS NOT NULL ORDER BY uem_confidence'
+      )
+      .all(ctx.runId) as { c: number }[]
+  ).map((r) => r.c)
   if (!v.length) return null
   return {
     n: v.length,
-    quantiles: Array.from({ length: SPREAD_STEPS + 1 }, (_, i) => Math.round(sortedQuantile(v, i / SPREAD_STEPS) * 1e6) / 1e6),
+    quantiles: Array.from(
+      { length: SPREAD_STEPS + 1 },
+      (_, i) => Math.round(sortedQuantile(v, i / SPREAD_STEPS) * 1e6) / 1e6
+    ),
     saturated: isSaturated(v)
   }
 }

@@ -13,7 +13,10 @@ export interface ReadContext {
   runId: number | null
   /** The project's class count. */
   classes: number
-  /** The queue_order generation when the learning queue is on and has an order for this audit (the default order is then the learned one), else null. */
+  /**
+   * The queue_order generation when the learning queue is on and has an order for this audit (the default order
+   * is then the learned one), else null.
+   */
   learned: number | null
 }
 
@@ -21,14 +24,16 @@ export function readContext(db: DB): ReadContext {
   let auditId: number | null = null
   let runId: number | null = null
   if (hasTable(db, 'audit_items')) {
-    const a = db.prepare('SELECT id, run_id FROM audits ORDER BY id DESC LIMIT 1').get() as { id: number; run_id: number | null } | undefined
+    const a = db.prepare('SELECT id, run_id FROM audits ORDER BY id DESC LIMIT 1').get() as
+      { id: number; run_id: number | null } | undefined
     if (a) {
       auditId = a.id
       runId = a.run_id
     }
   }
   if (runId == null) {
-    const r = db.prepare("SELECT id FROM runs WHERE status = 'done' ORDER BY id DESC LIMIT 1").get() as { id: number } | undefined
+    const r = db.prepare("SELECT id FROM runs WHERE status = 'done' ORDER BY id DESC LIMIT 1").get() as
+      { id: number } | undefined
     runId = r?.id ?? null
   }
   const learned = auditId != null && hasTable(db, 'queue_order') ? learnedOrderActive(db, auditId) : null

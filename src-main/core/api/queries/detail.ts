@@ -34,7 +34,9 @@ interface ImageRow {
 /** The aligner's row (migration 0030), when the project has the table and the image went through it. */
 function faceView(db: DB, imageId: number, json: StoredJsonReader): FaceView | null {
   if (!hasTable(db, 'faces')) return null
-  const f = db.prepare('SELECT status, faces_found, det_score, box, landmarks FROM faces WHERE image_id = ?').get(imageId) as
+  const f = db
+    .prepare('SELECT status, faces_found, det_score, box, landmarks FROM faces WHERE image_id = ?')
+    .get(imageId) as
     | { status: string; faces_found: number; det_score: number | null; box: string | null; landmarks: string | null }
     | undefined
   if (!f) return null
@@ -43,7 +45,10 @@ function faceView(db: DB, imageId: number, json: StoredJsonReader): FaceView | n
   return {
     status: f.status,
     facesFound: f.faces_found,
-    box: Array.isArray(box) && box.length === 4 && box.every((x) => typeof x === 'number') ? (box as FaceView['box']) : null,
+    box:
+      Array.isArray(box) && box.length === 4 && box.every((x) => typeof x === 'number')
+        ? (box as FaceView['box'])
+        : null,
     detectorScore: f.det_score,
     landmarks: Array.isArray(lm) ? (lm as [number, number][]) : null
   }
@@ -67,18 +72,27 @@ function ambiguousWhy(rec: AuditRecord | null, sig: ItemSignals | null): string 
   const parts: string[] = []
   const cut = rec?.summary.confidenceCutAmbiguous
   if (sig?.uemConfidence != null && cut != null && sig.uemConfidence < cut) {
-    parts.push(`the four face regions disagree: UEM confidence ${pct(sig.uemConfidence)} is below the audit's cut-off ${pct(cut)}`)
+    parts.push(
+      `the four face regions disagree: UEM confidence ${pct(sig.uemConfidence)} is below the audit's cut-off ${pct(cut)}`
+    )
   }
   const flat = rec?.config.ambiguous.flatEntropy
   const usesFlat = rec?.config.ambiguous.mode !== 'confidence'
   if (usesFlat && sig?.softEntropy != null && flat != null && sig.softEntropy >= flat) {
-    parts.push(`the soft label is flat: its entropy is ${pct(sig.softEntropy)} of the maximum (cut-off ${pct(flat)}), so no class clearly wins even where the regions agree`)
+    parts.push(
+      `the soft label is flat: its entropy is ${pct(sig.softEntropy)} of the maximum (cut-off ${pct(flat)}), so no class clearly wins even where the regions agree`
+    )
   }
   return parts.length ? `Ambiguous because ${parts.join('; and ')}.` : 'Ambiguous (reason not recorded by this audit).'
 }
 
 /** One image's detail; stored JSON that no longer parses is logged through `log` and listed in `damaged`. */
-export function imageDetail(db: DB, ctx: ReadContext, imageId: number, log: (msg: string) => void = () => {}): ImageDetail {
+export function imageDetail(
+  db: DB,
+  ctx: ReadContext,
+  imageId: number,
+  log: (msg: string) => void = () => {}
+): ImageDetail {
   const json = storedJsonReader(`image ${imageId}`, log)
   const img = db.prepare('SELECT * FROM images WHERE id = ?').get(imageId) as ImageRow | undefined
   if (!img) throw new ApiFailure('NOT_FOUND', `no image ${imageId} in this project`)
@@ -105,9 +119,20 @@ export function imageDetail(db: DB, ctx: ReadContext, imageId: number, log: (msg
   let audit: AuditView | null = null
   if (ctx.auditId != null) {
     const a = db
-      .prepare('SELECT given_label, score, rank, suggested_label, strength, flags, signals, explanation FROM audit_items WHERE audit_id = ? AND image_id = ?')
+      .prepare(
+        'SELECT given_label, score, rank, suggested_label, strength, flags, signals, explanation FROM audit_items WHERE audit_id = ? AND image_id = ?'
+      )
       .get(ctx.auditId, imageId) as
-      | { given_label: number | null; score: number | null; rank: number | null; suggested_label: number | null; strength: number | null; flags: number; signals: string | null; explanation: string | null }
+      | {
+          given_label: number | null
+          score: number | null
+          rank: number | null
+          suggested_label: number | null
+          strength: number | null
+          flags: number
+          signals: string | null
+          explanation: string | null
+        }
       | undefined
     if (a) {
       const rec = cachedAudit(db, ctx.auditId)

@@ -44,7 +44,9 @@ export function listHistoryPage(db: DB, q: HistoryArgs): { entries: HistoryEntry
   if (q.beforeId != null) add('id < ?', q.beforeId)
   const limit = q.limit ?? 100
   const rows = db
-    .prepare(`SELECT * FROM label_history ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
+    .prepare(
+      `SELECT * FROM label_history ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
+    )
     .all(...params, limit + 1) as Row[]
   const page = rows.slice(0, limit)
   // What each undo / revert entry undid: the reverted batch's first entry and its number of images.
@@ -54,8 +56,28 @@ export function listHistoryPage(db: DB, q: HistoryArgs): { entries: HistoryEntry
   )
   const undoes = (batch: string | null): HistoryEntryView['undoes'] => {
     if (!batch) return null
-    const u = undone.get({ b: batch }) as { source: HistorySource; image_id: number; old_label: number | null; new_label: number | null; new_state: HistoryEntryView['newState']; new_review: HistoryEntryView['newReview']; images: number } | undefined
-    return u ? { source: u.source, images: u.images, imageId: u.image_id, oldLabel: u.old_label, newLabel: u.new_label, newState: u.new_state, newReview: u.new_review } : null
+    const u = undone.get({ b: batch }) as
+      | {
+          source: HistorySource
+          image_id: number
+          old_label: number | null
+          new_label: number | null
+          new_state: HistoryEntryView['newState']
+          new_review: HistoryEntryView['newReview']
+          images: number
+        }
+      | undefined
+    return u
+      ? {
+          source: u.source,
+          images: u.images,
+          imageId: u.image_id,
+          oldLabel: u.old_label,
+          newLabel: u.new_label,
+          newState: u.new_state,
+          newReview: u.new_review
+        }
+      : null
   }
   return {
     entries: page.map((r) => ({

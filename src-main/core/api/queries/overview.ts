@@ -51,16 +51,28 @@ function computeOverview(db: DB, ctx: ReadContext): OverviewStats {
   const total = (db.prepare('SELECT count(*) AS n FROM images').get() as { n: number }).n
 
   const labelStates = Object.fromEntries(LABEL_STATES.map((s) => [s, 0])) as Record<LabelState, number>
-  for (const r of db.prepare("SELECT coalesce(a.state, 'unlabeled') AS s, count(*) AS n FROM images i LEFT JOIN annotations a ON a.image_id = i.id GROUP BY s").all() as { s: LabelState; n: number }[]) {
+  for (const r of db
+    .prepare(
+      "SELECT coalesce(a.state, 'unlabeled') AS s, count(*) AS n FROM images i LEFT JOIN annotations a ON a.image_id = i.id GROUP BY s"
+    )
+    .all() as { s: LabelState; n: number }[]) {
     labelStates[r.s] = r.n
   }
-  const reviews = Object.fromEntries([...REVIEW_STATES, 'unreviewed'].map((s) => [s, 0])) as Record<ReviewState | 'unreviewed', number>
-  for (const r of db.prepare("SELECT coalesce(r.state, 'unreviewed') AS s, count(*) AS n FROM images i LEFT JOIN reviews r ON r.image_id = i.id GROUP BY s").all() as { s: ReviewState; n: number }[]) {
+  const reviews = Object.fromEntries([...REVIEW_STATES, 'unreviewed'].map((s) => [s, 0])) as Record<
+    ReviewState | 'unreviewed',
+    number
+  >
+  for (const r of db
+    .prepare(
+      "SELECT coalesce(r.state, 'unreviewed') AS s, count(*) AS n FROM images i LEFT JOIN reviews r ON r.image_id = i.id GROUP BY s"
+    )
+    .all() as { s: ReviewState; n: number }[]) {
     reviews[r.s] = r.n
   }
   const perClass = (sql: string, ...params: unknown[]): number[] => {
     const out = zeros(C)
-    for (const r of db.prepare(sql).all(...params) as { c: number | null; n: number }[]) if (r.c != null && r.c < C) out[r.c] = r.n
+    for (const r of db.prepare(sql).all(...params) as { c: number | null; n: number }[])
+      if (r.c != null && r.c < C) out[r.c] = r.n
     return out
   }
   const current = perClass('SELECT current_label AS c, count(*) AS n FROM annotations GROUP BY c')
@@ -71,7 +83,10 @@ function computeOverview(db: DB, ctx: ReadContext): OverviewStats {
   let flags: OverviewStats['flags'] = null
   let thresholds: OverviewStats['thresholds'] = null
   if (ctx.auditId != null) {
-    suggested = perClass('SELECT suggested_label AS c, count(*) AS n FROM audit_items WHERE audit_id = ? GROUP BY c', ctx.auditId)
+    suggested = perClass(
+      'SELECT suggested_label AS c, count(*) AS n FROM audit_items WHERE audit_id = ? GROUP BY c',
+      ctx.auditId
+    )
     const matrix = Array.from({ length: C }, () => zeros(C))
     const rows = db
       .prepare(
@@ -168,7 +183,18 @@ function computeOverview(db: DB, ctx: ReadContext): OverviewStats {
     if (!confusion) confusion = { source: 'prediction', auditId: null, runId: run.id, matrix }
   }
 
-  return { classes, total, labelStates, reviews, classCounts: { original, current, suggested }, confusion, confidence, auHeatmap, flags, thresholds }
+  return {
+    classes,
+    total,
+    labelStates,
+    reviews,
+    classCounts: { original, current, suggested },
+    confusion,
+    confidence,
+    auHeatmap,
+    flags,
+    thresholds
+  }
 }
 
 /** The audit's five app-adjustable settings and the per-class thresholds they produced. */
@@ -201,14 +227,23 @@ const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z))
  * equal steps of logit(c) between the lowest and the highest value, where 0.98 and 0.9999 lie far
  * apart. `bin(c)` is the bin index of a value.
  */
-export function confidenceBins(values: readonly number[], bins: number): { scale: 'linear' | 'logit'; edges: number[]; bin: (c: number) => number } {
+export function confidenceBins(
+  values: readonly number[],
+  bins: number
+): { scale: 'linear' | 'logit'; edges: number[]; bin: (c: number) => number } {
   const sorted = Float64Array.from(values).sort()
   const lo = logit(sorted[0])
   const hi = logit(sorted[sorted.length - 1])
   const clampBin = (b: number): number => Math.min(bins - 1, Math.max(0, Math.floor(b)))
   if (isSaturated(sorted) && hi - lo > 1e-9) {
-    const edges = Array.from({ length: bins + 1 }, (_, k) => Number(sigmoid(lo + ((hi - lo) * k) / bins).toPrecision(8)))
+    const edges = Array.from({ length: bins + 1 }, (_, k) =>
+      Number(sigmoid(lo + ((hi - lo) * k) / bins).toPrecision(8))
+    )
     return { scale: 'logit', edges, bin: (c) => clampBin(((logit(c) - lo) / (hi - lo)) * bins) }
   }
-  return { scale: 'linear', edges: Array.from({ length: bins + 1 }, (_, k) => k / bins), bin: (c) => clampBin(c * bins) }
+  return {
+    scale: 'linear',
+    edges: Array.from({ length: bins + 1 }, (_, k) => k / bins),
+    bin: (c) => clampBin(c * bins)
+  }
 }

@@ -15,14 +15,23 @@ function r(x: number): number {
 }
 
 /** Maps a per-class vector from the run's class order to the project's. */
-export function remap(v: ArrayLike<number>, runClasses: readonly string[], projectClasses: readonly string[]): number[] {
+export function remap(
+  v: ArrayLike<number>,
+  runClasses: readonly string[],
+  projectClasses: readonly string[]
+): number[] {
   return projectClasses.map((c) => {
     const k = runClasses.indexOf(c)
     return k >= 0 ? r(v[k]) : 0
   })
 }
 
-export function predictionView(runId: number, p: Prediction, runClasses: readonly string[], projectClasses: readonly ClassName[]): PredictionView {
+export function predictionView(
+  runId: number,
+  p: Prediction,
+  runClasses: readonly string[],
+  projectClasses: readonly ClassName[]
+): PredictionView {
   const C = runClasses.length
   const per = (v: Float32Array | null): number[] | null => (v ? remap(v, runClasses, projectClasses) : null)
   let regions: RegionView[] | null = null

@@ -33,7 +33,11 @@ function sortSpec(sort: QueueSort | undefined, ctx: ReadContext): SortSpec {
   const by: SortBy = sort?.by ?? (ctx.learned != null ? 'learned' : ctx.auditId != null ? 'score' : 'id')
   const dir: Dir = sort?.dir ?? 'asc'
   if (by === 'learned') {
-    if (ctx.learned == null) throw new ApiFailure('NOT_AVAILABLE', 'the learned order needs the learning queue on and a re-rank of the current audit (queue.rerank)')
+    if (ctx.learned == null)
+      throw new ApiFailure(
+        'NOT_AVAILABLE',
+        'the learned order needs the learning queue on and a re-rank of the current audit (queue.rerank)'
+      )
     // Reviewed images decided after the re-rank keep their position; images not scored come last.
     return { by, dir, key: 'qo.pos', tie: 'i.id', nullable: true }
   }
@@ -64,9 +68,13 @@ function fromSql(ctx: ReadContext, needs: Iterable<Join>): string {
     'images i',
     n.has('a') ? 'LEFT JOIN annotations a ON a.image_id = i.id' : '',
     n.has('r') ? 'LEFT JOIN reviews r ON r.image_id = i.id' : '',
-    n.has('ai') && ctx.auditId != null ? `LEFT JOIN audit_items ai ON ai.audit_id = ${ctx.auditId} AND ai.image_id = i.id` : '',
+    n.has('ai') && ctx.auditId != null
+      ? `LEFT JOIN audit_items ai ON ai.audit_id = ${ctx.auditId} AND ai.image_id = i.id`
+      : '',
     n.has('p') && ctx.runId != null ? `LEFT JOIN predictions p ON p.run_id = ${ctx.runId} AND p.image_id = i.id` : '',
-    n.has('qo') && ctx.learned != null ? `LEFT JOIN queue_order qo ON qo.audit_id = ${ctx.auditId} AND qo.gen = ${ctx.learned} AND qo.image_id = i.id` : ''
+    n.has('qo') && ctx.learned != null
+      ? `LEFT JOIN queue_order qo ON qo.audit_id = ${ctx.auditId} AND qo.gen = ${ctx.learned} AND qo.image_id = i.id`
+      : ''
   ]
     .filter(Boolean)
     .join(' ')
@@ -89,7 +97,11 @@ function filterSql(f: QueueFilter | undefined, ctx: ReadContext): Sql {
   }
   const classList = (name: string, v: number[]): string => {
     for (const c of v) {
-      if (c >= ctx.classes) throw new ApiFailure('INVALID_ARGS', `${name}: class index ${c} is outside the project's ${ctx.classes} classes`)
+      if (c >= ctx.classes)
+        throw new ApiFailure(
+          'INVALID_ARGS',
+          `${name}: class index ${c} is outside the project's ${ctx.classes} classes`
+        )
     }
     params.push(...v)
     return v.map(() => '?').join(', ')
@@ -113,7 +125,11 @@ function filterSql(f: QueueFilter | undefined, ctx: ReadContext): Sql {
     needAudit('flags')
     need('ai')
     const unknown = f.flags.find((n) => !isFlagName(n))
-    if (unknown) throw new ApiFailure('INVALID_ARGS', `filter.flags: unknown flag "${unknown}" (known: ${Object.keys(FLAG_BITS).join(', ')})`)
+    if (unknown)
+      throw new ApiFailure(
+        'INVALID_ARGS',
+        `filter.flags: unknown flag "${unknown}" (known: ${Object.keys(FLAG_BITS).join(', ')})`
+      )
     // Bits come from our own table (never from the request), so inlining them is safe and lets
     // SQLite match the partial indexes `flags & N != 0`.
     const bits = [...new Set(f.flags)].map((n) => flagMask([n]))
@@ -122,7 +138,11 @@ function filterSql(f: QueueFilter | undefined, ctx: ReadContext): Sql {
   if (f?.review && f.review !== 'any') {
     need('r')
     where.push(
-      f.review === 'unreviewed' ? 'r.state IS NULL' : f.review === 'skipped' ? "r.state = 'skipped'" : "r.state IS NOT NULL AND r.state != 'skipped'"
+      f.review === 'unreviewed'
+        ? 'r.state IS NULL'
+        : f.review === 'skipped'
+          ? "r.state = 'skipped'"
+          : "r.state IS NOT NULL AND r.state != 'skipped'"
     )
   }
   if (f?.decisions?.length) {
@@ -131,9 +151,13 @@ function filterSql(f: QueueFilter | undefined, ctx: ReadContext): Sql {
     params.push(...f.decisions)
   }
   if (f?.confidence) {
-    if (ctx.runId == null) throw new ApiFailure('NOT_AVAILABLE', 'filtering by confidence needs a finished training run')
+    if (ctx.runId == null)
+      throw new ApiFailure('NOT_AVAILABLE', 'filtering by confidence needs a finished training run')
     if (f.confidence.min > f.confidence.max) {
-      throw new ApiFailure('INVALID_ARGS', `filter.confidence: min ${f.confidence.min} is above max ${f.confidence.max}`)
+      throw new ApiFailure(
+        'INVALID_ARGS',
+        `filter.confidence: min ${f.confidence.min} is above max ${f.confidence.max}`
+      )
     }
     need('p')
     where.push('p.uem_confidence BETWEEN ? AND ?')
@@ -171,7 +195,8 @@ function columns(ctx: ReadContext): string {
     'a.current_label AS given',
     'a.original_label AS original',
     'r.state AS review',
-    ctx.auditId != null ? 'ai.suggested_label AS suggested, ai.strength AS strength, ai.score AS score, ai.rank AS rank, ai.flags AS flags'
+    ctx.auditId != null
+      ? 'ai.suggested_label AS suggested, ai.strength AS strength, ai.score AS score, ai.rank AS rank, ai.flags AS flags'
       : 'NULL AS suggested, NULL AS strength, NULL AS score, NULL AS rank, 0 AS flags',
     ctx.runId != null ? 'p.uem_confidence AS confidence' : 'NULL AS confidence'
   ].join(', ')
@@ -210,7 +235,11 @@ function decodeCursor(text: string, spec: SortSpec): Cursor {
     throw new ApiFailure('INVALID_ARGS', 'cursor: not a cursor from images.queue')
   }
   const ok =
-    c && typeof c === 'object' && typeof c.s === 'string' && (c.p === 0 || c.p === 1) && Number.isSafeInteger(c.i) &&
+    c &&
+    typeof c === 'object' &&
+    typeof c.s === 'string' &&
+    (c.p === 0 || c.p === 1) &&
+    Number.isSafeInteger(c.i) &&
     (c.k === null || (typeof c.k === 'number' && Number.isFinite(c.k)))
   if (!ok) throw new ApiFailure('INVALID_ARGS', 'cursor: not a cursor from images.queue')
   if (c.s !== sig(spec)) throw new ApiFailure('INVALID_ARGS', `cursor: it belongs to sort ${c.s}, not ${sig(spec)}`)
@@ -266,7 +295,12 @@ export function queryQueue(db: DB, ctx: ReadContext, args: QueueArgs): QueuePage
   if (hasMore && page.length) {
     const last = page[page.length - 1]
     const lastPhase: 0 | 1 = spec.nullable && last.sortKey == null ? 1 : 0
-    nextCursor = encodeCursor({ s: sig(spec), p: lastPhase, k: lastPhase === 0 && spec.key !== spec.tie ? last.sortKey : null, i: last.imageId })
+    nextCursor = encodeCursor({
+      s: sig(spec),
+      p: lastPhase,
+      k: lastPhase === 0 && spec.key !== spec.tie ? last.sortKey : null,
+      i: last.imageId
+    })
   }
   let total: number | null = null
   if (args.withTotal ?? !args.cursor) {
@@ -283,12 +317,24 @@ export function queryQueue(db: DB, ctx: ReadContext, args: QueueArgs): QueuePage
 }
 
 /** The image after `imageId` in the queue's order (for review.decide's "next"); null at the end. */
-export function nextInQueue(db: DB, ctx: ReadContext, imageId: number, filter?: QueueFilter, sort?: QueueSort): number | null {
+export function nextInQueue(
+  db: DB,
+  ctx: ReadContext,
+  imageId: number,
+  filter?: QueueFilter,
+  sort?: QueueSort
+): number | null {
   const spec = sortSpec(sort, ctx)
-  const row = db.prepare(`SELECT ${spec.key} AS k FROM ${fromSql(ctx, ALL_JOINS)} WHERE i.id = ?`).get(imageId) as { k: number | null } | undefined
+  const row = db.prepare(`SELECT ${spec.key} AS k FROM ${fromSql(ctx, ALL_JOINS)} WHERE i.id = ?`).get(imageId) as
+    { k: number | null } | undefined
   if (!row) return null
   const phase: 0 | 1 = spec.nullable && row.k == null ? 1 : 0
-  const cursor = encodeCursor({ s: sig(spec), p: phase, k: phase === 0 && spec.key !== spec.tie ? row.k : null, i: imageId })
+  const cursor = encodeCursor({
+    s: sig(spec),
+    p: phase,
+    k: phase === 0 && spec.key !== spec.tie ? row.k : null,
+    i: imageId
+  })
   const page = queryQueue(db, ctx, { filter, sort, cursor, limit: 1, withTotal: false })
   return page.items[0]?.imageId ?? null
 }
@@ -301,7 +347,9 @@ export function queryCounts(db: DB, ctx: ReadContext, filter: QueueFilter | unde
   const base = filterSql(filter, ctx)
   const group = (expr: string, join: Join[]): { k: string | number | null; n: number }[] =>
     db
-      .prepare(`SELECT ${expr} AS k, count(*) AS n FROM ${fromSql(ctx, [...base.needs, ...join])} ${whereSql(base.where)} GROUP BY k`)
+      .prepare(
+        `SELECT ${expr} AS k, count(*) AS n FROM ${fromSql(ctx, [...base.needs, ...join])} ${whereSql(base.where)} GROUP BY k`
+      )
       .all(...base.params) as { k: string | number | null; n: number }[]
   const given = new Array<number>(ctx.classes).fill(0)
   let total = 0
@@ -323,13 +371,23 @@ export function queryCounts(db: DB, ctx: ReadContext, filter: QueueFilter | unde
       .get(...base.params) as Record<string, number | null>
     flags = Object.fromEntries(Object.keys(FLAG_BITS).map((name, k) => [name, row[`f${k}`] ?? 0]))
   }
-  return { total, given, review, splits, flags, progress: reviewProgress(db, ctx), confidence: confidenceSpread(db, ctx) }
+  return {
+    total,
+    given,
+    review,
+    splits,
+    flags,
+    progress: reviewProgress(db, ctx),
+    confidence: confidenceSpread(db, ctx)
+  }
 }
 
 /** Every image id matching a filter, in id order (export and bulk scopes). */
 export function matchingIds(db: DB, ctx: ReadContext, filter: QueueFilter | undefined): number[] {
   const base = filterSql(filter, ctx)
-  return (db.prepare(`SELECT i.id AS id FROM ${fromSql(ctx, base.needs)} ${whereSql(base.where)} ORDER BY i.id`).all(...base.params) as { id: number }[]).map(
-    (r) => r.id
-  )
+  return (
+    db
+      .prepare(`SELECT i.id AS id FROM ${fromSql(ctx, base.needs)} ${whereSql(base.where)} ORDER BY i.id`)
+      .all(...base.params) as { id: number }[]
+  ).map((r) => r.id)
 }

@@ -37,7 +37,13 @@ export function runDetail(db: DB, runId: number, projectClasses: readonly string
   const metrics = parse<{ valSource?: string; final?: { valAcc?: Num; trainAcc?: Num }[] }>(run.metrics)
   const runClasses = parse<string[]>(run.classes) ?? []
 
-  const epochs = (db.prepare('SELECT fold, epoch, metrics FROM run_epochs WHERE run_id = ? ORDER BY fold, epoch').all(runId) as { fold: number; epoch: number; metrics: string }[]).map((e) => {
+  const epochs = (
+    db.prepare('SELECT fold, epoch, metrics FROM run_epochs WHERE run_id = ? ORDER BY fold, epoch').all(runId) as {
+      fold: number
+      epoch: number
+      metrics: string
+    }[]
+  ).map((e) => {
     const m = parse<{ loss?: { total?: Num }; trainAcc?: Num; valAcc?: Num }>(e.metrics) ?? {}
     return { fold: e.fold, epoch: e.epoch, loss: fin(m.loss?.total), trainAcc: fin(m.trainAcc), valAcc: fin(m.valAcc) }
   })

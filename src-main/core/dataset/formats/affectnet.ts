@@ -52,7 +52,13 @@ export function parseAffectnet(file: string, opts: AffectnetOptions): ParsedSour
   const source = resolve(file)
   const records = parseCsvText(source, readTextFile(source))
   if (!records.length || !isAffectnetHeader(records[0].fields)) {
-    throw new ImportError([{ file: source, line: records[0]?.line ?? 1, message: 'not an AffectNet CSV: the header must name subDirectory_filePath and expression' }])
+    throw new ImportError([
+      {
+        file: source,
+        line: records[0]?.line ?? 1,
+        message: 'not an AffectNet CSV: the header must name subDirectory_filePath and expression'
+      }
+    ])
   }
   const header = records[0].fields
   const c = {
@@ -63,7 +69,9 @@ export function parseAffectnet(file: string, opts: AffectnetOptions): ParsedSour
     arousal: findColumn(header, ['arousal'])
   }
   const here = dirname(source)
-  const rootPath = resolve(opts.root ?? (existsSync(join(here, 'Manually_Annotated_Images')) ? join(here, 'Manually_Annotated_Images') : here))
+  const rootPath = resolve(
+    opts.root ?? (existsSync(join(here, 'Manually_Annotated_Images')) ? join(here, 'Manually_Annotated_Images') : here)
+  )
   let root: string
   try {
     root = realpathSync(rootPath)
@@ -76,7 +84,11 @@ export function parseAffectnet(file: string, opts: AffectnetOptions): ParsedSour
   const seen = new Map<string, number>()
   for (const { line, fields } of records.slice(1)) {
     if (fields.length !== header.length) {
-      problems.push({ file: source, line, message: `row has ${fields.length} field(s), the header has ${header.length}` })
+      problems.push({
+        file: source,
+        line,
+        message: `row has ${fields.length} field(s), the header has ${header.length}`
+      })
       continue
     }
     const rawCode = fields[c.expr].trim()
@@ -105,7 +117,17 @@ export function parseAffectnet(file: string, opts: AffectnetOptions): ParsedSour
     if (faceBox) extra.face = faceBox
     if (c.valence >= 0) extra.valence = Number(fields[c.valence])
     if (c.arousal >= 0) extra.arousal = Number(fields[c.arousal])
-    items.push({ relPath: where.relPath, absPath: where.absPath, label: code.label, state: code.state, split, sourceSplit: null, extra, faceBox, line })
+    items.push({
+      relPath: where.relPath,
+      absPath: where.absPath,
+      label: code.label,
+      state: code.state,
+      split,
+      sourceSplit: null,
+      extra,
+      faceBox,
+      line
+    })
   }
   if (problems.length) throw new ImportError(problems)
   if (!items.length) throw new ImportError([{ file: source, message: 'the CSV lists no images' }])
@@ -113,5 +135,14 @@ export function parseAffectnet(file: string, opts: AffectnetOptions): ParsedSour
   if (located.problems.length) throw new ImportError(located.problems)
   const mapping: Record<string, string> = {}
   for (const [k, v] of Object.entries(AFFECTNET_CODES)) mapping[k] = v.label ?? v.state
-  return { format: 'affectnet', source, root, items: located.items, classes: [...CANONICAL_CLASSES], classMapping: mapping, skipped: located.skipped, warnings: [] }
+  return {
+    format: 'affectnet',
+    source,
+    root,
+    items: located.items,
+    classes: [...CANONICAL_CLASSES],
+    classMapping: mapping,
+    skipped: located.skipped,
+    warnings: []
+  }
 }

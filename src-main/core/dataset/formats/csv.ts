@@ -14,7 +14,14 @@ import { LABEL_STATES, type LabelState } from '../../store/labels'
 import { findColumn, headerKey, parseCsvText, readTextFile } from '../csv-text'
 import { locateItems } from '../locate'
 import { resolveInRoot } from '../paths'
-import { ImportError, normaliseSplit, type ParsedSource, type SourceItem, type SourceProblem, type Split } from '../types'
+import {
+  ImportError,
+  normaliseSplit,
+  type ParsedSource,
+  type SourceItem,
+  type SourceProblem,
+  type Split
+} from '../types'
 
 export interface CsvOptions {
   /** Folder the paths are relative to (default: the CSV's folder). */
@@ -24,7 +31,17 @@ export interface CsvOptions {
   maxBytes: number
 }
 
-export const PATH_COLUMNS = ['path', 'file', 'filename', 'file_name', 'filepath', 'image', 'image_path', 'img', 'relpath']
+export const PATH_COLUMNS = [
+  'path',
+  'file',
+  'filename',
+  'file_name',
+  'filepath',
+  'image',
+  'image_path',
+  'img',
+  'relpath'
+]
 export const LABEL_COLUMNS = ['label', 'class', 'emotion', 'expression', 'category']
 export const SPLIT_COLUMNS = ['split', 'usage', 'subset', 'set', 'partition']
 const STATE_COLUMNS = ['state']
@@ -44,7 +61,8 @@ const STATE_WORDS: Record<string, LabelState> = {
   ambiguous: 'ambiguous'
 }
 
-const KNOWN = 'known classes: neutral, happiness, surprise, sadness, anger, disgust, fear, contempt (and common spellings: happy, sad, angry, …)'
+const KNOWN =
+  'known classes: neutral, happiness, surprise, sadness, anger, disgust, fear, contempt (and common spellings: happy, sad, angry, …)'
 
 export function parseCsv(file: string, opts: CsvOptions): ParsedSource {
   const source = resolve(file)
@@ -66,9 +84,19 @@ export function parseCsv(file: string, opts: CsvOptions): ParsedSource {
   const hl = findColumn(first, LABEL_COLUMNS)
   if (hp >= 0 && hl >= 0) {
     header = first.map((h) => h.trim())
-    cols = { path: hp, label: hl, split: findColumn(first, SPLIT_COLUMNS), state: findColumn(first, STATE_COLUMNS), dup: findColumn(first, DUP_COLUMNS) }
+    cols = {
+      path: hp,
+      label: hl,
+      split: findColumn(first, SPLIT_COLUMNS),
+      state: findColumn(first, STATE_COLUMNS),
+      dup: findColumn(first, DUP_COLUMNS)
+    }
     body = records.slice(1)
-  } else if (first.length >= 2 && first.length <= 3 && (normaliseClassName(first[1]) || STATE_WORDS[headerKey(first[1])])) {
+  } else if (
+    first.length >= 2 &&
+    first.length <= 3 &&
+    (normaliseClassName(first[1]) || STATE_WORDS[headerKey(first[1])])
+  ) {
     header = ['path', 'label', 'split'].slice(0, first.length)
     cols = { path: 0, label: 1, split: first.length === 3 ? 2 : -1, state: -1, dup: -1 }
   } else {
@@ -91,7 +119,11 @@ export function parseCsv(file: string, opts: CsvOptions): ParsedSource {
   const unknownSplits = new Map<string, number>()
   for (const { line, fields } of body) {
     if (fields.length !== header.length) {
-      problems.push({ file: source, line, message: `row has ${fields.length} field(s), the header has ${header.length}` })
+      problems.push({
+        file: source,
+        line,
+        message: `row has ${fields.length} field(s), the header has ${header.length}`
+      })
       continue
     }
     const rawPath = fields[cols.path]
@@ -122,7 +154,11 @@ export function parseCsv(file: string, opts: CsvOptions): ParsedSource {
     if (cols.state >= 0 && fields[cols.state].trim()) {
       const s = fields[cols.state].trim().toLowerCase() as LabelState
       if (!LABEL_STATES.includes(s)) {
-        problems.push({ file: source, line, message: `unknown state "${fields[cols.state].trim()}" (states: ${LABEL_STATES.join(', ')})` })
+        problems.push({
+          file: source,
+          line,
+          message: `unknown state "${fields[cols.state].trim()}" (states: ${LABEL_STATES.join(', ')})`
+        })
         continue
       }
       if (s === 'labeled' && !label) {
@@ -166,7 +202,8 @@ export function parseCsv(file: string, opts: CsvOptions): ParsedSource {
   const located = locateItems(items, root, source, opts.maxBytes)
   if (located.problems.length) throw new ImportError(located.problems)
   const warnings: string[] = []
-  for (const [v, n] of unknownSplits) warnings.push(`split value "${v}" is not train/val/test: ${n} row(s) get no split (kept as source_split)`)
+  for (const [v, n] of unknownSplits)
+    warnings.push(`split value "${v}" is not train/val/test: ${n} row(s) get no split (kept as source_split)`)
   return {
     format: 'csv',
     source,

@@ -16,7 +16,15 @@ import type { LabelState } from '../../store/labels'
 import { findColumn, parseCsvText, readTextFile } from '../csv-text'
 import { locateItems } from '../locate'
 import { resolveInRoot } from '../paths'
-import { ImportError, normaliseSplit, type ParsedSource, type SkippedFile, type SourceItem, type SourceProblem, type Split } from '../types'
+import {
+  ImportError,
+  normaliseSplit,
+  type ParsedSource,
+  type SkippedFile,
+  type SourceItem,
+  type SourceProblem,
+  type Split
+} from '../types'
 
 export interface FerplusOptions {
   root?: string
@@ -27,7 +35,11 @@ export interface FerplusOptions {
 /** FERPlus's vote columns; the first eight are CANONICAL_CLASSES in the same order. */
 export const FERPLUS_VOTE_COLUMNS = [...CANONICAL_CLASSES, 'unknown', 'NF'] as const
 
-const USAGE_FOLDERS: Record<string, string> = { training: 'FER2013Train', publictest: 'FER2013Valid', privatetest: 'FER2013Test' }
+const USAGE_FOLDERS: Record<string, string> = {
+  training: 'FER2013Train',
+  publictest: 'FER2013Valid',
+  privatetest: 'FER2013Test'
+}
 
 /** The FERPlus majority rule over the 10 vote counts (8 emotions, unknown, NF). */
 export function ferplusMajority(votes: readonly number[]): { state: LabelState; label: ClassName | null } {
@@ -44,21 +56,32 @@ export function ferplusMajority(votes: readonly number[]): { state: LabelState; 
 
 /** True when a header row looks like a FERPlus vote file. */
 export function isFerplusHeader(fields: readonly string[]): boolean {
-  return findColumn(fields, ['Image name']) >= 0 && findColumn(fields, ['NF']) >= 0 && findColumn(fields, ['contempt']) >= 0
+  return (
+    findColumn(fields, ['Image name']) >= 0 && findColumn(fields, ['NF']) >= 0 && findColumn(fields, ['contempt']) >= 0
+  )
 }
 
 export function parseFerplus(file: string, opts: FerplusOptions): ParsedSource {
   const source = resolve(file)
   const records = parseCsvText(source, readTextFile(source))
   if (!records.length || !isFerplusHeader(records[0].fields)) {
-    throw new ImportError([{ file: source, line: records[0]?.line ?? 1, message: `not a FERPlus vote file: the header must name Usage, Image name, ${FERPLUS_VOTE_COLUMNS.join(', ')}` }])
+    throw new ImportError([
+      {
+        file: source,
+        line: records[0]?.line ?? 1,
+        message: `not a FERPlus vote file: the header must name Usage, Image name, ${FERPLUS_VOTE_COLUMNS.join(', ')}`
+      }
+    ])
   }
   const header = records[0].fields
   const cUsage = findColumn(header, ['Usage'])
   const cName = findColumn(header, ['Image name'])
   const cVotes = FERPLUS_VOTE_COLUMNS.map((c) => findColumn(header, [c]))
   const missing = FERPLUS_VOTE_COLUMNS.filter((_, i) => cVotes[i] < 0)
-  if (missing.length) throw new ImportError([{ file: source, line: records[0].line, message: `missing vote column(s): ${missing.join(', ')}` }])
+  if (missing.length)
+    throw new ImportError([
+      { file: source, line: records[0].line, message: `missing vote column(s): ${missing.join(', ')}` }
+    ])
   let root: string
   try {
     root = realpathSync(resolve(opts.root ?? dirname(source)))
@@ -72,7 +95,11 @@ export function parseFerplus(file: string, opts: FerplusOptions): ParsedSource {
   const seen = new Map<string, number>()
   for (const { line, fields } of records.slice(1)) {
     if (fields.length !== header.length) {
-      problems.push({ file: source, line, message: `row has ${fields.length} field(s), the header has ${header.length}` })
+      problems.push({
+        file: source,
+        line,
+        message: `row has ${fields.length} field(s), the header has ${header.length}`
+      })
       continue
     }
     const name = fields[cName].trim()
@@ -83,7 +110,11 @@ export function parseFerplus(file: string, opts: FerplusOptions): ParsedSource {
       const raw = fields[cVotes[i]].trim()
       const v = Number(raw)
       if (!raw || !Number.isInteger(v) || v < 0) {
-        problems.push({ file: source, line, message: `vote "${raw}" in column ${FERPLUS_VOTE_COLUMNS[i]} is not a non-negative integer` })
+        problems.push({
+          file: source,
+          line,
+          message: `vote "${raw}" in column ${FERPLUS_VOTE_COLUMNS[i]} is not a non-negative integer`
+        })
         bad = true
         break
       }

@@ -8,12 +8,33 @@ import { readdirSync, realpathSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { normaliseClassName, canonicalOrder, type ClassName } from '../../classes'
 import { locateItems } from '../locate'
-import { ImportError, normaliseSplit, type ParsedSource, type SkippedFile, type SourceItem, type SourceProblem, type Split } from '../types'
+import {
+  ImportError,
+  normaliseSplit,
+  type ParsedSource,
+  type SkippedFile,
+  type SourceItem,
+  type SourceProblem,
+  type Split
+} from '../types'
 
 /** Extensions imported from folders. The refused formats are listed too, so they show up as decode errors. */
 export const IMAGE_EXTENSIONS = new Set([
-  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.tif', '.tiff', '.webp',
-  '.gif', '.bmp', '.svg', '.heic', '.heif', '.avif', '.jxl'
+  '.jpg',
+  '.jpeg',
+  '.jpe',
+  '.jfif',
+  '.png',
+  '.tif',
+  '.tiff',
+  '.webp',
+  '.gif',
+  '.bmp',
+  '.svg',
+  '.heic',
+  '.heif',
+  '.avif',
+  '.jxl'
 ])
 
 export interface FolderOptions {
@@ -60,12 +81,20 @@ function nonUtf8Names(dir: string, names: string[]): Map<string, string> {
 
 /** Every file below `dir` (relative paths, sorted), not following symlinked folders. */
 function walk(root: string, rel: string, out: Walk): void {
-  const entries = readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  const badNames = nonUtf8Names(join(root, rel), entries.map((e) => e.name))
+  const entries = readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+  )
+  const badNames = nonUtf8Names(
+    join(root, rel),
+    entries.map((e) => e.name)
+  )
   for (const e of entries) {
     const r = rel ? `${rel}/${e.name}` : e.name
     if (badNames.has(e.name)) {
-      out.skipped.push({ path: r, reason: `the name is not valid UTF-8 (bytes ${badNames.get(e.name)}); rename it to import it` })
+      out.skipped.push({
+        path: r,
+        reason: `the name is not valid UTF-8 (bytes ${badNames.get(e.name)}); rename it to import it`
+      })
       continue
     }
     if (e.name.startsWith('.')) {
@@ -97,12 +126,19 @@ export function parseFolder(dir: string, opts: FolderOptions): ParsedSource {
   const problems: SourceProblem[] = []
   const skipped: SkippedFile[] = top
     .filter((e) => !e.isDirectory())
-    .map((e) => ({ path: e.name, reason: e.isSymbolicLink() && isDirLink(join(root, e.name)) ? 'symlinked folder not followed' : 'not inside a class folder' }))
+    .map((e) => ({
+      path: e.name,
+      reason:
+        e.isSymbolicLink() && isDirLink(join(root, e.name))
+          ? 'symlinked folder not followed'
+          : 'not inside a class folder'
+    }))
   const splitDirs = dirs.filter((d) => normaliseSplit(d.name) != null)
   // [relative class folder, class, split, split as written]
   const classDirs: { rel: string; cls: ClassName; split: Split | null; sourceSplit: string | null }[] = []
   const mapping: Record<string, string> = {}
-  const known = 'known classes: neutral, happiness (happy), surprise, sadness (sad), anger (angry), disgust, fear, contempt'
+  const known =
+    'known classes: neutral, happiness (happy), surprise, sadness (sad), anger (angry), disgust, fear, contempt'
 
   const addClassDirs = (parent: string, names: string[], split: Split | null, sourceSplit: string | null): void => {
     for (const name of names) {
@@ -120,12 +156,24 @@ export function parseFolder(dir: string, opts: FolderOptions): ParsedSource {
   if (splitDirs.length) {
     const others = dirs.filter((d) => normaliseSplit(d.name) == null)
     for (const o of others) {
-      problems.push({ file: join(root, o.name), message: `folder "${o.name}" sits beside split folders (${splitDirs.map((d) => d.name).join(', ')}) but is not a split` })
+      problems.push({
+        file: join(root, o.name),
+        message: `folder "${o.name}" sits beside split folders (${splitDirs.map((d) => d.name).join(', ')}) but is not a split`
+      })
     }
     for (const s of splitDirs) {
       const inner = readdirSync(join(root, s.name), { withFileTypes: true }).filter((e) => !e.name.startsWith('.'))
-      for (const f of inner.filter((e) => !e.isDirectory())) skipped.push({ path: `${s.name}/${f.name}`, reason: 'not inside a class folder' })
-      addClassDirs(s.name, inner.filter((e) => e.isDirectory()).map((e) => e.name).sort(), opts.split ?? normaliseSplit(s.name) ?? null, s.name)
+      for (const f of inner.filter((e) => !e.isDirectory()))
+        skipped.push({ path: `${s.name}/${f.name}`, reason: 'not inside a class folder' })
+      addClassDirs(
+        s.name,
+        inner
+          .filter((e) => e.isDirectory())
+          .map((e) => e.name)
+          .sort(),
+        opts.split ?? normaliseSplit(s.name) ?? null,
+        s.name
+      )
     }
   } else {
     addClassDirs('', dirs.map((d) => d.name).sort(), opts.split ?? null, null)
@@ -137,12 +185,22 @@ export function parseFolder(dir: string, opts: FolderOptions): ParsedSource {
     const w: Walk = { files: [], skipped }
     walk(root, cd.rel, w)
     for (const f of w.files) {
-      listed.push({ relPath: f, absPath: join(root, ...f.split('/')), label: cd.cls, state: 'labeled', split: cd.split, sourceSplit: cd.sourceSplit })
+      listed.push({
+        relPath: f,
+        absPath: join(root, ...f.split('/')),
+        label: cd.cls,
+        state: 'labeled',
+        split: cd.split,
+        sourceSplit: cd.sourceSplit
+      })
     }
   }
   if (!listed.length) {
     throw new ImportError([
-      { file: root, message: `no images found (expected ${root}/<class>/*.jpg|png|tif|webp, optionally under train/val/test folders)` }
+      {
+        file: root,
+        message: `no images found (expected ${root}/<class>/*.jpg|png|tif|webp, optionally under train/val/test folders)`
+      }
     ])
   }
   const located = locateItems(listed, root, root, opts.maxBytes)

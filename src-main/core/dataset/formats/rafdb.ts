@@ -34,7 +34,10 @@ const LINE = /^(\S+)\s+(\S+)$/
 
 /** True when the first non-empty lines look like `name.jpg <1..7>`. */
 export function looksLikeRafdb(text: string): boolean {
-  const lines = text.split(/\r\n|\n|\r/).filter((l) => l.trim()).slice(0, 5)
+  const lines = text
+    .split(/\r\n|\n|\r/)
+    .filter((l) => l.trim())
+    .slice(0, 5)
   return lines.length > 0 && lines.every((l) => /^\S+\.(jpe?g|png)\s+[1-7]\s*$/i.test(l.trim()))
 }
 
@@ -47,8 +50,16 @@ function alignedName(name: string): string {
 function findRoot(file: string, first: string | undefined, given?: string): string {
   if (given) return given
   const here = dirname(file)
-  const candidates = [here, join(here, '..', 'Image', 'aligned'), join(here, '..', 'Image', 'original'), join(here, 'Image', 'aligned'), join(here, 'aligned'), join(here, 'images')]
-  if (first) for (const c of candidates) if (existsSync(join(c, first)) || existsSync(join(c, alignedName(first)))) return c
+  const candidates = [
+    here,
+    join(here, '..', 'Image', 'aligned'),
+    join(here, '..', 'Image', 'original'),
+    join(here, 'Image', 'aligned'),
+    join(here, 'aligned'),
+    join(here, 'images')
+  ]
+  if (first)
+    for (const c of candidates) if (existsSync(join(c, first)) || existsSync(join(c, alignedName(first)))) return c
   return here
 }
 
@@ -80,7 +91,11 @@ export function parseRafdb(file: string, opts: RafdbOptions): ParsedSource {
     const [, name, code] = m
     const label = RAFDB_LABELS[Number(code)]
     if (!/^[1-7]$/.test(code) || !label) {
-      problems.push({ file: source, line, message: `label "${code}" is not a RAF-DB code 1-7 (1 surprise, 2 fear, 3 disgust, 4 happiness, 5 sadness, 6 anger, 7 neutral)` })
+      problems.push({
+        file: source,
+        line,
+        message: `label "${code}" is not a RAF-DB code 1-7 (1 surprise, 2 fear, 3 disgust, 4 happiness, 5 sadness, 6 anger, 7 neutral)`
+      })
       return
     }
     let where = resolveInRoot(root, name)
@@ -117,5 +132,14 @@ export function parseRafdb(file: string, opts: RafdbOptions): ParsedSource {
   if (located.problems.length) throw new ImportError(located.problems)
   const mapping: Record<string, string> = {}
   for (const [k, v] of Object.entries(RAFDB_LABELS)) mapping[k] = v
-  return { format: 'rafdb', source, root, items: located.items, classes: [...SEVEN_CLASSES], classMapping: mapping, skipped: located.skipped, warnings }
+  return {
+    format: 'rafdb',
+    source,
+    root,
+    items: located.items,
+    classes: [...SEVEN_CLASSES],
+    classMapping: mapping,
+    skipped: located.skipped,
+    warnings
+  }
 }

@@ -10,7 +10,15 @@ import { migration0090 } from './0090-queue-order'
 export type { Migration } from './types'
 
 /** Every migration, oldest first. Add a file per version and append it here. */
-export const MIGRATIONS: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0060, migration0070, migration0090]
+export const MIGRATIONS: readonly Migration[] = [
+  migration0010,
+  migration0020,
+  migration0030,
+  migration0040,
+  migration0060,
+  migration0070,
+  migration0090
+]
 
 /** Throws when the registry is not strictly increasing (checked at start-up and in a test). */
 export function checkRegistry(list: readonly Migration[] = MIGRATIONS): void {
