@@ -52,10 +52,21 @@ export interface ItemSignals extends Partial<LabelSignals> {
    */
   evidence?: number[]
   /**
-   * The flags the audit itself wrote, kept while a decision's re-judgement (reassessImages) has
-   * changed them: the review's progress counts the audit's work list, not today's flags.
+   * The audit's own judgement of the image, kept once a decision's re-judgement (reassessImages) has
+   * rewritten the row differently: the review's progress counts the audit's work list, and the
+   * learning queue learns from what the curator was shown, not from the judgement of the new label.
    */
-  auditFlags?: number
+  audit?: AuditView
+}
+
+/** An audit item as the audit itself wrote it (see ItemSignals.audit). */
+export interface AuditView {
+  givenLabel: number | null
+  score: number | null
+  suggestedLabel: number | null
+  strength: number | null
+  flags: number
+  signals: Omit<ItemSignals, 'audit'> | null
 }
 
 export interface AuditItem {

@@ -8,7 +8,7 @@
 import type { DB } from '../store/db'
 import { getClasses } from '../store/meta'
 import { getPrediction, getRun } from '../store/runs'
-import { reassessImages, type ItemSignals } from './engine'
+import { reassessImages, type AuditItem, type AuditView, type ItemSignals } from './engine'
 import { faceStatuses, getAudit, round6, toAuditImage, type ImgRow } from './store'
 
 /**
@@ -42,19 +42,15 @@ export function reassessAuditItems(db: DB, auditId: number, imageIds: readonly n
   const images = rows.map((r) => toAuditImage(r, getPrediction(db, audit.runId!, r.id), space, faces).image)
   const items = reassessImages(classes, images, audit.config, audit.summary)
 
-  // The audit's own flags of each row, kept in the signals while the re-judged flags differ from them.
-  const before = db.prepare('SELECT flags, signals FROM audit_items WHERE audit_id = ? AND image_id = ?')
+  // The audit's own judgement of each row, kept in the signals once a re-judgement differs from it.
+  const before = db.prepare(
+    'SELECT given_label, score, suggested_label, strength, flags, signals FROM audit_items WHERE audit_id = ? AND image_id = ?'
+  )
   for (const it of items) {
-    const b = before.get(auditId, it.imageId) as { flags: number; signals: string | null } | undefined
+    const b = before.get(auditId, it.imageId) as StoredRow | undefined
     if (!b) continue
-    let kept: number | undefined
-    try {
-      kept = b.signals ? (JSON.parse(b.signals) as ItemSignals).auditFlags : undefined
-    } catch {
-      kept = undefined // a damaged row: the stored flags are the best record of the audit's
-    }
-    const auditFlags = kept ?? b.flags
-    if (auditFlags !== it.flags) it.signals = { ...(it.signals ?? {}), auditFlags }
+    const view = auditView(b)
+    if (!sameJudgement(view, it)) it.signals = { ...(it.signals ?? {}), audit: view }
   }
 
   const rankOf = db.prepare(
@@ -93,4 +89,44 @@ export function reassessAuditItems(db: DB, auditId: number, imageIds: readonly n
     }
   }).immediate()
   return written
+}
+
+interface StoredRow {
+  given_label: number | null
+  score: number | null
+  suggested_label: number | null
+  strength: number | null
+  flags: number
+  signals: string | null
+}
+
+/** The audit's view of a stored row: the one it keeps in its signals, else the row itself. */
+function auditView(b: StoredRow): AuditView {
+  let signals: ItemSignals | null = null
+  try {
+    signals = b.signals ? (JSON.parse(b.signals) as ItemSignals) : null
+  } catch {
+    signals = null // a damaged row: its columns are the best record of the audit's judgement
+  }
+  if (signals?.audit) return signals.audit
+  return {
+    givenLabel: b.given_label,
+    score: b.score,
+    suggestedLabel: b.suggested_label,
+    strength: b.strength,
+    flags: b.flags,
+    signals
+  }
+}
+
+/** Whether a re-judged item says what the audit said (scores compared as stored, to 6 decimals). */
+function sameJudgement(v: AuditView, it: AuditItem): boolean {
+  const r = (x: number | null): number | null => (x == null ? null : Math.round(x * 1e6) / 1e6)
+  return (
+    v.givenLabel === it.givenLabel &&
+    v.flags === it.flags &&
+    v.suggestedLabel === it.suggestedLabel &&
+    r(v.score) === r(it.score) &&
+    r(v.strength) === r(it.strength)
+  )
 }

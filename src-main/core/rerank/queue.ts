@@ -106,23 +106,33 @@ export function loadRerankInput(db: DB, auditId: number): RerankInput {
   return db.transaction(() => {
     const classes = (db.prepare('SELECT count(*) AS n FROM classes').get() as { n: number }).n
     const rows = db
-      .prepare(
-        'SELECT image_id, score, given_label, suggested_label, signals FROM audit_items WHERE audit_id = ? AND score IS NOT NULL ORDER BY score, image_id'
-      )
+      .prepare('SELECT image_id, score, given_label, suggested_label, signals FROM audit_items WHERE audit_id = ?')
       .all(auditId) as ItemRow[]
     const items: RerankItem[] = []
     const given = new Map<number, number | null>()
     for (const r of rows) {
-      given.set(r.image_id, r.given_label)
+      const signals = r.signals ? (JSON.parse(r.signals) as ItemSignals) : null
+      // A decided image's row was re-judged for its new label (audit/reassess.ts); the queue learns
+      // from what the audit said, the judgement the curator saw and answered.
+      const a = signals?.audit
+      const view = a ?? {
+        givenLabel: r.given_label,
+        score: r.score,
+        suggestedLabel: r.suggested_label,
+        signals
+      }
+      if (view.score == null) continue
+      given.set(r.image_id, view.givenLabel)
       // An item without a given label cannot be "wrong"; -1 gives it no class one-hot.
       items.push({
         imageId: r.image_id,
-        score: r.score,
-        givenLabel: r.given_label ?? -1,
-        suggestedLabel: r.suggested_label,
-        signals: r.signals ? (JSON.parse(r.signals) as ItemSignals) : null
+        score: view.score,
+        givenLabel: view.givenLabel ?? -1,
+        suggestedLabel: view.suggestedLabel,
+        signals: view.signals
       })
     }
+    items.sort((x, y) => x.score - y.score || x.imageId - y.imageId)
     const decided = new Map<number, DecisionSignal>()
     const dec = db
       .prepare(

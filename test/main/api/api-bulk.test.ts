@@ -80,7 +80,8 @@ describe('review.bulkDecide', () => {
     // The progress counter sees them: flagged reviewed and today's decisions (one bulk batch = one).
     const c = value<ImageCounts>(await api.dispatch('images.counts', {}))
     const flagged = disk<{ id: number }>(
-      'SELECT image_id AS id FROM audit_items WHERE audit_id = ? AND flags & 1',
+      // The audit's work list: its own flags, kept in the signals where a decision's re-judgement changed them.
+      "SELECT image_id AS id FROM audit_items WHERE audit_id = ? AND coalesce(json_extract(signals, '$.audit.flags'), flags) & 1",
       auditId
     ).map((x) => x.id)
     expect(c.progress.flagged).toBe(flagged.length)

@@ -178,6 +178,11 @@ describe('a decision refreshes the audit item through the API (real project file
     const classes = api.session.require().classes()
     expect(after.audit.explanation.given).toBe(classes[row.s])
     expect(after.audit.explanation.text).not.toBe(before.audit.explanation.text)
+    // The audit's own judgement stays in the row (progress and the learning queue read it).
+    const kept = JSON.parse(
+      (db.prepare('SELECT signals FROM audit_items WHERE image_id = ?').get(row.i) as { signals: string }).signals
+    ) as { audit?: { givenLabel: number; suggestedLabel: number; flags: number } }
+    expect(kept.audit).toMatchObject({ givenLabel: row.g, suggestedLabel: row.s, flags: row.flags })
     // Queue rows (the grid's badges) read the same rows.
     const q = (await api.dispatch('images.queue', { filter: { review: 'any' }, limit: 500 })) as {
       ok: true
@@ -194,6 +199,9 @@ describe('a decision refreshes the audit item through the API (real project file
       .prepare('SELECT given_label AS g, suggested_label AS s, flags, explanation FROM audit_items WHERE image_id = ?')
       .get(row.i)
     expect(undone).toEqual({ g: row.g, s: row.s, flags: row.flags, explanation: row.explanation })
+    const signals = (db.prepare('SELECT signals FROM audit_items WHERE image_id = ?').get(row.i) as { signals: string })
+      .signals
+    expect(JSON.parse(signals)).not.toHaveProperty('audit')
     expect(file).toBeTruthy()
   })
 })

@@ -18,20 +18,19 @@ export function reviewProgress(db: DB, ctx: ReadContext, now = new Date()): Revi
   if (ctx.auditId != null) {
     const bit = FLAG_BITS.likely_mislabeled
     // The audit's work list: flagged by the audit, whatever a decision's re-judgement says now
-    // (ItemSignals.auditFlags holds the audit's flags where they changed; only curator-touched
-    // images can carry it, so the second count reads just those rows).
-    const changed = `json_extract(ai.signals, '$.auditFlags')`
+    // (ItemSignals.audit holds the audit's judgement where a re-judgement changed it; instr() keeps
+    // the JSON parsing to those rows).
+    const kept = `instr(ai.signals, '"audit":') > 0 AND json_valid(ai.signals) AND json_type(ai.signals, '$.audit.flags') IS NOT NULL`
     const r = db
       .prepare(
         `SELECT count(*) AS n, count(r.image_id) AS done FROM audit_items ai LEFT JOIN reviews r ON r.image_id = ai.image_id
-         WHERE ai.audit_id = ? AND ai.flags & ${bit} != 0 AND (ai.signals IS NULL OR NOT json_valid(ai.signals) OR ${changed} IS NULL)`
+         WHERE ai.audit_id = ? AND ai.flags & ${bit} != 0 AND NOT coalesce(${kept}, 0)`
       )
       .get(ctx.auditId) as { n: number; done: number }
     const c = db
       .prepare(
         `SELECT count(*) AS n, count(r.image_id) AS done FROM audit_items ai LEFT JOIN reviews r ON r.image_id = ai.image_id
-         WHERE ai.audit_id = ? AND ai.image_id IN (SELECT image_id FROM label_history WHERE source != 'import')
-           AND json_valid(ai.signals) AND ${changed} & ${bit} != 0`
+         WHERE ai.audit_id = ? AND ${kept} AND json_extract(ai.signals, '$.audit.flags') & ${bit} != 0`
       )
       .get(ctx.auditId) as { n: number; done: number }
     flagged = r.n + c.n
