@@ -31,7 +31,10 @@ export const SLOW_MAIN_TESTS = [
   'test/main/api/api-scale.test.ts',
   'test/main/audit/cli.test.ts',
   'test/main/cli/dataset-cli.test.ts',
-  'test/main/synth/dataset.test.ts'
+  'test/main/synth/dataset.test.ts',
+  'test/main/train/retrain-compare.test.ts',
+  'test/main/cli/read-only.test.ts',
+  'test/main/cli/exit-codes.test.ts'
 ]
 
 export default defineConfig({
