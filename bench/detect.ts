@@ -130,6 +130,28 @@ interface Oos {
 }
 
 /**
+ * The project's POI audit (default settings) over out-of-sample predictions: each image judged against
+ * `labels` (the noisy labels the models trained on), without votes, duplicates or face checks.
+ */
+export function auditFromKfold(
+  d: Data,
+  labels: ReadonlyMap<number, number>,
+  oos: Pick<Oos, 'preds'>
+): ReturnType<typeof computeAudit> {
+  const images: AuditImage[] = d.ids.map((id) => ({
+    imageId: id,
+    label: labels.get(id)!,
+    groupLabel: labels.get(id)!,
+    votes: null,
+    softLabel: null,
+    dupGroup: null,
+    face: null,
+    pred: oos.preds.get(id)! as Prediction
+  }))
+  return computeAudit(getClasses(d.project.db), images, resolveAuditConfig({ method: 'poi' }))
+}
+
+/**
  * k models of `mode`, each trained on the other folds and scoring its own fold. Without groups the
  * engine's k-fold run is used (its folds are a function of the labels, k and the seed, so POI and CE
  * get the same ones: checked by the caller); with groups (CK+48 subjects) the folds are built here.
@@ -241,17 +263,7 @@ async function detectOne(
     throw new Error(`POI and CE folds differ on ${differ.length} images: the comparison would not be on the same folds`)
 
   // (i) ours, from the POI k-fold outputs.
-  const images: AuditImage[] = d.ids.map((id) => ({
-    imageId: id,
-    label: labels.get(id)!,
-    groupLabel: labels.get(id)!,
-    votes: null,
-    softLabel: null,
-    dupGroup: null,
-    face: null,
-    pred: poi.preds.get(id)! as Prediction
-  }))
-  const audit = computeAudit(classes, images, resolveAuditConfig({ method: 'poi' }))
+  const audit = auditFromKfold(d, labels, poi)
   const byId = new Map(audit.items.map((it) => [it.imageId, it]))
   row(
     'POI audit score (ours)',

@@ -33,8 +33,6 @@ import { initCompute } from '../src-main/core/compute/backend'
 import { runDemo } from '../src-main/core/demo'
 import { openProject } from '../src-main/core/project'
 import { auditItems } from '../src-main/core/audit/store'
-import { computeAudit, resolveAuditConfig, type AuditImage } from '../src-main/core/audit/index'
-import type { Prediction } from '../src-main/core/store/runs'
 import { readPredictions } from '../src-main/core/store/runs'
 import { getClasses } from '../src-main/core/store/meta'
 import { loadGroundTruth } from '../src-main/core/synth/ground-truth'
@@ -44,7 +42,7 @@ import { simulateReview, type EffortResult } from '../src-main/core/rerank/simul
 import { crowdlab, dawidSkene, majorityVote, type Vote } from '../src-main/core/consensus/consensus'
 import { spearman } from '../src-main/core/evaluate/metrics'
 import type { TrainConfigInput } from '../src-main/core/run/config'
-import { cachedProject, flip, kfold, loadData } from './detect'
+import { auditFromKfold, cachedProject, flip, kfold, loadData } from './detect'
 import { ROOT, stratifiedSubset } from './noisy'
 
 const AT = [500, 1000, 2000]
@@ -227,18 +225,7 @@ async function main(): Promise<void> {
         const noise = Number(a.noise)
         const { labels, flipped } = flip(d, noise, 1)
         const poi = await kfold(d, labels, Number(a.k), base, 'poi', `fer2013 ${noise * 100}%`)
-        const classes = getClasses(d.project.db)
-        const images: AuditImage[] = d.ids.map((id) => ({
-          imageId: id,
-          label: labels.get(id)!,
-          groupLabel: labels.get(id)!,
-          votes: null,
-          softLabel: null,
-          dupGroup: null,
-          face: null,
-          pred: poi.preds.get(id)! as Prediction
-        }))
-        const audit = computeAudit(classes, images, resolveAuditConfig({ method: 'poi' }))
+        const audit = auditFromKfold(d, labels, poi)
         const items = audit.items.filter((i) => i.score != null).sort((x, y) => x.score! - y.score!)
         rows.push(
           effort(
@@ -251,7 +238,7 @@ async function main(): Promise<void> {
               signals: i.signals
             })),
             flipped,
-            classes.length
+            getClasses(d.project.db).length
           )
         )
       } finally {

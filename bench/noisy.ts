@@ -26,15 +26,15 @@ import { parseArgs } from 'node:util'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cpus } from 'node:os'
-import { initCompute } from '../src-main/core/compute/backend'
+import { cpus, loadavg } from 'node:os'
+import { initCompute, type ComputeInfo } from '../src-main/core/compute/backend'
+import { defaultBackbone, type TrainConfigInput } from '../src-main/core/run/config'
 import { importDataset } from '../src-main/core/dataset/index'
 import { createProject, openProject, type Project } from '../src-main/core/project'
 import { getClasses } from '../src-main/core/store/meta'
 import { getRun } from '../src-main/core/store/runs'
 import { Rng, hashSeed } from '../src-main/core/util/rng'
 import { argmax } from '../src-main/core/util/vector'
-import type { TrainConfigInput } from '../src-main/core/run/config'
 import { openRunModel } from '../src-main/core/run/run'
 import { openInputs } from '../src-main/core/data/inputs'
 import { train, type TrainProgressEvent, type TrainResult } from '../src-main/core/train/train'
@@ -75,6 +75,8 @@ export interface Fer {
   /** Original FER2013 labels (project class indices). */
   labels: Map<number, number>
   classes: string[]
+  /** The engine every run of this bench trains and scores on (chosen once, before the first run). */
+  compute: ComputeInfo
 }
 
 /** Opens (importing on first use) the cached FER2013 project, for writing. */
@@ -101,7 +103,7 @@ export async function openFer(dir: string, o: FerOptions): Promise<Fer> {
     writeFileSync(done, new Date().toISOString() + '\n')
   }
   // Scoring helpers below run outside train(): pick the backend first (tfjs would silently fall back to cpu).
-  await initCompute({ backend: (o.backend as 'wasm' | undefined) ?? 'auto' })
+  const compute = await initCompute({ backend: (o.backend as 'wasm' | undefined) ?? 'auto' })
   const project = openProject(path)
   const rows = project.db
     .prepare(
@@ -115,7 +117,26 @@ export async function openFer(dir: string, o: FerOptions): Promise<Fer> {
     publicTest: by('PublicTest'),
     privateTest: by('PrivateTest'),
     labels: new Map(rows.map((r) => [r.id, r.l])),
-    classes: getClasses(project.db)
+    classes: getClasses(project.db),
+    compute
+  }
+}
+
+/** The backbone a bench run trains: the one asked for, else the engine's default (run/config.ts). */
+export function benchBackbone(fer: Fer, asked: TrainConfigInput['backbone']): string {
+  if (asked) return asked
+  const d = defaultBackbone(fer.compute.backend, fer.compute.gpu)
+  const shape = d.widths ? ` ${d.widths.join('-')}` : ''
+  return `${d.backbone}${shape} stem ${d.stem} (the ${fer.compute.backend} default)`
+}
+
+/** The engine line and the machine's other load, printed and stored with every bench figure. */
+export function benchMachine(fer: Fer): { engine: string; threads: number | null; loadavg: number[] } {
+  const c = fer.compute
+  return {
+    engine: `${c.backend} (${c.threads ?? '?'} threads${c.threadsWhy ? `, ${c.threadsWhy}` : ''}): ${c.reason}`,
+    threads: c.threads,
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100)
   }
 }
 
@@ -296,7 +317,8 @@ async function main(): Promise<void> {
     const subsetN = Number(o.subset ?? fer.training.length)
     const trainIds = stratifiedSubset(fer.training, fer.labels, subsetN, seed)
     process.stderr.write(
-      `bench:noisy: FER2013 ${trainIds.length} Training images (of ${fer.training.length}), PublicTest ${fer.publicTest.length} (validation), PrivateTest ${fer.privateTest.length} (reported); noise ${noises.join(', ')}; ${epochs} epochs; backbone ${backbone ?? 'CPU default'}${base.model?.extractor?.adapter ? ` + adapter ${base.model.extractor.adapter}` : ''}\n`
+      `bench:noisy: FER2013 ${trainIds.length} Training images (of ${fer.training.length}), PublicTest ${fer.publicTest.length} (validation), PrivateTest ${fer.privateTest.length} (reported); noise ${noises.join(', ')}; ${epochs} epochs; backbone ${benchBackbone(fer, backbone)}${base.model?.extractor?.adapter ? ` + adapter ${base.model.extractor.adapter}` : ''}\n` +
+        `  engine ${benchMachine(fer).engine}; 1-min load ${loadavg()[0].toFixed(2)} at start\n`
     )
     const rows: NoisyRow[] = []
     const t0 = performance.now()
@@ -354,7 +376,7 @@ async function main(): Promise<void> {
     })
     for (const g of gaps)
       process.stdout.write(
-        `POI − CE at ${g.noise * 100}% noise: ${g.poiMinusCe >= 0 ? '+' : ''}${g.poiMinusCe.toFixed(2)} points (target ≥ +3 at 30%)\n`
+        `POI − CE at ${g.noise * 100}% noise: ${g.poiMinusCe >= 0 ? '+' : ''}${g.poiMinusCe.toFixed(2)} points (target: ≥ 0 at 0 %, ≥ +2 at 30 %)\n`
       )
     const out = resolve(o.out ?? join(ROOT, 'bench-results', 'noisy.json'))
     mkdirSync(dirname(out), { recursive: true })
@@ -369,7 +391,8 @@ async function main(): Promise<void> {
           trainImages: trainIds.length,
           epochs,
           seed,
-          backbone: backbone ?? 'cpu-default',
+          backbone: benchBackbone(fer, backbone),
+          machineAtEnd: benchMachine(fer),
           config: base,
           rows,
           gaps,

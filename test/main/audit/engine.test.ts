@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { computeAudit, type AuditImage, type AuditPrediction } from '../../../src-main/core/audit/engine'
+import { computeAudit, type AuditImage } from '../../../src-main/core/audit/engine'
+import { img } from './audit-table'
 import { applyOverrides, resolveAuditConfig } from '../../../src-main/core/audit/config'
 import { FLAG_BITS, flagMask, flagNames } from '../../../src-main/core/audit/flags'
 import {
@@ -52,41 +53,6 @@ describe('label-quality signals', () => {
     expect(quantile([3, 1, 2], 0.5)).toBe(2)
   })
 })
-
-/** A prediction whose OIM soft label and TRN probabilities are both `m` (so m is exact). */
-function pred(m: number[], c: number | null, extra: Partial<AuditPrediction> = {}): AuditPrediction {
-  return {
-    fold: 0,
-    trnProbs: m,
-    oimSoft: null,
-    oimSoftT1: m,
-    regionProbs: null,
-    gate: null,
-    uemConfidence: c,
-    auProb: null,
-    auImportance: null,
-    ...extra
-  }
-}
-function img(
-  id: number,
-  label: number | null,
-  m: number[] | null,
-  c: number | null,
-  more: Partial<AuditImage> = {}
-): AuditImage {
-  return {
-    imageId: id,
-    label,
-    groupLabel: label,
-    votes: null,
-    softLabel: null,
-    dupGroup: null,
-    face: null,
-    pred: m ? pred(m, c) : null,
-    ...more
-  }
-}
 
 // Classes: 0 happiness, 1 surprise, 2 anger.
 const classes = ['happiness', 'surprise', 'anger']

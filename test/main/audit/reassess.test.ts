@@ -5,12 +5,8 @@
  * file: a decision rewrites that image's audit item (and undo rewrites it back).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  computeAudit,
-  reassessImages,
-  type AuditImage,
-  type AuditPrediction
-} from '../../../src-main/core/audit/engine'
+import { computeAudit, reassessImages, type AuditImage } from '../../../src-main/core/audit/engine'
+import { img } from './audit-table'
 import { resolveAuditConfig } from '../../../src-main/core/audit/config'
 import { FLAG_BITS } from '../../../src-main/core/audit/flags'
 import { createApi, type Api } from '../../../src-main/core/api/handlers'
@@ -18,38 +14,6 @@ import { openProject } from '../../../src-main/core/project'
 import { tempDir } from '../../helpers/tmp'
 import { addAudit, addRun, makeProjectFile } from '../api/fixture'
 
-function pred(m: number[], c: number | null): AuditPrediction {
-  return {
-    fold: 0,
-    trnProbs: m,
-    oimSoft: null,
-    oimSoftT1: m,
-    regionProbs: null,
-    gate: null,
-    uemConfidence: c,
-    auProb: null,
-    auImportance: null
-  }
-}
-function img(
-  id: number,
-  label: number | null,
-  m: number[] | null,
-  c: number | null,
-  more: Partial<AuditImage> = {}
-): AuditImage {
-  return {
-    imageId: id,
-    label,
-    groupLabel: label,
-    votes: null,
-    softLabel: null,
-    dupGroup: null,
-    face: null,
-    pred: m ? pred(m, c) : null,
-    ...more
-  }
-}
 const classes = ['happiness', 'surprise', 'anger']
 const table = (): AuditImage[] => [
   img(1, 0, [0.8, 0.1, 0.1], 0.9, { dupGroup: 100 }),
