@@ -220,7 +220,7 @@ async function main(): Promise<void> {
       const x = { ...st.last, wallMs: Math.round(performance.now() - tr), load: loadavg()[0] }
       rounds.push(x)
       process.stdout.write(
-        `re-rank ${round + 1} (automatic, ${every} decisions after the last): ${x.order} order of ${x.images} images from ${x.decisions} decisions — read ${x.readMs} ms + fit/re-rank ${x.fitMs} ms (worker thread) + store ${x.storeMs} ms in short transactions on the API connection (longest ${x.storeMaxMs} ms) = ${x.totalMs} ms end to end; ${(x.wallMs / 1000).toFixed(2)} s until the order was in use; load ${x.load.toFixed(2)}${x.order === 'static' ? ` [${x.reason}]` : ''}\n`
+        `re-rank ${round + 1} (automatic, ${every} decisions after the last): ${x.order} order of ${x.images} images from ${x.decisions} decisions — read ${x.readMs} ms + fit/re-rank ${x.fitMs} ms (worker thread, nice ${x.workerNice ?? '?'}) + store ${x.storeMs} ms in short transactions on the API connection (longest ${x.storeMaxMs} ms) = ${x.totalMs} ms end to end; ${(x.wallMs / 1000).toFixed(2)} s until the order was in use; load ${x.load.toFixed(2)}${x.order === 'static' ? ` [${x.reason}]` : ''}\n`
       )
     }
     const lat = {

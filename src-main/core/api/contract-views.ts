@@ -336,6 +336,8 @@ export interface RerankRecordView {
   fitMs: number
   /** Reading the audit and decisions in the worker. */
   readMs: number
+  /** The worker thread's nice value (19: it yields the CPU to review; null: not known or not lowered). */
+  workerNice: number | null
   /** Storing the order: time in write transactions on the writer's connection (the only part review can wait for). */
   storeMs: number
   /** The longest of those transactions: the most one review call can have waited. */

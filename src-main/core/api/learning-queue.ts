@@ -47,6 +47,7 @@ export class LearningQueue {
       reason: last.reason,
       fitMs: last.fitMs,
       readMs: last.readMs,
+      workerNice: last.priority ?? null,
       storeMs: last.storeMs,
       storeMaxMs: last.storeMaxMs,
       totalMs: last.totalMs

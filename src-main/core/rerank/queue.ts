@@ -79,6 +79,8 @@ export interface RerankRecord {
   fitMs: number
   /** Reading the audit and the decisions (ms, in the worker). */
   readMs: number
+  /** The worker thread's nice value while it ran (19 = background; null = unknown; absent in older records). */
+  priority?: number | null
   /**
    * Storing the order: time spent in write transactions on the writer's connection (ms, review can wait only on
    * these).

@@ -10,11 +10,20 @@ import { saveQueueOrder, type ComputedOrder, type RerankRecord } from './queue'
 export interface RerankJob {
   projectPath: string
   auditId: number
+  /**
+   * Nice value for the worker thread (Linux only: there it lowers the worker alone; see worker-entry.ts).
+   * Default RERANK_NICE: the re-rank yields the CPU to review.
+   */
+  nice?: number
 }
+
+/** The worker's default nice value: background work, review first. */
+export const RERANK_NICE = 19
 
 /** What the worker answers. `order`: every scored image id, first to last. Times in ms. */
 export type RerankReply =
-  (ComputedOrder & { ok: true; readMs: number; watermark: number }) | { ok: false; message: string }
+  | (ComputedOrder & { ok: true; readMs: number; watermark: number; priority: number | null })
+  | { ok: false; message: string }
 
 /**
  * The worker script: out/main/rerank-worker.js next to the bundle (built app and CLI), else the .ts
@@ -27,7 +36,7 @@ export function rerankWorkerScript(): string {
 /** Reads, fits and re-ranks in a worker thread; rejects with the worker's error message. */
 export function rerankInWorker(job: RerankJob): Promise<Extract<RerankReply, { ok: true }>> {
   return new Promise((resolve, reject) => {
-    const w = newWorker(rerankWorkerScript(), { workerData: job })
+    const w = newWorker(rerankWorkerScript(), { workerData: { nice: RERANK_NICE, ...job } })
     let done = false
     w.once('message', (m: RerankReply) => {
       done = true
@@ -63,6 +72,7 @@ export async function rerankProject(
     reason: r.decision.reason,
     fitMs: Math.round(r.fitMs),
     readMs: Math.round(r.readMs),
+    priority: r.priority,
     watermark: r.watermark
   }
   return saveQueueOrder(db, job.auditId, r.order, record, t0, stillCurrent)

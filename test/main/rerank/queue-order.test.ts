@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import Database from 'better-sqlite3'
+import { getPriority } from 'node:os'
 import { createApi, type Api } from '../../../src-main/core/api/handlers'
 import type { ApiEvent, LearningQueueState, QueuePage } from '../../../src-main/core/api/contract'
 import { openProject } from '../../../src-main/core/project'
@@ -17,6 +18,7 @@ let f: ProjectFixture
 let events: ApiEvent[]
 
 const value = apiValue
+const appNice = getPriority()
 
 /** The Review page's default queue (unreviewed, the server's default order), every row. */
 async function defaultQueue(): Promise<{ id: number; given: number | null }[]> {
@@ -111,6 +113,9 @@ describe('learning queue', () => {
     // The worker reads a snapshot: the ambiguous/excluded decisions made while it starts may or may not be in it.
     expect(s.last).toMatchObject({ order: 'learned', images: 300 - s.last!.decisions })
     expect(s.last!.decisions).toBeGreaterThanOrEqual(120)
+    // The worker thread ran in the background (Linux: its own nice value); the app's thread did not change.
+    if (process.platform === 'linux') expect(s.last!.workerNice).toBe(19)
+    expect(getPriority()).toBe(appNice)
     expect(s.last!.used.wrong).toBeGreaterThanOrEqual(10)
     expect(s.last!.used.wrong + s.last!.used.right).toBe(120)
     expect(events).toContainEqual({ type: 'project.changed', what: 'queue' })
