@@ -42,7 +42,11 @@ describe('assignments store (migration 0100)', () => {
     const m = MIGRATIONS.find((x) => x.name === 'assignments')
     expect(m?.version).toBe(100)
     expect(p.db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(100)
-    expect(fromDisk<{ name: string }>("SELECT name FROM sqlite_schema WHERE name = 'assignments'")).toHaveLength(1)
+    expect(
+      fromDisk<{ name: string }>(
+        "SELECT name FROM sqlite_schema WHERE name IN ('assignments', 'label_history_decisions') ORDER BY name"
+      )
+    ).toEqual([{ name: 'assignments' }, { name: 'label_history_decisions' }])
   })
 
   it('keeps one assignment per curator: set replaces, remove deletes, both on disk at once', () => {

@@ -16,8 +16,11 @@
  */
 import type { DB } from '../../store/db'
 
-/** Sources whose rows are a curator's decision (the others are imports). */
-const DECISION_SOURCES = "('curator', 'bulk', 'revert')"
+/**
+ * Rows that are a curator's decision (sources curator, bulk, revert: every source but import), written as the
+ * partial index label_history_decisions (migration 0100) is, so SQLite reads that index.
+ */
+const DECISION = "source != 'import'"
 
 /** One curator's view of an image after a decision: a comparable key, or null for "no view". */
 export function outcomeKey(review: string | null, label: number | null): string | null {
@@ -47,8 +50,8 @@ export function adjudicationIds(db: DB): number[] {
   const rows = db
     .prepare(
       `SELECT image_id AS imageId, actor, new_review AS review, new_label AS label FROM label_history
-       WHERE source IN ${DECISION_SOURCES} AND image_id IN (
-         SELECT image_id FROM label_history WHERE source IN ${DECISION_SOURCES}
+       WHERE ${DECISION} AND image_id IN (
+         SELECT image_id FROM label_history WHERE ${DECISION}
          GROUP BY image_id HAVING count(DISTINCT actor) >= 2)
        ORDER BY image_id, id`
     )
@@ -75,7 +78,7 @@ export function latestView(db: DB, actor: string, imageId: number): string | nul
   const r = db
     .prepare(
       `SELECT new_review AS review, new_label AS label FROM label_history
-       WHERE image_id = ? AND actor = ? AND source IN ${DECISION_SOURCES} ORDER BY id DESC LIMIT 1`
+       WHERE image_id = ? AND actor = ? AND ${DECISION} ORDER BY id DESC LIMIT 1`
     )
     .get(imageId, actor) as { review: string | null; label: number | null } | undefined
   return r ? outcomeKey(r.review, r.label) : null
