@@ -39,6 +39,8 @@ export declare class RealMain implements Transport {
   call(method: MethodName, args: unknown): Promise<ApiResult<unknown>>
   subscribe(listener: (e: ApiEvent) => void): () => void
   imageUrl(imageId: number, variant: 'thumb' | 'full'): string
+  /** One call as another curator (a second API instance with `actor` on the same file, in turn with this one). */
+  asCurator(actor: string, method: MethodName, args: unknown): Promise<ApiResult<unknown>>
   /** A read-only query on the project file from a second connection: what is on disk now. */
   disk<T>(sql: string, ...params: unknown[]): T[]
   /** The folder holding the project file. */

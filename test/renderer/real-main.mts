@@ -171,6 +171,21 @@ export class RealMain implements Transport {
     return `/img/${imageId}?v=${variant}`
   }
 
+  /**
+   * One call as another curator, through the real API: this app's API lets go of the project (one writer per
+   * project), a second API instance with `actor` opens it, calls, closes; then this app's API opens it again.
+   */
+  async asCurator(actor: string, method: MethodName, args: unknown): Promise<ApiResult<unknown>> {
+    this.api.session.close()
+    const other = createApi({ mode: 'test', actor, project: this.file })
+    try {
+      return await other.dispatch(method, args)
+    } finally {
+      await other.close()
+      this.api.session.open(this.file)
+    }
+  }
+
   /** A read-only query on the project file from a second connection: what is on disk now. */
   disk<T>(sql: string, ...params: unknown[]): T[] {
     const db = new Database(this.file, { readonly: true, fileMustExist: true })

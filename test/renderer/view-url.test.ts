@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { defaultFilter, defaultSort, viewFromParams, viewToParams } from '../../src-renderer/src/lib/filters'
+import {
+  defaultFilter,
+  defaultSort,
+  toQueueFilter,
+  viewFromParams,
+  viewToParams
+} from '../../src-renderer/src/lib/filters'
 
 describe('the review view in the URL (issue 14, defect 7)', () => {
   it('writes only what differs from the default queue and reads it back', () => {
@@ -23,5 +29,18 @@ describe('the review view in the URL (issue 14, defect 7)', () => {
       new URLSearchParams('given=x,-1,2&status=bogus&sort=evil-up&conf=a-b&image=-3&flags=DROP TABLE')
     )
     expect(v).toEqual({ filter: { ...defaultFilter(), given: [2] }, sort: defaultSort(), imageId: null })
+  })
+
+  it('keeps whose queue it is (issue 17) and asks the server for it', () => {
+    for (const queue of ['mine', 'adjudicate'] as const) {
+      const f = { ...defaultFilter(), queue }
+      const p = viewToParams(f, defaultSort(), null)
+      expect(p.toString()).toBe(`queue=${queue}`)
+      expect(viewFromParams(p).filter).toEqual(f)
+    }
+    expect(toQueueFilter({ ...defaultFilter(), queue: 'mine' })).toEqual({ review: 'unreviewed', assigned: 'me' })
+    // Adjudicate replaces the review scope (an image waiting for adjudication has decisions).
+    expect(toQueueFilter({ ...defaultFilter(), queue: 'adjudicate' })).toEqual({ review: 'adjudicate' })
+    expect(viewFromParams(new URLSearchParams('queue=everyone')).filter).toEqual(defaultFilter())
   })
 })

@@ -18,8 +18,16 @@ export const zQueueFilter = z.strictObject({
   pair: z.strictObject({ given: zClassIdx, suggested: zClassIdx }).optional(),
   /** Has at least one of these audit flags (needs an audit). */
   flags: z.array(zFlag).max(32).optional(),
-  /** unreviewed = no decision yet; reviewed = any decision but skip; skipped = only skips. */
-  review: z.enum(['any', 'unreviewed', 'reviewed', 'skipped']).optional(),
+  /**
+   * unreviewed = no decision yet; reviewed = any decision but skip; skipped = only skips; adjudicate = curators'
+   * latest decisions disagree and nobody has decided since (queries/adjudicate.ts).
+   */
+  review: z.enum(['any', 'unreviewed', 'reviewed', 'skipped', 'adjudicate']).optional(),
+  /**
+   * 'me' = only the images of the session curator's assignment (assignments.set), ANDed with the rest; no
+   * assignment → an empty page whose `emptyReason` says so.
+   */
+  assigned: z.literal('me').optional(),
   /** Decision is one of these review states. */
   decisions: z.array(z.enum(REVIEW_STATES)).max(REVIEW_STATES.length).optional(),
   /** UEM confidence c_i within [min, max] (needs predictions). */
@@ -37,6 +45,12 @@ export const zQueueFilter = z.strictObject({
   pathContains: zText(256).optional()
 })
 export type QueueFilter = z.input<typeof zQueueFilter>
+
+/** What a curator is assigned: a queue filter without `assigned` (an assignment cannot refer to assignments). */
+export const zAssignmentFilter = zQueueFilter.omit({ assigned: true })
+export type AssignmentFilter = z.input<typeof zAssignmentFilter>
+/** A curator's name as decisions record it (label_history.actor). */
+export const zActor = zText(128, 1).refine((s) => s.trim().length > 0, { message: 'a curator name is needed' })
 
 /**
  * Queue order. score = the audit's label-quality score, lower = more suspicious, so 'asc' (the

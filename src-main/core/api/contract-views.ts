@@ -5,6 +5,7 @@
  */
 import type { ClassName } from '../classes'
 import { type HistorySource, type JsonValue, type LabelState, type ReviewState, type Split } from './contract-base'
+import type { AssignmentFilter } from './contract-args'
 
 // #region result types
 
@@ -26,6 +27,8 @@ export interface AppInfo {
   mode: 'electron' | 'browser' | 'test'
   /** process.platform of the main side. */
   platform: string
+  /** Who this session's decisions are recorded as (label_history.actor; assignments.set names curators so). */
+  actor: string
   capabilities: Capabilities
   project: ProjectInfo | null
 }
@@ -83,6 +86,22 @@ export interface QueuePage {
   total: number | null
   auditId: number | null
   runId: number | null
+  /** Why the page is empty when the filter cannot match by design (filter.assigned without an assignment). */
+  emptyReason?: string
+}
+
+/** One curator's assignment (assignments.list). */
+export interface AssignmentView {
+  id: number
+  /** The curator (label_history.actor). */
+  actor: string
+  /** The queue filter of their images. */
+  filter: AssignmentFilter
+  /** ISO-8601 UTC. */
+  createdAt: string
+  createdBy: string
+  /** Images the filter matches now; null when the filter cannot be evaluated (it needs an audit, ...). */
+  images: number | null
 }
 
 export interface ImageCounts {
@@ -124,6 +143,8 @@ export interface ReviewProgress {
   decisionsToday: number
   /** Decisions per hour over today's span of work; null before a quarter of an hour of it. */
   perHour: number | null
+  /** Images waiting for adjudication (curators disagree; filter.review 'adjudicate'). */
+  adjudicate: number
 }
 
 export interface AnnotationView {

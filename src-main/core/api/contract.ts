@@ -20,6 +20,8 @@ import { HISTORY_SOURCES, LIMITS, SPLITS, zClassIdx, zEmpty, zId, zPath, zText }
 import {
   DIALOG_PURPOSES,
   EXPORT_FORMATS,
+  zActor,
+  zAssignmentFilter,
   IMPORT_FORMATS,
   zDecision,
   zExportScope,
@@ -29,6 +31,7 @@ import {
 } from './contract-args'
 import {
   type AppInfo,
+  type AssignmentView,
   type BatchResult,
   type BulkDecideResult,
   type DecideResult,
@@ -178,6 +181,13 @@ export const CONTRACT = {
       reason: zText(500).optional()
     })
   ),
+
+  /** Every curator's assignment (review split between curators), by name. */
+  'assignments.list': method<AssignmentView[]>()(zEmpty),
+  /** Gives a curator the images of a queue filter, replacing the assignment they had. */
+  'assignments.set': method<AssignmentView>()(z.strictObject({ actor: zActor, filter: zAssignmentFilter })),
+  /** Removes a curator's assignment; removed = false when they had none. */
+  'assignments.remove': method<{ removed: boolean }>()(z.strictObject({ actor: zActor })),
 
   /** The learning review queue: settings, decisions since the last re-rank, the last re-rank. */
   'queue.learning': method<LearningQueueState>()(zEmpty),

@@ -33,6 +33,7 @@ import { compareStoredRuns } from '../evaluate/compare-load'
 import { comparisonView } from '../evaluate/compare-runs'
 import { bulkDecide, bulkRelabel, decide } from './review'
 import { LearningQueue } from './learning-queue'
+import { assignmentHandlers } from './assignments'
 import { undo, redo, undoStacks, revertEntries, getAnnotation } from '../store/labels'
 import type { DB } from '../store/db'
 import { damagedField, storedJsonReader } from './stored-json'
@@ -101,7 +102,7 @@ export function createApi(opts: ApiOptions): Api {
 
   const db = (): DB => session.require().db
   const learning = new LearningQueue(session, (e) => bus.emit(e), log)
-  const ctx = () => readContext(db())
+  const ctx = () => readContext(db(), actor)
   const needSwitch = (): void => {
     if (!allowSwitch)
       throw new ApiFailure(
@@ -147,6 +148,7 @@ export function createApi(opts: ApiOptions): Api {
       version: opts.version ?? '0.0.0',
       mode: opts.mode,
       platform: process.platform,
+      actor,
       capabilities: {
         import: !!engines.import,
         audit: !!engines.audit,
@@ -231,7 +233,7 @@ export function createApi(opts: ApiOptions): Api {
 
     'review.decide': ({ imageId, decision, reason, next }) => {
       const d = db()
-      const c = readContext(d)
+      const c = readContext(d, actor)
       const { batchId } = decide(d, c, actor, imageId, decision, reason)
       // The next image in the queue as the curator saw it, before the decided image is re-judged.
       const nextImageId = next ? nextInQueue(d, c, imageId, next.filter, next.sort) : null
@@ -267,6 +269,8 @@ export function createApi(opts: ApiOptions): Api {
       learning.afterDecision()
       return r
     },
+
+    ...assignmentHandlers(db, ctx, actor),
 
     'queue.learning': () => learning.state(),
     'queue.setLearning': (patch) => learning.set(patch),
@@ -369,7 +373,7 @@ export function createApi(opts: ApiOptions): Api {
       if ([p.path, `${p.path}-wal`, `${p.path}-shm`].includes(resolve(path))) {
         throw new ApiFailure('INVALID_ARGS', `dest: ${path} would overwrite the project file`)
       }
-      const filterIds = scope.kind === 'filter' ? matchingIds(p.db, readContext(p.db), scope.filter) : undefined
+      const filterIds = scope.kind === 'filter' ? matchingIds(p.db, readContext(p.db, actor), scope.filter) : undefined
       if (filterIds && !filterIds.length) throw new ApiFailure('INVALID_ARGS', 'scope.filter matches no image')
       const job = jobs.start(
         'export',

@@ -11,6 +11,7 @@ import type { BatchResult, BulkDecideResult, Decision } from './contract'
 import { ApiFailure } from './errors'
 import type { ReadContext } from './queries/context'
 import { remap } from './queries/prediction'
+import { latestView, outcomeKey } from './queries/adjudicate'
 
 function checkLabel(label: number, nClasses: number, field: string): void {
   if (label >= nClasses)
@@ -96,6 +97,14 @@ export function decide(
   reason?: string
 ): { batchId: string | null } {
   const change = decisionChange(db, ctx, imageId, d)
+  // A decision that leaves the image as it is still records this curator's view when it is new for them
+  // (an adjudication that confirms one side, a second opinion that agrees): see queries/adjudicate.ts.
+  const ann = getAnnotation(db, imageId)!
+  const view = outcomeKey(
+    change.review !== undefined ? change.review : ann.review,
+    change.label !== undefined ? change.label : ann.currentLabel
+  )
+  if (view !== latestView(db, actor, imageId)) change.record = true
   const r = applyChanges(db, [change], { actor, source: 'curator', reason })
   return { batchId: r.changed ? r.batchId : null }
 }

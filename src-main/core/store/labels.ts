@@ -48,6 +48,12 @@ export interface LabelChange {
   state?: LabelState
   softLabel?: number[] | null
   review?: ReviewState | null
+  /**
+   * Write the history row even when nothing changes: a curator's decision that matches the current state but not
+   * what this curator said before (a second opinion that agrees, an adjudication that confirms). Undoing such a
+   * row writes a like row, so the undo/redo stacks stay consistent.
+   */
+  record?: boolean
 }
 
 export interface ChangeContext {
@@ -167,8 +173,9 @@ export function applyChanges(
       const state: LabelState = c.state ?? (c.label != null && row.state === 'unlabeled' ? 'labeled' : row.state)
       const soft = c.softLabel !== undefined ? (c.softLabel ? JSON.stringify(c.softLabel) : null) : row.soft_label
       const review = c.review !== undefined ? c.review : row.review
-      if (label === row.current_label && state === row.state && soft === row.soft_label && review === row.review)
-        continue
+      const same =
+        label === row.current_label && state === row.state && soft === row.soft_label && review === row.review
+      if (same && !c.record) continue
       updAnn.run(label, state, soft, at, c.imageId)
       if (review == null) delReview.run(c.imageId)
       else setReview.run(c.imageId, review, at, ctx.actor, batchId)
@@ -251,7 +258,12 @@ function restoring(rows: HistRow[]): LabelChange[] {
     label: r.old_label,
     state: r.old_state ?? 'unlabeled',
     softLabel: r.old_soft ? (JSON.parse(r.old_soft) as number[]) : null,
-    review: r.old_review
+    review: r.old_review,
+    record:
+      r.old_label === r.new_label &&
+      r.old_state === r.new_state &&
+      r.old_soft === r.new_soft &&
+      r.old_review === r.new_review
   }))
 }
 

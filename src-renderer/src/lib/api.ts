@@ -12,6 +12,8 @@ export type {
   ApiResult,
   AppInfo,
   AnnotationView,
+  AssignmentFilter,
+  AssignmentView,
   AuditSettings,
   AuditThresholdsView,
   AuditView,

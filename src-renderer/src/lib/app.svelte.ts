@@ -15,6 +15,7 @@ import { emptyFilter, type UiFilter } from './filters'
 import { jobActivity, trainActivity, type Activity } from './activity'
 import { errorText } from './format'
 import { LearningQueueStore } from './learning.svelte'
+import { TeamState } from './team.svelte'
 
 /** Wait (ms) after the last label change before the project's counts are read again. */
 const LABELS_REFRESH_MS = 400
@@ -58,6 +59,7 @@ export class AppState {
   readonly history: HistoryState
   readonly exporter: ExportState
   readonly learning: LearningQueueStore
+  readonly team: TeamState
 
   private nextNotice = 1
   private off: (() => void) | null = null
@@ -71,6 +73,7 @@ export class AppState {
     this.history = new HistoryState(this)
     this.exporter = new ExportState(this)
     this.learning = new LearningQueueStore(this)
+    this.team = new TeamState(this)
   }
 
   get classes(): string[] {
@@ -183,6 +186,7 @@ export class AppState {
       this.review.reset()
       this.overview.reset()
       this.history.reset()
+      this.team.list = null
     }
   }
 

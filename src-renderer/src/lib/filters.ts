@@ -6,6 +6,13 @@ import type { QueueFilter, QueueSort } from './api'
 
 export type ReviewScope = 'any' | 'unreviewed' | 'reviewed' | 'skipped'
 
+/**
+ * Whose queue (issue 17): all = every image; mine = this curator's assignment (images.queue filter.assigned);
+ * adjudicate = images curators disagree on (filter.review 'adjudicate', in place of the review scope).
+ */
+export type QueueScope = 'all' | 'mine' | 'adjudicate'
+export const QUEUE_SCOPES: readonly QueueScope[] = ['all', 'mine', 'adjudicate']
+
 export interface UiFilter {
   /** Audit flags; an image matches when it has at least one. */
   flags: string[]
@@ -19,6 +26,8 @@ export interface UiFilter {
   /** UEM confidence range, both in [0, 1]; [0, 1] = no confidence filter. */
   confMin: number
   confMax: number
+  /** Whose queue; absent = all. */
+  queue?: QueueScope
 }
 
 export type SortKey = 'default' | 'score' | 'confidence' | 'id'
@@ -54,6 +63,8 @@ export function toQueueFilter(f: UiFilter): QueueFilter {
   if (f.suggested.length) q.suggested = [...f.suggested]
   if (f.pair) q.pair = { given: f.pair.given, suggested: f.pair.suggested }
   if (f.review !== 'any') q.review = f.review
+  if (f.queue === 'mine') q.assigned = 'me'
+  if (f.queue === 'adjudicate') q.review = 'adjudicate'
   const lo = clamp01(Math.min(f.confMin, f.confMax))
   const hi = clamp01(Math.max(f.confMin, f.confMax))
   if (lo > 0 || hi < 1) q.confidence = { min: lo, max: hi }
@@ -81,7 +92,9 @@ export function describeFilter(f: UiFilter, classes: readonly string[]): string 
   if (f.given.length) parts.push(`given: ${f.given.map(name).join(', ')}`)
   if (f.suggested.length) parts.push(`suggested: ${f.suggested.map(name).join(', ')}`)
   if (f.flags.length) parts.push(`flags: ${f.flags.join(', ')}`)
-  if (f.review !== 'any') parts.push(f.review)
+  if (f.queue === 'mine') parts.push('my assignment')
+  if (f.queue === 'adjudicate') parts.push('curators disagree')
+  else if (f.review !== 'any') parts.push(f.review)
   const q = toQueueFilter(f)
   if (q.confidence) parts.push(`confidence ${q.confidence.min.toFixed(2)}–${q.confidence.max.toFixed(2)}`)
   return parts.length ? parts.join(' · ') : 'all images'
@@ -100,6 +113,7 @@ export function viewToParams(f: UiFilter, s: UiSort, imageId: number | null): UR
   if (f.pair) p.set('pair', `${f.pair.given}-${f.pair.suggested}`)
   if (f.review !== defaultFilter().review) p.set('status', f.review)
   if (f.confMin > 0 || f.confMax < 1) p.set('conf', `${f.confMin}-${f.confMax}`)
+  if (f.queue && f.queue !== 'all') p.set('queue', f.queue)
   if (s.by !== 'default') p.set('sort', `${s.by}-${s.dir}`)
   if (imageId != null) p.set('image', String(imageId))
   return p
@@ -128,6 +142,8 @@ export function viewFromParams(p: URLSearchParams): { filter: UiFilter; sort: Ui
   const conf = (p.get('conf') ?? '').split('-').map(Number)
   if (conf.length === 2 && conf.every((v) => Number.isFinite(v)))
     [filter.confMin, filter.confMax] = [clamp01(conf[0]), clamp01(conf[1])]
+  const queue = p.get('queue') as QueueScope | null
+  if (queue && queue !== 'all' && QUEUE_SCOPES.includes(queue)) filter.queue = queue
   const sort = defaultSort()
   const [by, dir] = (p.get('sort') ?? '').split('-')
   if (SORTS.includes(by as SortKey)) sort.by = by as SortKey

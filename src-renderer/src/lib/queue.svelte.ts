@@ -27,6 +27,8 @@ export class QueueList {
   error = $state<{ code: ApiErrorCode; message: string } | null>(null)
   auditId = $state<number | null>(null)
   runId = $state<number | null>(null)
+  /** Why the queue is empty by design (the curator has no assignment), from the server. */
+  emptyReason = $state<string | null>(null)
 
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- rebuilt with `items`, the state
   private index = new Map<number, number>()
@@ -63,6 +65,7 @@ export class QueueList {
       this.index = new Map()
       this.total = null
       this.cursor = null
+      this.emptyReason = null
       this.error = { code: r.code, message: r.message }
       return false
     }
@@ -70,6 +73,7 @@ export class QueueList {
     // eslint-disable-next-line svelte/prefer-svelte-reactivity -- rebuilt with `items`, the state
     this.index = new Map(r.value.items.map((it, i) => [it.imageId, i]))
     this.total = r.value.total ?? r.value.items.length
+    this.emptyReason = r.value.emptyReason ?? null
     this.auditId = r.value.auditId
     this.runId = r.value.runId
     this.cursor = r.value.nextCursor
@@ -92,6 +96,7 @@ export class QueueList {
     this.total = null
     this.cursor = null
     this.error = null
+    this.emptyReason = null
   }
 
   /** Replaces rows by image id (rows not loaded are ignored). */

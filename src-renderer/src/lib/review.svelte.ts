@@ -18,6 +18,7 @@ import {
   viewToParams,
   toQueueFilter,
   toQueueSort,
+  type QueueScope,
   type UiFilter,
   type UiSort
 } from './filters'
@@ -317,8 +318,14 @@ export class ReviewStore {
     void this.reload()
   }
 
+  /** Back to the default filter, in the same queue (all / mine / adjudicate). */
   clearFilter(): void {
-    this.setFilter(defaultFilter())
+    this.setFilter({ ...defaultFilter(), queue: this.filter.queue })
+  }
+
+  /** Switches whose queue is shown (the selector above the grid), keeping the other filters. */
+  setQueue(queue: QueueScope): void {
+    this.setFilter({ ...this.filter, queue })
   }
 
   async loadCounts(): Promise<void> {

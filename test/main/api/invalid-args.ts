@@ -65,7 +65,9 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'unknown key inside the filter', args: { filter: { given: [1], where: '1=1' } }, expect: /where/ },
     { why: 'confidence above 1', args: { filter: { confidence: { min: 0, max: 1.5 } } }, expect: /confidence\.max/ },
     { why: 'unknown sort', args: { sort: { by: 'label' } }, expect: /sort\.by/ },
-    { why: 'malformed flag name', args: { filter: { flags: ['Robert"); DROP'] } }, expect: /filter\.flags/ }
+    { why: 'malformed flag name', args: { filter: { flags: ['Robert"); DROP'] } }, expect: /filter\.flags/ },
+    { why: 'assigned to someone else', args: { filter: { assigned: 'bob' } }, expect: /filter\.assigned/ },
+    { why: 'unknown review scope', args: { filter: { review: 'disputed' } }, expect: /filter\.review/ }
   ],
   'images.counts': [
     extra('images.counts'),
@@ -114,6 +116,24 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'strength above 1', args: { imageIds: [1], kind: 'accept', minStrength: 1.5 }, expect: /minStrength/ },
     { why: 'label not an index', args: { imageIds: [1], kind: 'relabel', label: 'anger' }, expect: /label/ },
     { why: 'NUL in reason', args: { imageIds: [1], kind: 'keep', reason: nul }, expect: /reason/ }
+  ],
+  'assignments.list': empty('assignments.list'),
+  'assignments.set': [
+    extra('assignments.set'),
+    { why: 'missing actor', args: { filter: {} }, expect: /actor/ },
+    { why: 'empty actor', args: { actor: '', filter: {} }, expect: /actor/ },
+    { why: 'blank actor', args: { actor: '   ', filter: {} }, expect: /actor/ },
+    { why: 'NUL in actor', args: { actor: nul, filter: {} }, expect: /actor/ },
+    { why: 'actor too long', args: { actor: 'a'.repeat(129), filter: {} }, expect: /actor/ },
+    { why: 'missing filter', args: { actor: 'bob' }, expect: /filter/ },
+    { why: 'an assignment of assignments', args: { actor: 'bob', filter: { assigned: 'me' } }, expect: /assigned/ },
+    { why: 'unknown key inside the filter', args: { actor: 'bob', filter: { where: '1=1' } }, expect: /where/ },
+    { why: 'class index out of range', args: { actor: 'bob', filter: { given: [16] } }, expect: /filter\.given/ }
+  ],
+  'assignments.remove': [
+    extra('assignments.remove'),
+    { why: 'missing actor', args: {}, expect: /actor/ },
+    { why: 'actor not a string', args: { actor: 7 }, expect: /actor/ }
   ],
   'queue.learning': empty('queue.learning'),
   'queue.setLearning': [

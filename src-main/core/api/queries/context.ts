@@ -7,6 +7,8 @@ import type { DB } from '../../store/db'
 import { getClasses } from '../../store/meta'
 import { hasTable } from '../session'
 import { learnedOrderActive } from '../../rerank/queue'
+import { getAssignment } from '../../store/assignments'
+import { zAssignmentFilter, type AssignmentFilter } from '../contract'
 
 export interface ReadContext {
   auditId: number | null
@@ -18,9 +20,32 @@ export interface ReadContext {
    * is then the learned one), else null.
    */
   learned: number | null
+  /** The session's curator and their assignment (filter.assigned 'me'); absent when no actor was given. */
+  curator?: Curator
 }
 
-export function readContext(db: DB): ReadContext {
+export interface Curator {
+  actor: string
+  /** Their assignment's filter; null when they have none or it cannot be read (`problem` says why). */
+  assignment: AssignmentFilter | null
+  problem?: string
+}
+
+/** The assignment of `actor`, checked against the contract (the stored JSON is read like any input). */
+export function readCurator(db: DB, actor: string): Curator {
+  const a = hasTable(db, 'assignments') ? getAssignment(db, actor) : null
+  if (!a) return { actor, assignment: null }
+  const parsed = zAssignmentFilter.safeParse(a.filter)
+  if (parsed.success) return { actor, assignment: parsed.data }
+  return {
+    actor,
+    assignment: null,
+    problem: `the stored assignment of ${actor} is not a valid filter (${parsed.error.issues[0]?.message}); set it again`
+  }
+}
+
+/** `actor`: the session's curator, whose assignment filter.assigned 'me' reads. */
+export function readContext(db: DB, actor?: string): ReadContext {
   let auditId: number | null = null
   let runId: number | null = null
   if (hasTable(db, 'audit_items')) {
@@ -37,5 +62,7 @@ export function readContext(db: DB): ReadContext {
     runId = r?.id ?? null
   }
   const learned = auditId != null && hasTable(db, 'queue_order') ? learnedOrderActive(db, auditId) : null
-  return { auditId, runId, classes: getClasses(db).length, learned }
+  const ctx: ReadContext = { auditId, runId, classes: getClasses(db).length, learned }
+  if (actor != null) ctx.curator = readCurator(db, actor)
+  return ctx
 }

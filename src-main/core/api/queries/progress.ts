@@ -6,6 +6,7 @@ import type { DB } from '../../store/db'
 import { FLAG_BITS } from '../../audit/flags'
 import type { ReviewProgress } from '../contract'
 import type { ReadContext } from './context'
+import { adjudicationIds } from './adjudicate'
 
 /** The pace is not given before this many hours of work today (a pace from 3 decisions is noise). */
 const MIN_HOURS = 0.25
@@ -51,6 +52,7 @@ export function reviewProgress(db: DB, ctx: ReadContext, now = new Date()): Revi
     flaggedReviewed,
     reviewed,
     decisionsToday: t.n,
-    perHour: hours >= MIN_HOURS ? Math.round(t.n / hours) : null
+    perHour: hours >= MIN_HOURS ? Math.round(t.n / hours) : null,
+    adjudicate: adjudicationIds(db).length
   }
 }

@@ -16,6 +16,10 @@ import { ApiFailure } from '../errors'
 import { reviewProgress } from './progress'
 import { confidenceSpread } from './confidence'
 import type { ReadContext } from './context'
+import { decodeCursor, encodeCursor } from './cursor'
+import { adjudicationIds } from './adjudicate'
+
+const sig = (s: SortSpec): string => `${s.by}:${s.dir}`
 
 type SortBy = QueueSort['by']
 type Dir = 'asc' | 'desc'
@@ -57,6 +61,8 @@ interface Sql {
   params: unknown[]
   /** Tables the WHERE reads (a, r, ai, p); the FROM joins only those, so counts stay cheap. */
   needs: Set<Join>
+  /** Why the filter matches nothing by design (filter.assigned without an assignment). */
+  reason?: string
 }
 
 type Join = 'a' | 'r' | 'ai' | 'p' | 'qo'
@@ -87,10 +93,26 @@ function whereSql(where: readonly string[]): string {
 }
 
 /** WHERE for a filter, and the joins it needs. */
-function filterSql(f: QueueFilter | undefined, ctx: ReadContext): Sql {
+function filterSql(db: DB, f: QueueFilter | undefined, ctx: ReadContext): Sql {
   const where: string[] = []
   const params: unknown[] = []
   const needs = new Set<Join>()
+  let reason: string | undefined
+  if (f?.assigned === 'me') {
+    // The curator's assignment ANDed with the rest: its clauses first, in the same where/params order.
+    const c = ctx.curator
+    if (c?.assignment) {
+      const sub = filterSql(db, c.assignment, ctx)
+      where.push(...sub.where)
+      params.push(...sub.params)
+      sub.needs.forEach((j) => needs.add(j))
+    } else {
+      where.push('0')
+      reason =
+        c?.problem ??
+        `${c ? c.actor : 'this session'} has no assignment: ask for one (Overview → Team) or review the whole queue`
+    }
+  }
   const need = (...j: Join[]): void => j.forEach((x) => needs.add(x))
   const needAudit = (what: string): void => {
     if (ctx.auditId == null) throw new ApiFailure('NOT_AVAILABLE', `filtering by ${what} needs an audit; run one first`)
@@ -135,7 +157,10 @@ function filterSql(f: QueueFilter | undefined, ctx: ReadContext): Sql {
     const bits = [...new Set(f.flags)].map((n) => flagMask([n]))
     where.push(`(${bits.map((b) => `ai.flags & ${b} != 0`).join(' OR ')})`)
   }
-  if (f?.review && f.review !== 'any') {
+  if (f?.review === 'adjudicate') {
+    where.push('i.id IN (SELECT value FROM json_each(?))')
+    params.push(JSON.stringify(adjudicationIds(db)))
+  } else if (f?.review && f.review !== 'any') {
     need('r')
     where.push(
       f.review === 'unreviewed'
@@ -183,7 +208,7 @@ function filterSql(f: QueueFilter | undefined, ctx: ReadContext): Sql {
     where.push("i.rel_path LIKE ? ESCAPE '\\'")
     params.push(`%${f.pathContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
   }
-  return { where, params, needs }
+  return { where, params, needs, reason }
 }
 
 function columns(ctx: ReadContext): string {
@@ -210,44 +235,6 @@ function toItem(r: Row): QueueItem {
   return { ...r, flags: r.flags ? flagNames(r.flags) : [] }
 }
 
-// #region cursor
-
-interface Cursor {
-  /** Sort signature the cursor belongs to. */
-  s: string
-  /** 0 = keyed rows, 1 = rows whose key is NULL (by id). */
-  p: 0 | 1
-  k: number | null
-  i: number
-}
-
-const sig = (s: SortSpec): string => `${s.by}:${s.dir}`
-
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url')
-}
-
-function decodeCursor(text: string, spec: SortSpec): Cursor {
-  let c: Cursor
-  try {
-    c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor
-  } catch {
-    throw new ApiFailure('INVALID_ARGS', 'cursor: not a cursor from images.queue')
-  }
-  const ok =
-    c &&
-    typeof c === 'object' &&
-    typeof c.s === 'string' &&
-    (c.p === 0 || c.p === 1) &&
-    Number.isSafeInteger(c.i) &&
-    (c.k === null || (typeof c.k === 'number' && Number.isFinite(c.k)))
-  if (!ok) throw new ApiFailure('INVALID_ARGS', 'cursor: not a cursor from images.queue')
-  if (c.s !== sig(spec)) throw new ApiFailure('INVALID_ARGS', `cursor: it belongs to sort ${c.s}, not ${sig(spec)}`)
-  return c
-}
-
-// #endregion
-
 export interface QueueArgs {
   filter?: QueueFilter
   sort?: QueueSort
@@ -258,9 +245,9 @@ export interface QueueArgs {
 
 export function queryQueue(db: DB, ctx: ReadContext, args: QueueArgs): QueuePage {
   const spec = sortSpec(args.sort, ctx)
-  const base = filterSql(args.filter, ctx)
+  const base = filterSql(db, args.filter, ctx)
   const limit = args.limit ?? 100
-  const cursor = args.cursor ? decodeCursor(args.cursor, spec) : null
+  const cursor = args.cursor ? decodeCursor(args.cursor, sig(spec)) : null
   const cols = columns(ctx)
   // The page query reads every column, so it joins everything; it touches only limit+1 rows.
   const from = fromSql(ctx, ALL_JOINS)
@@ -303,16 +290,14 @@ export function queryQueue(db: DB, ctx: ReadContext, args: QueueArgs): QueuePage
     })
   }
   let total: number | null = null
-  if (args.withTotal ?? !args.cursor) {
-    const sql = `SELECT count(*) AS n FROM ${fromSql(ctx, base.needs)} ${whereSql(base.where)}`
-    total = (db.prepare(sql).get(...base.params) as { n: number }).n
-  }
+  if (args.withTotal ?? !args.cursor) total = countSql(db, ctx, base)
   return {
     items: page.map(({ sortKey: _k, ...r }) => toItem(r)),
     nextCursor,
     total,
     auditId: ctx.auditId,
-    runId: ctx.runId
+    runId: ctx.runId,
+    ...(base.reason ? { emptyReason: base.reason } : {})
   }
 }
 
@@ -344,7 +329,7 @@ export function nextInQueue(
  * filter's tables plus its own, so an unfiltered count never touches the wide audit/prediction rows.
  */
 export function queryCounts(db: DB, ctx: ReadContext, filter: QueueFilter | undefined): ImageCounts {
-  const base = filterSql(filter, ctx)
+  const base = filterSql(db, filter, ctx)
   const group = (expr: string, join: Join[]): { k: string | number | null; n: number }[] =>
     db
       .prepare(
@@ -382,9 +367,19 @@ export function queryCounts(db: DB, ctx: ReadContext, filter: QueueFilter | unde
   }
 }
 
+function countSql(db: DB, ctx: ReadContext, base: Sql): number {
+  const sql = `SELECT count(*) AS n FROM ${fromSql(ctx, base.needs)} ${whereSql(base.where)}`
+  return (db.prepare(sql).get(...base.params) as { n: number }).n
+}
+
+/** How many images match a filter. */
+export function countMatching(db: DB, ctx: ReadContext, filter: QueueFilter | undefined): number {
+  return countSql(db, ctx, filterSql(db, filter, ctx))
+}
+
 /** Every image id matching a filter, in id order (export and bulk scopes). */
 export function matchingIds(db: DB, ctx: ReadContext, filter: QueueFilter | undefined): number[] {
-  const base = filterSql(filter, ctx)
+  const base = filterSql(db, filter, ctx)
   return (
     db
       .prepare(`SELECT i.id AS id FROM ${fromSql(ctx, base.needs)} ${whereSql(base.where)} ORDER BY i.id`)

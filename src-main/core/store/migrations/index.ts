@@ -6,6 +6,7 @@ import { migration0040 } from './0040-audits'
 import { migration0060 } from './0060-api-indexes'
 import { migration0070 } from './0070-annotator-votes'
 import { migration0090 } from './0090-queue-order'
+import { migration0100 } from './0100-assignments'
 
 export type { Migration } from './types'
 
@@ -17,7 +18,8 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0040,
   migration0060,
   migration0070,
-  migration0090
+  migration0090,
+  migration0100
 ]
 
 /** Throws when the registry is not strictly increasing (checked at start-up and in a test). */
