@@ -69,7 +69,7 @@ describe('Review queue, progress and URL state in Chromium', () => {
     await page.focus('[role=listbox]')
     await page.keyboard.press('Enter')
     await page.waitForFunction(
-      () => document.querySelector('[data-testid=review-progress]')?.textContent?.includes('1 decisions today'),
+      () => document.querySelector('[data-testid=review-progress]')?.textContent?.includes('1 decision today'),
       null,
       { timeout: 10_000 }
     )
@@ -173,7 +173,7 @@ describe('Review queue, progress and URL state in Chromium', () => {
     const classes = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear']
     await page.keyboard.press('x')
     await page.keyboard.press(String(classes.indexOf(given) + 1))
-    expect(await page.textContent('[data-testid=bulk-confirm-text]')).toContain('1 of 1 images')
+    expect(await page.textContent('[data-testid=bulk-confirm-text]')).toContain('1 of 1 image?')
     await page.keyboard.press('Enter')
     await page.waitForFunction(() => document.querySelector('[data-testid=save-state]')?.textContent?.includes('Saved'))
     const db2 = new Database(fx.project, { readonly: true, fileMustExist: true })

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { cleanup, fireEvent, screen } from '@testing-library/svelte'
+import { cleanup, fireEvent, screen, waitFor } from '@testing-library/svelte'
 import { closeApps, startApp, settle } from './helpers'
 import { deferred, removeTempDirs } from './real-main'
 import type { ApiResult, QueueItem } from '../../src-main/core/api/contract'
@@ -49,6 +49,18 @@ describe('review keyboard', () => {
       { label: other(rows[5], 2), state: 'labeled', review: 'relabeled' }
     ])
     expect(main.disk<{ n: number }>("SELECT count(*) AS n FROM label_history WHERE actor = 'tester'")[0].n).toBe(6)
+  })
+
+  it('counts one decision in the singular', async () => {
+    await startApp('review')
+    expect(screen.getByTestId('review-progress').textContent).toContain('0 decisions today')
+    await key('q')
+    // The counter refreshes a moment after the writes settle.
+    await waitFor(() => expect(screen.getByTestId('review-progress').textContent).toMatch(/\b1 decision today/), {
+      timeout: 10_000,
+      interval: 100
+    })
+    expect(screen.getByTestId('learning-notice').textContent).toMatch(/Re-ranks after [\d,]+ decisions/)
   })
 
   it('a class key equal to the given label records "keep"', async () => {

@@ -32,6 +32,11 @@ export function count(v: number | null | undefined): string {
   return INT.format(v)
 }
 
+/** 1 → "1 image", 12345 → "12,345 images" (`many` for irregular plurals). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${count(n)} ${n === 1 ? one : many}`
+}
+
 /** Seconds → "1 h 02 min", "3 min 05 s", "12 s". */
 export function duration(sec: number | null | undefined): string {
   if (sec == null || !Number.isFinite(sec) || sec < 0) return '—'

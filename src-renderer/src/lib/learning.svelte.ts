@@ -6,7 +6,7 @@
  */
 import type { LearningQueueState } from './api'
 import type { AppState } from './app.svelte'
-import { count } from './format'
+import { plural } from './format'
 
 /** How long after its own action this window treats 'queue' events as echoes (ms). */
 const ECHO_MS = 3000
@@ -63,6 +63,7 @@ export function describeRerank(s: LearningQueueState): string | null {
   if (!l) return null
   const sec = l.totalMs / 1000
   const took = sec < 10 ? `${sec.toFixed(1)} s` : `${Math.round(sec)} s`
-  if (l.order === 'learned') return `Re-ranked ${count(l.images)} images from ${count(l.decisions)} decisions, ${took}`
-  return `Kept the audit's order after ${count(l.decisions)} decisions (${took}): ${l.reason}`
+  if (l.order === 'learned')
+    return `Re-ranked ${plural(l.images, 'image')} from ${plural(l.decisions, 'decision')}, ${took}`
+  return `Kept the audit's order after ${plural(l.decisions, 'decision')} (${took}): ${l.reason}`
 }
