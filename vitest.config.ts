@@ -29,6 +29,7 @@ export const SLOW_MAIN_TESTS = [
   'test/main/align/faceapi.test.ts',
   'test/main/align/import-align.test.ts',
   'test/main/api/api-scale.test.ts',
+  'test/main/api/api-consensus-scale.test.ts',
   'test/main/audit/cli.test.ts',
   'test/main/cli/dataset-cli.test.ts',
   'test/main/synth/dataset.test.ts',

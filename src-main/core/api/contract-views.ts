@@ -6,6 +6,7 @@
 import type { ClassName } from '../classes'
 import { type HistorySource, type JsonValue, type LabelState, type ReviewState, type Split } from './contract-base'
 import type { AssignmentFilter } from './contract-args'
+import type { ImageConsensusDetail } from './contract-consensus'
 
 // #region result types
 
@@ -303,6 +304,8 @@ export interface ImageDetail {
   face: FaceView | null
   /** Newest first, at most 50. */
   history: HistoryEntryView[]
+  /** The image's consensus when it has annotator votes (see consensus.get), else null or absent. */
+  consensus?: ImageConsensusDetail | null
   /**
    * Stored columns of this image that are no longer valid JSON ('audit.explanation', 'face.box', …); shown as empty.
    */

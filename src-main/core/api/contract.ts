@@ -53,8 +53,10 @@ import {
   type TrainStatus,
   zAuditSettings
 } from './contract-runs'
+import { type ConsensusView, zConsensusArgs } from './contract-consensus'
 
 export * from './contract-base'
+export * from './contract-consensus'
 export * from './contract-args'
 export * from './contract-views'
 export * from './contract-runs'
@@ -207,6 +209,13 @@ export const CONTRACT = {
   'history.revert': method<BatchResult>()(z.strictObject({ entryIds: z.array(zId).min(1).max(LIMITS.maxBulk) })),
 
   'overview.stats': method<OverviewStats>()(zEmpty),
+  /**
+   * Consensus of the annotators' votes (table annotator_votes), the curators' decisions and the given
+   * label, optionally with a run's model: per-annotator quality and, for `imageIds`, each image's
+   * consensus. `{available: false, reason}` when the project has no annotator votes. A fit over 35k
+   * images takes seconds, so it is kept in memory; see contract-consensus.ts for `refresh`.
+   */
+  'consensus.get': method<ConsensusView>()(zConsensusArgs),
   'runs.list': method<RunSummary[]>()(zEmpty),
   /** Curves, validation accuracy and per-class precision/recall of one run (see RunDetail). */
   'runs.detail': method<RunDetail>()(z.strictObject({ runId: zId })),

@@ -28,6 +28,7 @@ import { matchingIds, nextInQueue, queryCounts, queryQueue } from './queries/que
 import { imageDetail } from './queries/detail'
 import { listHistoryPage } from './queries/history'
 import { overviewStats } from './queries/overview'
+import { consensusView } from './queries/consensus'
 import { runDetail } from './queries/run-detail'
 import { compareStoredRuns } from '../evaluate/compare-load'
 import { comparisonView } from '../evaluate/compare-runs'
@@ -298,6 +299,7 @@ export function createApi(opts: ApiOptions): Api {
     },
 
     'overview.stats': () => overviewStats(db(), ctx()),
+    'consensus.get': (args) => consensusView(db(), ctx(), args),
     'runs.list': () => {
       const rows = db()
         .prepare(

@@ -36,6 +36,7 @@ export const METHOD_NAMES = [
   'history.list',
   'history.revert',
   'overview.stats',
+  'consensus.get',
   'runs.list',
   'runs.detail',
   'runs.compare',

@@ -1,8 +1,10 @@
 /**
- * The labels CSV: `path,label,split,original_label,state,changed_by,changed_at,flags,score,suggested_label`.
- * `label` is the current label's class name, so the project's CSV importer reads it back as the
- * label. `flags` are audit flag names joined by '|'; `score` is the audit's label-quality score
- * (lower = more likely wrong). Free text (path, changed_by) is escaped only in spreadsheet-safe mode.
+ * The labels CSV: `path,label,split,original_label,state,changed_by,changed_at,flags,score,suggested_label,
+ * consensus_label,consensus_quality`. `label` is the current label's class name, so the project's CSV
+ * importer reads it back as the label. `flags` are audit flag names joined by '|'; `score` is the audit's
+ * label-quality score (lower = more likely wrong). The consensus columns are filled for images with
+ * annotator votes (export/consensus.ts; version 2 added them). Free text (path, changed_by) is escaped only
+ * in spreadsheet-safe mode.
  */
 import { readFile } from 'node:fs/promises'
 import { parse } from 'csv-parse/sync'
@@ -10,6 +12,7 @@ import { flagNames } from '../audit/flags'
 import { className, step, type FormatContext, type FormatResult } from './context'
 import { csvLine, num6, spreadsheetSafe, unSpreadsheetSafe } from './csvutil'
 import { ExportFormatError, verifyExport, type ExportManifest } from './manifest'
+import { consensusManifest, exportConsensus } from './consensus'
 
 export const CSV_COLUMNS = [
   'path',
@@ -21,7 +24,9 @@ export const CSV_COLUMNS = [
   'changed_at',
   'flags',
   'score',
-  'suggested_label'
+  'suggested_label',
+  'consensus_label',
+  'consensus_quality'
 ] as const
 export const CSV_FILE = 'labels.csv'
 
@@ -29,8 +34,10 @@ export async function writeCsv(ctx: FormatContext): Promise<FormatResult> {
   const f = await ctx.sink.open(CSV_FILE)
   const safe = (s: string | null): string | null => (ctx.spreadsheetSafe ? spreadsheetSafe(s) : s)
   let chunk = (ctx.bom ? '\ufeff' : '') + csvLine(CSV_COLUMNS)
+  const consensus = exportConsensus(ctx)
   let n = 0
   for (const r of ctx.rows) {
+    const cons = consensus?.byImage.get(r.imageId)
     chunk += csvLine([
       safe(r.path),
       className(ctx.classes, r.label),
@@ -41,7 +48,9 @@ export async function writeCsv(ctx: FormatContext): Promise<FormatResult> {
       r.changedAt,
       r.audit ? flagNames(r.audit.flags).join('|') : '',
       num6(r.audit?.score),
-      className(ctx.classes, r.audit?.suggested ?? null)
+      className(ctx.classes, r.audit?.suggested ?? null),
+      className(ctx.classes, cons?.label ?? null),
+      num6(cons?.quality)
     ])
     if (chunk.length > 1 << 16) {
       await f.write(chunk)
@@ -51,7 +60,10 @@ export async function writeCsv(ctx: FormatContext): Promise<FormatResult> {
   }
   await f.write(chunk)
   await f.finish()
-  return { rows: n, options: { spreadsheetSafe: ctx.spreadsheetSafe, bom: ctx.bom } }
+  return {
+    rows: n,
+    options: { spreadsheetSafe: ctx.spreadsheetSafe, bom: ctx.bom, consensus: consensusManifest(consensus) }
+  }
 }
 
 /** One row of a labels CSV as read back (empty cells → null). */
@@ -66,6 +78,8 @@ export interface CsvLabelRow {
   flags: string[]
   score: number | null
   suggestedLabel: string | null
+  consensusLabel: string | null
+  consensusQuality: number | null
 }
 
 /** Parses labels-CSV text; `line` numbers in errors count the header as line 1. */
@@ -85,10 +99,14 @@ export function parseLabelsCsv(text: string, opts: { spreadsheetSafe?: boolean; 
   }
   const un = (s: string): string => (opts.spreadsheetSafe ? unSpreadsheetSafe(s) : s)
   const orNull = (s: string): string | null => (s === '' ? null : s)
+  const number = (c: string[], k: number, i: number): number | null => {
+    const v = c[k] === '' ? null : Number(c[k])
+    if (v != null && !Number.isFinite(v))
+      throw new ExportFormatError(`${name}: line ${i + 2}: ${CSV_COLUMNS[k]} "${c[k]}" is not a number`)
+    return v
+  }
   return records.slice(1).map((c, i) => {
-    const score = c[8] === '' ? null : Number(c[8])
-    if (score != null && !Number.isFinite(score))
-      throw new ExportFormatError(`${name}: line ${i + 2}: score "${c[8]}" is not a number`)
+    const score = number(c, 8, i)
     return {
       path: un(c[0]),
       label: orNull(c[1]),
@@ -99,7 +117,9 @@ export function parseLabelsCsv(text: string, opts: { spreadsheetSafe?: boolean; 
       changedAt: orNull(c[6]),
       flags: c[7] ? c[7].split('|') : [],
       score,
-      suggestedLabel: orNull(c[9])
+      suggestedLabel: orNull(c[9]),
+      consensusLabel: orNull(c[10]),
+      consensusQuality: number(c, 11, i)
     }
   })
 }

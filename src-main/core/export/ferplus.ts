@@ -4,9 +4,14 @@
  * (first match wins):
  *   state not_face → NF 10; state unknown → unknown 10;
  *   a curator soft label (state ambiguous) → soft × 10, rounded keeping the total at 10;
- *   a curator change (label or state differs from the import) → the current label × 10;
+ *   a curator change (label or state differs from the import) → the current label × 10 (a FERPlus reader
+ *     takes the majority: the annotators' counts would outvote the correction);
+ *   annotator votes (table annotator_votes) → their counts per class, plus one vote per curator whose
+ *     latest decision names a class (on an unchanged image: a confirmation); these replace the source's
+ *     anonymous votes where an image has both (the same crowd may be in both; version 2);
  *   source votes (FERPlus) → as imported (probabilities are scaled to 10);
  *   otherwise → the current label × 10.
+ * Rows from annotator votes sum to the number of votes, not to 10.
  * Unlabelled and excluded images are left out. Classes the project lacks get 0 votes.
  */
 import { readFile } from 'node:fs/promises'
@@ -17,16 +22,25 @@ import { skip, step, type FormatContext, type FormatResult } from './context'
 import { csvLine, spreadsheetSafe, unSpreadsheetSafe } from './csvutil'
 import { ExportFormatError, verifyExport, type ExportManifest } from './manifest'
 import { isChanged, type ExportRow } from './rows'
+import { annotatorCounts } from './consensus'
 
 export const FERPLUS_COLUMNS = ['Usage', 'Image name', ...CANONICAL_CLASSES, 'unknown', 'NF'] as const
 export const FERPLUS_FILE = 'fer2013new.csv'
 const USAGE: Record<string, string> = { train: 'Training', val: 'PublicTest', test: 'PrivateTest' }
 const SOURCE_USAGES = new Set(['Training', 'PublicTest', 'PrivateTest'])
 
-export type VoteSource = 'state' | 'soft' | 'curator' | 'votes' | 'label'
+export type VoteSource = 'state' | 'soft' | 'curator' | 'annotators' | 'votes' | 'label'
 
-/** Ten votes over the 8 canonical classes + unknown + NF for one row, and where they came from; null = leave out. */
-export function votesFor(r: ExportRow, classes: readonly string[]): { votes: number[]; source: VoteSource } | null {
+/**
+ * Votes over the 8 canonical classes + unknown + NF for one row (ten, or the annotators' count), and where
+ * they came from; null = leave out. `annotatorCounts`: the image's annotator (and curator) votes per
+ * project class, if it has any.
+ */
+export function votesFor(
+  r: ExportRow,
+  classes: readonly string[],
+  annotatorCounts: readonly number[] | null = null
+): { votes: number[]; source: VoteSource } | null {
   const out = new Array<number>(CANONICAL_CLASSES.length + 2).fill(0)
   const col = (k: number): number => CANONICAL_CLASSES.indexOf(classes[k] as (typeof CANONICAL_CLASSES)[number])
   const spread = (dist: readonly number[]): number[] | null => {
@@ -47,6 +61,10 @@ export function votesFor(r: ExportRow, classes: readonly string[]): { votes: num
     }
   }
   if (r.label == null || col(r.label) < 0) return null
+  if (!isChanged(r) && annotatorCounts && annotatorCounts.some((x) => x > 0)) {
+    annotatorCounts.forEach((x, k) => col(k) >= 0 && (out[col(k)] += x))
+    return { votes: out, source: 'annotators' }
+  }
   if (!isChanged(r) && r.votes && r.votes.length === classes.length) {
     const total = r.votes.reduce((a, b) => a + b, 0)
     const v = total <= 1.0001 ? spread(r.votes) : r.votes.map((x) => Math.round(x))
@@ -62,10 +80,11 @@ export function votesFor(r: ExportRow, classes: readonly string[]): { votes: num
 export async function writeFerplus(ctx: FormatContext): Promise<FormatResult> {
   const f = await ctx.sink.open(FERPLUS_FILE)
   let chunk = (ctx.bom ? '\ufeff' : '') + csvLine(FERPLUS_COLUMNS)
-  const sources: Record<VoteSource, number> = { state: 0, soft: 0, curator: 0, votes: 0, label: 0 }
+  const sources: Record<VoteSource, number> = { state: 0, soft: 0, curator: 0, annotators: 0, votes: 0, label: 0 }
+  const counts = annotatorCounts(ctx)
   let n = 0
   for (const r of ctx.rows) {
-    const v = votesFor(r, ctx.classes)
+    const v = votesFor(r, ctx.classes, counts?.get(r.imageId) ?? null)
     if (!v) {
       skip(ctx, r.state === 'labeled' || r.state === 'ambiguous' ? 'classNotInFerplus' : r.state)
       continue
@@ -82,13 +101,22 @@ export async function writeFerplus(ctx: FormatContext): Promise<FormatResult> {
   }
   await f.write(chunk)
   await f.finish()
-  return { rows: n, options: { voteSources: sources, spreadsheetSafe: ctx.spreadsheetSafe, bom: ctx.bom } }
+  return {
+    rows: n,
+    options: {
+      voteSources: sources,
+      spreadsheetSafe: ctx.spreadsheetSafe,
+      bom: ctx.bom,
+      /** Images with annotator votes in the project (null: none). */
+      annotatorVoteImages: counts ? counts.size : null
+    }
+  }
 }
 
 export interface FerplusRow {
   usage: string
   imageName: string
-  /** 10 values: the 8 canonical classes, unknown, NF. */
+  /** 10 values: the 8 canonical classes, unknown, NF (vote counts). */
   votes: number[]
 }
 

@@ -2,7 +2,9 @@
  * JSON Lines with everything, one image per line: identity, labels and states (current and
  * original), votes, the curator's soft label, review, the run's POI outputs (soft labels, UEM,
  * regions, gate, AU evidence), the audit item (score, flags, suggestion, signals, explanation) and
- * the full change history. Labels are class names; vectors index the manifest's `classes`.
+ * the full change history, and — for images with annotator votes — the consensus (`consensus`: label,
+ * quality, method, votes counted, votes per class now; export/consensus.ts; added in version 2). Labels are
+ * class names; vectors index the manifest's `classes`.
  * Labels, states, votes and soft labels are written exactly as stored; model outputs (Float32)
  * are rounded to 6 decimals.
  */
@@ -15,6 +17,7 @@ import { flagNames } from '../audit/flags'
 import { className, step, type FormatContext, type FormatResult } from './context'
 import { ExportFormatError, verifyExport, type ExportManifest } from './manifest'
 import type { ExportRow } from './rows'
+import { consensusManifest, exportConsensus } from './consensus'
 
 export const JSONL_FILE = 'images.jsonl'
 const REGION_NAMES = ['UL', 'UR', 'LL', 'LR'] as const
@@ -102,11 +105,13 @@ export async function writeJsonl(ctx: FormatContext): Promise<FormatResult> {
     else history.set(h.image_id, [h])
   }
   const name = (k: number | null) => className(ctx.classes, k)
+  const consensus = exportConsensus(ctx)
   const f = await ctx.sink.open(JSONL_FILE)
   let chunk = ''
   let n = 0
   for (const r of ctx.rows) {
     const p = preds.get(r.imageId)
+    const cons = consensus?.byImage.get(r.imageId)
     const rec = {
       id: r.imageId,
       path: r.path,
@@ -124,7 +129,16 @@ export async function writeJsonl(ctx: FormatContext): Promise<FormatResult> {
       soft_label: r.softLabel,
       review: r.review,
       updated_at: r.updatedAt,
-      prediction: p && ctx.runId != null ? predictionRecord(ctx.runId, p, ctx.classes.length) : null
+      prediction: p && ctx.runId != null ? predictionRecord(ctx.runId, p, ctx.classes.length) : null,
+      consensus: cons
+        ? {
+            label: name(cons.label),
+            quality: r6(cons.quality),
+            method: consensus!.method,
+            votes: cons.votes,
+            counts: cons.counts
+          }
+        : null
     }
     // The audit's signals and explanation are stored as JSON already: splice them in verbatim
     // instead of parsing and re-serialising 35k of them.
@@ -165,7 +179,7 @@ export async function writeJsonl(ctx: FormatContext): Promise<FormatResult> {
   }
   await f.write(chunk)
   await f.finish()
-  return { rows: n, options: { floatDecimals: 6 } }
+  return { rows: n, options: { floatDecimals: 6, consensus: consensusManifest(consensus) } }
 }
 
 /** One JSONL record as read back (the fields a re-import needs are typed; the rest stays JSON). */
@@ -180,6 +194,16 @@ export interface JsonlRecord {
   soft_label: number[] | null
   review: string | null
   prediction: Record<string, unknown> | null
+  /** Images with annotator votes (version 2), else null. */
+  consensus: {
+    label: string | null
+    quality: number
+    method: string
+    /** Votes the consensus counted (annotators, curators, the given label). */
+    votes: number
+    /** Annotators' and curators' votes now, per class of the manifest. */
+    counts: number[]
+  } | null
   audit: Record<string, unknown> | null
   history: Record<string, unknown>[]
   [k: string]: unknown

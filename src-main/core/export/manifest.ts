@@ -17,11 +17,15 @@ export const EXPORT_MANIFEST_VERSION = 1
 export const EXPORT_FORMATS = ['csv', 'jsonl', 'ferplus', 'folders', 'labelstudio', 'cleanlab'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
-/** Version of each format's content (columns, record fields); bump on any change. */
+/**
+ * Version of each format's content (columns, record fields); bump on any change. 2 (csv, jsonl, ferplus): the
+ * consensus of annotator votes (csv: consensus_label, consensus_quality; jsonl: `consensus`; ferplus: vote
+ * counts from annotator_votes).
+ */
 export const FORMAT_VERSIONS: Record<ExportFormat, number> = {
-  csv: 1,
-  jsonl: 1,
-  ferplus: 1,
+  csv: 2,
+  jsonl: 2,
+  ferplus: 2,
   folders: 1,
   labelstudio: 1,
   cleanlab: 1

@@ -63,27 +63,46 @@ export function voteTargets(db: DB, classCount: number): Map<number, Float32Arra
   return out
 }
 
-export function readVotes(db: DB): StoredVote[] {
+/** SQL restricting `image_id` to a JSON array of ids (bound as one parameter), or nothing. */
+function onlyImages(imageIds: readonly number[] | undefined, col: string): { sql: string; args: string[] } {
+  return imageIds
+    ? { sql: `${col} IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(imageIds)] }
+    : { sql: '1', args: [] }
+}
+
+/** Every imported vote, or those on `imageIds`. */
+export function readVotes(db: DB, imageIds?: readonly number[]): StoredVote[] {
+  const w = onlyImages(imageIds, 'image_id')
   return db
-    .prepare('SELECT image_id AS imageId, annotator, label FROM annotator_votes ORDER BY image_id, annotator')
-    .all() as StoredVote[]
+    .prepare(
+      `SELECT image_id AS imageId, annotator, label FROM annotator_votes WHERE ${w.sql} ORDER BY image_id, annotator`
+    )
+    .all(...w.args) as StoredVote[]
+}
+
+/** True when the project holds at least one imported annotator vote (false before migration 0070). */
+export function hasAnnotatorVotes(db: DB): boolean {
+  if (!db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'annotator_votes'").get()) return false
+  return !!db.prepare('SELECT 1 FROM annotator_votes LIMIT 1').get()
 }
 
 /**
  * Curators as annotators: each actor's latest decision per image that names a class (kept, accepted
- * or relabeled; not undone), as a vote. Actors are prefixed "curator:" so they never collide with an
- * imported annotator's name.
+ * or relabeled; not undone), as a vote (every image, or those of `imageIds`). Actors are prefixed
+ * "curator:" so they never collide with an imported annotator's name.
  */
-export function curatorVotes(db: DB): StoredVote[] {
+export function curatorVotes(db: DB, imageIds?: readonly number[]): StoredVote[] {
+  const w = onlyImages(imageIds, 'image_id')
   const rows = db
     .prepare(
       `SELECT h.image_id AS imageId, h.actor AS actor, h.new_label AS label, h.new_review AS review
          FROM label_history h
-         JOIN (SELECT image_id, actor, max(id) AS id FROM label_history WHERE source IN ('curator', 'bulk', 'revert') GROUP BY image_id, actor) last
+         JOIN (SELECT image_id, actor, max(id) AS id FROM label_history
+                WHERE source IN ('curator', 'bulk', 'revert') AND ${w.sql} GROUP BY image_id, actor) last
            ON last.id = h.id
         ORDER BY h.image_id, h.actor`
     )
-    .all() as { imageId: number; actor: string; label: number | null; review: string | null }[]
+    .all(...w.args) as { imageId: number; actor: string; label: number | null; review: string | null }[]
   return rows
     .filter((r) => r.label != null && (r.review === 'kept' || r.review === 'accepted' || r.review === 'relabeled'))
     .map((r) => ({ imageId: r.imageId, annotator: `curator:${r.actor}`, label: r.label! }))

@@ -14,6 +14,8 @@ import { SEVEN_CLASSES } from '../../../src-main/core/classes'
 import { createRun, finishRun, writePredictions, type PredictionInput } from '../../../src-main/core/store/runs'
 import { runAudit } from '../../../src-main/core/audit/store'
 import type { ApiResult } from '../../../src-main/core/api/contract'
+import { createApi, type Api } from '../../../src-main/core/api/handlers'
+import { tempDir } from '../../helpers/tmp'
 
 /** Deterministic PRNG (mulberry32). */
 export function rng(seed: number): () => number {
@@ -143,4 +145,23 @@ export function addAudit(db: DB, runId: number): Promise<number> {
 export function apiValue<T>(r: ApiResult<unknown>): T {
   if (!r.ok) throw new Error(`${r.code}: ${r.message}`)
   return r.value as T
+}
+
+/** A fresh `n`-image project (makeProjectFile) in a temp dir, opened by a new test-mode API; `close` ends both. */
+export async function openFixtureApi(
+  prefix: string,
+  n: number
+): Promise<{ api: Api; f: ProjectFixture; close: () => Promise<void> }> {
+  const t = tempDir(prefix)
+  const f = await makeProjectFile(t.dir, n)
+  const api = createApi({ mode: 'test' })
+  apiValue(await api.dispatch('project.open', { path: f.file }))
+  return {
+    api,
+    f,
+    close: async () => {
+      await api.close()
+      t.cleanup()
+    }
+  }
 }

@@ -156,6 +156,17 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'entry id 0', args: { entryIds: [0] }, expect: /entryIds/ }
   ],
   'overview.stats': empty('overview.stats'),
+  'consensus.get': [
+    extra('consensus.get'),
+    notObject,
+    { why: 'unknown method', args: { method: 'vote' }, expect: /method/ },
+    { why: 'run id 0', args: { runId: 0 }, expect: /runId/ },
+    { why: 'run id as a string', args: { runId: '1' }, expect: /runId/ },
+    { why: 'image id not an integer', args: { imageIds: [1.5] }, expect: /imageIds/ },
+    { why: 'too many image ids', args: { imageIds: Array.from({ length: 501 }, (_, i) => i + 1) }, expect: /imageIds/ },
+    { why: 'includeGiven not a boolean', args: { includeGiven: 'yes' }, expect: /includeGiven/ },
+    { why: 'refresh not a boolean', args: { refresh: 1 }, expect: /refresh/ }
+  ],
   'runs.list': empty('runs.list'),
   'runs.detail': [
     extra('runs.detail'),

@@ -30,6 +30,7 @@ describe('preload bridge', () => {
     expect(Object.keys(b).sort()).toEqual([
       'app',
       'audit',
+      'consensus',
       'dialog',
       'events',
       'export',

@@ -5,6 +5,7 @@ import sharp from 'sharp'
 import { tempDir } from '../../helpers/tmp'
 import { makeProject, type Fixture } from '../audit/helpers'
 import { applyChanges, getAnnotation } from '../../../src-main/core/store/labels'
+import { putVotes } from '../../../src-main/core/store/votes'
 import { createRun, finishRun, writePredictions } from '../../../src-main/core/store/runs'
 import { runAudit, getAuditItem } from '../../../src-main/core/audit/store'
 import {
@@ -211,7 +212,91 @@ describe('exports', () => {
     expect(by.get('=sum,1.png')!.usage).toBe('PublicTest')
     expect(by.has('train/e.png')).toBe(false)
     expect(manifest.skipped).toEqual({ unlabeled: 1 })
-    expect(manifest.options.voteSources).toEqual({ state: 1, soft: 1, curator: 1, votes: 1, label: 1 })
+    expect(manifest.options.voteSources).toEqual({ state: 1, soft: 1, curator: 1, annotators: 0, votes: 1, label: 1 })
+  })
+
+  it('consensus: JSONL and CSV carry each voted image’s consensus, FERPlus its annotators’ vote counts', async () => {
+    const { f, dir, runId } = await setup()
+    const [a, b, , , , ff] = f.ids
+    // a: neutral with source votes 6/2/1/1; b: happiness, relabelled surprise by @curator; ff: happiness.
+    const votes: [number, string, number][] = [
+      [a, 'x', 0],
+      [a, 'y', 0],
+      [a, 'z', 1],
+      [b, 'x', 2],
+      [b, 'y', 2],
+      [b, 'z', 1],
+      [ff, 'x', 1],
+      [ff, 'y', 0],
+      [ff, 'z', 1]
+    ]
+    putVotes(
+      f.p.db,
+      votes.map(([imageId, annotator, label]) => ({ imageId, annotator, label })),
+      'votes.csv'
+    )
+
+    await exportProject(f.p.db, { format: 'jsonl', out: join(dir, 'c.jsonl') })
+    const { records, manifest } = await readJsonlExport(join(dir, 'c.jsonl'))
+    expect(manifest.kindVersion).toBe(2)
+    const rec = (path: string) => records.find((r) => r.path === path)!
+    // The k-fold run predicts every labelled image, so the model joins (crowdlab).
+    expect(rec('train/a.png').consensus).toMatchObject({ label: 'neutral', method: 'crowdlab', votes: 4 })
+    expect(rec('train/a.png').consensus!.counts).toEqual([2, 1, 0, 0])
+    // b: x, y, z, the given label and the curator's relabel.
+    expect(rec('train/b.png').consensus).toMatchObject({ label: 'surprise', votes: 5, counts: [0, 1, 3, 0] })
+    for (const path of ['train/a.png', 'train/b.png', '=sum,1.png']) {
+      const q = rec(path).consensus!.quality
+      expect(q).toBeGreaterThan(0)
+      expect(q).toBeLessThanOrEqual(1)
+    }
+    expect(rec('test/c.png').consensus).toBeNull()
+    const mc = manifest.options.consensus as { method: string; runId: number; images: number; annotators: unknown[] }
+    expect(mc).toMatchObject({ method: 'crowdlab', runId, images: 3 })
+    // ann's decisions (ambiguous, not a face) name no class: not votes.
+    expect((mc.annotators as { annotator: string }[]).map((x) => x.annotator).sort()).toEqual([
+      'curator:@curator',
+      'given',
+      'x',
+      'y',
+      'z'
+    ])
+
+    await exportProject(f.p.db, { format: 'csv', out: join(dir, 'c.csv') })
+    const csvOut = await readCsvExport(join(dir, 'c.csv'))
+    const row = (path: string) => csvOut.rows.find((r) => r.path === path)!
+    expect(row('train/a.png').consensusLabel).toBe('neutral')
+    expect(row('train/a.png').consensusQuality).toBeCloseTo(rec('train/a.png').consensus!.quality, 6)
+    expect(row('train/b.png').consensusLabel).toBe('surprise')
+    expect([row('test/c.png').consensusLabel, row('test/c.png').consensusQuality]).toEqual([null, null])
+
+    await exportProject(f.p.db, { format: 'ferplus', out: join(dir, 'c-fer') })
+    const fer = await readFerplusExport(join(dir, 'c-fer'))
+    const by = new Map(fer.rows.map((r) => [r.imageName, r.votes]))
+    //                                   neu hap sur sad ang dis fea con unk NF
+    // The named votes replace a's anonymous source votes; b keeps the curator's relabel (× 10).
+    expect(by.get('train/a.png')).toEqual([2, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    expect(by.get('train/b.png')).toEqual([0, 0, 10, 0, 0, 0, 0, 0, 0, 0])
+    expect(by.get('=sum,1.png')).toEqual([1, 2, 0, 0, 0, 0, 0, 0, 0, 0])
+    expect(fer.manifest.options.voteSources).toEqual({
+      state: 1,
+      soft: 1,
+      curator: 1,
+      annotators: 2,
+      votes: 0,
+      label: 0
+    })
+
+    // A curator's confirmation of an unchanged label counts as one more vote.
+    applyChanges(f.p.db, [{ imageId: ff, review: 'kept' }], { actor: 'kim', source: 'curator' })
+    await exportProject(f.p.db, { format: 'ferplus', out: join(dir, 'c-fer2') })
+    const fer2 = await readFerplusExport(join(dir, 'c-fer2'))
+    expect(fer2.rows.find((r) => r.imageName === '=sum,1.png')!.votes).toEqual([1, 3, 0, 0, 0, 0, 0, 0, 0, 0])
+
+    // An export of the format's previous version is refused, naming both versions.
+    const mpath = join(dir, 'c.csv.manifest.json')
+    writeFileSync(mpath, JSON.stringify({ ...JSON.parse(readFileSync(mpath, 'utf8')), kindVersion: 1 }))
+    await expect(readCsvExport(join(dir, 'c.csv'))).rejects.toThrow(/csv version 1; this build reads version 2/)
   })
 
   it('class folders: hard links per class, only labelled images, verified against the manifest', async () => {

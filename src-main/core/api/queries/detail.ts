@@ -12,6 +12,7 @@ import { ApiFailure } from '../errors'
 import type { ReadContext } from './context'
 import { listHistoryPage } from './history'
 import { predictionView } from './prediction'
+import { imageConsensus } from './consensus'
 import { damagedField, storedJsonReader, type StoredJsonReader } from '../stored-json'
 
 interface ImageRow {
@@ -191,6 +192,7 @@ export function imageDetail(
     audit,
     face: faceView(db, imageId, json),
     history: listHistoryPage(db, { imageId, limit: 50 }).entries,
+    consensus: imageConsensus(db, ctx, imageId, log),
     ...damagedField(json)
   }
 }
