@@ -17,7 +17,12 @@ export interface RealOptions {
   audit?: boolean
   /** Wire the real training host too (a worker thread running the training engine); default false. */
   training?: boolean
+  /** Annotator votes on every labelled image (see VOTERS); default false. */
+  votes?: boolean
 }
+
+/** The annotators of `votes: true`: "ann" the label, "bob" the label on even ids and the next class on odd, "cal" 0. */
+export declare const VOTERS: readonly ['ann', 'bob', 'cal']
 
 /** Removes every temp dir real-main made (call from afterAll). */
 export declare function removeTempDirs(): void

@@ -29,6 +29,7 @@ import { auditEngine, exportEngine, importEngine } from '../../src-main/core/api
 import { generateDataset } from '../../src-main/core/synth/index'
 import { SEVEN_CLASSES } from '../../src-main/core/classes'
 import { addOracleRun } from '../e2e/oracle-run'
+import { putVotes } from '../../src-main/core/store/votes'
 
 export const CLASSES = SEVEN_CLASSES
 
@@ -41,6 +42,19 @@ export interface RealOptions {
   audit?: boolean
   /** Wire the real training host too (a worker thread running the training engine); default false. */
   training?: boolean
+  /** Annotator votes on every labelled image (see VOTERS); default false. */
+  votes?: boolean
+}
+
+/**
+ * The annotators of `votes: true`: "ann" gives the image's label, "bob" the label on even ids and the
+ * next class on odd ids, "cal" always class 0.
+ */
+export const VOTERS = ['ann', 'bob', 'cal'] as const
+function voteFor(annotator: (typeof VOTERS)[number], id: number, y: number): number {
+  if (annotator === 'ann') return y
+  if (annotator === 'bob') return id % 2 === 0 ? y : (y + 1) % CLASSES.length
+  return 0
 }
 
 const dirs: string[] = []
@@ -141,6 +155,16 @@ export class RealMain implements Transport {
         ? (s) => ({ ...ENGINES, training: createTrainingHost({ resolveDb: () => s.require().db }) })
         : ENGINES
     })
+    if (opts.votes) {
+      const db = api.session.require().db
+      const rows = db
+        .prepare('SELECT image_id AS id, current_label AS y FROM annotations WHERE current_label IS NOT NULL')
+        .all() as { id: number; y: number }[]
+      const votes = rows.flatMap((r) =>
+        VOTERS.map((a) => ({ imageId: r.id, annotator: a, label: voteFor(a, r.id, r.y) }))
+      )
+      putVotes(db, votes, 'votes.csv')
+    }
     return new RealMain(api, file)
   }
 

@@ -18,6 +18,7 @@ export type {
   AuditThresholdsView,
   AuditView,
   ConfidenceSpread,
+  ConsensusView,
   Decision,
   ExportScope,
   HistoryEntryView,

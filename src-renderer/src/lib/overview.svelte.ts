@@ -1,6 +1,9 @@
-/** Overview page: the project's statistics (class counts, confusion, confidence, AU heatmap, flags). */
+/**
+ * Overview page: the project's statistics (class counts, confusion, confidence, AU heatmap, flags) and, when
+ * the project has annotator votes, the annotators' estimated quality (consensus.get).
+ */
 import type { AppState } from './app.svelte'
-import type { OverviewStats } from './api'
+import type { ConsensusView, OverviewStats } from './api'
 import { emptyFilter } from './filters'
 import { errorText } from './format'
 
@@ -8,6 +11,10 @@ export class OverviewState {
   stats = $state.raw<OverviewStats | null>(null)
   error = $state<string | null>(null)
   loading = $state(false)
+  /** The consensus of annotator votes, or null before it loaded; `available: false` when the project has none. */
+  consensus = $state.raw<ConsensusView | null>(null)
+  consensusError = $state<string | null>(null)
+  refitting = $state(false)
   private stale = true
 
   constructor(private readonly app: AppState) {}
@@ -15,6 +22,7 @@ export class OverviewState {
   async load(force = false): Promise<void> {
     if (!force && !this.stale && this.stats) return
     this.loading = true
+    void this.loadConsensus()
     const r = await this.app.api.overview.stats({})
     this.loading = false
     if (!r.ok) {
@@ -26,6 +34,15 @@ export class OverviewState {
     this.stale = false
   }
 
+  /** The annotators' quality; `refresh` fits again with the decisions recorded since the last fit. */
+  async loadConsensus(refresh = false): Promise<void> {
+    if (refresh) this.refitting = true
+    const r = await this.app.api.consensus.get(refresh ? { refresh } : {})
+    this.refitting = false
+    this.consensusError = r.ok ? null : errorText(r)
+    if (r.ok) this.consensus = r.value
+  }
+
   markStale(): void {
     this.stale = true
     if (this.app.page === 'overview') void this.load()
@@ -33,6 +50,7 @@ export class OverviewState {
 
   reset(): void {
     this.stats = null
+    this.consensus = null
     this.stale = true
   }
 
