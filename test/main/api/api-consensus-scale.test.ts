@@ -7,11 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Api } from '../../../src-main/core/api/handlers'
 import type { ConsensusView, ImageDetail } from '../../../src-main/core/api/contract'
 import { putVotes, type StoredVote } from '../../../src-main/core/store/votes'
-import { apiValue as value, openFixtureApi, rng } from './fixture'
+import { addRun, apiValue as value, openFixtureApi, rng } from './fixture'
 
 const N = 35_000
 let close: () => Promise<void>
 let api: Api
+let ids: number[] = []
 
 type Available = Extract<ConsensusView, { available: true }>
 async function timed<T>(what: string, f: () => Promise<T>): Promise<T> {
@@ -27,6 +28,7 @@ beforeAll(async () => {
   const o = await openFixtureApi('poi-consensus-scale-', N)
   ;({ api, close } = o)
   const f = o.f
+  ids = f.ids
   // One vote per image from 8 annotators; annotator k agrees with the label (id % 7) with probability 0.9 − 0.1 k.
   const r = rng(7)
   const votes: StoredVote[] = f.ids.map((id) => {
@@ -67,5 +69,11 @@ describe('consensus.get on 35k images', () => {
     console.log(`majority fit: ${majority.fitMs} ms`)
     expect(majority).toMatchObject({ method: 'majority', changesSince: 0 })
     expect(majority.annotators.map((a) => a.annotator)).toContain('curator:curator')
+
+    // With a run that predicts every image, the default is the model + annotators ensemble.
+    const runId = addRun(api.session.require().db, ids, 5, 0.1)
+    const model = await timed('first call with the run (model + annotators fit)', () => get({ runId }))
+    console.log(`model + annotators fit: ${model.fitMs} ms`)
+    expect(model).toMatchObject({ method: 'crowdlab', runId, imagesWithVotes: N })
   })
 })
