@@ -29,6 +29,7 @@ describe('preload bridge', () => {
     expect(verbs.filter((v) => !v.startsWith('events.')).sort()).toEqual([...METHOD_NAMES].sort())
     expect(Object.keys(b).sort()).toEqual([
       'app',
+      'assignments',
       'audit',
       'consensus',
       'dialog',
