@@ -14,10 +14,16 @@
  *     zod-validated dispatch. GET /api/events: server-sent events. GET /img/<id>?v=: images by id; GET
  *     /img/thumbs?ids=: many thumbnails in one answer.
  *     Anything else: the built renderer. Every answer carries the CSP and security headers; no CORS.
+ *
+ * Several curators (`curators: ['alice', 'bob']`, issue 17): one single-use token per curator, each traded for a
+ * cookie secret of its own; the cookie says who the caller is, and every API call runs as that curator
+ * (api.dispatch's per-call actor: decisions, undo/redo, filter.assigned 'me', app.info). The process still holds
+ * the project as its one writer. Without curators there is one token and the API's own actor, as before.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { createApi, type Api } from '../core/api/handlers'
+import { isCuratorName } from '../core/api/curators'
 import { LIMITS, type ApiResult } from '../core/api/contract'
 import { createImageHandler, lookupImage } from '../core/api/image-serve'
 import { createThumbBatchHandler } from '../core/api/thumb-batch'
@@ -42,8 +48,10 @@ export interface ServerOptions {
   project?: string
   /** Open `project` read-only (no writer lock; every write answers IO_ERROR naming the file). */
   readonly?: boolean
-  /** The access token (default: 32 random bytes). */
+  /** The access token (default: 32 random bytes). Not with `curators`: each gets a random one. */
   token?: string
+  /** Curator names (see core/api/curators.ts): one sign-in URL each, and calls run as the signed-in curator. */
+  curators?: readonly string[]
   /** Bind address; loopback only (default 127.0.0.1). */
   host?: string
   /** Port; 0 = any free port (default). */
@@ -52,20 +60,39 @@ export interface ServerOptions {
   staticDir: string
   /** Shown by app.info. */
   version?: string
-  /** Who decisions are recorded as. */
+  /** Who decisions are recorded as (without `curators`). */
   actor?: string
   log?: (msg: string) => void
+}
+
+/** One curator's sign-in. */
+export interface ServerLogin {
+  /** Who the calls of this sign-in run as (without curators: the API's actor). */
+  readonly actor: string
+  readonly token: string
+  /** The one-time sign-in URL to print: url + /?token=… */
+  readonly loginUrl: string
 }
 
 export interface PoiServer {
   /** http://127.0.0.1:PORT */
   readonly url: string
-  /** The one-time sign-in URL to print: url + /?token=… */
+  /** The one-time sign-in URL to print: url + /?token=… (with curators: the first curator's) */
   readonly loginUrl: string
   readonly token: string
+  /** Every sign-in: one without curators, else one per curator in the order given. */
+  readonly logins: readonly ServerLogin[]
   readonly port: number
   readonly api: Api
   close(): Promise<void>
+}
+
+interface Login {
+  /** The curator the calls run as; null: the API's own actor (serve without curators). */
+  readonly actor: string | null
+  readonly token: string
+  spent: boolean
+  readonly cookieSecret: string
 }
 
 const HEARTBEAT_MS = 25_000
@@ -88,11 +115,16 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
   assertLoopbackBind(host)
   if (!opts.api && !opts.project) throw new Error('createServer needs an api or a project')
   const log = opts.log ?? (() => {})
+  const curators = opts.curators ?? null
+  if (curators) {
+    if (opts.token !== undefined) throw new Error('createServer: a token is made per curator; pass no token')
+    if (!curators.length) throw new Error('createServer: curators is empty')
+    if (new Set(curators).size !== curators.length) throw new Error('createServer: a curator is named twice')
+    const bad = curators.find((c) => !isCuratorName(c))
+    if (bad !== undefined) throw new Error(`createServer: ${JSON.stringify(bad)} is not a curator name`)
+  }
   const token = opts.token ?? newSecret()
   if (token.length < 16) throw new Error('the access token must be at least 16 characters')
-  // The cookie carries its own secret, so the token (which was printed and may sit in a shell
-  // history) is not what the browser stores.
-  const cookieSecret = newSecret()
   const ownApi = !opts.api
   const api =
     opts.api ??
@@ -115,28 +147,48 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
   const sockets = new Set<Socket>()
   let port = 0
 
-  let tokenSpent = false
+  /**
+   * The sign-ins: one per curator (actor = the name), or one acting as the API's own actor (actor null). Each
+   * cookie carries its own secret, so the token (printed, maybe in a shell history) is not what the browser
+   * stores, and one curator's cookie matches no other curator's secret.
+   */
+  const logins: Login[] = (curators ?? [null]).map((actor) => ({
+    actor,
+    token: curators ? newSecret() : token,
+    spent: false,
+    cookieSecret: newSecret()
+  }))
   const SPENT =
     'this sign-in token was already used (it works once): switch to the browser tab that is signed in, or restart `poi-audit serve` for a new sign-in URL'
 
-  /** Spends the one-time token: 'ok' the first time it is presented, then 'spent'; 'wrong' for anything else. */
-  function spend(presented: string | null | undefined): 'ok' | 'spent' | 'wrong' {
-    if (!secretEquals(presented, token)) return 'wrong'
-    if (tokenSpent) return 'spent'
-    tokenSpent = true
-    return 'ok'
+  /** The sign-in whose secret (token or cookie) `presented` is; every one is compared, in constant time. */
+  function match(presented: string | null | undefined, secret: (l: Login) => string): Login | null {
+    let found: Login | null = null
+    for (const l of logins) if (secretEquals(presented, secret(l)) && !found) found = l
+    return found
   }
 
-  /** null when the request may go on; else the 401 message. A first Bearer use gets the session cookie. */
-  function authenticate(req: IncomingMessage, res: ServerResponse): string | null {
-    if (secretEquals(parseCookies(req.headers.cookie).get(cookieName(port)), cookieSecret)) return null
+  /** Spends a one-time token: 'ok' the first time it is presented, then 'spent'; 'wrong' for anything else. */
+  function spend(presented: string | null | undefined): { r: 'ok' | 'spent'; login: Login } | { r: 'wrong' } {
+    const login = match(presented, (l) => l.token)
+    if (!login) return { r: 'wrong' }
+    if (login.spent) return { r: 'spent', login }
+    login.spent = true
+    if (login.actor) log(`serve: ${login.actor} signed in`)
+    return { r: 'ok', login }
+  }
+
+  /** The caller's sign-in, or the 401 message. A first Bearer use gets the session cookie. */
+  function authenticate(req: IncomingMessage, res: ServerResponse): Login | string {
+    const byCookie = match(parseCookies(req.headers.cookie).get(cookieName(port)), (l) => l.cookieSecret)
+    if (byCookie) return byCookie
     const auth = req.headers.authorization
     if (typeof auth === 'string' && auth.startsWith('Bearer ')) {
-      const r = spend(auth.slice(7).trim())
-      if (r === 'spent') return SPENT
-      if (r === 'ok') {
-        res.setHeader('set-cookie', sessionCookie(port, cookieSecret))
-        return null
+      const s = spend(auth.slice(7).trim())
+      if (s.r === 'spent') return SPENT
+      if (s.r === 'ok') {
+        res.setHeader('set-cookie', sessionCookie(port, s.login.cookieSecret))
+        return s.login
       }
     }
     return 'not signed in: open the URL that `poi-audit serve` printed (it carries a one-time token)'
@@ -150,7 +202,7 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
     return site === undefined || site === 'same-origin' || site === 'none'
   }
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+  async function handleApi(req: IncomingMessage, res: ServerResponse, method: string, login: Login): Promise<void> {
     const fail = (status: number, r: ApiResult<never>): void => sendJson(res, status, r)
     if (req.method !== 'POST') return sendText(res, 405, 'use POST', { allow: 'POST' })
     if (!sameOrigin(req)) return fail(403, { ok: false, code: 'FORBIDDEN', message: 'cross-origin API call refused' })
@@ -189,7 +241,7 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
         message: `the body nests deeper than ${MAX_JSON_DEPTH} levels`
       })
     }
-    const r = await api.dispatch(method, args)
+    const r = await api.dispatch(method, args, login.actor ? { actor: login.actor } : undefined)
     sendJson(res, !r.ok && r.code === 'UNKNOWN_METHOD' ? 404 : 200, r)
   }
 
@@ -225,17 +277,17 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
     }
     if (url.searchParams.has('token')) {
       if (req.method !== 'GET') return sendText(res, 405, 'use GET', { allow: 'GET' })
-      const r = spend(url.searchParams.get('token'))
-      if (r === 'wrong') return sendText(res, 401, 'wrong token: open the URL printed by poi-audit serve')
-      if (r === 'spent') return sendText(res, 401, SPENT)
+      const s = spend(url.searchParams.get('token'))
+      if (s.r === 'wrong') return sendText(res, 401, 'wrong token: open the URL printed by poi-audit serve')
+      if (s.r === 'spent') return sendText(res, 401, SPENT)
       url.searchParams.delete('token')
       return sendText(res, 303, 'signed in', {
         location: url.pathname + url.search,
-        'set-cookie': sessionCookie(port, cookieSecret)
+        'set-cookie': sessionCookie(port, s.login.cookieSecret)
       })
     }
-    const refused = authenticate(req, res)
-    if (refused) return sendText(res, 401, refused, { 'www-authenticate': 'Bearer realm="poi-audit"' })
+    const login = authenticate(req, res)
+    if (typeof login === 'string') return sendText(res, 401, login, { 'www-authenticate': 'Bearer realm="poi-audit"' })
     const path = url.pathname
     if (path === '/api/events') return handleEvents(req, res)
     if (path.startsWith('/api/')) {
@@ -245,7 +297,7 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
       } catch {
         return sendJson(res, 404, { ok: false, code: 'UNKNOWN_METHOD', message: 'no such API method' })
       }
-      return handleApi(req, res, method)
+      return handleApi(req, res, method, login)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return sendText(res, 405, 'method not allowed', { allow: 'GET, HEAD' })
@@ -282,10 +334,16 @@ export async function createServer(opts: ServerOptions): Promise<PoiServer> {
   const shown = host.includes(':') ? `[${host}]` : host
   const url = `http://${shown}:${port}`
 
+  const shownLogins = logins.map((l) => ({
+    actor: l.actor ?? api.actor,
+    token: l.token,
+    loginUrl: `${url}/?token=${l.token}`
+  }))
   return {
     url,
-    loginUrl: `${url}/?token=${token}`,
-    token,
+    loginUrl: shownLogins[0].loginUrl,
+    token: shownLogins[0].token,
+    logins: shownLogins,
     port,
     api,
     async close() {

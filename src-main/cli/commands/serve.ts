@@ -1,12 +1,13 @@
 /**
- * `poi-audit serve <project> [--port N] [--host 127.0.0.1]`: the app in a browser. Listens on
- * loopback only and prints a one-time sign-in URL carrying a random token; the page trades it for
- * an HttpOnly cookie and drops it from the address bar (see src-main/server/server.ts).
+ * `poi-audit serve <project> [--port N] [--host 127.0.0.1] [--curators alice,bob]`: the app in a browser. Listens
+ * on loopback only and prints a one-time sign-in URL carrying a random token (one per curator with --curators);
+ * the page trades it for an HttpOnly cookie and drops it from the address bar (see src-main/server/server.ts).
  */
 import { accessSync, constants, existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
 import { createServer } from '../../server/server'
+import { parseCuratorList } from '../../core/api/curators'
 import { EXIT, processIo, runGuarded, usageExitCodes } from '../ui/io'
 
 /**
@@ -37,11 +38,27 @@ export function defaultStaticDir(from: string = import.meta.dirname ?? process.c
   return resolve('out', 'renderer')
 }
 
+function curators(v: string): string[] {
+  try {
+    return parseCuratorList(v)
+  } catch (e) {
+    throw new InvalidArgumentError(`--curators: ${(e as Error).message}`)
+  }
+}
+
 function port(v: string): number {
   const n = Number(v)
   if (!/^\d{1,5}$/.test(v.trim()) || n > 65535)
     throw new InvalidArgumentError(`--port must be an integer in 0..65535, got "${v}"`)
   return n
+}
+
+interface ServeOptions {
+  port: number
+  host: string
+  static?: string
+  actor: string
+  curators?: string[]
 }
 
 export function registerServe(program: Command): void {
@@ -53,8 +70,17 @@ export function registerServe(program: Command): void {
       .option('--port <n>', 'port to listen on (0 = any free port)', port, 0)
       .option('--host <addr>', 'loopback address to bind: 127.0.0.1 or ::1', '127.0.0.1')
       .option('--static <dir>', 'built UI folder (default: out/renderer of this install)')
-      .option('--actor <name>', 'name recorded with each decision in the history', process.env.USER ?? 'curator')
-  ).action(async (project: string, o: { port: number; host: string; static?: string; actor: string }) => {
+      .option(
+        '--actor <name>',
+        'name recorded with each decision in the history (without --curators)',
+        process.env.USER ?? 'curator'
+      )
+      .option(
+        '--curators <names>',
+        'comma-separated curator names: one sign-in URL each, decisions recorded as the signed-in curator',
+        curators
+      )
+  ).action(async (project: string, o: ServeOptions) => {
     const file = resolve(project)
     const code = await runGuarded(
       processIo,
@@ -75,13 +101,20 @@ export function registerServe(program: Command): void {
           port: o.port,
           staticDir,
           actor: o.actor,
+          ...(o.curators ? { curators: o.curators } : {}),
           version: '0.1.0',
           log: (m) => console.error(m)
         })
         const info = server.api.session.info()
         console.log(`POI Audit is serving ${info.path} ("${info.name}", ${info.counts.images} images)`)
-        console.log('Open this URL in a browser on this machine. It signs you in once; keep it private:')
-        console.log(`  ${server.loginUrl}`)
+        if (o.curators) {
+          console.log('Each curator opens their own URL in a browser. Each signs in once; keep them private:')
+          const width = Math.max(...server.logins.map((l) => l.actor.length))
+          for (const l of server.logins) console.log(`  ${l.actor.padEnd(width)}  ${l.loginUrl}`)
+        } else {
+          console.log('Open this URL in a browser on this machine. It signs you in once; keep it private:')
+          console.log(`  ${server.loginUrl}`)
+        }
         console.log('Press Ctrl+C to stop.')
         const stop = (): void => {
           void server.close().then(() => process.exit(0))

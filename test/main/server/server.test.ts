@@ -7,6 +7,7 @@ import sharp from 'sharp'
 import { createServer, type PoiServer } from '../../../src-main/server/server'
 import { isAllowedHostHeader, isLoopbackHost } from '../../../src-main/server/policy'
 import { tempDir } from '../../helpers/tmp'
+import { rawHttp, type Res } from './raw-http'
 import { makeProjectFile, type ProjectFixture } from '../api/fixture'
 import { Fuzzer, isMalformed } from '../api/fuzz'
 import { decodeThumbBatch, THUMB_BATCH_MAX } from '../../../src-main/core/api/thumb-batch'
@@ -17,32 +18,9 @@ let f: ProjectFixture
 let server: PoiServer
 let cookie = ''
 
-interface Res {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  body: Buffer
-}
-
 /** Raw HTTP (fetch cannot set Host), to 127.0.0.1:port. */
-function http(
-  method: string,
-  path: string,
-  headers: Record<string, string> = {},
-  body?: string | Buffer
-): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: server.port, method, path, headers: { host: `127.0.0.1:${server.port}`, ...headers } },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
-      }
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
-}
+const http = (method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer) =>
+  rawHttp(server.port, method, path, headers, body)
 
 const authed = (h: Record<string, string> = {}) => ({ cookie, ...h })
 const api = (method: string, args: unknown, h: Record<string, string> = {}) =>
