@@ -29,6 +29,7 @@ import { imageDetail } from './queries/detail'
 import { listHistoryPage } from './queries/history'
 import { overviewStats } from './queries/overview'
 import { consensusView } from './queries/consensus'
+import { onConsensusFitted } from '../consensus/cached'
 import { runDetail } from './queries/run-detail'
 import { compareStoredRuns } from '../evaluate/compare-load'
 import { comparisonView } from '../evaluate/compare-runs'
@@ -102,6 +103,10 @@ export function createApi(opts: ApiOptions): Api {
   })
 
   const db = (): DB => session.require().db
+  // A consensus fit landed in its worker: the Review detail and the Overview ask again.
+  const unsubscribeConsensus = onConsensusFitted((fitted) => {
+    if (session.project?.db === fitted) bus.emit({ type: 'project.changed', what: 'consensus' })
+  })
   const learning = new LearningQueue(session, (e) => bus.emit(e), log)
   const ctx = () => readContext(db(), actor)
   const needSwitch = (): void => {
@@ -427,6 +432,7 @@ export function createApi(opts: ApiOptions): Api {
     actor,
     async close() {
       unsubscribeTraining?.()
+      unsubscribeConsensus()
       await jobs.settle(true)
       await engines.training?.dispose()
       await learning.settle()
