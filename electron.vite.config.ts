@@ -4,7 +4,7 @@ import { svelte, vitePreprocess } from '@sveltejs/vite-plugin-svelte'
 
 // Three bundles (electron-vite layout):
 //  - main: the Electron main process, the headless CLI, the training worker and the
-//    learning queue's re-rank worker. All of them are plain
+//    learning queue's re-rank and consensus workers. All of them are plain
 //    ESM for Node; package.json "dependencies" (better-sqlite3, sharp, tfjs) stay external.
 //  - preload: CJS, because sandboxed preloads cannot be ESM.
 //  - renderer: the Svelte 5 UI, served by the app:// protocol in Electron or by `poi-audit serve`.
@@ -18,7 +18,8 @@ export default defineConfig({
           index: resolve(__dirname, 'src-main/index.ts'),
           cli: resolve(__dirname, 'src-main/cli/index.ts'),
           'train-worker': resolve(__dirname, 'src-main/core/train/worker-entry.ts'),
-          'rerank-worker': resolve(__dirname, 'src-main/core/rerank/worker-entry.ts')
+          'rerank-worker': resolve(__dirname, 'src-main/core/rerank/worker-entry.ts'),
+          'consensus-worker': resolve(__dirname, 'src-main/core/consensus/worker-entry.ts')
         }
       }
     }

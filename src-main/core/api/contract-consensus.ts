@@ -26,7 +26,13 @@ export const zConsensusArgs = z.strictObject({
    * Fit again even when a fit of the same votes, run and method is in memory but curator decisions came
    * since (default: answer that fit and say how many history entries came since).
    */
-  refresh: z.boolean().optional()
+  refresh: z.boolean().optional(),
+  /**
+   * Wait for the fit when none is in memory (CLI, exports, tests). Default false: a miss starts the fit in
+   * a worker and answers `{available: true, status: 'fitting'}` at once; a `project.changed` event with
+   * what 'consensus' follows when it lands.
+   */
+  wait: z.boolean().optional()
 })
 
 /** One image's consensus; only for images with imported annotator votes. */
@@ -67,14 +73,23 @@ export interface ConsensusFitView {
   fittedAt: string
 }
 
+/** No fit to answer yet: one is running in a worker; a `project.changed` 'consensus' event follows. */
+export interface ConsensusFitting {
+  status: 'fitting'
+  /** When the running fit started (ISO). */
+  startedAt: string
+}
+
 export type ConsensusView =
   | {
       available: false
       /** Why there is nothing to show (no annotator votes in the project). */
       reason: string
     }
+  | (ConsensusFitting & { available: true })
   | (ConsensusFitView & {
       available: true
+      status: 'fitted'
       /** The model's probabilities are out-of-sample (k-fold) for every image used; null without a model. */
       outOfSample: boolean | null
       /** The model's weight in the ensemble (crowdlab), else null. */
@@ -92,5 +107,8 @@ export type ConsensusView =
       fitMs: number
     })
 
-/** images.detail's consensus: the image's consensus and how it was reached. */
-export type ImageConsensusDetail = ImageConsensusView & ConsensusFitView
+/**
+ * images.detail's consensus: the image's consensus and how it was reached (the last fit, with
+ * `changesSince` when decisions came after it), or `fitting` while the first fit runs.
+ */
+export type ImageConsensusDetail = (ImageConsensusView & ConsensusFitView & { status: 'fitted' }) | ConsensusFitting

@@ -213,7 +213,8 @@ export const CONTRACT = {
    * Consensus of the annotators' votes (table annotator_votes), the curators' decisions and the given
    * label, optionally with a run's model: per-annotator quality and, for `imageIds`, each image's
    * consensus. `{available: false, reason}` when the project has no annotator votes. A fit over 35k
-   * images takes seconds, so it is kept in memory; see contract-consensus.ts for `refresh`.
+   * images takes seconds, so it runs in a worker and is kept in memory; see contract-consensus.ts for
+   * `refresh` and `wait`.
    */
   'consensus.get': method<ConsensusView>()(zConsensusArgs),
   'runs.list': method<RunSummary[]>()(zEmpty),

@@ -29,6 +29,7 @@ import { imageDetail } from './queries/detail'
 import { listHistoryPage } from './queries/history'
 import { overviewStats } from './queries/overview'
 import { consensusView } from './queries/consensus'
+import { onConsensusFitted } from '../consensus/cached'
 import { runDetail } from './queries/run-detail'
 import { compareStoredRuns } from '../evaluate/compare-load'
 import { comparisonView } from '../evaluate/compare-runs'
@@ -110,6 +111,10 @@ export function createApi(opts: ApiOptions): Api {
   })
 
   const db = (): DB => session.require().db
+  // A consensus fit landed in its worker: the Review detail and the Overview ask again.
+  const unsubscribeConsensus = onConsensusFitted((fitted) => {
+    if (session.project?.db === fitted) bus.emit({ type: 'project.changed', what: 'consensus' })
+  })
   const learning = new LearningQueue(session, (e) => bus.emit(e), log)
   const needSwitch = (): void => {
     if (!allowSwitch)
@@ -459,6 +464,7 @@ export function createApi(opts: ApiOptions): Api {
     actor: defaultActor,
     async close() {
       unsubscribeTraining?.()
+      unsubscribeConsensus()
       await jobs.settle(true)
       await engines.training?.dispose()
       await learning.settle()

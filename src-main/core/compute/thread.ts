@@ -1,10 +1,12 @@
 /**
  * Starting a worker_threads Worker for one of our entry scripts, whether it is a built .js bundle
  * (the app, the CLI) or a TypeScript source (tests, `tsx` runs). Shared by background training
- * (train/worker-host.ts) and the learning queue's re-rank (rerank/worker.ts).
+ * (train/worker-host.ts), the learning queue's re-rank (rerank/worker.ts) and the consensus fit
+ * (consensus/worker.ts).
  */
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { getPriority, setPriority } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
@@ -36,4 +38,26 @@ export function workerEntry(moduleUrl: string, tsName: string, jsName: string, e
     if (existsSync(f)) return f
   }
   throw new Error(`worker script ${jsName} not found next to ${here} (set ${envVar})`)
+}
+
+/**
+ * Lowers the calling thread's scheduling priority to `nice` where that touches only this thread: on Linux the
+ * nice value is per thread, so setpriority(PRIO_PROCESS, 0) from a worker lowers the worker alone and review
+ * on the main thread keeps the CPU when both want it. Elsewhere (macOS, Windows) the same call would
+ * lower the whole app, so the worker keeps the app's priority there. Returns the nice value the thread
+ * runs at (null where it cannot be read). Call it from a worker thread only.
+ */
+export function lowerThreadPriority(nice: number | undefined): number | null {
+  if (process.platform === 'linux' && nice != null) {
+    try {
+      setPriority(0, nice)
+    } catch {
+      // not permitted (a container's seccomp, say): run at the app's priority
+    }
+  }
+  try {
+    return getPriority(0)
+  } catch {
+    return null
+  }
 }

@@ -1,6 +1,6 @@
 /**
- * Consensus for the app and the exports: `projectConsensus` fitted once and kept in memory per
- * connection, plus each image's votes read fresh.
+ * Consensus for the app and the exports: `projectConsensus` fitted in a worker thread (worker.ts) and
+ * kept in memory per connection, plus each image's votes read fresh.
  *
  * Why a cache with a "stale" state: Dawid–Skene or the model + annotators ensemble over 35k images
  * takes seconds (EM over every vote, up to 200 iterations), while a curator records a decision every
@@ -8,141 +8,151 @@
  * (the imported votes, the run and its predictions, the method) and remembers the newest history entry
  * it saw; a caller that accepts it (the Review detail, the Overview) gets the fit with the number of
  * decisions recorded since, and asks for a refit when it wants one. Exports always get a current fit.
+ *
+ * Why a worker: the API answers every call on one thread, so a fit there would stall Review for
+ * seconds. `consensusState` never fits: on a miss it starts one fit per key (at most one in flight)
+ * and answers "fitting" at once; when the fit lands, the listeners of `onConsensusFitted` hear of it
+ * (the API turns that into a `project.changed` 'consensus' event). A failed fit is kept and answered
+ * until the votes, the run or the method change, or a refresh asks again. `awaitConsensus` waits.
  */
+import { existsSync } from 'node:fs'
 import type { DB } from '../store/db'
 import { nowIso } from '../store/db'
 import { curatorVotes, hasAnnotatorVotes, readVotes, type StoredVote } from '../store/votes'
-import { projectConsensus, type ConsensusMethod, type ImageConsensus, type ProjectConsensus } from './project'
+import { computeFit, fitKey, historyHead, type ComputedFit, type ConsensusRequest } from './fit'
+import type { ImageConsensus } from './project'
+import { fitInWorker } from './worker'
 
-export interface ConsensusRequest {
-  /** Run whose probabilities join as the model; null = annotators only. */
-  runId: number | null
-  /**
-   * When the run lacks a prediction for an image the consensus covers: false = fail (the caller named
-   * the run), true = fit without the model and say so in `note` (the run was a default).
-   */
-  runOptional?: boolean
-  method: ConsensusMethod
-  includeGiven: boolean
-}
+export { usableRun, type ConsensusRequest } from './fit'
 
-export interface FittedConsensus {
-  result: ProjectConsensus
+export interface FittedConsensus extends Omit<ComputedFit, 'key'> {
   byImage: ReadonlyMap<number, ImageConsensus>
-  /** Newest label_history id the fit saw: curator decisions after it are not in the fit. */
-  historyId: number
   /** History entries (decisions, undos) recorded since the fit; 0 = the fit is current. */
   changesSince: number
-  fittedAt: string
-  /** How long the fit took, ms. */
-  ms: number
-  /** Why the requested run is not in the fit (runOptional), else null. */
-  note: string | null
-  /** Images with imported annotator votes, and of those, how many have a consensus ≠ their label (at the fit). */
-  voted: { images: number; disagreeing: number }
 }
+
+export type ConsensusState =
+  | { status: 'fitted'; fit: FittedConsensus }
+  /** A fit is running; `done` resolves (never rejects) when it landed or failed. */
+  | { status: 'fitting'; startedAt: string; done: Promise<void> }
+  /** The newest fit of this request failed (kept until the inputs change or a refresh). */
+  | { status: 'failed'; message: string }
 
 interface Entry {
   key: string
-  fit: Omit<FittedConsensus, 'changesSince'>
+  fit?: Omit<FittedConsensus, 'changesSince'>
+  error?: string
+  pending?: { startedAt: string; done: Promise<void> }
 }
 
 /** A few fits per connection (one per method/run the UI asks for); the oldest goes first. */
 const MAX_ENTRIES = 4
 const cache = new WeakMap<DB, Entry[]>()
+const listeners = new Set<(db: DB) => void>()
 
-/** What a fit depends on besides curator decisions, in O(votes) at most (one index scan). */
-function fitKey(db: DB, req: ConsensusRequest): string {
-  const v = db.prepare('SELECT count(*) AS n, max(rowid) AS r, max(at) AS at FROM annotator_votes').get() as {
-    n: number
-    r: number | null
-    at: string | null
+/** Calls `listener` with the connection whenever a fit lands (or fails) for it. Returns the unsubscribe. */
+export function onConsensusFitted(listener: (db: DB) => void): () => void {
+  listeners.add(listener)
+  return () => {
+    listeners.delete(listener)
   }
-  const preds =
-    req.runId == null
-      ? null
-      : (db.prepare('SELECT count(*) AS n FROM predictions WHERE run_id = ?').get(req.runId) as { n: number }).n
-  return JSON.stringify([req.runId, !!req.runOptional, preds, req.method, req.includeGiven, v.n, v.r, v.at])
 }
 
-function historyHead(db: DB): number {
-  return (db.prepare('SELECT max(id) AS h FROM label_history').get() as { h: number | null }).h ?? 0
+/** The entry of `key`, created (newest first) when missing. */
+function entry(db: DB, key: string): Entry {
+  const list = cache.get(db) ?? []
+  const e = list.find((x) => x.key === key) ?? { key }
+  cache.set(db, [e, ...list.filter((x) => x !== e)].slice(0, MAX_ENTRIES))
+  return e
+}
+
+/** Fits in a worker on the project's file, or inline (after a tick) where the connection has no file. */
+function runFit(db: DB, req: ConsensusRequest): Promise<ComputedFit> {
+  if (db.memory || !db.name || !existsSync(db.name))
+    return new Promise((resolve) => setImmediate(resolve)).then(() => computeFit(db, req))
+  return fitInWorker({ projectPath: db.name, req })
+}
+
+function start(db: DB, e: Entry, req: ConsensusRequest): Entry['pending'] & object {
+  const startedAt = nowIso()
+  const done = runFit(db, req).then(
+    (f) => {
+      const { key, ...fit } = f
+      const into = entry(db, key)
+      into.fit = { ...fit, byImage: new Map(fit.result.images.map((im) => [im.imageId, im])) }
+      into.error = undefined
+    },
+    (err: unknown) => {
+      entry(db, e.key).error = (err as Error).message
+    }
+  )
+  const pending = {
+    startedAt,
+    done: done.then(() => {
+      e.pending = undefined
+      for (const l of [...listeners]) {
+        try {
+          l(db)
+        } catch {
+          // a listener's failure is its own
+        }
+      }
+    })
+  }
+  e.pending = pending
+  e.error = undefined
+  return pending
 }
 
 /**
- * The consensus fit for `req`: from memory when one with the same votes, run and method exists and is
- * current (or `allowStale` and only curator decisions came since), else fitted now. Throws what
- * projectConsensus throws (a run without predictions for some voted image, crowdlab without a run).
+ * The consensus of `req` without waiting: the fit in memory when it saw at least history entry
+ * `minHistoryId` (0 = any fit of the same votes, run and method; the history head = current only),
+ * else a fit is started (unless one is running) and the answer is "fitting". `refresh` starts a new
+ * fit even when one would serve (not when one is running).
  */
-export function fittedConsensus(
+export function consensusState(
+  db: DB,
+  req: ConsensusRequest,
+  opts: { minHistoryId: number; refresh?: boolean }
+): ConsensusState {
+  const e = entry(db, fitKey(db, req))
+  if (e.pending) {
+    if (!opts.refresh && e.fit && e.fit.historyId >= opts.minHistoryId) return fitted(db, e.fit)
+    return { status: 'fitting', ...e.pending }
+  }
+  if (!opts.refresh) {
+    if (e.error != null) return { status: 'failed', message: e.error }
+    if (e.fit && e.fit.historyId >= opts.minHistoryId) return fitted(db, e.fit)
+  }
+  return { status: 'fitting', ...start(db, e, req) }
+}
+
+function fitted(db: DB, fit: Omit<FittedConsensus, 'changesSince'>): ConsensusState {
+  const changesSince =
+    fit.historyId === historyHead(db)
+      ? 0
+      : (db.prepare('SELECT count(*) AS n FROM label_history WHERE id > ?').get(fit.historyId) as { n: number }).n
+  return { status: 'fitted', fit: { ...fit, changesSince } }
+}
+
+/**
+ * The consensus fit for `req`, waiting for it when needed: with `allowStale` any fit of the same votes,
+ * run and method, else one that saw every decision recorded before this call. Rejects with the fit's
+ * error (a run without predictions for some voted image, crowdlab without a run).
+ */
+export async function awaitConsensus(
   db: DB,
   req: ConsensusRequest,
   opts: { allowStale?: boolean; refresh?: boolean } = {}
-): FittedConsensus {
-  const key = fitKey(db, req)
-  const head = historyHead(db)
-  const list = cache.get(db) ?? []
-  const hit = list.find((e) => e.key === key)
-  if (hit && !opts.refresh && (hit.fit.historyId === head || opts.allowStale)) {
-    const changesSince =
-      hit.fit.historyId === head
-        ? 0
-        : (db.prepare('SELECT count(*) AS n FROM label_history WHERE id > ?').get(hit.fit.historyId) as { n: number }).n
-    return { ...hit.fit, changesSince }
-  }
-  const t0 = performance.now()
-  const run = req.runOptional ? usableRun(db, req.runId, req.includeGiven) : { runId: req.runId, note: null }
-  const method = run.runId == null && req.method === 'crowdlab' && req.runOptional ? 'auto' : req.method
-  const result = projectConsensus(db, { ...req, runId: run.runId, method })
-  const byImage = new Map(result.images.map((im) => [im.imageId, im]))
-  const voted = { images: 0, disagreeing: 0 }
-  for (const id of db.prepare('SELECT DISTINCT image_id FROM annotator_votes').pluck().all() as number[]) {
-    const im = byImage.get(id)
-    voted.images++
-    if (im && im.currentLabel != null && im.currentLabel !== im.consensus) voted.disagreeing++
-  }
-  const fit = {
-    result,
-    note: run.note,
-    voted,
-    byImage,
-    historyId: head,
-    fittedAt: nowIso(),
-    ms: performance.now() - t0
-  }
-  cache.set(db, [{ key, fit }, ...list.filter((e) => e !== hit)].slice(0, MAX_ENTRIES))
-  return { ...fit, changesSince: 0 }
-}
-
-/** The history sources curatorVotes reads (store/votes.ts). */
-const CURATOR_SOURCES = "('curator', 'bulk', 'revert')"
-
-/**
- * The run a consensus uses by default: `runId` when it has a prediction for every image the consensus
- * covers (the voted images, plus every labelled image with `includeGiven`), else none. Returns the run
- * and, when one was dropped, why.
- */
-export function usableRun(
-  db: DB,
-  runId: number | null,
-  includeGiven: boolean
-): { runId: number | null; note: string | null } {
-  if (runId == null) return { runId: null, note: null }
-  const covered = includeGiven
-    ? `SELECT image_id AS id FROM annotations WHERE original_label IS NOT NULL
-       UNION SELECT image_id FROM annotator_votes UNION SELECT image_id FROM label_history WHERE source IN ${CURATOR_SOURCES}`
-    : `SELECT image_id AS id FROM annotator_votes UNION SELECT image_id FROM label_history WHERE source IN ${CURATOR_SOURCES}`
-  const missing = (
-    db
-      .prepare(
-        `SELECT count(*) AS n FROM (${covered}) c WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.run_id = ? AND p.image_id = c.id)`
-      )
-      .get(runId) as { n: number }
-  ).n
-  if (!missing) return { runId, note: null }
-  return {
-    runId: null,
-    note: `run ${runId} has no prediction for ${missing} image(s) with votes, so the consensus is from the annotators only`
+): Promise<FittedConsensus> {
+  const minHistoryId = opts.allowStale ? 0 : historyHead(db)
+  let refresh = !!opts.refresh
+  for (;;) {
+    const s = consensusState(db, req, { minHistoryId, refresh })
+    refresh = false
+    if (s.status === 'fitted') return s.fit
+    if (s.status === 'failed') throw new Error(s.message)
+    await s.done
   }
 }
 

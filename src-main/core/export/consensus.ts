@@ -5,7 +5,7 @@
  * (FERPlus). One current fit per export: the export's run joins as the model when it has a prediction
  * for every image the consensus covers, else the annotators alone decide (the manifest says which).
  */
-import { fittedConsensus, hasAnnotatorVotes, voteCounts, votesByImage } from '../consensus/cached'
+import { awaitConsensus, hasAnnotatorVotes, voteCounts, votesByImage } from '../consensus/cached'
 import type { AnnotatorQuality } from '../consensus/project'
 import type { FormatContext } from './context'
 
@@ -40,11 +40,14 @@ export function annotatorCounts(ctx: FormatContext): Map<number, number[]> | nul
   return out
 }
 
-/** The consensus of the export's images; null when the project has no annotator votes. */
-export function exportConsensus(ctx: FormatContext): ExportConsensus | null {
+/**
+ * The consensus of the export's images, a current fit (awaited: it runs in a worker); null when the
+ * project has no annotator votes.
+ */
+export async function exportConsensus(ctx: FormatContext): Promise<ExportConsensus | null> {
   const counts = annotatorCounts(ctx)
   if (!counts) return null
-  const fit = fittedConsensus(ctx.db, { runId: ctx.runId, runOptional: true, method: 'auto', includeGiven: true })
+  const fit = await awaitConsensus(ctx.db, { runId: ctx.runId, runOptional: true, method: 'auto', includeGiven: true })
   const byImage = new Map<number, ImageConsensusRow>()
   for (const [id, c] of counts) {
     const im = fit.byImage.get(id)

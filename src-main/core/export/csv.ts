@@ -34,7 +34,7 @@ export async function writeCsv(ctx: FormatContext): Promise<FormatResult> {
   const f = await ctx.sink.open(CSV_FILE)
   const safe = (s: string | null): string | null => (ctx.spreadsheetSafe ? spreadsheetSafe(s) : s)
   let chunk = (ctx.bom ? '\ufeff' : '') + csvLine(CSV_COLUMNS)
-  const consensus = exportConsensus(ctx)
+  const consensus = await exportConsensus(ctx)
   let n = 0
   for (const r of ctx.rows) {
     const cons = consensus?.byImage.get(r.imageId)

@@ -105,7 +105,7 @@ export async function writeJsonl(ctx: FormatContext): Promise<FormatResult> {
     else history.set(h.image_id, [h])
   }
   const name = (k: number | null) => className(ctx.classes, k)
-  const consensus = exportConsensus(ctx)
+  const consensus = await exportConsensus(ctx)
   const f = await ctx.sink.open(JSONL_FILE)
   let chunk = ''
   let n = 0

@@ -225,6 +225,12 @@ export class AppState {
         if (NEEDS_PROJECT.has(this.page)) this.go('projects')
         return
       }
+      if (e.what === 'consensus') {
+        // A consensus fit landed in its worker: only what shows a consensus asks again.
+        this.overview.onConsensusFitted()
+        this.review.onConsensusFitted()
+        return
+      }
       if (e.what === 'labels') this.refreshProjectSoon()
       else void this.refreshProject()
       this.overview.markStale()

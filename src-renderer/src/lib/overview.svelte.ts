@@ -34,13 +34,28 @@ export class OverviewState {
     this.stale = false
   }
 
-  /** The annotators' quality; `refresh` fits again with the decisions recorded since the last fit. */
+  /**
+   * The annotators' quality; `refresh` fits again with the decisions recorded since the last fit. The fit
+   * runs in a worker: while it does, the last fit stays shown (`refitting`), or the card says "fitting"
+   * when there is none; a `project.changed` 'consensus' event (onConsensusFitted) brings the result.
+   */
   async loadConsensus(refresh = false): Promise<void> {
     if (refresh) this.refitting = true
     const r = await this.app.api.consensus.get(refresh ? { refresh } : {})
-    this.refitting = false
     this.consensusError = r.ok ? null : errorText(r)
-    if (r.ok) this.consensus = r.value
+    if (!r.ok) {
+      this.refitting = false
+      return
+    }
+    const v = r.value
+    const pending = v.available && v.status === 'fitting'
+    this.refitting = pending && !!this.consensus?.available && this.consensus.status === 'fitted'
+    if (!this.refitting) this.consensus = v
+  }
+
+  /** project.changed 'consensus': a fit landed (or failed); read it when this page shows a consensus. */
+  onConsensusFitted(): void {
+    if (this.consensus || this.consensusError) void this.loadConsensus()
   }
 
   markStale(): void {

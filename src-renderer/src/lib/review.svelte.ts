@@ -709,6 +709,21 @@ export class ReviewStore {
     this.counts = null
   }
 
+  /**
+   * project.changed 'consensus': a consensus fit landed. Cached details that show a consensus (fitting,
+   * or an older fit) are read again; the current image's at once.
+   */
+  onConsensusFitted(): void {
+    for (const [id, d] of [...this.details]) if (d.consensus) this.details.delete(id)
+    const cur = this.currentItem
+    if (cur && this.detail?.image.id === cur.imageId && this.detail.consensus) {
+      const id = cur.imageId
+      void this.loadDetail(id).then((d) => {
+        if (d && this.currentItem?.imageId === id) this.detail = d
+      })
+    }
+  }
+
   private async undoRedo(which: 'undo' | 'redo'): Promise<void> {
     return this.write(async () => {
       const r = which === 'undo' ? await this.app.api.review.undo({}) : await this.app.api.review.redo({})

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Api } from '../../../src-main/core/api/handlers'
-import type { ConsensusView, ImageDetail } from '../../../src-main/core/api/contract'
+import type { ConsensusView, ImageConsensusDetail, ImageDetail } from '../../../src-main/core/api/contract'
 import { putVotes, type StoredVote } from '../../../src-main/core/store/votes'
 import { addRun, apiValue as value, openFixtureApi, rng } from './fixture'
 
@@ -14,15 +14,17 @@ let close: () => Promise<void>
 let api: Api
 let ids: number[] = []
 
-type Available = Extract<ConsensusView, { available: true }>
+type Available = Extract<ConsensusView, { status: 'fitted' }>
+type Fitted = Extract<ImageConsensusDetail, { status: 'fitted' }>
 async function timed<T>(what: string, f: () => Promise<T>): Promise<T> {
   const t0 = performance.now()
   const r = await f()
   console.log(`${what}: ${Math.round(performance.now() - t0)} ms`)
   return r
 }
+/** Waits for the fit (it runs in a worker). */
 const get = async (args: Record<string, unknown>): Promise<Available> =>
-  value<Available>(await api.dispatch('consensus.get', args))
+  value<Available>(await api.dispatch('consensus.get', { wait: true, ...args }))
 
 beforeAll(async () => {
   const o = await openFixtureApi('poi-consensus-scale-', N)
@@ -63,7 +65,7 @@ describe('consensus.get on 35k images', () => {
       value<ImageDetail>(await api.dispatch('images.detail', { imageId: 10 }))
     )
     expect(stale.consensus).toMatchObject({ fittedAt: first.fittedAt, changesSince: 1 })
-    expect(stale.consensus!.curators).toEqual([{ actor: 'curator', label: 1 }])
+    expect((stale.consensus as Fitted).curators).toEqual([{ actor: 'curator', label: 1 }])
 
     const majority = await timed('majority vote fit', () => get({ method: 'majority', runId: null }))
     console.log(`majority fit: ${majority.fitMs} ms`)

@@ -41,7 +41,14 @@ export const VALID_ARGS: { [M in MethodName]: Record<string, unknown> } = {
   'history.list': { imageId: 1, limit: 10 },
   'history.revert': { entryIds: [1] },
   'overview.stats': {},
-  'consensus.get': { runId: null, method: 'majority', includeGiven: true, imageIds: [1, 2], refresh: false },
+  'consensus.get': {
+    runId: null,
+    method: 'majority',
+    includeGiven: true,
+    imageIds: [1, 2],
+    refresh: false,
+    wait: true
+  },
   'runs.list': {},
   'runs.detail': { runId: 1 },
   'runs.compare': { a: 1, b: 2 },

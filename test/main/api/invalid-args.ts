@@ -165,7 +165,8 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'image id not an integer', args: { imageIds: [1.5] }, expect: /imageIds/ },
     { why: 'too many image ids', args: { imageIds: Array.from({ length: 501 }, (_, i) => i + 1) }, expect: /imageIds/ },
     { why: 'includeGiven not a boolean', args: { includeGiven: 'yes' }, expect: /includeGiven/ },
-    { why: 'refresh not a boolean', args: { refresh: 1 }, expect: /refresh/ }
+    { why: 'refresh not a boolean', args: { refresh: 1 }, expect: /refresh/ },
+    { why: 'wait not a boolean', args: { wait: 'yes' }, expect: /wait/ }
   ],
   'runs.list': empty('runs.list'),
   'runs.detail': [

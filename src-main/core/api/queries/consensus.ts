@@ -1,14 +1,17 @@
 /**
- * consensus.get and the Review detail's consensus: core/consensus's fit (kept in memory, see
- * consensus/cached.ts) read out for the app, with each image's votes read fresh.
+ * consensus.get and the Review detail's consensus: core/consensus's fit (run in a worker and kept in
+ * memory, see consensus/cached.ts) read out for the app, with each image's votes read fresh. Neither
+ * waits for a fit unless asked (`wait`): a miss answers "fitting".
  */
 import type { DB } from '../../store/db'
 import {
-  fittedConsensus,
+  awaitConsensus,
+  consensusState,
   hasAnnotatorVotes,
   voteCounts,
   votesByImage,
   type ConsensusRequest,
+  type ConsensusState,
   type FittedConsensus
 } from '../../consensus/cached'
 import type {
@@ -69,26 +72,51 @@ function imageViews(db: DB, fit: FittedConsensus, imageIds: readonly number[]): 
   return out
 }
 
-/** Runs the fit; a named run that cannot serve or crowdlab without a run are the caller's to fix. */
-function fit(db: DB, req: ConsensusRequest, opts: { allowStale: boolean; refresh?: boolean }): FittedConsensus {
-  if (req.runId != null && !req.runOptional && !db.prepare('SELECT 1 FROM runs WHERE id = ?').get(req.runId))
-    throw new ApiFailure('NOT_FOUND', `runId: no run ${req.runId}`)
-  try {
-    return fittedConsensus(db, req, opts)
-  } catch (e) {
-    const msg = (e as Error).message
-    if (/has no prediction|needs a run/.test(msg)) throw new ApiFailure('INVALID_ARGS', msg.replace('--run N', 'runId'))
-    throw e
-  }
+/** A fit's failure as the API answers it: a named run that cannot serve, crowdlab without a run are the caller's. */
+function failure(message: string): Error {
+  if (/has no prediction|needs a run/.test(message))
+    return new ApiFailure('INVALID_ARGS', message.replace('--run N', 'runId'))
+  return new Error(`consensus fit failed: ${message}`)
 }
 
-export function consensusView(db: DB, ctx: ReadContext, args: ParsedArgsOf<'consensus.get'>): ConsensusView {
+function checkRun(db: DB, req: ConsensusRequest): void {
+  if (req.runId != null && !req.runOptional && !db.prepare('SELECT 1 FROM runs WHERE id = ?').get(req.runId))
+    throw new ApiFailure('NOT_FOUND', `runId: no run ${req.runId}`)
+}
+
+/** The fit without waiting (a miss starts one in the worker), or awaited with `wait`. */
+async function fitOrPending(
+  db: DB,
+  req: ConsensusRequest,
+  opts: { refresh?: boolean; wait?: boolean }
+): Promise<Exclude<ConsensusState, { status: 'failed' }>> {
+  checkRun(db, req)
+  if (opts.wait) {
+    try {
+      return { status: 'fitted', fit: await awaitConsensus(db, req, { allowStale: true, refresh: opts.refresh }) }
+    } catch (e) {
+      throw failure((e as Error).message)
+    }
+  }
+  const s = consensusState(db, req, { minHistoryId: 0, refresh: opts.refresh })
+  if (s.status === 'failed') throw failure(s.message)
+  return s
+}
+
+export async function consensusView(
+  db: DB,
+  ctx: ReadContext,
+  args: ParsedArgsOf<'consensus.get'>
+): Promise<ConsensusView> {
   if (!hasAnnotatorVotes(db)) return { available: false, reason: NO_VOTES_REASON }
   const req = consensusRequest(ctx, args)
-  const f = fit(db, req, { allowStale: true, refresh: args.refresh })
+  const s = await fitOrPending(db, req, args)
+  if (s.status === 'fitting') return { available: true, status: 'fitting', startedAt: s.startedAt }
+  const f = s.fit
   const r = f.result
   return {
     available: true,
+    status: 'fitted',
     ...fitView(f),
     outOfSample: r.outOfSample,
     modelWeight: r.modelWeight,
@@ -108,8 +136,9 @@ export function consensusView(db: DB, ctx: ReadContext, args: ParsedArgsOf<'cons
 
 /**
  * The Review detail's consensus of one image: the default request (the context's run when it can
- * serve, the default method), from memory when fitted before; null when the image has no annotator
- * votes. A failing fit is logged and reads as null, so the detail still shows.
+ * serve, the default method), from memory when fitted before (also a fit older than the latest
+ * decisions: `changesSince` says so), else `fitting` while a worker fits; null when the image has no
+ * annotator votes. A failing fit is logged and reads as null, so the detail still shows. Never waits.
  */
 export function imageConsensus(
   db: DB,
@@ -120,9 +149,11 @@ export function imageConsensus(
   try {
     if (!hasAnnotatorVotes(db) || !db.prepare('SELECT 1 FROM annotator_votes WHERE image_id = ?').get(imageId))
       return null
-    const f = fit(db, consensusRequest(ctx, {}), { allowStale: true })
-    const [view] = imageViews(db, f, [imageId])
-    return view ? { ...view, ...fitView(f) } : null
+    const s = consensusState(db, consensusRequest(ctx, {}), { minHistoryId: 0 })
+    if (s.status === 'failed') throw failure(s.message)
+    if (s.status === 'fitting') return { status: 'fitting', startedAt: s.startedAt }
+    const [view] = imageViews(db, s.fit, [imageId])
+    return view ? { status: 'fitted', ...view, ...fitView(s.fit) } : null
   } catch (e) {
     log(`consensus of image ${imageId} left out: ${(e as Error).message}`)
     return null
