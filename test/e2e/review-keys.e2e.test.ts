@@ -56,8 +56,15 @@ describe('Review keys and filter menus in Chromium', () => {
 
     const before = decisionCounts(fx.project)
     const guilty: string[] = []
+    // Controls an earlier control's keys removed for good (Space on "Learning queue" turns it off in the
+    // project, and its "Re-rank now" goes): named, and few.
+    const gone: string[] = []
     for (const c of controls) {
       await fx.open()
+      if (!(await page.$(c.selector))) {
+        gone.push(c.what)
+        continue
+      }
       await page.focus(c.selector)
       for (const k of KEYS) {
         if (!(await page.$(c.selector))) break // the control navigated away or closed itself
@@ -73,6 +80,7 @@ describe('Review keys and filter menus in Chromium', () => {
       }
     }
     expect(guilty, `controls whose keys wrote a decision:\n${guilty.join('\n')}`).toEqual([])
+    expect(gone.length, `controls gone after earlier keys:\n${gone.join('\n')}`).toBeLessThanOrEqual(2)
 
     // The same keys on the grid do decide (the test above can fail).
     await fx.open()

@@ -382,6 +382,11 @@ export class ReviewStore {
 
   /** The hold ended: the current image's detail, full image (via fullUrl) and prefetch window. */
   private settle(): void {
+    if (this.rejudged.size) {
+      const ids = [...this.rejudged].slice(-500)
+      this.rejudged.clear()
+      void this.refreshRows(ids)
+    }
     const it = this.currentItem
     if (!it) return
     if (this.detail?.image.id !== it.imageId) this.showDetail(it.imageId, 0)
@@ -458,6 +463,9 @@ export class ReviewStore {
   }
 
   private readonly hold = new KeyHold(() => this.settle())
+  /** Images decided while a key was held, whose re-judged rows are fetched on release (settle). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+  private readonly rejudged = new Set<number>()
 
   /**
    * True while a key is held (auto-repeat): each repeat only moves and paints the face from memory
@@ -582,8 +590,10 @@ export class ReviewStore {
         this.undoDepth++
         this.redoDepth = 0
         // The server re-judged the image against its new label: fetch its flags and "why" (outside the
-        // write chain, so the next decision does not wait for it).
-        void this.refreshRows([id])
+        // write chain, so the next decision does not wait for it). While a key is held, once on release:
+        // a held Q must not cost a request per image passed.
+        if (this.hold.held) this.rejudged.add(id)
+        else void this.refreshRows([id])
       }
       this.lastSaved = `Image ${id}: ${what}`
     })
