@@ -318,7 +318,15 @@ export interface DecideResult {
   annotation: AnnotationView
   /** The next image of the queue given in `next` (after this one in its order); null at the end. */
   nextImageId: number | null
+  /**
+   * The image's queue fields from the current audit after the decision (it is re-judged against its new
+   * label), so a client updates its row without a detail request per decision; null without an audit row.
+   */
+  audit: AuditRowFields | null
 }
+
+/** The audit's fields of one queue row (see QueueItem). */
+export type AuditRowFields = Pick<QueueItem, 'suggested' | 'strength' | 'score' | 'rank' | 'flags'>
 
 export interface UndoResult {
   /** The revert batch written by this undo/redo. */

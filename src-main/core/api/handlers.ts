@@ -25,7 +25,7 @@ import { ProjectSession, hasTable } from './session'
 import type { DialogHost, Engines } from './engines'
 import { readContext } from './queries/context'
 import { matchingIds, nextInQueue, queryCounts, queryQueue } from './queries/queue'
-import { imageDetail } from './queries/detail'
+import { auditRowFields, imageDetail } from './queries/detail'
 import { listHistoryPage } from './queries/history'
 import { overviewStats } from './queries/overview'
 import { consensusView } from './queries/consensus'
@@ -258,7 +258,7 @@ export function createApi(opts: ApiOptions): Api {
         const nextImageId = next ? nextInQueue(d, c, imageId, next.filter, next.sort) : null
         if (batchId) changed('labels', [imageId])
         learning.afterDecision()
-        return { batchId, annotation: getAnnotation(d, imageId)!, nextImageId }
+        return { batchId, annotation: getAnnotation(d, imageId)!, nextImageId, audit: auditRowFields(d, c, imageId) }
       },
       'review.undo': () => {
         const r = undo(db(), actor)

@@ -337,7 +337,8 @@ export interface AuditItemRecord {
   explanation: Explanation | null
 }
 
-interface ItemRow {
+/** One audit_items row as stored (flags a bit set, signals and explanation JSON text). */
+export interface ItemRow {
   image_id: number
   given_label: number | null
   current_label: number | null

@@ -14,6 +14,7 @@ export type {
   AnnotationView,
   AssignmentFilter,
   AssignmentView,
+  AuditRowFields,
   AuditSettings,
   AuditThresholdsView,
   AuditView,

@@ -2,7 +2,7 @@
  * What a decision does to a queue row, applied locally before the server confirms it (the optimistic
  * step of the review), and how a confirmed annotation is merged back. Pure.
  */
-import type { AnnotationView, Decision, ImageDetail, QueueItem } from './api'
+import type { AnnotationView, AuditRowFields, Decision, ImageDetail, QueueItem } from './api'
 
 /** The fields of an AnnotationView a queue row mirrors. */
 export type AnnotationViewLike = Pick<AnnotationView, 'currentLabel' | 'originalLabel' | 'state' | 'review'>
@@ -32,6 +32,11 @@ export function applyDecision(item: QueueItem, decision: Decision): QueueItem {
 /** The row updated with the annotation the server recorded. */
 export function mergeAnnotation(item: QueueItem, a: AnnotationViewLike): QueueItem {
   return { ...item, given: a.currentLabel, original: a.originalLabel, state: a.state, review: a.review }
+}
+
+/** The row updated from a decision's answer: the annotation, and the audit's re-judged fields when sent. */
+export function mergeDecided(item: QueueItem, a: AnnotationViewLike, audit: AuditRowFields | null): QueueItem {
+  return audit ? { ...mergeAnnotation(item, a), ...audit } : mergeAnnotation(item, a)
 }
 
 /**

@@ -150,11 +150,29 @@ describe('a decision refreshes the audit item through the API (real project file
     // Queue rows (the grid's badges) read the same rows.
     const q = (await api.dispatch('images.queue', { filter: { review: 'any' }, limit: 500 })) as {
       ok: true
-      value: { items: { imageId: number; flags: string[]; suggested: number | null }[] }
+      value: {
+        items: {
+          imageId: number
+          flags: string[]
+          suggested: number | null
+          strength: number | null
+          score: number | null
+          rank: number | null
+        }[]
+      }
     }
     const qi = q.value.items.find((x) => x.imageId === row.i)!
     expect(qi.flags).not.toContain('likely_mislabeled')
     expect(qi.suggested).toBeNull()
+    // The decision's answer carries the same re-judged fields (the Review grid patches its row from it).
+    const sent = (r as { ok: true; value: { audit: Record<string, unknown> | null } }).value.audit
+    expect(sent).toEqual({
+      suggested: qi.suggested,
+      strength: qi.strength,
+      score: qi.score,
+      rank: qi.rank,
+      flags: qi.flags
+    })
     // The progress counter counts the audit's work list: the accepted image is still one of it, now reviewed.
     expect(await progress()).toMatchObject({ flagged: p0.flagged, flaggedReviewed: p0.flaggedReviewed + 1 })
     // Undo: the old label, its flag and its explanation come back exactly.

@@ -4,9 +4,9 @@ import { getClasses } from '../../store/meta'
 import { getAnnotation } from '../../store/labels'
 import { getPrediction, getRun } from '../../store/runs'
 import { flagNames } from '../../audit/flags'
-import { getAudit, type AuditRecord } from '../../audit/store'
+import { getAudit, type AuditRecord, type ItemRow } from '../../audit/store'
 import type { ItemSignals } from '../../audit/engine'
-import type { AuditView, FaceView, ImageDetail, ImageInfo, LabelState } from '../contract'
+import type { AuditRowFields, AuditView, FaceView, ImageDetail, ImageInfo, LabelState } from '../contract'
 import { hasTable } from '../session'
 import { ApiFailure } from '../errors'
 import type { ReadContext } from './context'
@@ -87,6 +87,24 @@ function ambiguousWhy(rec: AuditRecord | null, sig: ItemSignals | null): string 
   return parts.length ? `Ambiguous because ${parts.join('; and ')}.` : 'Ambiguous (reason not recorded by this audit).'
 }
 
+/** The stored audit item's columns this module reads. */
+type AuditItemRow = Omit<ItemRow, 'image_id' | 'current_label'>
+
+function readAuditItem(db: DB, auditId: number, imageId: number): AuditItemRow | undefined {
+  return db
+    .prepare(
+      'SELECT given_label, score, rank, suggested_label, strength, flags, signals, explanation FROM audit_items WHERE audit_id = ? AND image_id = ?'
+    )
+    .get(auditId, imageId) as AuditItemRow | undefined
+}
+
+/** One image's queue fields from the current audit (what a decision's re-judge changed); null without a row. */
+export function auditRowFields(db: DB, ctx: ReadContext, imageId: number): AuditRowFields | null {
+  const a = ctx.auditId == null ? undefined : readAuditItem(db, ctx.auditId, imageId)
+  if (!a) return null
+  return { suggested: a.suggested_label, strength: a.strength, score: a.score, rank: a.rank, flags: flagNames(a.flags) }
+}
+
 /** One image's detail; stored JSON that no longer parses is logged through `log` and listed in `damaged`. */
 export function imageDetail(
   db: DB,
@@ -119,22 +137,7 @@ export function imageDetail(
 
   let audit: AuditView | null = null
   if (ctx.auditId != null) {
-    const a = db
-      .prepare(
-        'SELECT given_label, score, rank, suggested_label, strength, flags, signals, explanation FROM audit_items WHERE audit_id = ? AND image_id = ?'
-      )
-      .get(ctx.auditId, imageId) as
-      | {
-          given_label: number | null
-          score: number | null
-          rank: number | null
-          suggested_label: number | null
-          strength: number | null
-          flags: number
-          signals: string | null
-          explanation: string | null
-        }
-      | undefined
+    const a = readAuditItem(db, ctx.auditId, imageId)
     if (a) {
       const rec = cachedAudit(db, ctx.auditId)
       const sig = json.read(a.signals, 'audit.signals') as ItemSignals | null
