@@ -122,7 +122,7 @@ export function flip(d: Data, rate: number, seed: number): { labels: Map<number,
 }
 
 /** Out-of-sample outputs of one mode on the k folds: fold of each image and its prediction. */
-interface Oos {
+export interface Oos {
   runIds: number[]
   fold: Map<number, number>
   preds: Map<number, Prediction | PredictionInput>

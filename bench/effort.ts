@@ -22,6 +22,8 @@
  *   --epochs N  (default: each dataset's default)   --data DIR   --out FILE (default bench-results/effort.json)
  *   --from-items F1,F2  re-run only the simulation on audit items an earlier run saved
  *                       (bench-results/effort-items-<dataset>.json), without training
+ *   --poi-run N         FER2013: use the POI k-fold run N that bench:detect left in the cached project
+ *                       (same subset, noise, k and seed; checked) instead of training one again
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, cpus, loadavg } from 'node:os'
@@ -33,7 +35,7 @@ import { initCompute } from '../src-main/core/compute/backend'
 import { runDemo } from '../src-main/core/demo'
 import { openProject } from '../src-main/core/project'
 import { auditItems } from '../src-main/core/audit/store'
-import { readPredictions } from '../src-main/core/store/runs'
+import { getRun, readPredictions, type Prediction } from '../src-main/core/store/runs'
 import { getClasses } from '../src-main/core/store/meta'
 import { loadGroundTruth } from '../src-main/core/synth/ground-truth'
 import { Rng } from '../src-main/core/util/rng'
@@ -42,10 +44,36 @@ import { simulateReview, type EffortResult } from '../src-main/core/rerank/simul
 import { crowdlab, dawidSkene, majorityVote, type Vote } from '../src-main/core/consensus/consensus'
 import { spearman } from '../src-main/core/evaluate/metrics'
 import type { TrainConfigInput } from '../src-main/core/run/config'
-import { auditFromKfold, cachedProject, flip, kfold, loadData } from './detect'
+import { auditFromKfold, cachedProject, flip, kfold, loadData, type Data, type Oos } from './detect'
 import { ROOT, stratifiedSubset } from './noisy'
 
 const AT = [500, 1000, 2000]
+
+/**
+ * The out-of-sample outputs of a k-fold POI run already in the project (bench:detect's), after checking
+ * it is the run this simulation would train: POI, k folds, seed 1, named for this noise rate.
+ */
+function storedKfold(d: Data, runId: number, want: { k: number; tag: string }): Pick<Oos, 'preds'> {
+  const run = getRun(d.project.db, runId)
+  if (!run) throw new Error(`--poi-run ${runId}: no such run in ${d.project.path}`)
+  const c = run.config as { mode?: string; kfold?: number; seed?: number }
+  if (
+    run.status !== 'done' ||
+    c.mode !== 'poi' ||
+    c.kfold !== want.k ||
+    c.seed !== 1 ||
+    !run.name?.startsWith(want.tag)
+  )
+    throw new Error(
+      `--poi-run ${runId} is "${run.name}" (${run.status}, mode ${c.mode}, k ${c.kfold}, seed ${c.seed}); want a finished "${want.tag} ${want.k}-fold" run`
+    )
+  const preds = new Map<number, Prediction>()
+  for (const p of readPredictions(d.project.db, runId)) if (p.fold != null) preds.set(p.imageId, p)
+  const missing = d.ids.filter((id) => !preds.has(id)).length
+  if (missing) throw new Error(`--poi-run ${runId}: ${missing} of ${d.ids.length} images have no out-of-sample output`)
+  process.stderr.write(`bench:effort: FER2013 POI outputs from run ${runId} ("${run.name}"), not trained again\n`)
+  return { preds }
+}
 
 interface EffortRow {
   dataset: string
@@ -106,7 +134,8 @@ async function main(): Promise<void> {
       epochs: { type: 'string' },
       data: { type: 'string', default: join(ROOT, '..', 'shared', 'data') },
       out: { type: 'string', default: join(ROOT, 'bench-results', 'effort.json') },
-      'from-items': { type: 'string' }
+      'from-items': { type: 'string' },
+      'poi-run': { type: 'string' }
     }
   })
   const t0 = performance.now()
@@ -224,7 +253,9 @@ async function main(): Promise<void> {
         const base: TrainConfigInput = { seed: 1, ...(epochs ? { epochs } : {}) }
         const noise = Number(a.noise)
         const { labels, flipped } = flip(d, noise, 1)
-        const poi = await kfold(d, labels, Number(a.k), base, 'poi', `fer2013 ${noise * 100}%`)
+        const poi = a['poi-run']
+          ? storedKfold(d, Number(a['poi-run']), { k: Number(a.k), tag: `fer2013 ${noise * 100}% POI` })
+          : await kfold(d, labels, Number(a.k), base, 'poi', `fer2013 ${noise * 100}%`)
         const audit = auditFromKfold(d, labels, poi)
         const items = audit.items.filter((i) => i.score != null).sort((x, y) => x.score! - y.score!)
         rows.push(

@@ -27,8 +27,16 @@ function view(db: DB, ctx: ReadContext, a: Assignment): AssignmentView {
   return { ...a, filter: parsed.success ? parsed.data : {}, images }
 }
 
-/** `actor` is the session's curator (recorded as the assignment's author). */
-export function assignmentHandlers(db: () => DB, ctx: () => ReadContext, actor: string): AssignmentHandlers {
+/**
+ * `actor` is the session's curator (recorded as the assignment's author); `changed` runs after an assignment
+ * was written or removed (the API emits project.changed 'assignments' to every window).
+ */
+export function assignmentHandlers(
+  db: () => DB,
+  ctx: () => ReadContext,
+  actor: string,
+  changed: () => void = () => {}
+): AssignmentHandlers {
   return {
     'assignments.list': () => {
       const d = db()
@@ -40,13 +48,17 @@ export function assignmentHandlers(db: () => DB, ctx: () => ReadContext, actor: 
       const c = ctx()
       // Evaluating it once refuses class indices outside the project and filters it cannot apply yet.
       countMatching(d, c, filter)
-      return view(d, c, setAssignment(d, who.trim(), filter, actor))
+      const v = view(d, c, setAssignment(d, who.trim(), filter, actor))
+      changed()
+      return v
     },
     'assignments.remove': ({ actor: who }) => {
       const d = db()
       const name = who.trim()
       if (!getAssignment(d, name)) return { removed: false }
-      return { removed: removeAssignment(d, name) }
+      const removed = removeAssignment(d, name)
+      if (removed) changed()
+      return { removed }
     }
   }
 }

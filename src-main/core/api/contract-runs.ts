@@ -223,7 +223,8 @@ export type ApiEvent =
       type: 'project.changed'
       /** queue = the learning queue stored a new order (or its settings changed): reload the default queue. */
       /** consensus = a consensus fit landed (or failed) in its worker: ask consensus.get / images.detail again. */
-      what: 'opened' | 'closed' | 'labels' | 'images' | 'runs' | 'audit' | 'queue' | 'consensus'
+      /** assignments = a curator's assignment was set or removed: the Team list and "Mine" queues change. */
+      what: 'opened' | 'closed' | 'labels' | 'images' | 'runs' | 'audit' | 'queue' | 'consensus' | 'assignments'
       /** Affected images when at most 1000, else omitted (= many). */
       imageIds?: number[]
     }

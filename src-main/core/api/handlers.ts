@@ -289,7 +289,7 @@ export function createApi(opts: ApiOptions): Api {
         return r
       },
 
-      ...assignmentHandlers(db, ctx, actor),
+      ...assignmentHandlers(db, ctx, actor, () => bus.emit({ type: 'project.changed', what: 'assignments' })),
 
       'queue.learning': () => learning.state(),
       'queue.setLearning': (patch) => learning.set(patch),

@@ -225,6 +225,11 @@ export class AppState {
         if (NEEDS_PROJECT.has(this.page)) this.go('projects')
         return
       }
+      if (e.what === 'assignments') {
+        // Another window (or curator) changed who reviews what: the Team list, and this curator's "Mine" queue.
+        this.team.onAssignmentsChanged()
+        return
+      }
       if (e.what === 'consensus') {
         // A consensus fit landed in its worker: only what shows a consensus asks again.
         this.overview.onConsensusFitted()

@@ -26,6 +26,15 @@ export class TeamState {
     this.list = r.ok ? r.value : null
   }
 
+  /**
+   * project.changed 'assignments' (this window's own change echoes too): reload the list if it was shown, and
+   * this curator's "Mine" queue, which follows their assignment.
+   */
+  onAssignmentsChanged(): void {
+    if (this.list) void this.load()
+    if (this.app.review.filter.queue === 'mine') this.app.review.markStale()
+  }
+
   /** The Review page's current filter as an assignment (whose-queue is not part of it). */
   reviewFilter(): AssignmentFilter {
     const { assigned: _mine, ...rest } = toQueueFilter({ ...this.app.review.filter, queue: 'all' })
@@ -50,8 +59,6 @@ export class TeamState {
         return false
       }
       await this.load()
-      // This curator's own queue follows their assignment.
-      if (actor === this.me && this.app.review.filter.queue === 'mine') this.app.review.markStale()
       return true
     } finally {
       this.busy = false

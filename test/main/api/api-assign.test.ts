@@ -48,6 +48,8 @@ afterEach(() => cleanup())
 describe('assignments', () => {
   it('are set, replaced, listed with their image counts, and removed, on disk for the next curator', async () => {
     await as('lead', async (api) => {
+      const events: string[] = []
+      api.subscribe((e) => void (e.type === 'project.changed' && events.push(e.what)))
       expect(value(await api.dispatch('app.info', {}))).toMatchObject({ actor: 'lead' })
       const a = value<AssignmentView>(
         await api.dispatch('assignments.set', { actor: 'bob', filter: { given: [2], review: 'unreviewed' } })
@@ -56,6 +58,10 @@ describe('assignments', () => {
       value(await api.dispatch('assignments.set', { actor: 'ann', filter: { given: [3] } }))
       // Setting bob again replaces his assignment.
       value(await api.dispatch('assignments.set', { actor: 'bob', filter: { given: [2, 4] } }))
+      // Every window hears of each change (the Team list and the curators' "Mine" queues follow).
+      expect(events.filter((w) => w === 'assignments')).toHaveLength(3)
+      value(await api.dispatch('assignments.remove', { actor: 'nobody' }))
+      expect(events.filter((w) => w === 'assignments')).toHaveLength(3)
     })
     const db = new Database(f.file, { readonly: true })
     expect(db.prepare('SELECT actor, filter, created_by AS by FROM assignments ORDER BY actor').all()).toEqual([
@@ -179,12 +185,19 @@ describe('the adjudicate queue', () => {
       const u = value<UndoResult>(await api.dispatch('review.undo', {}))
       expect(u.imageIds).toEqual([5])
       expect(value(await api.dispatch('review.undoState', {}))).toEqual({ undo: 0, redo: 1 })
+      // Undoing the adjudication puts the image back: ann and bob still disagree.
+      expect(await queueIds(api, { review: 'adjudicate' })).toEqual([5, 7])
+      // Redo adjudicates it again; a second undo puts it back once more.
+      value(await api.dispatch('review.redo', {}))
+      expect(await queueIds(api, { review: 'adjudicate' })).toEqual([7])
+      value(await api.dispatch('review.undo', {}))
+      expect(await queueIds(api, { review: 'adjudicate' })).toEqual([5, 7])
     })
     await as('ann', async (api) => {
       // One of the two changing her view so that all agree also ends it.
       value(await api.dispatch('review.decide', { imageId: 7, decision: { kind: 'keep' } }))
-      expect(await queueIds(api, { review: 'adjudicate' })).toEqual([])
-      expect(await waiting(api)).toBe(0)
+      expect(await queueIds(api, { review: 'adjudicate' })).toEqual([5])
+      expect(await waiting(api)).toBe(1)
     })
   })
 

@@ -12,7 +12,8 @@
  * already disagreed — by anyone, a third curator or one of the two — is the adjudication; after it the
  * image leaves the queue, whatever the older views still say. A curator who changes their view so that
  * all agree also ends it. A decision equal to the current state but new for its curator is recorded
- * (LabelChange.record), so confirming one side counts.
+ * (LabelChange.record), so confirming one side counts. An undo removes the decision it undid (the image
+ * waits again if that decision was the adjudication); a redo restores it.
  */
 import type { DB } from '../../store/db'
 
@@ -40,6 +41,29 @@ interface HistRow {
   actor: string
   review: string | null
   label: number | null
+  batch: string
+  /** For an undo, redo or history revert: the batch it undid. */
+  reverts: string | null
+}
+
+/**
+ * The decisions of one image that still stand, in order: an undo (or a history revert) takes the decision
+ * it undid out of the replay instead of counting as a decision of its own, so undoing an adjudication puts
+ * the image back in the queue; a redo undoes the undo, which brings the decision back.
+ */
+function standing(rows: readonly HistRow[]): HistRow[] {
+  const undoneBy = new Map<string, string[]>()
+  for (const r of rows) if (r.reverts) undoneBy.set(r.reverts, [...(undoneBy.get(r.reverts) ?? []), r.batch])
+  const memo = new Map<string, boolean>()
+  const active = (batch: string, depth = 0): boolean => {
+    const known = memo.get(batch)
+    if (known !== undefined) return known
+    // A batch is undone by any revert of it that is itself in force (chains alternate undo / redo).
+    const v = depth > 64 || !(undoneBy.get(batch) ?? []).some((b) => b !== batch && active(b, depth + 1))
+    memo.set(batch, v)
+    return v
+  }
+  return rows.filter((r) => !r.reverts && active(r.batch))
 }
 
 /**
@@ -49,7 +73,8 @@ interface HistRow {
 export function adjudicationIds(db: DB): number[] {
   const rows = db
     .prepare(
-      `SELECT image_id AS imageId, actor, new_review AS review, new_label AS label FROM label_history
+      `SELECT image_id AS imageId, actor, new_review AS review, new_label AS label, batch_id AS batch,
+       reverts_batch AS reverts FROM label_history
        WHERE ${DECISION} AND image_id IN (
          SELECT image_id FROM label_history WHERE ${DECISION}
          GROUP BY image_id HAVING count(DISTINCT actor) >= 2)
@@ -60,13 +85,15 @@ export function adjudicationIds(db: DB): number[] {
   let i = 0
   while (i < rows.length) {
     const imageId = rows[i].imageId
+    const start = i
+    while (i < rows.length && rows[i].imageId === imageId) i++
     const views = new Map<string, string | null>()
     // Whether curators already disagreed just before the newest decision that has a view.
     let before = false
-    for (; i < rows.length && rows[i].imageId === imageId; i++) {
-      const key = outcomeKey(rows[i].review, rows[i].label)
+    for (const r of standing(rows.slice(start, i))) {
+      const key = outcomeKey(r.review, r.label)
       if (key != null) before = disagree(views)
-      views.set(rows[i].actor, key)
+      views.set(r.actor, key)
     }
     if (disagree(views) && !before) out.push(imageId)
   }
