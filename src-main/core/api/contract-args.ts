@@ -42,12 +42,17 @@ export const zQueueFilter = z.strictObject({
   /** Only images that have an exact duplicate (same bytes) in the project. */
   duplicatesOnly: z.boolean().optional(),
   /** Relative path contains this text (case-insensitive). */
-  pathContains: zText(256).optional()
+  pathContains: zText(256).optional(),
+  /** Only these images: a client re-reading the rows it shows (after undo, a bulk decision, another window's change). */
+  imageIds: z.array(zId).min(1).max(LIMITS.maxPage).optional()
 })
 export type QueueFilter = z.input<typeof zQueueFilter>
 
-/** What a curator is assigned: a queue filter without `assigned` (an assignment cannot refer to assignments). */
-export const zAssignmentFilter = zQueueFilter.omit({ assigned: true })
+/**
+ * What a curator is assigned: a queue filter without `assigned` (an assignment cannot refer to assignments) and
+ * without `imageIds` (a list of rows is a client's view, not a share of the work).
+ */
+export const zAssignmentFilter = zQueueFilter.omit({ assigned: true, imageIds: true })
 export type AssignmentFilter = z.input<typeof zAssignmentFilter>
 /** A curator's name as decisions record it (label_history.actor). */
 export const zActor = zText(128, 1).refine((s) => s.trim().length > 0, { message: 'a curator name is needed' })

@@ -2,7 +2,7 @@
  * What a decision does to a queue row, applied locally before the server confirms it (the optimistic
  * step of the review), and how a confirmed annotation is merged back. Pure.
  */
-import type { AnnotationView, AuditRowFields, Decision, ImageDetail, QueueItem } from './api'
+import type { AnnotationView, AuditRowFields, Decision, QueueItem } from './api'
 
 /** The fields of an AnnotationView a queue row mirrors. */
 export type AnnotationViewLike = Pick<AnnotationView, 'currentLabel' | 'originalLabel' | 'state' | 'review'>
@@ -37,19 +37,6 @@ export function mergeAnnotation(item: QueueItem, a: AnnotationViewLike): QueueIt
 /** The row updated from a decision's answer: the annotation, and the audit's re-judged fields when sent. */
 export function mergeDecided(item: QueueItem, a: AnnotationViewLike, audit: AuditRowFields | null): QueueItem {
   return audit ? { ...mergeAnnotation(item, a), ...audit } : mergeAnnotation(item, a)
-}
-
-/**
- * The row updated from a fresh detail: the annotation, and the audit's judgement of the label as it
- * is now (the server re-judges an image after each decision), so the grid's badges, suggestion and
- * strength follow the decision instead of describing the old label.
- */
-export function mergeDetail(item: QueueItem, d: Pick<ImageDetail, 'annotation' | 'audit'>): QueueItem {
-  const row = mergeAnnotation(item, d.annotation)
-  const a = d.audit
-  return a
-    ? { ...row, suggested: a.suggestedLabel, strength: a.strength, score: a.score, rank: a.rank, flags: a.flags }
-    : row
 }
 
 /**

@@ -22,12 +22,15 @@ import {
   type UiFilter,
   type UiSort
 } from './filters'
-import { applyDecision, classDecision, describeDecision, mergeDecided, mergeDetail } from './decisions'
+import { applyDecision, classDecision, describeDecision, mergeDecided } from './decisions'
 import { keyToAction, reviewKeyAllowed, type KeyLike, type ReviewAction } from './keys'
 import { ImagePreloader } from './prefetch'
 import { ThumbLoader } from './thumbs.svelte'
 import { KeyHold, prefetchOffsets } from './hold.svelte'
 import { SvelteSet } from 'svelte/reactivity'
+
+/** Rows re-read per images.queue request (the API's page limit). */
+const ROWS_PER_REQUEST = 500
 
 /** How many images after the current one get their detail and full image fetched ahead. */
 export const PREFETCH_AHEAD = 4
@@ -627,7 +630,7 @@ export class ReviewStore {
         this.fail(`Could not ${what} (${p.ids.length} images): ${r.message}`)
         return
       }
-      await this.refreshRows(p.ids.slice(0, 500))
+      await this.refreshRows(p.ids)
       if (r.value.batchId) {
         this.undoDepth++
         this.redoDepth = 0
@@ -653,7 +656,7 @@ export class ReviewStore {
       if (r.value.batchId) {
         this.undoDepth++
         this.redoDepth = 0
-        void this.refreshRows(imageIds.slice(0, 500))
+        void this.refreshRows(imageIds)
       }
       this.lastSaved = `${r.value.changed} images relabeled to ${name}`
     })
@@ -675,18 +678,19 @@ export class ReviewStore {
     }
   }
 
-  /** Re-reads rows from the server (after undo/redo, history reverts or another window's change). */
+  /**
+   * Re-reads rows from the server (after undo/redo, a bulk decision, history reverts or another window's change):
+   * one images.queue request per 500 rows, not a detail request per image. Only rows this window holds.
+   */
   async refreshRows(imageIds: number[]): Promise<void> {
-    const rows = await Promise.all(
-      imageIds.map(async (id) => {
-        if (!this.queue.get(id)) return null
-        this.details.delete(id)
-        const d = await this.loadDetail(id)
-        const row = this.queue.get(id)
-        return d && row ? mergeDetail(row, d) : null
-      })
-    )
-    this.queue.patch(rows.filter((r): r is QueueItem => !!r))
+    const held = imageIds.filter((id) => this.queue.get(id))
+    for (const id of held) this.details.delete(id)
+    for (let i = 0; i < held.length; i += ROWS_PER_REQUEST) {
+      const ids = held.slice(i, i + ROWS_PER_REQUEST)
+      const r = await this.app.api.images.queue({ filter: { imageIds: ids }, limit: ids.length, withTotal: false })
+      // A failed re-read leaves the optimistic rows; the next load corrects them.
+      if (r.ok) this.queue.patch(r.value.items.filter((row) => this.queue.get(row.imageId)))
+    }
     const cur = this.currentItem
     if (cur && imageIds.includes(cur.imageId)) this.showDetail(cur.imageId)
   }
@@ -700,7 +704,7 @@ export class ReviewStore {
     const now = Date.now()
     for (const [id, t] of this.ownWrites) if (now - t > OWN_ECHO_MS) this.ownWrites.delete(id)
     const foreign = imageIds.filter((id) => !this.ownWrites.has(id) && this.queue.get(id))
-    if (foreign.length) void this.refreshRows(foreign.slice(0, 200))
+    if (foreign.length) void this.refreshRows(foreign)
   }
 
   markStale(): void {
@@ -737,7 +741,7 @@ export class ReviewStore {
       }
       const ids = r.value.imageIds
       for (const id of ids) this.ownWrites.set(id, Date.now())
-      await this.refreshRows(ids.slice(0, 500))
+      await this.refreshRows(ids)
       await this.refreshUndoState()
       const first = ids.map((id) => this.queue.indexOf(id)).find((i) => i >= 0)
       if (first !== undefined && ids.length === 1) this.setCurrent(first)

@@ -110,6 +110,13 @@ describe('images.queue', () => {
     expect((await allPages({ filter: { review: 'reviewed' } }, 100)).map((i) => i.imageId)).toEqual([34])
     expect((await allPages({ filter: { review: 'unreviewed' } }, 100)).length).toBe(58)
     expect((await allPages({ filter: { decisions: ['kept'] } }, 100)).map((i) => i.imageId)).toEqual([34])
+    // A client re-reading the rows it shows: exactly those, ANDed with the rest, as full rows.
+    const rows = await allPages({ filter: { imageIds: [34, 3, 9, 33] }, sort: { by: 'id' } }, 100)
+    expect(rows.map((i) => i.imageId)).toEqual([3, 9, 33, 34])
+    expect(rows[3]).toMatchObject({ review: 'kept' })
+    expect(
+      (await allPages({ filter: { imageIds: [3, 9, 33, 34], review: 'reviewed' } }, 100)).map((i) => i.imageId)
+    ).toEqual([34])
   })
 
   it('refuses bad filters and foreign cursors with INVALID_ARGS', async () => {
@@ -135,6 +142,16 @@ describe('images.queue', () => {
       code: 'INVALID_ARGS'
     })
     expect(await api.dispatch('images.queue', { limit: 501 })).toMatchObject({ ok: false, code: 'INVALID_ARGS' })
+    for (const imageIds of [[], Array.from({ length: 501 }, (_, i) => i + 1), [0], [1.5]])
+      expect(await api.dispatch('images.queue', { filter: { imageIds } })).toMatchObject({
+        ok: false,
+        code: 'INVALID_ARGS'
+      })
+    // An assignment is a share of the work, not a list of rows.
+    expect(await api.dispatch('assignments.set', { actor: 'bob', filter: { imageIds: [1] } })).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGS'
+    })
   })
 })
 

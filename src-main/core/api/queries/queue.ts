@@ -157,6 +157,10 @@ function filterSql(db: DB, f: QueueFilter | undefined, ctx: ReadContext): Sql {
     const bits = [...new Set(f.flags)].map((n) => flagMask([n]))
     where.push(`(${bits.map((b) => `ai.flags & ${b} != 0`).join(' OR ')})`)
   }
+  if (f?.imageIds?.length) {
+    where.push('i.id IN (SELECT value FROM json_each(?))')
+    params.push(JSON.stringify(f.imageIds))
+  }
   if (f?.review === 'adjudicate') {
     where.push('i.id IN (SELECT value FROM json_each(?))')
     params.push(JSON.stringify(adjudicationIds(db)))
