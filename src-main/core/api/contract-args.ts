@@ -43,7 +43,7 @@ export const zQueueFilter = z.strictObject({
   duplicatesOnly: z.boolean().optional(),
   /** Relative path contains this text (case-insensitive). */
   pathContains: zText(256).optional(),
-  /** Only these images: a client re-reading the rows it shows (after undo, a bulk decision, another window's change). */
+  /** Only these images: a client re-reading the rows it shows (after undo, a bulk decision, another window's edit). */
   imageIds: z.array(zId).min(1).max(LIMITS.maxPage).optional()
 })
 export type QueueFilter = z.input<typeof zQueueFilter>
