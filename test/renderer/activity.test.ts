@@ -15,6 +15,7 @@ const job = (o: Partial<JobInfo>): JobInfo => ({
   startedAt: '2026-12-03T07:00:00.000Z',
   finishedAt: null,
   error: null,
+  startedBy: 'alice',
   ...o
 })
 const progress = (o: Partial<TrainProgress>): TrainProgress => ({
@@ -42,6 +43,7 @@ const status = (o: Partial<TrainStatus>): TrainStatus => ({
   progress: null,
   error: null,
   exitCode: null,
+  startedBy: 'alice',
   ...o
 })
 
@@ -62,6 +64,14 @@ describe('job indicator model', () => {
       detail: 'writing',
       frac: null
     })
+  })
+
+  it("names the curator who started a job or a run, when it is not this window's", () => {
+    expect(jobActivity(job({}), null, 'alice').title).toBe('Import')
+    expect(jobActivity(job({}), null, 'bob').title).toBe('Import (alice)')
+    expect(jobActivity(job({ startedBy: null }), null, 'bob').title).toBe('Import')
+    expect(trainActivity(status({}), 'bob')!.title).toBe('Training (alice)')
+    expect(trainActivity(status({}), 'alice')!.title).toBe('Training')
   })
 
   it('says "starting" before the first progress, then the epoch and step, never a training that is not there', () => {

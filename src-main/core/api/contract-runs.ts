@@ -151,6 +151,8 @@ export interface JobInfo {
   startedAt: string
   finishedAt: string | null
   error: { code: ApiErrorCode; message: string } | null
+  /** The curator whose call started it (serve --curators: the signed-in one; else the app's own actor). */
+  startedBy: string | null
 }
 
 export interface TrainProgress {
@@ -194,6 +196,8 @@ export interface TrainStatus {
   error: string | null
   /** For 'crashed': the worker's exit code. */
   exitCode: number | null
+  /** The curator whose call started the current (or last) run; null before any. */
+  startedBy: string | null
 }
 
 export interface ImportSummary {

@@ -72,6 +72,8 @@ export interface TrainStartRequest {
   resumeRunId?: number
   /** Start a new run from this run's configuration (run/run.ts fromRunJob); `config` overrides it. */
   fromRunId?: number
+  /** The curator whose call starts it (TrainStatus.startedBy). */
+  startedBy?: string
 }
 
 /**

@@ -79,6 +79,12 @@ export interface Api {
   close(): Promise<void>
 }
 
+/** BUSY while a run is in progress, naming who started it (another curator, with serve --curators). */
+function trainingIdle(st: TrainStatus): void {
+  if (st.state === 'starting' || st.state === 'running' || st.state === 'cancelling')
+    throw new ApiFailure('BUSY', `a training run is in progress${st.startedBy ? ` (started by ${st.startedBy})` : ''}`)
+}
+
 type Handlers = { [M in MethodName]: (args: ParsedArgsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> }
 
 const NO_TRAINING: TrainStatus = {
@@ -87,6 +93,7 @@ const NO_TRAINING: TrainStatus = {
   runId: null,
   jobId: null,
   progress: null,
+  startedBy: null,
   error: null,
   exitCode: null
 }
@@ -218,15 +225,19 @@ export function createApi(opts: ApiOptions): Api {
       'import.start': (args) => {
         const p = session.require()
         const engine = engines.import ?? notAvailable('importing')
-        const job = jobs.start('import', async (jc) => {
-          const report = await engine.run(
-            p,
-            { ...args, source: absolute(args.source), root: args.root && absolute(args.root) },
-            jc
-          )
-          bus.emit({ type: 'project.changed', what: 'images' })
-          return report
-        })
+        const job = jobs.start(
+          'import',
+          async (jc) => {
+            const report = await engine.run(
+              p,
+              { ...args, source: absolute(args.source), root: args.root && absolute(args.root) },
+              jc
+            )
+            bus.emit({ type: 'project.changed', what: 'images' })
+            return report
+          },
+          { actor }
+        )
         return { jobId: job.id }
       },
       'import.report': ({ importId }) => {
@@ -352,10 +363,13 @@ export function createApi(opts: ApiOptions): Api {
               `fromRun: run ${fromRun} is ${run.status}; retrain from a finished run`
             )
         }
-        const st = host.status()
-        if (st.state === 'starting' || st.state === 'running' || st.state === 'cancelling')
-          throw new ApiFailure('BUSY', 'a training run is in progress')
-        host.start({ projectPath: p.path, config, ...(fromRun != null ? { fromRunId: fromRun } : {}) })
+        trainingIdle(host.status())
+        host.start({
+          projectPath: p.path,
+          config,
+          startedBy: actor,
+          ...(fromRun != null ? { fromRunId: fromRun } : {})
+        })
         return { jobId: host.status().jobId ?? '' }
       },
       'train.resume': ({ runId }) => {
@@ -363,10 +377,8 @@ export function createApi(opts: ApiOptions): Api {
         const host = engines.training ?? notAvailable('training')
         const run = p.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string } | undefined
         if (!run) throw new ApiFailure('NOT_FOUND', `no run ${runId}`)
-        const st = host.status()
-        if (st.state === 'starting' || st.state === 'running' || st.state === 'cancelling')
-          throw new ApiFailure('BUSY', 'a training run is in progress')
-        host.start({ projectPath: p.path, config: {}, resumeRunId: runId })
+        trainingIdle(host.status())
+        host.start({ projectPath: p.path, config: {}, resumeRunId: runId, startedBy: actor })
         return { jobId: host.status().jobId ?? '' }
       },
       'train.cancel': () => ({ cancelled: engines.training ? engines.training.cancel() : false }),
@@ -382,11 +394,15 @@ export function createApi(opts: ApiOptions): Api {
         if (runId == null && !p.db.prepare("SELECT 1 FROM runs WHERE status = 'done'").get()) {
           throw new ApiFailure('NOT_AVAILABLE', 'no finished training run to audit; train a model first')
         }
-        const job = jobs.start('audit', async (jc) => {
-          const summary = await engine.run(p, { runId, settings }, jc)
-          bus.emit({ type: 'project.changed', what: 'audit' })
-          return summary
-        })
+        const job = jobs.start(
+          'audit',
+          async (jc) => {
+            const summary = await engine.run(p, { runId, settings }, jc)
+            bus.emit({ type: 'project.changed', what: 'audit' })
+            return summary
+          },
+          { actor }
+        )
         return { jobId: job.id }
       },
 
@@ -404,7 +420,7 @@ export function createApi(opts: ApiOptions): Api {
           'export',
           (jc) =>
             engine.run(p, { format, scope, dest: path, options: options ?? {}, filterIds, createParent: !dest }, jc),
-          { exclusive: false }
+          { exclusive: false, actor }
         )
         return { jobId: job.id, path }
       },

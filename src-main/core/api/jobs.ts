@@ -43,11 +43,17 @@ export class JobRegistry {
     private readonly log: (msg: string) => void = () => {}
   ) {}
 
-  /** Starts `work` as a job; BUSY when a job of the same kind runs and `exclusive` (the default). */
-  start(kind: JobKind, work: JobWork, opts: { exclusive?: boolean } = {}): JobInfo {
+  /**
+   * Starts `work` as a job; BUSY when a job of the same kind runs and `exclusive` (the default). `actor`: the
+   * curator whose call starts it (shown to the others, named when they are refused).
+   */
+  start(kind: JobKind, work: JobWork, opts: { exclusive?: boolean; actor?: string } = {}): JobInfo {
     if (opts.exclusive !== false) {
       const running = [...this.jobs.values()].find((j) => j.info.kind === kind && j.info.state === 'running')
-      if (running) throw new ApiFailure('BUSY', `a ${kind} job is already running (${running.info.id})`)
+      if (running) {
+        const by = running.info.startedBy ? `, started by ${running.info.startedBy}` : ''
+        throw new ApiFailure('BUSY', `a ${kind} job is already running (${running.info.id}${by})`)
+      }
     }
     const id = randomUUID()
     const controller = new AbortController()
@@ -61,7 +67,8 @@ export class JobRegistry {
       message: null,
       startedAt: new Date().toISOString(),
       finishedAt: null,
-      error: null
+      error: null,
+      startedBy: opts.actor ?? null
     }
     const entry: Entry = { info, controller, promise: Promise.resolve(), lastEmit: 0 }
     this.jobs.set(id, entry)

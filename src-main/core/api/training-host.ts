@@ -54,7 +54,8 @@ export function createTrainingHost(opts: TrainingHostOptions): TrainingHost {
     jobId: null,
     progress: null,
     error: null,
-    exitCode: null
+    exitCode: null,
+    startedBy: null
   }
   let controller: AbortController | null = null
   let running: Promise<void> | null = null
@@ -71,7 +72,14 @@ export function createTrainingHost(opts: TrainingHostOptions): TrainingHost {
       controller = new AbortController()
       const signal = controller.signal
       const job = jobFor(db, req)
-      setStatus({ state: 'starting', runId: req.resumeRunId ?? null, progress: null, error: null, exitCode: null })
+      setStatus({
+        state: 'starting',
+        runId: req.resumeRunId ?? null,
+        progress: null,
+        error: null,
+        exitCode: null,
+        startedBy: req.startedBy ?? null
+      })
       running = (async () => {
         try {
           await ensureJobCache(db, job, signal)

@@ -26,10 +26,22 @@ const JOB_TITLES: Record<JobInfo['kind'], string> = {
   train: 'Training'
 }
 
-export function jobActivity(job: JobInfo, eta: number | null): Activity {
+/** " (alice)" after a title when another curator started the work (serve --curators); `me` = this window's. */
+function byOther(startedBy: string | null | undefined, me: string | null | undefined): string {
+  return startedBy && me && startedBy !== me ? ` (${startedBy})` : ''
+}
+
+export function jobActivity(job: JobInfo, eta: number | null, me?: string | null): Activity {
   const frac = job.total ? Math.min(1, job.done / job.total) : null
   const amount = job.total != null ? ` ${count(job.done)} / ${count(job.total)}` : job.done ? ` ${count(job.done)}` : ''
-  return { id: job.id, title: JOB_TITLES[job.kind], detail: `${job.phase}${amount}`, frac, eta, cancelling: false }
+  return {
+    id: job.id,
+    title: `${JOB_TITLES[job.kind]}${byOther(job.startedBy, me)}`,
+    detail: `${job.phase}${amount}`,
+    frac,
+    eta,
+    cancelling: false
+  }
 }
 
 /** The training engine's current phase in words (the contract's TrainProgress.phase). */
@@ -63,13 +75,13 @@ function trainFrac(p: TrainProgress): number | null {
   return Math.min(1, (p.epoch - 1 + Math.min(1, p.step / p.steps)) / p.epochs)
 }
 
-export function trainActivity(s: TrainStatus): Activity | null {
+export function trainActivity(s: TrainStatus, me?: string | null): Activity | null {
   if (s.state !== 'starting' && s.state !== 'running' && s.state !== 'cancelling') return null
   const p = s.progress
   const detail = s.state === 'cancelling' ? 'cancelling…' : !p ? 'starting the engine…' : trainPhaseText(p)
   return {
     id: 'train',
-    title: 'Training',
+    title: `Training${byOther(s.startedBy, me)}`,
     detail,
     frac: p ? trainFrac(p) : null,
     eta: p?.etaSec ?? null,

@@ -139,8 +139,9 @@ export class AppState {
 
   /** Running jobs and the training run, for the header's indicator (every page). */
   get activities(): Activity[] {
-    const out = this.jobs.running.map((j) => jobActivity(j, this.jobs.eta(j)))
-    const t = this.train.status ? trainActivity(this.train.status) : null
+    const me = this.info?.actor
+    const out = this.jobs.running.map((j) => jobActivity(j, this.jobs.eta(j), me))
+    const t = this.train.status ? trainActivity(this.train.status, me) : null
     return t ? [t, ...out] : out
   }
 

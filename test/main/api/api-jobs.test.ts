@@ -97,9 +97,14 @@ describe('jobs through the API (real engines)', () => {
     expect(await api.dispatch('audit.run', { runId: 3 })).toMatchObject({ ok: false, code: 'NOT_FOUND' })
 
     addRun(api.session.require().db, f.ids, 5, 0.3)
-    const { jobId } = value<{ jobId: string }>(await api.dispatch('audit.run', {}))
+    const { jobId } = value<{ jobId: string }>(await api.dispatch('audit.run', {}, { actor: 'alice' }))
+    // Another curator is refused while it runs, and told whose it is.
+    const busy = await api.dispatch('audit.run', {}, { actor: 'bob' })
+    expect(busy).toMatchObject({ ok: false, code: 'BUSY' })
+    expect((busy as { message: string }).message).toContain('started by alice')
     const done = await finished(jobId)
     expect(done.job.state).toBe('done')
+    expect(done.job.startedBy).toBe('alice')
     expect((done.result as { auditId: number }).auditId).toBeGreaterThan(0)
     const phases = events
       .filter((e) => e.type === 'job.progress' && e.job.id === jobId)
