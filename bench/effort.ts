@@ -1,11 +1,13 @@
 /**
  * Curator effort (`npm run bench:effort [-- options]`): a simulated curator who knows which labels are
  * wrong reviews the queue in order, 50 images at a time, and we count the wrong labels found after
- * 500 / 1,000 / 2,000 reviews for three orders on the same audit of the same model:
+ * 500 / 1,000 / 2,000 reviews for four orders on the same audit of the same model:
  *
  *   static    the audit's ranking, fixed;
  *   learning  the ranking re-fitted after every 50 decisions (core/rerank/learned.ts);
- *   random    review in a seeded random order (what a curator without a tool does).
+ *   random    review in a seeded random order (what a curator without a tool does);
+ *   head      the model's head re-fitted on the decided images' true labels after every 50 decisions
+ *             (core/rerank/head.ts; the simulated curator relabels a wrong label to its true class).
  *
  * Datasets:
  *   synthetic  the demo's synthetic faces (20 % flipped training labels), trained and audited as the
@@ -79,7 +81,16 @@ interface EffortRow {
   dataset: string
   images: number
   wrong: number
+  /** static, learning, random, then head (absent when the true labels are unknown). */
   results: EffortResult[]
+}
+
+/** The four orders on one dataset; 'head' only with the true labels (image id → true class). */
+function simulateAll(items: RerankItem[], wrong: Set<number>, C: number, truth: Map<number, number> | null) {
+  return [
+    ...(['static', 'learning', 'random'] as const).map((o) => simulateReview(items, wrong, C, o, { at: AT, seed: 1 })),
+    ...(truth ? [simulateReview(items, wrong, C, 'head', { at: AT, seed: 1, truth })] : [])
+  ]
 }
 
 /**
@@ -88,13 +99,17 @@ interface EffortRow {
 const itemsFile = (dataset: string): string =>
   join(ROOT, 'bench-results', `effort-items-${dataset.replace(/[^a-z0-9]+/gi, '-')}.json`)
 
-function effort(dataset: string, items: RerankItem[], wrong: Set<number>, C: number): EffortRow {
+function effort(
+  dataset: string,
+  items: RerankItem[],
+  wrong: Set<number>,
+  C: number,
+  truth: Map<number, number>
+): EffortRow {
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true })
-  writeFileSync(itemsFile(dataset), JSON.stringify({ dataset, C, items, wrong: [...wrong] }) + '\n')
-  const results = (['static', 'learning', 'random'] as const).map((o) =>
-    simulateReview(items, wrong, C, o, { at: AT, seed: 1 })
-  )
-  return { dataset, images: items.length, wrong: wrong.size, results }
+  const t = items.map((i) => [i.imageId, truth.get(i.imageId)!])
+  writeFileSync(itemsFile(dataset), JSON.stringify({ dataset, C, items, wrong: [...wrong], truth: t }) + '\n')
+  return { dataset, images: items.length, wrong: wrong.size, results: simulateAll(items, wrong, C, truth) }
 }
 
 /** Synthetic annotators over the synthetic faces' true classes; the model is the demo run's TRN. */
@@ -157,15 +172,16 @@ async function main(): Promise<void> {
         C: number
         items: RerankItem[]
         wrong: number[]
+        /** [image id, true class] pairs; absent in files written before the head order. */
+        truth?: [number, number][]
       }
       const wrong = new Set(j.wrong)
+      if (!j.truth) skipped.push(`head order on ${f}: the file has no true labels (written before 'head')`)
       rows.push({
         dataset: `${j.dataset} (from ${f})`,
         images: j.items.length,
         wrong: wrong.size,
-        results: (['static', 'learning', 'random'] as const).map((o) =>
-          simulateReview(j.items, wrong, j.C, o, { at: AT, seed: 1 })
-        )
+        results: simulateAll(j.items, wrong, j.C, j.truth ? new Map(j.truth) : null)
       })
     }
     which.length = 0
@@ -209,7 +225,13 @@ async function main(): Promise<void> {
               signals: i.signals
             })),
             wrong,
-            classes.length
+            classes.length,
+            new Map(
+              items.map((i) => [
+                i.imageId,
+                classes.indexOf(byPath.get(paths.get(i.imageId)!)!.trueClass as (typeof classes)[number])
+              ])
+            )
           )
         )
         const preds = new Map(readPredictions(p.db, r.runId).map((x) => [x.imageId, x]))
@@ -269,7 +291,8 @@ async function main(): Promise<void> {
               signals: i.signals
             })),
             flipped,
-            getClasses(d.project.db).length
+            getClasses(d.project.db).length,
+            d.clean
           )
         )
       } finally {
@@ -284,12 +307,12 @@ async function main(): Promise<void> {
     process.stdout.write(`${r.dataset} (${r.images} images, ${r.wrong} wrong):\n`)
     for (const e of r.results)
       process.stdout.write(
-        `  ${e.order.padEnd(9)} ${e.found.join(' / ')}${e.rerankMs != null ? `   (re-rank ${e.rerankMs.toFixed(0)} ms; learned order used in ${e.learnedUsed!.learned} of ${e.learnedUsed!.of} re-ranks)` : ''}\n`
+        `  ${e.order.padEnd(9)} ${e.found.join(' / ')}${e.rerankMs != null ? `   (re-rank ${e.rerankMs.toFixed(0)} ms; ${e.order === 'head' ? "head's" : 'learned'} order used in ${e.learnedUsed!.learned} of ${e.learnedUsed!.of} re-ranks)` : ''}\n`
       )
-    const [st, le] = r.results
-    process.stdout.write(
-      `  learning vs static after 1,000: ${((le.found[1] / Math.max(1, st.found[1]) - 1) * 100).toFixed(1)} %\n`
-    )
+    const [st, le, , he] = r.results
+    const vs = (e: EffortResult): string => ((e.found[1] / Math.max(1, st.found[1]) - 1) * 100).toFixed(1)
+    process.stdout.write(`  learning vs static after 1,000: ${vs(le)} %\n`)
+    if (he) process.stdout.write(`  head vs static after 1,000: ${vs(he)} %\n`)
   }
   if (consensus) {
     const c = consensus

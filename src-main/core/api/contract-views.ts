@@ -361,6 +361,8 @@ export interface RerankRecordView {
   decisions: number
   /** Decisions that gave a hard target: label wrong / label right (ambiguous and excluded give none). */
   used: { wrong: number; right: number }
+  /** What was fitted: 'signals' = P(label wrong) from the audit's signals, 'head' = the per-class head. */
+  method: 'signals' | 'head'
   /** learned = the re-ranked order is in use; static = the guard kept the audit's order (see reason). */
   order: 'learned' | 'static'
   reason: string
@@ -383,6 +385,8 @@ export interface LearningQueueState {
   /** On: re-ranks every `every` decisions and the Review default order is the learned one. Per project. */
   enabled: boolean
   every: number
+  /** What a re-rank fits: 'signals' (default) or 'head' (the per-class head, from the true labels). */
+  method: 'signals' | 'head'
   /** Curator decisions since the last re-rank (skips not counted). */
   decisionsSince: number
   /** A re-rank is running in the background. */

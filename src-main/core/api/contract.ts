@@ -193,9 +193,16 @@ export const CONTRACT = {
 
   /** The learning review queue: settings, decisions since the last re-rank, the last re-rank. */
   'queue.learning': method<LearningQueueState>()(zEmpty),
-  /** Turns the learning queue on/off and sets how many decisions trigger a re-rank (per project). */
+  /**
+   * Turns the learning queue on/off, sets how many decisions trigger a re-rank and what it fits ('signals' or
+   * 'head'; per project).
+   */
   'queue.setLearning': method<LearningQueueState>()(
-    z.strictObject({ enabled: z.boolean().optional(), every: z.number().int().min(1).max(100_000).optional() })
+    z.strictObject({
+      enabled: z.boolean().optional(),
+      every: z.number().int().min(1).max(100_000).optional(),
+      method: z.enum(['signals', 'head']).optional()
+    })
   ),
   /**
    * Re-ranks the not-yet-reviewed queue now, in the background (NOT_AVAILABLE without an audit). `wait`

@@ -43,6 +43,7 @@ export class LearningQueue {
       images: last.images,
       decisions: last.decisions,
       used: last.used,
+      method: last.method ?? 'signals',
       order: last.order,
       reason: last.reason,
       fitMs: last.fitMs,
@@ -99,12 +100,13 @@ export class LearningQueue {
   private start(auditId: number): Promise<void> {
     const p = this.session.require()
     const current = (): boolean => this.session.project === p && readContext(p.db).auditId === auditId
-    const job = rerankProject(p.db, { projectPath: p.path, auditId }, current)
+    const { method } = getLearningSettings(p.db)
+    const job = rerankProject(p.db, { projectPath: p.path, auditId, method }, current)
       .then((record) => {
         this.error = null
         if (!record) return
         this.log(
-          `learning queue: ${record.order === 'learned' ? 're-ranked' : 'kept the audit order of'} ${record.images} images from ${record.decisions} decisions in ${record.totalMs} ms`
+          `learning queue (${method}): ${record.order === 'learned' ? 're-ranked' : 'kept the audit order of'} ${record.images} images from ${record.decisions} decisions in ${record.totalMs} ms`
         )
         this.emit({ type: 'project.changed', what: 'queue' })
       })

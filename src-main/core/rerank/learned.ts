@@ -52,6 +52,43 @@ export function decisionSignal(
   return 'none'
 }
 
+/** What a decision says about an image's true label: the label, or nothing. */
+export type LabelDecision = { label: number } | null
+
+/**
+ * The true label a stored review decision gives (the head re-ranker's target, head.ts): kept = the label the audit
+ * judged (`givenLabel`); accepted (the suggestion, now the current label) or relabeled = the current label;
+ * excluded, ambiguous (a soft label is no hard target) and skipped give none.
+ */
+export function decisionLabel(
+  review: ReviewState | null,
+  currentLabel: number | null,
+  givenLabel: number | null
+): LabelDecision {
+  const label =
+    review === 'kept'
+      ? (givenLabel ?? currentLabel)
+      : review === 'accepted' || review === 'relabeled'
+        ? currentLabel
+        : null
+  return label != null && label >= 0 ? { label } : null
+}
+
+/**
+ * The decided images' rows in the order the decisions were made (`decided`'s insertion order), split into the
+ * earlier 80 % (fit) and the most recent 20 % (validate). `ids[k]` is the image of `rows[k]`.
+ */
+export function splitByTime<R>(
+  rows: readonly R[],
+  ids: readonly number[],
+  decided: ReadonlyMap<number, unknown>
+): { fit: R[]; check: R[] } {
+  const order = new Map([...decided.keys()].map((id, k) => [id, k]))
+  const byTime = rows.map((r, k) => ({ r, t: order.get(ids[k])! })).sort((a, b) => a.t - b.t)
+  const cut = Math.floor(byTime.length * 0.8)
+  return { fit: byTime.slice(0, cut).map((x) => x.r), check: byTime.slice(cut).map((x) => x.r) }
+}
+
 export interface RerankerOptions {
   /** L2 strength pulling w towards w₀, in units of decisions (default 20: 20 decisions weigh as much as the prior). */
   prior?: number
@@ -70,7 +107,8 @@ export interface Reranker {
 }
 
 const logit = (p: number): number => Math.log(p / (1 - p))
-const clampP = (p: number): number => Math.min(1 - 1e-4, Math.max(1e-4, p))
+/** A probability kept off 0 and 1 (log-losses stay finite). */
+export const clampP = (p: number): number => Math.min(1 - 1e-4, Math.max(1e-4, p))
 
 /** Raw features of one item: [static suspicion logit, signal features…, given one-hot…, suggested one-hot…]. */
 function rawFeatures(it: RerankItem, C: number): number[] {
@@ -108,7 +146,7 @@ function featureNames(C: number): string[] {
 }
 
 /** Solves A x = b for a small symmetric positive-definite A (Cholesky). */
-function solveSpd(A: number[][], b: number[]): number[] {
+export function solveSpd(A: number[][], b: number[]): number[] {
   const n = b.length
   const L = Array.from({ length: n }, () => new Array<number>(n).fill(0))
   for (let i = 0; i < n; i++) {
@@ -278,62 +316,83 @@ export function rerankQueue(
   const prior = opts.prior ?? 20
   const iterations = opts.iterations ?? 25
   const full = model(d, newton(rows, d.names.length, prior, iterations), rows, C)
-  const open = all.map((it, i) => ({ it, i })).filter(({ it }) => !decided.has(it.imageId))
-  const staticOrder = open.map(({ it }) => it.imageId)
-  const wrong = rows.filter((r) => r.y === 1).length
-  if (wrong < MIN_EACH || rows.length - wrong < MIN_EACH) {
-    return {
-      order: staticOrder,
-      model: full,
-      decision: {
-        used: 'static',
-        reason: `too few decisions of each kind yet (${wrong} wrong, ${rows.length - wrong} right; ${MIN_EACH} each needed)`,
-        cv: null
-      }
-    }
-  }
-  // Validate on the most recent decisions (the last fifth, in the order they were made): they lie
-  // deepest in the queue, where the next images come from, so this measures the extrapolation the
-  // re-rank needs — a random split would only measure fit on the already-reviewed top.
-  const order = new Map([...decided.keys()].map((id, k) => [id, k]))
-  const byTime = rows.map((r, k) => ({ r, t: order.get(ids[k])! })).sort((a, b) => a.t - b.t)
-  const cut = Math.floor(byTime.length * 0.8)
-  const tr = byTime.slice(0, cut).map((x) => x.r)
-  const te = byTime.slice(cut).map((x) => x.r)
-  const loss = { learned: 0, static: 0 }
-  const wl = newton(tr, d.names.length, prior, iterations)
-  const ws = newton(tr, 2, 1e-3, iterations)
-  for (const r of te) {
-    for (const [key, w] of [
-      ['learned', wl],
-      ['static', ws]
-    ] as const) {
-      let z = 0
-      for (let j = 0; j < w.length; j++) z += w[j] * r.x[j]
-      const p = clampP(1 / (1 + Math.exp(-z)))
-      loss[key] -= (r.y ? Math.log(p) : Math.log(1 - p)) / te.length
-    }
-  }
-  if (!(loss.learned < loss.static - 0.002)) {
-    return {
-      order: staticOrder,
-      model: full,
-      decision: {
-        used: 'static',
-        reason: `the decisions so far do not show the audit's order is off (recent-decision log-loss ${loss.learned.toFixed(3)} learned vs ${loss.static.toFixed(3)} static)`,
-        cv: loss
-      }
-    }
-  }
-  const s = full.suspicion(open.map(({ it }) => it))
-  const idx = open.map((_, k) => k).sort((a, b) => s[b] - s[a] || open[a].it.score - open[b].it.score)
-  return {
-    order: idx.map((k) => open[k].it.imageId),
+  const cv = (loss: { learned: number; static: number }): string =>
+    `recent-decision log-loss ${loss.learned.toFixed(3)} learned vs ${loss.static.toFixed(3)} static`
+  return guardedRerank(all, decided, {
     model: full,
-    decision: {
-      used: 'learned',
-      reason: `re-ranked from ${rows.length} decisions (recent-decision log-loss ${loss.learned.toFixed(3)} learned vs ${loss.static.toFixed(3)} static)`,
-      cv: loss
+    ...full.used,
+    check() {
+      // Validate on the most recent decisions (the last fifth, in the order they were made): they lie
+      // deepest in the queue, where the next images come from, so this measures the extrapolation the
+      // re-rank needs — a random split would only measure fit on the already-reviewed top.
+      const { fit: tr, check: te } = splitByTime(rows, ids, decided)
+      const loss = { learned: 0, static: 0 }
+      const wl = newton(tr, d.names.length, prior, iterations)
+      const ws = newton(tr, 2, 1e-3, iterations)
+      for (const r of te) {
+        for (const [key, w] of [
+          ['learned', wl],
+          ['static', ws]
+        ] as const) {
+          let z = 0
+          for (let j = 0; j < w.length; j++) z += w[j] * r.x[j]
+          const p = clampP(1 / (1 + Math.exp(-z)))
+          loss[key] -= (r.y ? Math.log(p) : Math.log(1 - p)) / te.length
+        }
+      }
+      return { loss, wins: loss.learned < loss.static - 0.002 }
+    },
+    suspicion: (open) => full.suspicion(open),
+    reasons: {
+      tooFew: (w, r) => `too few decisions of each kind yet (${w} wrong, ${r} right; ${MIN_EACH} each needed)`,
+      kept: (loss) => `the decisions so far do not show the audit's order is off (${cv(loss)})`,
+      used: (loss) => `re-ranked from ${rows.length} decisions (${cv(loss)})`
     }
+  })
+}
+
+/** What `guardedRerank` needs of one re-ranker (rerankQueue here, rerankHead in head.ts). */
+export interface GuardedFit<M> {
+  /** The re-ranker fitted on every decision. */
+  model: M
+  /** Decisions used that say the given label was wrong / right. */
+  wrong: number
+  right: number
+  /** Fitted on the earlier decisions, the recent-decision log-loss learned vs static, and whether learned wins. */
+  check(): { loss: { learned: number; static: number }; wins: boolean }
+  /** Suspicion of each open item (higher = sooner), from `model`. */
+  suspicion(open: readonly RerankItem[]): ArrayLike<number>
+  reasons: {
+    tooFew(wrong: number, right: number): string
+    kept(loss: { learned: number; static: number }): string
+    used(loss: { learned: number; static: number }): string
+  }
+}
+
+/**
+ * The guard both re-rankers share: the static order of the open (undecided) items until there are MIN_EACH
+ * decisions of each kind and the re-ranker predicts the most recent decisions better than the static side;
+ * then the open items by suspicion, most suspicious first, ties by static score.
+ */
+export function guardedRerank<M>(
+  all: readonly RerankItem[],
+  decided: ReadonlyMap<number, unknown>,
+  g: GuardedFit<M>
+): { order: number[]; model: M; decision: RerankDecision } {
+  const open = all.filter((it) => !decided.has(it.imageId))
+  const keep = (reason: string, cv: RerankDecision['cv']) => ({
+    order: open.map((it) => it.imageId),
+    model: g.model,
+    decision: { used: 'static' as const, reason, cv }
+  })
+  if (g.wrong < MIN_EACH || g.right < MIN_EACH) return keep(g.reasons.tooFew(g.wrong, g.right), null)
+  const { loss, wins } = g.check()
+  if (!wins) return keep(g.reasons.kept(loss), loss)
+  const s = g.suspicion(open)
+  const idx = open.map((_, k) => k).sort((a, b) => s[b] - s[a] || open[a].score - open[b].score)
+  return {
+    order: idx.map((k) => open[k].imageId),
+    model: g.model,
+    decision: { used: 'learned', reason: g.reasons.used(loss), cv: loss }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The learning review queue in a project: reading what a re-rank needs from the project file,
- * computing the new order (rerankQueue of learned.ts) and storing it, plus the per-project settings
- * and the record of the last re-rank.
+ * computing the new order (rerankQueue of learned.ts, or rerankHead of head.ts: setting `method`) and
+ * storing it, plus the per-project settings and the record of the last re-rank.
  *
  * The three steps are separate on purpose: reading and computing run in a worker thread on its own
  * read-only connection (worker-entry.ts), so review never waits on them; only the write of the
@@ -13,14 +13,31 @@
  * Decisions as signal (decisionSignal): kept = the label was right; accepted / relabeled = wrong
  * (unless the new label equals the old); ambiguous gives no hard target (a soft label is not a
  * verdict on the given label), excluded is dropped; both, like every decided image, leave the open
- * part of the queue. Skipped images stay open (the curator will come back to them).
+ * part of the queue. Skipped images stay open (the curator will come back to them). The head method
+ * learns from the true labels instead (decisionLabel): kept = the given label, accepted / relabeled = the
+ * current label; ambiguous, excluded and skipped give none.
  */
 import type { DB } from '../store/db'
 import { nowIso } from '../store/db'
 import { getMeta, setMeta } from '../store/meta'
 import type { ItemSignals } from '../audit/engine'
 import type { ReviewState } from '../store/labels'
-import { decisionSignal, rerankQueue, type DecisionSignal, type RerankDecision, type RerankItem } from './learned'
+import { rerankHead } from './head'
+import {
+  decisionLabel,
+  decisionSignal,
+  rerankQueue,
+  type DecisionSignal,
+  type LabelDecision,
+  type RerankDecision,
+  type RerankItem
+} from './learned'
+
+/**
+ * What the learning queue fits: 'signals' = P(label wrong) from the audit's signals (learned.ts), 'head' = the
+ * model's per-class head from the decided images' true labels (head.ts).
+ */
+export type LearningMethod = 'signals' | 'head'
 
 /** Per-project settings of the learning queue (meta key `learningQueue.settings`). */
 export interface LearningSettings {
@@ -28,6 +45,8 @@ export interface LearningSettings {
   enabled: boolean
   /** Re-rank after this many new curator decisions (default 50). */
   every: number
+  /** What the re-rank fits (default 'signals'). */
+  method: LearningMethod
 }
 
 export const DEFAULT_EVERY = 50
@@ -37,7 +56,7 @@ const RECORD_KEY = 'learningQueue.last'
 export function getLearningSettings(db: DB): LearningSettings {
   const s = getMeta<Partial<LearningSettings>>(db, SETTINGS_KEY, {})
   const every = Number.isInteger(s.every) && s.every! >= 1 ? s.every! : DEFAULT_EVERY
-  return { enabled: s.enabled !== false, every }
+  return { enabled: s.enabled !== false, every, method: s.method === 'head' ? 'head' : 'signals' }
 }
 
 export function setLearningSettings(db: DB, patch: Partial<LearningSettings>): LearningSettings {
@@ -58,6 +77,8 @@ export interface RerankInput {
   items: RerankItem[]
   /** Decided (not skipped) image id → what the decision says, in the order the decisions were made. */
   decided: Map<number, DecisionSignal>
+  /** The same images (same order) → the true label the decision gives, or null (the head method's targets). */
+  labels: Map<number, LabelDecision>
   /** Highest label_history id the decisions include (the "decisions since" watermark). */
   watermark: number
 }
@@ -72,6 +93,8 @@ export interface RerankRecord {
   decisions: number
   /** Decisions that gave a hard target: label wrong / label right. */
   used: { wrong: number; right: number }
+  /** What was fitted; absent in records written before the head method ('signals'). */
+  method?: LearningMethod
   /** Which order the open part got: the learned one, or the audit's (with the guard's reason). */
   order: RerankDecision['used']
   reason: string
@@ -136,23 +159,29 @@ export function loadRerankInput(db: DB, auditId: number): RerankInput {
     }
     items.sort((x, y) => x.score - y.score || x.imageId - y.imageId)
     const decided = new Map<number, DecisionSignal>()
+    const labels = new Map<number, LabelDecision>()
     const dec = db
       .prepare(
         "SELECT r.image_id AS id, r.state, a.current_label AS current FROM reviews r LEFT JOIN annotations a ON a.image_id = r.image_id WHERE r.state != 'skipped' ORDER BY r.decided_at, r.image_id"
       )
       .all() as { id: number; state: ReviewState; current: number | null }[]
     for (const d of dec)
-      if (given.has(d.id)) decided.set(d.id, decisionSignal(d.state, d.current, given.get(d.id) ?? null))
+      if (given.has(d.id)) {
+        decided.set(d.id, decisionSignal(d.state, d.current, given.get(d.id) ?? null))
+        labels.set(d.id, decisionLabel(d.state, d.current, given.get(d.id) ?? null))
+      }
     const watermark = (db.prepare('SELECT coalesce(max(id), 0) AS m FROM label_history').get() as { m: number }).m
-    return { auditId, classes, items, decided, watermark }
+    return { auditId, classes, items, decided, labels, watermark }
   })()
 }
 
 /** A computed order: image ids of every scored item, first to last. */
 export interface ComputedOrder {
+  method: LearningMethod
   order: Int32Array
   images: number
   decisions: number
+  /** Decisions used: label wrong / right ('head': target label ≠ / = the given label). */
   used: { wrong: number; right: number }
   decision: RerankDecision
   fitMs: number
@@ -162,13 +191,17 @@ export interface ComputedOrder {
  * Fits the re-ranker on the decisions and places the open items: reviewed items keep their slots of
  * the audit's order, the open ones fill the rest in the re-ranked order.
  */
-export function computeOrder(input: RerankInput): ComputedOrder {
+export function computeOrder(input: RerankInput, method: LearningMethod = 'signals'): ComputedOrder {
   const t0 = performance.now()
-  const r = rerankQueue(input.items, input.decided, input.classes)
+  const r =
+    method === 'head'
+      ? rerankHead(input.items, input.labels, input.classes)
+      : rerankQueue(input.items, input.decided, input.classes)
   const order = new Int32Array(input.items.length)
   let next = 0
   input.items.forEach((it, k) => (order[k] = input.decided.has(it.imageId) ? it.imageId : r.order[next++]))
   return {
+    method,
     order,
     images: r.order.length,
     decisions: input.decided.size,

@@ -2,11 +2,22 @@
  * A simulated curator for the effort benchmark and tests: knows which labels are wrong, reviews the
  * queue in order `batch` images at a time, and after each batch the queue may re-rank itself from the
  * decisions so far. Counts the wrong labels found after given numbers of reviews.
+ *
+ * Orders: 'static' (the audit's), 'learning' (learned.ts, from wrong/right), 'head' (head.ts, from the true
+ * labels: the curator keeps a right label and relabels a wrong one to its true class, `truth`), 'random'.
  */
 import { Rng } from '../util/rng'
-import { rerankQueue, type DecisionSignal, type RerankItem, type RerankerOptions } from './learned'
+import { rerankHead, type HeadOptions } from './head'
+import {
+  rerankQueue,
+  type DecisionSignal,
+  type LabelDecision,
+  type RerankDecision,
+  type RerankItem,
+  type RerankerOptions
+} from './learned'
 
-export type ReviewOrder = 'static' | 'learning' | 'random'
+export type ReviewOrder = 'static' | 'learning' | 'random' | 'head'
 
 export interface EffortOptions {
   /** Decisions between re-ranks (default 50, the app's default). */
@@ -15,6 +26,9 @@ export interface EffortOptions {
   at?: number[]
   seed?: number
   reranker?: RerankerOptions
+  head?: HeadOptions
+  /** Image id → true label; needed by 'head' only (its decisions carry the label the curator sets). */
+  truth?: ReadonlyMap<number, number>
 }
 
 export interface EffortResult {
@@ -22,13 +36,17 @@ export interface EffortResult {
   /** found[i]: wrong labels found after at[i] reviews. */
   found: number[]
   at: number[]
-  /** Mean milliseconds per re-rank (learning only). */
+  /** Mean milliseconds per re-rank (learning and head only). */
   rerankMs: number | null
-  /** Re-ranks that used the learned order, of all re-ranks (learning only). */
+  /** Re-ranks that used the learned (or head's) order, of all re-ranks (learning and head only). */
   learnedUsed: { learned: number; of: number } | null
 }
 
-/** `items` in the audit's static order (most suspicious first); `wrong`: image ids whose label is wrong. */
+/**
+ * `items` in the audit's static order (most suspicious first); `wrong`: image ids whose label is wrong (what is
+ * counted as found, for every order; for 'head' it should equal the items whose `truth` differs from the given
+ * label).
+ */
 export function simulateReview(
   items: readonly RerankItem[],
   wrong: ReadonlySet<number>,
@@ -39,7 +57,10 @@ export function simulateReview(
   const batch = opts.batch ?? 50
   const at = [...(opts.at ?? [500, 1000, 2000])].sort((a, b) => a - b)
   const budget = Math.min(at[at.length - 1], items.length)
+  if (order === 'head' && !opts.truth) throw new Error("simulateReview: order 'head' needs opts.truth")
   const decided = new Map<number, DecisionSignal>()
+  const labels = new Map<number, LabelDecision>()
+  const given = new Map(items.map((it) => [it.imageId, it.givenLabel]))
   let queue =
     order === 'random' ? new Rng(opts.seed ?? 1).shuffle(items.map((it) => it.imageId)) : items.map((it) => it.imageId)
   const found: number[] = []
@@ -54,13 +75,18 @@ export function simulateReview(
     for (const id of take) {
       const w = wrong.has(id)
       decided.set(id, w ? 'wrong' : 'right')
+      if (order === 'head') {
+        const t = opts.truth!.get(id) ?? (w ? null : given.get(id)!)
+        labels.set(id, t == null ? null : { label: t })
+      }
       if (w) hits++
       reviewed++
       while (found.length < at.length && reviewed === at[found.length]) found.push(hits)
     }
-    if (order === 'learning' && reviewed < budget) {
+    if ((order === 'learning' || order === 'head') && reviewed < budget) {
       const t0 = performance.now()
-      const r = rerankQueue(items, decided, C, opts.reranker)
+      const r: { order: number[]; decision: RerankDecision } =
+        order === 'head' ? rerankHead(items, labels, C, opts.head) : rerankQueue(items, decided, C, opts.reranker)
       queue = r.order
       if (r.decision.used === 'learned') learned++
       ms += performance.now() - t0
@@ -73,6 +99,6 @@ export function simulateReview(
     found,
     at,
     rerankMs: reranks ? ms / reranks : null,
-    learnedUsed: order === 'learning' ? { learned, of: reranks } : null
+    learnedUsed: order === 'learning' || order === 'head' ? { learned, of: reranks } : null
   }
 }

@@ -12,7 +12,7 @@ answerReadJob(
   (db, job: RerankJob, { priority, t0 }) => {
     const input = loadRerankInput(db, job.auditId)
     const readMs = performance.now() - t0
-    return { ...computeOrder(input), readMs, watermark: input.watermark, priority }
+    return { ...computeOrder(input, job.method), readMs, watermark: input.watermark, priority }
   },
   (reply) => [reply.order.buffer as ArrayBuffer]
 )

@@ -4,12 +4,14 @@
  */
 import { newWorker, workerEntry } from '../compute/thread'
 import type { DB } from '../store/db'
-import { saveQueueOrder, type ComputedOrder, type RerankRecord } from './queue'
+import { saveQueueOrder, type ComputedOrder, type LearningMethod, type RerankRecord } from './queue'
 
 /** What the worker is given (workerData). */
 export interface RerankJob {
   projectPath: string
   auditId: number
+  /** What to fit (default 'signals'; the app passes the project's setting). */
+  method?: LearningMethod
   /**
    * Nice value for the worker thread (Linux only: there it lowers the worker alone; see worker-entry.ts).
    * Default RERANK_NICE: the re-rank yields the CPU to review.
@@ -68,6 +70,7 @@ export async function rerankProject(
     images: r.images,
     decisions: r.decisions,
     used: r.used,
+    method: r.method,
     order: r.decision.used,
     reason: r.decision.reason,
     fitMs: Math.round(r.fitMs),

@@ -64,6 +64,6 @@ export function describeRerank(s: LearningQueueState): string | null {
   const sec = l.totalMs / 1000
   const took = sec < 10 ? `${sec.toFixed(1)} s` : `${Math.round(sec)} s`
   if (l.order === 'learned')
-    return `Re-ranked ${plural(l.images, 'image')} from ${plural(l.decisions, 'decision')}, ${took}`
+    return `Re-ranked ${plural(l.images, 'image')} from ${plural(l.decisions, 'decision')}${l.method === 'head' ? " (the model's head, from the corrected labels)" : ''}, ${took}`
   return `Kept the audit's order after ${plural(l.decisions, 'decision')} (${took}): ${l.reason}`
 }

@@ -36,7 +36,7 @@ export const VALID_ARGS: { [M in MethodName]: Record<string, unknown> } = {
   'assignments.set': { actor: 'bob', filter: { given: [1], review: 'unreviewed' } },
   'assignments.remove': { actor: 'bob' },
   'queue.learning': {},
-  'queue.setLearning': { enabled: true, every: 50 },
+  'queue.setLearning': { enabled: true, every: 50, method: 'signals' },
   'queue.rerank': { wait: false },
   'history.list': { imageId: 1, limit: 10 },
   'history.revert': { entryIds: [1] },

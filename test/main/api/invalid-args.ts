@@ -142,7 +142,8 @@ export const INVALID_ARGS_BY_METHOD: { [M in MethodName]: InvalidCase[] } = {
     { why: 'every 0', args: { every: 0 }, expect: /every/ },
     { why: 'every not an integer', args: { every: 2.5 }, expect: /every/ },
     { why: 'every above the cap', args: { every: 100_001 }, expect: /every/ },
-    { why: 'enabled not a boolean', args: { enabled: 'yes' }, expect: /enabled/ }
+    { why: 'enabled not a boolean', args: { enabled: 'yes' }, expect: /enabled/ },
+    { why: 'unknown method', args: { method: 'network' }, expect: /method/ }
   ],
   'queue.rerank': [extra('queue.rerank'), notObject, { why: 'wait not a boolean', args: { wait: 1 }, expect: /wait/ }],
   'history.list': [

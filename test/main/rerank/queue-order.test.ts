@@ -72,7 +72,8 @@ describe('learning queue', () => {
   it('keeps the audit order without decisions', async () => {
     const before = await staticQueue()
     const s = value<LearningQueueState>(await api.dispatch('queue.rerank', { wait: true }))
-    expect(s.last).toMatchObject({ order: 'static', decisions: 0, images: before.length })
+    expect(s.last).toMatchObject({ order: 'static', decisions: 0, images: before.length, method: 'signals' })
+    expect(s.method).toBe('signals')
     expect(s.active).toBe(true)
     expect((await defaultQueue()).map((x) => x.id)).toEqual(before)
     // A second re-rank writes a new generation, switches to it and deletes the old one.
@@ -144,6 +145,31 @@ describe('learning queue', () => {
     expect(still.running).toBe(false)
     expect(still.decisionsSince).toBeGreaterThanOrEqual(1)
     expect(still.last!.at).toBe(s.last!.at)
+  })
+
+  it("with method 'head' learns from the decided images' labels and says so", async () => {
+    const set = value<LearningQueueState>(await api.dispatch('queue.setLearning', { every: 120, method: 'head' }))
+    expect(set).toMatchObject({ method: 'head', every: 120 })
+    const top = await staticQueue()
+    const given = new Map((await defaultQueue()).map((x) => [x.id, x.given]))
+    // Every label of classes 3 and 5 is really class 4 (relabeled), the rest right (kept); one excluded: no target.
+    for (const [k, id] of top.slice(0, 121).entries()) {
+      const decision =
+        k === 120
+          ? { kind: 'exclude' }
+          : given.get(id) === 3 || given.get(id) === 5
+            ? { kind: 'relabel', label: 4 }
+            : { kind: 'keep' }
+      value(await api.dispatch('review.decide', { imageId: id, decision }))
+    }
+    const s = await until((x) => !x.running && x.last != null)
+    expect(s.error).toBeNull()
+    expect(s.last!.method).toBe('head')
+    const relabeled = top.slice(0, 120).filter((id) => given.get(id) === 3 || given.get(id) === 5).length
+    expect(s.last!.used).toEqual({ wrong: relabeled, right: 120 - relabeled })
+    // 120 decisions here are too few for the head's guard (24 recent ones to check on); it says why.
+    expect(s.last!.reason).toMatch(/labelled decisions|head vs .* evidence/)
+    console.log(`learning queue, head: ${s.last!.order} — ${s.last!.reason}`)
   })
 
   it('answers NOT_AVAILABLE for a re-rank without an audit and refuses the learned sort before a re-rank', async () => {
