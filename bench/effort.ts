@@ -58,7 +58,8 @@ const AT = [500, 1000, 2000]
 function storedKfold(d: Data, runId: number, want: { k: number; tag: string }): Pick<Oos, 'preds'> {
   const run = getRun(d.project.db, runId)
   if (!run) throw new Error(`--poi-run ${runId}: no such run in ${d.project.path}`)
-  const c = run.config as { mode?: string; kfold?: number; seed?: number }
+  // The stored configuration keeps the training keys under `train` (run/config.ts).
+  const c = (run.config as { train?: { mode?: string; kfold?: number; seed?: number } } | null)?.train ?? {}
   if (
     run.status !== 'done' ||
     c.mode !== 'poi' ||
