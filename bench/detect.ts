@@ -25,7 +25,8 @@
  *   --out FILE            report (default bench-results/detect.json)
  *
  * Measured: CK+48 (981 images), 20 %, 10 epochs, native VGG default: 26.8 min on 2 cores shared with other
- * work (load 2–7). FER2013 has not been timed with this version. Projects are cached in .poi-tmp/bench-detect/.
+ * work (load 2–7); FER2013 5,001-image subset, 20 %, 10 epochs: 45.4 min (POI 31.6, CE 13.5; load 1–7).
+ * Projects are cached in .poi-tmp/bench-detect/ (the k-fold runs too: bench:effort --poi-run reuses them).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
