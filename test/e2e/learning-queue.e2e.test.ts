@@ -94,6 +94,27 @@ describe('learning queue on the Review page', () => {
     // Every image shown is an unreviewed one (the re-rank orders the open part only).
     expect(learned.every((id) => stat.includes(id))).toBe(true)
 
+    // What it learns: the model head, chosen on the page, is stored and re-ranks at once with it.
+    const before = (await api<{ last: { at: string } }>('queue.learning', {})).last.at
+    await page.selectOption('[data-testid=learning-method]', 'head')
+    type St = { method: string; running: boolean; last: { at: string; method: string } }
+    const deadline = Date.now() + 30_000
+    let st2 = await api<St>('queue.learning', {})
+    while (!(st2.method === 'head' && !st2.running && st2.last.at !== before && st2.last.method === 'head')) {
+      if (Date.now() > deadline) throw new Error(`no re-rank with the head: ${JSON.stringify(st2)}`)
+      await new Promise((r) => setTimeout(r, 250))
+      st2 = await api<St>('queue.learning', {})
+    }
+    await page.waitForFunction(
+      () =>
+        /\(the model's head, from the corrected labels\)|Kept the audit's order/.test(
+          document.querySelector('[data-testid=learning-notice]')?.textContent ?? ''
+        ),
+      null,
+      { timeout: 10_000 }
+    )
+    expect(await page.$eval('[data-testid=learning-method]', (e) => (e as HTMLSelectElement).value)).toBe('head')
+
     // Off: the audit's fixed order again, at once.
     await page.click('[data-testid=learning-toggle]')
     await page.waitForFunction(

@@ -56,8 +56,13 @@ describe('training curves', () => {
       model: 'poi',
       inputSize: 48
     })
-    // No learning rate unless the curator types one: the engine's tuned default applies.
-    expect(toTrainConfig(defaultTrainForm())).not.toHaveProperty('learningRate')
+    // No learning rate, epochs, folds or batch size unless the curator types them: the engine's defaults
+    // apply (on native CPU they depend on the project's size).
+    const plain = toTrainConfig(defaultTrainForm())
+    for (const k of ['learningRate', 'epochs', 'folds', 'batchSize']) expect(plain).not.toHaveProperty(k)
+    expect(toTrainConfig({ ...defaultTrainForm(), folds: 0, batchSize: 16 })).toMatchObject({ folds: 0, batchSize: 16 })
+    expect(toTrainConfig({ ...defaultTrainForm(), folds: 1 })).toContain('got 1')
+    expect(toTrainConfig({ ...defaultTrainForm(), batchSize: 0 })).toContain('got 0')
     expect(toTrainConfig({ ...defaultTrainForm(), learningRate: 0.02 })).toMatchObject({ learningRate: 0.02 })
     // The backbone: 'auto' is left to the engine (and recorded by the run); a choice is sent.
     expect(toTrainConfig(defaultTrainForm())).not.toHaveProperty('backbone')

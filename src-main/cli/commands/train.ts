@@ -156,7 +156,8 @@ export function configFromFlags(o: TrainCliOptions): TrainConfigInput {
     if (o.mode !== 'poi' && o.mode !== 'ce') throw new UsageError(`--mode must be poi or ce; got "${o.mode}"`)
     c.mode = o.mode
   }
-  if (o.kfold !== undefined && o.kfold < 2) throw new UsageError(`--kfold must be at least 2, got ${o.kfold}`)
+  if (o.kfold !== undefined && o.kfold !== 0 && o.kfold < 2)
+    throw new UsageError(`--kfold must be 0 or at least 2, got ${o.kfold}`)
   const quad = (name: string, v: string | undefined): [number, number, number, number] | undefined => {
     if (v === undefined) return undefined
     const q = v.split(',').map((x) => Number(x.trim()))
@@ -354,13 +355,22 @@ export function registerTrain(program: Command): void {
       )
       .option(
         '--epochs <n>',
-        'epochs (default 10 with a frozen face-api backbone, 30 otherwise)',
+        'epochs (default: 10 with a frozen face-api backbone; from scratch on native CPU, 180,000 image passes ' +
+          'over the labelled images, 5 to 30, e.g. 5 for FER2013; 30 otherwise)',
         posInt('--epochs', 1000)
       )
-      .option('--batch <n>', 'batch size (default 32)', posInt('--batch', 1024))
-      .option('--lr <x>', 'initial learning rate (default 0.05; ×0.1 at 1/3 and 2/3 of the epochs)', positive('--lr'))
+      .option('--batch <n>', 'batch size (default 64 for the native CPU default net, else 32)', posInt('--batch', 1024))
+      .option(
+        '--lr <x>',
+        'initial learning rate (default 0.1 with batch 64 on native CPU, else 0.05; ×0.1 at 1/3 and 2/3 of the epochs)',
+        positive('--lr')
+      )
       .addOption(
-        kfoldOption('train k models for out-of-sample scores (each image scored by a model that never saw it)')
+        kfoldOption(
+          'train k models for out-of-sample scores (each image scored by a model that never saw it); default 2 on ' +
+            'native CPU from 10,000 labelled images, else one model (0 = one model)',
+          { allowZero: true }
+        )
       )
       .option('--backend <name>', `auto | ${BACKEND_ORDER.join(' | ')}`, 'auto')
       .option('--threads <n>', 'wasm threads (default: one per core that is free now, up to 4)', posInt('--threads', 8))

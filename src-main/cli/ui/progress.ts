@@ -1,7 +1,8 @@
 /**
  * Progress for long CLI work on stderr: a cli-progress bar when stderr is a terminal, otherwise plain
  * lines (at most one every `intervalMs`, plus one per phase change and one at the end) so logs of
- * non-interactive runs (CI, pipes) still show that work advances without drowning in redraws.
+ * non-interactive runs (CI, pipes) still show that work advances without drowning in redraws. Plain
+ * lines carry an ETA from the phase's own rate unless the caller's detail has one (training's does).
  */
 import cliProgress from 'cli-progress'
 import type { CliIo } from './io'
@@ -58,13 +59,22 @@ export function createProgress(io: CliIo, label: string, opts: ProgressOptions =
   let last = -Infinity
   let lastPhase: string | null = null
   let lastLine = ''
+  // Where the current phase started (time, units done), for an ETA when the caller's detail has none.
+  let phaseStart = { phase: null as string | null, t: 0, done: 0 }
   return {
     update(done, total, phase = '', detail = '') {
       const t = now()
+      if (phase !== phaseStart.phase) phaseStart = { phase, t, done }
       const finished = total > 0 && done >= total
       if (phase === lastPhase && !finished && t - last < interval && !opts.milestone?.(done, total, phase)) return
       const pct = total > 0 ? ` (${Math.floor((100 * done) / total)}%)` : ''
-      const line = `${label}${phase ? ` ${phase}` : ''}: ${done}/${total}${pct}${detail ? ` | ${detail}` : ''}`
+      const rate = (done - phaseStart.done) / Math.max(t - phaseStart.t, 1)
+      const eta =
+        !/\bETA\b/.test(detail) && !finished && total > 0 && rate > 0
+          ? `ETA ${fmtEta((total - done) / rate / 1000)}`
+          : ''
+      const tail = [detail, eta].filter(Boolean).join(' | ')
+      const line = `${label}${phase ? ` ${phase}` : ''}: ${done}/${total}${pct}${tail ? ` | ${tail}` : ''}`
       if (line === lastLine) return
       io.err(line + '\n')
       last = t
@@ -73,4 +83,12 @@ export function createProgress(io: CliIo, label: string, opts: ProgressOptions =
     },
     stop() {}
   }
+}
+
+/** Seconds as "7 s", "4 min 05 s" or "1 h 02 min". */
+export function fmtEta(s: number): string {
+  const r = Math.max(0, Math.round(s))
+  if (r < 60) return `${r} s`
+  if (r < 3600) return `${Math.floor(r / 60)} min ${String(r % 60).padStart(2, '0')} s`
+  return `${Math.floor(r / 3600)} h ${String(Math.floor((r % 3600) / 60)).padStart(2, '0')} min`
 }

@@ -49,6 +49,17 @@ export function loadDataset(db: DB, classCount: number): Dataset {
   return { images, labelled: images.filter((i) => i.label != null) }
 }
 
+/** Labelled images that can train (decoded, state 'labeled'): what the native default epochs are sized on. */
+export function countLabelled(db: DB): number {
+  return db
+    .prepare(
+      `SELECT count(*) FROM images i JOIN annotations a ON a.image_id = i.id
+        WHERE i.decode_status = 'ok' AND a.state = 'labeled' AND a.current_label IS NOT NULL`
+    )
+    .pluck()
+    .get() as number
+}
+
 /** Image ids per class (stratification helper). */
 function byClass(items: readonly DatasetImage[]): Map<number, number[]> {
   const m = new Map<number, number[]>()

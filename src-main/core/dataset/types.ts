@@ -20,7 +20,10 @@ export interface SourceItem {
   /** Canonical class, or null for states other than 'labeled'. */
   label: ClassName | null
   state: LabelState
-  /** Vote counts per canonical class (FERPlus), in CANONICAL_CLASSES order. */
+  /**
+   * Votes per canonical class, in CANONICAL_CLASSES order: counts (FERPlus) or a distribution (JAFFE's
+   * rater scores: formats/ratings.ts).
+   */
   votes?: number[]
   split: Split | null
   /** The split as the source wrote it (Training, PublicTest, all, …). */

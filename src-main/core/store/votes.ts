@@ -33,10 +33,14 @@ export function putVotes(db: DB, votes: readonly StoredVote[], source: string): 
 }
 
 /**
- * Soft training targets from annotator_votes: per image, the share of votes per class (sums to 1),
- * [classCount] each. Images a curator has given a verdict on (kept, accepted, relabeled: their label
- * is decided) and images without votes are left out, so they train on their one-hot label. Votes for
- * a class index outside 0..classCount−1 are an error naming the image.
+ * Soft training targets: per image, the share of votes per class (sums to 1), [classCount] each.
+ * Two sources, one per image: named annotators' votes (annotator_votes) where the image has any,
+ * else the source's own anonymous per-class votes kept on import (`annotations.votes`: FERPlus's ten
+ * votes as counts, JAFFE's rater scores as a distribution; csv.ts says how), normalised. Named votes
+ * win because they are what consensus is fitted on; mixing both would count FERPlus-style tallies and
+ * a team's votes on different scales. Images a curator has given a verdict on (kept, accepted,
+ * relabeled: their label is decided) and images without votes are left out, so they train on their
+ * one-hot label. A vote for a class index outside 0..classCount−1 is an error naming the image.
  */
 export function voteTargets(db: DB, classCount: number): Map<number, Float32Array> {
   const rows = db
@@ -59,6 +63,40 @@ export function voteTargets(db: DB, classCount: number): Map<number, Float32Arra
   for (const t of out.values()) {
     const s = t.reduce((a, b) => a + b, 0)
     for (let k = 0; k < t.length; k++) t[k] /= s
+  }
+  for (const [imageId, t] of sourceVoteTargets(db, classCount)) if (!out.has(imageId)) out.set(imageId, t)
+  return out
+}
+
+/** `annotations.votes` as targets (see voteTargets), undecided images only; all-zero rows are skipped. */
+function sourceVoteTargets(db: DB, classCount: number): Map<number, Float32Array> {
+  const rows = db
+    .prepare(
+      `SELECT a.image_id AS imageId, a.votes AS votes FROM annotations a
+        WHERE a.votes IS NOT NULL
+          AND a.image_id NOT IN (SELECT image_id FROM reviews WHERE state IN ('kept', 'accepted', 'relabeled'))
+        ORDER BY a.image_id`
+    )
+    .all() as { imageId: number; votes: string }[]
+  const out = new Map<number, Float32Array>()
+  for (const r of rows) {
+    const v = JSON.parse(r.votes) as unknown
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0))
+      throw new Error(`annotations.votes: image ${r.imageId} holds ${r.votes.slice(0, 80)}, not non-negative numbers`)
+    const t = new Float32Array(classCount)
+    let sum = 0
+    v.forEach((n: number, k) => {
+      if (n === 0) return
+      if (k >= classCount)
+        throw new Error(
+          `annotations.votes: image ${r.imageId} has votes for class ${k}, outside the project's ${classCount} classes`
+        )
+      t[k] = n
+      sum += n
+    })
+    if (sum <= 0) continue
+    for (let k = 0; k < classCount; k++) t[k] /= sum
+    out.set(r.imageId, t)
   }
   return out
 }

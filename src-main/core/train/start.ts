@@ -16,7 +16,15 @@ import { modelConfigFor } from '../run/model-config'
 import { projectCacheSettings } from '../run/paths'
 import { runKind } from '../run/run'
 import type { RunStore } from '../run/store'
-import { loadDataset, planFolds, trainValSplit, type Dataset, type FoldPlan, type TrainValSplit } from '../data/dataset'
+import {
+  countLabelled,
+  loadDataset,
+  planFolds,
+  trainValSplit,
+  type Dataset,
+  type FoldPlan,
+  type TrainValSplit
+} from '../data/dataset'
 import type { FoldJob } from './fold'
 
 export interface StartedRun {
@@ -64,7 +72,8 @@ export async function startRun(
       inputSize: s.inputSize,
       channels: s.channels,
       backend: info.backend,
-      gpu: info.gpu
+      gpu: info.gpu,
+      labelled: countLabelled(db)
     })
   }
   const missing = uncachedImages(db, cfg.inputSize, cfg.channels)

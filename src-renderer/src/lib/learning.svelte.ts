@@ -42,6 +42,18 @@ export class LearningQueueStore {
     await this.app.review.reload()
   }
 
+  /**
+   * What a re-rank fits (persisted in the project). When the queue has re-ranked before, it re-ranks
+   * at once with the new method, so the choice shows in the order rather than after N more decisions.
+   */
+  async setMethod(method: LearningQueueState['method']): Promise<void> {
+    const r = await this.app.api.queue.setLearning({ method })
+    if (!r.ok) return this.app.notify('error', `Could not change what the learning queue learns: ${r.message}`)
+    this.state = r.value
+    this.ownUntil = Date.now() + ECHO_MS
+    if (r.value.enabled && r.value.last) await this.rerankNow()
+  }
+
   /** Re-ranks now and shows the new order when it is stored. */
   async rerankNow(): Promise<void> {
     this.busy = true

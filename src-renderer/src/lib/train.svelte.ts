@@ -25,10 +25,15 @@ const MAX_POINTS = 2000
 export interface TrainForm {
   model: 'poi' | 'ce'
   inputSize: (typeof INPUT_SIZES)[number]
-  epochs: number
-  /** 0 = in-training scores; 2..10 = k-fold. */
-  folds: number
-  batchSize: number
+  /**
+   * null (an empty field) = the engine's default, like `learningRate`: on native CPU it depends on the
+   * project (epochs from an image-pass budget, 2-fold from 10,000 labelled images, batch 64; see
+   * run/config.ts NATIVE_RECIPE), so the form does not guess it.
+   */
+  epochs: number | null
+  /** 0 = in-training scores; 2..10 = k-fold; null = the engine's default. */
+  folds: number | null
+  batchSize: number | null
   /** null (an empty field) = the engine's default for the chosen backbone (SGD, 0.05 on the CPU default). */
   learningRate: number | null
   backend: (typeof TRAIN_BACKENDS)[number]
@@ -39,9 +44,9 @@ export function defaultTrainForm(): TrainForm {
   return {
     model: 'poi',
     inputSize: 48,
-    epochs: 10,
-    folds: 0,
-    batchSize: 32,
+    epochs: null,
+    folds: null,
+    batchSize: null,
     learningRate: null,
     backend: 'auto',
     backbone: 'auto'
@@ -50,21 +55,25 @@ export function defaultTrainForm(): TrainForm {
 
 /** Validates the form and turns it into the API's config; returns an error message instead when invalid. */
 export function toTrainConfig(f: TrainForm): TrainConfig | string {
-  if (!Number.isInteger(f.epochs) || f.epochs < 1 || f.epochs > 1000)
-    return `Epochs must be a whole number from 1 to 1000 (got ${f.epochs}).`
-  if (!Number.isInteger(f.folds) || f.folds === 1 || f.folds < 0 || f.folds > 10)
-    return `Folds must be 0 (no k-fold) or 2 to 10 (got ${f.folds}).`
-  if (!Number.isInteger(f.batchSize) || f.batchSize < 1 || f.batchSize > 1024)
-    return `Batch size must be 1 to 1024 (got ${f.batchSize}).`
-  // An emptied number input reads back as null (or undefined): the engine picks its tuned default.
-  const lr = f.learningRate == null || (f.learningRate as unknown) === '' ? null : f.learningRate
+  // An emptied number input reads back as null (or undefined, or ''): the engine picks its tuned default.
+  const given = (v: number | null): number | null => (v == null || (v as unknown) === '' ? null : v)
+  const epochs = given(f.epochs)
+  const folds = given(f.folds)
+  const batchSize = given(f.batchSize)
+  const lr = given(f.learningRate)
+  if (epochs !== null && (!Number.isInteger(epochs) || epochs < 1 || epochs > 1000))
+    return `Epochs must be a whole number from 1 to 1000 (got ${epochs}).`
+  if (folds !== null && (!Number.isInteger(folds) || folds === 1 || folds < 0 || folds > 10))
+    return `Folds must be 0 (no k-fold) or 2 to 10 (got ${folds}).`
+  if (batchSize !== null && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024))
+    return `Batch size must be 1 to 1024 (got ${batchSize}).`
   if (lr !== null && !(lr > 0 && lr <= 10)) return `Learning rate must be above 0 and at most 10 (got ${lr}).`
   return {
     model: f.model,
     inputSize: f.inputSize,
-    epochs: f.epochs,
-    folds: f.folds,
-    batchSize: f.batchSize,
+    ...(epochs !== null ? { epochs } : {}),
+    ...(folds !== null ? { folds } : {}),
+    ...(batchSize !== null ? { batchSize } : {}),
     ...(lr !== null ? { learningRate: lr } : {}),
     backend: f.backend,
     // 'auto' is left out, so the run records the engine's choice for the backend that runs.

@@ -8,7 +8,7 @@ import { importCommand } from '../../../src-main/cli/commands/import'
 import { infoCommand } from '../../../src-main/cli/commands/info'
 import { EXIT, type CliIo } from '../../../src-main/cli/ui/io'
 import { buildProgram } from '../../../src-main/cli/program'
-import { createProgress } from '../../../src-main/cli/ui/progress'
+import { createProgress, fmtEta } from '../../../src-main/cli/ui/progress'
 import { trainReporter } from '../../../src-main/cli/commands/train'
 import type { TrainProgressEvent } from '../../../src-main/core/train/train'
 import { csv, makeClassFolders, write } from '../../fixtures-gen/images'
@@ -132,10 +132,28 @@ describe('progress output', () => {
     p.stop()
     expect(o.stderr.trim().split('\n')).toEqual([
       'import decode: 0/100 (0%)',
-      'import decode: 50/100 (50%)',
+      // 50 in 1.5 s, 50 to go: an ETA from the phase's own rate.
+      'import decode: 50/100 (50%) | ETA 2 s',
       'import decode: 100/100 (100%)',
       'import commit: 0/1 (0%)'
     ])
+    // A caller's own ETA (training's) is not doubled; a new phase measures its own rate.
+    const q = io()
+    t = 0
+    const p2 = createProgress(q, 'train', { intervalMs: 1000, now: () => t })
+    p2.update(0, 10, 'epoch', 'ETA 9 min 00 s')
+    t = 2000
+    p2.update(5, 10, 'epoch', 'ETA 1 min 00 s')
+    p2.update(0, 4000, 'score')
+    t = 302_000
+    p2.update(1000, 4000, 'score')
+    expect(q.stderr.trim().split('\n')).toEqual([
+      'train epoch: 0/10 (0%) | ETA 9 min 00 s',
+      'train epoch: 5/10 (50%) | ETA 1 min 00 s',
+      'train score: 0/4000 (0%)',
+      'train score: 1000/4000 (25%) | ETA 15 min 00 s'
+    ])
+    expect(fmtEta(3 * 3600 + 125)).toBe('3 h 02 min')
   })
 
   it('training goes through the same kit: on a non-TTY a line at the start, at each epoch end and at the end, not per step', () => {

@@ -93,6 +93,71 @@ describe('CSV import', () => {
     expect(stored.imported).toBe(6)
   })
 
+  it("keeps JAFFE-style rater scores (rating_<class>, 1–5) as each rated image's votes, a distribution above the floor", async () => {
+    const dir = tmp()
+    const root = join(dir, 'data')
+    await makeClassFolders(join(root, 'images'), { angry: 1, happy: 1, neutral: 1, sad: 1, disgust: 1 })
+    const head = [
+      'path',
+      'label',
+      'split',
+      'rating_HAP',
+      'rating_SAD',
+      'rating_SUR',
+      'rating_ANG',
+      'rating_DIS',
+      'rating_FEA'
+    ]
+    write(
+      join(root, 'labels.csv'),
+      csv([
+        head,
+        ['images/angry/angry_0.jpg', 'angry', 'all', '1.00', '2.00', '1.00', '4.00', '3.00', '1.00'],
+        ['images/happy/happy_0.jpg', 'happy', 'all', '5', '1', '1', '1', '1', '1'],
+        // Neutral was not rated: its scores stay in extra, it gets no votes.
+        ['images/neutral/neutral_0.jpg', 'neutral', 'all', '3.03', '2.16', '2.06', '1.94', '1.84', '1.87'],
+        // Nothing seen above the floor: no votes.
+        ['images/sad/sad_0.jpg', 'sad', 'all', '1', '1', '1', '1', '1', '1'],
+        ['images/disgust/disgust_0.jpg', 'disgust', 'all', '1', '1', '1', '2', '4', '1']
+      ])
+    )
+    const p = project(dir)
+    const r = await importDataset(p, join(root, 'labels.csv'))
+    expect(r.imported).toBe(5)
+    const votes = (rel: string): unknown => {
+      const v = p.db
+        .prepare('SELECT a.votes FROM annotations a JOIN images i ON i.id = a.image_id WHERE i.rel_path = ?')
+        .pluck()
+        .get(rel) as string | null
+      return v == null ? null : (JSON.parse(v) as number[])
+    }
+    const at = (cls: string): number => p.classes().indexOf(cls as never)
+    const angry = votes('images/angry/angry_0.jpg') as number[]
+    // Above the floor of 1: sadness 1, anger 3, disgust 2 → 1/6, 3/6, 2/6; classes nobody saw get 0.
+    expect(angry[at('anger')]).toBeCloseTo(0.5, 12)
+    expect(angry[at('disgust')]).toBeCloseTo(2 / 6, 12)
+    expect(angry[at('sadness')]).toBeCloseTo(1 / 6, 12)
+    expect(angry[at('happiness')]).toBe(0)
+    expect(angry.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12)
+    expect(votes('images/happy/happy_0.jpg')).toEqual(p.classes().map((c) => (c === 'happiness' ? 1 : 0)))
+    expect(votes('images/neutral/neutral_0.jpg')).toBeNull()
+    expect(votes('images/sad/sad_0.jpg')).toBeNull()
+    expect((votes('images/disgust/disgust_0.jpg') as number[])[at('disgust')]).toBeCloseTo(0.75, 12)
+    const extra = p.db.prepare("SELECT extra FROM images WHERE rel_path = 'images/neutral/neutral_0.jpg'").pluck().get()
+    expect(JSON.parse(extra as string)).toMatchObject({ rating_HAP: '3.03', rating_FEA: '1.87' })
+
+    // A score off the scale is refused naming line, column and value; nothing is imported.
+    write(
+      join(root, 'bad.csv'),
+      csv([head, ['images/angry/angry_0.jpg', 'angry', 'all', '1', '2', '1', '7.5', '3', '1']])
+    )
+    const q = createProject(join(dir, 'q.poi'))
+    cleanups.unshift(() => q.close())
+    const e = await refused(q, join(root, 'bad.csv'))
+    expect(e.message).toMatch(/bad\.csv:2: rating_ANG is "7\.5", not a score from 1 to 5/s)
+    expect(rowCounts(q)).toEqual(EMPTY)
+  })
+
   it('reads UTF-8 with a BOM, ";" and tab delimiters, an Excel sep= line and CRLF', async () => {
     const dir = tmp()
     const root = await dataset(dir)

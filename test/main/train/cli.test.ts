@@ -96,6 +96,18 @@ describe('--kfold', () => {
     expect(parse([])).toBeUndefined()
     expect(() => parse(['--kfold', '1'])).toThrow(/--kfold must be an integer from 2 to 20, got "1"/)
     expect(() => parse(['--kfold', 'five'])).toThrow(/got "five"/)
+    expect(() => parse(['--kfold', '0'])).toThrow(/--kfold must be an integer from 2 to 20, got "0"/)
+    // train's (big native projects default to 2-fold): 0 = one model scored in-training.
+    const train = (args: string[]): unknown =>
+      new Command()
+        .exitOverride()
+        .configureOutput({ writeErr: () => {} })
+        .addOption(kfoldOption('k models', { allowZero: true }))
+        .parse(args, { from: 'user' })
+        .opts().kfold
+    expect(train(['--kfold', '0'])).toBe(0)
+    expect(train(['--kfold', '4'])).toBe(4)
+    expect(() => train(['--kfold', '1'])).toThrow(/--kfold must be 0 or an integer from 2 to 20, got "1"/)
   })
 
   it('the score command takes the bare flag before other options', () => {

@@ -135,4 +135,45 @@ describe('soft targets in the loss', () => {
       p.close()
     }
   })
+
+  it("the source's own votes (FERPlus counts, JAFFE rater distributions) are targets where no annotator voted", async () => {
+    const t = tempDir('poi-soft-src-')
+    cleanup = t.cleanup
+    const f = await makeProjectFile(t.dir, 12)
+    const p = openProject(f.file)
+    try {
+      const setVotes = p.db.prepare('UPDATE annotations SET votes = ? WHERE image_id = ?')
+      setVotes.run(JSON.stringify([0, 6, 0, 2, 0, 0, 2]), 5) // FERPlus-style counts of ten raters
+      setVotes.run(JSON.stringify([0, 0.5, 0.25, 0, 0.25, 0, 0]), 6) // a rater distribution (JAFFE)
+      setVotes.run(JSON.stringify([0, 0, 0, 0, 0, 0, 0]), 7) // nothing to learn from: one-hot
+      setVotes.run(JSON.stringify([9, 1, 0, 0, 0, 0, 0]), 8) // decided below: one-hot
+      setVotes.run(JSON.stringify([0, 0, 0, 0, 0, 0, 10]), 3) // named annotators also voted: theirs win
+      putVotes(
+        p.db,
+        [
+          { imageId: 3, annotator: 'a', label: 3 },
+          { imageId: 3, annotator: 'b', label: 5 }
+        ],
+        'votes.csv'
+      )
+      applyChanges(p.db, [{ imageId: 8, state: 'labeled', softLabel: null, review: 'accepted' }], {
+        actor: 'ann',
+        source: 'curator'
+      })
+      const soft = voteTargets(p.db, 7)
+      expect([...soft.keys()].sort((a, b) => a - b)).toEqual([3, 5, 6])
+      expect(Array.from(soft.get(5)!)).toEqual([0, 0.6, 0, 0.2, 0, 0, 0.2].map((v) => Math.fround(v)))
+      expect(Array.from(soft.get(6)!)).toEqual([0, 0.5, 0.25, 0, 0.25, 0, 0])
+      expect(Array.from(soft.get(3)!)).toEqual([0, 0, 0, 0.5, 0, 0.5, 0])
+      // The batch path reads them like annotators' votes.
+      const rows = batchTargets([5], new Map([[5, 1]]), soft, 7)!
+      expect(Array.from(rows)).toEqual(Array.from(soft.get(5)!))
+      // A vote for a class the run does not train: refused, naming the image.
+      expect(() => voteTargets(p.db, 6)).toThrow(/image 3 has votes for class 6, outside the project's 6 classes/)
+      setVotes.run('[1, "x"]', 9)
+      expect(() => voteTargets(p.db, 7)).toThrow(/annotations.votes: image 9 holds \[1, "x"\]/)
+    } finally {
+      p.close()
+    }
+  })
 })

@@ -1,5 +1,6 @@
 /**
- * Generic annotation CSV: `path,label[,split]` plus any other columns (kept in images.extra). Also the
+ * Generic annotation CSV: `path,label[,split]` plus any other columns (kept in images.extra; per-class
+ * `rating_<class>` scores, as JAFFE's, also become the image's votes: ratings.ts). Also the
  * shape POI Audit's own CSV export writes (`path,label,split,original_label,…`, path relative to the
  * dataset root), so an export re-imports exactly.
  *
@@ -13,6 +14,7 @@ import { canonicalOrder, normaliseClassName, type ClassName } from '../../classe
 import { LABEL_STATES, type LabelState } from '../../store/labels'
 import { findColumn, headerKey, parseCsvText, readTextFile } from '../csv-text'
 import { locateItems } from '../locate'
+import { ratingColumns, ratingVotes } from './ratings'
 import { resolveInRoot } from '../paths'
 import {
   ImportError,
@@ -110,6 +112,8 @@ export function parseCsv(file: string, opts: CsvOptions): ParsedSource {
   }
   const used = new Set([cols.path, cols.label, cols.split, cols.state, cols.dup])
   const extraCols = header.map((h, i) => ({ h, i })).filter((c) => !used.has(c.i) && c.h)
+  // Per-class rater scores (JAFFE): kept verbatim in extra and, as a distribution, as the source's votes.
+  const ratings = ratingColumns(header)
 
   const problems: SourceProblem[] = []
   const items: SourceItem[] = []
@@ -182,6 +186,15 @@ export function parseCsv(file: string, opts: CsvOptions): ParsedSource {
       problems.push({ file: source, line, message: `"${rawPath}" is listed again (first on line ${prev})` })
       continue
     }
+    let votes: number[] | undefined
+    if (ratings.length) {
+      const r = ratingVotes(fields, ratings, state === 'labeled' ? label : null, { file: source, line })
+      if ('problem' in r) {
+        problems.push(r.problem)
+        continue
+      }
+      votes = r.votes ?? undefined
+    }
     seen.set(where.relPath, line)
     const extra: Record<string, string> = {}
     for (const c of extraCols) extra[c.h] = fields[c.i]
@@ -193,6 +206,7 @@ export function parseCsv(file: string, opts: CsvOptions): ParsedSource {
       split,
       sourceSplit,
       sourceDupGroup: cols.dup >= 0 ? fields[cols.dup].trim() || null : undefined,
+      ...(votes ? { votes } : {}),
       extra: extraCols.length ? extra : undefined,
       line
     })
