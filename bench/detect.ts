@@ -197,7 +197,7 @@ export async function kfold(
     const r = await train({
       db: d.project.db,
       projectPath: d.project.path,
-      config: { ...base, mode, valFraction: 0, scoreAfter: false, checkpointMinutes: 0 },
+      config: { ...base, mode, kfold: 0, valFraction: 0, scoreAfter: false, checkpointMinutes: 0 },
       labels: tr,
       name: `${name}, fold ${f}`,
       progress: benchProgress(`${name}, fold ${f}`)
