@@ -214,7 +214,8 @@ export function computeOrder(input: RerankInput, method: LearningMethod = 'signa
 /**
  * Rows per write transaction when storing an order. A review write that arrives meanwhile waits for
  * the chunk in progress: 4,000 rows held the writer 12–15 ms (bench:rerank, 35,887 images), about the
- * +13 ms seen at p95 during a re-rank; 1,000 rows hold it ~3–4 ms, for a few more turns of the loop.
+ * +13 ms seen at p95 during a re-rank; 1,000 rows should hold it about a quarter of that, for a few
+ * more turns of the loop (not yet re-measured: `npm run bench:rerank` reports storeMaxMs).
  */
 const STORE_CHUNK = 1000
 
